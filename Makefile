@@ -1,0 +1,71 @@
+# One entry point for every task. Each target installs what it needs, so a fresh clone only needs `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PRISM := node_modules/.bin/prism
+SOURCE ?= https://www.vozo.ai/docs
+PORT ?= 4010
+# The generator's ruff post-hooks and our lint run the venv's pinned ruff.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: help install spec generate update-spec lint check test contract mock clean
+
+help:
+	@echo "make test          install, check for drift, lint, run every test (the CI command)"
+	@echo "make install       .venv with the package and dev tools, node_modules with Prism"
+	@echo "make spec          openapi/upstream/*.md + openapi/overlay.yaml -> openapi/vozo.yaml"
+	@echo "make generate      openapi/vozo.yaml -> generated/vozo_api_client (clean regeneration)"
+	@echo "make update-spec   refresh openapi/upstream from SOURCE=$(SOURCE), rebuild, report API changes"
+	@echo "make check         fail when openapi/vozo.yaml or generated/ differ from what their inputs produce"
+	@echo "make lint          ruff on everything hand-written, mypy strict on wrapper/"
+	@echo "make contract      the contract tests only (schemathesis and the client against Prism)"
+	@echo "make mock          Prism serving openapi/vozo.yaml on PORT=$(PORT), in the foreground"
+
+install: $(VENV)/.installed node_modules/.installed
+
+# Re-run pip only when pyproject.toml changes; the editable install picks up code changes by itself.
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+spec: $(VENV)/.installed
+	$(PY) -m spectools build
+
+generate: $(VENV)/.installed
+	$(PY) -m spectools generate
+
+update-spec: $(VENV)/.installed
+	$(PY) -m spectools update --source '$(SOURCE)'
+	$(PY) -m spectools generate
+
+check: $(VENV)/.installed
+	$(PY) -m spectools check
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+# pytest exits 5 when it collects nothing: say so instead of failing silently.
+test: install check lint
+	$(PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; [ $$rc -ne 5 ] || echo "pytest collected no tests"; exit $$rc; }
+
+contract: install
+	$(PY) -m pytest tests/contract $(PYTEST_ARGS)
+
+mock: node_modules/.installed
+	$(PRISM) mock openapi/vozo.yaml --port $(PORT)
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

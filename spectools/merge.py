@@ -1,0 +1,59 @@
+"""Merge one-endpoint OpenAPI fragments into a single document."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from spectools.pages import Page
+
+# Top-level sections that every page repeats and that must agree.
+_SHARED_TOP_LEVEL = ("openapi", "info", "servers", "security")
+
+
+class MergeConflictError(ValueError):
+    """Two pages define the same thing differently."""
+
+
+def merge_pages(pages: list[Page]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    origin: dict[tuple[str, ...], str] = {}  # where each merged item came from, for conflict messages
+
+    def claim(key: tuple[str, ...], value: Any, page: Page, target: dict[str, Any], label: str) -> None:
+        name = key[-1]
+        if name not in target:
+            target[name] = copy.deepcopy(value)
+            origin[key] = page.name
+        elif target[name] != value:
+            raise MergeConflictError(f"{label} is defined differently in {origin[key]} and {page.name}")
+
+    for page in pages:
+        fragment = page.fragment
+        for section in _SHARED_TOP_LEVEL:
+            if section in fragment:
+                claim((section,), fragment[section], page, merged, f"top-level '{section}'")
+        for path, item in fragment.get("paths", {}).items():
+            path_item = merged.setdefault("paths", {}).setdefault(path, {})
+            for method, operation in item.items():
+                claim(("paths", path, method), operation, page, path_item, f"operation {method.upper()} {path}")
+        for kind, entries in fragment.get("components", {}).items():
+            bucket = merged.setdefault("components", {}).setdefault(kind, {})
+            for name, definition in entries.items():
+                claim(("components", kind, name), definition, page, bucket, f"component {kind}/{name}")
+
+    return ordered(merged)
+
+
+def ordered(doc: dict[str, Any]) -> dict[str, Any]:
+    """Conventional key order at the top, sorted paths and components: same pages, same bytes."""
+    order = ("openapi", "info", "servers", "security", "tags", "paths", "components")
+    out = {key: doc[key] for key in order if key in doc}
+    out.update({key: doc[key] for key in doc if key not in out})
+    if "paths" in out:
+        out["paths"] = {path: out["paths"][path] for path in sorted(out["paths"])}
+    if "components" in out:
+        out["components"] = {
+            kind: {name: entries[name] for name in sorted(entries)}
+            for kind, entries in sorted(out["components"].items())
+        }
+    return out

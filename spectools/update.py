@@ -1,0 +1,107 @@
+"""Refresh openapi/upstream/ from Vozo's docs site, the way Vozo publishes it.
+
+The docs index (``llms.txt``) links every page; an API reference page's markdown (its URL with ``.md``) embeds one
+OpenAPI document. We keep the default-locale reference pages that carry such a document.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import httpx
+
+from spectools.pages import has_fence
+
+DEFAULT_SOURCE = "https://www.vozo.ai/docs"
+_LINK = re.compile(r"\((?P<url>[^()\s]+)\)|^\s*-?\s*(?P<bare>https?://\S+)\s*$", re.MULTILINE)
+_LOCALE = re.compile(r"^[a-z]{2}(-[a-zA-Z]{2})?$")
+
+Fetch = Callable[[str], str]
+
+
+class UpdateError(RuntimeError):
+    """The docs could not be read, or they hold no API reference page."""
+
+
+def http_fetcher(client: httpx.Client) -> Fetch:
+    def fetch(url: str) -> str:
+        try:
+            response = client.get(url)
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise UpdateError(f"could not fetch {url}: {exc}") from exc
+        return response.text
+
+    return fetch
+
+
+def file_fetcher(url: str) -> str:
+    """Reads a file:// URL: a local mirror of the docs site (SOURCE=folder)."""
+    path = Path(urlparse(url).path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UpdateError(f"could not read {path}: {exc}") from exc
+
+
+def _relative(url: str, base: str) -> str | None:
+    """The page's path below the docs root, or None when the link leads elsewhere."""
+    if url.startswith(base):
+        return url[len(base) :]
+    path = urlparse(url).path
+    return path.split("/docs/", 1)[1] if "/docs/" in path else None  # an absolute link in a mirrored index
+
+
+def reference_pages(index: str, base: str) -> list[tuple[str, str]]:
+    """(relative path, page .md URL) of every default-locale API reference page the index links."""
+    found: dict[str, str] = {}
+    for match in _LINK.finditer(index):
+        url = urljoin(base, match["url"] or match["bare"])
+        relative = _relative(url.split("#")[0].split("?")[0], base)
+        if relative is None or "api_reference/" not in relative:
+            continue
+        if _LOCALE.match(relative.split("/", 1)[0]):
+            continue  # translations of the default pages
+        relative = relative.removesuffix(".md").strip("/")
+        found.setdefault(relative, urljoin(base, relative + ".md"))
+    return sorted(found.items())
+
+
+def page_file_name(relative: str) -> str:
+    return relative.replace("/", "__") + ".md"
+
+
+def download_pages(source: str, fetch: Fetch) -> dict[str, str]:
+    """File name -> page text, for every API reference page that embeds an OpenAPI document."""
+    base = source.rstrip("/") + "/"
+    index = fetch(urljoin(base, "llms.txt"))
+    pages = {}
+    for relative, url in reference_pages(index, base):
+        text = fetch(url)
+        if has_fence(text):  # overviews and guides have none
+            pages[page_file_name(relative)] = text
+    if not pages:
+        raise UpdateError(f"the index at {base}llms.txt links no API reference page with an OpenAPI document")
+    return pages
+
+
+def replace_folder(folder: Path, pages: dict[str, str]) -> None:
+    """Swap the folder's pages for the new set in one step; a page Vozo removed disappears with it."""
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    try:
+        for name, text in pages.items():
+            (staging / name).write_text(text, encoding="utf-8")
+        backup = folder.with_name(f".{folder.name}.old")
+        shutil.rmtree(backup, ignore_errors=True)
+        if folder.exists():
+            folder.rename(backup)
+        staging.rename(folder)
+        shutil.rmtree(backup, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from spectools import build
+from spectools.__main__ import main
+from spectools.build import SpecInvalidError
+
+from .conftest import OPENAPI
+
+OPERATIONS = {
+    ("post", "/v1/video_generation"): "create_lipsync_job",
+    ("get", "/v1/video_generation/{task_id}"): "get_lipsync_job",
+    ("post", "/v1/reusable_lipsync_model_video_generation"): "create_reusable_lipsync_job",
+    ("post", "/v1/media/translate"): "create_translation_job",
+    ("get", "/v1/media/translate/{task_id}"): "get_translation_job",
+}
+
+
+def test_the_spec_has_all_five_operations_with_our_additions(upstream, overlay_file) -> None:
+    spec = build.build_spec(upstream, overlay_file)
+    found = {(m, p): op["operationId"] for p, item in spec["paths"].items() for m, op in item.items()}
+    assert found == OPERATIONS
+    for item in spec["paths"].values():
+        for operation in item.values():
+            assert {"200", "400", "401", "429", "500", "503"} <= operation["responses"].keys()
+            assert operation["tags"]
+    create_200 = spec["paths"]["/v1/video_generation"]["post"]["responses"]["200"]
+    assert create_200["links"]["GetLipsyncJob"]["parameters"] == {"task_id": "$response.body#/task_id"}
+    status_example = spec["paths"]["/v1/video_generation/{task_id}"]["get"]["responses"]["200"]["content"]
+    assert status_example["application/json"]["example"]["status"] == "done"
+
+
+def test_vozo_documented_schemas_survive_the_overlay_unchanged(upstream, overlay_file) -> None:
+    spec = build.build_spec(upstream, overlay_file)
+    schemas = spec["components"]["schemas"]
+    assert schemas["JobStatus"]["properties"]["status"]["enum"] == ["pending", "processing", "done", "failed"]
+    assert schemas["Error"]["required"] == ["code", "message"]
+    assert schemas["VideoGenerationRequest"]["required"] == [
+        "reference_file_url",
+        "audio_url",
+        "model",
+        "reference_file_type",
+    ]
+
+
+def test_build_is_deterministic_and_matches_the_committed_spec(upstream, overlay_file, tmp_path: Path) -> None:
+    first = build.render(build.build_spec(upstream, overlay_file))
+    # the same pages under other names, so they are read in another order
+    renamed = tmp_path / "upstream"
+    renamed.mkdir()
+    for index, page in enumerate(sorted(upstream.glob("*.md"), reverse=True)):
+        shutil.copy(page, renamed / f"{index}-{page.name}")
+    assert build.render(build.build_spec(renamed, overlay_file)) == first
+    assert (OPENAPI / "vozo.yaml").read_text() == first
+    assert "&id" not in first  # no YAML anchors ...
+    assert "*id" not in first  # ... or aliases
+
+
+def test_an_invalid_merged_document_is_refused(upstream, tmp_path: Path) -> None:
+    broken = tmp_path / "overlay.yaml"
+    broken.write_text(
+        "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n"
+        "  - target: $.paths['/v1/video_generation'].post.responses\n    update: {'299': 'not a response object'}\n"
+    )
+    with pytest.raises(SpecInvalidError, match="not valid OpenAPI"):
+        build.build_spec(upstream, broken)
+
+
+def test_the_build_command_reports_errors_without_a_traceback(tmp_path: Path, overlay_file, capsys) -> None:
+    (tmp_path / "a.md").write_text("no fence")
+    out = tmp_path / "vozo.yaml"
+    assert main(["build", "--upstream", str(tmp_path), "--overlay", str(overlay_file), "--spec", str(out)]) == 1
+    assert "error: a.md: no ````yaml" in capsys.readouterr().err
+    assert not out.exists()

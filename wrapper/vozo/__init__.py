@@ -1,0 +1,1 @@
+"""The Vozo API client."""

@@ -1,1 +1,62 @@
-"""The Vozo API client."""
+"""The Vozo API client: lipsynced talking videos, reusable lipsync models, translation and dubbing.
+
+from vozo import Vozo
+
+client = Vozo()  # reads VOZO_API_KEY
+status = client.lipsync.create_and_wait(
+    reference_file_url="https://example.com/presenter.mp4",
+    audio_url="https://example.com/voiceover.mp3",
+)
+client.download(status, "talking.mp4")
+"""
+
+from vozo import callbacks, types
+from vozo._client import AsyncVozo, Vozo
+from vozo._codes import API_ERROR_CODES, JOB_ERROR_CODES, ErrorCode, describe
+from vozo._errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    DownloadError,
+    InsufficientCreditsError,
+    InternalServerError,
+    InvalidInputError,
+    JobFailedError,
+    JobTimeoutError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    VozoError,
+)
+from vozo._version import __version__
+
+__all__ = [
+    "API_ERROR_CODES",
+    "JOB_ERROR_CODES",
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncVozo",
+    "AuthenticationError",
+    "BadRequestError",
+    "DownloadError",
+    "ErrorCode",
+    "InsufficientCreditsError",
+    "InternalServerError",
+    "InvalidInputError",
+    "JobFailedError",
+    "JobTimeoutError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "Vozo",
+    "VozoError",
+    "__version__",
+    "callbacks",
+    "describe",
+    "types",
+]

@@ -1,0 +1,149 @@
+"""The one core both clients share: auth, error mapping, response checks and logging of every request.
+
+``Vozo`` and ``AsyncVozo`` are thin shells over these functions; they differ only where I/O is sync or async.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Generator
+from typing import Any
+
+import httpx
+from vozo_api_client.models import Error
+
+from vozo._codes import API_ERROR_CODES
+from vozo._config import APIKey
+from vozo._errors import (
+    APIResponseValidationError,
+    APIStatusError,
+    AuthenticationError,
+    BadRequestError,
+    InsufficientCreditsError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    excerpt,
+    request_id,
+)
+from vozo._logging import logger
+from vozo._retry import attempt_number, parse_retry_after
+from vozo._version import __version__
+
+USER_AGENT = f"vozo-python/{__version__}"
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+_BY_KIND: dict[str, type[APIStatusError]] = {
+    "bad_request": BadRequestError,
+    "authentication": AuthenticationError,
+    "permission": PermissionDeniedError,
+    "credits": InsufficientCreditsError,
+    "rate_limit": RateLimitError,
+    "server": InternalServerError,
+}
+
+
+class BearerAuth(httpx.Auth):
+    """Adds the key to each request; its repr never shows it."""
+
+    def __init__(self, api_key: APIKey) -> None:
+        self._api_key = api_key
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._api_key.reveal()}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "BearerAuth('****')"
+
+
+def error_class(status: int, code: str | None) -> type[APIStatusError]:
+    """The HTTP status picks the class; Vozo's code decides where the status alone does not (400, or unknown)."""
+    by_status = InternalServerError if status >= 500 else _BY_STATUS.get(status)
+    entry = API_ERROR_CODES.get(code or "")
+    if entry is not None and entry.kind is not None:
+        by_code = _BY_KIND[entry.kind]
+        if by_status in (None, BadRequestError) or issubclass(by_code, by_status or APIStatusError):
+            return by_code
+    return by_status or APIStatusError
+
+
+def status_error(response: httpx.Response) -> APIStatusError:
+    """A typed exception from an error response (its body already read)."""
+    code = message = server_ts = body_excerpt = None
+    try:
+        body = response.json()
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    if isinstance(body, dict) and {"code", "message"} <= body.keys():
+        error = Error.from_dict({**body, "code": str(body["code"]), "message": str(body["message"])})
+        code, message = error.code, error.message
+        server_ts = str(error.server_ts) if error.server_ts else None
+    else:  # an HTML page from a proxy, or a body not in Vozo's Error shape: keep an excerpt to debug with
+        body_excerpt = excerpt(response.content)
+        if isinstance(body, dict) and "code" in body:
+            code = str(body["code"])
+    cls = error_class(response.status_code, code)
+    return cls(
+        status_code=response.status_code,
+        method=response.request.method,
+        path=response.request.url.path,
+        code=code,
+        message=message,
+        server_ts=server_ts,
+        request_id=request_id(response.headers),
+        body_excerpt=body_excerpt,
+        retry_after=parse_retry_after(response.headers.get("retry-after")),
+    )
+
+
+def on_request(request: httpx.Request) -> None:
+    request.extensions["vozo_started"] = time.monotonic()
+
+
+def on_response(response: httpx.Response) -> None:
+    """Log the exchange, then raise for an error status or a success body that is not JSON.
+
+    Runs inside httpx (as a response hook, body already read), so the generated client never parses an HTML
+    error page or an undocumented status.
+    """
+    request = response.request
+    elapsed = time.monotonic() - request.extensions.get("vozo_started", time.monotonic())
+    logger.debug(
+        "%s %s -> %s (attempt %d, %.3fs)",
+        request.method,
+        request.url.path,
+        response.status_code,
+        attempt_number.get(),
+        elapsed,
+    )
+    if response.status_code >= 400:
+        raise status_error(response)
+    if response.content:
+        try:
+            json.loads(response.content)
+        except ValueError as exc:
+            raise APIResponseValidationError(
+                f"{response.status_code} from {request.method} {request.url.path} is not JSON",
+                status_code=response.status_code,
+                body_excerpt=excerpt(response.content),
+            ) from exc
+
+
+def operation_name(endpoint: Any) -> str:
+    return str(endpoint.__name__.rsplit(".", 1)[-1])
+
+
+def parsed_body(response: Any, operation: str) -> Any:
+    """The generated response's parsed model, checked to be present."""
+    if response.parsed is None:  # a 2xx the spec does not list; the hook already raised for errors
+        raise APIResponseValidationError(f"{operation}: undocumented status {int(response.status_code)}")
+    return response.parsed

@@ -1,0 +1,106 @@
+"""Client settings: where they come from, and the checks that keep the API key safe."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from vozo._errors import InvalidInputError, VozoError
+
+DEFAULT_BASE_URL = "https://api.vozo.ai"
+# Vozo answers job-creating and status calls quickly; connect fast, allow a slow read under load.
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+DEFAULT_MAX_RETRIES = 2
+
+
+class APIKey:
+    """Holds the key so that no repr, log line or traceback of locals can show it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "APIKey('****')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, APIKey) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    api_key: APIKey = field(repr=False)
+    base_url: str
+    timeout: httpx.Timeout
+    max_retries: int
+
+    @classmethod
+    def resolve(
+        cls, *, api_key: str | None, base_url: str | None, timeout: float | httpx.Timeout | None, max_retries: int
+    ) -> ClientOptions:
+        key = api_key if api_key is not None else os.environ.get("VOZO_API_KEY")
+        if not key:
+            raise VozoError(
+                "No API key: pass api_key=... or set the VOZO_API_KEY environment variable "
+                "(create a key in your Vozo account; the API needs a business plan)."
+            )
+        url = base_url or os.environ.get("VOZO_BASE_URL") or DEFAULT_BASE_URL
+        return cls(APIKey(key.strip()), check_base_url(url), as_timeout(timeout), check_retries(max_retries))
+
+    def evolve(self, **changes: Any) -> ClientOptions:
+        if "api_key" in changes:
+            changes["api_key"] = APIKey(changes["api_key"])
+        if "base_url" in changes:
+            changes["base_url"] = check_base_url(changes["base_url"])
+        if "timeout" in changes:
+            changes["timeout"] = as_timeout(changes["timeout"])
+        if "max_retries" in changes:
+            changes["max_retries"] = check_retries(changes["max_retries"])
+        return replace(self, **changes)
+
+
+def as_timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
+    if value is None:
+        return DEFAULT_TIMEOUT
+    return value if isinstance(value, httpx.Timeout) else httpx.Timeout(float(value))
+
+
+def check_retries(value: int) -> int:
+    if not isinstance(value, int) or value < 0:
+        raise InvalidInputError(f"max_retries must be a whole number >= 0, got {value!r}")
+    return value
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str) -> str:
+    """Refuse a base URL over which the bearer key would travel in clear (plain http off this machine)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise InvalidInputError(f"base_url must be an http(s) URL with a host, got {url!r}")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise InvalidInputError(
+            f"refusing base_url {url!r}: plain http to a non-loopback host would send the API key in clear; use https"
+        )
+    return url.rstrip("/")

@@ -1,0 +1,205 @@
+"""Exceptions users catch by meaning. Everything the client raises is a ``VozoError``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from vozo._codes import API_ERROR_CODES, describe
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "DownloadError",
+    "InsufficientCreditsError",
+    "InternalServerError",
+    "InvalidInputError",
+    "JobFailedError",
+    "JobTimeoutError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "VozoError",
+]
+
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-trace-id", "x-amzn-requestid")
+_EXCERPT = 200
+
+
+class VozoError(Exception):
+    """Base class of every error the client raises.
+
+    ``task_id`` is set whenever the error happened after a job was created (while waiting or downloading), so a
+    job that was paid for is never lost to an exception.
+    """
+
+    task_id: str | None = None
+
+
+class InvalidInputError(VozoError, ValueError):
+    """An argument was refused before any request was sent (unsupported file type, bad language code, ...)."""
+
+
+class APIConnectionError(VozoError):
+    """The request did not get a response: DNS, connect, TLS, reset or protocol failure."""
+
+    def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
+        super().__init__(message)
+        self.request = request
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out (connect, read, write or pool timeout)."""
+
+
+class APIResponseValidationError(VozoError):
+    """A success response whose body does not match the spec (not JSON, or a required field missing)."""
+
+    def __init__(self, message: str, *, status_code: int | None = None, body_excerpt: str | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.body_excerpt = body_excerpt
+
+
+class APIStatusError(VozoError):
+    """Vozo answered with an error status. Carries Vozo's ``code``, ``message`` and ``serverTs`` when present."""
+
+    retryable: bool = False
+
+    def __init__(
+        self,
+        *,
+        status_code: int,
+        method: str,
+        path: str,
+        code: str | None = None,
+        message: str | None = None,
+        server_ts: str | None = None,
+        request_id: str | None = None,
+        body_excerpt: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.method = method
+        self.path = path
+        self.code = code
+        self.message = message
+        self.server_ts = server_ts
+        self.request_id = request_id
+        self.body_excerpt = body_excerpt
+        self.retry_after = retry_after
+        self.code_description = describe(code)
+        entry = API_ERROR_CODES.get(code or "")
+        if entry is not None:  # the code knows better than the class default (1304 retryable, 104 not)
+            self.retryable = entry.retryable
+        super().__init__(self._summary())
+
+    def _summary(self) -> str:
+        text = f"{self.status_code} from {self.method} {self.path}"
+        if self.code is not None:
+            text += f": code {self.code}"
+        if self.message:
+            text += f" ({self.message})"
+        if self.code_description and self.code_description.rstrip(".") != (self.message or "").rstrip("."):
+            text += f" - documented as: {self.code_description}"
+        if self.request_id:
+            text += f" [request id {self.request_id}]"
+        if self.body_excerpt is not None:
+            text += f" - body: {self.body_excerpt!r}"
+        return text
+
+
+class BadRequestError(APIStatusError):
+    """400: Vozo refused the request (code 5: invalid parameters, 1502: audio cannot be downloaded, ...)."""
+
+
+class AuthenticationError(APIStatusError):
+    """401, or code 1302: the API key is missing, invalid or revoked."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403, or codes 7, 814, 1305, 1503: the account may not make this call."""
+
+
+class InsufficientCreditsError(PermissionDeniedError):
+    """Code 104: not enough credits. Not retryable: retrying cannot succeed until credits are added."""
+
+
+class NotFoundError(APIStatusError):
+    """404."""
+
+
+class RateLimitError(APIStatusError):
+    """429, or code 1304 (too many concurrent jobs for this key, queued ones included). Retryable after a pause."""
+
+    retryable = True
+
+
+class InternalServerError(APIStatusError):
+    """5xx, or code 1000. Retryable."""
+
+    retryable = True
+
+
+class JobFailedError(VozoError):
+    """The job ended in ``failed``. Carries the final status and Vozo's error fields when it sent any."""
+
+    def __init__(self, task_id: str, status: Any, *, code: str | None, message: str | None) -> None:
+        self.task_id = task_id
+        self.status = status
+        self.code = code
+        self.message = message
+        self.code_description = describe(code)
+        text = f"job {task_id} failed"
+        if code is not None:
+            text += f": code {code}"
+        if message:
+            text += f" ({message})"
+        if self.code_description and self.code_description.rstrip(".") != (message or "").rstrip("."):
+            text += f" - documented as: {self.code_description}"
+        super().__init__(text)
+
+
+class JobTimeoutError(VozoError):
+    """Waiting ran past its deadline. The job itself may still finish: wait again with ``task_id``."""
+
+    def __init__(self, task_id: str, timeout: float, last_status: Any) -> None:
+        self.task_id = task_id
+        self.timeout = timeout
+        self.last_status = last_status
+        super().__init__(
+            f"job {task_id} still not finished after {timeout:g}s (last status: {_status_value(last_status)})"
+        )
+
+
+class DownloadError(VozoError):
+    """A result download failed; no file was left under the target name.
+
+    ``retryable`` says whether trying again may help (a truncated body or a 5xx, not a 404 or an expired link).
+    """
+
+    def __init__(self, message: str, *, url: str, status_code: int | None = None, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status_code = status_code
+        self.retryable = retryable
+
+
+def _status_value(status: Any) -> str:
+    value = getattr(getattr(status, "status", None), "value", None)
+    return str(value) if value is not None else "none yet"
+
+
+def request_id(headers: httpx.Headers) -> str | None:
+    return next((headers[name] for name in _REQUEST_ID_HEADERS if name in headers), None)
+
+
+def excerpt(body: bytes) -> str:
+    text = body.decode("utf-8", errors="replace").strip()
+    return text if len(text) <= _EXCERPT else text[:_EXCERPT] + "..."

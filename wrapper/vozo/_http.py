@@ -1,0 +1,94 @@
+"""httpx plumbing for both clients: one connection pool shared by every copy from ``with_options``."""
+
+from __future__ import annotations
+
+import httpx
+
+from vozo._base import USER_AGENT, BearerAuth, on_request, on_response
+from vozo._config import ClientOptions
+
+
+class _ThroughClient(httpx.BaseTransport):
+    """Sends through a user's ``httpx.Client`` (its proxies, TLS, limits and hooks) without changing it."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self._client = client
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._client.send(request, stream=True)
+
+    def close(self) -> None:
+        pass  # the user's client is the user's to close
+
+
+class _AsyncThroughClient(httpx.AsyncBaseTransport):
+    """Sends through a user's ``httpx.AsyncClient`` (its proxies, TLS, limits and hooks) without changing it."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._client.send(request, stream=True)
+
+    async def aclose(self) -> None:
+        pass  # the user's client is the user's to close
+
+
+def _sync_response_hook(response: httpx.Response) -> None:
+    response.read()
+    on_response(response)
+
+
+async def _async_response_hook(response: httpx.Response) -> None:
+    await response.aread()
+    on_response(response)
+
+
+def sync_transport(http_client: httpx.Client | None) -> httpx.BaseTransport:
+    return _ThroughClient(http_client) if http_client is not None else httpx.HTTPTransport()
+
+
+def async_transport(http_client: httpx.AsyncClient | None) -> httpx.AsyncBaseTransport:
+    return _AsyncThroughClient(http_client) if http_client is not None else httpx.AsyncHTTPTransport()
+
+
+def sync_api_client(options: ClientOptions, transport: httpx.BaseTransport) -> httpx.Client:
+    """Talks to Vozo: carries the key, maps errors, logs. Never follows redirects (the key stays on Vozo's host)."""
+    return httpx.Client(
+        base_url=options.base_url,
+        auth=BearerAuth(options.api_key),
+        headers={"User-Agent": USER_AGENT},
+        timeout=options.timeout,
+        transport=transport,
+        event_hooks={"request": [on_request], "response": [_sync_response_hook]},
+    )
+
+
+def async_api_client(options: ClientOptions, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
+    """Talks to Vozo: carries the key, maps errors, logs. Never follows redirects (the key stays on Vozo's host)."""
+
+    async def on_async_request(request: httpx.Request) -> None:
+        on_request(request)
+
+    return httpx.AsyncClient(
+        base_url=options.base_url,
+        auth=BearerAuth(options.api_key),
+        headers={"User-Agent": USER_AGENT},
+        timeout=options.timeout,
+        transport=transport,
+        event_hooks={"request": [on_async_request], "response": [_async_response_hook]},
+    )
+
+
+def sync_download_client(options: ClientOptions, transport: httpx.BaseTransport) -> httpx.Client:
+    """Fetches result files from wherever Vozo hosts them: no API key, redirects followed."""
+    return httpx.Client(
+        headers={"User-Agent": USER_AGENT}, timeout=options.timeout, transport=transport, follow_redirects=True
+    )
+
+
+def async_download_client(options: ClientOptions, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
+    """Fetches result files from wherever Vozo hosts them: no API key, redirects followed."""
+    return httpx.AsyncClient(
+        headers={"User-Agent": USER_AGENT}, timeout=options.timeout, transport=transport, follow_redirects=True
+    )

@@ -1,0 +1,114 @@
+"""What waiting for a job means, shared by both clients: the poll schedule, the deadline, terminal states."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from vozo_api_client.models import JobStatus, JobStatusStatus, MediaTranslateJobStatus, MediaTranslateJobStatusStatus
+
+from vozo._errors import APIConnectionError, APIStatusError, JobFailedError, JobTimeoutError, VozoError
+from vozo._logging import logger
+
+# Vozo documents queues of 1-120 minutes, then ~10 (standard) or ~20 (precision) minutes of processing.
+DEFAULT_WAIT_TIMEOUT = 3 * 60 * 60.0
+DEFAULT_POLL_INTERVAL = 2.0
+MAX_POLL_INTERVAL = 30.0
+_GROWTH = 1.5
+
+StatusT = TypeVar("StatusT", JobStatus, MediaTranslateJobStatus)
+
+
+@dataclass(frozen=True)
+class JobKind(Generic[StatusT]):
+    name: str
+    done: str
+    failed: str
+    error_fields: Callable[[StatusT], tuple[str | None, str | None]]
+
+
+def _lipsync_error(status: JobStatus) -> tuple[str | None, str | None]:
+    # The lipsync status schema has no error fields; Vozo may still send some, kept as additional properties.
+    extra = status.additional_properties
+    code = extra.get("err_code", extra.get("code"))
+    message = extra.get("err_message", extra.get("message"))
+    return (str(code) if code is not None else None, str(message) if message is not None else None)
+
+
+def _translation_error(status: MediaTranslateJobStatus) -> tuple[str | None, str | None]:
+    return (status.err_code or None, status.err_message or None)  # UNSET is falsy
+
+
+LIPSYNC = JobKind[JobStatus]("lipsync", JobStatusStatus.DONE, JobStatusStatus.FAILED, _lipsync_error)
+TRANSLATION = JobKind[MediaTranslateJobStatus](
+    "translation", MediaTranslateJobStatusStatus.DONE, MediaTranslateJobStatusStatus.FAILED, _translation_error
+)
+
+
+def status_value(status: Any) -> str:
+    """The raw status string, including a value this client does not know yet."""
+    return str(status.status.value)
+
+
+def is_transient(error: VozoError) -> bool:
+    """Worth polling again after the request's own retries ran out: an outage, not a refusal."""
+    return isinstance(error, APIConnectionError) or (isinstance(error, APIStatusError) and error.retryable)
+
+
+class Poller(Generic[StatusT]):
+    """Tracks one wait: a growing interval, the deadline, change notifications and the terminal states.
+
+    Any status other than done and failed (including one Vozo adds later) means the job is still in progress.
+    """
+
+    def __init__(
+        self,
+        kind: JobKind[StatusT],
+        task_id: str,
+        *,
+        timeout: float,
+        poll_interval: float,
+        on_update: Callable[[StatusT], object] | None,
+    ) -> None:
+        if timeout <= 0 or poll_interval <= 0:
+            raise ValueError("timeout and poll_interval must be positive")
+        self.kind: JobKind[StatusT] = kind
+        self.task_id = task_id
+        self.timeout = timeout
+        self._deadline = time.monotonic() + timeout
+        self._interval = poll_interval
+        self._on_update: Callable[[StatusT], object] | None = on_update
+        self._last: StatusT | None = None
+
+    def observe(self, status: StatusT) -> float | None:
+        """Seconds until the next poll, or None when the job is done. Raises on failure or past the deadline."""
+        value = status_value(status)
+        if self._last is None or status_value(self._last) != value:
+            logger.info("%s job %s: %s", self.kind.name, self.task_id, value)
+            if self._on_update is not None:
+                self._on_update(status)
+        self._last = status
+        if value == self.kind.done:
+            return None
+        if value == self.kind.failed:
+            code, message = self.kind.error_fields(status)
+            raise JobFailedError(self.task_id, status, code=code, message=message)
+        return self._next_delay()
+
+    def transient(self, error: VozoError) -> float:
+        """Keep waiting through an outage until the deadline; anything else ends the wait."""
+        error.task_id = self.task_id
+        if not is_transient(error):
+            raise error
+        logger.warning("%s job %s: status check failed (%s); still waiting", self.kind.name, self.task_id, error)
+        return self._next_delay(cause=error)
+
+    def _next_delay(self, cause: VozoError | None = None) -> float:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise JobTimeoutError(self.task_id, self.timeout, self._last) from cause
+        delay = min(self._interval, remaining)
+        self._interval = min(self._interval * _GROWTH, MAX_POLL_INTERVAL)
+        return delay

@@ -1,0 +1,176 @@
+"""When to retry, and how long to wait: one policy for every request, sync or async.
+
+Shells drive it the same way, differing only in how they sleep::
+
+    for attempt in Retrying("get_lipsync_job", max_retries, idempotent=True):
+        with attempt:
+            return send()
+        time.sleep(attempt.delay)        # or: await anyio.sleep(attempt.delay)
+"""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+
+import httpx
+
+from vozo._errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    DownloadError,
+    VozoError,
+)
+from vozo._logging import logger
+
+INITIAL_DELAY = 0.5
+MAX_DELAY = 8.0
+MAX_RETRY_AFTER = 60.0  # a longer Retry-After is not honoured: we fall back to our own backoff
+
+# Which attempt of a logical call the current request is (read by the request log line).
+attempt_number: contextvars.ContextVar[int] = contextvars.ContextVar("vozo_attempt", default=1)
+
+
+class ConnectFailed(APIConnectionError):
+    """The connection was never established, so the request certainly never reached Vozo."""
+
+
+class ConnectTimeoutFailed(ConnectFailed, APITimeoutError):
+    """Timed out before a connection existed (connect or pool timeout): the request never left this machine."""
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds from a Retry-After header: delta-seconds or an HTTP date. None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return max(0.0, seconds)
+
+
+def backoff(attempt: int) -> float:
+    """Exponential backoff with full jitter (attempt 0 is the first retry)."""
+    return random.uniform(0, min(MAX_DELAY, INITIAL_DELAY * 2**attempt))  # noqa: S311 - jitter, not crypto
+
+
+def retry_delay(error: VozoError, attempt: int, max_retries: int, *, idempotent: bool) -> float | None:
+    """Seconds to wait before retrying after ``error``, or None to raise it.
+
+    A request that is not idempotent (creating a paid job) is retried only when it certainly never reached the
+    server: Vozo documents no idempotency key, so a retry after anything else could create and bill a second job.
+    """
+    if attempt >= max_retries:
+        return None
+    if isinstance(error, ConnectFailed):
+        return backoff(attempt)
+    if not idempotent:
+        return None
+    if isinstance(error, APIStatusError):
+        if not (error.retryable or error.status_code == 408):
+            return None
+        if error.retry_after is not None and error.retry_after <= MAX_RETRY_AFTER:
+            return error.retry_after
+        return backoff(attempt)
+    if isinstance(error, APIConnectionError) or (isinstance(error, DownloadError) and error.retryable):
+        return backoff(attempt)
+    return None
+
+
+def connection_error(exc: httpx.TransportError) -> APIConnectionError:
+    """The typed error for an httpx transport failure, telling apart failures before anything was sent."""
+    try:
+        request: httpx.Request | None = exc.request
+    except RuntimeError:  # httpx raises when the exception was made without a request
+        request = None
+    where = f" ({request.method} {request.url.path})" if request is not None else ""
+    text = f"{type(exc).__name__}{where}: {exc}"
+    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+        error: APIConnectionError = ConnectTimeoutFailed(text, request=request)
+    elif isinstance(exc, httpx.ConnectError):
+        error = ConnectFailed(text, request=request)
+    elif isinstance(exc, httpx.TimeoutException):
+        error = APITimeoutError(text, request=request)
+    else:
+        error = APIConnectionError(text, request=request)
+    error.__cause__ = exc
+    return error
+
+
+class Attempt:
+    """One try. As a context manager it turns failures into typed errors and either re-raises or sets ``delay``."""
+
+    def __init__(self, retrying: Retrying, index: int) -> None:
+        self._retrying = retrying
+        self.index = index
+        self.delay = 0.0
+
+    def __enter__(self) -> Attempt:
+        self._token = attempt_number.set(self.index + 1)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        attempt_number.reset(self._token)
+        if exc is None:
+            return False
+        error = self._retrying.classify(exc)
+        if error is None:
+            return False  # not ours to handle (KeyboardInterrupt, a bug in a user callback, ...)
+        delay = retry_delay(error, self.index, self._retrying.max_retries, idempotent=self._retrying.idempotent)
+        if delay is None:
+            if error is exc:
+                return False
+            raise error
+        logger.info(
+            "retrying %s after %s (attempt %d failed; waiting %.2fs)",
+            self._retrying.operation,
+            type(error).__name__,
+            self.index + 1,
+            delay,
+        )
+        self.delay = delay
+        return True
+
+
+class Retrying:
+    """The attempts of one logical call: the first try, then up to ``max_retries`` retries."""
+
+    def __init__(self, operation: str, max_retries: int, *, idempotent: bool, reads_response: bool = True) -> None:
+        self.operation = operation
+        self.max_retries = max_retries
+        self.idempotent = idempotent
+        self._reads_response = reads_response
+
+    def __iter__(self) -> Iterator[Attempt]:
+        return (Attempt(self, index) for index in itertools.count())
+
+    def classify(self, exc: BaseException) -> VozoError | None:
+        if isinstance(exc, VozoError):
+            return exc
+        if isinstance(exc, httpx.TransportError):
+            return connection_error(exc)
+        if self._reads_response and isinstance(exc, (KeyError, TypeError, ValueError)):
+            # the generated model could not read a JSON success body: a required field missing or mistyped
+            error = APIResponseValidationError(
+                f"the response to {self.operation} does not match the spec: {type(exc).__name__}: {exc}"
+            )
+            error.__cause__ = exc
+            return error
+        return None

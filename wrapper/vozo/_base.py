@@ -11,7 +11,6 @@ from collections.abc import Generator
 from typing import Any
 
 import httpx
-from vozo_api_client.models import Error
 
 from vozo._codes import API_ERROR_CODES
 from vozo._config import APIKey
@@ -31,6 +30,7 @@ from vozo._errors import (
 from vozo._logging import logger
 from vozo._retry import attempt_number, parse_retry_after
 from vozo._version import __version__
+from vozo_api_client.models import Error
 
 USER_AGENT = f"vozo-python/{__version__}"
 

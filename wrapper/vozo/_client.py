@@ -11,7 +11,6 @@ from typing import Any, Self
 
 import anyio
 import httpx
-from vozo_api_client import Client
 
 from vozo import _http
 from vozo._base import operation_name, parsed_body
@@ -31,6 +30,7 @@ from vozo._jobs import JobKind, Poller, StatusT
 from vozo._logging import configure_from_env
 from vozo._retry import Retrying
 from vozo.resources import AsyncLipsync, AsyncReusableLipsync, AsyncTranslations, Lipsync, ReusableLipsync, Translations
+from vozo_api_client import Client
 
 
 class _NotGiven:

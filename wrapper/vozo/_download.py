@@ -11,9 +11,9 @@ from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 import httpx
-from vozo_api_client.models import JobStatus, MediaTranslateJobStatus, MediaTranslateResult
 
 from vozo._errors import DownloadError, InvalidInputError
+from vozo_api_client.models import JobStatus, MediaTranslateJobStatus, MediaTranslateResult
 
 CHUNK_SIZE = 1024 * 1024
 ResultKind = Literal["video", "audio", "subtitle"]

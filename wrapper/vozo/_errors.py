@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vozo._codes import API_ERROR_CODES, describe
+from vozo._codes import describe
 
 if TYPE_CHECKING:
     import httpx
@@ -68,7 +68,11 @@ class APIResponseValidationError(VozoError):
 
 
 class APIStatusError(VozoError):
-    """Vozo answered with an error status. Carries Vozo's ``code``, ``message`` and ``serverTs`` when present."""
+    """Vozo answered with an error status. Carries Vozo's ``code``, ``message`` and ``serverTs`` when present.
+
+    ``retryable`` comes with the class, which the HTTP status picks, or Vozo's code where the status cannot
+    say (a 400 with code 1304 is a ``RateLimitError``, retryable; code 104 an ``InsufficientCreditsError``, not).
+    """
 
     retryable: bool = False
 
@@ -95,9 +99,6 @@ class APIStatusError(VozoError):
         self.body_excerpt = body_excerpt
         self.retry_after = retry_after
         self.code_description = describe(code)
-        entry = API_ERROR_CODES.get(code or "")
-        if entry is not None:  # the code knows better than the class default (1304 retryable, 104 not)
-            self.retryable = entry.retryable
         super().__init__(self._summary())
 
     def _summary(self) -> str:

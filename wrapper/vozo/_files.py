@@ -6,9 +6,8 @@ import re
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from vozo_api_client.models import Model, ReferenceFileType
-
 from vozo._errors import InvalidInputError
+from vozo_api_client.models import Model, ReferenceFileType
 
 # The file types Vozo's pages document for each field.
 VIDEO_TYPES = (".mp4", ".mov", ".webm", ".avi", ".wmv")

@@ -7,10 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from vozo_api_client.models import JobStatus, JobStatusStatus, MediaTranslateJobStatus, MediaTranslateJobStatusStatus
-
 from vozo._errors import APIConnectionError, APIStatusError, JobFailedError, JobTimeoutError, VozoError
 from vozo._logging import logger
+from vozo_api_client.models import JobStatus, JobStatusStatus, MediaTranslateJobStatus, MediaTranslateJobStatusStatus
 
 # Vozo documents queues of 1-120 minutes, then ~10 (standard) or ~20 (precision) minutes of processing.
 DEFAULT_WAIT_TIMEOUT = 3 * 60 * 60.0

@@ -16,9 +16,8 @@ from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from vozo_api_client.models import JobStatus, JobStatusStatus, MediaTranslateJobStatus, MediaTranslateJobStatusStatus
-
 from vozo._errors import VozoError
+from vozo_api_client.models import JobStatus, JobStatusStatus, MediaTranslateJobStatus, MediaTranslateJobStatusStatus
 
 __all__ = ["TOKEN_PARAM", "CallbackError", "add_token", "parse", "verify_token"]
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from vozo import _files
+from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, LIPSYNC
 from vozo_api_client.api.lipsync import create_lipsync_job, get_lipsync_job
 from vozo_api_client.models import Job, JobStatus, Model, ReferenceFileType, VideoGenerationRequest
 from vozo_api_client.types import UNSET
-
-from vozo import _files
-from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, LIPSYNC
 
 if TYPE_CHECKING:
     from vozo._client import AsyncVozo, Vozo

@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from vozo import _files
+from vozo._errors import InvalidInputError
+from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, LIPSYNC
 from vozo_api_client.api.lipsync import get_lipsync_job
 from vozo_api_client.api.reusable_lipsync import create_reusable_lipsync_job
 from vozo_api_client.models import Job, JobStatus, ReusableModelVideoGenerationRequest
 from vozo_api_client.types import UNSET
-
-from vozo import _files
-from vozo._errors import InvalidInputError
-from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, LIPSYNC
 
 if TYPE_CHECKING:
     from vozo._client import AsyncVozo, Vozo

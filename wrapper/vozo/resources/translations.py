@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from vozo import _files
+from vozo._errors import InvalidInputError
+from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, TRANSLATION
 from vozo_api_client.api.translations import create_translation_job, get_translation_job
 from vozo_api_client.models import (
     Job,
@@ -21,10 +24,6 @@ from vozo_api_client.models import (
     SpeakerNumber,
 )
 from vozo_api_client.types import UNSET
-
-from vozo import _files
-from vozo._errors import InvalidInputError
-from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, TRANSLATION
 
 if TYPE_CHECKING:
     from vozo._client import AsyncVozo, Vozo

@@ -1,0 +1,114 @@
+"""Runs each wrapper test through Vozo and AsyncVozo alike, over an in-process httpx MockTransport."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+import vozo
+from vozo import _retry
+
+API_KEY = "vz-test-key-0123456789-SECRET"
+BASE_URL = "https://api.vozo.test"
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+@dataclass
+class Recorder:
+    """The handler's view: every request it got, and a queue of canned responses (or exceptions)."""
+
+    replies: list[httpx.Response | Exception | Handler] = field(default_factory=list)
+    requests: list[httpx.Request] = field(default_factory=list)
+    default: httpx.Response | None = None
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        self.requests.append(request)
+        reply = self.replies.pop(0) if self.replies else self.default
+        if reply is None:
+            raise AssertionError(f"unexpected request {request.method} {request.url}")
+        if isinstance(reply, Exception):
+            raise reply
+        return reply(request) if callable(reply) else reply
+
+    def json_bodies(self) -> list[Any]:
+        return [json.loads(r.content) for r in self.requests if r.content]
+
+
+def reply(
+    status: int = 200, body: Any = None, *, headers: dict[str, str] | None = None, raw: bytes | None = None
+) -> httpx.Response:
+    content = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
+    base = {"Content-Type": "application/json"} if raw is None else {}
+    return httpx.Response(status, content=content, headers={**base, **(headers or {})})
+
+
+class Harness:
+    """A client of one flavour plus ``call(fn)``: ``fn(client)`` may return a value or an awaitable."""
+
+    def __init__(self, flavour: str, recorder: Recorder, runner: asyncio.Runner) -> None:
+        self.flavour = flavour
+        self.recorder = recorder
+        self._runner = runner
+        self.client: Any = self.make()
+
+    def make(self, **options: Any) -> Any:
+        options = {"api_key": API_KEY, "base_url": BASE_URL, **options}
+        transport = httpx.MockTransport(self.recorder)
+        if self.flavour == "sync":
+            return vozo.Vozo(http_client=httpx.Client(transport=transport), **options)
+        return vozo.AsyncVozo(http_client=httpx.AsyncClient(transport=transport), **options)
+
+    def call(self, fn: Callable[[Any], Any]) -> Any:
+        result = fn(self.client)
+        if inspect.isawaitable(result):
+            return self._runner.run(_await(result))
+        return result
+
+    def raises(self, error: type[BaseException], fn: Callable[[Any], Any]) -> Any:
+        with pytest.raises(error) as info:
+            self.call(fn)
+        return info.value
+
+
+async def _await(awaitable: Any) -> Any:
+    return await awaitable
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture(params=["sync", "async"])
+def api(request: pytest.FixtureRequest, recorder: Recorder) -> Iterator[Harness]:
+    with asyncio.Runner() as runner:
+        yield Harness(request.param, recorder, runner)
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Backoff keeps its shape (exponential, jittered) at a millisecond scale."""
+    monkeypatch.setattr(_retry, "INITIAL_DELAY", 0.001)
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Records every sleep of both clients instead of sleeping."""
+    recorded: list[float] = []
+
+    async def fake_async_sleep(seconds: float) -> None:
+        recorded.append(seconds)
+
+    monkeypatch.setattr("vozo._client.time.sleep", recorded.append)
+    monkeypatch.setattr(anyio, "sleep", fake_async_sleep)
+    return recorded

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from vozo import callbacks
+from vozo.types import LipsyncJobStatus, LipsyncStatus, TranslationJobStatus
+
+
+def test_a_lipsync_callback_parses_to_the_typed_status() -> None:
+    body = json.dumps({"status": "done", "video_url": "https://cdn.test/v.mp4", "extra": 1}).encode()
+    status = callbacks.parse(body, {"Content-Type": "application/json; charset=utf-8"})
+    assert isinstance(status, LipsyncJobStatus)
+    assert status.status is LipsyncStatus.DONE
+    assert status.additional_properties == {"extra": 1}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": "dubbing"},
+        {"status": "failed", "err_code": "10001"},
+        {"status": "done", "result": {"video_url": "https://x/v.mp4"}},
+    ],
+)
+def test_translation_callbacks_are_recognised(body) -> None:
+    assert isinstance(callbacks.parse(json.dumps(body)), TranslationJobStatus)
+
+
+def test_the_kind_can_be_given() -> None:
+    assert isinstance(callbacks.parse({"status": "done"}, kind="translation"), TranslationJobStatus)
+    assert isinstance(callbacks.parse({"status": "brand_new"}, kind="lipsync"), LipsyncJobStatus)
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "message"),
+    [
+        (b"not json", None, "not JSON"),
+        (b"[1, 2]", None, "must be a JSON object"),
+        (b"{}", None, "no string 'status'"),
+        (b'{"status": 3}', None, "no string 'status'"),
+        (b'{"status": "done", "video_url": 5}', None, "'video_url' must be a str"),
+        (b'{"status": "done", "result": {"audio_url": []}}', None, "'audio_url' must be a str"),
+        (b'{"status": "done", "result": "x"}', None, "'result' must be a dict"),
+        (b'{"status": "done"}', {"content-type": "text/plain"}, "expected JSON"),
+    ],
+)
+def test_bad_callback_bodies_are_refused_clearly(body, headers, message) -> None:
+    with pytest.raises(callbacks.CallbackError, match=message):
+        callbacks.parse(body, headers)
+
+
+def test_a_token_added_to_the_callback_url_verifies_and_keeps_the_secret_out() -> None:
+    url = callbacks.add_token("https://hooks.test/vozo?job=42", "s3cret")
+    assert "s3cret" not in url
+    assert url.startswith("https://hooks.test/vozo?job=42&vozo_token=")
+    assert callbacks.verify_token(url, "s3cret")
+    assert callbacks.add_token(url, "s3cret") == url  # idempotent
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda u: u.replace("job=42", "job=43"),
+        lambda u: u[:-1] + ("0" if u[-1] != "0" else "1"),
+        lambda u: u.split("&vozo_token")[0],
+        lambda u: u + "&vozo_token=abc",
+    ],
+)
+def test_a_tampered_or_missing_token_fails(tamper) -> None:
+    url = callbacks.add_token("https://hooks.test/vozo?job=42", "s3cret")
+    assert not callbacks.verify_token(tamper(url), "s3cret")
+    assert not callbacks.verify_token(url, "other")
+
+
+def test_verify_behind_a_proxy_with_the_expected_url() -> None:
+    given = callbacks.add_token("https://hooks.example.com/vozo", b"k")
+    received = given.replace("https://hooks.example.com", "http://10.0.0.3:8080")
+    assert not callbacks.verify_token(received, b"k")
+    assert callbacks.verify_token(received, b"k", expected_url="https://hooks.example.com/vozo")
+
+
+def test_an_empty_secret_is_refused() -> None:
+    with pytest.raises(ValueError, match="must not be empty"):
+        callbacks.add_token("https://hooks.test/x", "")

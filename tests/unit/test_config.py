@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+
+import vozo
+
+from .conftest import API_KEY, BASE_URL, reply
+
+
+def test_the_key_comes_from_the_argument_or_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VOZO_API_KEY", raising=False)
+    with pytest.raises(vozo.VozoError, match="VOZO_API_KEY"):
+        vozo.Vozo()
+    with pytest.raises(vozo.VozoError, match="VOZO_API_KEY"):
+        vozo.AsyncVozo(api_key="")
+    monkeypatch.setenv("VOZO_API_KEY", API_KEY)
+    monkeypatch.setenv("VOZO_BASE_URL", "https://eu.api.vozo.test/")
+    client = vozo.Vozo()
+    assert client.base_url == "https://eu.api.vozo.test"
+    client.close()
+
+
+def test_the_default_base_url_is_vozos(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VOZO_BASE_URL", raising=False)
+    with vozo.Vozo(api_key=API_KEY) as client:
+        assert client.base_url == "https://api.vozo.ai"
+        assert client.max_retries == 2
+        assert client.timeout.read == 60.0
+
+
+@pytest.mark.parametrize("url", ["http://api.vozo.ai", "http://10.0.0.5:8000", "http://example.com/v1"])
+def test_plain_http_to_another_host_is_refused(url: str) -> None:
+    with pytest.raises(vozo.InvalidInputError, match="in clear"):
+        vozo.Vozo(api_key=API_KEY, base_url=url)
+    with pytest.raises(vozo.InvalidInputError, match="in clear"):
+        vozo.AsyncVozo(api_key=API_KEY, base_url=url)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:4010", "http://localhost:8000", "http://[::1]:9", "http://127.8.0.1"]
+)
+def test_plain_http_to_this_machine_is_allowed(url: str) -> None:
+    vozo.Vozo(api_key=API_KEY, base_url=url).close()
+
+
+@pytest.mark.parametrize("url", ["ftp://api.vozo.ai", "api.vozo.ai", "https://"])
+def test_a_base_url_that_is_not_http_is_refused(url: str) -> None:
+    with pytest.raises(vozo.InvalidInputError, match="base_url"):
+        vozo.Vozo(api_key=API_KEY, base_url=url)
+
+
+def test_no_repr_shows_the_key() -> None:
+    client = vozo.Vozo(api_key=API_KEY, base_url=BASE_URL)
+    shown = [
+        repr(client),
+        repr(client.with_options(max_retries=5)),
+        repr(client._options),
+        repr(client._http.auth),
+        repr(vars(client)),
+    ]
+    assert not any(API_KEY in text for text in shown)
+    assert (
+        repr(vozo.AsyncVozo(api_key=API_KEY, base_url=BASE_URL)) == f"AsyncVozo(base_url={BASE_URL!r}, max_retries=2)"
+    )
+
+
+def test_with_options_changes_a_copy_that_shares_the_pool(api, recorder) -> None:
+    recorder.default = reply(200, {"status": "pending"})
+    copy = api.client.with_options(max_retries=0, timeout=5, base_url="https://other.vozo.test")
+    assert (copy.max_retries, copy.timeout.read, copy.base_url) == (0, 5.0, "https://other.vozo.test")
+    assert api.client.max_retries == 2
+    assert copy._transport is api.client._transport
+    api.call(lambda _: copy.lipsync.get("t1"))
+    assert recorder.requests[-1].url.host == "other.vozo.test"
+    with pytest.raises(vozo.InvalidInputError):
+        api.client.with_options(max_retries=-1)
+
+
+def test_requests_carry_the_key_and_a_user_agent(api, recorder) -> None:
+    recorder.default = reply(200, {"status": "pending"})
+    api.call(lambda c: c.lipsync.get("task/with space"))
+    request = recorder.requests[0]
+    assert request.headers["Authorization"] == f"Bearer {API_KEY}"
+    assert request.headers["User-Agent"].startswith("vozo-python/")
+    assert request.url.raw_path == b"/v1/video_generation/task%2Fwith%20space"
+
+
+def test_closing_the_client_closes_its_pool_but_not_a_lent_http_client() -> None:
+    lent = httpx.Client(transport=httpx.MockTransport(lambda r: reply(200, {"status": "done"})))
+    with vozo.Vozo(api_key=API_KEY, base_url=BASE_URL, http_client=lent) as client:
+        client.with_options(max_retries=1).close()  # a copy leaves the pool alone
+        client.lipsync.get("t")
+    assert client._http.is_closed
+    assert not lent.is_closed
+    own = vozo.Vozo(api_key=API_KEY, base_url=BASE_URL)
+    own.close()
+    assert own._http.is_closed

@@ -1,0 +1,212 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import httpx
+import pytest
+
+import vozo
+from vozo import _retry
+
+from .conftest import API_KEY, reply
+
+ERROR_BODY = {"code": "5", "message": "Invalid request parameters.", "serverTs": "1732460000000"}
+CREATE = {"reference_file_url": "https://m.test/a.mp4", "audio_url": "https://m.test/a.mp3"}
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (400, vozo.BadRequestError),
+        (401, vozo.AuthenticationError),
+        (403, vozo.PermissionDeniedError),
+        (404, vozo.NotFoundError),
+        (409, vozo.APIStatusError),
+        (429, vozo.RateLimitError),
+        (500, vozo.InternalServerError),
+        (502, vozo.InternalServerError),
+        (503, vozo.InternalServerError),
+    ],
+)
+def test_each_status_raises_its_class_with_vozos_fields(api, recorder, status, error) -> None:
+    recorder.default = reply(
+        status, {"code": "77", "message": "nope", "serverTs": "1732460000000"}, headers={"X-Request-Id": "req-9"}
+    )
+    raised = api.raises(error, lambda c: c.with_options(max_retries=0).lipsync.get("t1"))
+    assert type(raised) is error
+    assert (raised.status_code, raised.code, raised.message, raised.server_ts, raised.request_id) == (
+        status,
+        "77",
+        "nope",
+        "1732460000000",
+        "req-9",
+    )
+    assert raised.method == "GET"
+    assert raised.path == "/v1/video_generation/t1"
+    assert f"{status} from GET /v1/video_generation/t1: code 77 (nope)" in str(raised)
+
+
+def test_an_html_error_page_keeps_a_short_excerpt(api, recorder) -> None:
+    page = b"<html><body><h1>502 Bad Gateway</h1>" + b"x" * 500 + b"</body></html>"
+    recorder.default = reply(502, raw=page, headers={"Content-Type": "text/html"})
+    raised = api.raises(vozo.InternalServerError, lambda c: c.with_options(max_retries=0).lipsync.get("t1"))
+    assert raised.code is None
+    assert raised.body_excerpt.startswith("<html><body><h1>502 Bad Gateway</h1>")
+    assert len(raised.body_excerpt) <= 203
+
+
+@pytest.mark.parametrize(
+    ("code", "error", "retryable"),
+    [
+        ("1304", vozo.RateLimitError, True),
+        ("104", vozo.InsufficientCreditsError, False),
+        ("1302", vozo.AuthenticationError, False),
+        ("1305", vozo.PermissionDeniedError, False),
+        ("1000", vozo.InternalServerError, True),
+        ("5", vozo.BadRequestError, False),
+    ],
+)
+def test_vozos_code_picks_the_class_a_400_cannot(api, recorder, code, error, retryable) -> None:
+    recorder.default = reply(400, {"code": code, "message": "m"})
+    raised = api.raises(error, lambda c: c.with_options(max_retries=0).lipsync.create(**CREATE))
+    assert type(raised) is error
+    assert raised.retryable is retryable
+    assert raised.code_description == vozo.describe(code)
+    assert raised.code_description in str(raised)
+
+
+def test_a_numeric_code_is_read_as_the_documented_string(api, recorder) -> None:
+    recorder.default = reply(400, {"code": 1304, "message": "busy"})
+    raised = api.raises(vozo.RateLimitError, lambda c: c.with_options(max_retries=0).lipsync.get("t"))
+    assert raised.code == "1304"
+
+
+def test_a_get_is_retried_on_5xx_then_succeeds(api, recorder) -> None:
+    recorder.replies = [reply(503, ERROR_BODY), reply(500, ERROR_BODY)]
+    recorder.default = reply(200, {"status": "processing"})
+    status = api.call(lambda c: c.lipsync.get("t1"))
+    assert status.status.value == "processing"
+    assert len(recorder.requests) == 3
+
+
+def test_max_retries_bounds_the_attempts(api, recorder) -> None:
+    recorder.default = reply(503, ERROR_BODY)
+    api.raises(vozo.InternalServerError, lambda c: c.lipsync.get("t1"))
+    assert len(recorder.requests) == 3  # 1 + max_retries=2
+    recorder.requests.clear()
+    api.raises(vozo.InternalServerError, lambda c: c.with_options(max_retries=5).lipsync.get("t1"))
+    assert len(recorder.requests) == 6
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404])
+def test_client_errors_are_not_retried(api, recorder, status) -> None:
+    recorder.default = reply(status, ERROR_BODY)
+    api.raises(vozo.APIStatusError, lambda c: c.lipsync.get("t1"))
+    assert len(recorder.requests) == 1
+
+
+def test_408_is_retried(api, recorder) -> None:
+    recorder.replies = [reply(408, ERROR_BODY)]
+    recorder.default = reply(200, {"status": "done"})
+    api.call(lambda c: c.lipsync.get("t"))
+    assert len(recorder.requests) == 2
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        lambda _: reply(500, ERROR_BODY),
+        lambda _: reply(429, {"code": "1304", "message": "busy"}),
+        httpx.ReadTimeout("slow"),
+        httpx.RemoteProtocolError("reset"),
+    ],
+)
+def test_a_job_creating_post_is_not_retried_once_it_may_have_reached_vozo(api, recorder, failure) -> None:
+    recorder.replies = [failure]
+    api.raises(vozo.VozoError, lambda c: c.lipsync.create(**CREATE))
+    assert len(recorder.requests) == 1
+
+
+def test_a_job_creating_post_is_retried_when_it_never_left(api, recorder) -> None:
+    recorder.replies = [httpx.ConnectError("refused"), httpx.ConnectTimeout("no route")]
+    recorder.default = reply(200, {"task_id": "t-1"})
+    assert api.call(lambda c: c.lipsync.create(**CREATE)).task_id == "t-1"
+    assert len(recorder.requests) == 3
+
+
+def test_transport_failures_become_typed_errors(api, recorder) -> None:
+    recorder.default = httpx.ReadTimeout("slow")
+    raised = api.raises(vozo.APITimeoutError, lambda c: c.lipsync.get("t1"))
+    assert isinstance(raised.__cause__, httpx.ReadTimeout)
+    assert "GET /v1/video_generation/t1" in str(raised)
+    assert len(recorder.requests) == 3
+    recorder.default = httpx.ConnectError("refused")
+    assert isinstance(api.raises(vozo.APIConnectionError, lambda c: c.lipsync.get("t1")), vozo.APIConnectionError)
+
+
+def test_retry_after_in_seconds_is_honoured(api, recorder, sleeps) -> None:
+    recorder.replies = [reply(429, {"code": "1304", "message": "busy"}, headers={"Retry-After": "7"})]
+    recorder.default = reply(200, {"status": "done"})
+    api.call(lambda c: c.lipsync.get("t1"))
+    assert sleeps == [7.0]
+
+
+def test_retry_after_as_an_http_date_is_honoured(api, recorder, sleeps) -> None:
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=20), usegmt=True)
+    recorder.replies = [reply(503, ERROR_BODY, headers={"Retry-After": when})]
+    recorder.default = reply(200, {"status": "done"})
+    api.call(lambda c: c.lipsync.get("t1"))
+    assert len(sleeps) == 1
+    assert 17 <= sleeps[0] <= 20
+
+
+def test_a_retry_after_beyond_the_cap_falls_back_to_backoff(api, recorder, sleeps) -> None:
+    recorder.replies = [reply(429, ERROR_BODY, headers={"Retry-After": "3600"})]
+    recorder.default = reply(200, {"status": "done"})
+    api.call(lambda c: c.lipsync.get("t1"))
+    assert 0 <= sleeps[0] <= _retry.MAX_DELAY
+
+
+def test_backoff_is_exponential_with_full_jitter(monkeypatch) -> None:
+    monkeypatch.setattr(_retry, "INITIAL_DELAY", 0.5)
+    for attempt, ceiling in [(0, 0.5), (1, 1.0), (2, 2.0), (3, 4.0), (10, _retry.MAX_DELAY)]:
+        delays = [_retry.backoff(attempt) for _ in range(200)]
+        assert all(0 <= d <= ceiling for d in delays)
+        assert max(delays) > ceiling / 2  # jitter spans the whole range, not a fixed step
+
+
+@pytest.mark.parametrize(("header", "seconds"), [("12", 12.0), ("0", 0.0), ("-5", 0.0), ("soon", None), (None, None)])
+def test_parse_retry_after(header, seconds) -> None:
+    assert _retry.parse_retry_after(header) == seconds
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [(b"<html>oops</html>", "is not JSON"), (b'{"video_url": "https://x/v.mp4"}', "does not match the spec")],
+)
+def test_a_success_body_that_breaks_the_spec_is_a_typed_error(api, recorder, raw, message) -> None:
+    recorder.default = reply(200, raw=raw)
+    raised = api.raises(vozo.APIResponseValidationError, lambda c: c.lipsync.get("t1"))
+    assert message in str(raised)
+    assert len(recorder.requests) == 1
+
+
+def test_an_undocumented_success_status_is_a_typed_error(api, recorder) -> None:
+    recorder.default = reply(202, {"task_id": "t"})
+    assert "undocumented status 202" in str(api.raises(vozo.APIResponseValidationError, lambda c: c.lipsync.get("t1")))
+
+
+def test_no_exception_shows_the_key(api, recorder) -> None:
+    recorder.default = reply(401, {"code": "1302", "message": "API key has been revoked."})
+    raised = api.raises(vozo.AuthenticationError, lambda c: c.lipsync.get("t1"))
+    assert API_KEY not in str(raised)
+    assert API_KEY not in repr(raised)
+    assert API_KEY not in repr(vars(raised))
+
+
+@pytest.mark.parametrize("code", sorted(vozo.API_ERROR_CODES))
+def test_the_code_table_and_the_classes_agree_on_retrying(code) -> None:
+    from vozo._base import error_class
+
+    assert error_class(400, code).retryable is vozo.API_ERROR_CODES[code].retryable

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import textwrap
+
+from .conftest import API_KEY, reply
+
+
+def test_each_request_is_logged_with_method_path_status_attempt_and_time(api, recorder, caplog) -> None:
+    recorder.replies = [reply(503, {"code": "1000", "message": "down"})]
+    recorder.default = reply(200, {"status": "done"})
+    with caplog.at_level(logging.DEBUG, logger="vozo"):
+        api.call(lambda c: c.lipsync.get("t1"))
+    lines = [r.getMessage() for r in caplog.records]
+    assert any(line.startswith("GET /v1/video_generation/t1 -> 503 (attempt 1, ") for line in lines)
+    assert any(
+        line.startswith("retrying get_lipsync_job after InternalServerError (attempt 1 failed") for line in lines
+    )
+    assert any(line.startswith("GET /v1/video_generation/t1 -> 200 (attempt 2, ") for line in lines)
+    assert not any(API_KEY in line for line in lines)
+
+
+def test_vozo_log_debug_turns_logging_on_and_never_prints_the_key() -> None:
+    """A whole session in a fresh process at VOZO_LOG=debug: errors, retries, waits; the key is nowhere."""
+    script = textwrap.dedent(
+        f"""
+        import httpx, vozo
+        replies = iter([
+            httpx.Response(200, json={{"task_id": "t1"}}),
+            httpx.Response(503, json={{"code": "1000", "message": "down"}}),
+            httpx.Response(200, json={{"status": "processing"}}),
+            httpx.Response(200, json={{"status": "done", "video_url": "https://cdn.test/v.mp4"}}),
+            httpx.Response(401, json={{"code": "1302", "message": "API key has been revoked."}}),
+        ])
+        http = httpx.Client(transport=httpx.MockTransport(lambda request: next(replies)))
+        client = vozo.Vozo(api_key={API_KEY!r}, base_url="https://api.vozo.test", http_client=http)
+        print(repr(client))
+        print(client.lipsync.create_and_wait(
+            reference_file_url="https://m.test/a.mp4", audio_url="https://m.test/a.mp3", poll_interval=0.01
+        ))
+        try:
+            client.lipsync.get("t1")
+        except vozo.AuthenticationError as exc:
+            print(repr(exc), exc)
+        raise vozo.AuthenticationError(status_code=401, method="GET", path="/x")  # an uncaught traceback too
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={"VOZO_LOG": "debug", "PATH": ""},
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert "POST /v1/video_generation -> 200 (attempt 1" in result.stderr
+    assert "GET /v1/video_generation/t1 -> 503" in result.stderr
+    assert "lipsync job t1: done" in result.stderr
+    assert "AuthenticationError" in output
+    assert API_KEY not in output

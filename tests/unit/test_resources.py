@@ -1,0 +1,233 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import vozo
+from vozo.types import Model, ReferenceFileType
+
+from .conftest import reply
+
+JOB = {"task_id": "6f1c2b9e"}
+
+
+def create_lipsync(**overrides: Any) -> Any:
+    arguments = {
+        "reference_file_url": "https://m.test/presenter.mp4",
+        "audio_url": "https://m.test/voice.mp3",
+        **overrides,
+    }
+    return lambda c: c.lipsync.create(**arguments)
+
+
+def test_lipsync_create_sends_the_api_fields(api, recorder) -> None:
+    recorder.default = reply(200, JOB)
+    job = api.call(create_lipsync(model="precision", callback_url="https://hooks.test/vozo"))
+    assert job.task_id == "6f1c2b9e"
+    request = recorder.requests[0]
+    assert (request.method, request.url.path) == ("POST", "/v1/video_generation")
+    assert recorder.json_bodies() == [
+        {
+            "reference_file_url": "https://m.test/presenter.mp4",
+            "audio_url": "https://m.test/voice.mp3",
+            "model": "precision_v1",
+            "reference_file_type": "video",
+            "callback_url": "https://hooks.test/vozo",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("model", "sent"),
+    [
+        ("standard", "standard_v1"),
+        ("Precision", "precision_v1"),
+        ("standard_v1", "standard_v1"),
+        (Model.PRECISION_V1, "precision_v1"),
+        ("precision_v2", "precision_v2"),
+    ],
+)
+def test_friendly_model_names(api, recorder, model, sent) -> None:
+    recorder.default = reply(200, JOB)
+    api.call(create_lipsync(model=model))
+    assert recorder.json_bodies()[0]["model"] == sent
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("https://m.test/a.MP4", "video"),
+        ("https://m.test/a.webm?sig=abc.png", "video"),
+        ("https://m.test/face.JPeG#frag", "image"),
+        ("https://m.test/dir.v2/face.webp", "image"),
+    ],
+)
+def test_the_reference_type_is_inferred_case_insensitively_ignoring_the_query(api, recorder, url, kind) -> None:
+    recorder.default = reply(200, JOB)
+    api.call(create_lipsync(reference_file_url=url))
+    assert recorder.json_bodies()[0]["reference_file_type"] == kind
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"reference_file_url": "https://m.test/a.gif"},
+            r"reference_file_url 'https://m.test/a.gif' has an unsupported file type \(.gif\); accepted: .mp4 .mov",
+        ),
+        ({"audio_url": "https://m.test/voice.ogg"}, r"audio_url .* \(.ogg\); accepted: .wav .mp3 .m4a"),
+        ({"audio_url": "https://m.test/stream"}, r"audio_url .* \(no extension\).*check_file_types=False"),
+        ({"reference_file_url": "/home/me/clip.mp4"}, "must be an http\\(s\\) URL"),
+        (
+            {"reference_file_url": "https://m.test/a.png", "reference_file_type": "video"},
+            r"reference_file_url .* \(.png\); accepted: .mp4",
+        ),
+        ({"reference_file_type": "gif"}, "reference_file_type must be 'video' or 'image'"),
+        ({"model": "precison"}, "model must be 'standard' or 'precision'"),
+        ({"callback_url": "hooks.test/vozo"}, "callback_url must be an http\\(s\\) URL"),
+    ],
+)
+def test_bad_input_is_refused_before_any_request(api, recorder, overrides, message) -> None:
+    with pytest.raises(vozo.InvalidInputError, match=message):
+        api.call(create_lipsync(**overrides))
+    assert recorder.requests == []
+
+
+def test_urls_without_extensions_pass_with_the_opt_out(api, recorder) -> None:
+    recorder.default = reply(200, JOB)
+    api.call(
+        create_lipsync(
+            reference_file_url="https://m.test/media/123",
+            audio_url="https://m.test/a/9",
+            reference_file_type=ReferenceFileType.IMAGE,
+            check_file_types=False,
+        )
+    )
+    assert recorder.json_bodies()[0]["reference_file_type"] == "image"
+    with pytest.raises(vozo.InvalidInputError, match="cannot be inferred"):
+        api.call(create_lipsync(reference_file_url="https://m.test/media/123", check_file_types=False))
+
+
+def test_reusable_lipsync_creates_and_polls_through_the_lipsync_status_endpoint(api, recorder) -> None:
+    recorder.replies = [reply(200, JOB), reply(200, {"status": "done", "video_url": "https://cdn.test/v.mp4"})]
+    status = api.call(
+        lambda c: c.reusable_lipsync.create_and_wait(
+            model_id="mdl_1", audio_url="https://m.test/a.wav", poll_interval=0.01
+        )
+    )
+    assert status.video_url == "https://cdn.test/v.mp4"
+    assert [r.url.path for r in recorder.requests] == [
+        "/v1/reusable_lipsync_model_video_generation",
+        "/v1/video_generation/6f1c2b9e",
+    ]
+    assert recorder.json_bodies()[0] == {"model_id": "mdl_1", "audio_url": "https://m.test/a.wav"}
+    with pytest.raises(vozo.InvalidInputError, match="model_id"):
+        api.call(lambda c: c.reusable_lipsync.create(model_id=" ", audio_url="https://m.test/a.wav"))
+
+
+def create_translation(**overrides: Any) -> Any:
+    arguments = {"media_url": "https://m.test/keynote.mp4", "target_language": "es", **overrides}
+    return lambda c: c.translations.create(**arguments)
+
+
+def test_translation_create_sends_the_api_fields(api, recorder) -> None:
+    recorder.default = reply(200, JOB)
+    api.call(
+        create_translation(
+            source_language="en-US",
+            export_type="all",
+            ocr_text_box={"x": 0.1, "y": 0.8, "width": 0.8, "height": 0.15},
+            speaker_number=(1, 3),
+            user_prompt="friendly tone",
+            callback_url="https://hooks.test/t",
+        )
+    )
+    assert recorder.requests[0].url.path == "/v1/media/translate"
+    assert recorder.json_bodies()[0] == {
+        "media_type": "video",
+        "media_url": "https://m.test/keynote.mp4",
+        "source_language": "en-US",
+        "target_language": "es",
+        "export_type": "all",
+        "ocr_text_box": {"x": 0.1, "y": 0.8, "width": 0.8, "height": 0.15},
+        "speaker_number": {"min": 1, "max": 3},
+        "user_prompt": "friendly tone",
+        "callback_url": "https://hooks.test/t",
+    }
+
+
+def test_translation_of_audio_with_subtitles(api, recorder) -> None:
+    recorder.default = reply(200, JOB)
+    api.call(
+        create_translation(
+            media_url="https://m.test/pod.m4a", subtitle_url="https://m.test/pod.SRT", subtitle_usage_type="original"
+        )
+    )
+    body = recorder.json_bodies()[0]
+    assert (body["media_type"], body["source_language"], body["export_type"]) == ("audio", "auto", "auto")
+    assert body["subtitle_usage_type"] == "original"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"target_language": "spanish"}, "target_language must be a code"),
+        ({"target_language": "auto"}, "target_language must be a code"),
+        ({"source_language": "EN"}, "source_language must be 'auto' or a code"),
+        ({"media_url": "https://m.test/pod.mp3", "export_type": "video"}, "needs video input"),
+        ({"export_type": "everything"}, "export_type must be one of all, audio, auto, video"),
+        ({"media_url": "https://m.test/x.bin"}, "media_type cannot be inferred"),
+        ({"media_type": "image"}, "media_type must be one of audio, video"),
+        ({"subtitle_url": "https://m.test/s.vtt"}, r"subtitle_url .* \(.vtt\); accepted: .srt"),
+        (
+            {"subtitle_url": "https://m.test/s.srt", "ocr_text_box": {"x": 0, "y": 0, "width": 1, "height": 1}},
+            "mutually exclusive",
+        ),
+        (
+            {"ocr_text_box": {"x": 0, "y": 0, "width": 1.5, "height": 1}},
+            r"ocr_text_box.width must be a number from 0 to 1",
+        ),
+        ({"ocr_text_box": {"x": 0, "y": 0}}, "needs exactly x, y, width and height"),
+        (
+            {"media_url": "https://m.test/pod.mp3", "ocr_text_box": {"x": 0, "y": 0, "width": 1, "height": 1}},
+            "only applies when media_type='video'",
+        ),
+        ({"speaker_number": (3, 1)}, "1 <= min <= max"),
+        ({"speaker_number": {"min": 0, "max": 2}}, "1 <= min <= max"),
+        ({"subtitle_usage_type": "draft"}, "subtitle_usage_type must be one of final_translated, original"),
+    ],
+)
+def test_translation_input_is_checked_before_any_request(api, recorder, overrides, message) -> None:
+    with pytest.raises(vozo.InvalidInputError, match=message):
+        api.call(create_translation(**overrides))
+    assert recorder.requests == []
+
+
+def test_every_spec_operation_has_a_wrapper_method() -> None:
+    """The resource methods cover each generated endpoint module (the contract tests check against the spec)."""
+    import inspect
+
+    import vozo_api_client.api as generated_api
+    from vozo import resources
+
+    called = set()
+    for module in (resources.lipsync, resources.reusable_lipsync, resources.translations):
+        called |= {name for name in dir(module) if name.endswith("_job")}
+    found = {
+        name
+        for _, pkg in inspect.getmembers(generated_api, inspect.ismodule)
+        for name in dir(pkg)
+        if name.endswith("_job")
+    }
+    assert (
+        called
+        == found
+        == {
+            "create_lipsync_job",
+            "get_lipsync_job",
+            "create_reusable_lipsync_job",
+            "create_translation_job",
+            "get_translation_job",
+        }
+    )

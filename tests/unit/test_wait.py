@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import pytest
+
+import vozo
+from vozo import _jobs
+
+from .conftest import reply
+
+FAST = {"poll_interval": 0.001}
+
+
+def statuses(*values: str, **extra: object) -> list:
+    return [reply(200, {"status": value, **extra}) for value in values]
+
+
+def test_wait_polls_until_done_and_reports_each_change(api, recorder) -> None:
+    recorder.replies = statuses("pending", "pending", "processing", "processing")
+    recorder.default = reply(200, {"status": "done", "video_url": "https://cdn.test/out.mp4"})
+    seen: list[str] = []
+    final = api.call(lambda c: c.lipsync.wait("t1", on_update=lambda s: seen.append(s.status.value), **FAST))
+    assert final.video_url == "https://cdn.test/out.mp4"
+    assert seen == ["pending", "processing", "done"]
+    assert len(recorder.requests) == 5
+
+
+def test_a_status_vozo_adds_later_counts_as_in_progress(api, recorder) -> None:
+    recorder.replies = statuses("pending", "gpu_warmup", "gpu_warmup")
+    recorder.default = reply(200, {"status": "done", "video_url": "https://cdn.test/out.mp4"})
+    seen: list[str] = []
+    api.call(lambda c: c.lipsync.wait("t1", on_update=lambda s: seen.append(s.status.value), **FAST))
+    assert seen == ["pending", "gpu_warmup", "done"]
+
+
+def test_failed_raises_with_the_task_id_and_any_error_fields(api, recorder) -> None:
+    recorder.replies = [
+        reply(200, {"status": "failed", "code": 20601, "message": "There are no faces in the picture."})
+    ]
+    raised = api.raises(vozo.JobFailedError, lambda c: c.lipsync.wait("t-77", **FAST))
+    assert (raised.task_id, raised.code, raised.code_description) == (
+        "t-77",
+        "20601",
+        "There are no faces in the picture.",
+    )
+    assert raised.status.status.value == "failed"
+
+
+def test_a_translation_walks_its_stages_and_returns_its_result(api, recorder) -> None:
+    recorder.replies = statuses("queuing", "preprocessing", "transcribing", "translating", "dubbing", "rendering")
+    result = {
+        "video_url": "https://cdn.test/k.es.mp4",
+        "audio_url": "https://cdn.test/k.es.mp3",
+        "subtitle_url": "https://cdn.test/k.es.srt",
+    }
+    recorder.default = reply(200, {"status": "done", "result": result})
+    seen: list[str] = []
+    final = api.call(lambda c: c.translations.wait("tr1", on_update=lambda s: seen.append(s.status.value), **FAST))
+    assert seen == ["queuing", "preprocessing", "transcribing", "translating", "dubbing", "rendering", "done"]
+    assert final.result.to_dict() == result
+    assert recorder.requests[0].url.path == "/v1/media/translate/tr1"
+
+
+def test_a_failed_translation_carries_err_code_and_err_message(api, recorder) -> None:
+    recorder.default = reply(
+        200, {"status": "failed", "err_code": "10002", "err_message": "Uploaded video has no audio stream"}
+    )
+    raised = api.raises(vozo.JobFailedError, lambda c: c.translations.wait("tr1", **FAST))
+    assert (raised.code, raised.message) == ("10002", "Uploaded video has no audio stream")
+    assert "job tr1 failed: code 10002" in str(raised)
+
+
+def test_waiting_past_the_deadline_raises_job_timeout(api, recorder) -> None:
+    recorder.default = reply(200, {"status": "processing"})
+    raised = api.raises(vozo.JobTimeoutError, lambda c: c.lipsync.wait("t1", timeout=0.05, poll_interval=0.01))
+    assert raised.task_id == "t1"
+    assert raised.last_status.status.value == "processing"
+    assert "still not finished after 0.05s (last status: processing)" in str(raised)
+
+
+def test_waiting_rides_out_an_outage_longer_than_the_retries(api, recorder) -> None:
+    outage = [reply(503, {"code": "1000", "message": "down"}) for _ in range(7)]
+    recorder.replies = [*statuses("pending"), *outage]
+    recorder.default = reply(200, {"status": "done", "video_url": "https://cdn.test/v.mp4"})
+    assert api.call(lambda c: c.lipsync.wait("t1", **FAST)).status.value == "done"
+    assert len(recorder.requests) == 9
+
+
+def test_a_refusal_while_waiting_raises_at_once_with_the_task_id(api, recorder) -> None:
+    recorder.replies = [*statuses("pending"), reply(401, {"code": "1302", "message": "API key has been revoked."})]
+    raised = api.raises(vozo.AuthenticationError, lambda c: c.lipsync.wait("t-paid", **FAST))
+    assert raised.task_id == "t-paid"
+
+
+def test_create_and_wait_keeps_the_task_id_on_errors(api, recorder) -> None:
+    recorder.replies = [reply(200, {"task_id": "t-paid"})]
+    recorder.default = reply(200, {"status": "pending"})
+    raised = api.raises(
+        vozo.JobTimeoutError,
+        lambda c: c.lipsync.create_and_wait(
+            reference_file_url="https://m.test/a.png",
+            audio_url="https://m.test/a.wav",
+            timeout=0.03,
+            poll_interval=0.01,
+        ),
+    )
+    assert raised.task_id == "t-paid"
+
+
+def test_the_poll_interval_grows_to_its_cap(monkeypatch) -> None:
+    poller = _jobs.Poller(_jobs.LIPSYNC, "t", timeout=10_000, poll_interval=2.0, on_update=None)
+    from vozo_api_client.models import JobStatus
+
+    delays = [poller.observe(JobStatus.from_dict({"status": "pending"})) for _ in range(12)]
+    assert delays[:4] == [2.0, 3.0, 4.5, 6.75]
+    assert delays[-1] == _jobs.MAX_POLL_INTERVAL
+    assert delays == sorted(delays)
+
+
+def test_the_default_deadline_outlasts_vozos_documented_queue_and_processing() -> None:
+    assert _jobs.DEFAULT_WAIT_TIMEOUT >= (120 + 20) * 60
+
+
+@pytest.mark.parametrize(("timeout", "interval"), [(0, 1), (10, 0)])
+def test_wait_refuses_a_nonsense_schedule(api, recorder, timeout, interval) -> None:
+    with pytest.raises(ValueError, match="positive"):
+        api.call(lambda c: c.lipsync.wait("t", timeout=timeout, poll_interval=interval))

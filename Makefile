@@ -9,6 +9,11 @@ PY := $(VENV)/bin/python
 PRISM := node_modules/.bin/prism
 SOURCE ?= https://www.vozo.ai/docs
 PORT ?= 4010
+# Property-based tests: a fixed seed in CI (reproducible verdicts), a random one locally (Hypothesis prints the
+# seed of a failing run, to replay with PYTEST_ARGS=--hypothesis-seed=N).
+ifdef CI
+PYTEST_ARGS ?= --hypothesis-seed=20261124
+endif
 # The generator's ruff post-hooks and our lint run the venv's pinned ruff.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 

@@ -1,0 +1,41 @@
+"""Fixtures shared by every test folder: Prism mock servers (static and --dynamic) over openapi/vozo.yaml."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.prism import SPEC, Prism
+
+
+def _serve(tmp_path_factory: pytest.TempPathFactory, *, dynamic: bool) -> Iterator[Prism]:
+    log = tmp_path_factory.mktemp("prism") / ("prism-dynamic.log" if dynamic else "prism.log")
+    with Prism(SPEC, log, dynamic=dynamic) as server:
+        yield server
+        if not server.alive():
+            pytest.fail(f"Prism died during the run:\n{server.tail()}")
+
+
+@pytest.fixture(scope="session")
+def prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prism]:
+    """Prism answering with the spec's examples."""
+    yield from _serve(tmp_path_factory, dynamic=False)
+
+
+@pytest.fixture(scope="session")
+def prism_dynamic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prism]:
+    """Prism answering with random data generated from the response schemas."""
+    yield from _serve(tmp_path_factory, dynamic=True)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failing test that used Prism shows the tail of Prism's log."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for name in ("prism", "prism_dynamic"):
+            server = getattr(item, "funcargs", {}).get(name)
+            if isinstance(server, Prism):
+                report.sections.append((f"{name} log (tail)", server.tail()))

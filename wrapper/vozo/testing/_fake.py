@@ -1,0 +1,367 @@
+"""``FakeVozo``: every operation of openapi/vozo.yaml, with state, a clock, callbacks and fault injection."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import Any, Literal
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from vozo._config import is_loopback
+from vozo.testing import _media
+from vozo.testing._spec import first_error
+
+JobType = Literal["lipsync", "reusable_lipsync", "translation"]
+LIPSYNC_STAGES = ("pending", "processing", "done")
+TRANSLATION_STAGES = ("queuing", "preprocessing", "transcribing", "translating", "dubbing", "rendering", "done")
+
+
+@dataclass
+class Faults:
+    """What goes wrong, and how often (shares are probabilities per API request, drawn from ``seed``)."""
+
+    rate_limit: float = 0.0  # answered 429 ...
+    retry_after: str | None = "1"  # ... with this Retry-After (delta-seconds, "http-date" for a date, or None)
+    burst: int = 0  # the next N API requests are answered with burst_status
+    burst_status: int = 503
+    slow: float = 0.0  # seconds added before every API response
+    reset_before: float = 0.0  # the connection drops before the request is handled (no job created)
+    reset_after: float = 0.0  # the connection drops after the request was handled (the job exists)
+    malformed_json: float = 0.0  # a 200 answered with broken JSON
+    html_errors: bool = False  # error statuses come as an HTML page, as from a proxy
+    truncate_downloads: float = 0.0  # a download stops halfway, Content-Length promising the whole file
+    unknown_status: str | None = None  # a status this client does not know, inserted before done
+    seed: int = 0
+    _random: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)  # noqa: S311 - reproducible fault draws, not crypto
+
+    def roll(self, share: float) -> bool:
+        return share > 0 and self._random.random() < share
+
+
+@dataclass
+class FakeJob:
+    task_id: str
+    type: JobType
+    api_key: str
+    body: dict[str, Any]
+    created: float
+    stages: tuple[str, ...]
+    failure: tuple[str, str] | None = None  # (code, message) it ends with instead of done
+    notified: int = -1  # index of the last stage sent to callback_url
+
+    @property
+    def callback_url(self) -> str | None:
+        url = self.body.get("callback_url")
+        return url if isinstance(url, str) else None
+
+
+class _Drop(Exception):
+    """Raised inside a started response, so that the server closes the connection without finishing it."""
+
+
+class FakeVozo:
+    """A stateful local Vozo, and an ASGI application. See the ``vozo.testing`` module for how to use it.
+
+    ``step_seconds``: how long each status lasts, on ``clock`` (``time.monotonic`` unless given).
+    ``max_active_jobs``: per-key limit, queued jobs included, beyond which a create gets 429 with code 1304.
+    Callbacks go only to loopback hosts unless ``external_callbacks`` is set (a test must not reach the world).
+    """
+
+    def __init__(
+        self,
+        *,
+        api_keys: Iterable[str] = ("test-key",),
+        revoked_keys: Iterable[str] = (),
+        max_active_jobs: int = 10,
+        step_seconds: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        faults: Faults | None = None,
+        external_callbacks: bool = False,
+    ) -> None:
+        self.api_keys = set(api_keys)
+        self.revoked_keys = set(revoked_keys)
+        self.max_active_jobs = max_active_jobs
+        self.step_seconds = step_seconds
+        self.clock = clock
+        self.faults = faults or Faults()
+        self.external_callbacks = external_callbacks
+        self.jobs: dict[str, FakeJob] = {}
+        self.create_requests: list[dict[str, Any]] = []  # every create the fake handled, in order
+        self.callbacks: list[tuple[str, str, int | str]] = []  # (task_id, status, HTTP status or error)
+        self._failures: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._ticker: asyncio.Task[None] | None = None
+        routes = [
+            Route("/v1/video_generation", self._create_lipsync, methods=["POST"]),
+            Route("/v1/video_generation/{task_id}", self._lipsync_status, methods=["GET"]),
+            Route("/v1/reusable_lipsync_model_video_generation", self._create_reusable, methods=["POST"]),
+            Route("/v1/media/translate", self._create_translation, methods=["POST"]),
+            Route("/v1/media/translate/{task_id}", self._translation_status, methods=["GET"]),
+            Route("/media/{task_id}/{name}", self._media, methods=["GET"]),
+        ]
+        self._starlette = Starlette(routes=routes, lifespan=self._lifespan)
+
+    # --- use from tests -------------------------------------------------------------------------------------------
+
+    def fail_next(self, code: str = "20601", message: str = "There are no faces in the picture.") -> None:
+        """The next job created ends in ``failed`` with Vozo's job error ``code``."""
+        self._failures.append((code, message))
+
+    def transport(self) -> httpx.ASGITransport:
+        """For ``httpx.AsyncClient(transport=...)``: in-process, no socket (callbacks need ``serve``)."""
+        return httpx.ASGITransport(app=self)
+
+    @contextlib.contextmanager
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Run on a real socket in a background thread; yields the base URL."""
+        import uvicorn
+
+        config = uvicorn.Config(self, host=host, port=port, log_level="critical", lifespan="on")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, name="fake-vozo", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"FakeVozo did not start on {host}:{port}")
+            time.sleep(0.01)
+        bound = server.servers[0].sockets[0].getsockname()[1]
+        try:
+            yield f"http://{host}:{bound}"
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+
+    def status_of(self, task_id: str) -> dict[str, Any]:
+        """The body the status endpoint would answer for ``task_id`` now (base URL left relative)."""
+        return self._status_body(self.jobs[task_id], "")
+
+    # --- the ASGI app -----------------------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """FakeVozo is an ASGI application."""
+        if scope["type"] == "http":
+            self._ensure_ticker()
+        try:
+            await self._starlette(scope, receive, send)
+        except _Drop:
+            return  # the response was started and not finished: the connection is dropped mid-way
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> Any:
+        self._ensure_ticker()
+        yield
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+
+    def _ensure_ticker(self) -> None:
+        if self._ticker is None or self._ticker.done():
+            self._ticker = asyncio.get_running_loop().create_task(self._fire_callbacks_forever())
+
+    # --- faults and auth, around every API request --------------------------------------------------------------------
+
+    async def _api(self, request: Request, handle: Callable[[str], Any]) -> Response:
+        faults = self.faults
+        if faults.slow:
+            await asyncio.sleep(faults.slow)
+        key = _bearer(request)
+        if key is None or key not in self.api_keys | self.revoked_keys:
+            return self._error(401, "7", "No permission to request.")
+        if key in self.revoked_keys:
+            return self._error(401, "1302", "API key has been revoked.")
+        if faults.burst > 0:
+            faults.burst -= 1
+            return self._error(faults.burst_status, "1000", "Internal Server Error.")
+        if faults.roll(faults.rate_limit):
+            return self._error(429, "429", "Too many requests.", retry_after=faults.retry_after)
+        if faults.roll(faults.reset_before):
+            return _DroppedResponse(b'{"task_id": "', "application/json")  # nothing was handled
+        response: Response = await handle(key)
+        if faults.roll(faults.reset_after):
+            return _DroppedResponse(bytes(response.body), "application/json")  # handled; the answer is lost
+        if response.status_code == 200 and faults.roll(faults.malformed_json):
+            return Response(response.body[: len(response.body) // 2], media_type="application/json")
+        return response
+
+    def _error(self, status: int, code: str, message: str, *, retry_after: str | None = None) -> Response:
+        headers = {}
+        if retry_after is not None:
+            headers["Retry-After"] = (
+                formatdate(time.time() + 1, usegmt=True) if retry_after == "http-date" else retry_after
+            )
+        if self.faults.html_errors and status >= 500:
+            page = f"<html><head><title>{status}</title></head><body><h1>{status} {message}</h1></body></html>"
+            return Response(page, status_code=status, media_type="text/html", headers=headers)
+        body = {"code": code, "message": message, "serverTs": str(int(time.time() * 1000))}
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    # --- operations -----------------------------------------------------------------------------------------------
+
+    async def _create_lipsync(self, request: Request) -> Response:
+        return await self._api(request, lambda key: self._create(request, key, "lipsync", "VideoGenerationRequest"))
+
+    async def _create_reusable(self, request: Request) -> Response:
+        return await self._api(
+            request, lambda key: self._create(request, key, "reusable_lipsync", "ReusableModelVideoGenerationRequest")
+        )
+
+    async def _create_translation(self, request: Request) -> Response:
+        return await self._api(request, lambda key: self._create(request, key, "translation", "MediaTranslateRequest"))
+
+    async def _create(self, request: Request, key: str, job_type: JobType, schema: str) -> Response:
+        if "json" not in request.headers.get("content-type", ""):
+            return self._error(400, "5", "Invalid request parameters: the body must be JSON.")
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return self._error(400, "5", "Invalid request parameters: the body is not valid JSON.")
+        problem = first_error(schema, body)
+        if problem is not None:
+            return self._error(400, "5", f"Invalid request parameters: {problem}")
+        now = self.clock()
+        with self._lock:
+            active = sum(1 for job in self.jobs.values() if job.api_key == key and not self._finished(job, now))
+            if active >= self.max_active_jobs:
+                return self._error(
+                    429, "1304", "API key has reached the maximum number of concurrent requests.", retry_after="1"
+                )
+            stages = TRANSLATION_STAGES if job_type == "translation" else LIPSYNC_STAGES
+            if self.faults.unknown_status:
+                stages = (*stages[:-1], self.faults.unknown_status, stages[-1])
+            task_id = f"{job_type[:2]}-{next(self._ids):06d}-{uuid.uuid4().hex[:8]}"
+            failure = self._failures.pop(0) if self._failures else None
+            self.jobs[task_id] = FakeJob(task_id, job_type, key, body, now, stages, failure)
+            self.create_requests.append({"task_id": task_id, "type": job_type, "body": body})
+        return JSONResponse({"task_id": task_id})
+
+    async def _lipsync_status(self, request: Request) -> Response:
+        return await self._api(request, lambda key: self._status(request, key, ("lipsync", "reusable_lipsync")))
+
+    async def _translation_status(self, request: Request) -> Response:
+        return await self._api(request, lambda key: self._status(request, key, ("translation",)))
+
+    async def _status(self, request: Request, key: str, types: tuple[JobType, ...]) -> Response:
+        job = self.jobs.get(request.path_params["task_id"])
+        if job is None or job.api_key != key or job.type not in types:
+            return self._error(404, "5", "Task not found.")
+        return JSONResponse(self._status_body(job, str(request.base_url).rstrip("/")))
+
+    async def _media(self, request: Request) -> Response:
+        job, name = self.jobs.get(request.path_params["task_id"]), request.path_params["name"]
+        if job is None or self._stage(job, self.clock()) != "done":
+            return Response("not found", status_code=404)
+        if name.endswith(".srt"):
+            content, media_type = (
+                _media.sample_subtitles(str(job.body.get("target_language", "en"))),
+                "application/x-subrip",
+            )
+        elif name in _media.MEDIA:
+            media_type, make = _media.MEDIA[name]
+            content = make()
+        else:
+            return Response("not found", status_code=404)
+        if self.faults.roll(self.faults.truncate_downloads):
+            return _DroppedResponse(content, media_type)
+        return Response(content, media_type=media_type)
+
+    # --- job state --------------------------------------------------------------------------------------------------
+
+    def _index(self, job: FakeJob, now: float) -> int:
+        return min(int((now - job.created) / self.step_seconds), len(job.stages) - 1)
+
+    def _stage(self, job: FakeJob, now: float, index: int | None = None) -> str:
+        index = self._index(job, now) if index is None else index
+        if index == len(job.stages) - 1 and job.failure is not None:
+            return "failed"
+        return job.stages[index]
+
+    def _finished(self, job: FakeJob, now: float) -> bool:
+        return self._index(job, now) == len(job.stages) - 1
+
+    def _status_body(self, job: FakeJob, base_url: str, index: int | None = None) -> dict[str, Any]:
+        status = self._stage(job, self.clock(), index)
+        body: dict[str, Any] = {"status": status}
+        media = f"{base_url}/media/{job.task_id}"
+        if status == "failed" and job.failure is not None:
+            body["err_code"], body["err_message"] = job.failure
+        elif status == "done" and job.type == "translation":
+            export = job.body.get("export_type", "auto")
+            export = job.body.get("media_type", "video") if export == "auto" else export
+            result = {"subtitle_url": f"{media}/subtitles.srt"}
+            if export in ("video", "all"):
+                result["video_url"] = f"{media}/video.mp4"
+            if export in ("audio", "all"):
+                result["audio_url"] = f"{media}/audio.wav"
+            body["result"] = result
+        elif status == "done":
+            body["video_url"] = f"{media}/video.mp4"
+        return body
+
+    # --- callbacks --------------------------------------------------------------------------------------------------
+
+    async def _fire_callbacks_forever(self) -> None:
+        async with httpx.AsyncClient(timeout=5) as http:
+            while True:
+                await self.fire_callbacks(http)
+                await asyncio.sleep(min(self.step_seconds / 4, 0.25))
+
+    async def fire_callbacks(self, http: httpx.AsyncClient) -> None:
+        """POST each job's status to its callback_url for every stage it reached since the last call, in order."""
+        now = self.clock()
+        for job in list(self.jobs.values()):
+            url = job.callback_url
+            if url is None:
+                continue
+            reached = self._index(job, now)
+            while job.notified < reached:
+                job.notified += 1
+                body = self._status_body(job, "", job.notified)
+                if not (self.external_callbacks or is_loopback(httpx.URL(url).host)):
+                    self.callbacks.append((job.task_id, body["status"], "refused: not a loopback host"))
+                    continue
+                try:
+                    sent = await http.post(url, json=body)
+                    self.callbacks.append((job.task_id, body["status"], sent.status_code))
+                except httpx.HTTPError as exc:
+                    self.callbacks.append((job.task_id, body["status"], f"{type(exc).__name__}: {exc}"))
+
+
+class _DroppedResponse(Response):
+    """Starts a 200 whose Content-Length promises the whole body, sends half, then drops the connection.
+
+    (An exception before the response starts would become a clean 500; a started one makes the server close.)
+    """
+
+    def __init__(self, content: bytes, media_type: str) -> None:
+        super().__init__(content, media_type=media_type)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.body[: len(self.body) // 2], "more_body": True})
+        raise _Drop
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None

@@ -17,9 +17,10 @@ endif
 # The generator's ruff post-hooks and our lint run the venv's pinned ruff.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help install spec generate update-spec lint check test contract mock clean
+.PHONY: help install spec generate update-spec lint check test contract mock demo clean
 
 help:
+	@echo "make demo          one lipsync job end to end through the vozo CLI against a local fake Vozo"
 	@echo "make test          install, check for drift, lint, run every test (the CI command)"
 	@echo "make install       .venv with the package and dev tools, node_modules with Prism"
 	@echo "make spec          openapi/upstream/*.md + openapi/overlay.yaml -> openapi/vozo.yaml"
@@ -68,6 +69,9 @@ test: install check lint
 
 contract: install
 	$(PY) -m pytest tests/contract $(PYTEST_ARGS)
+
+demo: $(VENV)/.installed
+	$(PY) scripts/demo.py
 
 mock: node_modules/.installed
 	$(PRISM) mock openapi/vozo.yaml --port $(PORT)

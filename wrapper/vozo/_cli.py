@@ -40,8 +40,8 @@ EXIT_CODES = {
 }
 EPILOG = "Exit codes: " + ", ".join(f"{code} {name}" for name, code in EXIT_CODES.items()) + "."
 
-err = Console(stderr=True)
-out = Console(highlight=False)
+err = Console(stderr=True, soft_wrap=True)  # never hard-wrap: scripts and logs parse these lines
+out = Console(highlight=False, soft_wrap=True)
 Status = LipsyncJobStatus | TranslationJobStatus
 
 

@@ -10,6 +10,7 @@ import random
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -106,6 +107,7 @@ class FakeVozo:
         self.jobs: dict[str, FakeJob] = {}
         self.create_requests: list[dict[str, Any]] = []  # every create the fake handled, in order
         self.callbacks: list[tuple[str, str, int | str]] = []  # (task_id, status, HTTP status or error)
+        self.injected: Counter[str] = Counter()  # faults served, by Faults field name
         self._failures: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -184,6 +186,7 @@ class FakeVozo:
     async def _api(self, request: Request, handle: Callable[[str], Any]) -> Response:
         faults = self.faults
         if faults.slow:
+            self.injected["slow"] += 1
             await asyncio.sleep(faults.slow)
         key = _bearer(request)
         if key is None or key not in self.api_keys | self.revoked_keys:
@@ -192,17 +195,25 @@ class FakeVozo:
             return self._error(401, "1302", "API key has been revoked.")
         if faults.burst > 0:
             faults.burst -= 1
+            self.injected["burst"] += 1
             return self._error(faults.burst_status, "1000", "Internal Server Error.")
-        if faults.roll(faults.rate_limit):
+        if self._inject("rate_limit"):
             return self._error(429, "429", "Too many requests.", retry_after=faults.retry_after)
-        if faults.roll(faults.reset_before):
+        if self._inject("reset_before"):
             return _DroppedResponse(b'{"task_id": "', "application/json")  # nothing was handled
         response: Response = await handle(key)
-        if faults.roll(faults.reset_after):
+        if self._inject("reset_after"):
             return _DroppedResponse(bytes(response.body), "application/json")  # handled; the answer is lost
-        if response.status_code == 200 and faults.roll(faults.malformed_json):
+        if response.status_code == 200 and self._inject("malformed_json"):
             return Response(response.body[: len(response.body) // 2], media_type="application/json")
         return response
+
+    def _inject(self, fault: str) -> bool:
+        """Draw whether this request gets ``fault`` (a share in Faults), counting those that do."""
+        hit = self.faults.roll(getattr(self.faults, fault))
+        if hit:
+            self.injected[fault] += 1
+        return hit
 
     def _error(self, status: int, code: str, message: str, *, retry_after: str | None = None) -> Response:
         headers = {}
@@ -281,7 +292,7 @@ class FakeVozo:
             content = make()
         else:
             return Response("not found", status_code=404)
-        if self.faults.roll(self.faults.truncate_downloads):
+        if self._inject("truncate_downloads"):
             return _DroppedResponse(content, media_type)
         return Response(content, media_type=media_type)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from vozo._cli import EXIT_CODES
+from vozo._cli_common import EXIT_CODES
 from vozo.testing import FakeVozo
 from vozo.testing._media import is_playable_mp4
 

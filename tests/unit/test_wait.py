@@ -85,6 +85,21 @@ def test_waiting_rides_out_an_outage_longer_than_the_retries(api, recorder) -> N
     assert len(recorder.requests) == 9
 
 
+def test_a_status_garbled_in_transit_is_polled_again(api, recorder) -> None:
+    garbled = [reply(200, raw=b'{"status": "proc') for _ in range(_jobs.GARBLED_TOLERANCE)]
+    recorder.replies = [*statuses("pending"), *garbled, *statuses("processing"), *garbled]
+    recorder.default = reply(200, {"status": "done", "video_url": "https://cdn.test/v.mp4"})
+    assert api.call(lambda c: c.lipsync.wait("t1", **FAST)).status.value == "done"
+
+
+def test_a_status_that_never_parses_ends_the_wait_with_the_task_id(api, recorder) -> None:
+    recorder.replies = statuses("pending")
+    recorder.default = reply(200, {"state": "renamed by a new API version"})
+    raised = api.raises(vozo.APIResponseValidationError, lambda c: c.lipsync.wait("t-paid", **FAST))
+    assert raised.task_id == "t-paid"
+    assert len(recorder.requests) == 2 + _jobs.GARBLED_TOLERANCE
+
+
 def test_a_refusal_while_waiting_raises_at_once_with_the_task_id(api, recorder) -> None:
     recorder.replies = [*statuses("pending"), reply(401, {"code": "1302", "message": "API key has been revoked."})]
     raised = api.raises(vozo.AuthenticationError, lambda c: c.lipsync.wait("t-paid", **FAST))

@@ -10,101 +10,19 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn
 
 import vozo
+from vozo._cli_batch import batch
+from vozo._cli_common import EPILOG, Settings, Status, emit, err, handled
 from vozo._download import ResultKind
 from vozo._jobs import DEFAULT_WAIT_TIMEOUT
-from vozo.types import Job, LipsyncJobStatus, TranslationJobStatus
-
-# Exit codes, so scripts can tell failures apart (also listed in `vozo --help`).
-EXIT_CODES = {
-    "ok": 0,
-    "error": 1,
-    "usage": 2,  # click's own, and arguments refused before any request
-    "auth": 3,  # 401/403, revoked key, no permission, insufficient credits
-    "rate_limited": 4,  # 429 or code 1304 (too many concurrent jobs): try again later
-    "job_failed": 5,
-    "job_timeout": 6,  # the job is still running: `vozo wait TASK_ID` again
-    "unavailable": 7,  # connection failures, timeouts, 5xx
-    "download": 8,
-    "api": 9,  # any other error status (400, 404, ...)
-}
-EPILOG = "Exit codes: " + ", ".join(f"{code} {name}" for name, code in EXIT_CODES.items()) + "."
-
-err = Console(stderr=True, soft_wrap=True)  # never hard-wrap: scripts and logs parse these lines
-out = Console(highlight=False, soft_wrap=True)
-Status = LipsyncJobStatus | TranslationJobStatus
-
-
-@dataclass
-class Settings:
-    api_key: str | None
-    base_url: str | None
-    timeout: float | None
-    max_retries: int
-    as_json: bool
-
-    def client(self) -> vozo.Vozo:
-        return vozo.Vozo(
-            api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries
-        )
-
-
-def exit_code(error: BaseException) -> int:
-    if isinstance(error, vozo.InvalidInputError):
-        return EXIT_CODES["usage"]
-    if isinstance(error, vozo.JobFailedError):
-        return EXIT_CODES["job_failed"]
-    if isinstance(error, vozo.JobTimeoutError):
-        return EXIT_CODES["job_timeout"]
-    if isinstance(error, vozo.DownloadError):
-        return EXIT_CODES["download"]
-    if isinstance(error, (vozo.AuthenticationError, vozo.PermissionDeniedError)):
-        return EXIT_CODES["auth"]
-    if isinstance(error, vozo.RateLimitError):
-        return EXIT_CODES["rate_limited"]
-    if isinstance(error, (vozo.APIConnectionError, vozo.InternalServerError)):
-        return EXIT_CODES["unavailable"]
-    if isinstance(error, vozo.APIStatusError):
-        return EXIT_CODES["api"]
-    return EXIT_CODES["error"]
-
-
-def fail(settings: Settings, error: vozo.VozoError) -> NoReturn:
-    task_id = getattr(error, "task_id", None)
-    if settings.as_json:
-        payload = {"error": type(error).__name__, "message": str(error), "task_id": task_id}
-        payload["code"] = getattr(error, "code", None)
-        out.print_json(data=payload)
-    else:
-        err.print(f"[bold red]error[/]: {error}", markup=True, highlight=False)
-        if task_id:
-            err.print(f"task id: {task_id} (the job exists; resume with `vozo wait {task_id}`)", highlight=False)
-    sys.exit(exit_code(error))
-
-
-@contextmanager
-def handled(settings: Settings) -> Iterator[None]:
-    try:
-        yield
-    except vozo.VozoError as error:
-        fail(settings, error)
-
-
-def emit(settings: Settings, data: dict[str, Any], human: str) -> None:
-    if settings.as_json:
-        out.print_json(data=data)
-    else:
-        out.print(human)
+from vozo.types import Job
 
 
 def watch(settings: Settings, wait: Callable[..., Status], task_id: str, timeout: float) -> Status:
@@ -414,6 +332,8 @@ def mock_server(host: str, port: int, keys: tuple[str, ...], step: float, max_ac
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
 
+
+main.add_command(batch)
 
 if __name__ == "__main__":
     main()

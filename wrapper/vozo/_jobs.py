@@ -7,7 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from vozo._errors import APIConnectionError, APIStatusError, JobFailedError, JobTimeoutError, VozoError
+from vozo._errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    JobFailedError,
+    JobTimeoutError,
+    VozoError,
+)
 from vozo._logging import logger
 from vozo_api_client.models import JobStatus, JobStatusStatus, MediaTranslateJobStatus, MediaTranslateJobStatusStatus
 
@@ -16,6 +23,9 @@ DEFAULT_WAIT_TIMEOUT = 3 * 60 * 60.0
 DEFAULT_POLL_INTERVAL = 2.0
 MAX_POLL_INTERVAL = 30.0
 _GROWTH = 1.5
+# A status body garbled in transit (a proxy, a cut connection) is polled again, this many times in a row; a status
+# that never parses (the API changed shape) still ends the wait quickly.
+GARBLED_TOLERANCE = 3
 
 StatusT = TypeVar("StatusT", JobStatus, MediaTranslateJobStatus)
 
@@ -80,9 +90,11 @@ class Poller(Generic[StatusT]):
         self._interval = poll_interval
         self._on_update: Callable[[StatusT], object] | None = on_update
         self._last: StatusT | None = None
+        self._garbled = 0
 
     def observe(self, status: StatusT) -> float | None:
         """Seconds until the next poll, or None when the job is done. Raises on failure or past the deadline."""
+        self._garbled = 0
         value = status_value(status)
         if self._last is None or status_value(self._last) != value:
             logger.info("%s job %s: %s", self.kind.name, self.task_id, value)
@@ -99,7 +111,9 @@ class Poller(Generic[StatusT]):
     def transient(self, error: VozoError) -> float:
         """Keep waiting through an outage until the deadline; anything else ends the wait."""
         error.task_id = self.task_id
-        if not is_transient(error):
+        if isinstance(error, APIResponseValidationError) and self._garbled < GARBLED_TOLERANCE:
+            self._garbled += 1
+        elif not is_transient(error):
             raise error
         logger.warning("%s job %s: status check failed (%s); still waiting", self.kind.name, self.task_id, error)
         return self._next_delay(cause=error)

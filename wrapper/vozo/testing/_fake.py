@@ -83,6 +83,7 @@ class FakeVozo:
 
     ``step_seconds``: how long each status lasts, on ``clock`` (``time.monotonic`` unless given).
     ``max_active_jobs``: per-key limit, queued jobs included, beyond which a create gets 429 with code 1304.
+    ``fail_when(job_type, body)``: returns Vozo's ``(code, message)`` for a job that must end in ``failed``.
     Callbacks go only to loopback hosts unless ``external_callbacks`` is set (a test must not reach the world).
     """
 
@@ -95,6 +96,7 @@ class FakeVozo:
         step_seconds: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         faults: Faults | None = None,
+        fail_when: Callable[[JobType, dict[str, Any]], tuple[str, str] | None] | None = None,
         external_callbacks: bool = False,
     ) -> None:
         self.api_keys = set(api_keys)
@@ -103,6 +105,7 @@ class FakeVozo:
         self.step_seconds = step_seconds
         self.clock = clock
         self.faults = faults or Faults()
+        self.fail_when = fail_when
         self.external_callbacks = external_callbacks
         self.jobs: dict[str, FakeJob] = {}
         self.create_requests: list[dict[str, Any]] = []  # every create the fake handled, in order
@@ -254,14 +257,15 @@ class FakeVozo:
         with self._lock:
             active = sum(1 for job in self.jobs.values() if job.api_key == key and not self._finished(job, now))
             if active >= self.max_active_jobs:
-                return self._error(
-                    429, "1304", "API key has reached the maximum number of concurrent requests.", retry_after="1"
-                )
+                # Vozo documents no Retry-After for 1304, so none is sent: clients must pace themselves.
+                return self._error(429, "1304", "API key has reached the maximum number of concurrent requests.")
             stages = TRANSLATION_STAGES if job_type == "translation" else LIPSYNC_STAGES
             if self.faults.unknown_status:
                 stages = (*stages[:-1], self.faults.unknown_status, stages[-1])
             task_id = f"{job_type[:2]}-{next(self._ids):06d}-{uuid.uuid4().hex[:8]}"
             failure = self._failures.pop(0) if self._failures else None
+            if failure is None and self.fail_when is not None:
+                failure = self.fail_when(job_type, body)
             self.jobs[task_id] = FakeJob(task_id, job_type, key, body, now, stages, failure)
             self.create_requests.append({"task_id": task_id, "type": job_type, "body": body})
         return JSONResponse({"task_id": task_id})

@@ -1,0 +1,250 @@
+"""vozo.batch against FakeVozo over a real socket: faults, slow-downs, resumes after SIGKILL, nothing paid twice."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import vozo
+import vozo.batch
+from vozo._cli_common import EXIT_CODES
+from vozo.batch import RowState
+from vozo.testing import FakeVozo, Faults
+from vozo.testing._media import sample_audio, sample_subtitles, sample_video
+
+from .conftest import KEY
+
+VOZO = str(Path(sys.executable).parent / "vozo")
+FAILING = ("20601", "There are no faces in the picture.")
+
+
+def write_manifest(path: Path, lipsync: int, translations: int = 0, *, failing_every: int = 0) -> Path:
+    """A CSV manifest; a row whose audio URL ends in -fail.mp3 is failed by the fake (see fail_marked)."""
+    with path.open("w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["id", "reference_file_url", "audio_url", "model", "media_url", "target_language"])
+        for n in range(lipsync):
+            fails = failing_every and n % failing_every == failing_every - 1
+            audio = f"https://m.test/{n:04d}{'-fail' if fails else ''}.mp3"
+            writer.writerow(
+                [f"ls-{n:04d}", "https://m.test/presenter.mp4", audio, "precision" if n % 2 else "", "", ""]
+            )
+        for n in range(translations):
+            writer.writerow([f"tr-{n:04d}", "", "", "", f"https://m.test/talk-{n:04d}.mp4", "es"])
+    return path
+
+
+def fail_marked(job_type: str, body: dict[str, Any]) -> tuple[str, str] | None:
+    return FAILING if str(body.get("audio_url", "")).endswith("-fail.mp3") else None
+
+
+def row_of(body: dict[str, Any]) -> str:
+    """Which manifest row a create request the fake received belongs to."""
+    if "media_url" in body:
+        return "tr-" + body["media_url"].rsplit("-", 1)[1].split(".")[0]
+    return "ls-" + body["audio_url"].rsplit("/", 1)[1][:4]
+
+
+def creates_per_row(fake: FakeVozo) -> Counter[str]:
+    return Counter(row_of(request["body"]) for request in fake.create_requests)
+
+
+def check_outcomes(
+    fake: FakeVozo, out: Path, *, expect_uncertain: bool | None = None, resubmitted: frozenset[str] = frozenset()
+) -> vozo.batch.BatchSummary:
+    """Every row is final and agrees with what the fake recorded; nothing was paid twice; every file is whole.
+
+    ``resubmitted``: rows reported uncertain and then sent again on purpose (--resubmit-uncertain), which the fake
+    may have received twice.
+    """
+    summary = vozo.batch.status(out)
+    creates = creates_per_row(fake)
+    uncertain = {row.key for row in summary.rows if row.state is RowState.UNCERTAIN}
+    if expect_uncertain is False:
+        assert not uncertain
+    for row in summary.rows:
+        assert row.state in (RowState.COMPLETED, RowState.FAILED, RowState.UNCERTAIN), (row.key, row.state, row.error)
+        if row.state is RowState.UNCERTAIN:
+            assert creates[row.key] <= row.submissions  # the fake may or may not have got it
+            continue
+        assert row.task_id is not None, row
+        job = fake.jobs[row.task_id]
+        assert row_of(job.body) == row.key  # the task id belongs to this row's job
+        once = 1 + len(row.previous_task_ids)
+        if row.key in resubmitted:
+            assert once <= creates[row.key] <= once + 1, (row.key, creates[row.key])
+        else:
+            assert creates[row.key] == once, (row.key, creates[row.key])  # paid for once
+        fake_status = fake.status_of(row.task_id)["status"]
+        if row.state is RowState.FAILED:
+            assert (fake_status, row.error_code) == ("failed", FAILING[0])
+        else:
+            assert fake_status == "done"
+            assert set(row.outputs) == ({"video", "subtitle"} if row.kind == "translation" else {"video"})
+            expected = {"video": sample_video(), "audio": sample_audio(), "subtitle": sample_subtitles("es")}
+            for which, path in row.outputs.items():
+                assert Path(path).read_bytes() == expected[which], (row.key, which)
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".part") or p.name.startswith(".")]
+    return summary
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[FakeVozo, str]]:
+    fake = FakeVozo(api_keys=[KEY], step_seconds=0.03, max_active_jobs=4, fail_when=fail_marked)
+    with fake.serve() as url:
+        yield fake, url
+
+
+async def run_batch(url: str, manifest: Path, out: Path, **options: Any) -> vozo.batch.BatchSummary:
+    async with vozo.AsyncVozo(api_key=KEY, base_url=url, max_retries=3) as client:
+        return await vozo.batch.run(client, manifest, out, poll_interval=0.02, **options)
+
+
+def test_a_batch_of_every_kind_completes_and_is_reported(served, tmp_path) -> None:
+    fake, url = served
+    manifest = write_manifest(tmp_path / "jobs.csv", 12, 4, failing_every=5)
+    seen: list[vozo.batch.BatchProgress] = []
+    summary = asyncio.run(run_batch(url, manifest, tmp_path / "out", on_progress=seen.append))
+    assert summary.counts == {RowState.COMPLETED: 14, RowState.FAILED: 2}
+    check_outcomes(fake, tmp_path / "out", expect_uncertain=False)
+    assert seen[-1].remaining == 0
+    at_vozo = max(p.counts.get(RowState.SUBMITTED, 0) + p.counts.get(RowState.SUBMITTING, 0) for p in seen)
+    assert at_vozo <= 2 * vozo.batch.DEFAULT_MAX_ACTIVE  # a cap per family: lipsync, translation
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["counts"] == {"completed": 14, "failed": 2}
+    with (tmp_path / "out" / "report.csv").open() as file:
+        rows = list(csv.DictReader(file))
+    assert [r["id"] for r in rows] == [r.key for r in summary.rows]
+    assert {r["error_code"] for r in rows if r["state"] == "failed"} == {"20601"}
+
+
+def test_1304_and_429_slow_the_batch_down_and_never_fail_a_row(served, tmp_path) -> None:
+    fake, url = served  # the fake allows 4 jobs per key; the runner is told 8
+    fake.faults = Faults(rate_limit=0.15, retry_after=None, seed=3)
+    summary = asyncio.run(run_batch(url, write_manifest(tmp_path / "m.csv", 30), tmp_path / "out", max_active=8))
+    assert summary.counts == {RowState.COMPLETED: 30}
+    assert summary.slowdowns > 0
+    assert fake.injected["rate_limit"] > 0
+    check_outcomes(fake, tmp_path / "out", expect_uncertain=False)
+
+
+def test_a_200_job_batch_with_injected_faults(served, tmp_path) -> None:
+    fake, url = served
+    fake.max_active_jobs = 8  # the runner is told 10 per family: 1304s too
+    fake.faults = Faults(
+        rate_limit=0.05,
+        retry_after=None,
+        burst=6,
+        reset_before=0.03,
+        reset_after=0.03,
+        malformed_json=0.03,
+        truncate_downloads=0.1,
+        slow=0.002,
+        seed=11,
+    )
+    out = tmp_path / "out"
+    manifest = write_manifest(tmp_path / "m.csv", 180, 20, failing_every=17)
+    first = asyncio.run(run_batch(url, manifest, out, max_active=10))
+    summary = check_outcomes(fake, out)
+    assert all(
+        fake.injected[f] > 0 for f in ("rate_limit", "burst", "reset_before", "reset_after", "truncate_downloads")
+    )
+    uncertain = {row.key for row in summary.rows if row.state is RowState.UNCERTAIN}
+    assert uncertain  # resets after sending and broken 200s: the job may exist; said so, not resubmitted
+    assert first.counts[RowState.FAILED] == sum(1 for r in summary.rows if r.error_code == FAILING[0])
+    # Run again without the faults: nothing is resubmitted without the flag ...
+    fake.faults = Faults()
+    before = len(fake.create_requests)
+    again = asyncio.run(run_batch(url, manifest, out))
+    assert len(fake.create_requests) == before
+    assert {row.key for row in again.rows if row.state is RowState.UNCERTAIN} == uncertain
+    # ... and with it, only the uncertain rows are, once each.
+    asyncio.run(run_batch(url, manifest, out, resubmit_uncertain=True))
+    final = check_outcomes(fake, out, expect_uncertain=False, resubmitted=frozenset(uncertain))
+    creates = creates_per_row(fake)
+    assert {key for key, n in creates.items() if n > 1} <= uncertain
+    assert final.counts.get(RowState.COMPLETED, 0) + final.counts.get(RowState.FAILED, 0) == 200
+
+
+def test_a_revoked_key_stops_submitting_and_keeps_the_rows_queued(served, tmp_path) -> None:
+    fake, url = served
+    fake.revoked_keys = {"old-key"}
+
+    async def go() -> vozo.batch.BatchSummary:
+        async with vozo.AsyncVozo(api_key="old-key", base_url=url) as client:
+            return await vozo.batch.run(client, write_manifest(tmp_path / "m.csv", 5), tmp_path / "out")
+
+    summary = asyncio.run(go())
+    assert summary.stopped is not None
+    assert "1302" in summary.stopped
+    assert summary.counts == {RowState.QUEUED: 5}
+    assert not fake.create_requests
+
+
+def test_a_thousand_jobs_run_in_one_process_on_a_few_threads(tmp_path) -> None:
+    fake = FakeVozo(api_keys=[KEY], step_seconds=0.005, max_active_jobs=50)
+    threads: list[int] = []
+    with fake.serve() as url:
+        summary = asyncio.run(
+            run_batch(
+                url,
+                write_manifest(tmp_path / "m.csv", 1000),
+                tmp_path / "out",
+                max_active=50,
+                concurrency=16,
+                on_progress=lambda _: threads.append(threading.active_count()),
+            )
+        )
+    assert summary.counts == {RowState.COMPLETED: 1000}
+    assert max(threads) < 30  # the server's thread, the event loop's small pools; not one per job
+
+
+# --- killed with SIGKILL, then resumed -------------------------------------------------------------------------------
+
+
+def start_batch(url: str, manifest: Path, out: Path, *flags: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
+    command = [VOZO, "batch", "run", str(manifest), "--out", str(out), "--poll-interval", "0.02", "--max-active", "6"]
+    return subprocess.Popen([*command, *flags], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_killed_at_random_points_then_resumed(tmp_path, seed) -> None:
+    chance = random.Random(seed)  # noqa: S311 - reproducible kill times
+    fake = FakeVozo(
+        api_keys=[KEY], step_seconds=0.03, max_active_jobs=6, fail_when=fail_marked, faults=Faults(slow=0.01)
+    )
+    out = tmp_path / "out"
+    manifest = write_manifest(tmp_path / "m.csv", 50, 10, failing_every=9)
+    with fake.serve() as url:
+        for _ in range(3):
+            process = start_batch(url, manifest, out)
+            time.sleep(chance.uniform(0.6, 2.5))  # somewhere after start-up: submitting, polling or downloading
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+        finished = start_batch(url, manifest, out)
+        _, stderr = finished.communicate(timeout=120)
+        assert finished.returncode in (EXIT_CODES["ok"], EXIT_CODES["incomplete"]), stderr
+        summary = check_outcomes(fake, out)
+        uncertain = [row.key for row in summary.rows if row.state is RowState.UNCERTAIN]
+        assert (finished.returncode == EXIT_CODES["ok"]) == (not summary.counts.get(RowState.FAILED) and not uncertain)
+        if uncertain:
+            assert "--resubmit-uncertain" in stderr
+            finished = start_batch(url, manifest, out, "--resubmit-uncertain")
+            _, stderr = finished.communicate(timeout=120)
+            check_outcomes(fake, out, expect_uncertain=False, resubmitted=frozenset(uncertain))
+        assert all(n <= 2 for n in creates_per_row(fake).values())

@@ -1,0 +1,195 @@
+"""vozo.batch's manifest and journal, without a server: parsing, checks before any request, resume decisions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+import vozo
+import vozo.batch
+from vozo.batch import ManifestChangedError, ManifestError, RowState
+from vozo.batch._journal import Journal
+
+CSV_HEADER = (
+    "id,reference_file_url,audio_url,model,media_url,target_language,speaker_number,check_file_types,"
+    "reference_file_type\n"
+)
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_csv_rows_get_their_kind_key_and_typed_fields(tmp_path) -> None:
+    manifest = write(
+        tmp_path / "m.csv",
+        CSV_HEADER
+        + "a,https://m.test/p.mp4,https://m.test/a.mp3,precision,,,,,\n"
+        + ",,,,https://m.test/talk.mp4,es,2-4,,\n"
+        + "c,https://m.test/face,https://m.test/a.mp3,,,,,false,image\n",
+    )
+    first, second, third = vozo.batch.load(manifest)
+    assert (first.key, first.kind, first.fields) == (
+        "a",
+        "lipsync",
+        {"reference_file_url": "https://m.test/p.mp4", "audio_url": "https://m.test/a.mp3", "model": "precision"},
+    )
+    assert (second.key, second.kind) == ("row-2", "translation")
+    assert second.fields["speaker_number"] == {"min": 2, "max": 4}
+    assert third.fields["check_file_types"] is False
+    assert [row.problem for row in (first, second, third)] == [None, None, None]
+
+
+def test_jsonl_rows_and_an_explicit_kind(tmp_path) -> None:
+    lines = [
+        {"id": "m1", "kind": "reusable_lipsync", "model_id": "mdl-1", "audio_url": "https://m.test/a.wav"},
+        {"media_url": "https://m.test/a.mp3", "target_language": "fr", "speaker_number": [1, 2], "user_prompt": None},
+    ]
+    manifest = write(tmp_path / "m.jsonl", "\n".join(json.dumps(line) for line in lines) + "\n\n")
+    reusable, translation = vozo.batch.load(manifest)
+    assert (reusable.kind, reusable.fields) == (
+        "reusable_lipsync",
+        {"model_id": "mdl-1", "audio_url": lines[0]["audio_url"]},
+    )
+    assert translation.key == "row-2"
+    assert "user_prompt" not in translation.fields  # null means not given
+
+
+def test_a_bad_value_makes_the_row_invalid_with_the_create_calls_own_message(tmp_path) -> None:
+    manifest = write(
+        tmp_path / "m.csv",
+        CSV_HEADER
+        + "gif,https://m.test/p.gif,https://m.test/a.mp3,,,,,,\n"
+        + "lang,,,,https://m.test/t.mp4,Spanish,,,\n"
+        + "missing,https://m.test/p.mp4,,,,,,,\n",
+    )
+    gif, lang, missing = vozo.batch.load(manifest)
+    assert gif.problem is not None
+    assert "reference_file_url" in gif.problem
+    assert ".gif" in gif.problem
+    assert lang.problem is not None
+    assert "target_language" in lang.problem
+    assert missing.problem is not None
+    assert "audio_url" in missing.problem
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "id,reference_file_url,audio_uri\nx,https://m.test/p.mp4,https://m.test/a.mp3\n",
+            "unknown field(s) audio_uri",
+        ),
+        ("id,audio_url\nx,https://m.test/a.mp3\n", "no kind column"),
+        (
+            "id,reference_file_url,audio_url\nx,https://m.test/p.mp4,https://m.test/a.mp3\n"
+            "x,https://m.test/q.mp4,https://m.test/b.mp3\n",
+            "id 'x' is used by rows 1 and 2",
+        ),
+        ("id,reference_file_url,audio_url\n../x,https://m.test/p.mp4,https://m.test/a.mp3\n", "names the row's output"),
+        ("id,kind,media_url\nx,dubbing,https://m.test/t.mp4\n", "kind 'dubbing' is not one of"),
+        ("id,reference_file_url,audio_url\n", "has no rows"),
+    ],
+)
+def test_a_manifest_that_cannot_be_used_is_refused_as_a_whole(tmp_path, text, message) -> None:
+    with pytest.raises(ManifestError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        vozo.batch.load(write(tmp_path / "m.csv", text))
+
+
+def test_only_csv_and_jsonl(tmp_path) -> None:
+    with pytest.raises(ManifestError, match=r"expected a \.csv or \.jsonl"):
+        vozo.batch.load(write(tmp_path / "m.xlsx", "x"))
+
+
+def rows(tmp_path: Path, *audio: str) -> list[vozo.batch.ManifestRow]:
+    lines = [f"r{n},https://m.test/p.mp4,{url}" for n, url in enumerate(audio)]
+    return vozo.batch.load(write(tmp_path / "m.csv", "id,reference_file_url,audio_url\n" + "\n".join(lines) + "\n"))
+
+
+def test_resume_decisions(tmp_path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.sync(rows(tmp_path, "https://m.test/0.mp3", "https://m.test/1.mp3", "https://m.test/2.mp3"),
+                 rerun_changed=False, resubmit_uncertain=False)  # fmt: skip
+    journal.mark_submitting("r0")
+    journal.update("r0", state=RowState.SUBMITTED, task_id="t-0")
+    journal.mark_submitting("r1")  # the process dies here: sent, no task id yet
+    # r2 is edited before being sent, and a new row r3 appears.
+    report = journal.sync(
+        rows(tmp_path, "https://m.test/0.mp3", "https://m.test/1.mp3", "https://m.test/2b.mp3", "https://m.test/3.mp3"),
+        rerun_changed=False,
+        resubmit_uncertain=False,
+    )
+    assert (report.new, report.resumed, report.changed_unsent, report.uncertain) == (1, 3, ["r2"], ["r1"])
+    states = {row.key: row.state for row in journal.rows()}
+    assert states == {"r0": RowState.SUBMITTED, "r1": RowState.UNCERTAIN, "r2": RowState.QUEUED, "r3": RowState.QUEUED}
+    assert journal.row("r0").task_id == "t-0"
+    assert journal.row("r2").fields["audio_url"] == "https://m.test/2b.mp3"
+
+
+def test_an_edit_to_a_sent_row_is_refused_unless_rerun_and_the_old_task_id_is_kept(tmp_path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.sync(rows(tmp_path, "https://m.test/0.mp3"), rerun_changed=False, resubmit_uncertain=False)
+    journal.mark_submitting("r0")
+    journal.update("r0", state=RowState.COMPLETED, task_id="t-0")
+    edited = rows(tmp_path, "https://m.test/0-new.mp3")
+    with pytest.raises(ManifestChangedError, match=r"1 row\(s\) changed .* r0\. .*--rerun-changed"):
+        journal.sync(edited, rerun_changed=False, resubmit_uncertain=False)
+    assert journal.row("r0").state is RowState.COMPLETED  # nothing was touched
+    journal.sync(edited, rerun_changed=True, resubmit_uncertain=False)
+    row = journal.row("r0")
+    assert (row.state, row.task_id, row.previous_task_ids) == (RowState.QUEUED, None, ["t-0"])
+
+
+def test_uncertain_rows_are_queued_again_only_on_request(tmp_path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    manifest = rows(tmp_path, "https://m.test/0.mp3")
+    journal.sync(manifest, rerun_changed=False, resubmit_uncertain=False)
+    journal.mark_submitting("r0")
+    journal.sync(manifest, rerun_changed=False, resubmit_uncertain=False)
+    assert journal.row("r0").state is RowState.UNCERTAIN
+    journal.sync(manifest, rerun_changed=False, resubmit_uncertain=True)
+    assert journal.row("r0").state is RowState.QUEUED
+    assert journal.row("r0").submissions == 1
+
+
+def test_removed_rows_unsent_are_dropped_sent_are_kept(tmp_path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.sync(rows(tmp_path, "https://m.test/0.mp3", "https://m.test/1.mp3", "https://m.test/2.mp3"),
+                 rerun_changed=False, resubmit_uncertain=False)  # fmt: skip
+    journal.mark_submitting("r1")
+    journal.update("r1", state=RowState.SUBMITTED, task_id="t-1")
+    report = journal.sync(rows(tmp_path, "https://m.test/0.mp3"), rerun_changed=False, resubmit_uncertain=False)
+    assert report.removed == ["r1", "r2"]
+    assert [row.key for row in journal.rows()] == ["r0", "r1"]
+
+
+def test_the_journal_is_in_wal_mode(tmp_path) -> None:
+    Journal(tmp_path / "j.sqlite").close()
+    import sqlite3
+
+    assert sqlite3.connect(tmp_path / "j.sqlite").execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_one_run_per_output_folder(tmp_path) -> None:
+    manifest = write(
+        tmp_path / "m.csv", "id,reference_file_url,audio_url\nx,https://m.test/p.mp4,https://m.test/a.mp3\n"
+    )
+    from filelock import FileLock
+
+    with FileLock(tmp_path / "out" / "vozo-batch.lock"):  # another run holds the folder
+
+        async def go() -> None:
+            async with vozo.AsyncVozo(api_key="k", base_url="http://127.0.0.1:9") as client:
+                await vozo.batch.run(client, manifest, tmp_path / "out")
+
+        with pytest.raises(vozo.batch.BatchLockedError, match="another vozo batch run"):
+            asyncio.run(go())
+
+
+def test_status_of_a_folder_without_a_journal(tmp_path) -> None:
+    with pytest.raises(ManifestError, match="no batch journal"):
+        vozo.batch.status(tmp_path)

@@ -1,0 +1,186 @@
+"""``vozo batch run`` and ``vozo batch status``: the command-line face of ``vozo.batch``."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.live import Live
+from rich.table import Table
+
+import vozo
+from vozo import batch as vozo_batch
+from vozo._cli_common import EPILOG, EXIT_CODES, Settings, err, fail, out
+from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
+from vozo.batch import BatchProgress, BatchSummary, RowState
+
+_STATE_STYLE = {
+    RowState.COMPLETED: "green",
+    RowState.FAILED: "red",
+    RowState.INVALID: "red",
+    RowState.UNCERTAIN: "yellow",
+}
+
+
+@click.group(epilog=EPILOG)
+def batch() -> None:
+    """Run many jobs from a CSV or JSONL manifest, resumably (nothing is paid for twice)."""
+
+
+@batch.command("run", epilog=EPILOG)
+@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the results, the journal and the report.")  # fmt: skip
+@click.option("--max-active", type=int, default=vozo_batch.DEFAULT_MAX_ACTIVE, show_default=True,
+              help="Jobs at Vozo at once per family (lipsync, translation); Vozo caps each key at 5-10.")  # fmt: skip
+@click.option("--concurrency", type=int, default=vozo_batch.DEFAULT_CONCURRENCY, show_default=True,
+              help="API requests in flight at once.")  # fmt: skip
+@click.option("--downloads", type=int, default=vozo_batch.DEFAULT_DOWNLOADS, show_default=True,
+              help="Downloads in flight at once.")  # fmt: skip
+@click.option("--poll-interval", type=float, default=DEFAULT_POLL_INTERVAL, show_default=True,
+              help="First status check after submitting, in seconds; it grows to 30 s per job.")  # fmt: skip
+@click.option("--timeout", "wait_timeout", type=float, default=DEFAULT_WAIT_TIMEOUT, show_default=True,
+              help="Seconds this run waits for each job before leaving it for the next run.")  # fmt: skip
+@click.option("--resubmit-uncertain", is_flag=True,
+              help="Submit again the rows sent without a task id coming back (Vozo may bill twice).")  # fmt: skip
+@click.option("--rerun-changed", is_flag=True,
+              help="Submit again, as new jobs, rows edited after they were sent.")  # fmt: skip
+@click.pass_obj
+def run_command(
+    settings: Settings,
+    manifest: Path,
+    out_dir: Path,
+    max_active: int,
+    concurrency: int,
+    downloads: int,
+    poll_interval: float,
+    wait_timeout: float,
+    resubmit_uncertain: bool,
+    rerun_changed: bool,
+) -> None:
+    """Run (or resume) every job of MANIFEST; results, journal and report go to --out."""
+    display = _Display(enabled=not settings.as_json and err.is_terminal)
+
+    async def go() -> BatchSummary:
+        async with settings.async_client() as client:
+            return await vozo_batch.run(
+                client,
+                manifest,
+                out_dir,
+                max_active=max_active,
+                concurrency=concurrency,
+                downloads=downloads,
+                poll_interval=poll_interval,
+                timeout=wait_timeout,
+                resubmit_uncertain=resubmit_uncertain,
+                rerun_changed=rerun_changed,
+                on_progress=display.update,
+            )
+
+    try:
+        with display:
+            summary = asyncio.run(go())
+    except vozo.VozoError as error:
+        fail(settings, error)
+    except KeyboardInterrupt:
+        err.print(f"interrupted; every task id is in the journal: run the same command to resume ({out_dir})")
+        sys.exit(130)
+    _print_summary(settings, summary)
+    if summary.stopped:
+        sys.exit(EXIT_CODES["auth"])
+    sys.exit(EXIT_CODES["ok"] if summary.complete else EXIT_CODES["incomplete"])
+
+
+@batch.command("status", epilog=EPILOG)
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--all", "show_all", is_flag=True, help="List every row, not only those not completed.")
+@click.pass_obj
+def status_command(settings: Settings, out_dir: Path, show_all: bool) -> None:
+    """Show the journal of a batch whose results go to OUT_DIR (also during a run)."""
+    try:
+        summary = vozo_batch.status(out_dir)
+    except vozo.VozoError as error:
+        fail(settings, error)
+    _print_summary(settings, summary, show_all=show_all)
+
+
+def _print_summary(settings: Settings, summary: BatchSummary, *, show_all: bool = False) -> None:
+    if settings.as_json:
+        out.print_json(data=summary.report())
+        return
+    sync = summary.sync
+    if sync is not None:
+        for note in _sync_notes(sync):
+            err.print(note, highlight=False)
+    counts = Table(title=f"batch {summary.out}", title_justify="left")
+    counts.add_column("state")
+    counts.add_column("rows", justify="right")
+    for state in RowState:
+        if summary.counts.get(state):
+            counts.add_row(f"[{_STATE_STYLE.get(state, '')}]{state.value}[/]", str(summary.counts[state]))
+    out.print(counts)
+    shown = summary.rows if show_all else summary.unfinished
+    if shown:
+        rows = Table(show_lines=False)
+        for column in ("id", "kind", "state", "task id", "error"):
+            rows.add_column(column, overflow="fold")
+        for row in shown:
+            rows.add_row(row.key, row.kind, row.state.value, row.task_id or "", row.error or "")
+        out.print(rows)
+    if summary.stopped:
+        err.print(f"[bold red]stopped submitting[/]: {summary.stopped}", highlight=False)
+    err.print(f"report: {summary.out / 'report.json'}, {summary.out / 'report.csv'}", highlight=False)
+
+
+def _sync_notes(sync: vozo_batch.SyncReport) -> list[str]:
+    notes = []
+    if sync.resumed:
+        notes.append(f"resuming: {sync.resumed} row(s) already in the journal, {sync.new} new")
+    if sync.changed_unsent:
+        notes.append(f"{len(sync.changed_unsent)} row(s) edited before being sent: the new values are used")
+    if sync.changed_sent:
+        notes.append(f"{len(sync.changed_sent)} row(s) edited after being sent: submitted again (--rerun-changed)")
+    if sync.removed:
+        notes.append(f"{len(sync.removed)} row(s) no longer in the manifest: unsent ones dropped, sent ones kept")
+    if sync.uncertain:
+        notes.append(
+            f"{len(sync.uncertain)} row(s) uncertain: sent, but no task id came back (Vozo may have created and "
+            "billed the job); they are not resubmitted unless you pass --resubmit-uncertain"
+        )
+    return notes
+
+
+class _Display:
+    """A live table on stderr (counts per state, rate, ETA), redrawn a few times a second; off when not a tty."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self._live = Live(console=err, refresh_per_second=4, transient=True) if enabled else None
+        self._last = 0.0
+
+    def __enter__(self) -> _Display:
+        if self._live is not None:
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._live is not None:
+            self._live.__exit__(*exc)
+
+    def update(self, progress: BatchProgress) -> None:
+        now = time.monotonic()
+        if self._live is None or now - self._last < 0.2:  # the runner reports every transition; redraw sometimes
+            return
+        self._last = now
+        table = Table(box=None, show_header=False)
+        table.add_column(justify="right")
+        table.add_column()
+        for state in RowState:
+            if progress.counts.get(state):
+                table.add_row(str(progress.counts[state]), state.value)
+        eta = f"{progress.eta:.0f}s" if progress.eta is not None else "-"
+        table.add_row("", f"{progress.rate:.1f} rows/min, ETA {eta}, {progress.slowdowns} slow-downs")
+        self._live.update(table)

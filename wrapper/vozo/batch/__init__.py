@@ -1,0 +1,41 @@
+"""Run hundreds of Vozo jobs from a manifest, resumably, paying for each row once.
+
+    import vozo, vozo.batch
+
+    async with vozo.AsyncVozo() as client:
+        summary = await vozo.batch.run(client, "catalogue.csv", out="results/")
+    print(summary.counts)
+
+The manifest is a CSV or JSONL file, one job per row, with the create calls' own field names (plus an optional
+``id`` and ``kind``). The output folder holds the results, a journal (``vozo-batch.sqlite``) and a report
+(``report.json``, ``report.csv``). Run the same call again to resume: finished rows are skipped, submitted rows
+are polled, never resubmitted. A row whose create request was sent but whose task id never came back (a crash,
+a reset connection, a 5xx) is *uncertain*: Vozo may have created and billed the job, so it is resubmitted only
+with ``resubmit_uncertain=True``. Same for a row edited after it was sent: ``rerun_changed=True``.
+
+Needs nothing beyond the client; ``vozo batch`` is the command-line face of the same code.
+"""
+
+from vozo.batch._journal import FINAL_STATES, JournalRow, ManifestChangedError, RowState, SyncReport
+from vozo.batch._manifest import ManifestError, ManifestRow, load
+from vozo.batch._run import BatchLockedError, BatchSummary, run, status
+from vozo.batch._runner import DEFAULT_CONCURRENCY, DEFAULT_DOWNLOADS, DEFAULT_MAX_ACTIVE, BatchProgress
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_DOWNLOADS",
+    "DEFAULT_MAX_ACTIVE",
+    "FINAL_STATES",
+    "BatchLockedError",
+    "BatchProgress",
+    "BatchSummary",
+    "JournalRow",
+    "ManifestChangedError",
+    "ManifestError",
+    "ManifestRow",
+    "RowState",
+    "SyncReport",
+    "load",
+    "run",
+    "status",
+]

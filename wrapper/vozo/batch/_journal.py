@@ -1,0 +1,277 @@
+"""The batch journal: one SQLite file (WAL mode) beside the outputs, holding every row's state.
+
+Every transition is its own committed transaction, written before the step it records takes effect: a row is
+marked ``submitting`` before its create request leaves and ``submitted`` with its task id as soon as the id
+arrives. So a crash at any point loses no task id, and a row caught in between is known to be uncertain.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from vozo.batch._manifest import ManifestError, ManifestRow
+
+JOURNAL_NAME = "vozo-batch.sqlite"
+_SCHEMA_VERSION = "1"
+
+
+class RowState(StrEnum):
+    QUEUED = "queued"  # not sent yet
+    SUBMITTING = "submitting"  # the create request may be in flight: the task id is not known yet
+    SUBMITTED = "submitted"  # the job exists (task_id); polled until it ends
+    DOWNLOADING = "downloading"  # the job is done; its results are not all on disk yet
+    COMPLETED = "completed"  # done, and every result downloaded (outputs)
+    FAILED = "failed"  # the job failed, or Vozo refused the create request: nothing more to do
+    INVALID = "invalid"  # refused before any request (a bad field in the manifest)
+    UNCERTAIN = "uncertain"  # sent, but no task id came back: Vozo may or may not have created (and billed) a job
+
+
+FINAL_STATES = frozenset({RowState.COMPLETED, RowState.FAILED, RowState.INVALID, RowState.UNCERTAIN})
+SENT_STATES = frozenset(RowState) - {RowState.QUEUED, RowState.INVALID}
+
+
+@dataclass(frozen=True)
+class JournalRow:
+    key: str
+    position: int
+    kind: str
+    fields: dict[str, Any]
+    row_hash: str
+    state: RowState
+    task_id: str | None
+    status: str | None  # Vozo's last reported status value
+    submissions: int  # create requests sent for this row, over all runs
+    error_code: str | None
+    error: str | None
+    outputs: dict[str, str]  # result kind -> downloaded file
+    previous_task_ids: list[str]  # jobs made for earlier values of an edited row (--rerun-changed)
+    updated_at: float
+
+    def to_report(self) -> dict[str, Any]:
+        return {
+            "id": self.key,
+            "position": self.position,
+            "kind": self.kind,
+            "state": self.state.value,
+            "task_id": self.task_id,
+            "status": self.status,
+            "submissions": self.submissions,
+            "error_code": self.error_code,
+            "error": self.error,
+            "outputs": self.outputs,
+            "previous_task_ids": self.previous_task_ids,
+        }
+
+
+@dataclass
+class SyncReport:
+    """How the manifest compared with the journal when a run started."""
+
+    new: int = 0
+    resumed: int = 0
+    changed_unsent: list[str] = field(default_factory=list)  # edited before being sent: the new values are used
+    changed_sent: list[str] = field(default_factory=list)  # edited after being sent (a conflict unless rerun)
+    removed: list[str] = field(default_factory=list)  # no longer in the manifest
+    uncertain: list[str] = field(default_factory=list)  # caught between sending and receiving a task id
+
+
+class ManifestChangedError(ManifestError):
+    """Rows that were already sent have changed in the manifest since."""
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        # Autocommit: each statement is its own transaction; WAL lets `vozo batch status` read during a run.
+        self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # a committed task id survives power loss, not only a crash
+        self._db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS rows (
+                row_key TEXT PRIMARY KEY,
+                position INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                fields TEXT NOT NULL,
+                row_hash TEXT NOT NULL,
+                state TEXT NOT NULL,
+                task_id TEXT,
+                status TEXT,
+                submissions INTEGER NOT NULL DEFAULT 0,
+                error_code TEXT,
+                error TEXT,
+                outputs TEXT NOT NULL DEFAULT '{}',
+                previous_task_ids TEXT NOT NULL DEFAULT '[]',
+                updated_at REAL NOT NULL
+            );
+            """
+        )
+        version = self._db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
+        if version is None:
+            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
+        elif version["value"] != _SCHEMA_VERSION:
+            raise ManifestError(f"{path} was written by another version of vozo (journal schema {version['value']})")
+
+    @classmethod
+    def open_existing(cls, path: Path) -> Journal:
+        if not path.is_file():
+            raise ManifestError(f"no batch journal at {path}")
+        return cls(path)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def meta(self, name: str) -> str | None:
+        found = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return None if found is None else str(found["value"])
+
+    def set_meta(self, name: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
+
+    def sync(self, manifest: list[ManifestRow], *, rerun_changed: bool, resubmit_uncertain: bool) -> SyncReport:
+        """Bring the journal in line with the manifest, in one transaction; raises on an unhandled conflict."""
+        report = SyncReport()
+        known = {row.key: row for row in self.rows()}
+        now = time.time()
+        for row in manifest:
+            old = known.pop(row.key, None)
+            if old is not None and old.row_hash != row.row_hash and old.state in SENT_STATES:
+                report.changed_sent.append(row.key)
+        if report.changed_sent and not rerun_changed:
+            shown = ", ".join(report.changed_sent[:10]) + (" ..." if len(report.changed_sent) > 10 else "")
+            raise ManifestChangedError(
+                f"{len(report.changed_sent)} row(s) changed in the manifest after they were sent to Vozo: {shown}. "
+                "The journal keeps their original jobs. Restore those rows, use a new --out folder, or pass "
+                "--rerun-changed to submit them again as new (billed) jobs."
+            )
+        report.removed = sorted(known)
+        known = {row.key: row for row in self.rows()}
+        with self._transaction():
+            for row in manifest:
+                old = known.get(row.key)
+                fresh = RowState.INVALID if row.problem else RowState.QUEUED
+                if old is None:
+                    report.new += 1
+                    self._db.execute(
+                        "INSERT INTO rows (row_key, position, kind, fields, row_hash, state, error, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            row.key,
+                            row.position,
+                            row.kind,
+                            json.dumps(row.fields),
+                            row.row_hash,
+                            fresh,
+                            row.problem,
+                            now,
+                        ),
+                    )
+                    continue
+                report.resumed += 1
+                if old.row_hash != row.row_hash:
+                    if old.state not in SENT_STATES:
+                        report.changed_unsent.append(row.key)
+                    # --rerun-changed: a new job for the new values; the old task id stays in the row's history.
+                    self.update(
+                        row.key,
+                        position=row.position,
+                        kind=row.kind,
+                        fields=json.dumps(row.fields),
+                        row_hash=row.row_hash,
+                        state=fresh,
+                        task_id=None,
+                        status=None,
+                        error_code=None,
+                        error=row.problem,
+                        outputs={},
+                        previous_task_ids=[*old.previous_task_ids, *([old.task_id] if old.task_id else [])],
+                    )
+                    continue
+                state = old.state
+                if state is RowState.SUBMITTING:  # a crash between sending and receiving the task id
+                    state = RowState.UNCERTAIN
+                    self.update(row.key, state=state, error="sent, but no task id came back before the run stopped")
+                if state is RowState.UNCERTAIN:
+                    report.uncertain.append(row.key)
+                    if resubmit_uncertain:
+                        self.update(row.key, state=RowState.QUEUED, error=None, error_code=None)
+                if old.position != row.position:
+                    self.update(row.key, position=row.position)
+            for key in report.removed:
+                if known[key].state in (RowState.QUEUED, RowState.INVALID):  # never sent: nothing to keep
+                    self._db.execute("DELETE FROM rows WHERE row_key = ?", (key,))
+        return report
+
+    def rows(self, *states: RowState) -> list[JournalRow]:
+        query = "SELECT * FROM rows"
+        if states:
+            query += f" WHERE state IN ({', '.join('?' for _ in states)})"
+        return [_journal_row(r) for r in self._db.execute(query + " ORDER BY position, row_key", states)]
+
+    def row(self, key: str) -> JournalRow:
+        found = self._db.execute("SELECT * FROM rows WHERE row_key = ?", (key,)).fetchone()
+        if found is None:
+            raise KeyError(key)
+        return _journal_row(found)
+
+    def counts(self) -> Counter[RowState]:
+        found = self._db.execute("SELECT state, COUNT(*) AS n FROM rows GROUP BY state")
+        return Counter({RowState(r["state"]): int(r["n"]) for r in found})
+
+    def mark_submitting(self, key: str) -> None:
+        self._db.execute(
+            "UPDATE rows SET state = ?, submissions = submissions + 1, error = NULL, error_code = NULL, "
+            "updated_at = ? WHERE row_key = ?",
+            (RowState.SUBMITTING, time.time(), key),
+        )
+
+    def update(self, key: str, **values: Any) -> None:
+        """Commit one transition of one row (durably, before the caller acts on it)."""
+        for name in ("outputs", "previous_task_ids"):
+            if name in values:
+                values[name] = json.dumps(values[name], sort_keys=True)
+        values["updated_at"] = time.time()
+        assignments = ", ".join(f"{name} = ?" for name in values)  # names come from this module, never from input
+        self._db.execute(f"UPDATE rows SET {assignments} WHERE row_key = ?", (*values.values(), key))  # noqa: S608
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        self._db.execute("ROLLBACK" if kind is not None else "COMMIT")
+
+
+def _journal_row(found: sqlite3.Row) -> JournalRow:
+    return JournalRow(
+        key=found["row_key"],
+        position=found["position"],
+        kind=found["kind"],
+        fields=json.loads(found["fields"]),
+        row_hash=found["row_hash"],
+        state=RowState(found["state"]),
+        task_id=found["task_id"],
+        status=found["status"],
+        submissions=found["submissions"],
+        error_code=found["error_code"],
+        error=found["error"],
+        outputs=json.loads(found["outputs"]),
+        previous_task_ids=json.loads(found["previous_task_ids"]),
+        updated_at=found["updated_at"],
+    )

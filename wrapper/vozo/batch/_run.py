@@ -1,0 +1,154 @@
+"""``vozo.batch.run`` and ``vozo.batch.status``: the journal, its lock and the report around a Runner."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from vozo._client import AsyncVozo
+from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
+from vozo.batch import _manifest
+from vozo.batch._journal import JOURNAL_NAME, Journal, JournalRow, RowState, SyncReport
+from vozo.batch._manifest import ManifestError
+from vozo.batch._runner import DEFAULT_CONCURRENCY, DEFAULT_DOWNLOADS, DEFAULT_MAX_ACTIVE, BatchProgress, Runner
+
+REPORT_JSON = "report.json"
+REPORT_CSV = "report.csv"
+_REPORT_COLUMNS = ("id", "position", "kind", "state", "task_id", "status", "submissions", "error_code", "error")
+
+
+class BatchLockedError(ManifestError):
+    """Another run is using this output folder (two runs on one journal could submit a row twice)."""
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    out: Path
+    rows: list[JournalRow]
+    sync: SyncReport | None  # how the manifest compared with the journal (None from ``status``)
+    stopped: str | None  # why submitting stopped early: the key was refused (revoked, no credits, ...)
+    slowdowns: int
+
+    @property
+    def counts(self) -> dict[RowState, int]:
+        found: dict[RowState, int] = {}
+        for row in self.rows:
+            found[row.state] = found.get(row.state, 0) + 1
+        return found
+
+    @property
+    def complete(self) -> bool:
+        """Every row completed: its job done and its results on disk."""
+        return all(row.state is RowState.COMPLETED for row in self.rows)
+
+    @property
+    def unfinished(self) -> list[JournalRow]:
+        return [row for row in self.rows if row.state is not RowState.COMPLETED]
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "out": str(self.out),
+            "complete": self.complete,
+            "stopped": self.stopped,
+            "counts": {state.value: n for state, n in sorted(self.counts.items())},
+            "rows": [row.to_report() for row in self.rows],
+        }
+
+
+async def run(
+    client: AsyncVozo,
+    manifest: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    max_active: int = DEFAULT_MAX_ACTIVE,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    downloads: int = DEFAULT_DOWNLOADS,
+    poll_interval: float = DEFAULT_POLL_INTERVAL,
+    timeout: float = DEFAULT_WAIT_TIMEOUT,
+    resubmit_uncertain: bool = False,
+    rerun_changed: bool = False,
+    on_progress: Callable[[BatchProgress], object] | None = None,
+) -> BatchSummary:
+    """Run (or resume) the manifest's jobs into ``out``; returns when every row is final or parked.
+
+    ``max_active``: jobs at Vozo at once per family (lipsync, translation), the key's documented cap.
+    ``timeout``: how long this run waits for each job before leaving it for the next run.
+    Raises ManifestError (the manifest as a whole is unusable), ManifestChangedError, BatchLockedError.
+    """
+    rows = _manifest.load(manifest)
+    folder = Path(out)
+    with _locked(folder) as journal:
+        sync = journal.sync(rows, rerun_changed=rerun_changed, resubmit_uncertain=resubmit_uncertain)
+        journal.set_meta("manifest", os.fspath(manifest))
+        runner = Runner(
+            client,
+            journal,
+            folder,
+            max_active=max_active,
+            concurrency=concurrency,
+            downloads=downloads,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_progress=on_progress,
+        )
+        try:
+            await runner.run()
+        finally:
+            summary = BatchSummary(folder, journal.rows(), sync, runner.stopped, runner.slowdowns)
+            write_report(summary)
+    return summary
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[Journal]:
+    """The folder's journal, held by this run alone: two runs on one journal could submit a row twice."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(folder / "vozo-batch.lock")  # released by the OS if this process dies
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise BatchLockedError(f"another vozo batch run is using {folder}") from None
+    try:
+        journal = Journal(folder / JOURNAL_NAME)
+        try:
+            yield journal
+        finally:
+            journal.close()
+    finally:
+        lock.release()
+
+
+def status(out: str | os.PathLike[str]) -> BatchSummary:
+    """Read a batch's journal (also while a run is going on)."""
+    journal = Journal.open_existing(Path(out) / JOURNAL_NAME)
+    try:
+        return BatchSummary(Path(out), journal.rows(), None, None, 0)
+    finally:
+        journal.close()
+
+
+def write_report(summary: BatchSummary) -> None:
+    """``report.json`` and ``report.csv`` beside the results, each replaced whole (never half written)."""
+    report = summary.report()
+    _replace(summary.out / REPORT_JSON, json.dumps(report, indent=2) + "\n")
+    temporary = summary.out / f".{REPORT_CSV}.part"
+    with temporary.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, [*_REPORT_COLUMNS, "outputs"])
+        writer.writeheader()
+        for row in report["rows"]:
+            writer.writerow({**{k: row[k] for k in _REPORT_COLUMNS}, "outputs": " ".join(row["outputs"].values())})
+    os.replace(temporary, summary.out / REPORT_CSV)
+
+
+def _replace(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.part")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)

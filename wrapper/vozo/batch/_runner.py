@@ -1,0 +1,417 @@
+"""Running a batch in one process on ``AsyncVozo``: a bounded number of jobs at Vozo, one shared poller with a
+backoff per job, parallel streamed downloads, and every transition committed to the journal first.
+
+Vozo caps each API key at a few concurrent jobs, queued ones included (5 or 10 per its docs, error code 1304
+beyond); translate & dub is limited independently of lipsync. So each family (lipsync with reusable-model lipsync,
+and translation) has its own limit, ``max_active`` at most. A 1304 lowers it to the jobs Vozo accepted and pauses
+that family's submissions; a plain 429 (too many requests) only pauses them: a slow-down, never a failed row.
+Nothing here holds a thread per job: jobs are rows in the journal, entries in a heap and, only while a request is
+in flight, a task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+import random
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
+
+from vozo._client import AsyncVozo
+from vozo._errors import (
+    APIStatusError,
+    AuthenticationError,
+    DownloadError,
+    InvalidInputError,
+    JobFailedError,
+    JobTimeoutError,
+    PermissionDeniedError,
+    RateLimitError,
+    VozoError,
+)
+from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, LIPSYNC, TRANSLATION, Poller, status_value
+from vozo._retry import ConnectFailed
+from vozo.batch._journal import FINAL_STATES, Journal, JournalRow, RowState
+
+DEFAULT_MAX_ACTIVE = 5  # the lowest per-key cap Vozo documents (older lipsync pages say 5, newer ones 10)
+DEFAULT_CONCURRENCY = 8  # API requests (creates and status checks) in flight at once
+DEFAULT_DOWNLOADS = 4  # result downloads in flight at once
+DOWNLOAD_ROUNDS = 3  # a download that keeps failing is left for the next run after this many rounds
+CONCURRENCY_LIMIT_CODE = "1304"  # Vozo: the key has reached its maximum number of concurrent jobs
+_LIMIT_PROBE_AFTER = 30.0  # seconds without a slow-down before a lowered limit grows again
+_MAX_PAUSE = 60.0
+
+
+def family(kind: str) -> str:
+    """Jobs sharing one concurrency cap: Vozo limits translate & dub independently of lipsync."""
+    return "translation" if kind == "translation" else "lipsync"
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """A snapshot for progress displays."""
+
+    counts: dict[RowState, int]
+    total: int
+    finished_this_run: int
+    elapsed: float
+    slowdowns: int  # 1304/429 answers (and unreachable moments) that paused submissions
+
+    @property
+    def remaining(self) -> int:
+        return self.total - sum(n for state, n in self.counts.items() if state in FINAL_STATES)
+
+    @property
+    def rate(self) -> float:
+        """Rows finished per minute in this run."""
+        return self.finished_this_run / self.elapsed * 60 if self.elapsed > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds until every row is final at the current rate, or None before any row finished."""
+        return self.remaining / self.rate * 60 if self.rate > 0 else None
+
+
+@dataclass
+class _Work:
+    row: JournalRow
+    state: RowState
+    task_id: str | None
+    status: str | None
+    outputs: dict[str, str] = field(default_factory=dict)
+    poller: Poller[Any] | None = None
+
+
+class Runner:
+    def __init__(
+        self,
+        client: AsyncVozo,
+        journal: Journal,
+        out: Path,
+        *,
+        max_active: int = DEFAULT_MAX_ACTIVE,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        downloads: int = DEFAULT_DOWNLOADS,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_progress: Callable[[BatchProgress], object] | None = None,
+    ) -> None:
+        if min(max_active, concurrency, downloads) < 1:
+            raise InvalidInputError("max_active, concurrency and downloads must be at least 1")
+        self.client = client
+        self.journal = journal
+        self.out = out
+        self.max_active = max_active
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+        self.on_progress = on_progress
+        self.stopped: str | None = None  # why no more jobs are submitted (the key was refused)
+        self.slowdowns = 0
+        self._requests = asyncio.Semaphore(concurrency)
+        self._downloads = asyncio.Semaphore(downloads)
+        self._limits = {"lipsync": max_active, "translation": max_active}
+        self._active: dict[str, set[str]] = {"lipsync": set(), "translation": set()}
+        self._queues: dict[str, deque[str]] = {"lipsync": deque(), "translation": deque()}
+        self._paused_until = {"lipsync": 0.0, "translation": 0.0}
+        self._last_slowdown = {"lipsync": -_LIMIT_PROBE_AFTER, "translation": -_LIMIT_PROBE_AFTER}
+        self._pauses = Counter[str]()
+        self._due: list[tuple[float, int, str]] = []  # the shared poller: (when, tie-break, row key)
+        self._order = itertools.count()
+        self._download_rounds = Counter[str]()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._crash: BaseException | None = None
+        self._wake = asyncio.Event()
+        self._started = time.monotonic()
+        self._finished = 0
+        self._work: dict[str, _Work] = {}
+        self._counts = Counter[RowState]()
+        for row in journal.rows():
+            work = _Work(row, row.state, row.task_id, row.status, dict(row.outputs))
+            self._work[row.key] = work
+            self._counts[row.state] += 1
+            if row.state is RowState.QUEUED:
+                self._queues[family(row.kind)].append(row.key)
+            elif row.state in (RowState.SUBMITTED, RowState.DOWNLOADING) and row.task_id:
+                if row.state is RowState.SUBMITTED:
+                    self._active[family(row.kind)].add(row.key)
+                self._start_polling(work, delay=0.0)  # resumed: ask Vozo where the job is now
+
+    # --- the loop -------------------------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        try:
+            self._report()
+            while True:
+                self._start_due_work()
+                if self._crash is not None:
+                    raise self._crash
+                if not self._tasks and not self._due and not self._can_submit():
+                    return
+                await self._sleep()
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._report()
+
+    def _can_submit(self) -> bool:
+        return self.stopped is None and any(self._queues.values())
+
+    def _start_due_work(self) -> None:
+        now = time.monotonic()
+        for name, queue in self._queues.items():
+            while (
+                queue
+                and self.stopped is None
+                and len(self._active[name]) < self._limits[name]
+                and now >= self._paused_until[name]
+            ):
+                key = queue.popleft()
+                self._active[name].add(key)
+                self._spawn(self._submit(self._work[key]))
+        while self._due and self._due[0][0] <= now:
+            key = heapq.heappop(self._due)[2]
+            self._spawn(self._poll(self._work[key]))
+
+    async def _sleep(self) -> None:
+        """Until a task ends, the next poll is due, or a paused queue may submit again."""
+        now = time.monotonic()
+        wake_at = [self._due[0][0]] if self._due else []
+        if self.stopped is None:
+            wake_at += [
+                self._paused_until[name]
+                for name, queue in self._queues.items()
+                if queue and len(self._active[name]) < self._limits[name]
+            ]
+        self._wake.clear()  # no await since _start_due_work, so no wake-up can be missed
+        timeout = max(0.0, min(wake_at) - now) if wake_at else None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+
+    def _spawn(self, step: Any) -> None:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(step)
+        self._tasks.add(task)
+        task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None and self._crash is None:
+            self._crash = task.exception()  # a bug, not a Vozo error: surface it instead of hanging
+        self._wake.set()
+
+    # --- one row's steps ------------------------------------------------------------------------------------------
+
+    async def _submit(self, work: _Work) -> None:
+        key, name = work.row.key, family(work.row.kind)
+        async with self._requests:
+            self.journal.mark_submitting(key)  # committed before the request leaves
+            self._set_state(work, RowState.SUBMITTING)
+            try:
+                job = await self._resource(work.row.kind).create(**work.row.fields)
+            except RateLimitError as exc:  # refused, no job created: 1304 too many jobs, or too many requests
+                self._slow_down(work, exc, exc.retry_after, lower_limit=exc.code == CONCURRENCY_LIMIT_CODE)
+                return
+            except ConnectFailed as exc:  # never reached Vozo, even after the client's retries
+                self._slow_down(work, exc, None, lower_limit=False)
+                return
+            except (AuthenticationError, PermissionDeniedError) as exc:  # the key cannot submit at all (104, 1302)
+                self.stopped = str(exc)
+                self._requeue(work, exc)
+                return
+            except InvalidInputError as exc:  # refused before sending
+                self._finish(work, RowState.INVALID, error=str(exc))
+                return
+            except APIStatusError as exc:
+                if exc.retryable:  # a 5xx answer: the job may exist
+                    self._finish(work, RowState.UNCERTAIN, error=str(exc), error_code=exc.code)
+                else:  # a 4xx refusal: certainly no job
+                    self._finish(work, RowState.FAILED, error=str(exc), error_code=exc.code)
+                return
+            except VozoError as exc:  # the request may have arrived, and no task id came back
+                self._finish(work, RowState.UNCERTAIN, error=str(exc))
+                return
+        self._pauses[name] = 0
+        work.task_id = job.task_id
+        self.journal.update(key, state=RowState.SUBMITTED, task_id=job.task_id, error=None, error_code=None)
+        self._set_state(work, RowState.SUBMITTED)
+        self._start_polling(work, delay=self.poll_interval)
+
+    async def _poll(self, work: _Work) -> None:
+        assert work.poller is not None
+        assert work.task_id is not None
+        async with self._requests:
+            try:
+                status = await self._resource(work.row.kind).get(work.task_id)
+            except VozoError as exc:
+                self._poll_failed(work, exc)
+                return
+        value = status_value(status)
+        if value != work.status:
+            work.status = value
+            self.journal.update(work.row.key, status=value)
+        try:
+            delay = work.poller.observe(status)
+        except JobFailedError as exc:
+            self._finish(work, RowState.FAILED, error=str(exc), error_code=exc.code)
+            return
+        except JobTimeoutError as exc:
+            self._park(work, f"{exc}; run the batch again to keep waiting")
+            return
+        if delay is not None:
+            self._schedule(work, delay)
+            return
+        self._leave_vozo(work)
+        if work.state is not RowState.DOWNLOADING:
+            self.journal.update(work.row.key, state=RowState.DOWNLOADING)
+            self._set_state(work, RowState.DOWNLOADING)
+        self._spawn(self._download(work, status))
+
+    def _poll_failed(self, work: _Work, exc: VozoError) -> None:
+        assert work.poller is not None
+        try:
+            delay = work.poller.transient(exc)  # an outage: keep polling until the row's deadline
+        except JobTimeoutError as timeout:
+            self._park(work, f"{timeout}; run the batch again to keep waiting")
+            return
+        except VozoError as refused:
+            if isinstance(refused, (AuthenticationError, PermissionDeniedError)):
+                self.stopped = str(refused)
+            self._park(work, f"status check refused: {refused}; run the batch again to retry")
+            return
+        self._schedule(work, delay)
+
+    async def _download(self, work: _Work, status: Any) -> None:
+        key = work.row.key
+        async with self._downloads:
+            try:
+                for which, url in result_urls(status).items():
+                    if _on_disk(work.outputs.get(which)):
+                        continue  # this result was downloaded before a crash
+                    target = await self.client.download(url, self.out / output_name(key, which, url, work.row.kind))
+                    work.outputs[which] = str(target)
+                    self.journal.update(key, outputs=work.outputs)
+            except (DownloadError, InvalidInputError) as exc:
+                self._download_rounds[key] += 1
+                retryable = isinstance(exc, DownloadError) and exc.retryable
+                if retryable and self._download_rounds[key] < DOWNLOAD_ROUNDS:
+                    self.journal.update(key, error=f"download failed, will retry: {exc}")
+                    self._schedule(work, _jitter(self.poll_interval * 2 ** self._download_rounds[key]))  # fresh URLs
+                else:
+                    self._park(work, f"download failed: {exc}; run the batch again to retry")
+                return
+        self._finish(work, RowState.COMPLETED, outputs=work.outputs, error=None, error_code=None)
+
+    # --- bookkeeping ----------------------------------------------------------------------------------------------
+
+    def _resource(self, kind: str) -> Any:
+        return {
+            "lipsync": self.client.lipsync,
+            "reusable_lipsync": self.client.reusable_lipsync,
+            "translation": self.client.translations,
+        }[kind]
+
+    def _start_polling(self, work: _Work, *, delay: float) -> None:
+        assert work.task_id is not None
+        kind = TRANSLATION if work.row.kind == "translation" else LIPSYNC
+        work.poller = Poller(kind, work.task_id, timeout=self.timeout, poll_interval=self.poll_interval, on_update=None)
+        self._schedule(work, delay)
+
+    def _schedule(self, work: _Work, delay: float) -> None:
+        heapq.heappush(self._due, (time.monotonic() + delay, next(self._order), work.row.key))
+
+    def _slow_down(self, work: _Work, exc: VozoError, retry_after: float | None, *, lower_limit: bool) -> None:
+        """Put the row back at the head of its queue and pause that queue: Retry-After, else a growing backoff."""
+        name = family(work.row.kind)
+        now = time.monotonic()
+        self._requeue(work, exc)
+        if lower_limit:
+            self._limits[name] = max(1, len(self._active[name]))
+            self._last_slowdown[name] = now
+        if now < self._paused_until[name]:
+            return  # another refusal of the same moment (requests sent together): one slow-down, not several
+        self.slowdowns += 1
+        self._pauses[name] += 1  # consecutive slow-downs without a job accepted in between
+        backoff = _jitter(min(_MAX_PAUSE, 0.25 * 2 ** self._pauses[name]))
+        pause = retry_after if retry_after is not None and retry_after <= _MAX_PAUSE else backoff
+        self._paused_until[name] = now + pause
+
+    def _requeue(self, work: _Work, exc: VozoError) -> None:
+        name = family(work.row.kind)
+        self._active[name].discard(work.row.key)
+        self.journal.update(work.row.key, state=RowState.QUEUED, error=f"not sent yet: {exc}")
+        self._set_state(work, RowState.QUEUED)
+        self._queues[name].appendleft(work.row.key)
+
+    def _leave_vozo(self, work: _Work) -> None:
+        """The job no longer counts against the key's cap; a lowered limit grows back once 1304s stop."""
+        name = family(work.row.kind)
+        if work.row.key in self._active[name]:
+            self._active[name].discard(work.row.key)
+            if time.monotonic() - self._last_slowdown[name] > _LIMIT_PROBE_AFTER:
+                self._limits[name] = min(self.max_active, self._limits[name] + 1)
+
+    def _finish(self, work: _Work, state: RowState, **values: Any) -> None:
+        self._leave_vozo(work)
+        self.journal.update(work.row.key, state=state, **values)
+        self._set_state(work, state)
+        self._finished += 1
+
+    def _park(self, work: _Work, message: str) -> None:
+        """Stop working on the row in this run; its state (and task id) stay as they are for the next one."""
+        self._leave_vozo(work)
+        self.journal.update(work.row.key, error=message)
+
+    def _set_state(self, work: _Work, state: RowState) -> None:
+        self._counts[work.state] -= 1
+        self._counts[state] += 1
+        work.state = state
+        self._report()
+
+    def _report(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.progress())
+
+    def progress(self) -> BatchProgress:
+        return BatchProgress(
+            counts={state: n for state, n in self._counts.items() if n},
+            total=len(self._work),
+            finished_this_run=self._finished,
+            elapsed=time.monotonic() - self._started,
+            slowdowns=self.slowdowns,
+        )
+
+
+def result_urls(status: Any) -> dict[str, str]:
+    """Every result a done job offers: a lipsync video, or a translation's video, audio and subtitles."""
+    video_url = getattr(status, "video_url", None)
+    if isinstance(video_url, str) and video_url:
+        return {"video": video_url}
+    result = getattr(status, "result", None)
+    found = result.to_dict() if result is not None and hasattr(result, "to_dict") else {}
+    urls = {name[: -len("_url")]: url for name, url in found.items() if name.endswith("_url") and url}
+    if not urls:
+        raise InvalidInputError(f"the job is done but its status has no result URL: {status.to_dict()}")
+    return urls
+
+
+def output_name(key: str, which: str, url: str, kind: str) -> str:
+    """``KEY.mp4`` for a lipsync video; ``KEY.video.mp4``, ``KEY.audio.wav``, ``KEY.subtitle.srt`` for a translation."""
+    suffix = PurePosixPath(urlsplit(url).path).suffix.lower() or {"audio": ".wav", "subtitle": ".srt"}.get(
+        which, ".mp4"
+    )
+    return f"{key}{suffix}" if kind != "translation" else f"{key}.{which}{suffix}"
+
+
+def _on_disk(path: str | None) -> bool:
+    return path is not None and Path(path).is_file()
+
+
+def _jitter(seconds: float) -> float:
+    return random.uniform(seconds / 2, seconds)  # noqa: S311 - spreading retries, not crypto

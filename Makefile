@@ -17,7 +17,7 @@ endif
 # The generator's ruff post-hooks and our lint run the venv's pinned ruff.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help install spec generate update-spec lint check test contract mock demo clean
+.PHONY: help install spec generate update-spec lint check test contract mock demo bench reliability clean
 
 help:
 	@echo "make demo          one lipsync job end to end through the vozo CLI against a local fake Vozo"
@@ -30,6 +30,8 @@ help:
 	@echo "make lint          ruff on everything hand-written, mypy strict on wrapper/"
 	@echo "make contract      the contract tests only (schemathesis and the client against Prism)"
 	@echo "make mock          Prism serving openapi/vozo.yaml on PORT=$(PORT), in the foreground"
+	@echo "make bench         import cost, per-call overhead, 1,000 jobs, 1 GiB download: ratios to baselines"
+	@echo "make reliability   the fault matrix x sync/async, the bad-input table and the secrets check"
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -72,6 +74,13 @@ contract: install
 
 demo: $(VENV)/.installed
 	$(PY) scripts/demo.py
+
+# Ratios against baselines measured in the same run; also written to bench/results.json. BENCH_ARGS=--quick.
+bench: $(VENV)/.installed
+	$(PY) -m bench $(BENCH_ARGS)
+
+reliability: $(VENV)/.installed
+	$(PY) -m bench.reliability
 
 mock: node_modules/.installed
 	$(PRISM) mock openapi/vozo.yaml --port $(PORT)

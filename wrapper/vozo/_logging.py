@@ -6,6 +6,9 @@ import logging
 import os
 
 logger = logging.getLogger("vozo")
+# A library stays silent unless its user configures logging (or sets VOZO_LOG): without this, Python's last-resort
+# handler would print our warnings on stderr (the logging HOWTO's advice for libraries).
+logger.addHandler(logging.NullHandler())
 
 
 def configure_from_env() -> None:

@@ -38,9 +38,10 @@ class Faults:
 
     rate_limit: float = 0.0  # answered 429 ...
     retry_after: str | None = "1"  # ... with this Retry-After (delta-seconds, "http-date" for a date, or None)
-    burst: int = 0  # the next N API requests are answered with burst_status
+    burst: int = 0  # the next N API requests are answered with burst_status (429s with retry_after)
     burst_status: int = 503
     slow: float = 0.0  # seconds added before every API response
+    stall: float = 0.0  # a share of API requests answered only after 2 s (past a short client read timeout)
     reset_before: float = 0.0  # the connection drops before the request is handled (no job created)
     reset_after: float = 0.0  # the connection drops after the request was handled (the job exists)
     malformed_json: float = 0.0  # a 200 answered with broken JSON
@@ -111,6 +112,7 @@ class FakeVozo:
         self.create_requests: list[dict[str, Any]] = []  # every create the fake handled, in order
         self.callbacks: list[tuple[str, str, int | str]] = []  # (task_id, status, HTTP status or error)
         self.injected: Counter[str] = Counter()  # faults served, by Faults field name
+        self.requests: Counter[str] = Counter()  # API requests received, by "METHOD /path" (task ids as {task_id})
         self._failures: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -188,9 +190,13 @@ class FakeVozo:
 
     async def _api(self, request: Request, handle: Callable[[str], Any]) -> Response:
         faults = self.faults
+        template = request.url.path.replace(request.path_params.get("task_id", "\0"), "{task_id}")
+        self.requests[f"{request.method} {template}"] += 1
         if faults.slow:
             self.injected["slow"] += 1
             await asyncio.sleep(faults.slow)
+        if self._inject("stall"):
+            await asyncio.sleep(2.0)
         key = _bearer(request)
         if key is None or key not in self.api_keys | self.revoked_keys:
             return self._error(401, "7", "No permission to request.")
@@ -199,6 +205,8 @@ class FakeVozo:
         if faults.burst > 0:
             faults.burst -= 1
             self.injected["burst"] += 1
+            if faults.burst_status == 429:
+                return self._error(429, "429", "Too many requests.", retry_after=faults.retry_after)
             return self._error(faults.burst_status, "1000", "Internal Server Error.")
         if self._inject("rate_limit"):
             return self._error(429, "429", "Too many requests.", retry_after=faults.retry_after)
@@ -261,6 +269,7 @@ class FakeVozo:
                 return self._error(429, "1304", "API key has reached the maximum number of concurrent requests.")
             stages = TRANSLATION_STAGES if job_type == "translation" else LIPSYNC_STAGES
             if self.faults.unknown_status:
+                self.injected["unknown_status"] += 1
                 stages = (*stages[:-1], self.faults.unknown_status, stages[-1])
             task_id = f"{job_type[:2]}-{next(self._ids):06d}-{uuid.uuid4().hex[:8]}"
             failure = self._failures.pop(0) if self._failures else None

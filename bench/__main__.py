@@ -1,0 +1,349 @@
+"""`make bench`: every figure a ratio against a baseline measured in the same run, printed and written as JSON.
+
+python -m bench [--quick] [--only import,calls,jobs,download] [--json bench/results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+import vozo
+from bench._measure import PYTHON, child, median
+from vozo.testing import FakeVozo
+
+KEY = "bench-key"
+
+
+@dataclass
+class Figure:
+    benchmark: str
+    measure: str
+    vozo: float
+    baseline: float
+    baseline_name: str
+    unit: str
+    target: str  # as a ratio: "<= 1.10", ">= 0.8"
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.vozo / self.baseline if self.baseline else float("nan")
+
+    @property
+    def met(self) -> bool | None:
+        if not self.target:
+            return None
+        op, value = self.target.split()
+        return self.ratio <= float(value) if op == "<=" else self.ratio >= float(value)
+
+
+# --- 1. import cost -------------------------------------------------------------------------------------------------
+
+
+def bench_import(runs: int) -> list[Figure]:
+    ours, floor = [], []
+    for _ in range(runs):  # interleaved, so drift in the machine's load hits both sides alike
+        ours.append(child(PYTHON, "-c", "import vozo"))
+        floor.append(child(PYTHON, "-c", "import httpx, attrs"))
+    return [
+        Figure(
+            "import",
+            "wall time",
+            median([r.wall for r in ours]) * 1000,
+            median([r.wall for r in floor]) * 1000,
+            "import httpx, attrs",
+            "ms",
+            "<= 1.2",
+        ),
+        Figure(
+            "import",
+            "peak RSS",
+            median([r.rss_mb for r in ours]),
+            median([r.rss_mb for r in floor]),
+            "import httpx, attrs",
+            "MB",
+            "<= 1.2",
+        ),
+    ]
+
+
+# --- 2. per-call overhead -------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def tiny_server() -> Iterator[str]:
+    process = subprocess.Popen([PYTHON, "-m", "bench._server"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline().split()[-1])
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.kill()
+        process.wait()
+
+
+def bench_calls(calls: int, rounds: int) -> list[Figure]:
+    path = "/v1/video_generation/li-000001"
+    with tiny_server() as url:
+        headers = {"Authorization": f"Bearer {KEY}"}
+
+        def bare_sync() -> None:
+            with httpx.Client(base_url=url, headers=headers) as client:
+                for _ in range(calls):
+                    response = client.get(path)
+                    response.raise_for_status()
+                    response.json()
+
+        def ours_sync() -> None:
+            with vozo.Vozo(api_key=KEY, base_url=url) as client:
+                for _ in range(calls):
+                    client.lipsync.get("li-000001")
+
+        async def bare_async() -> None:
+            async with httpx.AsyncClient(base_url=url, headers=headers) as client:
+                for _ in range(calls):
+                    response = await client.get(path)
+                    response.raise_for_status()
+                    response.json()
+
+        async def ours_async() -> None:
+            async with vozo.AsyncVozo(api_key=KEY, base_url=url) as client:
+                for _ in range(calls):
+                    await client.lipsync.get("li-000001")
+
+        def timed(fn: Callable[[], Any]) -> float:
+            started = time.perf_counter()
+            fn()
+            return time.perf_counter() - started
+
+        results: dict[str, list[float]] = {"bare_sync": [], "ours_sync": [], "bare_async": [], "ours_async": []}
+        timed(ours_sync)  # warm-up: imports, first connections
+        for _ in range(rounds):
+            results["bare_sync"].append(timed(bare_sync))
+            results["ours_sync"].append(timed(ours_sync))
+            results["bare_async"].append(timed(lambda: asyncio.run(bare_async())))
+            results["ours_async"].append(timed(lambda: asyncio.run(ours_async())))
+    per_call = {name: median(times) / calls * 1e6 for name, times in results.items()}
+    return [
+        Figure(
+            "per call",
+            f"{calls} lipsync.get, sync",
+            per_call["ours_sync"],
+            per_call["bare_sync"],
+            "bare httpx.Client",
+            "us/call",
+            "<= 1.10",
+        ),
+        Figure(
+            "per call",
+            f"{calls} lipsync.get, async",
+            per_call["ours_async"],
+            per_call["bare_async"],
+            "bare httpx.AsyncClient",
+            "us/call",
+            "<= 1.10",
+        ),
+    ]
+
+
+# --- 3. many jobs ---------------------------------------------------------------------------------------------------
+
+
+def bench_jobs(jobs: int, step: float, interval: float) -> list[Figure]:
+    measured: dict[str, dict[str, float]] = {}
+    for mode in ("naive", "wrapper"):
+        fake = FakeVozo(api_keys=[KEY], step_seconds=step, max_active_jobs=10**9)
+        with fake.serve() as url:
+            run = child(PYTHON, "-m", "bench._many", mode, url, str(jobs), str(interval))
+        polls = fake.requests["GET /v1/video_generation/{task_id}"]
+        measured[mode] = {"wall": run.wall, "polls": polls / jobs, "rss": run.rss_mb}
+        if (
+            len(fake.create_requests) != jobs
+            or sum(1 for j in fake.jobs.values() if fake.status_of(j.task_id)["status"] == "done") != jobs
+        ):
+            raise RuntimeError(f"{mode}: {len(fake.create_requests)} jobs created for {jobs}")
+    ours, naive = measured["wrapper"], measured["naive"]
+    note = f"jobs take {2 * step:g}s; both start polling at {interval:g}s"
+    return [
+        Figure(
+            "many jobs",
+            f"{jobs} jobs, wall time",
+            ours["wall"],
+            naive["wall"],
+            "naive asyncio+httpx",
+            "s",
+            "<= 1.0",
+            note,
+        ),
+        Figure(
+            "many jobs",
+            "status requests per job",
+            ours["polls"],
+            naive["polls"],
+            "naive asyncio+httpx",
+            "req",
+            "<= 1.0",
+        ),
+        Figure(
+            "many jobs",
+            "peak RSS",
+            ours["rss"],
+            naive["rss"],
+            "naive asyncio+httpx",
+            "MB",
+            "",
+            f"target: vozo under 150 MB ({'met' if ours['rss'] < 150 else 'NOT met'})",
+        ),
+    ]
+
+
+# --- 4. download ----------------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def bench_download(size_mb: int, small_mb: int) -> list[Figure]:
+    if shutil.which("curl") is None:
+        return [Figure("download", "skipped: curl is not installed", 0, 0, "curl -o", "", "")]
+    with tempfile.TemporaryDirectory(prefix="vozo-bench-") as folder:
+        served = Path(folder) / "served"
+        served.mkdir()
+        for name, mb in (("big.mp4", size_mb), ("small.mp4", small_mb)):
+            with (served / name).open("wb") as file:
+                file.truncate(mb * 1024 * 1024)  # sparse: the disk is not what is measured
+        port = free_port()
+        server = subprocess.Popen(
+            [PYTHON, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(served)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait_for_port(port)
+            url = f"http://127.0.0.1:{port}"
+            target = Path(folder) / "out.mp4"
+            # Timed inside the child around download() alone: interpreter start-up is the import benchmark's business.
+            download = (
+                "import sys, time, vozo; c = vozo.Vozo(api_key='k'); t = time.perf_counter(); "
+                "c.download(sys.argv[1], sys.argv[2]); print(time.perf_counter() - t)"
+            )
+            curl = child("curl", "-sS", "-o", str(target), "-w", "%{time_total}", f"{url}/big.mp4")
+            target.unlink()
+            ours = child(PYTHON, "-c", download, f"{url}/big.mp4", str(target))
+            assert target.stat().st_size == size_mb * 1024 * 1024
+            target.unlink()
+            small = child(PYTHON, "-c", download, f"{url}/small.mp4", str(target))
+        finally:
+            server.kill()
+            server.wait()
+    return [
+        Figure(
+            "download",
+            f"{size_mb} MiB throughput",
+            size_mb / float(ours.stdout),
+            size_mb / float(curl.stdout),
+            "curl -o",
+            "MiB/s",
+            ">= 0.8",
+            "vozo fsyncs before renaming into place; curl does not",
+        ),
+        Figure(
+            "download",
+            f"peak RSS, {size_mb} MiB vs {small_mb} MiB",
+            ours.rss_mb,
+            small.rss_mb,
+            f"vozo, {small_mb} MiB file",
+            "MB",
+            "<= 1.1",
+            "constant memory: independent of the file size",
+        ),
+    ]
+
+
+def _wait_for_port(port: int) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+# --- report ---------------------------------------------------------------------------------------------------------
+
+
+def table(figures: list[Figure]) -> str:
+    lines = [
+        f"{'benchmark':<10} {'measure':<34} {'vozo':>10} {'baseline':>10} {'ratio':>7}  "
+        f"{'target':<8} {'met':<4} baseline"
+    ]
+    for f in figures:
+        met = {True: "yes", False: "NO", None: "-"}[f.met]
+        lines.append(
+            f"{f.benchmark:<10} {f.measure:<34} {f.vozo:>10.2f} {f.baseline:>10.2f} {f.ratio:>6.2f}x  "
+            f"{f.target or '-':<8} {met:<4} {f.baseline_name} ({f.unit}){'; ' + f.note if f.note else ''}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument("--only", default="import,calls,jobs,download")
+    parser.add_argument("--json", type=Path, default=Path("bench/results.json"))
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    quick = args.quick
+    figures: list[Figure] = []
+    steps: list[tuple[str, Callable[[], list[Figure]]]] = [
+        ("import", lambda: bench_import(5 if quick else 15)),
+        ("calls", lambda: bench_calls(200 if quick else 2000, 3 if quick else 5)),
+        ("jobs", lambda: bench_jobs(100 if quick else 1000, step=2.0, interval=1.0)),
+        ("download", lambda: bench_download(64 if quick else 1024, 16 if quick else 64)),
+    ]
+    for name, step in steps:
+        if name in only:
+            print(f"bench: {name} ...", file=sys.stderr, flush=True)
+            figures.extend(step())
+    print(table(figures))
+    machine = (
+        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}"
+    )
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(
+        json.dumps(
+            {
+                "machine": machine,
+                "quick": quick,
+                "figures": [{**asdict(f), "ratio": round(f.ratio, 3), "met": f.met} for f in figures],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"\n{machine}; written to {args.json}", file=sys.stderr)
+    # Targets are reported, not enforced: a loaded CI machine must not fail a build on timing.
+
+
+if __name__ == "__main__":
+    main()

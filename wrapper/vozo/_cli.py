@@ -96,6 +96,11 @@ def report(
     emit(settings, data, human)
 
 
+def job_resource(client: vozo.Vozo, kind: str) -> Any:
+    """The resource whose status endpoint serves ``--kind`` (reusable-model jobs are polled as lipsync)."""
+    return client.lipsync if kind == "lipsync" else client.translations
+
+
 # --- commands ---------------------------------------------------------------------------------------------------
 
 wait_timeout = click.option(
@@ -110,6 +115,7 @@ wait_flag = click.option("--wait", "wait_flag", is_flag=True, help="Wait for the
 output_option = click.option(
     "--output", "-o", type=click.Path(path_type=Path), help="Download the result here (implies --wait)."
 )
+no_check_option = click.option("--no-check-file-types", is_flag=True, help="Allow URLs without a file extension.")
 callback_option = click.option("--callback-url", help="Vozo POSTs the job status here on every change.")
 kind_option = click.option(
     "--kind",
@@ -154,7 +160,7 @@ def main(
 @click.option("--audio", "audio_url", required=True, help="URL of the audio that drives it.")
 @click.option("--model", type=click.Choice(["standard", "precision"]), default="standard", show_default=True)
 @click.option("--reference-type", type=click.Choice(["video", "image"]), help="Inferred from the URL when omitted.")
-@click.option("--no-check-file-types", is_flag=True, help="Allow URLs without a file extension.")
+@no_check_option
 @callback_option
 @wait_flag
 @output_option
@@ -188,7 +194,7 @@ def lipsync(
 @main.command("reusable-lipsync", epilog=EPILOG)
 @click.option("--model-id", required=True, help="ID of the reusable lipsync model.")
 @click.option("--audio", "audio_url", required=True, help="URL of the audio that drives it.")
-@click.option("--no-check-file-types", is_flag=True, help="Allow URLs without a file extension.")
+@no_check_option
 @callback_option
 @wait_flag
 @output_option
@@ -222,7 +228,7 @@ def reusable_lipsync(
 @click.option("--subtitle-usage", "subtitle_usage_type", type=click.Choice(["original", "final_translated"]))
 @click.option("--speakers", nargs=2, type=int, help="Speaker count range: MIN MAX.")
 @click.option("--prompt", "user_prompt", help="A prompt to guide translation or dubbing style.")
-@click.option("--no-check-file-types", is_flag=True, help="Allow URLs without a file extension.")
+@no_check_option
 @callback_option
 @wait_flag
 @output_option
@@ -272,7 +278,7 @@ def translate(
 def status(settings: Settings, task_id: str, kind: str) -> None:
     """Show a job's current status."""
     with handled(settings), settings.client() as client:
-        current = client.lipsync.get(task_id) if kind == "lipsync" else client.translations.get(task_id)
+        current = job_resource(client, kind).get(task_id)
         emit(settings, {"task_id": task_id, **current.to_dict()}, f"{task_id}: {current.status.value}")
 
 
@@ -288,7 +294,7 @@ def wait_command(
 ) -> None:
     """Wait for a job to finish (and download its result with --output)."""
     with handled(settings), settings.client() as client:
-        waiter = client.lipsync.wait if kind == "lipsync" else client.translations.wait
+        waiter = job_resource(client, kind).wait
         report(settings, client, task_id, watch(settings, waiter, task_id, wait_timeout), output, which)
 
 
@@ -301,7 +307,7 @@ def wait_command(
 def download(settings: Settings, task_id: str, output: Path, kind: str, which: ResultKind) -> None:
     """Download a finished job's result to OUTPUT."""
     with handled(settings), settings.client() as client:
-        current = client.lipsync.get(task_id) if kind == "lipsync" else client.translations.get(task_id)
+        current = job_resource(client, kind).get(task_id)
         report(settings, client, task_id, current, output, which)
 
 

@@ -30,11 +30,10 @@ def result_url(source: DownloadSource, which: ResultKind) -> str:
             raise InvalidInputError(f"a lipsync job has only a video result, not {which!r}")
         url = source.video_url if isinstance(source.video_url, str) else ""
     elif isinstance(source, MediaTranslateJobStatus):
-        result = source.result if isinstance(source.result, MediaTranslateResult) else None
-        urls = {k: v for k, v in (result.to_dict() if result else {}).items() if k.endswith("_url") and v}
-        url = urls.get(f"{which}_url", "")
+        urls = result_urls(source)
+        url = urls.get(which, "")
         if not url:
-            have = ", ".join(sorted(urls)) or "none"
+            have = ", ".join(f"{name}_url" for name in sorted(urls)) or "none"
             raise InvalidInputError(f"this translation job has no {which}_url (result URLs present: {have})")
     else:
         raise InvalidInputError(f"download() takes a URL or a job status, got {type(source).__name__}")
@@ -43,6 +42,15 @@ def result_url(source: DownloadSource, which: ResultKind) -> str:
     if urlsplit(url).scheme not in ("http", "https"):
         raise InvalidInputError(f"cannot download {url!r}: not an http(s) URL")
     return url
+
+
+def result_urls(status: JobStatus | MediaTranslateJobStatus) -> dict[str, str]:
+    """Every result URL a status offers, by kind: a lipsync video; a translation's video, audio and subtitle."""
+    if isinstance(status, JobStatus):
+        return {"video": status.video_url} if isinstance(status.video_url, str) and status.video_url else {}
+    result = status.result if isinstance(status.result, MediaTranslateResult) else None
+    found = result.to_dict() if result else {}  # additional_properties included: a result Vozo adds later
+    return {name.removesuffix("_url"): url for name, url in found.items() if name.endswith("_url") and url}
 
 
 def target_path(path: str | os.PathLike[str], url: str) -> Path:

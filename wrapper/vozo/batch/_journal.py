@@ -143,7 +143,7 @@ class Journal:
         known = {row.key: row for row in self.rows()}
         now = time.time()
         for row in manifest:
-            old = known.pop(row.key, None)
+            old = known.get(row.key)
             if old is not None and old.row_hash != row.row_hash and old.state in SENT_STATES:
                 report.changed_sent.append(row.key)
         if report.changed_sent and not rerun_changed:
@@ -153,8 +153,7 @@ class Journal:
                 "The journal keeps their original jobs. Restore those rows, use a new --out folder, or pass "
                 "--rerun-changed to submit them again as new (billed) jobs."
             )
-        report.removed = sorted(known)
-        known = {row.key: row for row in self.rows()}
+        report.removed = sorted(set(known) - {row.key for row in manifest})
         with self._transaction():
             for row in manifest:
                 old = known.get(row.key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -139,16 +140,15 @@ def write_report(summary: BatchSummary) -> None:
     """``report.json`` and ``report.csv`` beside the results, each replaced whole (never half written)."""
     report = summary.report()
     _replace(summary.out / REPORT_JSON, json.dumps(report, indent=2) + "\n")
-    temporary = summary.out / f".{REPORT_CSV}.part"
-    with temporary.open("w", newline="", encoding="utf-8") as file:
-        writer = csv.DictWriter(file, [*_REPORT_COLUMNS, "outputs"])
-        writer.writeheader()
-        for row in report["rows"]:
-            writer.writerow({**{k: row[k] for k in _REPORT_COLUMNS}, "outputs": " ".join(row["outputs"].values())})
-    os.replace(temporary, summary.out / REPORT_CSV)
+    table = io.StringIO()
+    writer = csv.DictWriter(table, [*_REPORT_COLUMNS, "outputs"])
+    writer.writeheader()
+    for row in report["rows"]:
+        writer.writerow({**{k: row[k] for k in _REPORT_COLUMNS}, "outputs": " ".join(row["outputs"].values())})
+    _replace(summary.out / REPORT_CSV, table.getvalue())
 
 
 def _replace(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.part")
-    temporary.write_text(text, encoding="utf-8")
+    temporary.write_text(text, encoding="utf-8", newline="")  # as written: csv chose its own line ends
     os.replace(temporary, path)

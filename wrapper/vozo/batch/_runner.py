@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from vozo._client import AsyncVozo
+from vozo._download import result_urls
 from vozo._errors import (
     APIStatusError,
     AuthenticationError,
@@ -291,7 +292,10 @@ class Runner:
         key = work.row.key
         async with self._downloads:
             try:
-                for which, url in result_urls(status).items():
+                urls = result_urls(status)
+                if not urls:
+                    raise InvalidInputError(f"the job is done but its status has no result URL: {status.to_dict()}")
+                for which, url in urls.items():
                     if _on_disk(work.outputs.get(which)):
                         continue  # this result was downloaded before a crash
                     target = await self.client.download(url, self.out / output_name(key, which, url, work.row.kind))
@@ -386,19 +390,6 @@ class Runner:
             elapsed=time.monotonic() - self._started,
             slowdowns=self.slowdowns,
         )
-
-
-def result_urls(status: Any) -> dict[str, str]:
-    """Every result a done job offers: a lipsync video, or a translation's video, audio and subtitles."""
-    video_url = getattr(status, "video_url", None)
-    if isinstance(video_url, str) and video_url:
-        return {"video": video_url}
-    result = getattr(status, "result", None)
-    found = result.to_dict() if result is not None and hasattr(result, "to_dict") else {}
-    urls = {name[: -len("_url")]: url for name, url in found.items() if name.endswith("_url") and url}
-    if not urls:
-        raise InvalidInputError(f"the job is done but its status has no result URL: {status.to_dict()}")
-    return urls
 
 
 def output_name(key: str, which: str, url: str, kind: str) -> str:

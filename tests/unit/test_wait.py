@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import anyio
+import httpx
 import pytest
 
 import vozo
 from vozo import _jobs
 
-from .conftest import reply
+from .conftest import API_KEY, BASE_URL, reply
 
 FAST = {"poll_interval": 0.001}
 
@@ -139,3 +141,50 @@ def test_the_default_deadline_outlasts_vozos_documented_queue_and_processing() -
 def test_wait_refuses_a_nonsense_schedule(api, recorder, timeout, interval) -> None:
     with pytest.raises(ValueError, match="positive"):
         api.call(lambda c: c.lipsync.wait("t", timeout=timeout, poll_interval=interval))
+
+
+def test_wait_looks_at_once_but_create_and_wait_first_waits_an_interval(api, recorder, sleeps) -> None:
+    # A job someone else started may be done already; one Vozo accepted a moment ago is still queued.
+    done = reply(200, {"status": "done", "video_url": "https://cdn.test/out.mp4"})
+    recorder.replies = [*statuses("pending"), done, reply(200, {"task_id": "t-new"}), *statuses("pending"), done]
+    api.call(lambda c: c.lipsync.wait("t-old", poll_interval=2.0))
+    assert sleeps == [2.0]
+    sleeps.clear()
+    api.call(
+        lambda c: c.lipsync.create_and_wait(
+            reference_file_url="https://m.test/a.png", audio_url="https://m.test/a.wav", poll_interval=2.0
+        )
+    )
+    assert sleeps == [2.0, 3.0]
+    assert [r.method for r in recorder.requests] == ["GET", "GET", "POST", "GET", "GET"]
+
+
+@pytest.mark.parametrize("resource", ["reusable_lipsync", "translations"])
+def test_every_create_and_wait_skips_the_pointless_first_look(api, recorder, sleeps, resource) -> None:
+    recorder.replies = [reply(200, {"task_id": "t-new"})]
+    recorder.default = reply(200, {"status": "done", "video_url": "https://cdn.test/out.mp4", "result": {}})
+    arguments = {
+        "reusable_lipsync": {"model_id": "m-1", "audio_url": "https://m.test/a.wav"},
+        "translations": {"media_url": "https://m.test/a.mp4", "target_language": "es"},
+    }[resource]
+    api.call(lambda c: getattr(c, resource).create_and_wait(**arguments, poll_interval=1.5))
+    assert sleeps == [1.5]
+    assert [r.method for r in recorder.requests] == ["POST", "GET"]
+
+
+def test_async_create_and_wait_runs_under_trio(recorder) -> None:
+    recorder.replies = [reply(200, {"task_id": "t-trio"}), *statuses("pending", "processing")]
+    recorder.default = reply(200, {"status": "done", "video_url": "https://cdn.test/out.mp4"})
+
+    async def main() -> str:
+        transport = httpx.MockTransport(recorder)
+        async with vozo.AsyncVozo(
+            api_key=API_KEY, base_url=BASE_URL, http_client=httpx.AsyncClient(transport=transport)
+        ) as client:
+            done = await client.lipsync.create_and_wait(
+                reference_file_url="https://m.test/a.png", audio_url="https://m.test/a.wav", **FAST
+            )
+        return str(done.video_url)
+
+    assert anyio.run(main, backend="trio") == "https://cdn.test/out.mp4"
+    assert [r.url.path for r in recorder.requests] == ["/v1/video_generation"] + ["/v1/video_generation/t-trio"] * 3

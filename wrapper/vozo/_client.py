@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -69,11 +70,19 @@ class Vozo:
     ) -> None:
         configure_from_env()
         options = ClientOptions.resolve(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
-        self._setup(options, _http.sync_transport(http_client), owns_transport=True)
+        self._setup(options, _http.sync_transport(http_client), _http.sync_request_slots(), owns_transport=True)
 
-    def _setup(self, options: ClientOptions, transport: httpx.BaseTransport, *, owns_transport: bool) -> None:
+    def _setup(
+        self,
+        options: ClientOptions,
+        transport: httpx.BaseTransport,
+        request_slots: threading.BoundedSemaphore,
+        *,
+        owns_transport: bool,
+    ) -> None:
         self._options = options
         self._transport = transport
+        self._request_slots = request_slots
         self._owns_transport = owns_transport
         self._http = _http.sync_api_client(options, transport)
         self._downloads = _http.sync_download_client(options, transport)
@@ -110,7 +119,7 @@ class Vozo:
         options = self._options.evolve(
             **_changes(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
         )
-        copy._setup(options, self._transport, owns_transport=False)
+        copy._setup(options, self._transport, self._request_slots, owns_transport=False)
         return copy
 
     def download(
@@ -149,7 +158,9 @@ class Vozo:
         operation = operation_name(endpoint)
         for attempt in Retrying(operation, self._options.max_retries, idempotent=idempotent):
             with attempt:
-                return parsed_body(endpoint.sync_detailed(client=self._generated, **kwargs), operation)
+                with self._request_slots:
+                    response = endpoint.sync_detailed(client=self._generated, **kwargs)
+                return parsed_body(response, operation)
             time.sleep(attempt.delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -161,18 +172,25 @@ class Vozo:
         timeout: float,
         poll_interval: float,
         on_update: Callable[[StatusT], object] | None,
+        *,
+        just_created: bool = False,
     ) -> StatusT:
-        poller = Poller(kind, task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
+        poller = Poller(
+            kind, task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update, just_created=just_created
+        )
+        delay = poller.first_delay
         while True:
+            if delay:
+                time.sleep(delay)
             try:
                 status = get(task_id)
             except VozoError as exc:
-                time.sleep(poller.transient(exc))
+                delay = poller.transient(exc)
                 continue
-            delay = poller.observe(status)
-            if delay is None:
+            next_delay = poller.observe(status)
+            if next_delay is None:
                 return status
-            time.sleep(delay)
+            delay = next_delay
 
     def close(self) -> None:
         """Release pooled connections (a copy from ``with_options`` leaves them to the original)."""
@@ -210,11 +228,19 @@ class AsyncVozo:
     ) -> None:
         configure_from_env()
         options = ClientOptions.resolve(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
-        self._setup(options, _http.async_transport(http_client), owns_transport=True)
+        self._setup(options, _http.async_transport(http_client), _http.async_request_slots(), owns_transport=True)
 
-    def _setup(self, options: ClientOptions, transport: httpx.AsyncBaseTransport, *, owns_transport: bool) -> None:
+    def _setup(
+        self,
+        options: ClientOptions,
+        transport: httpx.AsyncBaseTransport,
+        request_slots: anyio.Semaphore,
+        *,
+        owns_transport: bool,
+    ) -> None:
         self._options = options
         self._transport = transport
+        self._request_slots = request_slots
         self._owns_transport = owns_transport
         self._http = _http.async_api_client(options, transport)
         self._downloads = _http.async_download_client(options, transport)
@@ -248,7 +274,7 @@ class AsyncVozo:
         options = self._options.evolve(
             **_changes(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
         )
-        copy._setup(options, self._transport, owns_transport=False)
+        copy._setup(options, self._transport, self._request_slots, owns_transport=False)
         return copy
 
     async def download(
@@ -283,7 +309,9 @@ class AsyncVozo:
         operation = operation_name(endpoint)
         for attempt in Retrying(operation, self._options.max_retries, idempotent=idempotent):
             with attempt:
-                return parsed_body(await endpoint.asyncio_detailed(client=self._generated, **kwargs), operation)
+                async with self._request_slots:
+                    response = await endpoint.asyncio_detailed(client=self._generated, **kwargs)
+                return parsed_body(response, operation)
             await anyio.sleep(attempt.delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -295,18 +323,25 @@ class AsyncVozo:
         timeout: float,
         poll_interval: float,
         on_update: Callable[[StatusT], object] | None,
+        *,
+        just_created: bool = False,
     ) -> StatusT:
-        poller = Poller(kind, task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
+        poller = Poller(
+            kind, task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update, just_created=just_created
+        )
+        delay = poller.first_delay
         while True:
+            if delay:
+                await anyio.sleep(delay)
             try:
                 status = await get(task_id)
             except VozoError as exc:
-                await anyio.sleep(poller.transient(exc))
+                delay = poller.transient(exc)
                 continue
-            delay = poller.observe(status)
-            if delay is None:
+            next_delay = poller.observe(status)
+            if next_delay is None:
                 return status
-            await anyio.sleep(delay)
+            delay = next_delay
 
     async def close(self) -> None:
         """Release pooled connections (a copy from ``with_options`` leaves them to the original)."""

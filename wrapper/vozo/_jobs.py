@@ -70,6 +70,7 @@ class Poller(Generic[StatusT]):
     """Tracks one wait: a growing interval, the deadline, change notifications and the terminal states.
 
     Any status other than done and failed (including one Vozo adds later) means the job is still in progress.
+    A job created a moment ago is still queued, so its first look waits one interval (``just_created``).
     """
 
     def __init__(
@@ -80,6 +81,7 @@ class Poller(Generic[StatusT]):
         timeout: float,
         poll_interval: float,
         on_update: Callable[[StatusT], object] | None,
+        just_created: bool = False,
     ) -> None:
         if timeout <= 0 or poll_interval <= 0:
             raise ValueError("timeout and poll_interval must be positive")
@@ -91,6 +93,7 @@ class Poller(Generic[StatusT]):
         self._on_update: Callable[[StatusT], object] | None = on_update
         self._last: StatusT | None = None
         self._garbled = 0
+        self.first_delay = self._next_delay() if just_created else 0.0
 
     def observe(self, status: StatusT) -> float | None:
         """Seconds until the next poll, or None when the job is done. Raises on failure or past the deadline."""

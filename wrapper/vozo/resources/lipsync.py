@@ -110,7 +110,10 @@ class Lipsync:
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         on_update: Callable[[JobStatus], object] | None = None,
     ) -> JobStatus:
-        """``create`` then ``wait``. Any error raised while waiting carries the job's ``task_id``."""
+        """``create`` then ``wait``, first looking one interval later (a new job is still queued).
+
+        Any error raised while waiting carries the job's ``task_id``.
+        """
         job = self.create(
             reference_file_url=reference_file_url,
             audio_url=audio_url,
@@ -119,7 +122,7 @@ class Lipsync:
             callback_url=callback_url,
             check_file_types=check_file_types,
         )
-        return self.wait(job.task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
+        return self._client._wait(self.get, LIPSYNC, job.task_id, timeout, poll_interval, on_update, just_created=True)
 
 
 class AsyncLipsync:
@@ -188,4 +191,6 @@ class AsyncLipsync:
             callback_url=callback_url,
             check_file_types=check_file_types,
         )
-        return await self.wait(job.task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
+        return await self._client._wait(
+            self.get, LIPSYNC, job.task_id, timeout, poll_interval, on_update, just_created=True
+        )

@@ -80,11 +80,14 @@ class ReusableLipsync:
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         on_update: Callable[[JobStatus], object] | None = None,
     ) -> JobStatus:
-        """``create`` then ``wait``. Any error raised while waiting carries the job's ``task_id``."""
+        """``create`` then ``wait``, first looking one interval later (a new job is still queued).
+
+        Any error raised while waiting carries the job's ``task_id``.
+        """
         job = self.create(
             model_id=model_id, audio_url=audio_url, callback_url=callback_url, check_file_types=check_file_types
         )
-        return self.wait(job.task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
+        return self._client._wait(self.get, LIPSYNC, job.task_id, timeout, poll_interval, on_update, just_created=True)
 
 
 class AsyncReusableLipsync:
@@ -134,4 +137,6 @@ class AsyncReusableLipsync:
         job = await self.create(
             model_id=model_id, audio_url=audio_url, callback_url=callback_url, check_file_types=check_file_types
         )
-        return await self.wait(job.task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
+        return await self._client._wait(
+            self.get, LIPSYNC, job.task_id, timeout, poll_interval, on_update, just_created=True
+        )

@@ -207,7 +207,10 @@ class Translations:
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         on_update: Callable[[MediaTranslateJobStatus], object] | None = None,
     ) -> MediaTranslateJobStatus:
-        """``create`` then ``wait``. Any error raised while waiting carries the job's ``task_id``."""
+        """``create`` then ``wait``, first looking one interval later (a new job is still queued).
+
+        Any error raised while waiting carries the job's ``task_id``.
+        """
         job = self.create(
             media_url=media_url,
             target_language=target_language,
@@ -222,7 +225,9 @@ class Translations:
             callback_url=callback_url,
             check_file_types=check_file_types,
         )
-        return self.wait(job.task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
+        return self._client._wait(
+            self.get, TRANSLATION, job.task_id, timeout, poll_interval, on_update, just_created=True
+        )
 
 
 class AsyncTranslations:
@@ -317,4 +322,6 @@ class AsyncTranslations:
             callback_url=callback_url,
             check_file_types=check_file_types,
         )
-        return await self.wait(job.task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
+        return await self._client._wait(
+            self.get, TRANSLATION, job.task_id, timeout, poll_interval, on_update, just_created=True
+        )

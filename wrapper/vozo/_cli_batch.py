@@ -15,6 +15,7 @@ from rich.table import Table
 import vozo
 from vozo import batch as vozo_batch
 from vozo._cli_common import EPILOG, EXIT_CODES, Settings, err, fail, out
+from vozo._http import MAX_REQUESTS_IN_FLIGHT
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 from vozo.batch import BatchProgress, BatchSummary, RowState
 
@@ -38,7 +39,7 @@ def batch() -> None:
 @click.option("--max-active", type=int, default=vozo_batch.DEFAULT_MAX_ACTIVE, show_default=True,
               help="Jobs at Vozo at once per family (lipsync, translation); Vozo caps each key at 5-10.")  # fmt: skip
 @click.option("--concurrency", type=int, default=vozo_batch.DEFAULT_CONCURRENCY, show_default=True,
-              help="API requests in flight at once.")  # fmt: skip
+              help=f"API requests in flight at once (the client allows {MAX_REQUESTS_IN_FLIGHT} at most).")  # fmt: skip
 @click.option("--downloads", type=int, default=vozo_batch.DEFAULT_DOWNLOADS, show_default=True,
               help="Downloads in flight at once.")  # fmt: skip
 @click.option("--poll-interval", type=float, default=DEFAULT_POLL_INTERVAL, show_default=True,

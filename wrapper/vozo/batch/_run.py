@@ -81,6 +81,7 @@ async def run(
     """Run (or resume) the manifest's jobs into ``out``; returns when every row is final or parked.
 
     ``max_active``: jobs at Vozo at once per family (lipsync, translation), the key's documented cap.
+    ``concurrency``: API requests in flight at once, capped by the client's own limit (``MAX_REQUESTS_IN_FLIGHT``, 20).
     ``timeout``: how long this run waits for each job before leaving it for the next run.
     Raises ManifestError (the manifest as a whole is unusable), ManifestChangedError, BatchLockedError.
     """

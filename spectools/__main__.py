@@ -9,7 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from spectools import build, generate, report, update, yamlio
+from spectools import build, generate, report, unasync, update, yamlio
+from spectools.jobkinds import JobKindError
 from spectools.merge import MergeConflictError
 from spectools.overlay import OverlayError
 from spectools.pages import PageError
@@ -24,7 +25,7 @@ def _paths(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spec", type=Path, default=OPENAPI / "vozo.yaml")
     parser.add_argument("--config", type=Path, default=OPENAPI / "generator" / "config.yaml")
     parser.add_argument("--templates", type=Path, default=OPENAPI / "generator" / "templates")
-    parser.add_argument("--generated", type=Path, default=ROOT / "generated" / generate.PACKAGE)
+    parser.add_argument("--generated", type=Path, default=ROOT / "generated")
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -36,7 +37,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     generate.generate(args.spec, args.config, args.templates, args.generated)
-    print(f"wrote {args.generated}")
+    unasync.main([])
+    print(f"wrote {args.generated} and wrapper/vozo/_sync")
     return 0
 
 
@@ -49,11 +51,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         spec_file = Path(tmp) / "vozo.yaml"
         spec_file.write_text(expected_spec, encoding="utf-8")
-        fresh = generate.generate_into(spec_file, args.config, args.templates, Path(tmp))
-        if not args.generated.is_dir():
-            problems.append(f"{args.generated} is missing")
-        else:
-            problems += [f"generated file differs: {name}" for name in generate.differences(fresh, args.generated)]
+        for fresh in generate.generate_all(spec_file, args.config, args.templates, Path(tmp)):
+            committed = args.generated / fresh.name
+            if not committed.is_dir():
+                problems.append(f"{committed} is missing")
+            else:
+                problems += [
+                    f"generated file differs: {fresh.name}/{name}" for name in generate.differences(fresh, committed)
+                ]
+    if unasync.main(["--check"]) != 0:
+        problems.append("wrapper/vozo/_sync differs from what scripts/unasync.py derives from wrapper/vozo/_async")
     if problems:
         print("drift: " + "\n  ".join(["committed output is not what `make spec generate` produces:", *problems]))
         print("fix: change openapi/overlay.yaml or the generator config, then run `make spec generate`.")
@@ -112,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         OverlayError,
         build.SpecInvalidError,
         update.UpdateError,
+        JobKindError,
         RuntimeError,
     ) as exc:
         print(f"error: {exc}", file=sys.stderr)

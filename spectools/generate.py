@@ -1,4 +1,5 @@
-"""Run openapi-python-client on openapi/vozo.yaml into a clean folder, and check committed output for drift."""
+"""openapi/vozo.yaml -> generated/: the openapi-python-client package, then the job kinds and resources read from
+it (spectools.resources). Each is written into a clean folder; ``differences`` finds drift in committed output."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from spectools import resources, yamlio
 
 PACKAGE = "vozo_api_client"
 
@@ -30,13 +33,21 @@ def generate_into(spec: Path, config: Path, templates: Path, dest: Path) -> Path
     return out
 
 
-def generate(spec: Path, config: Path, templates: Path, target: Path) -> None:
-    """Regenerate ``target`` from scratch: the generator's --overwrite would keep stray files."""
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        fresh = generate_into(spec, config, templates, Path(tmp))
-        if target.exists():
-            shutil.rmtree(target)
-        fresh.rename(target)
+def generate_all(spec: Path, config: Path, templates: Path, dest: Path) -> list[Path]:
+    """Every generated package, into ``dest`` (where none of them exists yet); returns their folders."""
+    client = generate_into(spec, config, templates, dest)
+    return [client, resources.generate_into(yamlio.load(spec), client, dest)]
+
+
+def generate(spec: Path, config: Path, templates: Path, generated: Path) -> None:
+    """Regenerate every package under ``generated`` from scratch (the generator's --overwrite keeps stray files);
+    nothing is replaced unless every one of them was generated."""
+    with tempfile.TemporaryDirectory(dir=generated) as tmp:
+        for fresh in generate_all(spec, config, templates, Path(tmp)):
+            target = generated / fresh.name
+            if target.exists():
+                shutil.rmtree(target)
+            fresh.rename(target)
 
 
 def differences(left: Path, right: Path) -> list[str]:

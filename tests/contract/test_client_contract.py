@@ -31,7 +31,12 @@ from tests.prism import SPEC, Prism
 from vozo_api_client.api.lipsync import create_lipsync_job
 from vozo_api_client.api.reusable_lipsync import create_reusable_lipsync_job
 from vozo_api_client.api.translations import create_translation_job
-from vozo_api_client.models import MediaTranslateRequest, ReusableModelVideoGenerationRequest, VideoGenerationRequest
+from vozo_api_client.models import (
+    Job,
+    MediaTranslateRequest,
+    ReusableModelVideoGenerationRequest,
+    VideoGenerationRequest,
+)
 
 GENERATION_SCHEMA = schemathesis.openapi.from_path(SPEC)
 SPEC_DOC = yaml.safe_load(SPEC.read_text())
@@ -110,7 +115,7 @@ def check_request(server_url: str, operation_id: str, body: dict[str, Any]) -> N
     assert model.to_dict() == body, f"{operation_id}: the generated model does not round-trip {body!r}"
     exchange = Exchange()
     with wrapper(server_url, exchange) as client:
-        client._request(endpoint, idempotent=False, body=model)
+        client.call(endpoint.sync_detailed, Job, creates_job=True, body=model)
     sent = json.loads(exchange.requests[0].content)
     assert sent == body, f"{operation_id}: the wrapper sent {sent!r} for {body!r}"
     violations = exchange.responses[0].headers.get("sl-violations")

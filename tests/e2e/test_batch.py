@@ -22,6 +22,7 @@ import pytest
 import vozo
 import vozo.batch
 from vozo._cli_common import EXIT_CODES
+from vozo._kinds import kind_named
 from vozo.batch import RowState
 from vozo.testing import FakeVozo, Faults
 from vozo.testing._media import sample_audio, sample_subtitles, sample_video
@@ -94,7 +95,7 @@ def check_outcomes(
             assert (fake_status, row.error_code) == ("failed", FAILING[0])
         else:
             assert fake_status == "done"
-            assert set(row.outputs) == ({"video", "subtitle"} if row.kind == "translation" else {"video"})
+            assert set(row.outputs) == set(kind_named(row.kind).result_names)  # every result file the spec declares
             expected = {"video": sample_video(), "audio": sample_audio(), "subtitle": sample_subtitles("es")}
             for which, path in row.outputs.items():
                 assert Path(path).read_bytes() == expected[which], (row.key, which)

@@ -25,7 +25,7 @@ def check(work: Path) -> int:
     return main([
         "check", "--upstream", str(openapi / "upstream"), "--overlay", str(openapi / "overlay.yaml"),
         "--spec", str(openapi / "vozo.yaml"), "--config", str(openapi / "generator/config.yaml"),
-        "--templates", str(openapi / "generator/templates"), "--generated", str(work / "generated/vozo_api_client"),
+        "--templates", str(openapi / "generator/templates"), "--generated", str(work / "generated"),
     ])  # fmt: skip
 
 
@@ -41,8 +41,17 @@ def test_a_hand_edit_in_generated_is_caught(checkout: Path, capsys, tmp_path: Pa
     (work / "generated/vozo_api_client/stray.py").write_text("")
     assert check(work) == 1
     out = capsys.readouterr().out
-    assert "generated file differs: models/job.py" in out
-    assert "generated file differs: stray.py" in out
+    assert "generated file differs: vozo_api_client/models/job.py" in out
+    assert "generated file differs: vozo_api_client/stray.py" in out
+
+
+def test_a_hand_edit_in_the_generated_resources_is_caught(checkout: Path, capsys, tmp_path: Path) -> None:
+    work = tmp_path / "w"
+    shutil.copytree(checkout, work)
+    resources = work / "generated/vozo_jobs/_sync_resources.py"
+    resources.write_text(resources.read_text().replace("check_file_types: bool = True", "check_file_types: bool = 0"))
+    assert check(work) == 1
+    assert "generated file differs: vozo_jobs/_sync_resources.py" in capsys.readouterr().out
 
 
 def test_a_hand_edit_of_the_spec_is_caught(checkout: Path, capsys, tmp_path: Path) -> None:

@@ -109,6 +109,6 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def fake_async_sleep(seconds: float) -> None:
         recorded.append(seconds)
 
-    monkeypatch.setattr("vozo._client.time.sleep", recorded.append)
+    monkeypatch.setattr("time.sleep", recorded.append)
     monkeypatch.setattr(anyio, "sleep", fake_async_sleep)
     return recorded

@@ -38,7 +38,7 @@ def test_csv_rows_get_their_kind_key_and_typed_fields(tmp_path) -> None:
         "lipsync",
         {"reference_file_url": "https://m.test/p.mp4", "audio_url": "https://m.test/a.mp3", "model": "precision"},
     )
-    assert (second.key, second.kind) == ("row-2", "translation")
+    assert (second.key, second.kind) == ("row-2", "translations")
     assert second.fields["speaker_number"] == {"min": 2, "max": 4}
     assert third.fields["check_file_types"] is False
     assert [row.problem for row in (first, second, third)] == [None, None, None]
@@ -91,7 +91,10 @@ def test_a_bad_value_makes_the_row_invalid_with_the_create_calls_own_message(tmp
             "id 'x' is used by rows 1 and 2",
         ),
         ("id,reference_file_url,audio_url\n../x,https://m.test/p.mp4,https://m.test/a.mp3\n", "names the row's output"),
-        ("id,kind,media_url\nx,dubbing,https://m.test/t.mp4\n", "kind 'dubbing' is not one of"),
+        (
+            "id,kind,media_url\nx,dubbing,https://m.test/t.mp4\n",
+            "unknown job kind 'dubbing'; this SDK knows: translations, reusable_lipsync, lipsync",
+        ),
         ("id,reference_file_url,audio_url\n", "has no rows"),
     ],
 )

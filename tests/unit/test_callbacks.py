@@ -40,9 +40,13 @@ def test_the_kind_can_be_given() -> None:
         (b"[1, 2]", None, "must be a JSON object"),
         (b"{}", None, "no string 'status'"),
         (b'{"status": 3}', None, "no string 'status'"),
-        (b'{"status": "done", "video_url": 5}', None, "'video_url' must be a str"),
-        (b'{"status": "done", "result": {"audio_url": []}}', None, "'audio_url' must be a str"),
-        (b'{"status": "done", "result": "x"}', None, "'result' must be a dict"),
+        (b'{"status": "done", "video_url": 5}', None, "callback field video_url must be a string, got int"),
+        (
+            b'{"status": "done", "result": {"audio_url": []}}',
+            None,
+            "callback field result.audio_url must be a string, got list",
+        ),
+        (b'{"status": "done", "result": "x"}', None, "callback field result must be an object, got str"),
         (b'{"status": "done"}', {"content-type": "text/plain"}, "expected JSON"),
     ],
 )

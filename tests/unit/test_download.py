@@ -110,14 +110,17 @@ def test_translation_results_by_kind_and_into_a_folder(api, recorder, tmp_path) 
     path = api.call(lambda c: c.download(status, tmp_path, which="subtitle"))
     assert path == tmp_path / "k.es.srt"
     assert recorder.requests[0].url == "https://cdn.test/k.es.srt"
-    with pytest.raises(vozo.InvalidInputError, match=r"no video_url \(result URLs present: audio_url, subtitle_url\)"):
+    with pytest.raises(
+        vozo.InvalidInputError,
+        match=r"has no 'video' result \(its kind has: video, audio, subtitle; present: audio, subtitle",
+    ):
         api.call(lambda c: c.download(status, tmp_path))
 
 
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        (JobStatus.from_dict({"status": "processing"}), "has no video_url yet"),
+        (JobStatus.from_dict({"status": "processing"}), "lipsync job has no 'video' result .*present: none yet"),
         ("ftp://cdn.test/a.mp4", "not an http"),
         (42, "takes a URL or a job status"),
     ],

@@ -194,7 +194,9 @@ def test_a_success_body_that_breaks_the_spec_is_a_typed_error(api, recorder, raw
 
 def test_an_undocumented_success_status_is_a_typed_error(api, recorder) -> None:
     recorder.default = reply(202, {"task_id": "t"})
-    assert "undocumented status 202" in str(api.raises(vozo.APIResponseValidationError, lambda c: c.lipsync.get("t1")))
+    assert "undocumented answer (status 202)" in str(
+        api.raises(vozo.APIResponseValidationError, lambda c: c.lipsync.get("t1"))
+    )
 
 
 def test_no_exception_shows_the_key(api, recorder) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 import vozo
 from vozo import _jobs
+from vozo._kinds import kind_named
 
 from .conftest import API_KEY, BASE_URL, reply
 
@@ -124,7 +125,7 @@ def test_create_and_wait_keeps_the_task_id_on_errors(api, recorder) -> None:
 
 
 def test_the_poll_interval_grows_to_its_cap(monkeypatch) -> None:
-    poller = _jobs.Poller(_jobs.LIPSYNC, "t", timeout=10_000, poll_interval=2.0, on_update=None)
+    poller = _jobs.Poller(kind_named("lipsync"), "t", timeout=10_000, poll_interval=2.0, on_update=None)
     from vozo_api_client.models import JobStatus
 
     delays = [poller.observe(JobStatus.from_dict({"status": "pending"})) for _ in range(12)]

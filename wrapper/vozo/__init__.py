@@ -11,7 +11,7 @@ client.download(status, "talking.mp4")
 """
 
 from vozo import callbacks, types
-from vozo._client import AsyncVozo, Vozo
+from vozo._async._client import AsyncVozo
 from vozo._codes import API_ERROR_CODES, JOB_ERROR_CODES, ErrorCode, describe
 from vozo._errors import (
     APIConnectionError,
@@ -31,6 +31,7 @@ from vozo._errors import (
     RateLimitError,
     VozoError,
 )
+from vozo._sync._client import Vozo
 from vozo._version import __version__
 
 __all__ = [

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Generator
-from typing import Any
+from collections.abc import Callable, Generator
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -21,6 +22,7 @@ from vozo._errors import (
     BadRequestError,
     InsufficientCreditsError,
     InternalServerError,
+    InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -31,6 +33,7 @@ from vozo._logging import logger
 from vozo._retry import attempt_number, parse_retry_after
 from vozo._version import __version__
 from vozo_api_client.models import Error
+from vozo_api_client.types import Response
 
 USER_AGENT = f"vozo-python/{__version__}"
 
@@ -138,12 +141,41 @@ def on_response(response: httpx.Response) -> None:
             ) from exc
 
 
-def operation_name(endpoint: Any) -> str:
-    return str(endpoint.__name__.rsplit(".", 1)[-1])
+# Any JSON value: what ``client.request`` sends and returns.
+JSON = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
+AnyResponse = Response[Any]
+T = TypeVar("T")
 
 
-def parsed_body(response: Any, operation: str) -> Any:
-    """The generated response's parsed model, checked to be present."""
-    if response.parsed is None:  # a 2xx the spec does not list; the hook already raised for errors
-        raise APIResponseValidationError(f"{operation}: undocumented status {int(response.status_code)}")
+def operation_name(operation: Callable[..., object]) -> str:
+    """``get_lipsync_job`` for the generated ``vozo_api_client.api.lipsync.get_lipsync_job.sync_detailed``."""
+    return str(getattr(operation, "__module__", "") or "").rsplit(".", 1)[-1] or getattr(operation, "__name__", "?")
+
+
+def parsed_body(response: AnyResponse, operation: str, expected: type[T]) -> T:
+    """The generated response's parsed model, checked to be the one the spec promises for success."""
+    if not isinstance(response.parsed, expected):  # a 2xx the spec does not list; the hook raised for errors
+        raise APIResponseValidationError(
+            f"{operation}: undocumented answer (status {int(response.status_code)})",
+            status_code=int(response.status_code),
+            body_excerpt=excerpt(response.content),
+        )
     return response.parsed
+
+
+def checked_path(path: str) -> str:
+    """A path under the base URL, never a URL of its own: the key must not go to another host."""
+    parts = urlsplit(path)
+    if not isinstance(path, str) or parts.scheme or parts.netloc or not path.startswith("/"):
+        raise InvalidInputError(f"path must be relative to the API's base URL, like '/v1/...', got {path!r}")
+    if any(segment in (".", "..") for segment in parts.path.split("/")):
+        raise InvalidInputError(f"path must not hold '.' or '..' segments, got {path!r}")
+    return path
+
+
+def decoded_json(response: httpx.Response) -> JSON:
+    """The JSON body of a success (the response hook already raised for errors and non-JSON bodies)."""
+    if not response.content:
+        return None
+    value: JSON = json.loads(response.content)
+    return value

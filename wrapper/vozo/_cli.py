@@ -6,6 +6,8 @@ Imported only by the ``vozo`` entry point, so ``import vozo`` never pays for cli
 from __future__ import annotations
 
 import contextlib
+import copy
+import json
 import signal
 import sys
 import threading
@@ -20,9 +22,9 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 import vozo
 from vozo._cli_batch import batch
 from vozo._cli_common import EPILOG, Settings, Status, emit, err, handled
-from vozo._download import ResultKind
 from vozo._jobs import DEFAULT_WAIT_TIMEOUT
-from vozo.types import Job
+from vozo._kinds import Field, JobKind, all_kinds, kind_named
+from vozo.types import Job, JobResource
 
 
 def watch(settings: Settings, wait: Callable[..., Status], task_id: str, timeout: float) -> Status:
@@ -40,7 +42,7 @@ def watch(settings: Settings, wait: Callable[..., Status], task_id: str, timeout
         return wait(task_id, timeout=timeout, on_update=update)
 
 
-def save(settings: Settings, client: vozo.Vozo, source: Any, output: Path, which: ResultKind) -> Path:
+def save(settings: Settings, client: vozo.Vozo, source: Any, output: Path, which: str) -> Path:
     """Download with a progress bar on stderr (none with --json or when not a terminal)."""
     if settings.as_json or not err.is_terminal:
         return client.download(source, output, which=which)
@@ -70,7 +72,7 @@ def finish(
     wait_flag: bool,
     output: Path | None,
     timeout: float,
-    which: ResultKind,
+    which: str,
 ) -> None:
     if not (wait_flag or output):
         emit(settings, {"task_id": job.task_id}, f"task id: {job.task_id}")
@@ -81,7 +83,7 @@ def finish(
 
 
 def report(
-    settings: Settings, client: vozo.Vozo, task_id: str, status: Status, output: Path | None, which: ResultKind
+    settings: Settings, client: vozo.Vozo, task_id: str, status: Status, output: Path | None, which: str
 ) -> None:
     data: dict[str, Any] = {"task_id": task_id, **status.to_dict()}
     if output is not None:
@@ -96,9 +98,18 @@ def report(
     emit(settings, data, human)
 
 
-def job_resource(client: vozo.Vozo, kind: str) -> Any:
-    """The resource whose status endpoint serves ``--kind`` (reusable-model jobs are polled as lipsync)."""
-    return client.lipsync if kind == "lipsync" else client.translations
+def current_status(client: vozo.Vozo, task_id: str, kind: str | None) -> tuple[JobResource[Any], Status]:
+    """The job's resource and status: of ``--kind``, else of the first status endpoint that knows the task id."""
+    kinds = [kind_named(kind)] if kind else list({k.status_path: k for k in reversed(all_kinds())}.values())
+    missing: vozo.NotFoundError | None = None
+    for each in kinds:
+        resource: JobResource[Any] = getattr(client, each.name)
+        try:
+            return resource, resource.get(task_id)
+        except vozo.NotFoundError as exc:
+            missing = exc
+    assert missing is not None
+    raise missing
 
 
 # --- commands ---------------------------------------------------------------------------------------------------
@@ -111,25 +122,20 @@ wait_timeout = click.option(
     show_default=True,
     help="Seconds to wait for the job.",
 )
-wait_flag = click.option("--wait", "wait_flag", is_flag=True, help="Wait for the job to finish, showing its progress.")
 output_option = click.option(
     "--output", "-o", type=click.Path(path_type=Path), help="Download the result here (implies --wait)."
 )
-no_check_option = click.option("--no-check-file-types", is_flag=True, help="Allow URLs without a file extension.")
-callback_option = click.option("--callback-url", help="Vozo POSTs the job status here on every change.")
 kind_option = click.option(
     "--kind",
-    type=click.Choice(["lipsync", "translation"]),
-    default="lipsync",
-    show_default=True,
-    help="The job's type.",
+    type=click.Choice([name for kind in all_kinds() for name in (kind.cli_name, *kind.aliases)]),
+    help="The job's kind; without it, each kind's status endpoint is asked until one knows the job.",
 )
 which_option = click.option(
     "--which",
-    type=click.Choice(["video", "audio", "subtitle"]),
+    type=click.Choice(list(dict.fromkeys(name for kind in all_kinds() for name in kind.result_names))),
     default="video",
     show_default=True,
-    help="Which result of a translation.",
+    help="Which result file.",
 )
 
 
@@ -155,130 +161,106 @@ def main(
     ctx.obj = Settings(api_key, base_url, request_timeout, max_retries, as_json)
 
 
-@main.command(epilog=EPILOG)
-@click.option("--reference", "reference_file_url", required=True, help="URL of the reference video or photo.")
-@click.option("--audio", "audio_url", required=True, help="URL of the audio that drives it.")
-@click.option("--model", type=click.Choice(["standard", "precision"]), default="standard", show_default=True)
-@click.option("--reference-type", type=click.Choice(["video", "image"]), help="Inferred from the URL when omitted.")
-@no_check_option
-@callback_option
-@wait_flag
-@output_option
-@wait_timeout
-@click.pass_obj
-def lipsync(
-    settings: Settings,
-    reference_file_url: str,
-    audio_url: str,
-    model: str,
-    reference_type: str | None,
-    no_check_file_types: bool,
-    callback_url: str | None,
-    wait_flag: bool,
-    output: Path | None,
-    wait_timeout: float,
-) -> None:
-    """Create a lipsync job (POST /v1/video_generation)."""
-    with handled(settings), settings.client() as client:
-        job = client.lipsync.create(
-            reference_file_url=reference_file_url,
-            audio_url=audio_url,
-            model=model,
-            reference_file_type=reference_type,
-            callback_url=callback_url,
-            check_file_types=not no_check_file_types,
-        )
-        finish(settings, client, job, client.lipsync.wait, wait_flag, output, wait_timeout, "video")
+# --- one command per job kind of the spec ----------------------------------------------------------------------
 
 
-@main.command("reusable-lipsync", epilog=EPILOG)
-@click.option("--model-id", required=True, help="ID of the reusable lipsync model.")
-@click.option("--audio", "audio_url", required=True, help="URL of the audio that drives it.")
-@no_check_option
-@callback_option
-@wait_flag
-@output_option
-@wait_timeout
-@click.pass_obj
-def reusable_lipsync(
-    settings: Settings,
-    model_id: str,
-    audio_url: str,
-    no_check_file_types: bool,
-    callback_url: str | None,
-    wait_flag: bool,
-    output: Path | None,
-    wait_timeout: float,
-) -> None:
-    """Create a lipsync job from a reusable model (polled through the lipsync status endpoint)."""
-    with handled(settings), settings.client() as client:
-        job = client.reusable_lipsync.create(
-            model_id=model_id, audio_url=audio_url, callback_url=callback_url, check_file_types=not no_check_file_types
-        )
-        finish(settings, client, job, client.reusable_lipsync.wait, wait_flag, output, wait_timeout, "video")
+class JSONValue(click.ParamType):  # type: ignore[type-arg]
+    """An object or array field given as JSON text."""
+
+    name = "json"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value)
+        except (ValueError, RecursionError):
+            self.fail(f"{value!r} is not JSON", param, ctx)
 
 
-@main.command(epilog=EPILOG)
-@click.option("--media", "media_url", required=True, help="URL of the video or audio to translate.")
-@click.option("--target", "target_language", required=True, help="Target language, e.g. es or zh-CN.")
-@click.option("--source", "source_language", default="auto", show_default=True, help="Source language or auto.")
-@click.option("--media-type", type=click.Choice(["video", "audio"]), help="Inferred from the URL when omitted.")
-@click.option("--export-type", type=click.Choice(["auto", "video", "audio", "all"]), default="auto", show_default=True)
-@click.option("--subtitle-url", help="An SRT file to use instead of transcription.")
-@click.option("--subtitle-usage", "subtitle_usage_type", type=click.Choice(["original", "final_translated"]))
-@click.option("--speakers", nargs=2, type=int, help="Speaker count range: MIN MAX.")
-@click.option("--prompt", "user_prompt", help="A prompt to guide translation or dubbing style.")
-@no_check_option
-@callback_option
-@wait_flag
-@output_option
-@which_option
-@wait_timeout
-@click.pass_obj
-def translate(
-    settings: Settings,
-    media_url: str,
-    target_language: str,
-    source_language: str,
-    media_type: str | None,
-    export_type: str,
-    subtitle_url: str | None,
-    subtitle_usage_type: str | None,
-    speakers: tuple[int, int] | None,
-    user_prompt: str | None,
-    no_check_file_types: bool,
-    callback_url: str | None,
-    wait_flag: bool,
-    output: Path | None,
-    which: ResultKind,
-    wait_timeout: float,
-) -> None:
-    """Create a translate & dub job (POST /v1/media/translate)."""
-    with handled(settings), settings.client() as client:
-        job = client.translations.create(
-            media_url=media_url,
-            target_language=target_language,
-            source_language=source_language,
-            media_type=media_type,
-            export_type=export_type,
-            subtitle_url=subtitle_url,
-            subtitle_usage_type=subtitle_usage_type,
-            speaker_number=speakers or None,
-            user_prompt=user_prompt,
-            callback_url=callback_url,
-            check_file_types=not no_check_file_types,
-        )
-        finish(settings, client, job, client.translations.wait, wait_flag, output, wait_timeout, which)
+def field_option(field: Field) -> click.Option:
+    """``--field-name`` (plus the overlay's short aliases), typed as the spec types the field."""
+    schema = field.schema
+    kind = schema.get("type") or ("object" if "properties" in schema else None)
+    settings: dict[str, Any] = {"help": field.description or None, "show_default": field.default is not None}
+    if field.enum_values:
+        settings["type"] = click.Choice([*field.value_aliases, *field.enum_values])
+    elif kind == "object" and set(schema.get("properties", {})) == {"min", "max"}:
+        settings.update(nargs=2, type=int, metavar="MIN MAX")
+    elif kind in ("object", "array"):
+        settings["type"] = JSONValue()
+    elif kind in ("integer", "number"):
+        settings["type"] = int if kind == "integer" else float
+    elif kind == "boolean":
+        settings["type"] = click.BOOL
+    required = field.required and field.default is None and field.infer_from is None
+    names = [f"--{field.name.replace('_', '-')}", *field.cli_aliases]
+    return click.Option([*names, field.name], required=required, default=field.default, **settings)
+
+
+def job_command(kind: JobKind) -> click.Command:
+    results = kind.result_names
+    options: list[click.Parameter] = [
+        *(field_option(field) for field in kind.fields),
+        click.Option(["--no-check-file-types"], is_flag=True, help="Allow URLs without a file extension."),
+        click.Option(["--wait", "wait_flag"], is_flag=True, help="Wait for the job to finish, showing its progress."),
+        click.Option(
+            ["--output", "-o"], type=click.Path(path_type=Path), help="Download the result here (implies --wait)."
+        ),
+        click.Option(
+            ["--which"],
+            type=click.Choice(results),
+            default=results[0] if results else None,
+            show_default=True,
+            help="Which result file to download.",
+        ),
+        click.Option(
+            ["--timeout", "wait_timeout"],
+            type=float,
+            default=DEFAULT_WAIT_TIMEOUT,
+            show_default=True,
+            help="Seconds to wait for the job.",
+        ),
+    ]
+
+    @click.pass_obj
+    def create(settings: Settings, /, **values: Any) -> None:
+        wait_flag, output = values.pop("wait_flag"), values.pop("output")
+        which, wait_timeout = values.pop("which"), values.pop("wait_timeout")
+        check = not values.pop("no_check_file_types")
+        arguments = {name: value if value != () else None for name, value in values.items()}
+        with handled(settings), settings.client() as client:
+            resource = getattr(client, kind.name)
+            job = resource.create(**arguments, check_file_types=check)
+            finish(settings, client, job, resource.wait, wait_flag, output, wait_timeout, which)
+
+    return click.Command(
+        kind.cli_name, params=options, callback=create, epilog=EPILOG,
+        help=f"{kind.summary} (POST {kind.create_path}).", short_help=kind.summary,
+    )  # fmt: skip
+
+
+def add_job_commands(group: click.Group) -> None:
+    for kind in all_kinds():
+        command = job_command(kind)
+        group.add_command(command)
+        for alias in kind.aliases:  # today's names keep working, out of the way of --help
+            hidden = copy.copy(command)
+            hidden.hidden = True
+            group.add_command(hidden, alias.replace("_", "-"))
+
+
+add_job_commands(main)
 
 
 @main.command(epilog=EPILOG)
 @click.argument("task_id")
 @kind_option
 @click.pass_obj
-def status(settings: Settings, task_id: str, kind: str) -> None:
+def status(settings: Settings, task_id: str, kind: str | None) -> None:
     """Show a job's current status."""
     with handled(settings), settings.client() as client:
-        current = job_resource(client, kind).get(task_id)
+        _, current = current_status(client, task_id, kind)
         emit(settings, {"task_id": task_id, **current.to_dict()}, f"{task_id}: {current.status.value}")
 
 
@@ -290,11 +272,11 @@ def status(settings: Settings, task_id: str, kind: str) -> None:
 @wait_timeout
 @click.pass_obj
 def wait_command(
-    settings: Settings, task_id: str, kind: str, output: Path | None, which: ResultKind, wait_timeout: float
+    settings: Settings, task_id: str, kind: str | None, output: Path | None, which: str, wait_timeout: float
 ) -> None:
     """Wait for a job to finish (and download its result with --output)."""
     with handled(settings), settings.client() as client:
-        waiter = job_resource(client, kind).wait
+        waiter = current_status(client, task_id, kind)[0].wait
         report(settings, client, task_id, watch(settings, waiter, task_id, wait_timeout), output, which)
 
 
@@ -304,10 +286,10 @@ def wait_command(
 @kind_option
 @which_option
 @click.pass_obj
-def download(settings: Settings, task_id: str, output: Path, kind: str, which: ResultKind) -> None:
+def download(settings: Settings, task_id: str, output: Path, kind: str | None, which: str) -> None:
     """Download a finished job's result to OUTPUT."""
     with handled(settings), settings.client() as client:
-        current = job_resource(client, kind).get(task_id)
+        _, current = current_status(client, task_id, kind)
         report(settings, client, task_id, current, output, which)
 
 

@@ -104,3 +104,17 @@ def check_base_url(url: str) -> str:
             f"refusing base_url {url!r}: plain http to a non-loopback host would send the API key in clear; use https"
         )
     return url.rstrip("/")
+
+
+class NotGiven:
+    """The default of ``with_options`` arguments: "keep this setting" (``None`` may be a setting of its own)."""
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN = NotGiven()
+
+
+def changes(**settings: object) -> dict[str, Any]:
+    return {key: value for key, value in settings.items() if not isinstance(value, NotGiven)}

@@ -4,53 +4,85 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import Literal
 from urllib.parse import unquote, urlsplit
 
+import anyio
 import httpx
 
 from vozo._errors import DownloadError, InvalidInputError
-from vozo_api_client.models import JobStatus, MediaTranslateJobStatus, MediaTranslateResult
+from vozo._kinds import JobKind, kinds_for_status, status_value
+from vozo._retry import Retrying
+from vozo_jobs.kinds import AnyStatus
 
 CHUNK_SIZE = 1024 * 1024
-ResultKind = Literal["video", "audio", "subtitle"]
-DownloadSource = str | JobStatus | MediaTranslateJobStatus
+DownloadSource = str | AnyStatus
 ProgressCallback = Callable[[int, int | None], object]  # (bytes so far, total from Content-Length or None)
 
 
-def result_url(source: DownloadSource, which: ResultKind) -> str:
-    """The URL to download: given as is, a lipsync status's video_url, or one of a translation's result URLs."""
+def result_url(source: DownloadSource, which: str) -> str:
+    """The URL to download: given as is, or the ``which`` result of a job status of any kind."""
     if isinstance(source, str):
         url = source
-    elif isinstance(source, JobStatus):
-        if which != "video":
-            raise InvalidInputError(f"a lipsync job has only a video result, not {which!r}")
-        url = source.video_url if isinstance(source.video_url, str) else ""
-    elif isinstance(source, MediaTranslateJobStatus):
-        urls = result_urls(source)
+    else:
+        kinds = kinds_for_status(source)
+        if not kinds:
+            raise InvalidInputError(f"download() takes a URL or a job status, got {type(source).__name__}")
+        urls = kinds[0].result_urls(source)
         url = urls.get(which, "")
         if not url:
-            have = ", ".join(f"{name}_url" for name in sorted(urls)) or "none"
-            raise InvalidInputError(f"this translation job has no {which}_url (result URLs present: {have})")
-    else:
-        raise InvalidInputError(f"download() takes a URL or a job status, got {type(source).__name__}")
-    if not url:
-        raise InvalidInputError(f"the job has no {which}_url yet (status: {getattr(source, 'status', '?')})")
+            declared = ", ".join(kinds[0].result_names)
+            have = ", ".join(sorted(urls)) or "none yet"
+            raise InvalidInputError(
+                f"this {kinds[0].name} job has no {which!r} result (its kind has: {declared}; present: {have}; "
+                f"status: {status_value(source)})"
+            )
     if urlsplit(url).scheme not in ("http", "https"):
         raise InvalidInputError(f"cannot download {url!r}: not an http(s) URL")
     return url
 
 
-def result_urls(status: JobStatus | MediaTranslateJobStatus) -> dict[str, str]:
-    """Every result URL a status offers, by kind: a lipsync video; a translation's video, audio and subtitle."""
-    if isinstance(status, JobStatus):
-        return {"video": status.video_url} if isinstance(status.video_url, str) and status.video_url else {}
-    result = status.result if isinstance(status.result, MediaTranslateResult) else None
-    found = result.to_dict() if result else {}  # additional_properties included: a result Vozo adds later
-    return {name.removesuffix("_url"): url for name, url in found.items() if name.endswith("_url") and url}
+def result_urls(status: AnyStatus, kind: JobKind | None = None) -> dict[str, str]:
+    """Every result URL a status offers, under the names its kind declares (nothing else the server sent)."""
+    kinds = (kind,) if kind is not None else kinds_for_status(status)
+    return kinds[0].result_urls(status) if kinds else {}
+
+
+async def async_stream(
+    client: httpx.AsyncClient, url: str, target: Path, *, max_retries: int, on_progress: ProgressCallback | None
+) -> Path:
+    for attempt in Retrying(f"download of {target.name}", max_retries, idempotent=True, reads_response=False):
+        with attempt:
+            async with client.stream("GET", url) as response:
+                with PartialFile(target, url) as part:
+                    total = check_response(response, url)
+                    async for chunk in response.aiter_bytes(CHUNK_SIZE):
+                        part.write(chunk)
+                        if on_progress is not None:
+                            on_progress(response.num_bytes_downloaded, total)
+                    await anyio.to_thread.run_sync(part.commit, response.num_bytes_downloaded, total)
+                    return target
+        await anyio.sleep(attempt.delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def sync_stream(
+    client: httpx.Client, url: str, target: Path, *, max_retries: int, on_progress: ProgressCallback | None
+) -> Path:
+    for attempt in Retrying(f"download of {target.name}", max_retries, idempotent=True, reads_response=False):
+        with attempt, client.stream("GET", url) as response, PartialFile(target, url) as part:
+            total = check_response(response, url)
+            for chunk in response.iter_bytes(CHUNK_SIZE):
+                part.write(chunk)
+                if on_progress is not None:
+                    on_progress(response.num_bytes_downloaded, total)
+            part.commit(response.num_bytes_downloaded, total)
+            return target
+        time.sleep(attempt.delay)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def target_path(path: str | os.PathLike[str], url: str) -> Path:

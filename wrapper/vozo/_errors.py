@@ -16,6 +16,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "CallbackError",
     "DownloadError",
     "InsufficientCreditsError",
     "InternalServerError",
@@ -44,6 +45,10 @@ class VozoError(Exception):
 
 class InvalidInputError(VozoError, ValueError):
     """An argument was refused before any request was sent (unsupported file type, bad language code, ...)."""
+
+
+class CallbackError(VozoError, ValueError):
+    """A callback request that is not a valid Vozo job status, or whose token does not verify."""
 
 
 class APIConnectionError(VozoError):

@@ -16,6 +16,10 @@ from vozo._config import ClientOptions
 MAX_REQUESTS_IN_FLIGHT = 20
 
 
+RequestSlots = threading.BoundedSemaphore
+AsyncRequestSlots = anyio.Semaphore
+
+
 def sync_request_slots() -> threading.BoundedSemaphore:
     return threading.BoundedSemaphore(MAX_REQUESTS_IN_FLIGHT)
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from vozo._errors import (
     APIConnectionError,
@@ -15,8 +14,8 @@ from vozo._errors import (
     JobTimeoutError,
     VozoError,
 )
+from vozo._kinds import JobKind, status_value
 from vozo._logging import logger
-from vozo_api_client.models import JobStatus, JobStatusStatus, MediaTranslateJobStatus, MediaTranslateJobStatusStatus
 
 # Vozo documents queues of 1-120 minutes, then ~10 (standard) or ~20 (precision) minutes of processing.
 DEFAULT_WAIT_TIMEOUT = 3 * 60 * 60.0
@@ -27,38 +26,8 @@ _GROWTH = 1.5
 # that never parses (the API changed shape) still ends the wait quickly.
 GARBLED_TOLERANCE = 3
 
-StatusT = TypeVar("StatusT", JobStatus, MediaTranslateJobStatus)
-
-
-@dataclass(frozen=True)
-class JobKind(Generic[StatusT]):
-    name: str
-    done: str
-    failed: str
-    error_fields: Callable[[StatusT], tuple[str | None, str | None]]
-
-
-def _lipsync_error(status: JobStatus) -> tuple[str | None, str | None]:
-    # The lipsync status schema has no error fields; Vozo may still send some, kept as additional properties.
-    extra = status.additional_properties
-    code = extra.get("err_code", extra.get("code"))
-    message = extra.get("err_message", extra.get("message"))
-    return (str(code) if code is not None else None, str(message) if message is not None else None)
-
-
-def _translation_error(status: MediaTranslateJobStatus) -> tuple[str | None, str | None]:
-    return (status.err_code or None, status.err_message or None)  # UNSET is falsy
-
-
-LIPSYNC = JobKind[JobStatus]("lipsync", JobStatusStatus.DONE, JobStatusStatus.FAILED, _lipsync_error)
-TRANSLATION = JobKind[MediaTranslateJobStatus](
-    "translation", MediaTranslateJobStatusStatus.DONE, MediaTranslateJobStatusStatus.FAILED, _translation_error
-)
-
-
-def status_value(status: Any) -> str:
-    """The raw status string, including a value this client does not know yet."""
-    return str(status.status.value)
+StatusT = TypeVar("StatusT")
+DONE, FAILED = "done", "failed"  # the terminal values every job kind's status enum holds (spectools/jobkinds.py)
 
 
 def is_transient(error: VozoError) -> bool:
@@ -75,7 +44,7 @@ class Poller(Generic[StatusT]):
 
     def __init__(
         self,
-        kind: JobKind[StatusT],
+        kind: JobKind,
         task_id: str,
         *,
         timeout: float,
@@ -85,7 +54,7 @@ class Poller(Generic[StatusT]):
     ) -> None:
         if timeout <= 0 or poll_interval <= 0:
             raise ValueError("timeout and poll_interval must be positive")
-        self.kind: JobKind[StatusT] = kind
+        self.kind = kind
         self.task_id = task_id
         self.timeout = timeout
         self._deadline = time.monotonic() + timeout
@@ -104,10 +73,10 @@ class Poller(Generic[StatusT]):
             if self._on_update is not None:
                 self._on_update(status)
         self._last = status
-        if value == self.kind.done:
+        if value == DONE:
             return None
-        if value == self.kind.failed:
-            code, message = self.kind.error_fields(status)
+        if value == FAILED:
+            code, message = self.kind.error(status)
             raise JobFailedError(self.task_id, status, code=code, message=message)
         return self._next_delay()
 

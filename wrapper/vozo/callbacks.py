@@ -11,79 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-from collections.abc import Mapping
-from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from vozo._errors import VozoError
-from vozo_api_client.models import JobStatus, JobStatusStatus, MediaTranslateJobStatus, MediaTranslateJobStatusStatus
+from vozo._errors import CallbackError
+from vozo_jobs.callbacks import parse
 
 __all__ = ["TOKEN_PARAM", "CallbackError", "add_token", "parse", "verify_token"]
 
 TOKEN_PARAM = "vozo_token"  # noqa: S105 - the query parameter's name, not a secret
-JobKind = Literal["lipsync", "translation"]
-
-# Field name -> JSON type the spec documents, per status schema (required fields first).
-_LIPSYNC_FIELDS: dict[str, type] = {"status": str, "video_url": str}
-_TRANSLATION_FIELDS: dict[str, type] = {"status": str, "err_code": str, "err_message": str, "result": dict}
-_RESULT_FIELDS: dict[str, type] = {"video_url": str, "audio_url": str, "subtitle_url": str}
-_TRANSLATION_ONLY = {s.value for s in MediaTranslateJobStatusStatus} - {s.value for s in JobStatusStatus}
-
-
-class CallbackError(VozoError, ValueError):
-    """A callback request that is not a valid Vozo job status, or whose token does not verify."""
-
-
-def parse(
-    body: bytes | str | Mapping[str, Any], headers: Mapping[str, str] | None = None, *, kind: JobKind | None = None
-) -> JobStatus | MediaTranslateJobStatus:
-    """The typed status from a callback body; raises ``CallbackError`` for a body the spec does not allow.
-
-    ``kind`` says which job the callback URL belongs to; without it, a body with translation-only fields or
-    statuses is a translation status, anything else a lipsync status.
-    """
-    if headers is not None:
-        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "application/json")
-        if "json" not in content_type.lower():
-            raise CallbackError(f"callback Content-Type is {content_type!r}, expected JSON")
-    data = _json(body)
-    if kind is None:
-        translation = data.get("status") in _TRANSLATION_ONLY or bool(
-            {"err_code", "err_message", "result"} & data.keys()
-        )
-        kind = "translation" if translation else "lipsync"
-    if kind == "lipsync":
-        _check(data, _LIPSYNC_FIELDS, "callback")
-        return JobStatus.from_dict(data)
-    _check(data, _TRANSLATION_FIELDS, "callback")
-    if "result" in data:
-        _check(data["result"], _RESULT_FIELDS, "callback result", required=False)
-    return MediaTranslateJobStatus.from_dict(data)
-
-
-def _json(body: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
-    if isinstance(body, Mapping):
-        return dict(body)
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CallbackError(f"callback body is not JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise CallbackError(f"callback body must be a JSON object, got {type(data).__name__}")
-    return data
-
-
-def _check(data: Any, fields: dict[str, type], where: str, *, required: bool = True) -> None:
-    if not isinstance(data, dict):
-        raise CallbackError(f"{where} must be a JSON object")
-    if required and not isinstance(data.get("status"), str):
-        raise CallbackError(f"{where} has no string 'status' (got {data.get('status')!r})")
-    for name, expected in fields.items():
-        if name in data and not isinstance(data[name], expected):
-            raise CallbackError(
-                f"{where} field {name!r} must be a {expected.__name__}, got {type(data[name]).__name__}"
-            )
 
 
 def _token(url_without_token: str, secret: str | bytes) -> str:

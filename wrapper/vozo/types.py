@@ -1,9 +1,11 @@
-"""The generated models users meet, under the names the SDK speaks of.
+"""The models users meet, under the names the SDK speaks of, and the resource classes of each job kind.
 
-They are attrs classes from ``vozo_api_client``; unknown fields Vozo adds are kept in ``additional_properties``
-and unknown enum values become members whose ``.value`` is the raw string.
+Models are attrs classes generated from the spec (``vozo_api_client``); unknown fields Vozo adds are kept in
+``additional_properties`` and unknown enum values become members whose ``.value`` is the raw string.
 """
 
+from vozo._async._resource import AsyncJobResource as AsyncJobResource
+from vozo._sync._resource import JobResource as JobResource
 from vozo_api_client.models import Job as Job
 from vozo_api_client.models import JobStatus as LipsyncJobStatus
 from vozo_api_client.models import JobStatusStatus as LipsyncStatus
@@ -14,9 +16,15 @@ from vozo_api_client.models import Model as Model
 from vozo_api_client.models import OcrTextBox as OcrTextBox
 from vozo_api_client.models import ReferenceFileType as ReferenceFileType
 from vozo_api_client.models import SpeakerNumber as SpeakerNumber
+from vozo_jobs.kinds import AnyStatus as AnyStatus
+from vozo_jobs.kinds import KindName as KindName
 
 __all__ = [
+    "AnyStatus",
+    "AsyncJobResource",
     "Job",
+    "JobResource",
+    "KindName",
     "LipsyncJobStatus",
     "LipsyncStatus",
     "Model",

@@ -1,7 +1,8 @@
 """Reading a manifest: one job per CSV row or JSONL line, with the create calls' own field names.
 
-A row's kind comes from its ``kind`` column, or from its fields (``media_url``: translation, ``model_id``:
-reusable_lipsync, ``reference_file_url``: lipsync). Its key is its ``id`` column, or ``row-N`` for the N-th row.
+A row's kind comes from its ``kind`` column (a resource name such as ``lipsync`` or ``translations``, or an alias
+such as ``translation``), or from its fields: the one job kind whose required fields it holds. Its key is its ``id``
+column, or ``row-N`` for the N-th row.
 Every row is checked here, with the same checks the create calls make, so a bad row is refused before any
 request; its fingerprint (``row_hash``) tells a resumed run whether the row was edited in between.
 """
@@ -10,39 +11,17 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import inspect
 import json
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from vozo._arguments import request_body
 from vozo._errors import InvalidInputError
-from vozo.resources.lipsync import Lipsync, lipsync_request
-from vozo.resources.reusable_lipsync import ReusableLipsync, reusable_lipsync_request
-from vozo.resources.translations import Translations, translation_request
+from vozo._kinds import JobKind, all_kinds, kind_named
 
-JobType = Literal["lipsync", "reusable_lipsync", "translation"]
-JOB_TYPES: tuple[JobType, ...] = ("lipsync", "reusable_lipsync", "translation")
-
-# Each kind's accepted fields are its create call's parameters, so a field the wrapper gains is accepted here too.
-_CREATE: dict[JobType, Callable[..., Any]] = {
-    "lipsync": Lipsync.create,
-    "reusable_lipsync": ReusableLipsync.create,
-    "translation": Translations.create,
-}
-_BUILD: dict[JobType, Callable[..., Any]] = {
-    "lipsync": lipsync_request,
-    "reusable_lipsync": reusable_lipsync_request,
-    "translation": translation_request,
-}
-_KIND_BY_FIELD: tuple[tuple[str, JobType], ...] = (
-    ("media_url", "translation"),
-    ("model_id", "reusable_lipsync"),
-    ("reference_file_url", "lipsync"),
-)
 _ROW_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")  # it names the output files
 _TRUE, _FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n"}
 
@@ -55,7 +34,7 @@ class ManifestError(InvalidInputError):
 class ManifestRow:
     key: str
     position: int  # 1-based, in manifest order
-    kind: JobType
+    kind: str  # the job kind's resource name
     fields: dict[str, Any]  # keyword arguments of the kind's create call
     problem: str | None  # why the row is refused before any request, or None
 
@@ -65,8 +44,9 @@ class ManifestRow:
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def accepted_fields(kind: JobType) -> tuple[str, ...]:
-    return tuple(name for name in inspect.signature(_CREATE[kind]).parameters if name != "self")
+def accepted_fields(kind: JobKind) -> tuple[str, ...]:
+    """The request's fields (as the spec has them now) and the create call's own ``check_file_types``."""
+    return (*(field.name for field in kind.fields), "check_file_types")
 
 
 def load(path: str | os.PathLike[str]) -> list[ManifestRow]:
@@ -136,60 +116,71 @@ def _row(position: int, record: dict[str, Any], manifest: str) -> ManifestRow:
     unknown = sorted(set(record) - set(accepted))
     if unknown:
         raise ManifestError(
-            f"manifest {manifest}, row {position}: unknown field(s) {', '.join(unknown)} for a {kind} job "
+            f"manifest {manifest}, row {position}: unknown field(s) {', '.join(unknown)} for a {kind.name} job "
             f"(accepted: id, kind, {', '.join(accepted)})"
         )
-    fields = {name: _coerce(name, value) for name, value in record.items()}
-    return ManifestRow(key, position, kind, fields, _problem(kind, fields))
+    fields = {name: _coerce(kind, name, value) for name, value in record.items()}
+    return ManifestRow(key, position, kind.name, fields, _problem(kind, fields))
 
 
-def _kind(given: Any, record: dict[str, Any], position: int, manifest: str) -> JobType:
+def _kind(given: Any, record: dict[str, Any], position: int, manifest: str) -> JobKind:
     if given is not None:
-        for kind in JOB_TYPES:
-            if given == kind:
-                return kind
-        raise ManifestError(f"manifest {manifest}, row {position}: kind {given!r} is not one of {', '.join(JOB_TYPES)}")
-    for field, kind in _KIND_BY_FIELD:
-        if field in record:
-            return kind
+        try:
+            return kind_named(str(given))
+        except InvalidInputError as exc:
+            raise ManifestError(f"manifest {manifest}, row {position}: {exc}") from None
+    ranked = sorted(((_fit(kind, record), kind.name, kind) for kind in all_kinds()), reverse=True)
+    if ranked and ranked[0][0][1] > 0 and (len(ranked) == 1 or ranked[0][0] > ranked[1][0]):
+        return ranked[0][2]
     raise ManifestError(
-        f"manifest {manifest}, row {position}: no kind column, and none of media_url, model_id, reference_file_url"
+        f"manifest {manifest}, row {position}: no kind column, and its fields do not tell which job kind it is "
+        f"({', '.join(kind.name for kind in all_kinds())}): add a kind column"
     )
 
 
-def _coerce(name: str, value: Any) -> Any:
-    """CSV cells are text: turn the non-text fields into what the create calls take."""
+def _fit(kind: JobKind, record: dict[str, Any]) -> tuple[bool, int, int]:
+    """How well a row fits a kind: all it needs present, how many of those, fewest fields it does not know."""
+    needed = {f.name for f in kind.fields if f.required and f.default is None and f.infer_from is None}
+    return (needed <= set(record), len(needed & set(record)), -len(set(record) - set(accepted_fields(kind))))
+
+
+def _coerce(kind: JobKind, name: str, value: Any) -> Any:
+    """CSV cells are text: turn them into what the spec says the field holds (JSON for objects and arrays)."""
     if not isinstance(value, str):
         return value
     if name == "check_file_types":
-        if value.lower() in _TRUE | _FALSE:
-            return value.lower() in _TRUE
-        return value  # refused by the create call's checks, with the field named
-    if name == "speaker_number":
-        match = re.fullmatch(r"\s*(\d+)\s*[-,]\s*(\d+)\s*", value)  # "2-4" or "2,4"
+        return value.lower() in _TRUE if value.lower() in _TRUE | _FALSE else value  # else refused, field named
+    field = kind.field(name)
+    schema = field.schema if field is not None else {}
+    expected = schema.get("type") or ("object" if "properties" in schema else None)
+    if expected == "object" and set(schema.get("properties", {})) == {"min", "max"}:
+        match = re.fullmatch(r"\s*(\d+)\s*[-,]\s*(\d+)\s*", value)  # a range as "2-4" or "2,4"
         if match:
             return {"min": int(match.group(1)), "max": int(match.group(2))}
-    if name in ("speaker_number", "ocr_text_box") and value.startswith("{"):
-        try:
+    try:
+        if expected in ("object", "array") and value[:1] in ("{", "["):
             return json.loads(value)
-        except ValueError:
-            return value
+        if expected == "integer":
+            return int(value)
+        if expected == "number":
+            return float(value)
+    except (ValueError, RecursionError):
+        return value  # refused by the checks, with the field named
+    if expected == "boolean" and value.lower() in _TRUE | _FALSE:
+        return value.lower() in _TRUE
     return value
 
 
-def _problem(kind: JobType, fields: dict[str, Any]) -> str | None:
+def _problem(kind: JobKind, fields: dict[str, Any]) -> str | None:
     """Run the create call's own checks, so the row is refused now rather than after others were paid for."""
-    signature = inspect.signature(_CREATE[kind])
+    arguments = dict(fields)
+    check_file_types = arguments.pop("check_file_types", True)
+    if not isinstance(check_file_types, bool):
+        return f"check_file_types must be true or false, got {check_file_types!r}"
     try:
-        bound = signature.bind(None, **fields)
-    except TypeError as exc:
-        return f"{kind}: {exc}"
-    bound.apply_defaults()
-    arguments = {k: v for k, v in bound.arguments.items() if k != "self"}
-    try:
-        _BUILD[kind](**arguments)
+        request_body(kind, arguments, check_file_types=check_file_types)
     except InvalidInputError as exc:
         return str(exc)
-    except (TypeError, ValueError, KeyError) as exc:  # a JSON value of the wrong shape
-        return f"{kind}: {type(exc).__name__}: {exc}"
+    except (TypeError, ValueError, KeyError, RecursionError) as exc:  # a JSON value of the wrong shape
+        return f"{kind.name}: {type(exc).__name__}: {exc}"
     return None

@@ -14,7 +14,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from vozo._client import AsyncVozo
+from vozo._async._client import AsyncVozo
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 from vozo.batch import _manifest
 from vozo.batch._journal import JOURNAL_NAME, Journal, JournalRow, RowState, SyncReport

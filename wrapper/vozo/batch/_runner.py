@@ -18,13 +18,14 @@ import itertools
 import random
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
-from vozo._client import AsyncVozo
+from vozo._async._client import AsyncVozo
+from vozo._async._resource import AsyncJobResource
 from vozo._download import result_urls
 from vozo._errors import (
     APIStatusError,
@@ -37,9 +38,11 @@ from vozo._errors import (
     RateLimitError,
     VozoError,
 )
-from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, LIPSYNC, TRANSLATION, Poller, status_value
+from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, Poller
+from vozo._kinds import all_kinds, kind_named, status_value
 from vozo._retry import ConnectFailed
 from vozo.batch._journal import FINAL_STATES, Journal, JournalRow, RowState
+from vozo_api_client.models import Job
 
 DEFAULT_MAX_ACTIVE = 5  # the lowest per-key cap Vozo documents (older lipsync pages say 5, newer ones 10)
 DEFAULT_CONCURRENCY = 8  # API requests (creates and status checks) in flight at once
@@ -51,8 +54,8 @@ _MAX_PAUSE = 60.0
 
 
 def family(kind: str) -> str:
-    """Jobs sharing one concurrency cap: Vozo limits translate & dub independently of lipsync."""
-    return "translation" if kind == "translation" else "lipsync"
+    """Jobs sharing one concurrency cap (the spec's families: translate & dub is limited apart from lipsync)."""
+    return kind_named(kind).family
 
 
 @dataclass(frozen=True)
@@ -117,11 +120,12 @@ class Runner:
         self.slowdowns = 0
         self._requests = asyncio.Semaphore(concurrency)
         self._downloads = asyncio.Semaphore(downloads)
-        self._limits = {"lipsync": max_active, "translation": max_active}
-        self._active: dict[str, set[str]] = {"lipsync": set(), "translation": set()}
-        self._queues: dict[str, deque[str]] = {"lipsync": deque(), "translation": deque()}
-        self._paused_until = {"lipsync": 0.0, "translation": 0.0}
-        self._last_slowdown = {"lipsync": -_LIMIT_PROBE_AFTER, "translation": -_LIMIT_PROBE_AFTER}
+        families = {kind.family for kind in all_kinds()}
+        self._limits = dict.fromkeys(families, max_active)
+        self._active: dict[str, set[str]] = {name: set() for name in families}
+        self._queues: dict[str, deque[str]] = {name: deque() for name in families}
+        self._paused_until = dict.fromkeys(families, 0.0)
+        self._last_slowdown = dict.fromkeys(families, -_LIMIT_PROBE_AFTER)
         self._pauses = Counter[str]()
         self._due: list[tuple[float, int, str]] = []  # the shared poller: (when, tie-break, row key)
         self._order = itertools.count()
@@ -215,7 +219,8 @@ class Runner:
             self.journal.mark_submitting(key)  # committed before the request leaves
             self._set_state(work, RowState.SUBMITTING)
             try:
-                job = await self._resource(work.row.kind).create(**work.row.fields)
+                create: Callable[..., Awaitable[Job]] = getattr(self._resource(work.row.kind), "create")  # noqa: B009 - each kind's typed create
+                job = await create(**work.row.fields)
             except RateLimitError as exc:  # refused, no job created: 1304 too many jobs, or too many requests
                 self._slow_down(work, exc, exc.retry_after, lower_limit=exc.code == CONCURRENCY_LIMIT_CODE)
                 return
@@ -314,16 +319,13 @@ class Runner:
 
     # --- bookkeeping ----------------------------------------------------------------------------------------------
 
-    def _resource(self, kind: str) -> Any:
-        return {
-            "lipsync": self.client.lipsync,
-            "reusable_lipsync": self.client.reusable_lipsync,
-            "translation": self.client.translations,
-        }[kind]
+    def _resource(self, kind: str) -> AsyncJobResource[Any]:
+        resource: AsyncJobResource[Any] = getattr(self.client, kind_named(kind).name)
+        return resource
 
     def _start_polling(self, work: _Work, *, delay: float) -> None:
         assert work.task_id is not None
-        kind = TRANSLATION if work.row.kind == "translation" else LIPSYNC
+        kind = kind_named(work.row.kind)
         work.poller = Poller(kind, work.task_id, timeout=self.timeout, poll_interval=self.poll_interval, on_update=None)
         self._schedule(work, delay)
 
@@ -397,7 +399,7 @@ def output_name(key: str, which: str, url: str, kind: str) -> str:
     suffix = PurePosixPath(urlsplit(url).path).suffix.lower() or {"audio": ".wav", "subtitle": ".srt"}.get(
         which, ".mp4"
     )
-    return f"{key}{suffix}" if kind != "translation" else f"{key}.{which}{suffix}"
+    return f"{key}{suffix}" if len(kind_named(kind).results) == 1 else f"{key}.{which}{suffix}"
 
 
 def _on_disk(path: str | None) -> bool:

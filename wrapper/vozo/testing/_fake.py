@@ -11,10 +11,10 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -24,12 +24,12 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from vozo._config import is_loopback
+from vozo._jobs import DONE, FAILED
+from vozo._kinds import JobKind, all_kinds, kind_named
 from vozo.testing import _media
 from vozo.testing._spec import first_error
 
-JobType = Literal["lipsync", "reusable_lipsync", "translation"]
-LIPSYNC_STAGES = ("pending", "processing", "done")
-TRANSLATION_STAGES = ("queuing", "preprocessing", "transcribing", "translating", "dubbing", "rendering", "done")
+JobType = str  # a job kind's resource name (``lipsync``, ``translations``, ...)
 
 
 @dataclass
@@ -117,14 +117,12 @@ class FakeVozo:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._ticker: asyncio.Task[None] | None = None
-        routes = [
-            Route("/v1/video_generation", self._create_lipsync, methods=["POST"]),
-            Route("/v1/video_generation/{task_id}", self._lipsync_status, methods=["GET"]),
-            Route("/v1/reusable_lipsync_model_video_generation", self._create_reusable, methods=["POST"]),
-            Route("/v1/media/translate", self._create_translation, methods=["POST"]),
-            Route("/v1/media/translate/{task_id}", self._translation_status, methods=["GET"]),
-            Route("/media/{task_id}/{name}", self._media, methods=["GET"]),
-        ]
+        routes = [Route(kind.create_path, self._create_route(kind), methods=["POST"]) for kind in all_kinds()]
+        by_status_path: dict[str, list[JobKind]] = {}
+        for kind in all_kinds():  # kinds may share a status endpoint (reusable-model jobs: the lipsync one)
+            by_status_path.setdefault(kind.status_path, []).append(kind)
+        routes += [Route(path, self._status_route(kinds), methods=["GET"]) for path, kinds in by_status_path.items()]
+        routes.append(Route("/media/{task_id}/{name}", self._media, methods=["GET"]))
         self._starlette = Starlette(routes=routes, lifespan=self._lifespan)
 
     # --- use from tests -------------------------------------------------------------------------------------------
@@ -240,25 +238,28 @@ class FakeVozo:
 
     # --- operations -----------------------------------------------------------------------------------------------
 
-    async def _create_lipsync(self, request: Request) -> Response:
-        return await self._api(request, lambda key: self._create(request, key, "lipsync", "VideoGenerationRequest"))
+    def _create_route(self, kind: JobKind) -> Callable[[Request], Awaitable[Response]]:
+        async def create(request: Request) -> Response:
+            return await self._api(request, lambda key: self._create(request, key, kind))
 
-    async def _create_reusable(self, request: Request) -> Response:
-        return await self._api(
-            request, lambda key: self._create(request, key, "reusable_lipsync", "ReusableModelVideoGenerationRequest")
-        )
+        return create
 
-    async def _create_translation(self, request: Request) -> Response:
-        return await self._api(request, lambda key: self._create(request, key, "translation", "MediaTranslateRequest"))
+    def _status_route(self, kinds: list[JobKind]) -> Callable[[Request], Awaitable[Response]]:
+        names = tuple(kind.name for kind in kinds)
 
-    async def _create(self, request: Request, key: str, job_type: JobType, schema: str) -> Response:
+        async def status(request: Request) -> Response:
+            return await self._api(request, lambda key: self._status(request, key, names))
+
+        return status
+
+    async def _create(self, request: Request, key: str, kind: JobKind) -> Response:
         if "json" not in request.headers.get("content-type", ""):
             return self._error(400, "5", "Invalid request parameters: the body must be JSON.")
         try:
             body = json.loads(await request.body())
         except ValueError:
             return self._error(400, "5", "Invalid request parameters: the body is not valid JSON.")
-        problem = first_error(schema, body)
+        problem = first_error(kind.create_path, body)
         if problem is not None:
             return self._error(400, "5", f"Invalid request parameters: {problem}")
         now = self.clock()
@@ -267,7 +268,9 @@ class FakeVozo:
             if active >= self.max_active_jobs:
                 # Vozo documents no Retry-After for 1304, so none is sent: clients must pace themselves.
                 return self._error(429, "1304", "API key has reached the maximum number of concurrent requests.")
-            stages = TRANSLATION_STAGES if job_type == "translation" else LIPSYNC_STAGES
+            job_type = kind.name
+            # The status enum's values in order, done last: whatever stages the spec lists, the fake walks them.
+            stages = (*(value for value in kind.statuses if value not in (DONE, FAILED)), DONE)
             if self.faults.unknown_status:
                 self.injected["unknown_status"] += 1
                 stages = (*stages[:-1], self.faults.unknown_status, stages[-1])
@@ -279,12 +282,6 @@ class FakeVozo:
             self.create_requests.append({"task_id": task_id, "type": job_type, "body": body})
         return JSONResponse({"task_id": task_id})
 
-    async def _lipsync_status(self, request: Request) -> Response:
-        return await self._api(request, lambda key: self._status(request, key, ("lipsync", "reusable_lipsync")))
-
-    async def _translation_status(self, request: Request) -> Response:
-        return await self._api(request, lambda key: self._status(request, key, ("translation",)))
-
     async def _status(self, request: Request, key: str, types: tuple[JobType, ...]) -> Response:
         job = self.jobs.get(request.path_params["task_id"])
         if job is None or job.api_key != key or job.type not in types:
@@ -295,16 +292,10 @@ class FakeVozo:
         job, name = self.jobs.get(request.path_params["task_id"]), request.path_params["name"]
         if job is None or self._stage(job, self.clock()) != "done":
             return Response("not found", status_code=404)
-        if name.endswith(".srt"):
-            content, media_type = (
-                _media.sample_subtitles(str(job.body.get("target_language", "en"))),
-                "application/x-subrip",
-            )
-        elif name in _media.MEDIA:
-            media_type, make = _media.MEDIA[name]
-            content = make()
-        else:
+        served = _media.result_file(name, str(job.body.get("target_language", "en")))
+        if served is None:
             return Response("not found", status_code=404)
+        content, media_type = served
         if self._inject("truncate_downloads"):
             return _DroppedResponse(content, media_type)
         return Response(content, media_type=media_type)
@@ -327,19 +318,16 @@ class FakeVozo:
         status = self._stage(job, self.clock(), index)
         body: dict[str, Any] = {"status": status}
         media = f"{base_url}/media/{job.task_id}"
-        if status == "failed" and job.failure is not None:
-            body["err_code"], body["err_message"] = job.failure
-        elif status == "done" and job.type == "translation":
-            export = job.body.get("export_type", "auto")
-            export = job.body.get("media_type", "video") if export == "auto" else export
-            result = {"subtitle_url": f"{media}/subtitles.srt"}
-            if export in ("video", "all"):
-                result["video_url"] = f"{media}/video.mp4"
-            if export in ("audio", "all"):
-                result["audio_url"] = f"{media}/audio.wav"
-            body["result"] = result
-        elif status == "done":
-            body["video_url"] = f"{media}/video.mp4"
+        kind = kind_named(job.type)
+        if status == FAILED and job.failure is not None:
+            code_field, message_field = kind.error_fields
+            body[code_field or "err_code"], body[message_field or "err_message"] = job.failure
+        elif status == DONE:
+            for name, keys in kind.results:  # a small real file of the right type for each result URL field
+                where = body
+                for key in keys[:-1]:
+                    where = where.setdefault(key, {})
+                where[keys[-1]] = f"{media}/{_media.file_name(name, kind.file_types)}"
         return body
 
     # --- callbacks --------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import wave
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 
@@ -30,10 +31,31 @@ def sample_subtitles(language: str) -> bytes:
     return f"1\n00:00:00,000 --> 00:00:01,000\n[{language}] Hello from the fake Vozo.\n".encode()
 
 
-MEDIA = {
-    "video.mp4": ("video/mp4", sample_video),
-    "audio.wav": ("audio/wav", sample_audio),
-}
+# What the fake serves for a result file, by extension: a real file of that type.
+_BY_EXTENSION = {".mp4": "video/mp4", ".wav": "audio/wav", ".srt": "application/x-subrip"}
+_DEFAULT_EXTENSION = {"video": ".mp4", "audio": ".wav", "subtitle": ".srt"}
+
+
+def file_name(result: str, file_types: Mapping[str, tuple[str, ...]]) -> str:
+    """``video.mp4`` for a ``video_url`` result: the first documented extension this fake can make, else ``.bin``."""
+    extensions = [ext for ext in file_types.get(result, ()) if ext in _BY_EXTENSION]
+    return f"{result}{extensions[0] if extensions else _DEFAULT_EXTENSION.get(result, '.bin')}"
+
+
+def result_file(name: str, language: str) -> tuple[bytes, str] | None:
+    """The bytes and media type served for ``name`` (from ``file_name``), or None for a name it never gave."""
+    if "/" in name or "." not in name:
+        return None
+    extension = name[name.rindex(".") :]
+    if extension == ".mp4":
+        return sample_video(), _BY_EXTENSION[extension]
+    if extension == ".wav":
+        return sample_audio(), _BY_EXTENSION[extension]
+    if extension == ".srt":
+        return sample_subtitles(language), _BY_EXTENSION[extension]
+    if extension == ".bin":
+        return f"a {name[: -len(extension)]} result from the fake Vozo\n".encode(), "application/octet-stream"
+    return None
 
 
 def mp4_boxes(data: bytes) -> list[str]:

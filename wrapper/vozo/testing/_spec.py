@@ -23,14 +23,16 @@ def spec() -> dict[str, Any]:
 
 
 @cache
-def validator(schema_name: str) -> Draft202012Validator:
-    root = {"$ref": f"#/components/schemas/{schema_name}", "components": spec()["components"]}
-    return Draft202012Validator(root)
+def validator(create_path: str) -> Draft202012Validator:
+    """The JSON schema of the request body of ``POST create_path``, components included for its $refs."""
+    operation = spec()["paths"][create_path]["post"]
+    schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    return Draft202012Validator({**schema, "components": spec()["components"]})
 
 
-def first_error(schema_name: str, body: Any) -> str | None:
-    """The first way ``body`` breaks the named schema, in words, or None when it is valid."""
-    error = next(iter(sorted(validator(schema_name).iter_errors(body), key=lambda e: list(e.path))), None)
+def first_error(create_path: str, body: Any) -> str | None:
+    """The first way ``body`` breaks the request schema of ``POST create_path``, in words, or None when valid."""
+    error = next(iter(sorted(validator(create_path).iter_errors(body), key=lambda e: list(e.path))), None)
     if error is None:
         return None
     where = ".".join(str(p) for p in error.path)

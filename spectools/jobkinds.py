@@ -1,0 +1,215 @@
+"""Job kinds, found in the merged spec: what every job-shaped part of the SDK is generated from.
+
+The rule: a POST whose 200 body is the ``Job`` schema (``task_id``), plus a GET at the same path + ``/{task_id}``
+whose 200 body has a ``status`` enum holding ``done`` and ``failed``, form one job kind. Its result files are the
+``*_url`` string fields of that status and of its ``result`` object; its error fields are ``err_code`` and
+``err_message`` where the status has them. The overlay adds what the rule cannot see, as ``x-vozo-*`` keys on the
+create operation (``x-vozo-resource``, ``x-vozo-status-operation``, ``x-vozo-family``, ``x-vozo-aliases``) and on
+request fields (``x-vozo-accepts``, ``x-vozo-aliases``, ``x-vozo-default``, ``x-vozo-infer-from``,
+``x-vozo-cli-aliases``). A kind the overlay does not name gets the snake_case last segment of its create path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+JOB_SCHEMA = "Job"
+TERMINAL = ("done", "failed")
+
+
+class JobKindError(ValueError):
+    """The spec or overlay describes a job kind inconsistently (a name clash, a status operation not found)."""
+
+
+@dataclass(frozen=True)
+class RequestField:
+    name: str
+    schema: dict[str, Any]  # resolved: $ref replaced by the component it points at
+    required: bool
+    description: str
+    accepts: tuple[str, ...] = ()  # file type names (x-vozo-accepts), for URL fields
+    value_aliases: dict[str, str] = field(default_factory=dict)  # friendly value -> API value
+    default: Any = None  # x-vozo-default: what the SDK sends when the caller says nothing
+    infer_from: str | None = None  # x-vozo-infer-from: the URL field whose file type decides this field
+    cli_aliases: tuple[str, ...] = ()
+    ref: str | None = None  # the component schema the field points at, if any
+
+    @property
+    def enum(self) -> tuple[str, ...]:
+        return tuple(str(value) for value in self.schema.get("enum", ()))
+
+    @property
+    def optional_in_sdk(self) -> bool:
+        return not self.required or self.default is not None or self.infer_from is not None
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str  # the resource attribute: client.<name>
+    family: str  # kinds that share one concurrency limit on Vozo's side
+    aliases: tuple[str, ...]  # other names accepted for it (batch `kind` column, CLI)
+    summary: str
+    description: str
+    create_path: str
+    create_operation: str  # operationId, or "" when the spec gives none
+    request_schema: str
+    status_path: str
+    status_operation: str
+    status_schema: str
+    statuses: tuple[str, ...]  # the status enum, in the spec's order
+    results: tuple[tuple[str, tuple[str, ...]], ...]  # (result name, path of keys to its URL in the status)
+    error_fields: tuple[str | None, str | None]
+    fields: tuple[RequestField, ...]
+
+    @property
+    def cli_name(self) -> str:
+        return self.name.replace("_", "-")
+
+
+def snake_case(text: str) -> str:
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
+    return re.sub(r"[^0-9a-zA-Z]+", "_", text).strip("_").lower()
+
+
+def resolve(spec: dict[str, Any], schema: Any, depth: int = 0) -> dict[str, Any]:
+    """``schema`` with a top-level ``$ref`` (to a component) followed; deeper refs are left for the caller."""
+    while isinstance(schema, dict) and "$ref" in schema and depth < 20:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        schema = spec.get("components", {}).get("schemas", {}).get(name, {})
+        depth += 1
+    return schema if isinstance(schema, dict) else {}
+
+
+def ref_name(schema: Any) -> str | None:
+    if isinstance(schema, dict) and "$ref" in schema:
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
+    return None
+
+
+def _json_body(operation: dict[str, Any], where: str) -> Any:
+    if where == "request":
+        return operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+    return operation.get("responses", {}).get("200", {}).get("content", {}).get("application/json", {}).get("schema")
+
+
+def _operations(spec: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    """operationId -> (method, path, operation)."""
+    found = {}
+    for path, item in spec.get("paths", {}).items():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and operation.get("operationId"):
+                found[operation["operationId"]] = (method, path, operation)
+    return found
+
+
+def _status_enum(spec: dict[str, Any], status_schema: dict[str, Any]) -> tuple[str, ...]:
+    status = resolve(spec, status_schema.get("properties", {}).get("status"))
+    return tuple(str(value) for value in status.get("enum", ()))
+
+
+def _is_status(spec: dict[str, Any], schema: Any) -> bool:
+    values = _status_enum(spec, resolve(spec, schema))
+    return all(value in values for value in TERMINAL)
+
+
+def _results(spec: dict[str, Any], status_schema: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    found: list[tuple[str, tuple[str, ...]]] = []
+    for prefix, schema in (
+        ((), status_schema),
+        (("result",), resolve(spec, status_schema.get("properties", {}).get("result"))),
+    ):
+        for name, prop in schema.get("properties", {}).items():
+            if name.endswith("_url") and resolve(spec, prop).get("type") == "string":
+                found.append((name.removesuffix("_url"), (*prefix, name)))
+    return tuple(found)
+
+
+def _fields(spec: dict[str, Any], request: dict[str, Any]) -> tuple[RequestField, ...]:
+    required = set(request.get("required", ()))
+    fields = []
+    for name, prop in request.get("properties", {}).items():
+        resolved = {**resolve(spec, prop), **{k: v for k, v in prop.items() if k != "$ref"}}
+        fields.append(
+            RequestField(
+                name=name,
+                schema=resolved,
+                required=name in required,
+                description=" ".join(str(resolved.get("description", "")).split()),
+                accepts=tuple(resolved.get("x-vozo-accepts", ())),
+                value_aliases=dict(resolved.get("x-vozo-aliases", {})),
+                default=resolved.get("x-vozo-default"),
+                infer_from=resolved.get("x-vozo-infer-from"),
+                cli_aliases=tuple(resolved.get("x-vozo-cli-aliases", ())),
+                ref=ref_name(prop),
+            )
+        )
+    return tuple(fields)
+
+
+def _status_operation(spec: dict[str, Any], path: str, create: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    named = create.get("x-vozo-status-operation")
+    if named:
+        found = _operations(spec).get(named)
+        if found is None or found[0] != "get":
+            raise JobKindError(f"x-vozo-status-operation {named!r} of POST {path} names no GET operation")
+        return found[1], named, found[2]
+    status_path = f"{path}/{{task_id}}"
+    status = spec.get("paths", {}).get(status_path, {}).get("get")
+    if not isinstance(status, dict) or not _is_status(spec, _json_body(status, "response")):
+        return "", "", {}
+    return status_path, str(status.get("operationId", "")), status
+
+
+def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
+    """Every job kind of ``spec``, in path order; raises ``JobKindError`` when two would share a name."""
+    kinds: list[JobKind] = []
+    for path, item in spec.get("paths", {}).items():
+        create = item.get("post")
+        if not isinstance(create, dict) or ref_name(_json_body(create, "response")) != JOB_SCHEMA:
+            continue
+        status_path, status_operation, status = _status_operation(spec, path, create)
+        if not status:
+            continue
+        status_ref = _json_body(status, "response")
+        status_schema = resolve(spec, status_ref)
+        request_ref = _json_body(create, "request")
+        props = status_schema.get("properties", {})
+        name = create.get("x-vozo-resource") or snake_case(path.rstrip("/").rsplit("/", 1)[-1])
+        kinds.append(
+            JobKind(
+                name=name,
+                family=create.get("x-vozo-family", name),
+                aliases=tuple(create.get("x-vozo-aliases", ())),
+                summary=str(create.get("summary", f"Create a {name} job")),
+                description=" ".join(str(create.get("description", "")).split()),
+                create_path=path,
+                create_operation=str(create.get("operationId", "")),
+                request_schema=ref_name(request_ref) or "",
+                status_path=status_path,
+                status_operation=status_operation,
+                status_schema=ref_name(status_ref) or "",
+                statuses=_status_enum(spec, status_schema),
+                results=_results(spec, status_schema),
+                error_fields=(
+                    "err_code" if "err_code" in props else None,
+                    "err_message" if "err_message" in props else None,
+                ),
+                fields=_fields(spec, resolve(spec, request_ref)),
+            )
+        )
+    _check_names(kinds)
+    return kinds
+
+
+def _check_names(kinds: list[JobKind]) -> None:
+    seen: dict[str, str] = {}
+    for kind in kinds:
+        for name in (kind.name, *kind.aliases):
+            if name in seen:
+                raise JobKindError(
+                    f"job kinds of POST {seen[name]} and POST {kind.create_path} both answer to {name!r}: "
+                    "give one an x-vozo-resource name in openapi/overlay.yaml"
+                )
+            seen[name] = kind.create_path

@@ -1,0 +1,231 @@
+"""openapi/vozo.yaml + the generated client -> generated/vozo_jobs: the job kinds and their typed resources.
+
+The async resources are rendered from openapi/generator/jobs/*.jinja; the sync ones are derived from them by
+``spectools.unasync``, so the two never drift. Python names (endpoint modules, model classes) are read from the
+generated client itself, so whatever names openapi-python-client picks, the resources import what exists.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from spectools import unasync
+from spectools.jobkinds import JobKind, JobKindError, RequestField, find_job_kinds, ref_name, resolve, snake_case
+
+PACKAGE = "vozo_jobs"
+TEMPLATES = Path(__file__).resolve().parent.parent / "openapi" / "generator" / "jobs"
+# Names a resource may not take: they are the client's own attributes.
+RESERVED = {"request", "call", "download", "close", "with_options", "base_url", "timeout", "max_retries", "api_key"}
+_JSON_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    module: str  # dotted, under vozo_api_client
+    body_class: str | None
+    ok_class: str | None
+
+
+def _endpoints(client: Path) -> dict[tuple[str, str], Endpoint]:
+    """(method, path template) -> the generated endpoint module serving it, read from the generated code."""
+    found = {}
+    for file in sorted((client / "api").rglob("*.py")):
+        if file.name == "__init__.py":
+            continue
+        text = file.read_text(encoding="utf-8")
+        method = re.search(r'"method": "(\w+)"', text)
+        url = re.search(r'"url": f?"([^"]+)"', text)
+        if not method or not url:
+            continue
+        body = re.search(r"^\s+body: (\w+),$", text, re.MULTILINE)
+        ok = re.search(r"response_200 = (\w+)\.from_dict", text)
+        module = ".".join(file.relative_to(client).with_suffix("").parts)
+        path = re.sub(r"\{[^}]*\}", "{task_id}", url.group(1))
+        found[(method.group(1), path)] = Endpoint(module, body.group(1) if body else None, ok.group(1) if ok else None)
+    return found
+
+
+def _model_classes(client: Path) -> dict[str, str]:
+    """Schema name (as snake_case module name) -> generated model class."""
+    tree = ast.parse((client / "models" / "__init__.py").read_text(encoding="utf-8"))
+    return {
+        node.module.lstrip("."): alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+    }
+
+
+def inline(spec: dict[str, Any], schema: Any, depth: int = 0) -> Any:
+    """``schema`` with every ``$ref`` replaced by what it points at (for the runtime's argument checks)."""
+    if depth > 20:
+        return {}
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            return inline(
+                spec, {**resolve(spec, schema), **{k: v for k, v in schema.items() if k != "$ref"}}, depth + 1
+            )
+        return {key: inline(spec, value, depth + 1) for key, value in schema.items() if key != "example"}
+    if isinstance(schema, list):
+        return [inline(spec, item, depth + 1) for item in schema]
+    return schema
+
+
+class _Namer:
+    def __init__(self, spec: dict[str, Any], client: Path) -> None:
+        self.spec = spec
+        self.endpoints = _endpoints(client)
+        self.classes = _model_classes(client)
+        self.imports: dict[str, set[str]] = {}
+
+    def model(self, schema_name: str) -> str:
+        cls = self.classes.get(snake_case(schema_name))
+        if cls is None:
+            raise JobKindError(f"no generated model for schema {schema_name!r}")
+        return self.use(cls)
+
+    def use(self, cls: str) -> str:
+        self.imports.setdefault("vozo_api_client.models", set()).add(cls)
+        return cls
+
+    def endpoint(self, method: str, path: str) -> tuple[str, Endpoint]:
+        endpoint = self.endpoints.get((method, path))
+        if endpoint is None:
+            raise JobKindError(f"the generated client has no module for {method.upper()} {path}")
+        package, _, name = endpoint.module.rpartition(".")
+        self.imports.setdefault(f"vozo_api_client.{package}", set()).add(name)
+        return name, endpoint
+
+    def python_type(self, field: RequestField) -> str:
+        schema = field.schema
+        if field.enum:
+            values = [*field.enum, *(alias for alias in field.value_aliases if alias not in field.enum)]
+            return "Literal[" + ", ".join(repr(value) for value in values) + "]"
+        return self._type(schema, field.ref)
+
+    def _type(self, schema: dict[str, Any], ref: str | None) -> str:
+        kind = schema.get("type")
+        if kind in _JSON_TYPES:
+            return _JSON_TYPES[str(kind)]
+        if kind == "array":
+            items = schema.get("items", {})
+            return f"Sequence[{self._type(resolve(self.spec, items), ref_name(items))}]"
+        if kind == "object" or "properties" in schema:
+            value = "object"
+            return f"{self.model(ref)} | Mapping[str, {value}]" if ref else f"Mapping[str, {value}]"
+        return "object"
+
+
+def _class_name(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def _docstring(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"""', "'''").strip()
+
+
+def _kind_context(kind: JobKind, namer: _Namer) -> dict[str, Any]:
+    if not kind.name.isidentifier() or keyword.iskeyword(kind.name) or kind.name in RESERVED:
+        raise JobKindError(f"job kind of POST {kind.create_path} cannot be named {kind.name!r}: set x-vozo-resource")
+    create_module, create = namer.endpoint("post", kind.create_path)
+    status_module, status = namer.endpoint("get", kind.status_path)
+    if not create.body_class or not status.ok_class:
+        raise JobKindError(f"POST {kind.create_path}: the generated client reads no request or status body")
+    request_cls, status_cls = namer.use(create.body_class), namer.use(status.ok_class)
+    fields = []
+    for field in sorted(kind.fields, key=lambda f: not (f.required and not f.optional_in_sdk)):
+        annotation = namer.python_type(field)
+        required = field.required and not field.optional_in_sdk
+        fields.append(
+            {
+                "name": field.name,
+                "annotation": annotation if required or field.default is not None else f"{annotation} | None",
+                "default": None if required else repr(field.default),
+                "doc": _docstring(field.description) or f"The request's {field.name}.",
+            }
+        )
+    return {
+        "kind": kind,
+        "constant": kind.name.upper(),
+        "class_name": _class_name(kind.name),
+        "create_module": create_module,
+        "status_module": status_module,
+        "request_cls": request_cls,
+        "status_cls": status_cls,
+        "fields": fields,
+        "summary": _docstring(kind.summary),
+        "description": _docstring(kind.description),
+    }
+
+
+def _field_entry(spec: dict[str, Any], field: RequestField) -> dict[str, Any]:
+    return {
+        "name": field.name,
+        "required": field.required,
+        "schema": inline(spec, {k: v for k, v in field.schema.items() if not k.startswith("x-")}),
+        "description": field.description,
+        "accepts": field.accepts,
+        "value_aliases": field.value_aliases,
+        "default": field.default,
+        "infer_from": field.infer_from,
+        "cli_aliases": field.cli_aliases,
+    }
+
+
+def render(spec: dict[str, Any], client: Path) -> dict[str, str]:
+    """File name -> source of the vozo_jobs package, before formatting."""
+    namer = _Namer(spec, client)
+    namer.use("Job")
+    kinds = [_kind_context(kind, namer) for kind in find_job_kinds(spec)]
+    if not kinds:
+        raise JobKindError("the spec holds no job kind (a POST answering Job plus its status GET)")
+    for kind in kinds:
+        kind["field_entries"] = [_field_entry(spec, f) for f in kind["kind"].fields]
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - renders Python source, not HTML: nothing to escape
+    )
+    env.filters["py"] = repr
+    context = {
+        "kinds": kinds,
+        "imports": {module: sorted(names) for module, names in sorted(namer.imports.items())},
+        "file_types": {k: tuple(v) for k, v in spec.get("x-vozo-file-types", {}).items()},
+        "status_union": " | ".join(dict.fromkeys(kind["status_cls"] for kind in kinds)),
+    }
+    by_status: dict[str, list[str]] = {}
+    for kind in kinds:
+        by_status.setdefault(kind["status_cls"], []).extend([kind["kind"].name, *kind["kind"].aliases])
+    context["kinds_by_status"] = by_status
+    files = {
+        name: env.get_template(f"{name}.jinja").render(context) for name in ("__init__.py", "kinds.py", "callbacks.py")
+    }
+    files["_async_resources.py"] = env.get_template("_async_resources.py.jinja").render(context)
+    files["_sync_resources.py"] = unasync.unasync_text(files["_async_resources.py"])
+    files["py.typed"] = ""
+    return files
+
+
+def generate_into(spec: dict[str, Any], client: Path, dest: Path) -> Path:
+    """Write the package into ``dest / PACKAGE`` (which must not exist yet), formatted, and return its path."""
+    out = dest / PACKAGE
+    out.mkdir(parents=True)
+    for name, text in render(spec, client).items():
+        (out / name).write_text(text, encoding="utf-8")
+    ruff = Path(sys.executable).parent / "ruff"
+    for command in (["check", ".", "--fix-only", "--isolated", "--no-cache", "--line-length", "120"],
+                    ["format", ".", "--isolated", "--no-cache", "--line-length", "120"]):  # fmt: skip
+        result = subprocess.run([str(ruff), *command], cwd=out, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"ruff {command[0]} failed on the generated resources:\n{result.stdout}{result.stderr}")
+    return out

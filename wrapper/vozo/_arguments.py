@@ -1,0 +1,209 @@
+"""Argument rules: every ``create`` argument is checked against the spec before anything is sent.
+
+The rules read the job kind's fields (types, enums, patterns, bounds, the file types a URL accepts, friendly value
+aliases, defaults, inference), so a field Vozo adds is checked the way the spec describes it. The few rules Vozo's
+pages state only in prose (an audio input cannot export video, ...) apply wherever their fields exist.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from vozo._errors import InvalidInputError
+from vozo._kinds import Field, JobKind
+
+_JSON_TYPES: dict[str, Callable[[object], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "object": lambda v: isinstance(v, Mapping),
+    "array": lambda v: isinstance(v, (list, tuple)),
+}
+_MAX_DEPTH = 32
+
+
+def extension(url: str) -> str:
+    """The lower-cased file extension of a URL's path, ignoring query string and fragment ('' when none)."""
+    return PurePosixPath(unquote(urlsplit(url).path)).suffix.lower()
+
+
+def checked_task_id(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError(f"task_id must be a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def check_url(field: str, url: object, accepted: tuple[str, ...], *, check_file_type: bool = True) -> str:
+    if not isinstance(url, str) or not url.strip():
+        raise InvalidInputError(f"{field} must be a non-empty URL string, got {url!r}")
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidInputError(
+            f"{field} must be an http(s) URL that Vozo's servers can download, got {url!r} "
+            "(a local file must be uploaded somewhere reachable first)"
+        )
+    if check_file_type and accepted and extension(url) not in accepted:
+        found = extension(url) or "no extension"
+        raise InvalidInputError(
+            f"{field} {url!r} has an unsupported file type ({found}); accepted: {' '.join(accepted)}. "
+            "For a URL without a file extension, pass check_file_types=False."
+        )
+    return url.strip()
+
+
+def request_body(
+    kind: JobKind,
+    given: Mapping[str, object],
+    *,
+    check_file_types: bool,
+    extra_body: Mapping[str, object] | None = None,
+) -> Any:
+    """The generated request model for ``given`` (None meaning "not given"), or ``InvalidInputError``."""
+    values = {name: _plain(value) for name, value in given.items() if value is not None}
+    for field in kind.fields:
+        if field.name not in values and field.default is not None:
+            values[field.name] = field.default
+        value = values.get(field.name)
+        if isinstance(value, str) and value.lower() in field.value_aliases:
+            values[field.name] = field.value_aliases[value.lower()]
+    for field in kind.fields:
+        if field.infer_from and field.name not in values:
+            source = kind.field(field.infer_from)
+            if source is not None and isinstance(values.get(source.name), str):  # its own type checked first
+                everything = tuple(ext for name in source.accepts for ext in kind.file_types.get(name, ()))
+                check_url(source.name, values[source.name], everything, check_file_type=check_file_types)
+            values[field.name] = _inferred(kind, field, values.get(field.infer_from))
+    for field in kind.fields:
+        _check_field(kind, field, values, check_file_types=check_file_types)
+    for rule in _PROSE_RULES:
+        rule(values)
+    if extra_body is not None:
+        if not isinstance(extra_body, Mapping) or not all(isinstance(key, str) for key in extra_body):
+            raise InvalidInputError("extra_body must be a mapping of JSON field names to values")
+        values.update(extra_body)
+    return kind.request_model.from_dict(values)
+
+
+def _plain(value: object) -> object:
+    """Generated models and tuples as the JSON the spec describes."""
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    if isinstance(value, Mapping):
+        return dict(value)
+    return getattr(value, "value", value) if not isinstance(value, (str, int, float, tuple, list)) else value
+
+
+def _inferred(kind: JobKind, field: Field, url: object) -> str:
+    ext = extension(url) if isinstance(url, str) else ""
+    for choice in field.schema.get("enum", ()):
+        if ext and ext in kind.file_types.get(str(choice), ()):
+            return str(choice)
+    choices = " or ".join(repr(c) for c in field.schema.get("enum", ()))
+    raise InvalidInputError(
+        f"{field.name} cannot be inferred from {url!r} ({ext or 'no extension'}); pass {field.name}={choices}"
+    )
+
+
+def _accepted(kind: JobKind, field: Field, values: Mapping[str, object]) -> tuple[str, ...]:
+    """File extensions a URL field takes, narrowed by a field inferred from it (a 'video' reference: videos)."""
+    names = list(field.accepts)
+    for other in kind.fields:
+        if other.infer_from == field.name and values.get(other.name) in names:
+            names = [str(values[other.name])]
+    return tuple(ext for name in names for ext in kind.file_types.get(name, ()))
+
+
+def _check_field(kind: JobKind, field: Field, values: dict[str, object], *, check_file_types: bool) -> None:
+    if field.name not in values:
+        if field.required:
+            raise InvalidInputError(f"{field.name} is required: {field.description or 'see the API reference'}")
+        return
+    if field.name.endswith("_url") and field.schema.get("type") == "string":
+        values[field.name] = check_url(
+            field.name, values[field.name], _accepted(kind, field, values), check_file_type=check_file_types
+        )
+    check_value(field.name, values[field.name], field.schema, values, field.value_aliases)
+
+
+def check_value(
+    where: str, value: object, schema: Mapping[str, Any], parent: dict[str, object], aliases: Mapping[str, str]
+) -> None:
+    """The JSON schema checks a request needs: type, enum, pattern, bounds, nested fields (pairs as min/max)."""
+    kind = schema.get("type") or ("object" if "properties" in schema else None)
+    key = where.rsplit(".", 1)[-1]
+    if kind == "object" and isinstance(value, (tuple, list)) and set(schema.get("properties", {})) == {"min", "max"}:
+        value = parent[key] = dict(zip(("min", "max"), value, strict=False))  # (min, max) for a range
+    if kind in _JSON_TYPES and not _JSON_TYPES[kind](value):
+        raise InvalidInputError(f"{where} must be a JSON {kind}, got {type(value).__name__} {value!r}")
+    if "enum" in schema and value not in schema["enum"]:
+        allowed = ", ".join(map(repr, [*aliases, *schema["enum"]]))
+        raise InvalidInputError(
+            f"{where} must be one of {allowed}, got {value!r} (a value Vozo added since this SDK was built can be "
+            "sent with extra_body)"
+        )
+    if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
+        hint = f": {schema['description']}" if schema.get("description") else ""
+        raise InvalidInputError(f"{where} {value!r} does not have the documented form {schema['pattern']}{hint}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise InvalidInputError(f"{where} must be between {low} and {high}, got {value!r}")
+    if isinstance(value, dict) and where.count(".") < _MAX_DEPTH:
+        for name in schema.get("required", ()):
+            if name not in value:
+                raise InvalidInputError(f"{where} needs {name}")
+        for name, sub in schema.get("properties", {}).items():
+            if name in value:
+                check_value(f"{where}.{name}", value[name], sub, value, {})
+
+
+# --- rules Vozo's pages state only in prose, applied wherever their fields exist -------------------------------
+
+
+def _audio_exports(values: Mapping[str, object]) -> None:
+    if values.get("media_type") == "audio" and values.get("export_type") in ("video", "all"):
+        raise InvalidInputError(
+            f"export_type={values['export_type']!r} needs video input; for media_type='audio' use 'auto' or 'audio'"
+        )
+
+
+def _subtitles_or_ocr(values: Mapping[str, object]) -> None:
+    if values.get("subtitle_url") and values.get("ocr_text_box") is not None:
+        raise InvalidInputError("subtitle_url and ocr_text_box are mutually exclusive: pass one of them")
+    if values.get("ocr_text_box") is not None and values.get("media_type") not in (None, "video"):
+        raise InvalidInputError("ocr_text_box only applies when media_type='video'")
+
+
+def _ocr_box(values: Mapping[str, object]) -> None:
+    box = values.get("ocr_text_box")
+    if isinstance(box, Mapping) and set(box) != {"x", "y", "width", "height"}:
+        raise InvalidInputError(f"ocr_text_box needs exactly x, y, width and height, got {sorted(box)}")
+
+
+def _speaker_range(values: Mapping[str, object]) -> None:
+    speakers = values.get("speaker_number")
+    if isinstance(speakers, Mapping):
+        low, high = speakers.get("min"), speakers.get("max")
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in (low, high)) or low > high:  # type: ignore[operator]
+            raise InvalidInputError(f"speaker_number needs whole numbers 1 <= min <= max, got {dict(speakers)!r}")
+
+
+def _non_blank_ids(values: Mapping[str, object]) -> None:
+    for name, value in values.items():
+        if name.endswith("_id") and isinstance(value, str) and not value.strip():
+            raise InvalidInputError(f"{name} must not be blank")
+
+
+_PROSE_RULES: tuple[Callable[[Mapping[str, object]], None], ...] = (
+    _audio_exports,
+    _subtitles_or_ocr,
+    _ocr_box,
+    _speaker_range,
+    _non_blank_ids,
+)

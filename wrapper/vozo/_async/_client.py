@@ -1,0 +1,172 @@
+"""The client class, written once: scripts/unasync.py derives the sync client (wrapper/vozo/_sync) from it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import anyio
+import httpx
+
+from vozo import _download, _http
+from vozo._base import JSON, AnyResponse, checked_path, decoded_json, operation_name, parsed_body
+from vozo._config import DEFAULT_MAX_RETRIES, NOT_GIVEN, ClientOptions, NotGiven, changes
+from vozo._logging import configure_from_env
+from vozo._retry import Retrying
+from vozo_api_client import Client
+from vozo_jobs._async_resources import AsyncResources
+
+T = TypeVar("T")
+
+
+class AsyncVozo(AsyncResources):
+    """The Vozo API client (the one in ``vozo._async`` awaits every method, under asyncio or trio).
+
+    ``api_key`` defaults to ``$VOZO_API_KEY`` and ``base_url`` to ``$VOZO_BASE_URL`` or https://api.vozo.ai.
+    ``timeout`` (seconds or an ``httpx.Timeout``) applies to each request; ``max_retries`` to each call: reads are
+    retried on outages, and a job-creating request only when Vozo certainly created nothing. ``http_client`` lends
+    its transport (proxies, TLS, limits); it is not modified or closed. Each job kind of the API is a resource:
+    ``client.lipsync``, ``client.reusable_lipsync``, ``client.translations``. Use as a context manager, or call
+    ``close()``, to release connections.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        configure_from_env()
+        options = ClientOptions.resolve(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+        self._setup(options, _http.async_transport(http_client), _http.async_request_slots(), owns_transport=True)
+
+    def _setup(
+        self,
+        options: ClientOptions,
+        transport: httpx.AsyncBaseTransport,
+        request_slots: _http.AsyncRequestSlots,
+        *,
+        owns_transport: bool,
+    ) -> None:
+        self._options = options
+        self._transport = transport
+        self._request_slots = request_slots
+        self._owns_transport = owns_transport
+        self._http = _http.async_api_client(options, transport)
+        self._downloads = _http.async_download_client(options, transport)
+        self._generated = Client(base_url=options.base_url).set_async_httpx_client(self._http)
+        self._attach_resources(self)
+
+    @property
+    def base_url(self) -> str:
+        return self._options.base_url
+
+    @property
+    def max_retries(self) -> int:
+        return self._options.max_retries
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        return self._options.timeout
+
+    def with_options(
+        self,
+        *,
+        api_key: str | NotGiven = NOT_GIVEN,
+        base_url: str | NotGiven = NOT_GIVEN,
+        timeout: float | httpx.Timeout | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Self:
+        """A copy with some settings changed, sharing this client's connection pool (closing it is a no-op).
+
+        Per-call settings read as ``client.with_options(max_retries=5).lipsync.get(task_id)``.
+        """
+        copy = type(self).__new__(type(self))
+        options = self._options.evolve(
+            **changes(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+        )
+        copy._setup(options, self._transport, self._request_slots, owns_transport=False)
+        return copy
+
+    async def call(
+        self,
+        operation: Callable[..., Awaitable[AnyResponse]],
+        expected: type[T],
+        /,
+        *,
+        creates_job: bool = False,
+        **arguments: Any,
+    ) -> T:
+        """Call a generated endpoint (``vozo_api_client.api...asyncio_detailed``) under this client's policy.
+
+        Returns its parsed ``expected`` model; errors are typed (``APIStatusError`` subclasses, ...). With
+        ``creates_job`` the call is retried only when Vozo certainly created nothing.
+        """
+        name = operation_name(operation)
+        for attempt in Retrying(name, self._options.max_retries, idempotent=not creates_job):
+            with attempt:
+                async with self._request_slots:
+                    response = await operation(client=self._generated, **arguments)
+                return parsed_body(response, name, expected)
+            await anyio.sleep(attempt.delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def request(self, method: str, path: str, *, json: JSON = None) -> JSON:
+        """Call an API operation this SDK does not know yet; returns the decoded JSON body.
+
+        ``path`` is relative to ``base_url`` (``/v1/...``). Same key, retries, typed errors and logging as every
+        call; a ``POST`` is treated as creating a job, retried only when Vozo certainly created nothing.
+        """
+        method = method.upper()
+        path = checked_path(path)
+        for attempt in Retrying(f"{method} {path}", self._options.max_retries, idempotent=method != "POST"):
+            with attempt:
+                async with self._request_slots:
+                    response = await self._http.request(method, path, json=json)
+                return decoded_json(response)
+            await anyio.sleep(attempt.delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def download(
+        self,
+        source: _download.DownloadSource,
+        path: str | os.PathLike[str],
+        *,
+        which: str = "video",
+        on_progress: _download.ProgressCallback | None = None,
+    ) -> Path:
+        """Stream a result to ``path`` in constant memory and return the file's path.
+
+        ``source`` is a URL or a done job status of any kind; ``which`` names one of its result files (``video``,
+        ``audio``, ``subtitle``: the kind's ``*_url`` fields). The bytes go to a temporary file beside the target,
+        are checked against Content-Length and renamed into place only when complete: a failure never leaves a
+        partial file under ``path``. The API key is never sent with it. ``on_progress(done, total)``.
+        """
+        url = _download.result_url(source, which)
+        target = _download.target_path(path, url)
+        return await _download.async_stream(
+            self._downloads, url, target, max_retries=self._options.max_retries, on_progress=on_progress
+        )
+
+    async def close(self) -> None:
+        """Release pooled connections (a copy from ``with_options`` leaves them to the original)."""
+        if self._owns_transport:
+            await self._http.aclose()
+            await self._downloads.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"

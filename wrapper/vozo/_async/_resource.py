@@ -1,0 +1,103 @@
+"""What every job resource does, whatever its kind: create from checked arguments, get, wait, create and wait.
+
+The typed ``create`` methods are generated per kind (``vozo_jobs``); they call ``_create`` here, which calls the
+client's public ``call`` with the generated endpoint of the kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar, cast
+
+import anyio
+
+from vozo._arguments import checked_task_id, request_body
+from vozo._errors import VozoError
+from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, Poller
+from vozo._kinds import JobKind
+from vozo_api_client.models import Job
+
+if TYPE_CHECKING:
+    from vozo._async._client import AsyncVozo
+
+StatusT = TypeVar("StatusT")
+
+
+class AsyncJobResource(Generic[StatusT]):
+    """``create``/``create_and_wait`` (generated, typed per kind), ``get`` and ``wait``."""
+
+    kind: ClassVar[JobKind]
+
+    def __init__(self, client: AsyncVozo) -> None:
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} POST {self.kind.create_path}>"
+
+    async def get(self, task_id: str) -> StatusT:
+        """The job's current status, from the kind's status endpoint."""
+        status = await self._client.call(
+            self.kind.status.asyncio_detailed, self.kind.status_model, task_id=checked_task_id(task_id)
+        )
+        return cast(StatusT, status)
+
+    async def wait(
+        self,
+        task_id: str,
+        *,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        on_update: Callable[[StatusT], object] | None = None,
+    ) -> StatusT:
+        """Poll until the job is ``done`` and return that status.
+
+        ``on_update(status)`` is called whenever the status value changes. Raises ``JobFailedError`` on
+        ``failed`` (with Vozo's error code and message) and ``JobTimeoutError`` after ``timeout`` seconds (default
+        3 h: Vozo queues jobs for up to 2 h, then processes them for 10-20 min); both carry the ``task_id``. A
+        status this client does not know yet counts as in progress. Outages are waited through until the deadline.
+        How often it looks: see ``vozo._jobs.Poller``.
+        """
+        return await self._poll(checked_task_id(task_id), timeout, poll_interval, on_update, just_created=False)
+
+    async def _wait_new(
+        self,
+        task_id: str,
+        *,
+        timeout: float,
+        poll_interval: float,
+        on_update: Callable[[StatusT], object] | None,
+    ) -> StatusT:
+        return await self._poll(task_id, timeout, poll_interval, on_update, just_created=True)
+
+    async def _create(
+        self, arguments: Mapping[str, object], *, check_file_types: bool, extra_body: Mapping[str, object] | None
+    ) -> Job:
+        body = request_body(self.kind, arguments, check_file_types=check_file_types, extra_body=extra_body)
+        return await self._client.call(self.kind.create.asyncio_detailed, Job, creates_job=True, body=body)
+
+    async def _poll(
+        self,
+        task_id: str,
+        timeout: float,
+        poll_interval: float,
+        on_update: Callable[[StatusT], object] | None,
+        *,
+        just_created: bool,
+    ) -> StatusT:
+        poller = Poller(
+            self.kind, task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update,
+            just_created=just_created,
+        )  # fmt: skip
+        delay = poller.first_delay
+        while True:
+            if delay:
+                await anyio.sleep(delay)
+            try:
+                status = await self.get(task_id)
+            except VozoError as exc:
+                delay = poller.transient(exc)
+                continue
+            next_delay = poller.observe(status)
+            if next_delay is None:
+                return status
+            delay = next_delay

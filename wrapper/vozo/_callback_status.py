@@ -1,0 +1,86 @@
+"""Reading a callback body as the status of a job kind, checked the way the spec describes that status."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from vozo._errors import CallbackError, InvalidInputError
+from vozo._kinds import JobKind, all_kinds, kind_named
+
+CallbackBody = bytes | str | Mapping[str, Any]
+
+
+def parse_status(body: CallbackBody, headers: Mapping[str, str] | None, kind: str | None) -> Any:
+    if headers is not None:
+        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "application/json")
+        if "json" not in content_type.lower():
+            raise CallbackError(f"callback Content-Type is {content_type!r}, expected JSON")
+    data = _json(body)
+    if not isinstance(data.get("status"), str):
+        raise CallbackError(f"callback has no string 'status' (got {type(data.get('status')).__name__})")
+    chosen = _named(kind) if kind is not None else _fitting(data)
+    _check_types(chosen, data)
+    try:
+        return chosen.status_model.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise CallbackError(f"callback is not a {chosen.name} job status: {type(exc).__name__}: {exc}") from None
+
+
+def _named(kind: str) -> JobKind:
+    try:
+        return kind_named(kind)
+    except InvalidInputError as exc:
+        raise CallbackError(str(exc)) from None
+
+
+def _json(body: CallbackBody) -> dict[str, Any]:
+    if isinstance(body, Mapping):
+        return dict(body)
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise CallbackError(f"callback body is not JSON this client can read: {type(exc).__name__}") from None
+    if not isinstance(data, dict):
+        raise CallbackError(f"callback body must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _declared(kind: JobKind) -> set[str]:
+    return {field.name for field in attrs.fields(kind.status_model) if field.name != "additional_properties"}
+
+
+def _fitting(data: dict[str, Any]) -> JobKind:
+    """The kind whose status values and fields fit the body best (one per status model: kinds may share one)."""
+    models: dict[type[Any], JobKind] = {}
+    for kind in all_kinds():
+        models.setdefault(kind.status_model, kind)
+
+    def score(kind: JobKind) -> tuple[bool, int, int]:
+        declared = _declared(kind)
+        return (data["status"] in kind.statuses, len(set(data) & declared), -len(set(data) - declared))
+
+    return max(models.values(), key=score)
+
+
+def _check_types(kind: JobKind, data: dict[str, Any]) -> None:
+    """The fields the SDK reads must have the spec's types: a result URL or error field that is not a string, or
+    a result object that is not an object, is refused rather than read."""
+    for _, keys in kind.results:
+        value: Any = data
+        for depth, key in enumerate(keys):
+            if not isinstance(value, dict) or key not in value:
+                break
+            value = value[key]
+            expected = str if depth == len(keys) - 1 else dict
+            if not isinstance(value, expected):
+                wanted = "a string" if expected is str else "an object"
+                raise CallbackError(
+                    f"callback field {'.'.join(keys[: depth + 1])} must be {wanted}, got {type(value).__name__}"
+                )
+    for field in kind.error_fields:
+        if field is not None and field in data and not isinstance(data[field], str):
+            raise CallbackError(f"callback field {field} must be a string, got {type(data[field]).__name__}")

@@ -1,0 +1,115 @@
+"""What a job kind is, and how the SDK finds one: by name, or by the status it reads.
+
+The kinds themselves are data generated from the spec (``vozo_jobs.kinds``); this module only knows their shape,
+so everything job-shaped (resources, downloads, callbacks, ``vozo batch``, the CLI, FakeVozo) reads them instead of
+listing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from vozo._errors import InvalidInputError
+
+
+@dataclass(frozen=True)
+class Field:
+    """One request field, as the spec and overlay describe it."""
+
+    name: str
+    required: bool
+    schema: Mapping[str, Any]  # JSON schema, every $ref inlined
+    description: str
+    accepts: tuple[str, ...]  # file type names a URL field accepts (keys of ``JobKind.file_types``)
+    value_aliases: Mapping[str, str]  # friendly value -> API value
+    default: object  # what the SDK sends when the caller says nothing (None: nothing)
+    infer_from: str | None  # the URL field whose file type decides this field when it is not given
+    cli_aliases: tuple[str, ...]
+
+    @property
+    def enum_values(self) -> tuple[str, ...]:
+        return tuple(str(value) for value in self.schema.get("enum", ()))
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """A create operation, its status operation, and what a status means."""
+
+    name: str
+    family: str  # kinds that share one concurrency limit at Vozo
+    aliases: tuple[str, ...]
+    summary: str
+    create: ModuleType  # generated endpoint modules
+    status: ModuleType
+    request_model: type[Any]
+    status_model: type[Any]
+    create_path: str
+    status_path: str
+    statuses: tuple[str, ...]
+    results: tuple[tuple[str, tuple[str, ...]], ...]  # (result name, keys leading to its URL in the status)
+    error_fields: tuple[str | None, str | None]
+    fields: tuple[Field, ...]
+    file_types: Mapping[str, tuple[str, ...]]
+
+    @property
+    def cli_name(self) -> str:
+        return self.name.replace("_", "-")
+
+    @property
+    def result_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.results)
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def result_urls(self, status: Any) -> dict[str, str]:
+        """The result URLs the status holds, by the names the spec declares (nothing else a server sends)."""
+        data = status.to_dict() if hasattr(status, "to_dict") else status
+        found = {}
+        for name, keys in self.results:
+            value: Any = data
+            for key in keys:
+                value = value.get(key) if isinstance(value, dict) else None
+            if isinstance(value, str) and value:
+                found[name] = value
+        return found
+
+    def error(self, status: Any) -> tuple[str | None, str | None]:
+        """Vozo's error code and message on a failed status: the spec's fields, else ones Vozo sent anyway."""
+        data = status.to_dict() if hasattr(status, "to_dict") else status
+        code_field, message_field = self.error_fields
+        code = data.get(code_field or "err_code", data.get("code"))
+        message = data.get(message_field or "err_message", data.get("message"))
+        return (str(code) if code not in (None, "") else None, str(message) if message not in (None, "") else None)
+
+
+def all_kinds() -> tuple[JobKind, ...]:
+    from vozo_jobs.kinds import KINDS  # generated; imported late because it imports this module
+
+    return KINDS
+
+
+def kind_named(name: str) -> JobKind:
+    """The kind a resource name or alias (``translation``) names; the CLI's kebab-case names too."""
+    wanted = name.strip().lower().replace("-", "_")
+    for kind in all_kinds():
+        if wanted == kind.name or wanted in (alias.replace("-", "_") for alias in kind.aliases):
+            return kind
+    names = ", ".join(kind.name for kind in all_kinds())
+    raise InvalidInputError(f"unknown job kind {name!r}; this SDK knows: {names}")
+
+
+def kinds_for_status(status: object) -> tuple[JobKind, ...]:
+    """The kinds whose status endpoint answers with this status's type (several may share one endpoint), the
+    kind that owns the endpoint (its status path is its create path + ``/{task_id}``) first."""
+    found = [kind for kind in all_kinds() if isinstance(status, kind.status_model)]
+    return tuple(sorted(found, key=lambda kind: not kind.status_path.startswith(kind.create_path + "/")))
+
+
+def status_value(status: Any) -> str:
+    """The raw status string, including a value this client does not know yet."""
+    value = status.status
+    return str(getattr(value, "value", value))

@@ -24,6 +24,10 @@ HEADER = (
 class SpecInvalidError(ValueError):
     """The merged document is not valid OpenAPI 3.1."""
 
+    def __init__(self, message: str, *, path: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.path = path  # the invalid node, in the merged spec
+
 
 def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
     merged = merge_pages(load_pages(upstream))
@@ -31,7 +35,8 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
     try:
         validate(spec)
     except OpenAPIValidationError as exc:
-        raise SpecInvalidError(f"the merged spec is not valid OpenAPI: {exc.message}") from exc
+        path = tuple(exc.absolute_path)
+        raise SpecInvalidError(f"the merged spec is not valid OpenAPI: {exc.message}", path=path) from exc
     return spec
 
 

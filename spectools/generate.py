@@ -13,6 +13,25 @@ from pathlib import Path
 PACKAGE = "vozo_api_client"
 
 
+class GeneratorError(RuntimeError):
+    """openapi-python-client refused the spec, or warned about part of it (we run it with --fail-on-warning)."""
+
+    def __init__(self, output: str) -> None:
+        super().__init__(f"openapi-python-client failed:\n{output}")
+        self.output = output  # what it printed: names the refused operations and schemas
+
+
+def generate_all(spec: Path, root: Path) -> list[Path]:
+    """Write every layer derived from ``spec`` into ``root`` (the checkout, or a staging copy of it).
+
+    Returns the paths written, relative to ``root``: `spectools update` replaces exactly these in the checkout.
+    """
+    generator = root / "openapi" / "generator"
+    client = Path("generated") / PACKAGE
+    generate(spec, generator / "config.yaml", generator / "templates", root / client)
+    return [client]
+
+
 def generate_into(spec: Path, config: Path, templates: Path, dest: Path) -> Path:
     """Generate the client package into ``dest / PACKAGE`` (which must not exist yet) and return that path."""
     out = dest / PACKAGE
@@ -25,7 +44,7 @@ def generate_into(spec: Path, config: Path, templates: Path, dest: Path) -> Path
     env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
     result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if result.returncode != 0 or not out.is_dir():
-        raise RuntimeError(f"openapi-python-client failed:\n{result.stdout}\n{result.stderr}")
+        raise GeneratorError(f"{result.stdout}\n{result.stderr}")
     (out / "py.typed").write_text("")  # --meta none writes none; the package is typed
     return out
 

@@ -77,5 +77,5 @@ def load_pages(folder: Path) -> list[Page]:
     """Every page of the folder, sorted by file name so that the merge is deterministic."""
     files = sorted(folder.glob("*.md"))
     if not files:
-        raise PageError(f"{folder}: no .md pages")
+        raise PageError(f"{folder}: no .md pages", page=str(folder))
     return [parse_page(f.name, f.read_text(encoding="utf-8")) for f in files]

@@ -19,7 +19,10 @@ Segment = str | int
 # What openapi-python-client prints about the part of the spec it refused.
 _ENDPOINT = re.compile(r"WARNING parsing (?P<method>[A-Z]+) (?P<path>/\S*) within")
 _CONTENT_TYPE = re.compile(r"Unsupported content[ _]type (?P<types>.+)$")
-_COMPONENT = re.compile(r"#?/components/(?P<kind>\w+)/(?P<name>[\w.-]+)|Unable to process schema (?P<schema>[\w.-]+):")
+_COMPONENT = re.compile(
+    r"Unable to (?:parse|process) (?:schema|parameter) "
+    r"(?:#?/components/(?P<kind>\w+)/(?P<name>[\w.-]+)|(?P<schema>[\w.-]+):)"
+)
 
 
 @dataclass(frozen=True)
@@ -63,22 +66,23 @@ class SourceMap:
             if node is not None:
                 self._trees.append((where, first_line, node))
 
-    def locate(self, segments: Sequence[Segment]) -> Location | None:
-        """The page defining the operation or component that holds ``segments``, and the deepest line known.
+    def locate(self, segments: Sequence[Segment], page: str | None = None) -> Location | None:
+        """The page (or the given ``page``) that defines the operation or component holding ``segments``.
 
-        None when no page defines it (the overlay added it).
+        The line is that of the deepest node of ``segments`` the page has. None when no page defines it (the
+        overlay added it).
         """
         # The operation (paths, /x, get) or component (components, schemas, X) must be on the page; the shared
         # top level (openapi, info, servers) is on every page, so the first one is as good as any.
-        needed = 3 if segments and segments[0] in ("paths", "components") else 1
+        needed = min(3 if segments and segments[0] in ("paths", "components") else 1, len(segments))
         best: tuple[int, str, int] | None = None
         for where, first_line, tree in self._trees:
+            if page is not None and where != page:
+                continue
             depth, line = _descend(tree, segments)
-            if depth >= min(needed, len(segments)) and (best is None or depth > best[0]):
+            if depth >= needed and (best is None or depth > best[0]):
                 best = (depth, where, first_line + line)
-        if best is None:
-            return None
-        return Location(best[1], best[2], json_path(segments))
+        return Location(best[1], best[2], json_path(segments)) if best else None
 
 
 def _descend(node: yaml.Node, segments: Sequence[Segment]) -> tuple[int, int]:
@@ -122,7 +126,7 @@ def generator_blames(output: str, spec: dict[str, Any]) -> list[tuple[str, ...]]
 def _content_path(spec: Any, operation: tuple[str, ...], media_types: set[str]) -> tuple[str, ...]:
     """The request body or response content entry of ``operation`` with one of ``media_types``."""
     node = spec.get("paths", {}).get(operation[1], {}).get(operation[2], {})
-    bodies = [(("requestBody",), node.get("requestBody") or {})]
+    bodies: list[tuple[tuple[str, ...], Any]] = [(("requestBody",), node.get("requestBody") or {})]
     bodies += [(("responses", code), response) for code, response in (node.get("responses") or {}).items()]
     for where, body in bodies:
         for media_type in (body.get("content") or {}) if isinstance(body, dict) else ():

@@ -208,7 +208,11 @@ def change_report(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """One line per change; an empty list means the two specs describe the same API surface."""
     old_ops, new_ops = _operations(old), _operations(new)
     lines = _job_kind_changes(old, new)
-    lines += [f"+ {op} (operation added)" for op in sorted(new_ops.keys() - old_ops.keys())]
+    for op in sorted(new_ops.keys() - old_ops.keys()):
+        # What a caller sends and gets back; the error responses are the same everywhere and only add noise.
+        parts = {k: v for k, v in _parts(new, new_ops[op]).items() if k in ("parameters", "request", "response 200")}
+        lines += [f"+ {op} (operation added)"]
+        lines += [f"    {change}" for part, fields in parts.items() for change in _compare_fields(part, {}, fields)]
     lines += [f"- {op} (operation removed)" for op in sorted(old_ops.keys() - new_ops.keys())]
     for op in sorted(old_ops.keys() & new_ops.keys()):
         old_parts, new_parts = _parts(old, old_ops[op]), _parts(new, new_ops[op])

@@ -77,8 +77,9 @@ def verify(staged: Staged) -> None:
     """The wrapper imports and passes mypy (the checkout's configuration) against the staged generated code."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(staged.root / p) for p in ("wrapper", "generated"))}
     imported = _run([sys.executable, "-c", _IMPORT_CHECK], staged.root, env)
+    tracebacks = imported.stderr.replace(f"{staged.root}{os.sep}", "")  # name files as the checkout has them
     if imported.returncode != 0:
-        raise StagingError(f"`import vozo` fails against the new generated code:\n{imported.stderr.strip()}")
+        raise StagingError(f"`import vozo` fails against the new generated code:\n{tracebacks.strip()}")
     foreign = [line for line in imported.stdout.splitlines() if not Path(line).is_relative_to(staged.root)]
     if foreign:
         raise StagingError(f"the import check read code outside the staging copy: {', '.join(foreign)}")

@@ -142,5 +142,5 @@ def test_merge_output_does_not_depend_on_page_order() -> None:
 
 
 def test_an_empty_folder_is_a_page_error(tmp_path) -> None:
-    with pytest.raises(PageError, match="no .md pages"):
+    with pytest.raises(PageError, match=r"no \.md pages"):
         load_pages(tmp_path)

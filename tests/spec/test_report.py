@@ -72,7 +72,10 @@ def test_a_new_job_kind_is_reported_with_the_name_it_gets(upstream, overlay_file
         "+ job kind `dub_audio` (client.dub_audio): POST /v1/media/dub_audio, "
         "status GET /v1/media/dub_audio/{task_id}, result files: result.audio_url"
     ) in lines
-    assert lines.index("+ POST /v1/media/dub_audio (operation added)") > 0  # job kinds come first
+    added = lines.index("+ POST /v1/media/dub_audio (operation added)")
+    assert added > 0  # job kinds come first
+    assert lines[added + 1] == "    request: + field `audio_url` (string, optional)"  # a new operation's fields
+    assert "    response 200: + field `status` (string, optional, one of: queuing, dubbing, done, failed)" in lines
     named = copy.deepcopy(new)
     named["paths"]["/v1/media/dub_audio"]["post"]["x-vozo-resource"] = "dubbing"
     assert change_report(new, named) == ["~ job kind POST /v1/media/dub_audio renamed `dub_audio` -> `dubbing`"]

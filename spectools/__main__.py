@@ -81,7 +81,7 @@ def cmd_update(args: argparse.Namespace) -> int:
             lines += references.vanished(root / "generated", staged.root / "generated", root / "wrapper")
             print(report.format_report(lines))
             staging.verify(staged)
-        except staging.StagingError as exc:
+        except (staging.StagingError, JobKindError, references.IntrospectionError) as exc:
             raise staging.StagingError(f"{exc}\nnothing was written: {root} is as it was.") from exc
         staging.publish(root, staged)
     print("replaced " + ", ".join(str(path) for path in staged.outputs))

@@ -269,3 +269,17 @@ def test_prepare_names_the_page_of_an_invalid_document(checkout: Path, tmp_path:
         f"in https://docs.test/create.md line {line}, at $.paths['/v1/media/translate'].post.responses['299']"
         in str(info.value)
     )
+
+
+def test_job_kinds_that_clash_refuse_the_update(site: Site, checkout: Path, capsys) -> None:
+    overlay = checkout / "openapi/overlay.yaml"
+    overlay.write_text(
+        overlay.read_text()
+        + "  - target: $.paths['/v1/video_generation'].post\n    update:\n      x-vozo-resource: translate\n"
+    )
+    before = snapshot(checkout)
+    assert run_update(site.base, checkout) == 1
+    err = capsys.readouterr().err
+    assert "job kind name 'translate' is used by POST /v1/media/translate and POST /v1/video_generation" in err
+    assert "nothing was written" in err
+    assert snapshot(checkout) == before

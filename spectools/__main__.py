@@ -29,7 +29,11 @@ def _paths(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    spec = build.build_spec(args.upstream, args.overlay)
+    pages = [
+        update.FetchedPage(file.name, str(file), file.read_text(encoding="utf-8"))
+        for file in sorted(args.upstream.glob("*.md"))
+    ]
+    spec = staging.build_located(args.upstream, args.overlay, pages)
     build.write_atomic(args.spec, build.render(spec))
     print(f"wrote {args.spec} ({len(spec['paths'])} paths)")
     return 0

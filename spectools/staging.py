@@ -56,21 +56,26 @@ def prepare(checkout: Path, pages: Sequence[FetchedPage], staging: Path) -> Stag
     upstream.mkdir(parents=True)
     for page in pages:
         (upstream / page.name).write_text(page.text, encoding="utf-8")
+    spec = build_located(upstream, staging / "openapi" / "overlay.yaml", pages)
+    build.write_atomic(staging / SPEC, build.render(spec))
+    try:
+        outputs = generate.generate_all(staging / SPEC, staging)
+    except generate.GeneratorError as exc:
+        raise StagingError(_Blame(pages).explain(str(exc).rstrip(), generator_blames(exc.output, spec))) from exc
+    return Staged(staging, spec, [UPSTREAM, SPEC, *outputs])
+
+
+def build_located(upstream: Path, overlay: Path, pages: Sequence[FetchedPage]) -> dict[str, Any]:
+    """``build.build_spec``, with errors that name the page (its URL, the line) and the schema path."""
     where = _Blame(pages)
     try:
-        spec = build.build_spec(upstream, staging / "openapi" / "overlay.yaml")
+        return build.build_spec(upstream, overlay)
     except PageError as exc:
         raise StagingError(f"{exc}\n  in {where.page(exc.page, exc.line)}") from exc
     except MergeConflictError as exc:
         raise StagingError(where.explain(str(exc), [exc.path], exc.pages)) from exc
     except build.SpecInvalidError as exc:
         raise StagingError(where.explain(str(exc), [exc.path])) from exc
-    build.write_atomic(staging / SPEC, build.render(spec))
-    try:
-        outputs = generate.generate_all(staging / SPEC, staging)
-    except generate.GeneratorError as exc:
-        raise StagingError(where.explain(str(exc).rstrip(), generator_blames(exc.output, spec))) from exc
-    return Staged(staging, spec, [UPSTREAM, SPEC, *outputs])
 
 
 def verify(staged: Staged) -> None:

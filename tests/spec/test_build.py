@@ -74,3 +74,18 @@ def test_the_build_command_reports_errors_without_a_traceback(tmp_path: Path, ov
     assert main(["build", "--upstream", str(tmp_path), "--overlay", str(overlay_file), "--spec", str(out)]) == 1
     assert "error: a.md: no ````yaml" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_the_build_command_names_the_file_and_line_of_an_invalid_node(upstream, tmp_path: Path, capsys) -> None:
+    pages = tmp_path / "upstream"
+    shutil.copytree(upstream, pages)
+    page = pages / "api_reference__endpoints__translate_dub__get.md"
+    page.write_text(page.read_text().replace("          required: true\n", "          required: maybe\n", 1))
+    out = tmp_path / "vozo.yaml"
+    overlay = upstream.parent / "overlay.yaml"
+    assert main(["build", "--upstream", str(pages), "--overlay", str(overlay), "--spec", str(out)]) == 1
+    line = page.read_text().split("          required: maybe")[0].count("\n") + 1
+    err = capsys.readouterr().err
+    assert "not valid OpenAPI" in err
+    assert f"in {page} line {line}, at $.paths['/v1/media/translate/{{task_id}}'].get.parameters[0].required" in err
+    assert not out.exists()

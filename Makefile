@@ -25,7 +25,7 @@ help:
 	@echo "make install       .venv with the package and dev tools, node_modules with Prism"
 	@echo "make spec          openapi/upstream/*.md + openapi/overlay.yaml -> openapi/vozo.yaml"
 	@echo "make generate      openapi/vozo.yaml -> generated/vozo_api_client (clean regeneration)"
-	@echo "make update-spec   refresh openapi/upstream from SOURCE=$(SOURCE), rebuild, report API changes"
+	@echo "make update-spec   refresh openapi/upstream from SOURCE=$(SOURCE), regenerate, report; all or nothing"
 	@echo "make check         fail when openapi/vozo.yaml or generated/ differ from what their inputs produce"
 	@echo "make lint          ruff on everything hand-written, mypy strict on wrapper/"
 	@echo "make contract      the contract tests only (schemathesis and the client against Prism)"
@@ -53,9 +53,9 @@ spec: $(VENV)/.installed
 generate: $(VENV)/.installed
 	$(PY) -m spectools generate
 
+# All or nothing: fetch, then build, generate and type-check the wrapper in a staging copy; write only if all pass.
 update-spec: $(VENV)/.installed
 	$(PY) -m spectools update --source '$(SOURCE)'
-	$(PY) -m spectools generate
 
 check: $(VENV)/.installed
 	$(PY) -m spectools check

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from spectools import build, generate, report, unasync, update, yamlio
+from spectools import build, generate, references, report, staging, unasync, update, yamlio
 from spectools.jobkinds import JobKindError
 from spectools.merge import MergeConflictError
 from spectools.overlay import OverlayError
@@ -29,7 +29,11 @@ def _paths(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    spec = build.build_spec(args.upstream, args.overlay)
+    pages = [
+        update.FetchedPage(file.name, str(file), file.read_text(encoding="utf-8"))
+        for file in sorted(args.upstream.glob("*.md"))
+    ]
+    spec = staging.build_located(args.upstream, args.overlay, pages)
     build.write_atomic(args.spec, build.render(spec))
     print(f"wrote {args.spec} ({len(spec['paths'])} paths)")
     return 0
@@ -70,21 +74,28 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_update(args: argparse.Namespace) -> int:
+    """Fetch the pages, then build, generate and check in a staging copy; replace the checkout's files only then."""
+    root: Path = args.root
     source = args.source
     if "://" not in source:  # a local mirror of the docs site
         source = Path(source).resolve().as_uri()
     with httpx.Client(timeout=30, follow_redirects=True) as client:
         fetch = update.file_fetcher if source.startswith("file:") else update.http_fetcher(client)
         pages = update.download_pages(source, fetch)
-    old = yamlio.load(args.spec) if args.spec.exists() else {}
-    with tempfile.TemporaryDirectory() as tmp:  # build before touching openapi/: a bad page changes nothing
-        for name, text in pages.items():
-            (Path(tmp) / name).write_text(text, encoding="utf-8")
-        new = build.build_spec(Path(tmp), args.overlay)
-    update.replace_folder(args.upstream, pages)
-    build.write_atomic(args.spec, build.render(new))
-    print(f"fetched {len(pages)} API reference pages from {args.source} into {args.upstream}")
-    print(report.format_report(report.change_report(old, new)))
+    print(f"fetched {len(pages)} API reference pages from {args.source}")
+    old = yamlio.load(root / staging.SPEC) if (root / staging.SPEC).exists() else {}
+    with tempfile.TemporaryDirectory(prefix="vozo-update-spec-") as tmp:
+        try:
+            staged = staging.prepare(root, pages, Path(tmp))
+            lines = report.change_report(old, staged.spec)
+            # The staged wrapper: a generated layer inside it is already the new one, only hand-written uses count.
+            lines += references.vanished(root / "generated", staged.root / "generated", staged.root / "wrapper")
+            print(report.format_report(lines))
+            staging.verify(staged)
+        except (staging.StagingError, JobKindError, references.IntrospectionError) as exc:
+            raise staging.StagingError(f"{exc}\nnothing was written: {root} is as it was.") from exc
+        staging.publish(root, staged)
+    print("replaced " + ", ".join(str(path) for path in staged.outputs))
     return 0
 
 
@@ -100,12 +111,16 @@ def main(argv: list[str] | None = None) -> int:
         ("build", cmd_build, "merge the upstream pages, apply the overlay, validate, write the spec"),
         ("generate", cmd_generate, "regenerate the client package from the spec into a clean folder"),
         ("check", cmd_check, "fail when the committed spec or generated client drifted from their inputs"),
-        ("update", cmd_update, "refresh the upstream pages from the docs site and print the change report"),
     ):
         sub = commands.add_parser(name, help=text)
         _paths(sub)
         sub.set_defaults(func=func)
-    commands.choices["update"].add_argument("--source", default=update.DEFAULT_SOURCE, help="docs base URL or folder")
+    refresh = commands.add_parser(
+        "update", help="fetch the docs, then build, generate and type-check in a staging copy; write all or nothing"
+    )
+    refresh.add_argument("--source", default=update.DEFAULT_SOURCE, help="docs base URL or folder")
+    refresh.add_argument("--root", type=Path, default=ROOT, help="the checkout to update")
+    refresh.set_defaults(func=cmd_update)
     diff = commands.add_parser("report", help="print the API change report between two spec files")
     diff.add_argument("old", type=Path)
     diff.add_argument("new", type=Path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,10 @@ HEADER = (
 class SpecInvalidError(ValueError):
     """The merged document is not valid OpenAPI 3.1."""
 
+    def __init__(self, message: str, *, path: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.path = path  # the invalid node, in the merged spec
+
 
 def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
     merged = merge_pages(load_pages(upstream))
@@ -31,8 +36,23 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
     try:
         validate(spec)
     except OpenAPIValidationError as exc:
-        raise SpecInvalidError(f"the merged spec is not valid OpenAPI: {exc.message}") from exc
+        path = _keys_as_written(spec, exc.absolute_path)
+        raise SpecInvalidError(f"the merged spec is not valid OpenAPI: {exc.message}", path=path) from exc
     return spec
+
+
+def _keys_as_written(spec: Any, path: Iterable[Any]) -> tuple[str | int, ...]:
+    """The validator reports a response code '299' as 299: mapping keys back as strings, list indices as ints."""
+    keys: list[str | int] = []
+    node = spec
+    for part in path:
+        if isinstance(node, list) and isinstance(part, int):
+            keys.append(part)
+            node = node[part] if 0 <= part < len(node) else None
+        else:
+            keys.append(str(part))
+            node = node.get(str(part)) if isinstance(node, dict) else None
+    return tuple(keys)
 
 
 def render(spec: dict[str, Any]) -> str:

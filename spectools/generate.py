@@ -11,9 +11,29 @@ import sys
 import tempfile
 from pathlib import Path
 
-from spectools import resources, yamlio
+from spectools import resources, unasync, yamlio
 
 PACKAGE = "vozo_api_client"
+
+
+class GeneratorError(RuntimeError):
+    """openapi-python-client refused the spec, or warned about part of it (we run it with --fail-on-warning)."""
+
+    def __init__(self, output: str) -> None:
+        super().__init__(f"openapi-python-client failed:\n{output}")
+        self.output = output  # what it printed: names the refused operations and schemas
+
+
+def write_all(spec: Path, root: Path) -> list[Path]:
+    """Write every layer derived from ``spec`` into ``root`` (the checkout, or a staging copy of it): the generated
+    packages, then the sync twins of the async sources.
+
+    Returns the paths written, relative to ``root``: `spectools update` replaces exactly these in the checkout.
+    """
+    generator = root / "openapi" / "generator"
+    written = generate(spec, generator / "config.yaml", generator / "templates", root / "generated")
+    unasync.write(root)
+    return [path.relative_to(root) for path in written] + [unasync.SYNC]
 
 
 def generate_into(spec: Path, config: Path, templates: Path, dest: Path) -> Path:
@@ -28,7 +48,7 @@ def generate_into(spec: Path, config: Path, templates: Path, dest: Path) -> Path
     env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
     result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if result.returncode != 0 or not out.is_dir():
-        raise RuntimeError(f"openapi-python-client failed:\n{result.stdout}\n{result.stderr}")
+        raise GeneratorError(f"{result.stdout}\n{result.stderr}")
     (out / "py.typed").write_text("")  # --meta none writes none; the package is typed
     return out
 
@@ -39,15 +59,19 @@ def generate_all(spec: Path, config: Path, templates: Path, dest: Path) -> list[
     return [client, resources.generate_into(yamlio.load(spec), client, dest)]
 
 
-def generate(spec: Path, config: Path, templates: Path, generated: Path) -> None:
+def generate(spec: Path, config: Path, templates: Path, generated: Path) -> list[Path]:
     """Regenerate every package under ``generated`` from scratch (the generator's --overwrite keeps stray files);
-    nothing is replaced unless every one of them was generated."""
+    nothing is replaced unless every one of them was generated. Returns their folders."""
+    written = []
+    generated.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=generated) as tmp:
         for fresh in generate_all(spec, config, templates, Path(tmp)):
             target = generated / fresh.name
             if target.exists():
                 shutil.rmtree(target)
             fresh.rename(target)
+            written.append(target)
+    return written
 
 
 def differences(left: Path, right: Path) -> list[str]:

@@ -4,18 +4,21 @@ The rule: a POST whose 200 body is the ``Job`` schema (``task_id``), plus a GET 
 whose 200 body has a ``status`` enum holding ``done`` and ``failed``, form one job kind. Its result files are the
 ``*_url`` string fields of that status and of its ``result`` object; its error fields are ``err_code`` and
 ``err_message`` where the status has them. The overlay adds what the rule cannot see, as ``x-vozo-*`` keys on the
-create operation (``x-vozo-resource``, ``x-vozo-status-operation``, ``x-vozo-family``, ``x-vozo-aliases``) and on
-request fields (``x-vozo-accepts``, ``x-vozo-aliases``, ``x-vozo-default``, ``x-vozo-infer-from``,
-``x-vozo-cli-aliases``). A kind the overlay does not name gets the snake_case last segment of its create path.
+create operation: ``x-vozo-resource``, ``x-vozo-status-operation``, ``x-vozo-family``, ``x-vozo-aliases``, and
+``x-vozo-fields``, hints for request fields by name (``accepts``: file types, ``aliases``: friendly values,
+``default``, ``infer-from``, ``cli-aliases``); a field Vozo removes just loses its hints.
+A kind the overlay does not name gets the snake_case last segment of its create path.
+A status operation elsewhere is found by ``x-vozo-status-operation`` (an operationId), else at the create path +
+``/{task_id}``, else through a link of the create's 200 response that passes its ``task_id``.
 """
 
 from __future__ import annotations
 
+import keyword
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-JOB_SCHEMA = "Job"
 TERMINAL = ("done", "failed")
 
 
@@ -67,6 +70,17 @@ class JobKind:
     def cli_name(self) -> str:
         return self.name.replace("_", "-")
 
+    @property
+    def result_url_fields(self) -> tuple[str, ...]:
+        """Dotted: ``video_url``, ``result.audio_url``."""
+        return tuple(".".join(keys) for _, keys in self.results)
+
+
+def default_name(path: str) -> str:
+    """The snake_case last segment of a create path that is not a parameter (``/v1/media/dubAudio``: dub_audio)."""
+    segments = [segment for segment in path.split("/") if segment and not segment.startswith("{")]
+    return snake_case(segments[-1]) if segments else ""
+
 
 def snake_case(text: str) -> str:
     text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
@@ -109,6 +123,12 @@ def _status_enum(spec: dict[str, Any], status_schema: dict[str, Any]) -> tuple[s
     return tuple(str(value) for value in status.get("enum", ()))
 
 
+def _is_job(spec: dict[str, Any], schema: Any) -> bool:
+    """The ``Job`` schema, or any object like it: its ``task_id`` is a string (the shape is what matters)."""
+    task_id = resolve(spec, resolve(spec, schema).get("properties", {}).get("task_id"))
+    return task_id.get("type") == "string"
+
+
 def _is_status(spec: dict[str, Any], schema: Any) -> bool:
     values = _status_enum(spec, resolve(spec, schema))
     return all(value in values for value in TERMINAL)
@@ -126,22 +146,23 @@ def _results(spec: dict[str, Any], status_schema: dict[str, Any]) -> tuple[tuple
     return tuple(found)
 
 
-def _fields(spec: dict[str, Any], request: dict[str, Any]) -> tuple[RequestField, ...]:
+def _fields(spec: dict[str, Any], request: dict[str, Any], hints: dict[str, Any]) -> tuple[RequestField, ...]:
     required = set(request.get("required", ()))
     fields = []
     for name, prop in request.get("properties", {}).items():
         resolved = {**resolve(spec, prop), **{k: v for k, v in prop.items() if k != "$ref"}}
+        hint = hints.get(name, {})
         fields.append(
             RequestField(
                 name=name,
                 schema=resolved,
                 required=name in required,
                 description=" ".join(str(resolved.get("description", "")).split()),
-                accepts=tuple(resolved.get("x-vozo-accepts", ())),
-                value_aliases=dict(resolved.get("x-vozo-aliases", {})),
-                default=resolved.get("x-vozo-default"),
-                infer_from=resolved.get("x-vozo-infer-from"),
-                cli_aliases=tuple(resolved.get("x-vozo-cli-aliases", ())),
+                accepts=tuple(hint.get("accepts", ())),
+                value_aliases=dict(hint.get("aliases", {})),
+                default=hint.get("default"),
+                infer_from=hint.get("infer-from") if hint.get("infer-from") in request.get("properties", {}) else None,
+                cli_aliases=tuple(hint.get("cli-aliases", ())),
                 ref=ref_name(prop),
             )
         )
@@ -153,13 +174,20 @@ def _status_operation(spec: dict[str, Any], path: str, create: dict[str, Any]) -
     if named:
         found = _operations(spec).get(named)
         if found is None or found[0] != "get":
-            raise JobKindError(f"x-vozo-status-operation {named!r} of POST {path} names no GET operation")
+            raise JobKindError(f"x-vozo-status-operation {named!r} of POST {path} is not a GET operation of the spec")
+        if not _is_status(spec, _json_body(found[2], "response")):
+            return "", "", {}  # that endpoint no longer answers a job status: no job kind (the report says so)
         return found[1], named, found[2]
     status_path = f"{path}/{{task_id}}"
     status = spec.get("paths", {}).get(status_path, {}).get("get")
-    if not isinstance(status, dict) or not _is_status(spec, _json_body(status, "response")):
-        return "", "", {}
-    return status_path, str(status.get("operationId", "")), status
+    if isinstance(status, dict) and _is_status(spec, _json_body(status, "response")):
+        return status_path, str(status.get("operationId", "")), status
+    for link in create.get("responses", {}).get("200", {}).get("links", {}).values():
+        found = _operations(spec).get(link.get("operationId", ""))
+        passes_task_id = link.get("parameters", {}).get("task_id") == "$response.body#/task_id"
+        if found and found[0] == "get" and passes_task_id and _is_status(spec, _json_body(found[2], "response")):
+            return found[1], link["operationId"], found[2]
+    return "", "", {}
 
 
 def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
@@ -167,7 +195,7 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
     kinds: list[JobKind] = []
     for path, item in spec.get("paths", {}).items():
         create = item.get("post")
-        if not isinstance(create, dict) or ref_name(_json_body(create, "response")) != JOB_SCHEMA:
+        if not isinstance(create, dict) or not _is_job(spec, _json_body(create, "response")):
             continue
         status_path, status_operation, status = _status_operation(spec, path, create)
         if not status:
@@ -176,7 +204,7 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
         status_schema = resolve(spec, status_ref)
         request_ref = _json_body(create, "request")
         props = status_schema.get("properties", {})
-        name = create.get("x-vozo-resource") or snake_case(path.rstrip("/").rsplit("/", 1)[-1])
+        name = create.get("x-vozo-resource") or default_name(path)
         kinds.append(
             JobKind(
                 name=name,
@@ -196,20 +224,25 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
                     "err_code" if "err_code" in props else None,
                     "err_message" if "err_message" in props else None,
                 ),
-                fields=_fields(spec, resolve(spec, request_ref)),
+                fields=_fields(spec, resolve(spec, request_ref), create.get("x-vozo-fields", {})),
             )
         )
     _check_names(kinds)
-    return kinds
+    return sorted(kinds, key=lambda kind: kind.name)
 
 
 def _check_names(kinds: list[JobKind]) -> None:
     seen: dict[str, str] = {}
     for kind in kinds:
+        if not kind.name.isidentifier() or keyword.iskeyword(kind.name):
+            raise JobKindError(
+                f"job kind of POST {kind.create_path} would be named {kind.name!r}, not a Python identifier: "
+                "give it an x-vozo-resource name in openapi/overlay.yaml"
+            )
         for name in (kind.name, *kind.aliases):
             if name in seen:
                 raise JobKindError(
-                    f"job kinds of POST {seen[name]} and POST {kind.create_path} both answer to {name!r}: "
-                    "give one an x-vozo-resource name in openapi/overlay.yaml"
+                    f"job kind name {name!r} is used by POST {seen[name]} and POST {kind.create_path}: "
+                    "give one of them another name with x-vozo-resource in openapi/overlay.yaml"
                 )
             seen[name] = kind.create_path

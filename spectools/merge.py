@@ -14,6 +14,11 @@ _SHARED_TOP_LEVEL = ("openapi", "info", "servers", "security")
 class MergeConflictError(ValueError):
     """Two pages define the same thing differently."""
 
+    def __init__(self, message: str, *, path: tuple[str, ...], pages: tuple[str, str]) -> None:
+        super().__init__(message)
+        self.path = path  # where in the merged spec
+        self.pages = pages  # the two page files
+
 
 def merge_pages(pages: list[Page]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
@@ -25,7 +30,11 @@ def merge_pages(pages: list[Page]) -> dict[str, Any]:
             target[name] = copy.deepcopy(value)
             origin[key] = page.name
         elif target[name] != value:
-            raise MergeConflictError(f"{label} is defined differently in {origin[key]} and {page.name}")
+            raise MergeConflictError(
+                f"{label} is defined differently in {origin[key]} and {page.name}",
+                path=key,
+                pages=(origin[key], page.name),
+            )
 
     for page in pages:
         fragment = page.fragment

@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from spectools.jobkinds import JobKind, find_job_kinds
+
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+# Validation keywords whose change the report shows (a new pattern can refuse what a client sends today).
+_CONSTRAINTS = (
+    "format", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+    "minLength", "maxLength", "minItems", "maxItems",
+)  # fmt: skip
+# Keys that describe a schema without changing its shape, ignored when looking for a renamed schema.
+_PROSE = ("description", "title", "example", "examples")
 
 
 @dataclass(frozen=True)
@@ -13,6 +22,19 @@ class Field:
     type: str
     required: bool
     enum: tuple[str, ...]
+    constraints: tuple[tuple[str, str], ...] = ()  # (keyword, value) of _CONSTRAINTS, in that order
+
+    def describe(self) -> str:
+        details = [self.type, "required" if self.required else "optional"]
+        if self.enum:
+            details.append(f"one of: {', '.join(self.enum)}")
+        details += [f"{key} {value}" for key, value in self.constraints]
+        return ", ".join(details)
+
+
+def _field(spec: dict[str, Any], schema: dict[str, Any], required: bool) -> Field:
+    constraints = tuple((key, str(schema[key])) for key in _CONSTRAINTS if key in schema)
+    return Field(_type_name(spec, schema), required, tuple(str(v) for v in schema.get("enum", [])), constraints)
 
 
 def _resolve(
@@ -30,8 +52,10 @@ def _resolve(
     return schema, seen
 
 
-def _type_name(schema: dict[str, Any]) -> str:
+def _type_name(spec: dict[str, Any], schema: dict[str, Any]) -> str:
     kind = schema.get("type")
+    if kind == "array" and isinstance(schema.get("items"), dict):
+        return f"array[{_type_name(spec, _resolve(spec, schema['items'])[0])}]"
     if isinstance(kind, list):
         return "|".join(str(k) for k in kind)
     if kind:
@@ -54,7 +78,7 @@ def flatten(
     for name, prop in schema.get("properties", {}).items():
         resolved, _ = _resolve(spec, prop, seen)
         key = f"{prefix}{name}"
-        fields[key] = Field(_type_name(resolved), name in required, tuple(str(v) for v in resolved.get("enum", [])))
+        fields[key] = _field(spec, resolved, name in required)
         fields.update(flatten(spec, prop, f"{key}.", seen))
     if schema.get("type") == "array" and "items" in schema:
         fields.update(flatten(spec, schema["items"], f"{prefix}[].", seen))
@@ -83,9 +107,7 @@ def _parts(spec: dict[str, Any], operation: dict[str, Any]) -> dict[str, dict[st
     for param in operation.get("parameters", []):
         param, _ = _resolve(spec, param)
         schema, _ = _resolve(spec, param.get("schema", {}))
-        params[f"{param['in']}.{param['name']}"] = Field(
-            _type_name(schema), bool(param.get("required")), tuple(str(v) for v in schema.get("enum", []))
-        )
+        params[f"{param['in']}.{param['name']}"] = _field(spec, schema, bool(param.get("required")))
     parts["parameters"] = params
     body = operation.get("requestBody")
     if body:
@@ -100,7 +122,7 @@ def _parts(spec: dict[str, Any], operation: dict[str, Any]) -> dict[str, dict[st
 def _compare_fields(part: str, old: dict[str, Field], new: dict[str, Field]) -> list[str]:
     lines = []
     for name in sorted(new.keys() - old.keys()):
-        lines.append(f"{part}: + field `{name}` ({new[name].type}, {'required' if new[name].required else 'optional'})")
+        lines.append(f"{part}: + field `{name}` ({new[name].describe()})")
     for name in sorted(old.keys() - new.keys()):
         lines.append(f"{part}: - field `{name}`")
     for name in sorted(old.keys() & new.keys()):
@@ -115,13 +137,82 @@ def _compare_fields(part: str, old: dict[str, Field], new: dict[str, Field]) -> 
             lines.append(f"{part}: `{name}` enum + {', '.join(added)}")
         if removed:
             lines.append(f"{part}: `{name}` enum - {', '.join(removed)}")
+        lines += [f"{part}: `{name}` {change}" for change in _constraint_changes(before, after)]
     return lines
+
+
+def _constraint_changes(before: Field, after: Field) -> list[str]:
+    old, new = dict(before.constraints), dict(after.constraints)
+    changes = []
+    for key in _CONSTRAINTS:
+        if key in old and key in new and old[key] != new[key]:
+            changes.append(f"{key} {old[key]} -> {new[key]}")
+        elif key in new and key not in old:
+            changes.append(f"+ {key} {new[key]}")
+        elif key in old and key not in new:
+            changes.append(f"- {key} {old[key]}")
+    return changes
+
+
+def _job_kind_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    before = {kind.create_path: kind for kind in find_job_kinds(old)}
+    after = {kind.create_path: kind for kind in find_job_kinds(new)}
+    lines = [_describe_kind("+", after[path]) for path in sorted(after.keys() - before.keys())]
+    lines += [f"- job kind `{before[path].name}` (POST {path})" for path in sorted(before.keys() - after.keys())]
+    for path in sorted(before.keys() & after.keys()):
+        if before[path].name != after[path].name:
+            lines.append(f"~ job kind POST {path} renamed `{before[path].name}` -> `{after[path].name}`")
+    return lines
+
+
+def _describe_kind(sign: str, kind: JobKind) -> str:
+    files = ", ".join(kind.result_url_fields) or "none"
+    return (
+        f"{sign} job kind `{kind.name}` (client.{kind.name}): POST {kind.create_path}, "
+        f"status GET {kind.status_path}, result files: {files}"
+    )
+
+
+def _shape(spec: dict[str, Any], schema: Any, seen: frozenset[str] = frozenset()) -> Any:
+    """A schema with its $refs written out and its prose left out: two names for one shape compare equal."""
+    if isinstance(schema, list):
+        return [_shape(spec, item, seen) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if "$ref" in schema:
+        if schema["$ref"] in seen:
+            return {"$recursive": True}
+        resolved, _ = _resolve(spec, {"$ref": schema["$ref"]})
+        return _shape(spec, {**resolved, **{k: v for k, v in schema.items() if k != "$ref"}}, seen | {schema["$ref"]})
+    return {key: _shape(spec, value, seen) for key, value in schema.items() if key not in _PROSE}
+
+
+def _schema_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Schemas added, removed, or renamed (gone under one name, back with the same shape under another)."""
+    before = old.get("components", {}).get("schemas", {})
+    after = new.get("components", {}).get("schemas", {})
+    added = sorted(after.keys() - before.keys())
+    shapes = {name: _shape(new, after[name]) for name in added}
+    lines = []
+    for name in sorted(before.keys() - after.keys()):
+        same = [other for other in added if shapes[other] == _shape(old, before[name])]
+        if len(same) == 1:
+            lines.append(f"~ schema `{name}` renamed `{same[0]}` (same shape)")
+            added.remove(same[0])
+        else:
+            lines.append(f"- schema `{name}`")
+    return [f"+ schema `{name}`" for name in added] + lines
 
 
 def change_report(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """One line per change; an empty list means the two specs describe the same API surface."""
     old_ops, new_ops = _operations(old), _operations(new)
-    lines = [f"+ {op} (operation added)" for op in sorted(new_ops.keys() - old_ops.keys())]
+    lines = _job_kind_changes(old, new)
+    for op in sorted(new_ops.keys() - old_ops.keys()):
+        # What a caller sends and gets back; the error responses are the same everywhere and only add noise.
+        parts = {k: v for k, v in _parts(new, new_ops[op]).items() if k in ("parameters", "request", "response 200")}
+        lines += [f"+ {op} (operation added)"]
+        lines += [f"    {change}" for part, fields in parts.items() for change in _compare_fields(part, {}, fields)]
     lines += [f"- {op} (operation removed)" for op in sorted(old_ops.keys() - new_ops.keys())]
     for op in sorted(old_ops.keys() & new_ops.keys()):
         old_parts, new_parts = _parts(old, old_ops[op]), _parts(new, new_ops[op])
@@ -131,7 +222,7 @@ def change_report(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
             changes += _compare_fields(part, old_parts[part], new_parts[part])
         if changes:
             lines += [f"~ {op}"] + [f"    {change}" for change in changes]
-    return lines
+    return lines + _schema_changes(old, new)
 
 
 def format_report(lines: list[str]) -> str:

@@ -8,7 +8,6 @@ generated client itself, so whatever names openapi-python-client picks, the reso
 from __future__ import annotations
 
 import ast
-import keyword
 import re
 import subprocess
 import sys
@@ -134,7 +133,7 @@ def _docstring(text: str) -> str:
 
 
 def _kind_context(kind: JobKind, namer: _Namer) -> dict[str, Any]:
-    if not kind.name.isidentifier() or keyword.iskeyword(kind.name) or kind.name in RESERVED:
+    if kind.name in RESERVED:
         raise JobKindError(f"job kind of POST {kind.create_path} cannot be named {kind.name!r}: set x-vozo-resource")
     create_module, create = namer.endpoint("post", kind.create_path)
     status_module, status = namer.endpoint("get", kind.status_path)

@@ -50,9 +50,12 @@ def unasync_text(text: str) -> str:
     return "".join(unasync_line(line) for line in lines)
 
 
+ASYNC = Path("wrapper/vozo/_async")
+SYNC = Path("wrapper/vozo/_sync")
+
+
 def pairs(root: Path) -> list[tuple[Path, Path]]:
-    source = root / "wrapper" / "vozo" / "_async"
-    return [(path, root / "wrapper" / "vozo" / "_sync" / path.name) for path in sorted(source.glob("*.py"))]
+    return [(path, root / SYNC / path.name) for path in sorted((root / ASYNC).glob("*.py"))]
 
 
 def formatted(text: str, filename: Path) -> str:
@@ -74,21 +77,36 @@ def derived(async_path: Path, sync_path: Path) -> str:
     return formatted(text if async_path.name == "__init__.py" else HEADER + text, sync_path)
 
 
+def write(root: Path) -> None:
+    """(Re)write the sync twins under ``root``; a sync file whose async source is gone goes too."""
+    expected = {sync_path: derived(async_path, sync_path) for async_path, sync_path in pairs(root)}
+    (root / SYNC).mkdir(exist_ok=True)
+    for stale in set((root / SYNC).glob("*.py")) - set(expected):
+        stale.unlink()
+    for sync_path, text in expected.items():
+        sync_path.write_text(text, encoding="utf-8")
+
+
+def stale(root: Path) -> list[str]:
+    """The sync files that are not what their async twins give (or have no twin)."""
+    found = [
+        str(sync_path.relative_to(root))
+        for async_path, sync_path in pairs(root)
+        if not sync_path.exists() or sync_path.read_text(encoding="utf-8") != derived(async_path, sync_path)
+    ]
+    twins = {sync_path for _, sync_path in pairs(root)}
+    return found + [str(path.relative_to(root)) for path in (root / SYNC).glob("*.py") if path not in twins]
+
+
 def main(argv: list[str]) -> int:
     root = Path(__file__).resolve().parent.parent
-    check = "--check" in argv
-    stale = []
-    for async_path, sync_path in pairs(root):
-        expected = derived(async_path, sync_path)
-        if check:
-            if not sync_path.exists() or sync_path.read_text(encoding="utf-8") != expected:
-                stale.append(str(sync_path.relative_to(root)))
-        else:
-            sync_path.parent.mkdir(exist_ok=True)
-            sync_path.write_text(expected, encoding="utf-8")
-    if stale:
+    if "--check" not in argv:
+        write(root)
+        return 0
+    found = stale(root)
+    if found:
         print("unasync: these sync files differ from what their async twins give (run `make generate`):")
-        print("\n".join(f"  {name}" for name in stale))
+        print("\n".join(f"  {name}" for name in found))
         return 1
     return 0
 

@@ -7,9 +7,8 @@ OpenAPI document. We keep the default-locale reference pages that carry such a d
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
@@ -26,6 +25,13 @@ Fetch = Callable[[str], str]
 
 class UpdateError(RuntimeError):
     """The docs could not be read, or they hold no API reference page."""
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    name: str  # its file name in openapi/upstream
+    url: str  # where it was read, for error messages
+    text: str
 
 
 def http_fetcher(client: httpx.Client) -> Fetch:
@@ -76,32 +82,15 @@ def page_file_name(relative: str) -> str:
     return relative.replace("/", "__") + ".md"
 
 
-def download_pages(source: str, fetch: Fetch) -> dict[str, str]:
-    """File name -> page text, for every API reference page that embeds an OpenAPI document."""
+def download_pages(source: str, fetch: Fetch) -> list[FetchedPage]:
+    """Every API reference page that embeds an OpenAPI document."""
     base = source.rstrip("/") + "/"
     index = fetch(urljoin(base, "llms.txt"))
-    pages = {}
+    pages = []
     for relative, url in reference_pages(index, base):
         text = fetch(url)
         if has_fence(text):  # overviews and guides have none
-            pages[page_file_name(relative)] = text
+            pages.append(FetchedPage(page_file_name(relative), url, text))
     if not pages:
         raise UpdateError(f"the index at {base}llms.txt links no API reference page with an OpenAPI document")
     return pages
-
-
-def replace_folder(folder: Path, pages: dict[str, str]) -> None:
-    """Swap the folder's pages for the new set in one step; a page Vozo removed disappears with it."""
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
-    try:
-        for name, text in pages.items():
-            (staging / name).write_text(text, encoding="utf-8")
-        backup = folder.with_name(f".{folder.name}.old")
-        shutil.rmtree(backup, ignore_errors=True)
-        if folder.exists():
-            folder.rename(backup)
-        staging.rename(folder)
-        shutil.rmtree(backup, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise

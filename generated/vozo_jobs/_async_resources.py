@@ -25,6 +25,151 @@ if TYPE_CHECKING:
     from vozo._async._client import AsyncVozo
 
 
+class AsyncLipsync(AsyncJobResource[JobStatus]):
+    """``client.lipsync``: Create a lipsync job (``POST /v1/video_generation``).
+
+    Create a lipsynced talking video
+
+    Its status is read at ``GET /v1/video_generation/{task_id}``: pending, processing, done, failed.
+    """
+
+    kind = LIPSYNC
+
+    async def create(
+        self,
+        *,
+        reference_file_url: str,
+        audio_url: str,
+        model: Literal["standard_v1", "precision_v1", "standard", "precision"] = "standard",
+        reference_file_type: Literal["video", "image"] | None = None,
+        callback_url: str | None = None,
+        check_file_types: bool = True,
+        extra_body: Mapping[str, object] | None = None,
+    ) -> Job:
+        """Create a lipsync job (``POST /v1/video_generation``) and return its ``Job`` (``task_id``).
+
+        Arguments are checked against the spec before anything is sent (``InvalidInputError``). ``extra_body``
+        is merged into the JSON body, for a field Vozo announced that this SDK does not know yet. Not retried
+        once the request may have reached Vozo: a retry could create and bill a second job.
+
+        Args:
+            reference_file_url: Url that our server could download the reference file. Supported video types: .mp4 .mov .webm
+                .avi .wmv. Supported image types: .jpg .jpeg .png .webp
+            audio_url: Url that our server could download the audio file from to drive the reference. Supported audio
+                types: .wav .mp3 .m4a
+            model: standard_v1 or precision_v1. Standard model runs faster but the quality is lower.
+            reference_file_type: image or video
+            callback_url: Url for callback if the job status changes. This URL will receive a request with the schema same
+                as response for query job status API when job status changes.
+            check_file_types: False to allow URLs without a file extension.
+            extra_body: more JSON fields to send as they are.
+        """
+        return await self._create(
+            {
+                "reference_file_url": reference_file_url,
+                "audio_url": audio_url,
+                "model": model,
+                "reference_file_type": reference_file_type,
+                "callback_url": callback_url,
+            },
+            check_file_types=check_file_types,
+            extra_body=extra_body,
+        )
+
+    async def create_and_wait(
+        self,
+        *,
+        reference_file_url: str,
+        audio_url: str,
+        model: Literal["standard_v1", "precision_v1", "standard", "precision"] = "standard",
+        reference_file_type: Literal["video", "image"] | None = None,
+        callback_url: str | None = None,
+        check_file_types: bool = True,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        on_update: Callable[[JobStatus], object] | None = None,
+    ) -> JobStatus:
+        """``create``, then ``wait`` for the new job; any error while waiting carries its ``task_id``."""
+        job = await self.create(
+            reference_file_url=reference_file_url,
+            audio_url=audio_url,
+            model=model,
+            reference_file_type=reference_file_type,
+            callback_url=callback_url,
+            check_file_types=check_file_types,
+            extra_body=extra_body,
+        )
+        return await self._wait_new(job.task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
+
+
+class AsyncReusableLipsync(AsyncJobResource[JobStatus]):
+    """``client.reusable_lipsync``: Create a lipsync job from a reusable model (``POST /v1/reusable_lipsync_model_video_generation``).
+
+    Create a lipsynced talking video use reusable model
+
+    Its status is read at ``GET /v1/video_generation/{task_id}``: pending, processing, done, failed.
+    """
+
+    kind = REUSABLE_LIPSYNC
+
+    async def create(
+        self,
+        *,
+        model_id: str,
+        audio_url: str,
+        callback_url: str | None = None,
+        check_file_types: bool = True,
+        extra_body: Mapping[str, object] | None = None,
+    ) -> Job:
+        """Create a lipsync job from a reusable model (``POST /v1/reusable_lipsync_model_video_generation``) and return its ``Job`` (``task_id``).
+
+        Arguments are checked against the spec before anything is sent (``InvalidInputError``). ``extra_body``
+        is merged into the JSON body, for a field Vozo announced that this SDK does not know yet. Not retried
+        once the request may have reached Vozo: a retry could create and bill a second job.
+
+        Args:
+            model_id: ID of the reusable lipsync model
+            audio_url: Url that our server could download the audio file from to drive the reference. Supported audio
+                types: .wav .mp3 .m4a
+            callback_url: Url for callback if the job status changes. This URL will receive a request with the schema same
+                as response for query job status API when job status changes.
+            check_file_types: False to allow URLs without a file extension.
+            extra_body: more JSON fields to send as they are.
+        """
+        return await self._create(
+            {
+                "model_id": model_id,
+                "audio_url": audio_url,
+                "callback_url": callback_url,
+            },
+            check_file_types=check_file_types,
+            extra_body=extra_body,
+        )
+
+    async def create_and_wait(
+        self,
+        *,
+        model_id: str,
+        audio_url: str,
+        callback_url: str | None = None,
+        check_file_types: bool = True,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        on_update: Callable[[JobStatus], object] | None = None,
+    ) -> JobStatus:
+        """``create``, then ``wait`` for the new job; any error while waiting carries its ``task_id``."""
+        job = await self.create(
+            model_id=model_id,
+            audio_url=audio_url,
+            callback_url=callback_url,
+            check_file_types=check_file_types,
+            extra_body=extra_body,
+        )
+        return await self._wait_new(job.task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
+
+
 class AsyncTranslations(AsyncJobResource[MediaTranslateJobStatus]):
     """``client.translations``: Create a translate & dub job (``POST /v1/media/translate``).
 
@@ -136,159 +281,14 @@ class AsyncTranslations(AsyncJobResource[MediaTranslateJobStatus]):
         return await self._wait_new(job.task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
 
 
-class AsyncReusableLipsync(AsyncJobResource[JobStatus]):
-    """``client.reusable_lipsync``: Create a lipsync job from a reusable model (``POST /v1/reusable_lipsync_model_video_generation``).
-
-    Create a lipsynced talking video use reusable model
-
-    Its status is read at ``GET /v1/video_generation/{task_id}``: pending, processing, done, failed.
-    """
-
-    kind = REUSABLE_LIPSYNC
-
-    async def create(
-        self,
-        *,
-        model_id: str,
-        audio_url: str,
-        callback_url: str | None = None,
-        check_file_types: bool = True,
-        extra_body: Mapping[str, object] | None = None,
-    ) -> Job:
-        """Create a lipsync job from a reusable model (``POST /v1/reusable_lipsync_model_video_generation``) and return its ``Job`` (``task_id``).
-
-        Arguments are checked against the spec before anything is sent (``InvalidInputError``). ``extra_body``
-        is merged into the JSON body, for a field Vozo announced that this SDK does not know yet. Not retried
-        once the request may have reached Vozo: a retry could create and bill a second job.
-
-        Args:
-            model_id: ID of the reusable lipsync model
-            audio_url: Url that our server could download the audio file from to drive the reference. Supported audio
-                types: .wav .mp3 .m4a
-            callback_url: Url for callback if the job status changes. This URL will receive a request with the schema same
-                as response for query job status API when job status changes.
-            check_file_types: False to allow URLs without a file extension.
-            extra_body: more JSON fields to send as they are.
-        """
-        return await self._create(
-            {
-                "model_id": model_id,
-                "audio_url": audio_url,
-                "callback_url": callback_url,
-            },
-            check_file_types=check_file_types,
-            extra_body=extra_body,
-        )
-
-    async def create_and_wait(
-        self,
-        *,
-        model_id: str,
-        audio_url: str,
-        callback_url: str | None = None,
-        check_file_types: bool = True,
-        extra_body: Mapping[str, object] | None = None,
-        timeout: float = DEFAULT_WAIT_TIMEOUT,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-        on_update: Callable[[JobStatus], object] | None = None,
-    ) -> JobStatus:
-        """``create``, then ``wait`` for the new job; any error while waiting carries its ``task_id``."""
-        job = await self.create(
-            model_id=model_id,
-            audio_url=audio_url,
-            callback_url=callback_url,
-            check_file_types=check_file_types,
-            extra_body=extra_body,
-        )
-        return await self._wait_new(job.task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
-
-
-class AsyncLipsync(AsyncJobResource[JobStatus]):
-    """``client.lipsync``: Create a lipsync job (``POST /v1/video_generation``).
-
-    Create a lipsynced talking video
-
-    Its status is read at ``GET /v1/video_generation/{task_id}``: pending, processing, done, failed.
-    """
-
-    kind = LIPSYNC
-
-    async def create(
-        self,
-        *,
-        reference_file_url: str,
-        audio_url: str,
-        model: Literal["standard_v1", "precision_v1", "standard", "precision"] = "standard",
-        reference_file_type: Literal["video", "image"] | None = None,
-        callback_url: str | None = None,
-        check_file_types: bool = True,
-        extra_body: Mapping[str, object] | None = None,
-    ) -> Job:
-        """Create a lipsync job (``POST /v1/video_generation``) and return its ``Job`` (``task_id``).
-
-        Arguments are checked against the spec before anything is sent (``InvalidInputError``). ``extra_body``
-        is merged into the JSON body, for a field Vozo announced that this SDK does not know yet. Not retried
-        once the request may have reached Vozo: a retry could create and bill a second job.
-
-        Args:
-            reference_file_url: Url that our server could download the reference file. Supported video types: .mp4 .mov .webm
-                .avi .wmv. Supported image types: .jpg .jpeg .png .webp
-            audio_url: Url that our server could download the audio file from to drive the reference. Supported audio
-                types: .wav .mp3 .m4a
-            model: standard_v1 or precision_v1. Standard model runs faster but the quality is lower.
-            reference_file_type: image or video
-            callback_url: Url for callback if the job status changes. This URL will receive a request with the schema same
-                as response for query job status API when job status changes.
-            check_file_types: False to allow URLs without a file extension.
-            extra_body: more JSON fields to send as they are.
-        """
-        return await self._create(
-            {
-                "reference_file_url": reference_file_url,
-                "audio_url": audio_url,
-                "model": model,
-                "reference_file_type": reference_file_type,
-                "callback_url": callback_url,
-            },
-            check_file_types=check_file_types,
-            extra_body=extra_body,
-        )
-
-    async def create_and_wait(
-        self,
-        *,
-        reference_file_url: str,
-        audio_url: str,
-        model: Literal["standard_v1", "precision_v1", "standard", "precision"] = "standard",
-        reference_file_type: Literal["video", "image"] | None = None,
-        callback_url: str | None = None,
-        check_file_types: bool = True,
-        extra_body: Mapping[str, object] | None = None,
-        timeout: float = DEFAULT_WAIT_TIMEOUT,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-        on_update: Callable[[JobStatus], object] | None = None,
-    ) -> JobStatus:
-        """``create``, then ``wait`` for the new job; any error while waiting carries its ``task_id``."""
-        job = await self.create(
-            reference_file_url=reference_file_url,
-            audio_url=audio_url,
-            model=model,
-            reference_file_type=reference_file_type,
-            callback_url=callback_url,
-            check_file_types=check_file_types,
-            extra_body=extra_body,
-        )
-        return await self._wait_new(job.task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
-
-
 class AsyncResources:
     """The job resources of an ``AsyncVozo``, one per job kind of the spec."""
 
-    translations: AsyncTranslations
-    reusable_lipsync: AsyncReusableLipsync
     lipsync: AsyncLipsync
+    reusable_lipsync: AsyncReusableLipsync
+    translations: AsyncTranslations
 
     def _attach_resources(self, client: AsyncVozo) -> None:
-        self.translations = AsyncTranslations(client)
-        self.reusable_lipsync = AsyncReusableLipsync(client)
         self.lipsync = AsyncLipsync(client)
+        self.reusable_lipsync = AsyncReusableLipsync(client)
+        self.translations = AsyncTranslations(client)

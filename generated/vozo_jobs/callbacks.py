@@ -20,8 +20,8 @@ def parse(
     body: CallbackBody,
     headers: Mapping[str, str] | None = None,
     *,
-    kind: Literal["translations", "translation", "translate"],
-) -> MediaTranslateJobStatus: ...
+    kind: Literal["lipsync", "reusable_lipsync"],
+) -> JobStatus: ...
 
 
 @overload
@@ -29,8 +29,8 @@ def parse(
     body: CallbackBody,
     headers: Mapping[str, str] | None = None,
     *,
-    kind: Literal["reusable_lipsync", "lipsync"],
-) -> JobStatus: ...
+    kind: Literal["translations", "translation", "translate"],
+) -> MediaTranslateJobStatus: ...
 
 
 @overload

@@ -9,8 +9,6 @@ from spectools import build
 from spectools.__main__ import main
 from spectools.build import SpecInvalidError
 
-from .conftest import OPENAPI
-
 OPERATIONS = {
     ("post", "/v1/video_generation"): "create_lipsync_job",
     ("get", "/v1/video_generation/{task_id}"): "get_lipsync_job",
@@ -20,7 +18,7 @@ OPERATIONS = {
 }
 
 
-def test_the_spec_has_all_five_operations_with_our_additions(upstream, overlay_file) -> None:
+def test_the_fixture_spec_has_all_five_operations_with_our_additions(upstream, overlay_file) -> None:
     spec = build.build_spec(upstream, overlay_file)
     found = {(m, p): op["operationId"] for p, item in spec["paths"].items() for m, op in item.items()}
     assert found == OPERATIONS
@@ -47,15 +45,14 @@ def test_vozo_documented_schemas_survive_the_overlay_unchanged(upstream, overlay
     ]
 
 
-def test_build_is_deterministic_and_matches_the_committed_spec(upstream, overlay_file, tmp_path: Path) -> None:
+def test_build_is_deterministic(upstream, overlay_file, tmp_path: Path) -> None:
     first = build.render(build.build_spec(upstream, overlay_file))
     # the same pages under other names, so they are read in another order
     renamed = tmp_path / "upstream"
     renamed.mkdir()
     for index, page in enumerate(sorted(upstream.glob("*.md"), reverse=True)):
         shutil.copy(page, renamed / f"{index}-{page.name}")
-    assert build.render(build.build_spec(renamed, overlay_file)) == first
-    assert (OPENAPI / "vozo.yaml").read_text() == first
+    assert build.render(build.build_spec(renamed, overlay_file)) == first  # the committed spec: test_drift.py
     assert "&id" not in first  # no YAML anchors ...
     assert "*id" not in first  # ... or aliases
 
@@ -66,8 +63,9 @@ def test_an_invalid_merged_document_is_refused(upstream, tmp_path: Path) -> None
         "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n"
         "  - target: $.paths['/v1/video_generation'].post.responses\n    update: {'299': 'not a response object'}\n"
     )
-    with pytest.raises(SpecInvalidError, match="not valid OpenAPI"):
+    with pytest.raises(SpecInvalidError, match="not valid OpenAPI") as info:
         build.build_spec(upstream, broken)
+    assert info.value.path == ("paths", "/v1/video_generation", "post", "responses", "299")
 
 
 def test_the_build_command_reports_errors_without_a_traceback(tmp_path: Path, overlay_file, capsys) -> None:
@@ -75,4 +73,19 @@ def test_the_build_command_reports_errors_without_a_traceback(tmp_path: Path, ov
     out = tmp_path / "vozo.yaml"
     assert main(["build", "--upstream", str(tmp_path), "--overlay", str(overlay_file), "--spec", str(out)]) == 1
     assert "error: a.md: no ````yaml" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_the_build_command_names_the_file_and_line_of_an_invalid_node(upstream, tmp_path: Path, capsys) -> None:
+    pages = tmp_path / "upstream"
+    shutil.copytree(upstream, pages)
+    page = pages / "api_reference__endpoints__translate_dub__get.md"
+    page.write_text(page.read_text().replace("          required: true\n", "          required: maybe\n", 1))
+    out = tmp_path / "vozo.yaml"
+    overlay = upstream.parent / "overlay.yaml"
+    assert main(["build", "--upstream", str(pages), "--overlay", str(overlay), "--spec", str(out)]) == 1
+    line = page.read_text().split("          required: maybe")[0].count("\n") + 1
+    err = capsys.readouterr().err
+    assert "not valid OpenAPI" in err
+    assert f"in {page} line {line}, at $.paths['/v1/media/translate/{{task_id}}'].get.parameters[0].required" in err
     assert not out.exists()

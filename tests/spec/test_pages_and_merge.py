@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from spectools.merge import MergeConflictError, merge_pages
-from spectools.pages import Page, PageError, parse_page
+from spectools.pages import Page, PageError, fence_body, load_pages, parse_page
 
 FENCE = "````"
 
@@ -26,7 +26,7 @@ def fragment(path: str, method: str = "get", schemas: dict[str, Any] | None = No
 
 def page(name: str, frag: dict[str, Any]) -> Page:
     path, item = next(iter(frag["paths"].items()))
-    return Page(name, next(iter(item)), path, frag, None)
+    return Page(name, next(iter(item)), path, frag)
 
 
 ERROR = {"type": "object", "required": ["code"], "properties": {"code": {"type": "string"}}}
@@ -37,15 +37,37 @@ def test_parse_page_extracts_the_fenced_document() -> None:
     parsed = parse_page("x.md", page_text("POST", "/v1/x", body))
     assert (parsed.method, parsed.path) == ("post", "/v1/x")
     assert parsed.fragment["paths"]["/v1/x"]["post"] == {"responses": {}}
-    assert parsed.reconstructed_from is None
 
 
-def test_parse_page_reads_the_reconstruction_marker(upstream) -> None:
-    name = "fr__api_reference__endpoints__lipsync__get.md"
-    parsed = parse_page(name, (upstream / name).read_text())
-    assert parsed.reconstructed_from == "https://www.vozo.ai/docs/fr/api_reference/endpoints/lipsync/get.md"
-    vendored = "fr__api_reference__endpoints__lipsync__create.md"
-    assert parse_page(vendored, (upstream / vendored).read_text()).reconstructed_from is None
+def test_fence_body_says_on_which_page_line_the_document_starts() -> None:
+    text = page_text("GET", "/a", "openapi: 3.1.0\npaths: {/a: {get: {}}}")
+    body, first_line = fence_body(text) or ("", 0)
+    assert text.splitlines()[first_line - 1] == "openapi: 3.1.0"
+    assert body.startswith("openapi: 3.1.0\n")
+    assert fence_body("# no fence\n") is None
+
+
+def test_a_yaml_error_names_the_page_line() -> None:
+    text = page_text("GET", "/a", "openapi: 3.1.0\npaths:\n  /a: [unclosed\n")
+    with pytest.raises(PageError) as info:
+        parse_page("bad.md", text)
+    assert info.value.page == "bad.md"
+    broken = next(n for n, line in enumerate(text.splitlines(), 1) if "[unclosed" in line)
+    assert info.value.line is not None
+    assert broken <= info.value.line <= broken + 2  # YAML stops where it gives up, at or just after the line
+
+
+def test_a_merge_conflict_names_its_path_and_pages() -> None:
+    other = copy.deepcopy(ERROR)
+    other["properties"]["code"]["type"] = "integer"
+    with pytest.raises(MergeConflictError) as info:
+        merge_pages(
+            [
+                page("a.md", fragment("/v1/a", schemas={"Error": ERROR})),
+                page("b.md", fragment("/v1/b", schemas={"Error": other})),
+            ]
+        )
+    assert (info.value.path, info.value.pages) == (("components", "schemas", "Error"), ("a.md", "b.md"))
 
 
 @pytest.mark.parametrize(
@@ -117,3 +139,8 @@ def test_merge_output_does_not_depend_on_page_order() -> None:
     ]
     assert merge_pages(pages) == merge_pages(list(reversed(pages)))
     assert list(merge_pages(pages)["components"]["schemas"]) == ["A", "Error", "Z"]
+
+
+def test_an_empty_folder_is_a_page_error(tmp_path) -> None:
+    with pytest.raises(PageError, match=r"no \.md pages"):
+        load_pages(tmp_path)

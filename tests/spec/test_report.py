@@ -36,9 +36,93 @@ def test_every_kind_of_change_is_reported(upstream, overlay_file) -> None:
         "response 200: `status` enum - failed",
         "request: `audio_url` retyped string -> integer",
         "request: - field `callback_url`",
-        "request: + field `speaker_number.x` (number, optional)",
+        "request: + field `speaker_number.x` (number, optional, minimum 0, maximum 1)",
         "request: - field `speaker_number.min`",
     ):
         assert expected in text, expected
     get_block = text.split("~ GET /v1/video_generation/{task_id}")[1].split("~ ")[0]
     assert "`status` enum + queued" in get_block
+
+
+def dub_audio_pair(spec: dict) -> None:
+    """A new job operation pair, the way Vozo would document one."""
+    schemas = spec["components"]["schemas"]
+    schemas["DubAudioRequest"] = {"type": "object", "properties": {"audio_url": {"type": "string"}}}
+    schemas["DubAudioJobStatus"] = {
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["queuing", "dubbing", "done", "failed"]},
+            "err_code": {"type": "string"},
+            "result": {"type": "object", "properties": {"audio_url": {"type": "string"}}},
+        },
+    }
+    ok = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}, "description": "ok"}
+    request = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/DubAudioRequest"}}}}
+    status = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/DubAudioJobStatus"}}}}
+    spec["paths"]["/v1/media/dub_audio"] = {"post": {"requestBody": request, "responses": {"200": ok}}}
+    spec["paths"]["/v1/media/dub_audio/{task_id}"] = {"get": {"responses": {"200": {**status, "description": "ok"}}}}
+
+
+def test_a_new_job_kind_is_reported_with_the_name_it_gets(upstream, overlay_file) -> None:
+    old = build.build_spec(upstream, overlay_file)
+    new = copy.deepcopy(old)
+    dub_audio_pair(new)
+    lines = change_report(old, new)
+    assert (
+        "+ job kind `dub_audio` (client.dub_audio): POST /v1/media/dub_audio, "
+        "status GET /v1/media/dub_audio/{task_id}, result files: result.audio_url"
+    ) in lines
+    added = lines.index("+ POST /v1/media/dub_audio (operation added)")
+    assert added > 0  # job kinds come first
+    assert lines[added + 1] == "    request: + field `audio_url` (string, optional)"  # a new operation's fields
+    assert "    response 200: + field `status` (string, optional, one of: queuing, dubbing, done, failed)" in lines
+    named = copy.deepcopy(new)
+    named["paths"]["/v1/media/dub_audio"]["post"]["x-vozo-resource"] = "dubbing"
+    assert change_report(new, named) == ["~ job kind POST /v1/media/dub_audio renamed `dub_audio` -> `dubbing`"]
+
+
+def test_new_enum_values_array_item_types_and_constraints_are_reported(upstream, overlay_file) -> None:
+    old = build.build_spec(upstream, overlay_file)
+    new = copy.deepcopy(old)
+    request = new["components"]["schemas"]["MediaTranslateRequest"]["properties"]
+    request["voice_style"] = {"type": "string", "enum": ["calm", "lively"]}
+    request["glossary"] = {"type": "array", "items": {"type": "string"}}
+    request["target_language"]["pattern"] = "^[a-z]{2,3}$"
+    request["media_url"]["format"] = "uri"
+    box = new["components"]["schemas"]["OcrTextBox"]["properties"]
+    box["x"]["maximum"] = 100
+    del box["y"]["minimum"]
+    old_request = old["components"]["schemas"]["MediaTranslateRequest"]["properties"]
+    old_request["glossary"] = {"type": "array", "items": {"type": "integer"}}
+    new["components"]["schemas"]["MediaTranslateRequest"]["properties"]["tags"] = {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/SpeakerNumber"},
+    }
+    text = format_report(change_report(old, new))
+    for expected in (
+        "request: + field `voice_style` (string, optional, one of: calm, lively)",
+        "request: `glossary` retyped array[integer] -> array[string]",
+        "request: + field `tags` (array[object], optional)",
+        "request: + field `tags.[].min` (integer, optional)",
+        "request: `target_language` pattern ^[a-z]{2}(-[A-Za-z]{2})?$ -> ^[a-z]{2,3}$",
+        "request: `media_url` + format uri",
+        "request: `ocr_text_box.x` maximum 1 -> 100",
+        "request: `ocr_text_box.y` - minimum 0",
+    ):
+        assert expected in text, expected
+
+
+def test_a_schema_renamed_with_the_same_shape_is_reported_as_a_rename(upstream, overlay_file) -> None:
+    old = build.build_spec(upstream, overlay_file)
+    new = copy.deepcopy(old)
+    schemas = new["components"]["schemas"]
+    schemas["TranslateResult"] = {**schemas.pop("MediaTranslateResult"), "description": "Result files"}  # prose only
+    schemas["MediaTranslateJobStatus"]["properties"]["result"] = {"$ref": "#/components/schemas/TranslateResult"}
+    schemas["Speakers"] = {"type": "object", "properties": {"min": {"type": "integer"}}}  # a different shape
+    del schemas["SpeakerNumber"]
+    schemas["MediaTranslateRequest"]["properties"]["speaker_number"] = {"$ref": "#/components/schemas/Speakers"}
+    lines = change_report(old, new)
+    assert "~ schema `MediaTranslateResult` renamed `TranslateResult` (same shape)" in lines
+    assert "- schema `SpeakerNumber`" in lines
+    assert "+ schema `Speakers`" in lines
+    assert not any("TranslateResult`" in line and line.startswith("+") for line in lines)

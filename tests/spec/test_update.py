@@ -1,9 +1,10 @@
-"""`make update-spec` against a local HTTP server serving a mirror of Vozo's docs site."""
+"""`make update-spec` against a docs site on 127.0.0.1, in a checkout built from the fixtures: all or nothing."""
 
 from __future__ import annotations
 
 import functools
 import http.server
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -11,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from spectools import build
+from spectools import generate, staging, yamlio
 from spectools.__main__ import main
+from spectools.update import FetchedPage
 
-from .conftest import OPENAPI
+from .conftest import FIXTURES
 
-# Our upstream pages, published at the English URLs the real docs site uses.
+# The fixture pages, published at the English URLs the real docs site uses.
 PAGES = {
     "api_reference/endpoints/lipsync/create": "fr__api_reference__endpoints__lipsync__create.md",
     "api_reference/endpoints/lipsync/get": "fr__api_reference__endpoints__lipsync__get.md",
@@ -24,22 +26,38 @@ PAGES = {
     "api_reference/endpoints/translate_dub/create": "api_reference__endpoints__translate_dub__create.md",
     "api_reference/endpoints/translate_dub/get": "api_reference__endpoints__translate_dub__get.md",
 }
+TRANSLATE_CREATE = "api_reference/endpoints/translate_dub/create"
+
+
+class Site:
+    def __init__(self, base: str, docs: Path) -> None:
+        self.base, self.docs = base, docs
+
+    def page(self, relative: str) -> Path:
+        return self.docs / f"{relative}.md"
+
+    def edit(self, relative: str, old: str, new: str) -> None:
+        page = self.page(relative)
+        assert old in page.read_text(), old
+        page.write_text(page.read_text().replace(old, new, 1))
+
+    def line_of(self, relative: str, text: str) -> int:
+        return self.page(relative).read_text().split(text)[0].count("\n") + 1
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def site(tmp_path: Path) -> Iterator[Site]:
     """A docs site on 127.0.0.1: llms.txt plus the .md of each page, an overview and a translated copy."""
     root = tmp_path / "site"
     docs = root / "docs"
     for relative, name in PAGES.items():
         target = docs / f"{relative}.md"
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(OPENAPI / "upstream" / name, target)
+        shutil.copy(FIXTURES / "upstream" / name, target)
     (docs / "api_reference/endpoints/lipsync/overview.md").write_text("# LipSync API\nNo OpenAPI here.\n")
     (docs / "fr/api_reference/endpoints/lipsync").mkdir(parents=True)
     shutil.copy(
-        OPENAPI / "upstream" / PAGES["api_reference/endpoints/lipsync/create"],
-        docs / "fr/api_reference/endpoints/lipsync/create.md",
+        docs / "api_reference/endpoints/lipsync/create.md", docs / "fr/api_reference/endpoints/lipsync/create.md"
     )
     handler = functools.partial(QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -55,10 +73,11 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     ]
     (docs / "llms.txt").write_text("# Vozo\n\n## Docs\n\n" + "\n".join(links) + "\n")
     try:
-        yield base, docs
+        yield Site(base, docs)
     finally:
         server.shutdown()
         server.server_close()
+        thread.join()
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -66,91 +85,202 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> dict[str, Path]:
-    """A copy of openapi/ to update, so the test never touches the checkout."""
-    work = tmp_path / "openapi"
-    shutil.copytree(OPENAPI, work)
-    return {"upstream": work / "upstream", "spec": work / "vozo.yaml", "overlay": work / "overlay.yaml"}
+def snapshot(checkout: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(checkout)): p.read_bytes() for p in sorted(checkout.rglob("*")) if p.is_file()}
 
 
-def run_update(source: str, ws: dict[str, Path]) -> int:
-    return main(
-        [
-            "update",
-            "--source",
-            source,
-            "--upstream",
-            str(ws["upstream"]),
-            "--spec",
-            str(ws["spec"]),
-            "--overlay",
-            str(ws["overlay"]),
-        ]
-    )
+def run_update(source: str, checkout: Path) -> int:
+    return main(["update", "--source", source, "--root", str(checkout)])
 
 
-def test_update_fetches_the_reference_pages_and_reports_no_change(site, workspace, capsys) -> None:
-    base, _ = site
-    before = workspace["spec"].read_text()
-    assert run_update(base, workspace) == 0
+def test_an_unchanged_site_reports_no_change_and_rewrites_the_same_bytes(site: Site, checkout: Path, capsys) -> None:
+    before = snapshot(checkout)
+    assert run_update(site.base, checkout) == 0
     out = capsys.readouterr().out
     assert "fetched 5 API reference pages" in out
     assert "no changes to operations or fields" in out
-    assert sorted(p.name for p in workspace["upstream"].iterdir()) == sorted(
+    assert sorted(p.name for p in (checkout / "openapi/upstream").iterdir()) == sorted(
         rel.replace("/", "__") + ".md" for rel in PAGES
     )  # the overview (no OpenAPI), the French copy and links off the site are skipped; old fr__ files are gone
-    assert workspace["spec"].read_text() == before  # same documents, same bytes
+    after = snapshot(checkout)
+    changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
+    assert {name for name in changed if not name.startswith("openapi/upstream/")} == set()
+    assert not list(checkout.rglob(".*update-*"))  # no staging leftovers beside the replaced files
 
 
-def test_update_reports_a_changed_page(site, workspace, capsys) -> None:
-    base, docs = site
-    page = docs / "api_reference/endpoints/lipsync/get.md"
-    page.write_text(
-        page.read_text()
-        .replace("            - pending\n", "            - queued\n            - pending\n")
-        .replace("        video_url:\n", "        progress:\n          type: integer\n        video_url:\n")
+def test_a_changed_site_is_reported_and_the_spec_and_generated_code_follow(site: Site, checkout: Path, capsys) -> None:
+    site.edit(
+        "api_reference/endpoints/lipsync/get",
+        "            - pending\n",
+        "            - queued\n            - pending\n",
     )
-    create = docs / "api_reference/endpoints/translate_dub/create.md"
-    create.write_text(create.read_text().replace("        - export_type\n", ""))
-    assert run_update(base, workspace) == 0
+    site.edit(TRANSLATE_CREATE, "        - export_type\n", "")
+    site.edit(
+        TRANSLATE_CREATE,
+        "        user_prompt:\n",
+        "        voice_style:\n          type: string\n          enum:\n            - calm\n            - lively\n"
+        "        user_prompt:\n",
+    )
+    assert run_update(str(site.docs), checkout) == 0  # a local folder works as the source too
     out = capsys.readouterr().out
-    assert "~ GET /v1/video_generation/{task_id}" in out
-    assert "response 200: + field `progress` (integer, optional)" in out
     assert "response 200: `status` enum + queued" in out
     assert "request: `export_type` no longer required" in out
+    assert "request: + field `voice_style` (string, optional, one of: calm, lively)" in out
+    spec = yamlio.load(checkout / "openapi/vozo.yaml")
+    assert "queued" in spec["components"]["schemas"]["JobStatus"]["properties"]["status"]["enum"]
+    model = checkout / "generated" / generate.PACKAGE / "models" / "media_translate_request.py"
+    assert "voice_style" in model.read_text()
+
+
+def test_a_generator_failure_after_the_fetch_writes_nothing_and_names_page_line_and_path(
+    site: Site, checkout: Path, capsys
+) -> None:
+    site.edit(
+        TRANSLATE_CREATE,
+        "        required: true\n",
+        "          text/csv:\n            schema:\n              type: string\n        required: true\n",
+    )
+    before = snapshot(checkout)
+    assert run_update(site.base, checkout) == 1
+    err = capsys.readouterr().err
+    assert "openapi-python-client failed" in err
+    line = site.line_of(TRANSLATE_CREATE, "          text/csv:")
+    page = f"{site.base}/{TRANSLATE_CREATE}.md"
+    assert f"in {page} line {line}, at $.paths['/v1/media/translate'].post.requestBody.content['text/csv']" in err
+    assert "nothing was written" in err
+    assert snapshot(checkout) == before
+
+
+def test_a_wrapper_the_new_code_breaks_writes_nothing_and_the_report_names_the_vanished_field(
+    site: Site, checkout: Path, capsys
+) -> None:
+    site.edit(
+        TRANSLATE_CREATE,
+        "        user_prompt:\n          description: Optional translation or dubbing prompt to guide style\n"
+        "          type: string\n",
+        "",
+    )
+    before = snapshot(checkout)
+    assert run_update(site.base, checkout) == 1
+    captured = capsys.readouterr()
+    assert "request: - field `user_prompt`" in captured.out
+    use = (FIXTURES / "wrapper/vozo/__init__.py").read_text().split("user_prompt=")[0].count("\n") + 1
     assert (
-        "queued"
-        in build.yamlio.load(workspace["spec"])["components"]["schemas"]["JobStatus"]["properties"]["status"]["enum"]
+        "! `vozo_api_client.models.MediaTranslateRequest.user_prompt` is gone from the generated code; "
+        f"hand-written code uses it at wrapper/vozo/_fixture_uses.py:{use}"
+    ) in captured.out
+    assert "mypy fails on wrapper/" in captured.err
+    mypy_error = r"wrapper/vozo/_fixture_uses\.py:\d+: error: Unexpected keyword argument \"user_prompt\""
+    assert re.search(mypy_error, captured.err)
+    assert snapshot(checkout) == before
+
+
+def test_a_page_whose_yaml_does_not_parse_is_named_by_url_and_line(site: Site, checkout: Path, capsys) -> None:
+    site.edit(TRANSLATE_CREATE, "        media_url:\n", "        media_url: [unclosed\n")
+    before = snapshot(checkout)
+    assert run_update(site.base, checkout) == 1
+    err = capsys.readouterr().err
+    line = site.line_of(TRANSLATE_CREATE, "        media_url: [unclosed")
+    assert "the fenced YAML does not parse" in err
+    # YAML reports the line where it gave up: at or just after the broken one
+    found = re.search(rf"in {re.escape(site.base)}/{TRANSLATE_CREATE}\.md line (\d+)", err)
+    assert found, err
+    assert line <= int(found[1]) <= line + 2
+    assert snapshot(checkout) == before
+
+
+def test_pages_that_disagree_are_both_named_with_their_lines(site: Site, checkout: Path, capsys) -> None:
+    get = "api_reference/endpoints/translate_dub/get"
+    site.edit(get, "        serverTs:\n          type: string\n", "        serverTs:\n          type: integer\n")
+    assert run_update(site.base, checkout) == 1
+    err = capsys.readouterr().err
+    first = "api_reference/endpoints/lipsync/create"  # the first page, by file name, to define Error
+    assert "component schemas/Error is defined differently in api_reference__endpoints__lipsync__create.md" in err
+    for relative in (first, get):
+        line = site.line_of(relative, "    Error:\n")
+        assert f"in {site.base}/{relative}.md line {line}, at $.components.schemas.Error" in err
+
+
+def test_a_failed_fetch_changes_nothing(site: Site, checkout: Path, capsys) -> None:
+    site.page("api_reference/endpoints/translate_dub/get").unlink()
+    before = snapshot(checkout)
+    assert run_update(site.base, checkout) == 1
+    assert "could not fetch" in capsys.readouterr().err
+    assert snapshot(checkout) == before
+
+
+def test_a_removed_page_that_the_overlay_targets_is_an_error(site: Site, checkout: Path, capsys) -> None:
+    llms = site.docs / "llms.txt"
+    llms.write_text("\n".join(line for line in llms.read_text().splitlines() if "translate_dub/get" not in line))
+    before = snapshot(checkout)
+    assert run_update(site.base, checkout) == 1
+    assert "selects nothing" in capsys.readouterr().err
+    assert snapshot(checkout) == before
+
+
+def test_an_unreachable_source_is_a_clear_error(checkout: Path, capsys) -> None:
+    assert run_update("http://127.0.0.1:9/docs", checkout) == 1
+    assert "could not fetch http://127.0.0.1:9/docs/llms.txt" in capsys.readouterr().err
+
+
+def test_publish_puts_back_what_it_replaced_when_a_swap_fails(checkout: Path, tmp_path: Path, monkeypatch) -> None:
+    staged_root = tmp_path / "staged"
+    shutil.copytree(checkout, staged_root)
+    (staged_root / "openapi/vozo.yaml").write_text("new spec\n")
+    (staged_root / "openapi/upstream/new.md").write_text("new page\n")
+    before = snapshot(checkout)
+    real_rename = Path.rename
+    spec = checkout / "openapi/vozo.yaml"
+    failed: list[Path] = []
+
+    def rename(self: Path, target: Path) -> Path:
+        if Path(target) == spec and self.name == "new" and not failed:  # the second swap: new spec into place
+            failed.append(self)
+            raise OSError("disk full")
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", rename)
+    staged = staging.Staged(staged_root, {}, [staging.UPSTREAM, staging.SPEC])
+    with pytest.raises(OSError, match="disk full"):
+        staging.publish(checkout, staged)
+    monkeypatch.undo()
+    assert failed
+    assert snapshot(checkout) == before
+    assert not list(checkout.rglob(".*update-*"))
+
+
+def test_prepare_names_the_page_of_an_invalid_document(checkout: Path, tmp_path: Path) -> None:
+    name = "api_reference__endpoints__translate_dub__create.md"
+    text = (
+        (FIXTURES / "upstream" / name)
+        .read_text()
+        .replace("        '400':\n", "        '299': not a response\n        '400':\n", 1)
+    )
+    pages = [FetchedPage(name, "https://docs.test/create.md", text)]
+    pages += [
+        FetchedPage(p.name, f"https://docs.test/{p.name}", p.read_text())
+        for p in sorted((FIXTURES / "upstream").glob("*.md"))
+        if p.name != name
+    ]
+    with pytest.raises(staging.StagingError) as info:
+        staging.prepare(checkout, pages, tmp_path / "staging")
+    line = text.split("        '299'")[0].count("\n") + 1
+    assert "not valid OpenAPI" in str(info.value)
+    assert (
+        f"in https://docs.test/create.md line {line}, at $.paths['/v1/media/translate'].post.responses['299']"
+        in str(info.value)
     )
 
 
-def test_update_from_a_local_folder(site, workspace, capsys) -> None:
-    _, docs = site
-    assert run_update(str(docs), workspace) == 0
-    assert "fetched 5 API reference pages" in capsys.readouterr().out
-
-
-def test_a_failed_update_changes_nothing(site, workspace, capsys) -> None:
-    base, docs = site
-    (docs / "api_reference/endpoints/translate_dub/get.md").unlink()  # our overlay still targets it
-    before = {p.name: p.read_bytes() for p in workspace["upstream"].iterdir()}
-    spec_before = workspace["spec"].read_bytes()
-    assert run_update(base, workspace) == 1
-    assert "could not fetch" in capsys.readouterr().err
-    assert {p.name: p.read_bytes() for p in workspace["upstream"].iterdir()} == before
-    assert workspace["spec"].read_bytes() == spec_before
-
-
-def test_a_removed_page_that_the_overlay_targets_is_an_error(site, workspace, capsys) -> None:
-    base, docs = site
-    llms = docs / "llms.txt"
-    llms.write_text("\n".join(line for line in llms.read_text().splitlines() if "translate_dub/get" not in line))
-    assert run_update(base, workspace) == 1
-    assert "selects nothing" in capsys.readouterr().err
-    assert (workspace["upstream"] / "fr__api_reference__endpoints__lipsync__create.md").exists()
-
-
-def test_an_unreachable_source_is_a_clear_error(workspace, capsys) -> None:
-    assert run_update("http://127.0.0.1:9/docs", workspace) == 1
-    assert "could not fetch http://127.0.0.1:9/docs/llms.txt" in capsys.readouterr().err
+def test_job_kinds_that_clash_refuse_the_update(site: Site, checkout: Path, capsys) -> None:
+    overlay = checkout / "openapi/overlay.yaml"
+    overlay.write_text(
+        overlay.read_text()
+        + "  - target: $.paths['/v1/video_generation'].post\n    update:\n      x-vozo-aliases: [translate]\n"
+    )
+    before = snapshot(checkout)
+    assert run_update(site.base, checkout) == 1
+    err = capsys.readouterr().err
+    assert "job kind name 'translate' is used by POST /v1/media/translate and POST /v1/video_generation" in err
+    assert "nothing was written" in err
+    assert snapshot(checkout) == before

@@ -93,7 +93,7 @@ def test_a_bad_value_makes_the_row_invalid_with_the_create_calls_own_message(tmp
         ("id,reference_file_url,audio_url\n../x,https://m.test/p.mp4,https://m.test/a.mp3\n", "names the row's output"),
         (
             "id,kind,media_url\nx,dubbing,https://m.test/t.mp4\n",
-            "unknown job kind 'dubbing'; this SDK knows: translations, reusable_lipsync, lipsync",
+            "unknown job kind 'dubbing'; this SDK knows: lipsync, reusable_lipsync, translations",
         ),
         ("id,reference_file_url,audio_url\n", "has no rows"),
     ],

@@ -1,0 +1,181 @@
+"""spectools.jobkinds: which operation pairs are job kinds, what they are named, what their statuses carry."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from spectools import build
+from spectools.jobkinds import JobKindError, default_name, find_job_kinds
+
+from .conftest import FIXTURES
+
+JOB = {"type": "object", "required": ["task_id"], "properties": {"task_id": {"type": "string"}}}
+
+
+def body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": "ok", "content": {"application/json": {"schema": schema}}}
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def status_schema(*values: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": {"status": {"type": "string", "enum": list(values)}, **extra}}
+
+
+def spec_with(paths: dict[str, Any], **schemas: Any) -> dict[str, Any]:
+    return {"openapi": "3.1.0", "paths": paths, "components": {"schemas": {"Job": JOB, **schemas}}}
+
+
+def create(request: str | None = None, **extra: Any) -> dict[str, Any]:
+    operation: dict[str, Any] = {"responses": {"200": body(ref("Job"))}, **extra}
+    if request:
+        operation["requestBody"] = {"content": {"application/json": {"schema": ref(request)}}}
+    return {"post": operation}
+
+
+def get(schema: str, operation_id: str | None = None) -> dict[str, Any]:
+    operation: dict[str, Any] = {"responses": {"200": body(ref(schema))}}
+    if operation_id:
+        operation["operationId"] = operation_id
+    return {"get": operation}
+
+
+DUB_STATUS = status_schema(
+    "queued",
+    "dubbing",
+    "done",
+    "failed",
+    err_code={"type": "string"},
+    err_message={"type": "string"},
+    preview_url={"type": "string"},
+    retries_url={"type": "integer"},  # not a string: not a result file
+    result=ref("DubResult"),
+)
+DUB_RESULT = {
+    "type": "object",
+    "properties": {"audio_url": {"type": "string"}, "subtitle_url": {"type": "string"}, "lang": {"type": "string"}},
+}
+
+
+def test_an_unnamed_post_and_get_pair_is_a_job_kind_named_after_its_last_segment() -> None:
+    spec = spec_with(
+        {
+            "/v1/media/dub_audio": create("DubRequest", operationId="create_dub"),
+            "/v1/media/dub_audio/{task_id}": get("DubStatus", "get_dub"),
+        },
+        DubRequest={"type": "object"},
+        DubStatus=DUB_STATUS,
+        DubResult=DUB_RESULT,
+    )
+    [kind] = find_job_kinds(spec)
+    assert (kind.name, kind.family, kind.create_path, kind.create_operation) == (
+        "dub_audio", "dub_audio", "/v1/media/dub_audio", "create_dub"
+    )  # fmt: skip
+    assert (kind.status_path, kind.status_operation) == ("/v1/media/dub_audio/{task_id}", "get_dub")
+    assert (kind.status_schema, kind.request_schema) == ("DubStatus", "DubRequest")
+    assert kind.statuses == ("queued", "dubbing", "done", "failed")
+    assert kind.result_url_fields == ("preview_url", "result.audio_url", "result.subtitle_url")
+    assert kind.results[0] == ("preview", ("preview_url",))
+    assert kind.error_fields == ("err_code", "err_message")
+
+
+def test_x_vozo_resource_on_the_create_names_the_kind() -> None:
+    spec = spec_with(
+        {"/v1/video_generation": create(**{"x-vozo-resource": "lipsync"}), "/v1/video_generation/{task_id}": get("S")},
+        S=status_schema("pending", "done", "failed", video_url={"type": "string"}),
+    )
+    [kind] = find_job_kinds(spec)
+    assert (kind.name, kind.status_schema, kind.request_schema) == ("lipsync", "S", "")
+    assert (kind.result_url_fields, kind.error_fields) == (("video_url",), (None, None))
+
+
+@pytest.mark.parametrize(
+    ("statuses", "job"),
+    [
+        (("pending", "done"), JOB),  # no failed
+        (("pending", "failed"), JOB),  # no done
+        (("pending", "done", "failed"), {"type": "object", "properties": {"id": {"type": "string"}}}),  # no task_id
+    ],
+)
+def test_pairs_that_break_the_rule_are_not_job_kinds(statuses: tuple[str, ...], job: dict[str, Any]) -> None:
+    spec = spec_with({"/v1/x": create(), "/v1/x/{task_id}": get("S")}, S=status_schema(*statuses))
+    spec["components"]["schemas"]["Job"] = job
+    assert find_job_kinds(spec) == []
+
+
+def test_a_create_without_a_status_operation_is_not_a_job_kind() -> None:
+    spec = spec_with({"/v1/x": create(), "/v1/y/{task_id}": get("S")}, S=status_schema("done", "failed"))
+    assert find_job_kinds(spec) == []
+
+
+def test_the_status_operation_elsewhere_comes_from_the_overlay_key_or_a_link() -> None:
+    link = {"operationId": "get_lipsync_job", "parameters": {"task_id": "$response.body#/task_id"}}
+    paths = {
+        "/v1/video_generation/{task_id}": get("S", "get_lipsync_job"),
+        "/v1/other_status/{task_id}": get("S", "get_other"),
+        "/v1/reusable": create(**{"x-vozo-status-operation": "get_other"}),
+        "/v1/linked": create(),
+    }
+    paths["/v1/linked"]["post"]["responses"]["200"]["links"] = {"GetLipsyncJob": link}
+    kinds = find_job_kinds(spec_with(paths, S=status_schema("done", "failed")))
+    assert [(k.name, k.status_path) for k in kinds] == [
+        ("linked", "/v1/video_generation/{task_id}"),
+        ("reusable", "/v1/other_status/{task_id}"),
+    ]
+
+
+def test_an_overlay_status_operation_that_is_not_a_status_is_an_error() -> None:
+    paths = {"/v1/x": create(**{"x-vozo-status-operation": "nope"}), "/v1/x/{task_id}": get("S")}
+    with pytest.raises(JobKindError, match="x-vozo-status-operation 'nope' of POST /v1/x is not a GET operation"):
+        find_job_kinds(spec_with(paths, S=status_schema("done", "failed")))
+
+
+def test_two_kinds_with_one_name_are_an_error_naming_both_paths() -> None:
+    paths = {
+        "/v1/a/dub": create(),
+        "/v1/a/dub/{task_id}": get("S"),
+        "/v1/b/dub": create(),
+        "/v1/b/dub/{task_id}": get("S"),
+    }
+    with pytest.raises(JobKindError, match=r"'dub' is used by POST /v1/a/dub and POST /v1/b/dub"):
+        find_job_kinds(spec_with(paths, S=status_schema("done", "failed")))
+
+
+def test_a_name_that_is_not_an_identifier_is_an_error() -> None:
+    paths = {"/v1/x": create(**{"x-vozo-resource": "class"}), "/v1/x/{task_id}": get("S")}
+    with pytest.raises(JobKindError, match="not a Python identifier"):
+        find_job_kinds(spec_with(paths, S=status_schema("done", "failed")))
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/v1/media/dub_audio", "dub_audio"),
+        ("/v1/media/dub-audio", "dub_audio"),
+        ("/v1/media/dubAudio", "dub_audio"),
+        ("/v1/media/{id}/DubAudio", "dub_audio"),  # parameters are skipped
+    ],
+)
+def test_default_names_are_the_snake_case_last_segment(path: str, name: str) -> None:
+    assert default_name(path) == name
+
+
+def test_the_fixture_spec_has_three_job_kinds() -> None:
+    kinds = find_job_kinds(build.build_spec(FIXTURES / "upstream", FIXTURES / "overlay.yaml"))
+    by_create = {kind.create_operation: kind for kind in kinds}
+    assert set(by_create) == {"create_lipsync_job", "create_reusable_lipsync_job", "create_translation_job"}
+    reusable = by_create["create_reusable_lipsync_job"]  # its status endpoint comes from the overlay's link
+    assert (reusable.status_operation, reusable.result_url_fields) == ("get_lipsync_job", ("video_url",))
+    assert by_create["create_translation_job"].error_fields == ("err_code", "err_message")
+
+
+def test_find_job_kinds_does_not_modify_the_spec() -> None:
+    spec = spec_with({"/v1/x": create(), "/v1/x/{task_id}": get("S")}, S=status_schema("done", "failed"))
+    before = copy.deepcopy(spec)
+    find_job_kinds(spec)
+    assert spec == before

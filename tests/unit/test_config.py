@@ -70,7 +70,7 @@ def test_with_options_changes_a_copy_that_shares_the_pool(api, recorder) -> None
     copy = api.client.with_options(max_retries=0, timeout=5, base_url="https://other.vozo.test")
     assert (copy.max_retries, copy.timeout.read, copy.base_url) == (0, 5.0, "https://other.vozo.test")
     assert api.client.max_retries == 2
-    assert copy._transport is api.client._transport
+    assert copy._state is api.client._state  # one pool, one request queue, one job governor
     api.call(lambda _: copy.lipsync.get("t1"))
     assert recorder.requests[-1].url.host == "other.vozo.test"
     with pytest.raises(vozo.InvalidInputError):

@@ -117,7 +117,6 @@ def test_408_is_retried(api, recorder) -> None:
     "failure",
     [
         lambda _: reply(500, ERROR_BODY),
-        lambda _: reply(429, {"code": "1304", "message": "busy"}),
         httpx.ReadTimeout("slow"),
         httpx.RemoteProtocolError("reset"),
     ],
@@ -126,6 +125,27 @@ def test_a_job_creating_post_is_not_retried_once_it_may_have_reached_vozo(api, r
     recorder.replies = [failure]
     api.raises(vozo.VozoError, lambda c: c.lipsync.create(**CREATE))
     assert len(recorder.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        lambda _: reply(429, {"code": "1304", "message": "too many jobs"}),  # the key's cap, queued jobs included
+        lambda _: reply(400, {"code": "1304", "message": "too many jobs"}),  # the same code under a 400
+        lambda _: reply(429, {"code": "429", "message": "slow down"}, headers={"Retry-After": "0"}),
+    ],
+)
+def test_a_refused_create_is_retried_since_vozo_created_nothing(api, recorder, refusal) -> None:
+    recorder.replies = [refusal]
+    recorder.default = reply(200, {"task_id": "t-1"})
+    assert api.call(lambda c: c.lipsync.create(**CREATE)).task_id == "t-1"
+    assert len(recorder.requests) == 2
+
+
+def test_refused_creates_are_retried_only_up_to_max_retries(api, recorder) -> None:
+    recorder.default = reply(429, {"code": "1304", "message": "too many jobs"})
+    assert api.raises(vozo.RateLimitError, lambda c: c.lipsync.create(**CREATE)).code == "1304"
+    assert len(recorder.requests) == 1 + api.client.max_retries
 
 
 def test_a_job_creating_post_is_retried_when_it_never_left(api, recorder) -> None:

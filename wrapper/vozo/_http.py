@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import anyio
+import anyio.lowlevel
 import httpx
 
 from vozo._base import USER_AGENT, BearerAuth, on_request, on_response
@@ -18,6 +19,24 @@ MAX_REQUESTS_IN_FLIGHT = 20
 
 RequestSlots = threading.BoundedSemaphore
 AsyncRequestSlots = anyio.Semaphore
+
+
+def sync_job_slots(limit: int) -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(limit)
+
+
+def async_job_slots(limit: int) -> anyio.Semaphore:
+    return anyio.Semaphore(limit, max_value=limit)
+
+
+def sync_loop_token() -> object:
+    """The sync client runs in no event loop."""
+    return None
+
+
+def async_loop_token() -> object:
+    """The running event loop (asyncio or trio): connections and semaphores of an AsyncVozo belong to one."""
+    return anyio.lowlevel.current_token()
 
 
 def sync_request_slots() -> threading.BoundedSemaphore:

@@ -26,6 +26,7 @@ from vozo._errors import (
     APIStatusError,
     APITimeoutError,
     DownloadError,
+    RateLimitError,
     VozoError,
 )
 from vozo._logging import logger
@@ -72,12 +73,17 @@ def backoff(attempt: int) -> float:
 def retry_delay(error: VozoError, attempt: int, max_retries: int, *, idempotent: bool) -> float | None:
     """Seconds to wait before retrying after ``error``, or None to raise it.
 
-    A request that is not idempotent (creating a paid job) is retried only when it certainly never reached the
-    server: Vozo documents no idempotency key, so a retry after anything else could create and bill a second job.
+    A request that is not idempotent (creating a paid job) is retried only when Vozo certainly created nothing: the
+    connection was never made, or Vozo refused it (429, or code 1304: too many jobs on the key). Vozo documents no
+    idempotency key, so a retry after anything else could create and bill a second job.
     """
     if attempt >= max_retries:
         return None
     if isinstance(error, ConnectFailed):
+        return backoff(attempt)
+    if isinstance(error, RateLimitError):  # a refusal: no job was created, whatever the request was
+        if error.retry_after is not None and error.retry_after <= MAX_RETRY_AFTER:
+            return error.retry_after
         return backoff(attempt)
     if not idempotent:
         return None

@@ -15,12 +15,36 @@ import httpx
 from vozo import _download, _http
 from vozo._base import JSON, AnyResponse, checked_path, decoded_json, operation_name, parsed_body
 from vozo._config import DEFAULT_MAX_RETRIES, NOT_GIVEN, ClientOptions, NotGiven, changes
+from vozo._errors import InvalidInputError, VozoError
 from vozo._logging import configure_from_env
 from vozo._retry import Retrying
+from vozo._sync._governor import JobGovernor
 from vozo_api_client import Client
 from vozo_jobs._sync_resources import Resources
 
 T = TypeVar("T")
+
+
+class ClientState:
+    """What a client shares with its ``with_options`` copies: connections, the request queue, the job governor."""
+
+    def __init__(self, transport: httpx.BaseTransport, request_slots: _http.RequestSlots, jobs: JobGovernor) -> None:
+        self.transport = transport
+        self.request_slots = request_slots
+        self.jobs = jobs
+        self.closed = False
+        self._loop: object = None
+
+    def check_usable(self, loop: object) -> None:
+        if self.closed:
+            raise VozoError("this client was closed: create a new one, or use it inside a `with` block")
+        if self._loop is None:
+            self._loop = loop
+        elif loop != self._loop:  # connections and queues belong to the event loop that first used them
+            raise VozoError(
+                "this Vozo was first used in another event loop (each asyncio.run starts a new one): create "
+                "one client per event loop, inside it"
+            )
 
 
 class Vozo(Resources):
@@ -30,8 +54,10 @@ class Vozo(Resources):
     ``timeout`` (seconds or an ``httpx.Timeout``) applies to each request; ``max_retries`` to each call: reads are
     retried on outages, and a job-creating request only when Vozo certainly created nothing. ``http_client`` lends
     its transport (proxies, TLS, limits); it is not modified or closed. Each job kind of the API is a resource:
-    ``client.lipsync``, ``client.reusable_lipsync``, ``client.translations``. Use as a context manager, or call
-    ``close()``, to release connections.
+    ``client.lipsync``, ``client.reusable_lipsync``, ``client.translations``. ``max_active_jobs`` (default None: no
+    limit) keeps at most that many of this client's jobs active on the key, queueing further creates in the client
+    (see ``client.jobs``); set it to your key's cap (5 or 10) when you run many jobs at once. Use as a context
+    manager, or call ``close()``, to release connections.
     """
 
     def __init__(
@@ -41,27 +67,24 @@ class Vozo(Resources):
         base_url: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        max_active_jobs: int | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
         configure_from_env()
         options = ClientOptions.resolve(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
-        self._setup(options, _http.sync_transport(http_client), _http.sync_request_slots(), owns_transport=True)
+        if max_active_jobs is not None and (isinstance(max_active_jobs, bool) or max_active_jobs < 1):
+            raise InvalidInputError(f"max_active_jobs must be a whole number >= 1 or None, got {max_active_jobs!r}")
+        state = ClientState(_http.sync_transport(http_client), _http.sync_request_slots(), JobGovernor(max_active_jobs))
+        self._setup(options, state, owns_transport=True)
 
-    def _setup(
-        self,
-        options: ClientOptions,
-        transport: httpx.BaseTransport,
-        request_slots: _http.RequestSlots,
-        *,
-        owns_transport: bool,
-    ) -> None:
+    def _setup(self, options: ClientOptions, state: ClientState, *, owns_transport: bool) -> None:
         self._options = options
-        self._transport = transport
-        self._request_slots = request_slots
+        self._state = state
         self._owns_transport = owns_transport
-        self._http = _http.sync_api_client(options, transport)
-        self._downloads = _http.sync_download_client(options, transport)
+        self._http = _http.sync_api_client(options, state.transport)
+        self._downloads = _http.sync_download_client(options, state.transport)
         self._generated = Client(base_url=options.base_url).set_httpx_client(self._http)
+        self.jobs = state.jobs
         self._attach_resources(self)
 
     @property
@@ -92,7 +115,7 @@ class Vozo(Resources):
         options = self._options.evolve(
             **changes(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
         )
-        copy._setup(options, self._transport, self._request_slots, owns_transport=False)
+        copy._setup(options, self._state, owns_transport=False)
         return copy
 
     def call(
@@ -110,9 +133,10 @@ class Vozo(Resources):
         ``creates_job`` the call is retried only when Vozo certainly created nothing.
         """
         name = operation_name(operation)
+        self._state.check_usable(_http.sync_loop_token())
         for attempt in Retrying(name, self._options.max_retries, idempotent=not creates_job):
             with attempt:
-                with self._request_slots:
+                with self._state.request_slots:
                     response = operation(client=self._generated, **arguments)
                 return parsed_body(response, name, expected)
             time.sleep(attempt.delay)
@@ -126,9 +150,10 @@ class Vozo(Resources):
         """
         method = method.upper()
         path = checked_path(path)
+        self._state.check_usable(_http.sync_loop_token())
         for attempt in Retrying(f"{method} {path}", self._options.max_retries, idempotent=method != "POST"):
             with attempt:
-                with self._request_slots:
+                with self._state.request_slots:
                     response = self._http.request(method, path, json=json)
                 return decoded_json(response)
             time.sleep(attempt.delay)
@@ -149,6 +174,7 @@ class Vozo(Resources):
         are checked against Content-Length and renamed into place only when complete: a failure never leaves a
         partial file under ``path``. The API key is never sent with it. ``on_progress(done, total)``.
         """
+        self._state.check_usable(_http.sync_loop_token())
         url = _download.result_url(source, which)
         target = _download.target_path(path, url)
         return _download.sync_stream(
@@ -156,8 +182,10 @@ class Vozo(Resources):
         )
 
     def close(self) -> None:
-        """Release pooled connections (a copy from ``with_options`` leaves them to the original)."""
-        if self._owns_transport:
+        """Release pooled connections (a copy from ``with_options`` leaves them to the original, which closes them
+        for every copy)."""
+        if self._owns_transport and not self._state.closed:
+            self._state.closed = True
             self._http.close()
             self._downloads.close()
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar, cast
 
 from vozo._arguments import checked_task_id, request_body
 from vozo._errors import VozoError
-from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, Poller
-from vozo._kinds import JobKind
+from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, DONE, FAILED, Poller
+from vozo._kinds import JobKind, status_value
 from vozo_api_client.models import Job
 
 if TYPE_CHECKING:
@@ -36,9 +36,10 @@ class JobResource(Generic[StatusT]):
 
     def get(self, task_id: str) -> StatusT:
         """The job's current status, from the kind's status endpoint."""
-        status = self._client.call(
-            self.kind.status.sync_detailed, self.kind.status_model, task_id=checked_task_id(task_id)
-        )
+        task_id = checked_task_id(task_id)
+        status = self._client.call(self.kind.status.sync_detailed, self.kind.status_model, task_id=task_id)
+        if status_value(status) in (DONE, FAILED):
+            self._client.jobs.ended(task_id)
         return cast(StatusT, status)
 
     def wait(
@@ -73,7 +74,14 @@ class JobResource(Generic[StatusT]):
         self, arguments: Mapping[str, object], *, check_file_types: bool, extra_body: Mapping[str, object] | None
     ) -> Job:
         body = request_body(self.kind, arguments, check_file_types=check_file_types, extra_body=extra_body)
-        return self._client.call(self.kind.create.sync_detailed, Job, creates_job=True, body=body)
+        self._client.jobs.reserve()
+        try:
+            job = self._client.call(self.kind.create.sync_detailed, Job, creates_job=True, body=body)
+        except BaseException:
+            self._client.jobs.give_back()  # no job this client knows of holds the slot
+            raise
+        self._client.jobs.started(job.task_id)
+        return job
 
     def _poll(
         self,

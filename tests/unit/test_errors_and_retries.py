@@ -232,3 +232,23 @@ def test_the_code_table_and_the_classes_agree_on_retrying(code) -> None:
     from vozo._base import error_class
 
     assert error_class(400, code).retryable is vozo.API_ERROR_CODES[code].retryable
+
+
+def test_a_body_the_models_cannot_read_is_a_validation_error(api, recorder) -> None:
+    recorder.default = reply(200, {"status": ["not", "a", "string"]})
+    error = api.raises(vozo.APIResponseValidationError, lambda c: c.lipsync.get("t1"))
+    assert "does not match the spec" in str(error)
+
+
+def test_a_bug_inside_an_attempt_is_not_taken_for_a_spec_mismatch(api, recorder, monkeypatch) -> None:
+    """A KeyError of our own (here: in the response hook) surfaces as itself, is not retried nor renamed."""
+    recorder.default = reply(200, {"status": "done"})
+
+    def broken(response: httpx.Response) -> None:
+        raise KeyError("a bug of ours")
+
+    monkeypatch.setattr("vozo._base.on_response", broken)
+    monkeypatch.setattr("vozo._http.on_response", broken)
+    with pytest.raises(KeyError, match="a bug of ours"):
+        api.call(lambda c: c.lipsync.get("t1"))
+    assert len(recorder.requests) == 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import itertools
+import os
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -118,6 +119,21 @@ def connection_error(exc: httpx.TransportError) -> APIConnectionError:
     return error
 
 
+_GENERATED = f"{os.sep}vozo_api_client{os.sep}"
+_PARSING = {"_parse_response", "_build_response", "from_dict"}
+
+
+def _raised_parsing(exc: BaseException) -> bool:
+    """Raised while the generated client read a response body (and not, say, by a bug of ours in between)."""
+    frame = exc.__traceback__
+    while frame is not None:
+        code = frame.tb_frame.f_code
+        if code.co_name in _PARSING and _GENERATED in code.co_filename:
+            return True
+        frame = frame.tb_next
+    return False
+
+
 class Attempt:
     """One try. As a context manager it turns failures into typed errors and either re-raises or sets ``delay``."""
 
@@ -172,7 +188,7 @@ class Retrying:
             return exc
         if isinstance(exc, httpx.TransportError):
             return connection_error(exc)
-        if self._reads_response and isinstance(exc, (KeyError, TypeError, ValueError)):
+        if self._reads_response and isinstance(exc, (KeyError, TypeError, ValueError)) and _raised_parsing(exc):
             # the generated model could not read a JSON success body: a required field missing or mistyped
             error = APIResponseValidationError(
                 f"the response to {self.operation} does not match the spec: {type(exc).__name__}: {exc}"

@@ -8,8 +8,13 @@ from attrs import define
 
 
 class Unset:
+    """A field the response did not carry (None would be a value). Falsy; its repr is UNSET."""
+
     def __bool__(self) -> Literal[False]:
         return False
+
+    def __repr__(self) -> str:
+        return "UNSET"
 
 
 UNSET: Unset = Unset()

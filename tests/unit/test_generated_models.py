@@ -29,3 +29,12 @@ def test_fields_vozo_adds_survive_a_round_trip() -> None:
     status = MediaTranslateJobStatus.from_dict(body)
     assert status.additional_properties == {"progress": 42}
     assert status.to_dict() == body
+
+
+def test_a_field_the_response_did_not_carry_reads_as_unset_in_reprs() -> None:
+    import vozo.types
+
+    status = vozo.types.LipsyncJobStatus.from_dict({"status": "pending"})
+    assert "video_url=UNSET" in repr(status)
+    assert status.video_url is vozo.types.UNSET
+    assert (status.video_url or None) is None

@@ -61,3 +61,10 @@ __all__ = [
     "describe",
     "types",
 ]
+
+# Public classes say they live here (help(), reprs, tracebacks), not in the private module that defines them.
+for _name in __all__:
+    _value = globals()[_name]
+    if isinstance(_value, type):
+        _value.__module__ = "vozo"
+del _name, _value

@@ -48,7 +48,7 @@ class ClientState:
 
 
 class Vozo(Resources):
-    """The Vozo API client (the one in ``vozo._async`` awaits every method, under asyncio or trio).
+    """The Vozo API client. Its asyncio and trio twin takes the same arguments and awaits every method.
 
     ``api_key`` defaults to ``$VOZO_API_KEY`` and ``base_url`` to ``$VOZO_BASE_URL`` or https://api.vozo.ai.
     ``timeout`` (seconds or an ``httpx.Timeout``) applies to each request; ``max_retries`` to each call: reads are

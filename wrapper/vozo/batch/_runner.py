@@ -110,6 +110,8 @@ class Runner:
         if min(max_active, concurrency, downloads) < 1:
             raise InvalidInputError("max_active, concurrency and downloads must be at least 1")
         self.client = client
+        # Refusals (429, 1304) and connect failures are this scheduler's to pace, per family: no client retries.
+        self._creator = client.with_options(max_retries=0)
         self.journal = journal
         self.out = out
         self.max_active = max_active
@@ -219,7 +221,8 @@ class Runner:
             self.journal.mark_submitting(key)  # committed before the request leaves
             self._set_state(work, RowState.SUBMITTING)
             try:
-                create: Callable[..., Awaitable[Job]] = getattr(self._resource(work.row.kind), "create")  # noqa: B009 - each kind's typed create
+                resource = self._resource(work.row.kind, self._creator)
+                create: Callable[..., Awaitable[Job]] = getattr(resource, "create")  # noqa: B009 - each kind's own
                 job = await create(**work.row.fields)
             except RateLimitError as exc:  # refused, no job created: 1304 too many jobs, or too many requests
                 self._slow_down(work, exc, exc.retry_after, lower_limit=exc.code == CONCURRENCY_LIMIT_CODE)
@@ -319,8 +322,8 @@ class Runner:
 
     # --- bookkeeping ----------------------------------------------------------------------------------------------
 
-    def _resource(self, kind: str) -> AsyncJobResource[Any]:
-        resource: AsyncJobResource[Any] = getattr(self.client, kind_named(kind).name)
+    def _resource(self, kind: str, client: AsyncVozo | None = None) -> AsyncJobResource[Any]:
+        resource: AsyncJobResource[Any] = getattr(client or self.client, kind_named(kind).name)
         return resource
 
     def _start_polling(self, work: _Work, *, delay: float) -> None:

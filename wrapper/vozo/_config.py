@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -74,9 +75,21 @@ class ClientOptions:
 
 
 def as_timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
+    """A timeout from seconds or an ``httpx.Timeout``; zero, negative or NaN would fail every request, so refused."""
     if value is None:
         return DEFAULT_TIMEOUT
-    return value if isinstance(value, httpx.Timeout) else httpx.Timeout(float(value))
+    if isinstance(value, httpx.Timeout):
+        for phase, seconds in value.as_dict().items():
+            if seconds is not None and not _is_seconds(seconds):
+                raise InvalidInputError(f"timeout {phase} must be a number of seconds > 0 (or None), got {seconds!r}")
+        return value
+    if not _is_seconds(value):
+        raise InvalidInputError(f"timeout must be a number of seconds > 0 or an httpx.Timeout, got {value!r}")
+    return httpx.Timeout(float(value))
+
+
+def _is_seconds(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf
 
 
 def check_retries(value: int) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
 import vozo
@@ -128,3 +129,17 @@ def test_plain_http_to_a_name_that_is_not_this_machine_is_refused(url: str) -> N
 @pytest.mark.parametrize("url", ["http://LOCALHOST:8000", "http://127.0.0.2", "http://[::1]:4010"])
 def test_localhost_and_loopback_addresses_are_this_machine(url: str) -> None:
     vozo.Vozo(api_key=API_KEY, base_url=url).close()
+
+
+def test_a_lent_client_never_lends_its_auth_or_follows_a_redirect(api, recorder) -> None:
+    recorder.replies = [reply(302, headers={"Location": "https://elsewhere.test/steal"}), reply(200, {})]
+    transport = httpx.MockTransport(recorder)
+    options = {"auth": ("user", "password"), "follow_redirects": True, "transport": transport}
+    if api.flavour == "sync":
+        client: object = vozo.Vozo(api_key=API_KEY, base_url=BASE_URL, http_client=httpx.Client(**options))
+    else:
+        client = vozo.AsyncVozo(api_key=API_KEY, base_url=BASE_URL, http_client=httpx.AsyncClient(**options))
+    with pytest.raises(vozo.APIResponseValidationError, match="302"):
+        api.call(lambda _: client.lipsync.get("t1"))  # type: ignore[attr-defined]
+    assert [r.url.host for r in recorder.requests] == ["api.vozo.test"]
+    assert recorder.requests[0].headers["Authorization"] == f"Bearer {API_KEY}"

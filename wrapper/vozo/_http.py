@@ -48,13 +48,15 @@ def async_request_slots() -> anyio.Semaphore:
 
 
 class _ThroughClient(httpx.BaseTransport):
-    """Sends through a user's ``httpx.Client`` (its proxies, TLS, limits and hooks) without changing it."""
+    """Sends through a user's ``httpx.Client`` (its proxies, TLS, limits and hooks) without changing it. Never with
+    its auth (the bearer must reach Vozo unchanged) and never following a redirect (the outer client decides: the
+    API client never does, so the key stays on Vozo's host)."""
 
     def __init__(self, client: httpx.Client) -> None:
         self._client = client
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._client.send(request, stream=True)
+        return self._client.send(request, stream=True, auth=None, follow_redirects=False)
 
     def close(self) -> None:
         pass  # the user's client is the user's to close
@@ -67,7 +69,7 @@ class _AsyncThroughClient(httpx.AsyncBaseTransport):
         self._client = client
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._client.send(request, stream=True)
+        return await self._client.send(request, stream=True, auth=None, follow_redirects=False)
 
     async def aclose(self) -> None:
         pass  # the user's client is the user's to close

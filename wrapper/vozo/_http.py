@@ -47,32 +47,51 @@ def async_request_slots() -> anyio.Semaphore:
     return anyio.Semaphore(MAX_REQUESTS_IN_FLIGHT)
 
 
-class _ThroughClient(httpx.BaseTransport):
-    """Sends through a user's ``httpx.Client`` (its proxies, TLS, limits and hooks) without changing it. Never with
-    its auth (the bearer must reach Vozo unchanged) and never following a redirect (the outer client decides: the
-    API client never does, so the key stays on Vozo's host)."""
+# A request by any other method may create a paid job: it never rides a pooled connection the server may be closing
+# (it would fail with "Server disconnected without sending a response", leaving the caller unsure whether Vozo
+# created the job). A fresh connection costs a handshake; an unknown job costs far more.
+_POOLED_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# No idle connection is kept, so each request opens its own.
+_FRESH_CONNECTIONS = httpx.Limits(max_keepalive_connections=0)
 
-    def __init__(self, client: httpx.Client) -> None:
-        self._client = client
+
+class _ThroughClient(httpx.BaseTransport):
+    """Sends through ``httpx.Client``s, built by us from the environment (as a plain ``httpx.Client()`` is: proxy
+    and certificate variables honoured) or lent by the user (their proxies, TLS, limits and hooks, not changed or
+    closed). Never with their auth (the bearer must reach Vozo unchanged) and never following a redirect (the outer
+    client decides that: the API client never does, so the key stays on Vozo's host)."""
+
+    def __init__(self, pooled: httpx.Client, fresh: httpx.Client | None = None, *, owned: bool) -> None:
+        self._pooled = pooled
+        self._fresh = fresh if fresh is not None else pooled
+        self._owned = owned
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._client.send(request, stream=True, auth=None, follow_redirects=False)
+        client = self._pooled if request.method in _POOLED_METHODS else self._fresh
+        return client.send(request, stream=True, auth=None, follow_redirects=False)
 
     def close(self) -> None:
-        pass  # the user's client is the user's to close
+        if self._owned:  # a lent client is the user's to close
+            self._pooled.close()
+            self._fresh.close()
 
 
 class _AsyncThroughClient(httpx.AsyncBaseTransport):
-    """Sends through a user's ``httpx.AsyncClient`` (its proxies, TLS, limits and hooks) without changing it."""
+    """``_ThroughClient`` for ``httpx.AsyncClient``s."""
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self._client = client
+    def __init__(self, pooled: httpx.AsyncClient, fresh: httpx.AsyncClient | None = None, *, owned: bool) -> None:
+        self._pooled = pooled
+        self._fresh = fresh if fresh is not None else pooled
+        self._owned = owned
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._client.send(request, stream=True, auth=None, follow_redirects=False)
+        client = self._pooled if request.method in _POOLED_METHODS else self._fresh
+        return await client.send(request, stream=True, auth=None, follow_redirects=False)
 
     async def aclose(self) -> None:
-        pass  # the user's client is the user's to close
+        if self._owned:
+            await self._pooled.aclose()
+            await self._fresh.aclose()
 
 
 def _sync_response_hook(response: httpx.Response) -> None:
@@ -86,11 +105,20 @@ async def _async_response_hook(response: httpx.Response) -> None:
 
 
 def sync_transport(http_client: httpx.Client | None) -> httpx.BaseTransport:
-    return _ThroughClient(http_client) if http_client is not None else httpx.HTTPTransport()
+    if http_client is not None:
+        return _ThroughClient(http_client, owned=False)
+    # No transport= here: httpx then mounts the proxies the environment names, as for any httpx.Client().
+    # One TLS context, made as httpx makes it (SSL_CERT_FILE / SSL_CERT_DIR), serves both pools.
+    tls = httpx.create_ssl_context()
+    return _ThroughClient(httpx.Client(verify=tls), httpx.Client(verify=tls, limits=_FRESH_CONNECTIONS), owned=True)
 
 
 def async_transport(http_client: httpx.AsyncClient | None) -> httpx.AsyncBaseTransport:
-    return _AsyncThroughClient(http_client) if http_client is not None else httpx.AsyncHTTPTransport()
+    if http_client is not None:
+        return _AsyncThroughClient(http_client, owned=False)
+    tls = httpx.create_ssl_context()
+    fresh = httpx.AsyncClient(verify=tls, limits=_FRESH_CONNECTIONS)
+    return _AsyncThroughClient(httpx.AsyncClient(verify=tls), fresh, owned=True)
 
 
 def sync_api_client(options: ClientOptions, transport: httpx.BaseTransport) -> httpx.Client:

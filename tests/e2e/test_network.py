@@ -8,6 +8,8 @@ import contextlib
 import os
 import signal
 import socket
+import ssl
+import struct
 import subprocess
 import sys
 import threading
@@ -300,3 +302,123 @@ def test_creates_never_ride_a_stale_pooled_connection_while_reads_keep_the_pool(
     assert server.answered.count("POST") == 10
     assert "POST" not in server.dropped  # no create ever reached a reused connection
     assert "GET" in server.dropped  # reads did reuse the pool (and were retried, being idempotent)
+
+
+# --- a certificate that fails verification -------------------------------------------------------------------------
+
+
+class CountingTLSServer:
+    """Counts the TLS handshakes it is offered. The count is read over the same sequential accept loop, so every
+    connection made before the question has been counted when the answer comes."""
+
+    def __init__(self, cert: tuple[Path, Path]) -> None:
+        self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self._context.load_cert_chain(str(cert[0]), str(cert[1]))
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._handshakes = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = self._listener.accept()
+                with connection:
+                    if connection.recv(1, socket.MSG_PEEK) == b"?":
+                        connection.sendall(str(self._handshakes).encode())
+                        continue
+                    self._handshakes += 1
+                    with contextlib.suppress(OSError), self._context.wrap_socket(connection, server_side=True):
+                        pass
+
+    def handshakes(self) -> int:
+        with socket.create_connection(("127.0.0.1", self.port)) as question:
+            question.sendall(b"?")
+            return int(question.recv(16))
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+@pytest.mark.parametrize("call", ["get", "create"])
+def test_a_certificate_that_fails_verification_fails_at_once_naming_the_cure(
+    flavour: str, server_cert: tuple[Path, Path], call: str
+) -> None:
+    server = CountingTLSServer(server_cert)  # its CA is not trusted: SSL_CERT_FILE is unset
+    try:
+
+        def send(client: Any) -> Any:
+            if call == "get":
+                return client.lipsync.get("t1")
+            return client.lipsync.create(**LIPSYNC)
+
+        with pytest.raises(vozo.APIConnectionError) as info:
+            run(flavour, send, base_url=f"https://127.0.0.1:{server.port}", max_retries=2)
+        assert server.handshakes() == 1  # not retried: no retry can make the certificate valid
+    finally:
+        server.close()
+    message = str(info.value)
+    assert "certificate verify failed for 127.0.0.1" in message
+    assert "SSL_CERT_FILE" in message
+
+
+# --- connection errors say what happened, the same in both flavours -------------------------------------------------
+
+
+@contextlib.contextmanager
+def serving(handle: Callable[[socket.socket], None]) -> Iterator[str]:
+    """A raw TCP server on port 0 that hands each connection to ``handle`` in its own thread."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = listener.accept()
+                threading.Thread(target=handle, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+
+
+def reset_after_reading(connection: socket.socket) -> None:
+    """Reads the whole request (so the client is waiting for the answer), then resets the connection."""
+    protocol = h11.Connection(h11.SERVER)
+    while not isinstance(event := protocol.next_event(), h11.EndOfMessage):
+        if event is h11.NEED_DATA:
+            protocol.receive_data(connection.recv(65536))
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    connection.close()
+
+
+def never_answer(connection: socket.socket) -> None:
+    with connection:
+        while connection.recv(65536):
+            pass
+
+
+def error_of(flavour: str, base_url: str, fn: Callable[[Any], Any], **options: Any) -> vozo.APIConnectionError:
+    with pytest.raises(vozo.APIConnectionError) as info:
+        run(flavour, fn, base_url=base_url, max_retries=0, **options)
+    return info.value
+
+
+def test_a_reset_connection_is_named_the_same_in_both_flavours() -> None:
+    with serving(reset_after_reading) as url:
+        errors = [error_of(flavour, url, lambda c: c.lipsync.create(**LIPSYNC)) for flavour in ("sync", "async")]
+    assert str(errors[0]) == str(errors[1])
+    assert str(errors[1]).startswith("ReadError (POST /v1/video_generation): ")
+    assert "reset" in str(errors[1]).split(": ", 1)[1].lower()
+
+
+def test_a_timeout_is_named_the_same_in_both_flavours() -> None:
+    with serving(never_answer) as url:
+        errors = [error_of(flavour, url, lambda c: c.lipsync.get("t1"), timeout=0.2) for flavour in ("sync", "async")]
+    assert all(isinstance(error, vozo.APITimeoutError) for error in errors)
+    assert str(errors[0]) == str(errors[1])
+    assert str(errors[1]) == (
+        "ReadTimeout (GET /v1/video_generation/t1): timed out: no response data within 0.2s "
+        "(read timeout; pass a larger timeout= if this is expected)"
+    )

@@ -218,10 +218,16 @@ def test_a_proxy_that_is_down_fails_the_call_instead_of_going_around_it(
         run(flavour, create_then_get, base_url=f"https://127.0.0.1:{tls_port}", max_retries=0)
 
 
-def test_a_certificate_from_a_private_ca_is_trusted_through_ssl_cert_file(
-    monkeypatch: pytest.MonkeyPatch, flavour: str, ca_file: Path, tls_port: int
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "SSL_CERT_DIR"])
+def test_a_certificate_from_a_private_ca_is_trusted_through_the_environment(
+    monkeypatch: pytest.MonkeyPatch, flavour: str, variable: str, ca_file: Path, tls_port: int, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    if variable == "SSL_CERT_FILE":
+        monkeypatch.setenv(variable, str(ca_file))
+    else:  # OpenSSL finds a CA in a directory by the hash of its subject name
+        hashed = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", str(ca_file)], capture_output=True)
+        (tmp_path / f"{hashed.stdout.decode().strip()}.0").write_bytes(ca_file.read_bytes())
+        monkeypatch.setenv(variable, str(tmp_path))
     status = run(flavour, create_then_get, base_url=f"https://127.0.0.1:{tls_port}")
     assert status.status.value == "pending"
 

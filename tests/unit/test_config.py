@@ -79,11 +79,11 @@ def test_with_options_changes_a_copy_that_shares_the_pool(api, recorder) -> None
 
 def test_requests_carry_the_key_and_a_user_agent(api, recorder) -> None:
     recorder.default = reply(200, {"status": "pending"})
-    api.call(lambda c: c.lipsync.get("task/with space"))
+    api.call(lambda c: c.lipsync.get("task with space%2F"))
     request = recorder.requests[0]
     assert request.headers["Authorization"] == f"Bearer {API_KEY}"
     assert request.headers["User-Agent"].startswith("vozo-python/")
-    assert request.url.raw_path == b"/v1/video_generation/task%2Fwith%20space"
+    assert request.url.raw_path == b"/v1/video_generation/task%20with%20space%252F"
 
 
 def test_closing_the_client_closes_its_pool_but_not_a_lent_http_client() -> None:
@@ -96,3 +96,54 @@ def test_closing_the_client_closes_its_pool_but_not_a_lent_http_client() -> None
     own = vozo.Vozo(api_key=API_KEY, base_url=BASE_URL)
     own.close()
     assert own._http.is_closed
+
+
+BAD_TASK_IDS = {
+    "dot": ".",
+    "dotdot": "..",
+    "empty": "",
+    "blank": "  ",
+    "slash": "a/b",
+    "up": "../v1",
+    "query": "t?x=1",
+    "fragment": "t#frag",
+    "newline": "t\nx",
+    "nul": "t\x00x",
+    "del": "t\x7fx",
+    "over-1kb": "t" * 1025,
+    "over-1kb-utf8": "é" * 513,
+}
+
+
+@pytest.mark.parametrize("task_id", BAD_TASK_IDS.values(), ids=BAD_TASK_IDS.keys())
+def test_a_task_id_that_could_name_another_path_is_refused_before_any_request(api, recorder, task_id: str) -> None:
+    recorder.default = reply(200, {"status": "pending"})
+    for call in (
+        lambda c: c.lipsync.get(task_id),
+        lambda c: c.lipsync.wait(task_id, timeout=1),
+        lambda c: c.translations.get(task_id),
+        lambda c: c.reusable_lipsync.get(task_id),
+    ):
+        api.raises(vozo.InvalidInputError, call)
+    assert recorder.requests == []
+
+
+def test_a_task_id_of_1_kb_is_sent(api, recorder) -> None:
+    recorder.default = reply(200, {"status": "pending"})
+    api.call(lambda c: c.lipsync.get("t" * 1024))
+    assert len(recorder.requests) == 1
+
+
+@pytest.mark.parametrize("timeout", [0, -1, -0.5, float("nan"), float("inf"), httpx.Timeout(5, read=-1), "5", True])
+def test_a_timeout_that_is_not_a_positive_number_is_refused(timeout: object) -> None:
+    with pytest.raises(vozo.InvalidInputError, match="timeout"):
+        vozo.Vozo(api_key=API_KEY, base_url=BASE_URL, timeout=timeout)  # type: ignore[arg-type]
+    with pytest.raises(vozo.InvalidInputError, match="timeout"):
+        vozo.AsyncVozo(api_key=API_KEY, base_url=BASE_URL, timeout=timeout)  # type: ignore[arg-type]
+    with vozo.Vozo(api_key=API_KEY, base_url=BASE_URL) as client, pytest.raises(vozo.InvalidInputError):
+        client.with_options(timeout=timeout)  # type: ignore[arg-type]
+
+
+def test_a_timeout_of_none_per_phase_means_no_limit_for_that_phase() -> None:
+    with vozo.Vozo(api_key=API_KEY, base_url=BASE_URL, timeout=httpx.Timeout(5, read=None)) as client:
+        assert (client.timeout.connect, client.timeout.read) == (5, None)

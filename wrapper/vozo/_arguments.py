@@ -25,6 +25,8 @@ _JSON_TYPES: dict[str, Callable[[object], bool]] = {
     "array": lambda v: isinstance(v, (list, tuple)),
 }
 _MAX_DEPTH = 32
+MAX_TASK_ID_BYTES = 1024
+_TASK_ID_REFUSED = re.compile(r"[/?#\x00-\x1f\x7f-\x9f]")
 
 
 def extension(url: str) -> str:
@@ -33,9 +35,19 @@ def extension(url: str) -> str:
 
 
 def checked_task_id(value: object) -> str:
+    """A task id as Vozo returned it. Refused when it could make the URL name another path than this job's."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidInputError(f"task_id must be a non-empty string, got {value!r}")
-    return value.strip()
+    value = value.strip()
+    # "." and ".." are path segments the URL resolves away (get("..") would GET /v1); "/", "?" and "#" end the
+    # segment where a server or proxy decodes them; a control character has no place in a URL.
+    if value in (".", "..") or _TASK_ID_REFUSED.search(value) or len(value.encode()) > MAX_TASK_ID_BYTES:
+        shown = value if len(value) <= 80 else value[:80] + "..."
+        raise InvalidInputError(
+            f"task_id {shown!r} is not a task id Vozo returns: it must not be '.' or '..', contain '/', '?', '#' "
+            f"or a control character, or be over {MAX_TASK_ID_BYTES} bytes. Pass the task_id from the create call."
+        )
+    return value
 
 
 def check_url(field: str, url: object, accepted: tuple[str, ...], *, check_file_type: bool = True) -> str:

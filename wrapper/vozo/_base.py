@@ -79,21 +79,39 @@ def error_class(status: int, code: str | None) -> type[APIStatusError]:
     return by_status or APIStatusError
 
 
+def key_hider(request: httpx.Request) -> Callable[[str], str]:
+    """Replaces the key this request carried with ``****``: a server that echoes it must not put it in an error."""
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme != "Bearer" or not key:
+        return lambda text: text
+    # also as it may read inside a JSON string: '"' and '\\' escaped, and "/" perhaps as "\\/"
+    forms = {key, json.dumps(key)[1:-1], json.dumps(key)[1:-1].replace("/", "\\/")}
+
+    def hide(text: str) -> str:
+        for form in forms:
+            text = text.replace(form, "****")
+        return text
+
+    return hide
+
+
 def status_error(response: httpx.Response) -> APIStatusError:
     """A typed exception from an error response (its body already read)."""
     code = message = server_ts = body_excerpt = None
+    hide = key_hider(response.request)
+    text = hide(response.content.decode("utf-8", errors="replace"))
     try:
-        body = response.json()
-    except (ValueError, UnicodeDecodeError):
+        body = json.loads(text)
+    except ValueError:
         body = None
     if isinstance(body, dict) and {"code", "message"} <= body.keys():
-        error = Error.from_dict({**body, "code": str(body["code"]), "message": str(body["message"])})
+        error = Error.from_dict({**body, "code": hide(str(body["code"])), "message": hide(str(body["message"]))})
         code, message = error.code, error.message
-        server_ts = str(error.server_ts) if error.server_ts else None
+        server_ts = hide(str(error.server_ts)) if error.server_ts else None
     else:  # an HTML page from a proxy, or a body not in Vozo's Error shape: keep an excerpt to debug with
-        body_excerpt = excerpt(response.content)
+        body_excerpt = excerpt(text.encode())
         if isinstance(body, dict) and "code" in body:
-            code = str(body["code"])
+            code = hide(str(body["code"]))
     cls = error_class(response.status_code, code)
     return cls(
         status_code=response.status_code,
@@ -134,10 +152,11 @@ def on_response(response: httpx.Response) -> None:
         try:
             json.loads(response.content)
         except ValueError as exc:
+            hide = key_hider(request)
             raise APIResponseValidationError(
                 f"{response.status_code} from {request.method} {request.url.path} is not JSON",
                 status_code=response.status_code,
-                body_excerpt=excerpt(response.content),
+                body_excerpt=excerpt(hide(response.content.decode("utf-8", errors="replace")).encode()),
             ) from exc
 
 

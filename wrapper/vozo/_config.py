@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -53,17 +54,12 @@ class ClientOptions:
         cls, *, api_key: str | None, base_url: str | None, timeout: float | httpx.Timeout | None, max_retries: int
     ) -> ClientOptions:
         key = api_key if api_key is not None else os.environ.get("VOZO_API_KEY")
-        if not key:
-            raise VozoError(
-                "No API key: pass api_key=... or set the VOZO_API_KEY environment variable "
-                "(create a key in your Vozo account; the API needs a business plan)."
-            )
         url = base_url or os.environ.get("VOZO_BASE_URL") or DEFAULT_BASE_URL
-        return cls(APIKey(key.strip()), check_base_url(url), as_timeout(timeout), check_retries(max_retries))
+        return cls(check_api_key(key), check_base_url(url), as_timeout(timeout), check_retries(max_retries))
 
     def evolve(self, **changes: Any) -> ClientOptions:
         if "api_key" in changes:
-            changes["api_key"] = APIKey(changes["api_key"])
+            changes["api_key"] = check_api_key(changes["api_key"])
         if "base_url" in changes:
             changes["base_url"] = check_base_url(changes["base_url"])
         if "timeout" in changes:
@@ -73,10 +69,43 @@ class ClientOptions:
         return replace(self, **changes)
 
 
+def check_api_key(value: object) -> APIKey:
+    """The key, trimmed, once it is certain to fit in an HTTP header. No message here ever shows it."""
+    if not isinstance(value, str) or not value.strip():
+        raise VozoError(
+            "No API key: pass api_key=... or set the VOZO_API_KEY environment variable "
+            "(create a key in your Vozo account; the API needs a business plan)."
+        )
+    key = value.strip()
+    # A newline would end the header (httpx then quotes it in a protocol error); non-ASCII cannot be encoded in it.
+    for position, char in enumerate(key, start=1):
+        if not " " <= char <= "~":
+            # a control character is named (a stray newline is the usual culprit); any other is part of the key
+            is_control = char < " " or char == "\x7f"
+            what = f"a control character (U+{ord(char):04X})" if is_control else "a non-ASCII character"
+            raise InvalidInputError(
+                f"the API key holds {what} at position {position} of {len(key)}: it cannot be sent in a header. "
+                "Copy the key again from your Vozo account."
+            )
+    return APIKey(key)
+
+
 def as_timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
+    """A timeout from seconds or an ``httpx.Timeout``; zero, negative or NaN would fail every request, so refused."""
     if value is None:
         return DEFAULT_TIMEOUT
-    return value if isinstance(value, httpx.Timeout) else httpx.Timeout(float(value))
+    if isinstance(value, httpx.Timeout):
+        for phase, seconds in value.as_dict().items():
+            if seconds is not None and not _is_seconds(seconds):
+                raise InvalidInputError(f"timeout {phase} must be a number of seconds > 0 (or None), got {seconds!r}")
+        return value
+    if not _is_seconds(value):
+        raise InvalidInputError(f"timeout must be a number of seconds > 0 or an httpx.Timeout, got {value!r}")
+    return httpx.Timeout(float(value))
+
+
+def _is_seconds(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf
 
 
 def check_retries(value: int) -> int:
@@ -86,7 +115,9 @@ def check_retries(value: int) -> int:
 
 
 def is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
+    """This machine for certain: ``localhost`` or a loopback address. A name under .localhost is looked up in DNS
+    by many resolvers (and some proxies), so it may be anywhere."""
+    if host.lower() == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback

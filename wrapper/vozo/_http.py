@@ -47,27 +47,74 @@ def async_request_slots() -> anyio.Semaphore:
     return anyio.Semaphore(MAX_REQUESTS_IN_FLIGHT)
 
 
+# A request by any other method may create a paid job: it never rides a pooled connection the server may be closing
+# (it would fail with "Server disconnected without sending a response", leaving the caller unsure whether Vozo
+# created the job). A fresh connection costs a handshake; an unknown job costs far more.
+_POOLED_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# No idle connection is kept, so each request opens its own.
+_FRESH_CONNECTIONS = httpx.Limits(max_keepalive_connections=0)
+
+
+class _EnvironmentTransport(httpx.BaseTransport):
+    """The transports a plain ``httpx.Client()`` builds: the proxies HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY
+    name, TLS trusting SSL_CERT_FILE / SSL_CERT_DIR. (Passing our own ``transport=`` would turn those proxies off.)
+    Reads share one pool; every other request gets a fresh connection."""
+
+    def __init__(self) -> None:
+        tls = httpx.create_ssl_context()  # one context, made as httpx makes it, for both pools
+        self._pooled = httpx.Client(verify=tls)
+        self._fresh = httpx.Client(verify=tls, limits=_FRESH_CONNECTIONS)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        client = self._pooled if request.method in _POOLED_METHODS else self._fresh
+        # httpx's own routing (its proxy mounts or its direct transport), without a second send()'s per-call cost
+        return client._transport_for_url(request.url).handle_request(request)
+
+    def close(self) -> None:
+        self._pooled.close()
+        self._fresh.close()
+
+
+class _AsyncEnvironmentTransport(httpx.AsyncBaseTransport):
+    """``_EnvironmentTransport`` for asyncio and trio."""
+
+    def __init__(self) -> None:
+        tls = httpx.create_ssl_context()
+        self._pooled = httpx.AsyncClient(verify=tls)
+        self._fresh = httpx.AsyncClient(verify=tls, limits=_FRESH_CONNECTIONS)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        client = self._pooled if request.method in _POOLED_METHODS else self._fresh
+        return await client._transport_for_url(request.url).handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._pooled.aclose()
+        await self._fresh.aclose()
+
+
 class _ThroughClient(httpx.BaseTransport):
-    """Sends through a user's ``httpx.Client`` (its proxies, TLS, limits and hooks) without changing it."""
+    """Sends through a user's ``httpx.Client`` (its proxies, TLS, limits and hooks) without changing it. Never with
+    its auth (the bearer must reach Vozo unchanged) and never following a redirect (the outer client decides: the
+    API client never does, so the key stays on Vozo's host)."""
 
     def __init__(self, client: httpx.Client) -> None:
         self._client = client
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._client.send(request, stream=True)
+        return self._client.send(request, stream=True, auth=None, follow_redirects=False)
 
     def close(self) -> None:
         pass  # the user's client is the user's to close
 
 
 class _AsyncThroughClient(httpx.AsyncBaseTransport):
-    """Sends through a user's ``httpx.AsyncClient`` (its proxies, TLS, limits and hooks) without changing it."""
+    """Sends through a user's ``httpx.AsyncClient``; see ``_ThroughClient``."""
 
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._client.send(request, stream=True)
+        return await self._client.send(request, stream=True, auth=None, follow_redirects=False)
 
     async def aclose(self) -> None:
         pass  # the user's client is the user's to close
@@ -84,11 +131,11 @@ async def _async_response_hook(response: httpx.Response) -> None:
 
 
 def sync_transport(http_client: httpx.Client | None) -> httpx.BaseTransport:
-    return _ThroughClient(http_client) if http_client is not None else httpx.HTTPTransport()
+    return _ThroughClient(http_client) if http_client is not None else _EnvironmentTransport()
 
 
 def async_transport(http_client: httpx.AsyncClient | None) -> httpx.AsyncBaseTransport:
-    return _AsyncThroughClient(http_client) if http_client is not None else httpx.AsyncHTTPTransport()
+    return _AsyncThroughClient(http_client) if http_client is not None else _AsyncEnvironmentTransport()
 
 
 def sync_api_client(options: ClientOptions, transport: httpx.BaseTransport) -> httpx.Client:

@@ -14,6 +14,7 @@ import contextvars
 import itertools
 import os
 import random
+import ssl
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -48,6 +49,19 @@ class ConnectTimeoutFailed(ConnectFailed, APITimeoutError):
     """Timed out before a connection existed (connect or pool timeout): the request never left this machine."""
 
 
+class CertificateVerifyFailed(APIConnectionError):
+    """The server's TLS certificate failed verification: never retried, since trying again cannot change it."""
+
+
+# What each httpx timeout waited for; the seconds come from the request's own timeout settings.
+_TIMEOUT_PHASES: dict[type[httpx.TimeoutException], tuple[str, str]] = {
+    httpx.ConnectTimeout: ("connect", "no connection"),
+    httpx.ReadTimeout: ("read", "no response data"),
+    httpx.WriteTimeout: ("write", "the request could not be sent"),
+    httpx.PoolTimeout: ("pool", "no free connection in the pool"),
+}
+
+
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """Seconds from a Retry-After header: delta-seconds or an HTTP date. None when absent or unreadable."""
     if not value:
@@ -78,7 +92,7 @@ def retry_delay(error: VozoError, attempt: int, max_retries: int, *, idempotent:
     connection was never made, or Vozo refused it (429, or code 1304: too many jobs on the key). Vozo documents no
     idempotency key, so a retry after anything else could create and bill a second job.
     """
-    if attempt >= max_retries:
+    if attempt >= max_retries or isinstance(error, CertificateVerifyFailed):
         return None
     if isinstance(error, ConnectFailed):
         return backoff(attempt)
@@ -106,9 +120,17 @@ def connection_error(exc: httpx.TransportError) -> APIConnectionError:
     except RuntimeError:  # httpx raises when the exception was made without a request
         request = None
     where = f" ({request.method} {request.url.path})" if request is not None else ""
-    text = f"{type(exc).__name__}{where}: {exc}"
-    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
-        error: APIConnectionError = ConnectTimeoutFailed(text, request=request)
+    text = f"{type(exc).__name__}{where}: {_what_happened(exc, request)}"
+    certificate = _certificate_failure(exc)
+    if certificate is not None:
+        host = request.url.host if request is not None else "the server"
+        error: APIConnectionError = CertificateVerifyFailed(
+            f"{type(exc).__name__}{where}: certificate verify failed for {host} ({certificate.verify_message}). "
+            "If a proxy or a private CA signs it, set SSL_CERT_FILE (or SSL_CERT_DIR) to that CA's certificates.",
+            request=request,
+        )
+    elif isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+        error = ConnectTimeoutFailed(text, request=request)
     elif isinstance(exc, httpx.ConnectError):
         error = ConnectFailed(text, request=request)
     elif isinstance(exc, httpx.TimeoutException):
@@ -132,6 +154,33 @@ def _raised_parsing(exc: BaseException) -> bool:
             return True
         frame = frame.tb_next
     return False
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _certificate_failure(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    return next((cause for cause in _causes(exc) if isinstance(cause, ssl.SSLCertVerificationError)), None)
+
+
+def _what_happened(exc: httpx.TransportError, request: httpx.Request | None) -> str:
+    """Words for the failure, the same whichever I/O library raised it (asyncio's often say nothing at all)."""
+    for kind, (phase, waited_for) in _TIMEOUT_PHASES.items():
+        if isinstance(exc, kind):
+            seconds = (request.extensions.get("timeout") or {}).get(phase) if request is not None else None
+            within = f" within {seconds:g}s" if isinstance(seconds, int | float) else ""
+            return f"timed out: {waited_for}{within} ({phase} timeout; pass a larger timeout= if this is expected)"
+    causes = list(_causes(exc))
+    said = next((str(cause) for cause in causes if str(cause)), None)
+    if said is not None:
+        return said
+    return "the connection failed without a message (" + " <- ".join(type(cause).__name__ for cause in causes) + ")"
 
 
 class Attempt:

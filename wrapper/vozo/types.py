@@ -23,6 +23,7 @@ from vozo_jobs.kinds import AnyStatus as AnyStatus
 from vozo_jobs.kinds import KindName as KindName
 
 __all__ = [
+    "UNSET",
     "AnyStatus",
     "AsyncJobResource",
     "Job",
@@ -37,6 +38,5 @@ __all__ = [
     "TranslationJobStatus",
     "TranslationResult",
     "TranslationStatus",
-    "UNSET",
     "Unset",
 ]

@@ -1,0 +1,430 @@
+"""Real networks, not mocks: a forward proxy (proxy.py, CONNECT), TLS from a throwaway CA trusted only through
+SSL_CERT_FILE (trustme), a server that drops stale keep-alive connections, and the words of connection errors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import h11
+import httpx
+import pytest
+import trustme
+import uvicorn
+
+import vozo
+from vozo.testing import FakeVozo
+
+from .conftest import KEY
+
+ROOT = Path(__file__).resolve().parents[2]
+ONLY_THE_PROXY_KNOWS = "vozo-api.test"  # resolved by the proxy's plugin only: reaching it proves the proxy carried it
+LIPSYNC = {"reference_file_url": "https://m.example.com/presenter.mp4", "audio_url": "https://m.example.com/voice.mp3"}
+ENVIRONMENT = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR")
+STARTUP = 30.0  # seconds a helper server may take to start on a loaded machine (a readiness wait, never a verdict)
+
+
+def run(flavour: str, fn: Callable[[Any], Any], **options: Any) -> Any:
+    """``fn(client)`` with a fresh Vozo or AsyncVozo; the environment is read when the client is built."""
+    options = {"api_key": KEY, **options}
+    if flavour == "sync":
+        with vozo.Vozo(**options) as client:
+            return fn(client)
+
+    async def main() -> Any:
+        async with vozo.AsyncVozo(**options) as client:
+            return await fn(client)
+
+    return asyncio.run(main())
+
+
+def create_then_get(client: Any) -> Any:
+    """One job-creating POST on a fresh connection and one GET on the pool, sync or async."""
+    if isinstance(client, vozo.Vozo):
+        return client.lipsync.get(client.lipsync.create(**LIPSYNC).task_id)
+
+    async def both() -> Any:
+        return await client.lipsync.get((await client.lipsync.create(**LIPSYNC)).task_id)
+
+    return both()
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+@pytest.fixture(params=["sync", "async"])
+def flavour(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="module")
+def ca_file(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("ca") / "throwaway-ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def server_cert(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("server")
+    cert = ca.issue_cert("127.0.0.1", ONLY_THE_PROXY_KNOWS, "localhost")
+    cert.cert_chain_pems[0].write_to_path(str(folder / "cert.pem"))
+    cert.private_key_pem.write_to_path(str(folder / "key.pem"))
+    return folder / "cert.pem", folder / "key.pem"
+
+
+@contextlib.contextmanager
+def serve_tls(app: Any, cert: tuple[Path, Path]) -> Iterator[int]:
+    """``app`` over https on 127.0.0.1 (port 0); yields the port."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="critical", ssl_certfile=str(cert[0]), ssl_keyfile=str(cert[1])
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + STARTUP
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the TLS server did not start")
+        time.sleep(0.01)
+    try:
+        yield server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def fake() -> FakeVozo:
+    return FakeVozo(api_keys=[KEY])
+
+
+@pytest.fixture
+def tls_port(fake: FakeVozo, server_cert: tuple[Path, Path]) -> Iterator[int]:
+    with serve_tls(fake, server_cert) as port:
+        yield port
+
+
+class Proxy:
+    """proxy.py in its own process group, with tests/e2e/_proxy_plugin.py: .url, and the requests it forwarded."""
+
+    def __init__(self, folder: Path) -> None:
+        self._log = folder / "forwarded.log"
+        self._log.touch()
+        port_file = folder / "port"
+        command = [sys.executable, "-m", "proxy", "--hostname", "127.0.0.1", "--port", "0"]
+        command += ["--port-file", str(port_file), "--num-workers", "1", "--num-acceptors", "1"]
+        command += ["--plugins", "tests.e2e._proxy_plugin.ResolveTestNamesAndLog", "--log-level", "CRITICAL"]
+        environment = {**os.environ, "PYTHONPATH": str(ROOT), "VOZO_TEST_PROXY_LOG": str(self._log)}
+        self._process = subprocess.Popen(command, cwd=ROOT, env=environment, start_new_session=True)
+        deadline = time.monotonic() + STARTUP
+        while not port_file.exists() or not port_file.read_text().strip():
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("proxy.py did not start")
+            time.sleep(0.05)
+        self.url = f"http://127.0.0.1:{port_file.read_text().split()[0]}"
+
+    def forwarded(self) -> list[str]:
+        return self._log.read_text().splitlines()
+
+    def stop(self) -> None:
+        os.killpg(self._process.pid, signal.SIGTERM)
+        self._process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
+    running = Proxy(tmp_path_factory.mktemp("proxy"))
+    yield running
+    running.stop()
+
+
+# --- proxies and certificates from the environment, as a plain httpx.Client() reads them ---------------------------
+
+
+@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "ALL_PROXY", "https_proxy"])
+def test_a_proxy_from_the_environment_carries_every_call(
+    monkeypatch: pytest.MonkeyPatch, flavour: str, variable: str, proxy: Proxy, ca_file: Path, tls_port: int
+) -> None:
+    monkeypatch.setenv(variable, proxy.url)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    base_url = f"https://{ONLY_THE_PROXY_KNOWS}:{tls_port}"
+    with httpx.Client() as plain:  # the reference: a plain httpx client gets there through the proxy
+        assert plain.get(f"{base_url}/v1/video_generation/none").status_code == 401
+    before = len(proxy.forwarded())
+    status = run(flavour, create_then_get, base_url=base_url)
+    assert status.status.value == "pending"
+    tunnels = proxy.forwarded()[before:]
+    assert set(tunnels) == {f"CONNECT {ONLY_THE_PROXY_KNOWS}:{tls_port}"}
+
+
+def test_http_proxy_carries_plain_http_to_localhost(
+    monkeypatch: pytest.MonkeyPatch, flavour: str, proxy: Proxy, fake: FakeVozo
+) -> None:
+    with fake.serve() as url:
+        port = int(url.rsplit(":", 1)[1])
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        before = len(proxy.forwarded())
+        status = run(flavour, create_then_get, base_url=f"http://localhost:{port}")
+    assert status.status.value == "pending"
+    assert set(proxy.forwarded()[before:]) >= {f"POST localhost:{port}", f"GET localhost:{port}"}
+
+
+def test_no_proxy_sends_a_host_around_the_proxy(
+    monkeypatch: pytest.MonkeyPatch, flavour: str, proxy: Proxy, ca_file: Path, tls_port: int
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    monkeypatch.setenv("NO_PROXY", "example.com,127.0.0.1")
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    before = len(proxy.forwarded())
+    status = run(flavour, create_then_get, base_url=f"https://127.0.0.1:{tls_port}")
+    assert status.status.value == "pending"
+    assert proxy.forwarded()[before:] == []
+
+
+def test_a_proxy_that_is_down_fails_the_call_instead_of_going_around_it(
+    monkeypatch: pytest.MonkeyPatch, flavour: str, ca_file: Path, tls_port: int
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    with pytest.raises(vozo.APIConnectionError, match="ConnectError"):
+        run(flavour, create_then_get, base_url=f"https://127.0.0.1:{tls_port}", max_retries=0)
+
+
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "SSL_CERT_DIR"])
+def test_a_certificate_from_a_private_ca_is_trusted_through_the_environment(
+    monkeypatch: pytest.MonkeyPatch, flavour: str, variable: str, ca_file: Path, tls_port: int, tmp_path: Path
+) -> None:
+    if variable == "SSL_CERT_FILE":
+        monkeypatch.setenv(variable, str(ca_file))
+    else:  # OpenSSL finds a CA in a directory by the hash of its subject name
+        hashed = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", str(ca_file)], capture_output=True)
+        (tmp_path / f"{hashed.stdout.decode().strip()}.0").write_bytes(ca_file.read_bytes())
+        monkeypatch.setenv(variable, str(tmp_path))
+    status = run(flavour, create_then_get, base_url=f"https://127.0.0.1:{tls_port}")
+    assert status.status.value == "pending"
+
+
+# --- a job-creating POST never rides a connection the server may be closing ------------------------------------------
+
+
+class StaleKeepAliveServer:
+    """Answers the first request on each connection and leaves it open, as keep-alive; a later request on the same
+    connection is read and the connection closed without an answer, as when the server's keep-alive timeout fires
+    just as a client reuses it ("Server disconnected without sending a response"). Plain h11 over sockets."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self.answered: list[str] = []
+        self.dropped: list[str] = []  # requests that came on a reused connection
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = self._listener.accept()
+                threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        protocol = h11.Connection(h11.SERVER)
+        answered = False
+        with connection, contextlib.suppress(OSError, h11.ProtocolError):
+            while True:
+                event = protocol.next_event()
+                if event is h11.NEED_DATA:
+                    protocol.receive_data(connection.recv(65536))
+                elif isinstance(event, h11.Request):
+                    method = event.method.decode()
+                elif isinstance(event, h11.EndOfMessage) and answered:
+                    with self._lock:
+                        self.dropped.append(method)
+                    return  # a plain close once the request is read: the client sees EOF, not a reset
+                elif isinstance(event, h11.EndOfMessage):
+                    body = b'{"task_id": "t1"}' if method == "POST" else b'{"status": "pending"}'
+                    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+                    connection.sendall(protocol.send(h11.Response(status_code=200, headers=headers)))
+                    connection.sendall(protocol.send(h11.Data(data=body)) + protocol.send(h11.EndOfMessage()))
+                    with self._lock:
+                        self.answered.append(method)
+                    answered = True
+                    protocol.start_next_cycle()
+                elif isinstance(event, h11.ConnectionClosed):
+                    return
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def test_creates_never_ride_a_stale_pooled_connection_while_reads_keep_the_pool(flavour: str) -> None:
+    server = StaleKeepAliveServer()
+
+    def alternate(client: Any) -> Any:
+        if isinstance(client, vozo.Vozo):
+            for _ in range(10):
+                client.lipsync.get("t1")
+                client.lipsync.create(**LIPSYNC)
+            return None
+
+        async def both() -> None:
+            for _ in range(10):
+                await client.lipsync.get("t1")
+                await client.lipsync.create(**LIPSYNC)
+
+        return both()
+
+    try:
+        run(flavour, alternate, base_url=server.url, max_retries=2)  # raises if any create failed
+    finally:
+        server.close()
+    assert server.answered.count("POST") == 10
+    assert "POST" not in server.dropped  # no create ever reached a reused connection
+    assert "GET" in server.dropped  # reads did reuse the pool (and were retried, being idempotent)
+
+
+# --- a certificate that fails verification -------------------------------------------------------------------------
+
+
+class CountingTLSServer:
+    """Counts the TLS handshakes it is offered. The count is read over the same sequential accept loop, so every
+    connection made before the question has been counted when the answer comes."""
+
+    def __init__(self, cert: tuple[Path, Path]) -> None:
+        self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self._context.load_cert_chain(str(cert[0]), str(cert[1]))
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._handshakes = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = self._listener.accept()
+                with connection:
+                    if connection.recv(1, socket.MSG_PEEK) == b"?":
+                        connection.sendall(str(self._handshakes).encode())
+                        continue
+                    self._handshakes += 1
+                    with contextlib.suppress(OSError), self._context.wrap_socket(connection, server_side=True):
+                        pass
+
+    def handshakes(self) -> int:
+        with socket.create_connection(("127.0.0.1", self.port)) as question:
+            question.sendall(b"?")
+            return int(question.recv(16))
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+@pytest.mark.parametrize("call", ["get", "create"])
+def test_a_certificate_that_fails_verification_fails_at_once_naming_the_cure(
+    flavour: str, server_cert: tuple[Path, Path], call: str
+) -> None:
+    server = CountingTLSServer(server_cert)  # its CA is not trusted: SSL_CERT_FILE is unset
+    try:
+
+        def send(client: Any) -> Any:
+            if call == "get":
+                return client.lipsync.get("t1")
+            return client.lipsync.create(**LIPSYNC)
+
+        with pytest.raises(vozo.APIConnectionError) as info:
+            run(flavour, send, base_url=f"https://127.0.0.1:{server.port}", max_retries=2)
+        assert server.handshakes() == 1  # not retried: no retry can make the certificate valid
+    finally:
+        server.close()
+    message = str(info.value)
+    assert "certificate verify failed for 127.0.0.1" in message
+    assert "SSL_CERT_FILE" in message
+
+
+# --- connection errors say what happened, the same in both flavours -------------------------------------------------
+
+
+@contextlib.contextmanager
+def serving(handle: Callable[[socket.socket], None]) -> Iterator[str]:
+    """A raw TCP server on port 0 that hands each connection to ``handle`` in its own thread."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = listener.accept()
+                threading.Thread(target=handle, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+
+
+def reset_after_reading(connection: socket.socket) -> None:
+    """Reads the whole request (so the client is waiting for the answer), then resets the connection."""
+    protocol = h11.Connection(h11.SERVER)
+    while not isinstance(event := protocol.next_event(), h11.EndOfMessage):
+        if event is h11.NEED_DATA:
+            protocol.receive_data(connection.recv(65536))
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    connection.close()
+
+
+def never_answer(connection: socket.socket) -> None:
+    with connection:
+        while connection.recv(65536):
+            pass
+
+
+def error_of(flavour: str, base_url: str, fn: Callable[[Any], Any], **options: Any) -> vozo.APIConnectionError:
+    with pytest.raises(vozo.APIConnectionError) as info:
+        run(flavour, fn, base_url=base_url, max_retries=0, **options)
+    return info.value
+
+
+def test_a_reset_connection_is_named_the_same_in_both_flavours() -> None:
+    with serving(reset_after_reading) as url:
+        errors = [error_of(flavour, url, lambda c: c.lipsync.create(**LIPSYNC)) for flavour in ("sync", "async")]
+    assert str(errors[0]) == str(errors[1])
+    assert str(errors[1]).startswith("ReadError (POST /v1/video_generation): ")
+    assert "reset" in str(errors[1]).split(": ", 1)[1].lower()
+
+
+def test_a_timeout_is_named_the_same_in_both_flavours() -> None:
+    with serving(never_answer) as url:
+        errors = [error_of(flavour, url, lambda c: c.lipsync.get("t1"), timeout=0.2) for flavour in ("sync", "async")]
+    assert all(isinstance(error, vozo.APITimeoutError) for error in errors)
+    assert str(errors[0]) == str(errors[1])
+    assert str(errors[1]) == (
+        "ReadTimeout (GET /v1/video_generation/t1): timed out: no response data within 0.2s "
+        "(read timeout; pass a larger timeout= if this is expected)"
+    )

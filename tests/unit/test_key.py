@@ -1,0 +1,145 @@
+"""The API key: refused early when it cannot travel in a header, never shown, never sent off this machine in clear."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+import vozo
+
+from .conftest import API_KEY, BASE_URL, reply
+
+SECRET_PART = "0123456789-SECRET"  # the part of API_KEY no message may show
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        f"{API_KEY}\nX-Injected: 1",
+        f"vz-\x00{SECRET_PART}",
+        f"vz-\t{SECRET_PART}",
+        f"vz-\x7f{SECRET_PART}",
+        f"vz-é{SECRET_PART}",
+        f"vz-\u2028{SECRET_PART}",
+    ],
+)
+@pytest.mark.parametrize("client_class", [vozo.Vozo, vozo.AsyncVozo])
+def test_a_key_that_cannot_go_in_a_header_is_refused_without_showing_it(client_class: type, key: str) -> None:
+    with pytest.raises(vozo.InvalidInputError, match="API key holds a") as info:
+        client_class(api_key=key, base_url=BASE_URL)
+    assert SECRET_PART not in str(info.value)
+    assert SECRET_PART not in repr(info.value)
+
+
+def test_a_bad_key_in_the_environment_is_refused_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOZO_API_KEY", f"vz-{SECRET_PART}\nmore")
+    with pytest.raises(vozo.InvalidInputError, match="control character") as info:
+        vozo.Vozo(base_url=BASE_URL)
+    assert SECRET_PART not in str(info.value)
+
+
+@pytest.mark.parametrize("key", ["", "   ", None, f"vz-\n{SECRET_PART}", f"vz-ü{SECRET_PART}", 42])
+def test_with_options_checks_a_new_key_as_the_constructor_does(api, recorder, key: object) -> None:
+    recorder.default = reply(200, {"status": "pending"})
+    with pytest.raises(vozo.VozoError) as info:
+        api.client.with_options(api_key=key)
+    assert SECRET_PART not in str(info.value)
+    assert recorder.requests == []  # nothing went out with "Bearer None" or a broken header
+
+
+def test_with_options_sends_the_new_key(api, recorder) -> None:
+    recorder.default = reply(200, {"status": "pending"})
+    api.call(lambda c: c.with_options(api_key="  other-key  ").lipsync.get("t1"))
+    assert recorder.requests[-1].headers["Authorization"] == "Bearer other-key"
+
+
+def _raised(api, fn) -> vozo.VozoError:
+    with pytest.raises(vozo.VozoError) as info:
+        api.call(fn)
+    return info.value
+
+
+def _shown(error: vozo.VozoError) -> str:
+    return " ".join([str(error), repr(error), repr(error.args), repr(vars(error))])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"code": "1302", "message": f"invalid api key {API_KEY}"},
+        {"code": "1302", "message": "bad key", "serverTs": f"{API_KEY}"},
+        {"error": f"no such key: {API_KEY}"},  # not Vozo's shape: kept as an excerpt
+    ],
+)
+def test_an_error_body_that_echoes_the_key_is_redacted(api, recorder, body: dict[str, str]) -> None:
+    recorder.default = reply(401, body)
+    error = _raised(api, lambda c: c.lipsync.get("t1"))
+    assert isinstance(error, vozo.AuthenticationError)
+    assert SECRET_PART not in _shown(error)
+    assert "****" in _shown(error)
+
+
+def test_an_html_page_or_a_success_that_is_not_json_echoing_the_key_is_redacted(api, recorder) -> None:
+    recorder.replies = [
+        reply(502, raw=f"<html>upstream refused Authorization: Bearer {API_KEY}</html>".encode()),
+        reply(200, raw=f"oops {API_KEY}".encode(), headers={"Content-Type": "text/plain"}),
+    ]
+    bad_gateway = _raised(api, lambda c: c.with_options(max_retries=0).lipsync.get("t1"))
+    not_json = _raised(api, lambda c: c.with_options(max_retries=0).lipsync.get("t1"))
+    assert isinstance(bad_gateway, vozo.InternalServerError)
+    assert isinstance(not_json, vozo.APIResponseValidationError)
+    for error in (bad_gateway, not_json):
+        assert SECRET_PART not in _shown(error)
+        assert "****" in (error.body_excerpt or "")
+
+
+def test_a_key_echoed_with_json_escapes_is_redacted_too(api, recorder) -> None:
+    key = 'vz/key"with\\odd-SECRET'
+    client = api.make(api_key=key)
+    vozo_shape = json.dumps({"code": "1302", "message": f"bad {key}"}).replace("/", "\\/")
+    other_shape = json.dumps({"detail": f"bad {key}"}).replace("/", "\\/")
+    recorder.replies = [reply(401, raw=vozo_shape.encode()), reply(401, raw=other_shape.encode())]
+    errors = [_raised(api, lambda _: client.lipsync.get("t1")) for _ in range(2)]
+    assert errors[0].message == "bad ****"  # parsed from Vozo's Error shape
+    assert errors[1].body_excerpt == '{"detail": "bad ****"}'  # kept raw, as an excerpt
+    for error in errors:
+        assert "SECRET" not in _shown(error)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://evil.localhost",
+        "http://api.localhost:8000",
+        "http://localhost.example.com",
+        "http://127.0.0.1.nip.io",
+        "http://[::ffff:10.0.0.1]",
+    ],
+)
+def test_plain_http_to_a_name_that_is_not_this_machine_is_refused(url: str) -> None:
+    with pytest.raises(vozo.InvalidInputError, match="in clear"):
+        vozo.Vozo(api_key=API_KEY, base_url=url)
+    client = vozo.Vozo(api_key=API_KEY, base_url=BASE_URL)
+    with pytest.raises(vozo.InvalidInputError, match="in clear"):
+        client.with_options(base_url=url)
+
+
+@pytest.mark.parametrize("url", ["http://LOCALHOST:8000", "http://127.0.0.2", "http://[::1]:4010"])
+def test_localhost_and_loopback_addresses_are_this_machine(url: str) -> None:
+    vozo.Vozo(api_key=API_KEY, base_url=url).close()
+
+
+def test_a_lent_client_never_lends_its_auth_or_follows_a_redirect(api, recorder) -> None:
+    recorder.replies = [reply(302, headers={"Location": "https://elsewhere.test/steal"}), reply(200, {})]
+    transport = httpx.MockTransport(recorder)
+    options = {"auth": ("user", "password"), "follow_redirects": True, "transport": transport}
+    if api.flavour == "sync":
+        client: object = vozo.Vozo(api_key=API_KEY, base_url=BASE_URL, http_client=httpx.Client(**options))
+    else:
+        client = vozo.AsyncVozo(api_key=API_KEY, base_url=BASE_URL, http_client=httpx.AsyncClient(**options))
+    with pytest.raises(vozo.APIResponseValidationError, match="302"):
+        api.call(lambda _: client.lipsync.get("t1"))  # type: ignore[attr-defined]
+    assert [r.url.host for r in recorder.requests] == ["api.vozo.test"]
+    assert recorder.requests[0].headers["Authorization"] == f"Bearer {API_KEY}"

@@ -14,12 +14,16 @@ from vozo import callbacks, types
 from vozo._async._client import AsyncVozo
 from vozo._codes import API_ERROR_CODES, JOB_ERROR_CODES, ErrorCode, describe
 from vozo._errors import (
+    APIConnectError,
     APIConnectionError,
+    APIConnectTimeoutError,
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    CallbackError,
+    CertificateVerifyError,
     DownloadError,
     InsufficientCreditsError,
     InternalServerError,
@@ -37,6 +41,8 @@ from vozo._version import __version__
 __all__ = [
     "API_ERROR_CODES",
     "JOB_ERROR_CODES",
+    "APIConnectError",
+    "APIConnectTimeoutError",
     "APIConnectionError",
     "APIResponseValidationError",
     "APIStatusError",
@@ -44,6 +50,8 @@ __all__ = [
     "AsyncVozo",
     "AuthenticationError",
     "BadRequestError",
+    "CallbackError",
+    "CertificateVerifyError",
     "DownloadError",
     "ErrorCode",
     "InsufficientCreditsError",

@@ -1,4 +1,25 @@
-"""Exceptions users catch by meaning. Everything the client raises is a ``VozoError``."""
+"""Exceptions users catch by meaning. Everything the client raises is a ``VozoError``::
+
+VozoError
+├── InvalidInputError              an argument refused before any request (also a ValueError)
+├── CallbackError                  a callback body or token that does not verify (also a ValueError)
+├── APIConnectionError             no response: DNS, connect, TLS, reset, protocol
+│   ├── APIConnectError            the connection was never made: the request certainly never reached Vozo
+│   │   └── APIConnectTimeoutError
+│   ├── APITimeoutError            connect, read, write or pool timeout
+│   └── CertificateVerifyError     the server's certificate failed verification
+├── APIResponseValidationError     a success body that breaks the spec
+├── APIStatusError                 Vozo answered with an error status
+│   ├── BadRequestError            400
+│   ├── AuthenticationError        401, code 1302
+│   ├── PermissionDeniedError      403 (InsufficientCreditsError: code 104)
+│   ├── NotFoundError              404
+│   ├── RateLimitError             429, code 1304 (retryable)
+│   └── InternalServerError        5xx, code 1000 (retryable)
+├── JobFailedError                 the job ended in ``failed``
+├── JobTimeoutError                waiting ran past its deadline
+└── DownloadError                  a result download failed; no partial file left
+"""
 
 from __future__ import annotations
 
@@ -10,6 +31,8 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "APIConnectError",
+    "APIConnectTimeoutError",
     "APIConnectionError",
     "APIResponseValidationError",
     "APIStatusError",
@@ -17,6 +40,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "CallbackError",
+    "CertificateVerifyError",
     "DownloadError",
     "InsufficientCreditsError",
     "InternalServerError",
@@ -61,6 +85,18 @@ class APIConnectionError(VozoError):
 
 class APITimeoutError(APIConnectionError):
     """The request timed out (connect, read, write or pool timeout)."""
+
+
+class APIConnectError(APIConnectionError):
+    """The connection was never established, so the request certainly never reached Vozo (a create is retried)."""
+
+
+class APIConnectTimeoutError(APIConnectError, APITimeoutError):
+    """Timed out before a connection existed (connect or pool timeout): the request never left this machine."""
+
+
+class CertificateVerifyError(APIConnectionError):
+    """The server's TLS certificate failed verification: never retried, since trying again cannot change it."""
 
 
 class APIResponseValidationError(VozoError):

@@ -23,10 +23,13 @@ from types import TracebackType
 import httpx
 
 from vozo._errors import (
+    APIConnectError,
     APIConnectionError,
+    APIConnectTimeoutError,
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
+    CertificateVerifyError,
     DownloadError,
     RateLimitError,
     VozoError,
@@ -39,18 +42,6 @@ MAX_RETRY_AFTER = 60.0  # a longer Retry-After is not honoured: we fall back to 
 
 # Which attempt of a logical call the current request is (read by the request log line).
 attempt_number: contextvars.ContextVar[int] = contextvars.ContextVar("vozo_attempt", default=1)
-
-
-class ConnectFailed(APIConnectionError):
-    """The connection was never established, so the request certainly never reached Vozo."""
-
-
-class ConnectTimeoutFailed(ConnectFailed, APITimeoutError):
-    """Timed out before a connection existed (connect or pool timeout): the request never left this machine."""
-
-
-class CertificateVerifyFailed(APIConnectionError):
-    """The server's TLS certificate failed verification: never retried, since trying again cannot change it."""
 
 
 # What each httpx timeout waited for; the seconds come from the request's own timeout settings.
@@ -92,9 +83,9 @@ def retry_delay(error: VozoError, attempt: int, max_retries: int, *, idempotent:
     connection was never made, or Vozo refused it (429, or code 1304: too many jobs on the key). Vozo documents no
     idempotency key, so a retry after anything else could create and bill a second job.
     """
-    if attempt >= max_retries or isinstance(error, CertificateVerifyFailed):
+    if attempt >= max_retries or isinstance(error, CertificateVerifyError):
         return None
-    if isinstance(error, ConnectFailed):
+    if isinstance(error, APIConnectError):
         return backoff(attempt)
     if isinstance(error, RateLimitError):  # a refusal: no job was created, whatever the request was
         if error.retry_after is not None and error.retry_after <= MAX_RETRY_AFTER:
@@ -124,15 +115,15 @@ def connection_error(exc: httpx.TransportError) -> APIConnectionError:
     certificate = _certificate_failure(exc)
     if certificate is not None:
         host = request.url.host if request is not None else "the server"
-        error: APIConnectionError = CertificateVerifyFailed(
+        error: APIConnectionError = CertificateVerifyError(
             f"{type(exc).__name__}{where}: certificate verify failed for {host} ({certificate.verify_message}). "
             "If a proxy or a private CA signs it, set SSL_CERT_FILE (or SSL_CERT_DIR) to that CA's certificates.",
             request=request,
         )
     elif isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
-        error = ConnectTimeoutFailed(text, request=request)
+        error = APIConnectTimeoutError(text, request=request)
     elif isinstance(exc, httpx.ConnectError):
-        error = ConnectFailed(text, request=request)
+        error = APIConnectError(text, request=request)
     elif isinstance(exc, httpx.TimeoutException):
         error = APITimeoutError(text, request=request)
     else:

@@ -28,6 +28,7 @@ from vozo._async._client import AsyncVozo
 from vozo._async._resource import AsyncJobResource
 from vozo._download import result_urls
 from vozo._errors import (
+    APIConnectError,
     APIStatusError,
     AuthenticationError,
     DownloadError,
@@ -40,7 +41,6 @@ from vozo._errors import (
 )
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, Poller
 from vozo._kinds import all_kinds, kind_named, status_value
-from vozo._retry import ConnectFailed
 from vozo.batch._journal import FINAL_STATES, Journal, JournalRow, RowState
 from vozo_api_client.models import Job
 
@@ -227,7 +227,7 @@ class Runner:
             except RateLimitError as exc:  # refused, no job created: 1304 too many jobs, or too many requests
                 self._slow_down(work, exc, exc.retry_after, lower_limit=exc.code == CONCURRENCY_LIMIT_CODE)
                 return
-            except ConnectFailed as exc:  # never reached Vozo, even after the client's retries
+            except APIConnectError as exc:  # never reached Vozo, even after the client's retries
                 self._slow_down(work, exc, None, lower_limit=False)
                 return
             except (AuthenticationError, PermissionDeniedError) as exc:  # the key cannot submit at all (104, 1302)

@@ -92,14 +92,17 @@ class AsyncVozo(AsyncResources):
 
     @property
     def base_url(self) -> str:
+        """Where API calls go (``https://api.vozo.ai`` unless set)."""
         return self._options.base_url
 
     @property
     def max_retries(self) -> int:
+        """Retries per call (see the class docstring for which failures are retried)."""
         return self._options.max_retries
 
     @property
     def timeout(self) -> httpx.Timeout:
+        """The timeout of each request."""
         return self._options.timeout
 
     def with_options(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -18,12 +19,26 @@ def media(content: bytes, *, length: int | None = None, status: int = 200) -> ht
     return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content))
 
 
+class Pieces(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body that arrives in several network reads."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = pieces
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.pieces
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for piece in self.pieces:
+            yield piece
+
+
 def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
 def test_download_writes_the_whole_file_without_the_api_key(api, recorder, tmp_path) -> None:
-    recorder.default = media(VIDEO * 3)
+    recorder.default = httpx.Response(200, headers={"Content-Length": str(3 * len(VIDEO))}, stream=Pieces([VIDEO] * 3))
     progress: list[tuple[int, int | None]] = []
     status = JobStatus.from_dict({"status": "done", "video_url": "https://cdn.test/out.mp4?sig=1"})
     path = api.call(
@@ -35,7 +50,7 @@ def test_download_writes_the_whole_file_without_the_api_key(api, recorder, tmp_p
     assert path.read_bytes() == VIDEO * 3
     assert leftovers(tmp_path) == ["talking.mp4"]
     assert progress[-1] == (3 * len(VIDEO), 3 * len(VIDEO))
-    assert len(progress) >= 3  # streamed in chunks, not read whole
+    assert [done for done, _ in progress] == [len(VIDEO), 2 * len(VIDEO), 3 * len(VIDEO)]  # streamed, not read whole
     assert "authorization" not in recorder.requests[0].headers
 
 
@@ -79,10 +94,12 @@ def test_a_dropped_connection_mid_body_leaves_nothing(api, recorder, tmp_path) -
             raise httpx.ReadError("connection reset")
 
     recorder.default = lambda _: httpx.Response(200, headers={"Content-Length": str(4 * len(VIDEO))}, stream=Dropping())
-    api.raises(
-        vozo.APIConnectionError,
-        lambda c: c.with_options(max_retries=1).download("https://cdn.test/o.mp4", tmp_path / "o.mp4"),
+    raised = api.raises(
+        vozo.DownloadError,
+        lambda c: c.with_options(max_retries=1).download("https://cdn.test/o.mp4", tmp_path / "o.mp4", task_id="t-9"),
     )
+    assert "ReadError: connection reset" in str(raised)
+    assert (raised.task_id, raised.retryable) == ("t-9", True)
     assert len(recorder.requests) == 2
     assert leftovers(tmp_path) == []
 

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import errno
+import os
+import re
+import stat
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -7,6 +11,7 @@ import httpx
 import pytest
 
 import vozo
+from vozo import _download as download
 from vozo_api_client.models import JobStatus, MediaTranslateJobStatus
 
 from .conftest import API_KEY
@@ -153,3 +158,134 @@ def test_the_download_client_never_carries_the_key() -> None:
     assert client._downloads.auth is None
     assert "authorization" not in client._downloads.headers
     client.close()
+
+
+def partials(folder: Path) -> list[str]:
+    return [name for name in leftovers(folder) if re.fullmatch(r"\..+\.vozo-partial-[0-9a-f]{8}", name)]
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o027, 0o640), (0o002, 0o664)])
+def test_a_finished_file_has_the_permissions_the_umask_gives(api, recorder, tmp_path, umask, mode) -> None:
+    recorder.default = media(VIDEO)
+    previous = os.umask(umask)
+    try:
+        path = api.call(lambda c: c.download("https://cdn.test/o.mp4", tmp_path / "o.mp4"))
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+
+
+def test_temporary_files_are_named_as_ours_and_leftovers_are_removed(api, recorder, tmp_path) -> None:
+    killed_run = tmp_path / ".old.mp4.vozo-partial-0123abcd"
+    killed_run.write_bytes(b"half a video")
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / ".vozo-partial-lookalike").write_text("not a download's: no name before the mark")
+    removed: list[list[Path]] = []
+    during: list[list[str]] = []
+
+    def look(done: int, total: int | None) -> None:
+        removed.append(download.remove_partials(tmp_path))
+        during.append(partials(tmp_path))
+
+    recorder.default = httpx.Response(200, headers={"Content-Length": str(2 * len(VIDEO))}, stream=Pieces([VIDEO] * 2))
+    path = api.call(lambda c: c.download("https://cdn.test/o.mp4", tmp_path / "o.mp4", on_progress=look))
+    assert path.read_bytes() == VIDEO * 2  # the running download's own file was left alone: it holds a lock on it
+    assert removed == [[killed_run], []]
+    assert [name.startswith(".o.mp4.vozo-partial-") for name in during[0]] == [True]
+    assert leftovers(tmp_path) == [".vozo-partial-lookalike", "notes.txt", "o.mp4"]
+
+
+@pytest.mark.parametrize(
+    ("url_path", "name"),
+    [
+        ("/r/a%00b.mp4", "a_b.mp4"),
+        ("/r/%2E%2E", "vozo-result"),
+        ("/r/..%2F..%2Fescaped.mp4", "_.._escaped.mp4"),
+        ("/r/..%5C..%5Cevil.mp4", "_.._evil.mp4"),
+        ("/r/.bashrc", "bashrc"),
+        ("/r/CON.mp4", "_CON.mp4"),
+        ("/r/" + "é" * 300 + ".mp4", "é" * 58 + ".mp4"),
+        ("/r/", "vozo-result"),
+    ],
+)
+def test_a_name_from_the_url_stays_in_the_folder_and_is_one_the_os_takes(
+    api, recorder, tmp_path, url_path, name
+) -> None:
+    recorder.default = media(VIDEO)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    path = api.call(lambda c: c.download(f"https://cdn.test{url_path}", folder))
+    assert path == folder / name
+    assert leftovers(tmp_path) == ["out"]
+    assert leftovers(folder) == [name]
+
+
+@pytest.mark.parametrize(("name", "message"), [("a\x00b.mp4", "embedded null byte"), ("missing/..", "names no file")])
+def test_a_path_the_os_refuses_is_a_download_error(api, recorder, tmp_path, name, message) -> None:
+    recorder.default = media(VIDEO)
+    raised = api.raises(
+        vozo.DownloadError, lambda c: c.download("https://cdn.test/o.mp4", f"{tmp_path}/{name}", task_id="t-1")
+    )
+    assert message in str(raised)
+    assert raised.task_id == "t-1"
+    assert leftovers(tmp_path) == []
+
+
+def refuse(monkeypatch: pytest.MonkeyPatch, call: str, code: int) -> None:
+    """Make ``os.<call>`` fail with ``code`` on a download's temporary file only (as a full disk does)."""
+    real = getattr(os, call)
+
+    def refusing(fd: int, *args: object) -> object:
+        if download.PARTIAL_MARK in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(code, os.strerror(code))
+        return real(fd, *args)
+
+    monkeypatch.setattr(os, call, refusing)
+
+
+@pytest.mark.parametrize("call", ["write", "fsync"])  # a full disk may show only when the data is flushed
+def test_a_full_disk_is_a_download_error_and_leaves_nothing(api, recorder, tmp_path, monkeypatch, call) -> None:
+    recorder.default = lambda _: media(VIDEO)
+    (tmp_path / "out.mp4").write_bytes(b"previous")
+    refuse(monkeypatch, call, errno.ENOSPC)
+    raised = api.raises(vozo.DownloadError, lambda c: c.download("https://cdn.test/o.mp4", tmp_path / "out.mp4"))
+    assert "No space left on device (free some disk space, then download again)" in str(raised)
+    assert not raised.retryable
+    assert len(recorder.requests) == 1
+    assert leftovers(tmp_path) == ["out.mp4"]
+    assert (tmp_path / "out.mp4").read_bytes() == b"previous"
+
+
+@pytest.fixture
+def unwritable(tmp_path: Path) -> Iterator[Path]:
+    """A real folder where creating a file is refused."""
+    if os.geteuid() != 0:
+        folder = tmp_path / "locked"
+        folder.mkdir(mode=0o555)
+        yield folder
+        folder.chmod(0o755)
+    else:  # root ignores permission bits; sysfs refuses new files even to root
+        yield Path("/sys/kernel")
+
+
+def test_a_folder_without_write_permission_is_a_download_error(api, recorder, unwritable) -> None:
+    recorder.default = media(VIDEO)
+    raised = api.raises(vozo.DownloadError, lambda c: c.download("https://cdn.test/o.mp4", unwritable / "o.mp4"))
+    assert "Permission denied (choose a folder you may write to)" in str(raised)
+    assert not (unwritable / "o.mp4").exists()
+    assert partials(unwritable) == []
+
+
+def test_a_status_that_names_its_job_gives_the_error_its_task_id(api, recorder, tmp_path) -> None:
+    recorder.default = httpx.Response(404, text="gone")
+    status = JobStatus.from_dict({"status": "done", "video_url": "https://cdn.test/o.mp4", "task_id": "t-7"})
+    raised = api.raises(vozo.DownloadError, lambda c: c.download(status, tmp_path / "o.mp4"))
+    assert raised.task_id == "t-7"
+    assert "fetch the job's status again for a fresh URL" in str(raised)
+
+
+@pytest.mark.parametrize(("limits", "message"), [({"max_bytes": -1}, "max_bytes"), ({"deadline": 0}, "deadline")])
+def test_limits_are_checked_before_any_request(api, recorder, tmp_path, limits, message) -> None:
+    with pytest.raises(vozo.InvalidInputError, match=message):
+        api.call(lambda c: c.download("https://cdn.test/o.mp4", tmp_path / "o.mp4", **limits))
+    assert recorder.requests == []

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import errno
+import gzip
 import os
 import re
 import stat
@@ -57,6 +58,19 @@ def test_download_writes_the_whole_file_without_the_api_key(api, recorder, tmp_p
     assert progress[-1] == (3 * len(VIDEO), 3 * len(VIDEO))
     assert [done for done, _ in progress] == [len(VIDEO), 2 * len(VIDEO), 3 * len(VIDEO)]  # streamed, not read whole
     assert "authorization" not in recorder.requests[0].headers
+
+
+def test_progress_counts_the_bytes_written_when_the_body_is_compressed(api, recorder, tmp_path) -> None:
+    subtitles = b"1\n00:00:00,000 --> 00:00:01,000\nHola\n" * 1000
+    compressed = gzip.compress(subtitles)
+    headers = {"Content-Encoding": "gzip", "Content-Length": str(len(compressed))}
+    recorder.default = httpx.Response(200, headers=headers, stream=Pieces([compressed]))
+    progress: list[tuple[int, int | None]] = []
+    path = api.call(
+        lambda c: c.download("https://cdn.test/k.srt", tmp_path / "k.srt", on_progress=lambda *p: progress.append(p))
+    )
+    assert path.read_bytes() == subtitles
+    assert progress[-1] == (len(subtitles), None)  # not the compressed size: the file's size is unknown
 
 
 def test_a_truncated_download_leaves_no_file_and_is_retried(api, recorder, tmp_path) -> None:

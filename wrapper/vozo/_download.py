@@ -29,7 +29,7 @@ from vozo._logging import logger
 from vozo_jobs.kinds import AnyStatus
 
 DownloadSource = str | AnyStatus
-ProgressCallback = Callable[[int, int | None], object]  # (bytes so far, total from Content-Length or None)
+ProgressCallback = Callable[[int, int | None], object]  # (bytes written so far, the file's size or None)
 
 # Far above any result of Vozo's longest input (2 hours), yet it stops an endless body before it fills a disk.
 DEFAULT_MAX_BYTES = 64 * 1024**3
@@ -137,6 +137,7 @@ class Download:
         self.deadline = deadline
         self.started = time.monotonic()
         self.expected: int | None = None  # Content-Length of the current attempt
+        self.total: int | None = None  # the file's size, when Content-Length gives it (no Content-Encoding)
         self.received = 0  # bytes written by the current attempt
 
     def error(self, problem: str, *, retryable: bool = False, status_code: int | None = None) -> DownloadError:
@@ -219,6 +220,8 @@ class Download:
             raise self.error(problem, retryable=retryable, status_code=response.status_code)
         length = response.headers.get("content-length", "")
         self.expected = int(length) if length.isdigit() else None
+        encoded = response.headers.get("content-encoding", "identity").lower() not in ("", "identity")
+        self.total = None if encoded else self.expected
         if self.max_bytes is not None and self.expected is not None and self.expected > self.max_bytes:
             raise self.error(f"refused: {self.expected} bytes announced, over max_bytes={self.max_bytes}")
 
@@ -264,7 +267,7 @@ class PartialFile:
             while view:
                 view = view[os.write(self._fd, view) :]
         if self._on_progress is not None:
-            self._on_progress(self._download.received, self._download.expected)
+            self._on_progress(self._download.received, self._download.total)
 
     def commit(self, raw_bytes: int) -> None:
         """Rename into place once the body is whole (``raw_bytes`` as received, against Content-Length)."""

@@ -42,7 +42,6 @@ _MAX_NAME_BYTES = 120  # a URL-derived name, kept well under every file system's
 _WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in range(1, 10))}
 _OS_ADVICE = {
     errno.ENOSPC: "free some disk space, then download again",
-    errno.EDQUOT: "free some space within your disk quota, then download again",
     errno.EACCES: "choose a folder you may write to",
     errno.EPERM: "choose a folder you may write to",
     errno.EROFS: "the file system is read-only: choose another folder",

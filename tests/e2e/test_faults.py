@@ -108,5 +108,6 @@ def test_a_truncated_download_is_retried_to_a_complete_file(live, tmp_path: Path
 def test_downloads_that_always_truncate_leave_no_file(live, tmp_path: Path) -> None:
     status = done_job(live)
     live.fake.faults.truncate_downloads = 1.0
-    live.raises((vozo.DownloadError, vozo.APIConnectionError), lambda c: c.download(status, tmp_path / "out.mp4"))
+    raised = live.raises(vozo.DownloadError, lambda c: c.download(status, tmp_path / "out.mp4"))
+    assert raised.retryable
     assert list(tmp_path.iterdir()) == []

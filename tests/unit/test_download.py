@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import errno
+import gzip
+import os
+import re
+import stat
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 import vozo
+from vozo import _download as download
 from vozo_api_client.models import JobStatus, MediaTranslateJobStatus
 
 from .conftest import API_KEY
@@ -18,12 +25,26 @@ def media(content: bytes, *, length: int | None = None, status: int = 200) -> ht
     return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content))
 
 
+class Pieces(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body that arrives in several network reads."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = pieces
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.pieces
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for piece in self.pieces:
+            yield piece
+
+
 def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
 def test_download_writes_the_whole_file_without_the_api_key(api, recorder, tmp_path) -> None:
-    recorder.default = media(VIDEO * 3)
+    recorder.default = httpx.Response(200, headers={"Content-Length": str(3 * len(VIDEO))}, stream=Pieces([VIDEO] * 3))
     progress: list[tuple[int, int | None]] = []
     status = JobStatus.from_dict({"status": "done", "video_url": "https://cdn.test/out.mp4?sig=1"})
     path = api.call(
@@ -35,8 +56,21 @@ def test_download_writes_the_whole_file_without_the_api_key(api, recorder, tmp_p
     assert path.read_bytes() == VIDEO * 3
     assert leftovers(tmp_path) == ["talking.mp4"]
     assert progress[-1] == (3 * len(VIDEO), 3 * len(VIDEO))
-    assert len(progress) >= 3  # streamed in chunks, not read whole
+    assert [done for done, _ in progress] == [len(VIDEO), 2 * len(VIDEO), 3 * len(VIDEO)]  # streamed, not read whole
     assert "authorization" not in recorder.requests[0].headers
+
+
+def test_progress_counts_the_bytes_written_when_the_body_is_compressed(api, recorder, tmp_path) -> None:
+    subtitles = b"1\n00:00:00,000 --> 00:00:01,000\nHola\n" * 1000
+    compressed = gzip.compress(subtitles)
+    headers = {"Content-Encoding": "gzip", "Content-Length": str(len(compressed))}
+    recorder.default = httpx.Response(200, headers=headers, stream=Pieces([compressed]))
+    progress: list[tuple[int, int | None]] = []
+    path = api.call(
+        lambda c: c.download("https://cdn.test/k.srt", tmp_path / "k.srt", on_progress=lambda *p: progress.append(p))
+    )
+    assert path.read_bytes() == subtitles
+    assert progress[-1] == (len(subtitles), None)  # not the compressed size: the file's size is unknown
 
 
 def test_a_truncated_download_leaves_no_file_and_is_retried(api, recorder, tmp_path) -> None:
@@ -79,10 +113,12 @@ def test_a_dropped_connection_mid_body_leaves_nothing(api, recorder, tmp_path) -
             raise httpx.ReadError("connection reset")
 
     recorder.default = lambda _: httpx.Response(200, headers={"Content-Length": str(4 * len(VIDEO))}, stream=Dropping())
-    api.raises(
-        vozo.APIConnectionError,
-        lambda c: c.with_options(max_retries=1).download("https://cdn.test/o.mp4", tmp_path / "o.mp4"),
+    raised = api.raises(
+        vozo.DownloadError,
+        lambda c: c.with_options(max_retries=1).download("https://cdn.test/o.mp4", tmp_path / "o.mp4", task_id="t-9"),
     )
+    assert "ReadError: connection reset" in str(raised)
+    assert (raised.task_id, raised.retryable) == ("t-9", True)
     assert len(recorder.requests) == 2
     assert leftovers(tmp_path) == []
 
@@ -136,3 +172,134 @@ def test_the_download_client_never_carries_the_key() -> None:
     assert client._downloads.auth is None
     assert "authorization" not in client._downloads.headers
     client.close()
+
+
+def partials(folder: Path) -> list[str]:
+    return [name for name in leftovers(folder) if re.fullmatch(r"\..+\.vozo-partial-[0-9a-f]{8}", name)]
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o027, 0o640), (0o002, 0o664)])
+def test_a_finished_file_has_the_permissions_the_umask_gives(api, recorder, tmp_path, umask, mode) -> None:
+    recorder.default = media(VIDEO)
+    previous = os.umask(umask)
+    try:
+        path = api.call(lambda c: c.download("https://cdn.test/o.mp4", tmp_path / "o.mp4"))
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+
+
+def test_temporary_files_are_named_as_ours_and_leftovers_are_removed(api, recorder, tmp_path) -> None:
+    killed_run = tmp_path / ".old.mp4.vozo-partial-0123abcd"
+    killed_run.write_bytes(b"half a video")
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / ".vozo-partial-lookalike").write_text("not a download's: no name before the mark")
+    removed: list[list[Path]] = []
+    during: list[list[str]] = []
+
+    def look(done: int, total: int | None) -> None:
+        removed.append(download.remove_partials(tmp_path))
+        during.append(partials(tmp_path))
+
+    recorder.default = httpx.Response(200, headers={"Content-Length": str(2 * len(VIDEO))}, stream=Pieces([VIDEO] * 2))
+    path = api.call(lambda c: c.download("https://cdn.test/o.mp4", tmp_path / "o.mp4", on_progress=look))
+    assert path.read_bytes() == VIDEO * 2  # the running download's own file was left alone: it holds a lock on it
+    assert removed == [[killed_run], []]
+    assert [name.startswith(".o.mp4.vozo-partial-") for name in during[0]] == [True]
+    assert leftovers(tmp_path) == [".vozo-partial-lookalike", "notes.txt", "o.mp4"]
+
+
+@pytest.mark.parametrize(
+    ("url_path", "name"),
+    [
+        ("/r/a%00b.mp4", "a_b.mp4"),
+        ("/r/%2E%2E", "vozo-result"),
+        ("/r/..%2F..%2Fescaped.mp4", "_.._escaped.mp4"),
+        ("/r/..%5C..%5Cevil.mp4", "_.._evil.mp4"),
+        ("/r/.bashrc", "bashrc"),
+        ("/r/CON.mp4", "_CON.mp4"),
+        ("/r/" + "é" * 300 + ".mp4", "é" * 58 + ".mp4"),
+        ("/r/", "vozo-result"),
+    ],
+)
+def test_a_name_from_the_url_stays_in_the_folder_and_is_one_the_os_takes(
+    api, recorder, tmp_path, url_path, name
+) -> None:
+    recorder.default = media(VIDEO)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    path = api.call(lambda c: c.download(f"https://cdn.test{url_path}", folder))
+    assert path == folder / name
+    assert leftovers(tmp_path) == ["out"]
+    assert leftovers(folder) == [name]
+
+
+@pytest.mark.parametrize(("name", "message"), [("a\x00b.mp4", "embedded null byte"), ("missing/..", "names no file")])
+def test_a_path_the_os_refuses_is_a_download_error(api, recorder, tmp_path, name, message) -> None:
+    recorder.default = media(VIDEO)
+    raised = api.raises(
+        vozo.DownloadError, lambda c: c.download("https://cdn.test/o.mp4", f"{tmp_path}/{name}", task_id="t-1")
+    )
+    assert message in str(raised)
+    assert raised.task_id == "t-1"
+    assert leftovers(tmp_path) == []
+
+
+def refuse(monkeypatch: pytest.MonkeyPatch, call: str, code: int) -> None:
+    """Make ``os.<call>`` fail with ``code`` on a download's temporary file only (as a full disk does)."""
+    real = getattr(os, call)
+
+    def refusing(fd: int, *args: object) -> object:
+        if download.PARTIAL_MARK in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(code, os.strerror(code))
+        return real(fd, *args)
+
+    monkeypatch.setattr(os, call, refusing)
+
+
+@pytest.mark.parametrize("call", ["write", "fsync"])  # a full disk may show only when the data is flushed
+def test_a_full_disk_is_a_download_error_and_leaves_nothing(api, recorder, tmp_path, monkeypatch, call) -> None:
+    recorder.default = lambda _: media(VIDEO)
+    (tmp_path / "out.mp4").write_bytes(b"previous")
+    refuse(monkeypatch, call, errno.ENOSPC)
+    raised = api.raises(vozo.DownloadError, lambda c: c.download("https://cdn.test/o.mp4", tmp_path / "out.mp4"))
+    assert "No space left on device (free some disk space, then download again)" in str(raised)
+    assert not raised.retryable
+    assert len(recorder.requests) == 1
+    assert leftovers(tmp_path) == ["out.mp4"]
+    assert (tmp_path / "out.mp4").read_bytes() == b"previous"
+
+
+@pytest.fixture
+def unwritable(tmp_path: Path) -> Iterator[Path]:
+    """A real folder where creating a file is refused."""
+    if os.geteuid() != 0:
+        folder = tmp_path / "locked"
+        folder.mkdir(mode=0o555)
+        yield folder
+        folder.chmod(0o755)
+    else:  # root ignores permission bits; sysfs refuses new files even to root
+        yield Path("/sys/kernel")
+
+
+def test_a_folder_without_write_permission_is_a_download_error(api, recorder, unwritable) -> None:
+    recorder.default = media(VIDEO)
+    raised = api.raises(vozo.DownloadError, lambda c: c.download("https://cdn.test/o.mp4", unwritable / "o.mp4"))
+    assert "Permission denied (choose a folder you may write to)" in str(raised)
+    assert not (unwritable / "o.mp4").exists()
+    assert partials(unwritable) == []
+
+
+def test_a_status_that_names_its_job_gives_the_error_its_task_id(api, recorder, tmp_path) -> None:
+    recorder.default = httpx.Response(404, text="gone")
+    status = JobStatus.from_dict({"status": "done", "video_url": "https://cdn.test/o.mp4", "task_id": "t-7"})
+    raised = api.raises(vozo.DownloadError, lambda c: c.download(status, tmp_path / "o.mp4"))
+    assert raised.task_id == "t-7"
+    assert "fetch the job's status again for a fresh URL" in str(raised)
+
+
+@pytest.mark.parametrize(("limits", "message"), [({"max_bytes": -1}, "max_bytes"), ({"deadline": 0}, "deadline")])
+def test_limits_are_checked_before_any_request(api, recorder, tmp_path, limits, message) -> None:
+    with pytest.raises(vozo.InvalidInputError, match=message):
+        api.call(lambda c: c.download("https://cdn.test/o.mp4", tmp_path / "o.mp4", **limits))
+    assert recorder.requests == []

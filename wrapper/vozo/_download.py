@@ -1,11 +1,20 @@
-"""Result downloads: streamed in constant memory to a temporary file beside the target, renamed when complete."""
+"""Result downloads: streamed in constant memory to a temporary file beside the target, renamed when complete.
+
+Every failure is a ``DownloadError`` (HTTP status, connection, timeout, redirect loop, size limit, deadline, a file
+the OS refuses to write) and leaves neither a file under the target name nor its temporary file. ``async_stream`` and
+``sync_stream`` are twins: same steps, one blocking, one awaiting.
+"""
 
 from __future__ import annotations
 
+import errno
+import itertools
 import os
-import tempfile
+import secrets
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from urllib.parse import unquote, urlsplit
@@ -13,14 +22,47 @@ from urllib.parse import unquote, urlsplit
 import anyio
 import httpx
 
+from vozo import _retry
 from vozo._errors import DownloadError, InvalidInputError
 from vozo._kinds import JobKind, kinds_for_status, status_value
-from vozo._retry import Retrying
+from vozo._logging import logger
 from vozo_jobs.kinds import AnyStatus
 
-CHUNK_SIZE = 1024 * 1024
 DownloadSource = str | AnyStatus
-ProgressCallback = Callable[[int, int | None], object]  # (bytes so far, total from Content-Length or None)
+ProgressCallback = Callable[[int, int | None], object]  # (bytes written so far, the file's size or None)
+
+# Far above any result of Vozo's longest input (2 hours), yet it stops an endless body before it fills a disk.
+DEFAULT_MAX_BYTES = 64 * 1024**3
+# Without deadline=, a download may take ten minutes plus one second per 100 kB of its size (Content-Length, or the
+# bytes received so far when the server sends none): 1 GB gets about three hours, a trickling server ten minutes.
+DEADLINE_GRACE = 600.0
+DEADLINE_MIN_RATE = 100_000  # bytes per second
+PARTIAL_MARK = ".vozo-partial-"  # in every temporary file's name: `remove_partials` finds leftovers by it
+_MAX_NAME_BYTES = 120  # a URL-derived name, kept well under every file system's 255-byte limit with room for the mark
+_WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in range(1, 10))}
+_OS_ADVICE = {
+    errno.ENOSPC: "free some disk space, then download again",
+    errno.EACCES: "choose a folder you may write to",
+    errno.EPERM: "choose a folder you may write to",
+    errno.EROFS: "the file system is read-only: choose another folder",
+    errno.ENAMETOOLONG: "choose a shorter file name",
+}
+
+if sys.platform != "win32":
+    import fcntl
+
+    def _lock(fd: int) -> bool:
+        """Hold an exclusive lock on a temporary file; False when another download holds it."""
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+else:  # Windows refuses to delete an open file: that protects a temporary file in use without a lock
+
+    def _lock(fd: int) -> bool:
+        return True
 
 
 def result_url(source: DownloadSource, which: str) -> str:
@@ -51,60 +93,27 @@ def result_urls(status: AnyStatus, kind: JobKind | None = None) -> dict[str, str
     return kinds[0].result_urls(status) if kinds else {}
 
 
-async def async_stream(
-    client: httpx.AsyncClient, url: str, target: Path, *, max_retries: int, on_progress: ProgressCallback | None
-) -> Path:
-    for attempt in Retrying(f"download of {target.name}", max_retries, idempotent=True, reads_response=False):
-        with attempt:
-            async with client.stream("GET", url) as response:
-                with PartialFile(target, url) as part:
-                    total = check_response(response, url)
-                    async for chunk in response.aiter_bytes(CHUNK_SIZE):
-                        part.write(chunk)
-                        if on_progress is not None:
-                            on_progress(response.num_bytes_downloaded, total)
-                    await anyio.to_thread.run_sync(part.commit, response.num_bytes_downloaded, total)
-                    return target
-        await anyio.sleep(attempt.delay)
-    raise AssertionError("unreachable")  # pragma: no cover
+def task_id_of(source: DownloadSource) -> str | None:
+    """The job a status belongs to, when it says (Vozo's status bodies carry no task id today)."""
+    properties = getattr(source, "additional_properties", {})
+    task_id = properties.get("task_id") if isinstance(properties, dict) else None
+    return task_id if isinstance(task_id, str) and task_id else None
 
 
-def sync_stream(
-    client: httpx.Client, url: str, target: Path, *, max_retries: int, on_progress: ProgressCallback | None
-) -> Path:
-    for attempt in Retrying(f"download of {target.name}", max_retries, idempotent=True, reads_response=False):
-        with attempt, client.stream("GET", url) as response, PartialFile(target, url) as part:
-            total = check_response(response, url)
-            for chunk in response.iter_bytes(CHUNK_SIZE):
-                part.write(chunk)
-                if on_progress is not None:
-                    on_progress(response.num_bytes_downloaded, total)
-            part.commit(response.num_bytes_downloaded, total)
-            return target
-        time.sleep(attempt.delay)
-    raise AssertionError("unreachable")  # pragma: no cover
+def safe_name(url: str) -> str:
+    """A file name from the URL's last path segment that stays in its folder and that every OS accepts.
 
-
-def target_path(path: str | os.PathLike[str], url: str) -> Path:
-    """The file to write; a folder gets the URL's file name. Parent folders are created."""
-    target = Path(path)
-    if target.is_dir():
-        target = target / (PurePosixPath(unquote(urlsplit(url).path)).name or "vozo-result")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return target
-
-
-def check_response(response: httpx.Response, url: str) -> int | None:
-    """Raise for an unusable response; return the expected byte count from Content-Length, if any."""
-    if response.status_code != 200:
-        raise DownloadError(
-            f"download of {_redact(url)} failed: HTTP {response.status_code}",
-            url=url,
-            status_code=response.status_code,
-            retryable=response.status_code in (408, 429) or response.status_code >= 500,
-        )
-    length = response.headers.get("content-length")
-    return int(length) if length and length.isdigit() else None
+    The URL comes from a server: separators (``/``, ``\\``, ``%2F``), NUL and other control characters, leading
+    dots (``..``, hidden files), Windows device names and over-long names never reach the file system.
+    """
+    segment = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    name = "".join(char if char.isalnum() or char in "-_.+" else "_" for char in segment).strip(".")
+    suffix = PurePosixPath(name).suffix[:16]
+    stem = name[: len(name) - len(PurePosixPath(name).suffix)] if suffix else name
+    stem = stem.encode()[: _MAX_NAME_BYTES - len(suffix.encode())].decode(errors="ignore") or "vozo-result"
+    if stem.split(".")[0].upper() in _WINDOWS_DEVICES:
+        stem = f"_{stem}"
+    return stem + suffix
 
 
 def _redact(url: str) -> str:
@@ -113,32 +122,169 @@ def _redact(url: str) -> str:
     return parts._replace(query="…" if parts.query else "").geturl()
 
 
-class PartialFile:
-    """A temporary file in the target's folder; ``commit`` renames it into place, anything else deletes it."""
+class Download:
+    """One download's limits and progress, and the ``DownloadError`` for each way it can fail."""
 
-    def __init__(self, target: Path, url: str) -> None:
-        self.target = target
+    def __init__(self, url: str, *, task_id: str | None, max_bytes: int | None, deadline: float | None) -> None:
+        if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes < 0):
+            raise InvalidInputError(f"max_bytes must be a whole number >= 0 or None, got {max_bytes!r}")
+        if deadline is not None and not deadline > 0:
+            raise InvalidInputError(f"deadline must be a number of seconds > 0 or None, got {deadline!r}")
         self.url = url
-        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-        self.path = Path(name)
-        self._file = os.fdopen(fd, "wb")
+        self.task_id = task_id
+        self.max_bytes = max_bytes
+        self.deadline = deadline
+        self.started = time.monotonic()
+        self.expected: int | None = None  # Content-Length of the current attempt
+        self.total: int | None = None  # the file's size, when Content-Length gives it (no Content-Encoding)
+        self.received = 0  # bytes written by the current attempt
+
+    def error(self, problem: str, *, retryable: bool = False, status_code: int | None = None) -> DownloadError:
+        return DownloadError(
+            f"download of {_redact(self.url)} {problem}",
+            url=self.url,
+            status_code=status_code,
+            retryable=retryable,
+            task_id=self.task_id,
+        )
+
+    def target(self, path: str | os.PathLike[str]) -> Path:
+        """The file to write; a folder gets a safe name from the URL. Parent folders are created."""
+        target = Path(path)
+        with self.file_errors(target, "create the folder of"):
+            if target.is_dir():
+                target = target / safe_name(self.url)
+            if target.name in ("", ".", ".."):
+                raise self.error(f"failed: {str(target)!r} names no file (give a file or folder path)")
+            target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    @contextmanager
+    def file_errors(self, path: Path, doing: str) -> Iterator[None]:
+        """Turn what the OS refuses (no space, no permission, a name it cannot take) into a ``DownloadError``."""
+        try:
+            yield
+        except OSError as exc:
+            advice = _OS_ADVICE.get(exc.errno or 0, "check the path, then download again")
+            raise self.error(f"failed: cannot {doing} {str(path)!r}: {exc.strerror or exc} ({advice})") from exc
+        except ValueError as exc:  # a NUL in the path: the OS cannot even be asked
+            raise self.error(f"failed: cannot {doing} {str(path)!r}: {exc} (choose another file name)") from exc
+
+    @contextmanager
+    def failures(self) -> Iterator[None]:
+        """Turn httpx's failures into ``DownloadError``, retryable when a new attempt may go better."""
+        try:
+            yield
+        except httpx.TooManyRedirects as exc:
+            problem = "failed: it redirects in a loop (fetch the job's status again for a fresh URL)"
+            raise self.error(problem) from exc
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            raise self.error(f"failed: it leads to a URL that cannot be downloaded ({exc})") from exc
+        except httpx.HTTPError as exc:  # refused, reset, timed out, cut short, undecodable
+            reason = str(exc) or "the connection was lost"
+            raise self.error(f"failed: {type(exc).__name__}: {reason} (try again)", retryable=True) from exc
+
+    def left(self) -> float:
+        """Seconds left before the deadline, all attempts included."""
+        if self.deadline is not None:
+            budget = self.deadline
+        else:
+            budget = DEADLINE_GRACE + max(self.expected or 0, self.received) / DEADLINE_MIN_RATE
+        return budget - (time.monotonic() - self.started)
+
+    def overdue(self) -> DownloadError:
+        budget = f"deadline={self.deadline:g}s" if self.deadline is not None else "its default deadline"
+        return self.error(f"did not finish within {budget} (pass a larger deadline=, or try again later)")
+
+    def timeout(self, configured: httpx.Timeout) -> httpx.Timeout:
+        """The client's timeouts, none longer than the time left."""
+        left = self.left()
+        if left <= 0:
+            raise self.overdue()
+
+        def cap(seconds: float | None) -> float:
+            return left if seconds is None else min(seconds, left)
+
+        read, write, pool = cap(configured.read), cap(configured.write), cap(configured.pool)
+        return httpx.Timeout(connect=cap(configured.connect), read=read, write=write, pool=pool)
+
+    def start(self, response: httpx.Response) -> None:
+        """Refuse an unusable response before reading its body."""
+        self.received = 0
+        if response.status_code != 200:
+            retryable = response.status_code in (408, 429) or response.status_code >= 500
+            problem = f"failed: HTTP {response.status_code}"
+            if response.status_code in (401, 403, 404, 410):
+                problem += " (the link may have expired: fetch the job's status again for a fresh URL)"
+            raise self.error(problem, retryable=retryable, status_code=response.status_code)
+        length = response.headers.get("content-length", "")
+        self.expected = int(length) if length.isdigit() else None
+        encoded = response.headers.get("content-encoding", "identity").lower() not in ("", "identity")
+        self.total = None if encoded else self.expected
+        if self.max_bytes is not None and self.expected is not None and self.expected > self.max_bytes:
+            raise self.error(f"refused: {self.expected} bytes announced, over max_bytes={self.max_bytes}")
+
+    def take(self, size: int) -> None:
+        """Account for ``size`` more bytes before they are written; stop at once past a limit."""
+        if self.max_bytes is not None and self.received + size > self.max_bytes:
+            raise self.error(f"stopped: the body grew past max_bytes={self.max_bytes}")
+        if self.left() <= 0:
+            raise self.overdue()
+        self.received += size
+
+    def retry_delay(self, error: DownloadError, attempt: int, max_retries: int) -> float:
+        """Seconds to wait before the next attempt; raises ``error`` when there will be none."""
+        delay = _retry.retry_delay(error, attempt, max_retries, idempotent=True)
+        if delay is None:
+            raise error
+        if delay >= self.left():
+            raise self.overdue() from error
+        logger.info("retrying download of %s after: %s (waiting %.2fs)", _redact(self.url), error, delay)
+        return delay
+
+
+class PartialFile:
+    """A temporary file beside the target, named with ``PARTIAL_MARK`` and locked while written.
+
+    ``commit`` renames it into place; leaving the ``with`` block any other way deletes it. It is created with the
+    permissions the user's umask gives, as any file their programs write, so the finished file has them too.
+    """
+
+    def __init__(self, target: Path, download: Download, on_progress: ProgressCallback | None) -> None:
+        self.target = target
+        self._download = download
+        self._on_progress = on_progress
         self._committed = False
+        with download.file_errors(target.parent, "create a file in"):
+            self._fd, self.path = _create_partial(target)
+        self._open = True
 
-    def write(self, chunk: bytes) -> None:
-        self._file.write(chunk)
+    def write(self, piece: bytes) -> None:
+        self._download.take(len(piece))
+        with self._download.file_errors(self.path, "write"):
+            view = memoryview(piece)
+            while view:
+                view = view[os.write(self._fd, view) :]
+        if self._on_progress is not None:
+            self._on_progress(self._download.received, self._download.total)
 
-    def commit(self, received: int, expected: int | None) -> None:
-        if expected is not None and received != expected:
-            raise DownloadError(
-                f"download of {_redact(self.url)} was cut short: {received} of {expected} bytes",
-                url=self.url,
-                retryable=True,
-            )
-        self._file.flush()
-        os.fsync(self._file.fileno())  # the bytes are on disk before the name says the file is complete
-        self._file.close()
-        os.replace(self.path, self.target)
-        self._committed = True
+    def commit(self, raw_bytes: int) -> None:
+        """Rename into place once the body is whole (``raw_bytes`` as received, against Content-Length)."""
+        expected = self._download.expected
+        if expected is not None and raw_bytes != expected:
+            raise self._download.error(f"was cut short: {raw_bytes} of {expected} bytes", retryable=True)
+        with self._download.file_errors(self.target, "write"):
+            os.fsync(self._fd)  # the bytes are on disk before the name says the file is complete
+            if sys.platform == "win32":
+                self._close()  # Windows renames no open file
+            os.replace(self.path, self.target)  # elsewhere still locked: `remove_partials` cannot take it meanwhile
+            self._committed = True
+            self._close()
+
+    def _close(self) -> None:
+        if self._open:
+            self._open = False
+            os.close(self._fd)
 
     def __enter__(self) -> PartialFile:
         return self
@@ -147,5 +293,105 @@ class PartialFile:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if not self._committed:
-            self._file.close()
-            self.path.unlink(missing_ok=True)
+            with suppress(OSError):  # nothing more can be done about it, and the error being raised says more
+                self.path.unlink(missing_ok=True)
+        with suppress(OSError):
+            self._close()
+
+
+def _create_partial(target: Path) -> tuple[int, Path]:
+    """Open a new temporary file beside ``target`` and lock it; the umask applies as to any new file."""
+    prefix = target.name.encode()[:_MAX_NAME_BYTES].decode(errors="ignore")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        path = target.with_name(f".{prefix}{PARTIAL_MARK}{secrets.token_hex(4)}")
+        try:
+            fd = os.open(path, flags, 0o666)
+        except FileExistsError:
+            continue
+        if _lock(fd):
+            return fd, path
+        os.close(fd)  # `remove_partials` took it in the instant before the lock, and deletes it
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(target.parent))
+
+
+def remove_partials(directory: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files that killed downloads left in ``directory``; return the ones removed.
+
+    Only files named as ours are touched, and never one that a running download still holds. Files that cannot be
+    removed are left alone: they are hidden and harmless.
+    """
+    removed = []
+    for path in sorted(Path(directory).glob(f".*{PARTIAL_MARK}*")):
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))  # a link named like ours is not ours
+        except OSError:
+            continue
+        try:
+            if _lock(fd):
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+    return removed
+
+
+def sync_stream(
+    client: httpx.Client,
+    url: str,
+    path: str | os.PathLike[str],
+    *,
+    max_retries: int,
+    task_id: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    deadline: float | None = None,
+) -> Path:
+    """Download ``url`` to ``path`` (a folder gets a safe name from the URL), retrying what may go better."""
+    download = Download(url, task_id=task_id, max_bytes=max_bytes, deadline=deadline)
+    target = download.target(path)
+    for attempt in itertools.count():
+        try:
+            with download.failures(), client.stream("GET", url, timeout=download.timeout(client.timeout)) as response:
+                download.start(response)
+                with PartialFile(target, download, on_progress) as part:
+                    for piece in response.iter_bytes():
+                        part.write(piece)
+                    part.commit(response.num_bytes_downloaded)
+                    return target
+        except DownloadError as error:
+            time.sleep(download.retry_delay(error, attempt, max_retries))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def async_stream(
+    client: httpx.AsyncClient,
+    url: str,
+    path: str | os.PathLike[str],
+    *,
+    max_retries: int,
+    task_id: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    deadline: float | None = None,
+) -> Path:
+    """Download ``url`` to ``path``; see ``sync_stream``. The deadline also cuts a wait for the next byte short."""
+    download = Download(url, task_id=task_id, max_bytes=max_bytes, deadline=deadline)
+    target = download.target(path)
+    for attempt in itertools.count():
+        try:
+            with download.failures(), anyio.CancelScope(deadline=anyio.current_time() + download.left()) as scope:
+                async with client.stream("GET", url, timeout=download.timeout(client.timeout)) as response:
+                    download.start(response)
+                    with PartialFile(target, download, on_progress) as part:
+                        async for piece in response.aiter_bytes():
+                            part.write(piece)
+                            scope.deadline = anyio.current_time() + download.left()  # a default deadline grows
+                        await anyio.to_thread.run_sync(part.commit, response.num_bytes_downloaded)
+                        return target
+            raise download.overdue()  # only reached when the scope ran out of time
+        except DownloadError as error:
+            await anyio.sleep(download.retry_delay(error, attempt, max_retries))
+    raise AssertionError("unreachable")  # pragma: no cover

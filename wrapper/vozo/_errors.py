@@ -221,16 +221,27 @@ class JobTimeoutError(VozoError):
 
 
 class DownloadError(VozoError):
-    """A result download failed; no file was left under the target name.
+    """A result download failed, whatever the cause: HTTP status, connection, timeout or deadline, redirect loop,
+    size limit, or a file that could not be written. No file was left under the target name, nor a temporary one.
 
     ``retryable`` says whether trying again may help (a truncated body or a 5xx, not a 404 or an expired link).
+    ``task_id`` is the job whose result it was, when known.
     """
 
-    def __init__(self, message: str, *, url: str, status_code: int | None = None, retryable: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        status_code: int | None = None,
+        retryable: bool = False,
+        task_id: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.url = url
         self.status_code = status_code
         self.retryable = retryable
+        self.task_id = task_id
 
 
 def _status_value(status: Any) -> str:

@@ -169,19 +169,32 @@ class Vozo(Resources):
         *,
         which: str = "video",
         on_progress: _download.ProgressCallback | None = None,
+        max_bytes: int | None = _download.DEFAULT_MAX_BYTES,
+        deadline: float | None = None,
+        task_id: str | None = None,
     ) -> Path:
         """Stream a result to ``path`` in constant memory and return the file's path.
 
         ``source`` is a URL or a done job status of any kind; ``which`` names one of its result files (``video``,
-        ``audio``, ``subtitle``: the kind's ``*_url`` fields). The bytes go to a temporary file beside the target,
-        are checked against Content-Length and renamed into place only when complete: a failure never leaves a
-        partial file under ``path``. The API key is never sent with it. ``on_progress(done, total)``.
+        ``audio``, ``subtitle``: the kind's ``*_url`` fields). A folder as ``path`` gets a safe name from the URL.
+        The bytes go to a temporary file beside the target (``.NAME.vozo-partial-XXXXXXXX``), are checked against
+        Content-Length and renamed into place only when complete: a failure never leaves a partial file under
+        ``path``, nor the temporary one. The API key is never sent with it. ``on_progress(done, total)``.
+
+        Every failure is a ``DownloadError`` carrying ``task_id`` (pass the job's). ``max_bytes`` refuses a longer
+        body (None: no limit). ``deadline`` is the seconds the whole download may take, retries included; by
+        default ten minutes plus one second per 100 kB of the file.
         """
         self._state.check_usable(_http.sync_loop_token())
-        url = _download.result_url(source, which)
-        target = _download.target_path(path, url)
         return _download.sync_stream(
-            self._downloads, url, target, max_retries=self._options.max_retries, on_progress=on_progress
+            self._downloads,
+            _download.result_url(source, which),
+            path,
+            max_retries=self._options.max_retries,
+            task_id=task_id or _download.task_id_of(source),
+            on_progress=on_progress,
+            max_bytes=max_bytes,
+            deadline=deadline,
         )
 
     def close(self) -> None:

@@ -1,0 +1,319 @@
+"""Downloads from hostile or broken servers on real sockets: every failure a DownloadError, nothing left on disk.
+
+Each server misbehaves until the client hangs up (or a safety cap far beyond any verdict), so no verdict
+depends on how fast this machine runs: a deadline is only ever raced against a server that never finishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import vozo
+from vozo import _download
+from vozo._cli_common import EXIT_CODES
+from vozo.testing import FakeVozo
+
+from .conftest import KEY
+
+# How long and how much a misbehaving server keeps at it when the client never gives up (only without the fix).
+SAFETY = 30.0
+SAFETY_BYTES = 64 * 1024 * 1024
+Answer = Callable[["Connection"], None]
+
+
+class Connection:
+    """One accepted connection: the request path, and helpers that stop once the client has hung up."""
+
+    def __init__(self, sock: socket.socket, path: str, stopping: threading.Event) -> None:
+        self.sock = sock
+        self.path = path
+        self.stopping = stopping
+        self.sent = 0  # body bytes the client accepted
+        self.client_hung_up = False  # before the server gave up
+
+    def head(self, status: str, headers: dict[str, str]) -> None:
+        lines = [f"HTTP/1.1 {status}", *(f"{name}: {value}" for name, value in headers.items()), "", ""]
+        self.sock.sendall("\r\n".join(lines).encode())
+
+    def body(self, data: bytes) -> bool:
+        """Send ``data``; False once the client has hung up."""
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            return False
+        self.sent += len(data)
+        return True
+
+    def until_client_leaves(self, step: Callable[[], bytes | None], every: float = 0.0) -> None:
+        """Send what ``step`` returns until the client hangs up, or (never, with the fix) a safety cap is hit."""
+        give_up = time.monotonic() + SAFETY
+        while time.monotonic() < give_up and self.sent < SAFETY_BYTES and not self.stopping.is_set():
+            data = step()
+            if data is None:
+                self.client_hung_up = self.client_left(every or 0.05)
+            else:
+                self.client_hung_up = not self.body(data)
+                self.stopping.wait(every)
+            if self.client_hung_up:
+                return
+
+    def client_left(self, wait: float) -> bool:
+        """Wait up to ``wait`` for the client to close its end (a read returns EOF or fails)."""
+        self.sock.settimeout(wait)
+        try:
+            return self.sock.recv(1) == b""
+        except TimeoutError:
+            return False
+        except OSError:
+            return True
+
+
+class RawServer:
+    """HTTP/1.1 on 127.0.0.1, port 0, one thread per connection, each answered by ``answer``."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.answer = answer
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.connections: list[Connection] = []
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.accepting = threading.Thread(target=self._accept, daemon=True)
+        self.accepting.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                sock, _ = self.listener.accept()
+            except OSError:
+                return
+            thread = threading.Thread(target=self._serve, args=(sock,), daemon=True)
+            self.threads.append(thread)
+            thread.start()
+
+    def _serve(self, sock: socket.socket) -> None:
+        with sock:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                piece = sock.recv(65536)
+                if not piece:
+                    return
+                request += piece
+            connection = Connection(sock, request.split(b" ")[1].decode(), self.stopping)
+            self.connections.append(connection)
+            with contextlib.suppress(OSError):
+                self.answer(connection)
+
+    def finish(self) -> None:
+        """Wait for every answer to end: each ends as soon as its client hangs up."""
+        for thread in list(self.threads):
+            thread.join(SAFETY + 5)
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.listener.close()
+        self.finish()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Answer], RawServer]]:
+    servers: list[RawServer] = []
+
+    def start(answer: Answer) -> RawServer:
+        servers.append(RawServer(answer))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture(params=["sync", "async"])
+def download(request: pytest.FixtureRequest) -> Iterator[Callable[..., Path]]:
+    """``download(url, path, max_retries=..., timeout=..., **kwargs)`` with Vozo or AsyncVozo."""
+    with asyncio.Runner() as runner:
+
+        def call(url: str, path: Path, *, max_retries: int = 0, timeout: float = 60.0, **kwargs: Any) -> Path:
+            options = {"api_key": KEY, "base_url": "http://127.0.0.1:1", "max_retries": max_retries}
+            if request.param == "sync":
+                with vozo.Vozo(timeout=timeout, **options) as client:
+                    return client.download(url, path, **kwargs)
+
+            async def run() -> Path:
+                async with vozo.AsyncVozo(timeout=timeout, **options) as client:
+                    return await client.download(url, path, **kwargs)
+
+            return runner.run(run())
+
+        yield call
+
+
+def fails(download: Callable[..., Path], url: str, path: Path, **kwargs: Any) -> vozo.DownloadError:
+    with pytest.raises(vozo.DownloadError) as info:
+        download(url, path, task_id="t-1", **kwargs)
+    assert info.value.task_id == "t-1"
+    assert list(path.parent.iterdir()) == []  # no file under the name, no temporary file
+    return info.value
+
+
+def test_a_truncated_body_is_retried_then_a_download_error(serve, download, tmp_path) -> None:
+    def truncated(c: Connection) -> None:
+        c.head("200 OK", {"Content-Length": "1000"})
+        c.body(b"x" * 400)
+
+    server = serve(truncated)
+    raised = fails(download, f"{server.url}/v.mp4", tmp_path / "v.mp4", max_retries=2)
+    assert raised.retryable
+    assert "RemoteProtocolError" in str(raised)
+    assert len(server.connections) == 3
+
+
+def test_a_closed_port_is_a_download_error(download, tmp_path) -> None:
+    with socket.socket() as bound:  # bound, never listening: connections are refused, and no one else gets the port
+        bound.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{bound.getsockname()[1]}/v.mp4"
+        raised = fails(download, url, tmp_path / "v.mp4", max_retries=1)
+    assert raised.retryable
+    assert "ConnectError" in str(raised)
+
+
+def test_a_redirect_loop_is_a_download_error_and_not_retried(serve, download, tmp_path) -> None:
+    server = serve(lambda c: c.head("302 Found", {"Location": "/again", "Content-Length": "0", "Connection": "close"}))
+    raised = fails(download, f"{server.url}/v.mp4", tmp_path / "v.mp4", max_retries=3)
+    assert "redirects in a loop" in str(raised)
+    assert not raised.retryable
+    assert len(server.connections) == 21  # the first request and httpx's 20 redirects, once
+
+
+def trickle(c: Connection) -> None:
+    """A byte every 50 ms, well inside any read timeout, of a body that never ends."""
+    c.head("200 OK", {"Content-Length": "100000"})
+    c.until_client_leaves(lambda: b"x", every=0.05)
+
+
+def stall(c: Connection) -> None:
+    """A few bytes, then nothing at all."""
+    c.head("200 OK", {"Content-Length": "100000"})
+    c.body(b"x" * 10)
+    c.until_client_leaves(lambda: None)
+
+
+@pytest.mark.parametrize("answer", [trickle, stall])
+def test_the_deadline_ends_a_download_that_never_finishes(serve, download, tmp_path, answer) -> None:
+    server = serve(answer)
+    raised = fails(download, f"{server.url}/v.mp4", tmp_path / "v.mp4", deadline=0.5, max_retries=3)
+    assert "did not finish within deadline=0.5s" in str(raised)
+    server.finish()
+    assert all(c.client_hung_up for c in server.connections)  # the client gave up, not the server
+
+
+def test_the_default_deadline_is_finite(serve, download, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(_download, "DEADLINE_GRACE", 0.5)  # ten minutes scaled down; the trickle never ends anyway
+    server = serve(trickle)
+    raised = fails(download, f"{server.url}/v.mp4", tmp_path / "v.mp4")
+    assert "did not finish within its default deadline" in str(raised)
+    server.finish()
+    assert all(c.client_hung_up for c in server.connections)
+
+
+def endless(c: Connection) -> None:
+    c.head("200 OK", {"Transfer-Encoding": "chunked"})
+    chunk = b"%x\r\n%s\r\n" % (65536, b"x" * 65536)
+    c.until_client_leaves(lambda: chunk)
+    if not c.client_hung_up:
+        c.body(b"0\r\n\r\n")  # SAFETY_BYTES sent: end the body, so a client without a limit succeeds
+
+
+def test_an_endless_body_stops_at_max_bytes(serve, download, tmp_path) -> None:
+    server = serve(endless)
+    progress: list[int] = []
+    raised = fails(
+        download,
+        f"{server.url}/v.mp4",
+        tmp_path / "v.mp4",
+        max_bytes=1_000_000,
+        max_retries=2,
+        on_progress=lambda done, total: progress.append(done),
+    )
+    assert "grew past max_bytes=1000000" in str(raised)
+    assert 0 < progress[-1] <= 1_000_000  # nothing beyond the limit was written
+    assert len(server.connections) == 1  # not retried: the same server would send the same body
+    server.finish()
+    assert server.connections[0].client_hung_up
+
+
+def test_a_body_announced_over_max_bytes_is_refused_before_reading(serve, download, tmp_path) -> None:
+    def huge(c: Connection) -> None:
+        c.head("200 OK", {"Content-Length": str(10**12)})
+        c.until_client_leaves(lambda: None)
+
+    server = serve(huge)
+    progress: list[int] = []
+    raised = fails(
+        download,
+        f"{server.url}/v.mp4",
+        tmp_path / "v.mp4",
+        max_bytes=1_000_000,
+        on_progress=lambda done, total: progress.append(done),
+    )
+    assert "1000000000000 bytes announced, over max_bytes=1000000" in str(raised)
+    assert progress == []
+
+
+# --- the CLI -----------------------------------------------------------------------------------------------------
+
+VOZO = str(Path(sys.executable).parent / "vozo")
+
+
+@pytest.fixture
+def done_job() -> Iterator[tuple[FakeVozo, str, str]]:
+    fake = FakeVozo(api_keys=[KEY], step_seconds=0.01)
+    with fake.serve() as url, vozo.Vozo(api_key=KEY, base_url=url) as client:
+        job = client.lipsync.create(
+            reference_file_url="https://m.example.com/presenter.mp4", audio_url="https://m.example.com/voice.mp3"
+        )
+        client.lipsync.wait(job.task_id, poll_interval=0.01)
+        yield fake, url, job.task_id
+
+
+def cli_download(
+    url: str, task_id: str, output: Path, *, max_file_size: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``vozo download``; with ``max_file_size``, under an RLIMIT_FSIZE that makes larger writes fail (EFBIG)."""
+    env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
+    command = [VOZO, "--max-retries", "1", "download", task_id, str(output)]
+    if max_file_size is not None:  # set in a Python that then becomes vozo: no preexec_fn in a threaded process
+        limit = f"import os, resource; resource.setrlimit(resource.RLIMIT_FSIZE, ({max_file_size},) * 2)"
+        command = [sys.executable, "-c", f"{limit}; os.execv({VOZO!r}, {command!r})"]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=False)
+
+
+def test_the_cli_exits_8_with_the_task_id_for_a_cut_short_download(done_job, tmp_path) -> None:
+    fake, url, task_id = done_job
+    fake.faults.truncate_downloads = 1.0
+    result = cli_download(url, task_id, tmp_path / "out.mp4")
+    assert result.returncode == EXIT_CODES["download"], result.stderr
+    assert f"task id: {task_id}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_cli_exits_8_when_the_os_refuses_the_write(done_job, tmp_path) -> None:
+    _, url, task_id = done_job
+    result = cli_download(url, task_id, tmp_path / "out.mp4", max_file_size=1000)  # a real write() failure
+    assert result.returncode == EXIT_CODES["download"], result.stderr
+    assert "File too large" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []

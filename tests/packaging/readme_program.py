@@ -52,6 +52,12 @@ async def awaited() -> None:
         assert_type(await client.download(status, "talking.mp4"), Path)
 
 
+def callback(body: bytes, headers: dict[str, str]) -> None:
+    assert_type(vozo.callbacks.parse(body, headers, kind="lipsync"), LipsyncJobStatus)
+    assert_type(vozo.callbacks.parse(body, headers, kind="translations"), TranslationJobStatus)
+    assert_type(vozo.callbacks.parse(body, headers), LipsyncJobStatus | TranslationJobStatus)
+
+
 def errors(client: Vozo, task_id: str) -> None:
     try:
         client.lipsync.wait(task_id, timeout=600)

@@ -48,11 +48,8 @@ def test_the_readme_program_type_checks_with_precise_public_returns(
     assert "Success: no issues found in 1 source file" in result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the lead's Literal-typed generated resources (issue 14 item 1): today model is `Model | str`",
-)
 def test_a_misspelt_model_fails_type_checking(user_venv: UserVenv, tmp_path: Path, mypy_cache: Path) -> None:
+    """``model`` is a Literal of the spec's values and their friendly names, so a typo never reaches Vozo."""
     program = tmp_path / "typo.py"
     program.write_text(
         textwrap.dedent(

@@ -6,9 +6,11 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-# make demo needs only the package with its cli and testing extras: it reuses .venv when `make install` built one,
-# else builds this small venv (seconds, not the minute the dev toolchain takes).
+# make demo needs the package's requirements with its cli and testing extras, not the dev toolchain, and runs the
+# checkout itself (DEMO_PATH), so nothing is built: it reuses .venv when `make install` built one, else builds this
+# small venv in seconds.
 DEMO_VENV := .venv-demo
+DEMO_PATH := $(CURDIR)/wrapper:$(CURDIR)/generated
 DEMO_READY := $(if $(wildcard $(VENV)/.installed),$(VENV),$(DEMO_VENV))
 PRISM := node_modules/.bin/prism
 SOURCE ?= https://www.vozo.ai/docs
@@ -51,7 +53,8 @@ $(VENV)/.installed: pyproject.toml
 $(DEMO_VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
 	test -x $(DEMO_VENV)/bin/python || $(PYTHON) -m venv $(DEMO_VENV)
-	$(DEMO_VENV)/bin/python -m pip install --quiet -e '.[cli,testing]'
+	$(PYTHON) scripts/requirements.py cli testing > $(DEMO_VENV)/requirements.txt
+	$(DEMO_VENV)/bin/python -m pip install --quiet -r $(DEMO_VENV)/requirements.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -84,7 +87,7 @@ contract: install
 	$(PY) -m pytest tests/contract $(PYTEST_ARGS)
 
 demo: $(DEMO_READY)/.installed
-	$(DEMO_READY)/bin/python scripts/demo.py
+	PYTHONPATH=$(DEMO_PATH) $(DEMO_READY)/bin/python scripts/demo.py
 
 # Ratios against baselines measured in the same run; also written to bench/results.json. BENCH_ARGS=--quick.
 bench: $(VENV)/.installed

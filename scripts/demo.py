@@ -18,7 +18,8 @@ from pathlib import Path
 
 from vozo.testing._media import is_playable_mp4
 
-BIN = Path(sys.executable).parent
+# The `vozo` command of this checkout (`make demo` puts it on PYTHONPATH; nothing needs installing).
+VOZO = [sys.executable, "-m", "vozo"]
 KEY = "demo-key"
 # Kept after the demo (gitignored), in the folder `make demo` runs from.
 OUTPUT = Path("talking.mp4").resolve()
@@ -27,7 +28,7 @@ PLAYER = {"darwin": "open", "win32": "start"}.get(sys.platform, "xdg-open")
 
 def start_server() -> tuple[subprocess.Popen[str], str]:
     server = subprocess.Popen(
-        [str(BIN / "vozo"), "mock-server", "--port", "0", "--step", "1.5", "--key", KEY],
+        [*VOZO, "mock-server", "--port", "0", "--step", "1.5", "--key", KEY],
         stdout=subprocess.PIPE,
         text=True,
         start_new_session=True,
@@ -73,7 +74,7 @@ def main() -> None:
         ]  # fmt: skip
         print("demo: $ vozo " + " ".join(command))
         env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
-        result = subprocess.run([str(BIN / "vozo"), *command], env=env, cwd=OUTPUT.parent, check=False)
+        result = subprocess.run([*VOZO, *command], env=env, cwd=OUTPUT.parent, check=False)
         if result.returncode != 0:
             sys.exit(f"demo: vozo lipsync exited with {result.returncode}")
         print(f"demo: {OUTPUT}: {OUTPUT.stat().st_size} bytes, {playable(OUTPUT)}")

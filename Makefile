@@ -50,11 +50,18 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[cli,testing]' --group dev
 	touch $@
 
+# ensurepip alone takes seconds (more on a loaded machine): when PYTHON's own pip can install into another
+# environment (pip >= 22.3, --python), the venv is made without a pip of its own.
 $(DEMO_VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
-	test -x $(DEMO_VENV)/bin/python || $(PYTHON) -m venv $(DEMO_VENV)
-	$(PYTHON) scripts/requirements.py cli testing > $(DEMO_VENV)/requirements.txt
-	$(DEMO_VENV)/bin/python -m pip install --quiet -r $(DEMO_VENV)/requirements.txt
+	rm -rf $(DEMO_VENV)
+	if $(PYTHON) -m pip --help 2>/dev/null | grep -- '--python <python>' >/dev/null; then \
+	  $(PYTHON) -m venv --without-pip $(DEMO_VENV); pip=($(PYTHON) -m pip --python $(DEMO_VENV)/bin/python); \
+	else \
+	  $(PYTHON) -m venv $(DEMO_VENV); pip=($(DEMO_VENV)/bin/python -m pip); \
+	fi; \
+	$(PYTHON) scripts/requirements.py cli testing > $(DEMO_VENV)/requirements.txt; \
+	"$${pip[@]}" install --quiet -r $(DEMO_VENV)/requirements.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

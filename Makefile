@@ -6,6 +6,12 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# make demo needs the package's requirements with its cli and testing extras, not the dev toolchain, and runs the
+# checkout itself (DEMO_PATH), so nothing is built: it reuses .venv when `make install` built one, else builds this
+# small venv in seconds.
+DEMO_VENV := .venv-demo
+DEMO_PATH := $(CURDIR)/wrapper:$(CURDIR)/generated
+DEMO_READY := $(if $(wildcard $(VENV)/.installed),$(VENV),$(DEMO_VENV))
 PRISM := node_modules/.bin/prism
 SOURCE ?= https://www.vozo.ai/docs
 PORT ?= 4010
@@ -22,7 +28,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 help:
 	@echo "make demo          one lipsync job end to end through the vozo CLI against a local fake Vozo"
 	@echo "make test          install, check for drift, lint, run every test (the CI command)"
-	@echo "make install       .venv with the package and dev tools, node_modules with Prism"
+	@echo "make install       .venv with the package, its extras and the dev tools; node_modules with Prism"
 	@echo "make spec          openapi/upstream/*.md + openapi/overlay.yaml -> openapi/vozo.yaml"
 	@echo "make generate      openapi/vozo.yaml -> generated/vozo_api_client (clean regeneration)"
 	@echo "make update-spec   refresh openapi/upstream from SOURCE=$(SOURCE), regenerate, report; all or nothing"
@@ -35,12 +41,27 @@ help:
 
 install: $(VENV)/.installed node_modules/.installed
 
-# Re-run pip only when pyproject.toml changes; the editable install picks up code changes by itself.
+# Re-run pip only when pyproject.toml changes; the editable install picks up code changes by itself. The dev tools are
+# a dependency group (pip >= 25.1 reads them), so the published wheel offers no `dev` extra.
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[cli,testing]' --group dev
+	touch $@
+
+# ensurepip alone takes seconds (more on a loaded machine): when PYTHON's own pip can install into another
+# environment (pip >= 22.3, --python), the venv is made without a pip of its own.
+$(DEMO_VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
+	rm -rf $(DEMO_VENV)
+	if $(PYTHON) -m pip --help 2>/dev/null | grep -- '--python <python>' >/dev/null; then \
+	  $(PYTHON) -m venv --without-pip $(DEMO_VENV); pip=($(PYTHON) -m pip --python $(DEMO_VENV)/bin/python); \
+	else \
+	  $(PYTHON) -m venv $(DEMO_VENV); pip=($(DEMO_VENV)/bin/python -m pip); \
+	fi; \
+	$(PYTHON) scripts/requirements.py cli testing > $(DEMO_VENV)/requirements.txt; \
+	"$${pip[@]}" install --quiet -r $(DEMO_VENV)/requirements.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -72,8 +93,8 @@ test: install check lint
 contract: install
 	$(PY) -m pytest tests/contract $(PYTEST_ARGS)
 
-demo: $(VENV)/.installed
-	$(PY) scripts/demo.py
+demo: $(DEMO_READY)/.installed
+	PYTHONPATH=$(DEMO_PATH) $(DEMO_READY)/bin/python scripts/demo.py
 
 # Ratios against baselines measured in the same run; also written to bench/results.json. BENCH_ARGS=--quick.
 bench: $(VENV)/.installed
@@ -86,4 +107,4 @@ mock: node_modules/.installed
 	$(PRISM) mock openapi/vozo.yaml --port $(PORT)
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(DEMO_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

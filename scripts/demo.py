@@ -1,7 +1,8 @@
 """`make demo`: one lipsync job end to end through the `vozo` command against a local FakeVozo.
 
-Starts `vozo mock-server` on a free port, runs `vozo lipsync ... --wait --output`, checks that the download is a
-playable MP4 (ffprobe when installed, else a container-header check), and stops the server.
+Starts `vozo mock-server` on a free port, runs `vozo lipsync ... --wait --output talking.mp4`, checks that the download
+is a playable MP4 (ffprobe when installed, else a container-header check), stops the server and leaves talking.mp4 in
+the working folder to play.
 """
 
 from __future__ import annotations
@@ -12,19 +13,22 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from vozo.testing._media import is_playable_mp4
 
-BIN = Path(sys.executable).parent
+# The `vozo` command of this checkout (`make demo` puts it on PYTHONPATH; nothing needs installing).
+VOZO = [sys.executable, "-m", "vozo"]
 KEY = "demo-key"
+# Kept after the demo (gitignored), in the folder `make demo` runs from.
+OUTPUT = Path("talking.mp4").resolve()
+PLAYER = {"darwin": "open", "win32": "start"}.get(sys.platform, "xdg-open")
 
 
 def start_server() -> tuple[subprocess.Popen[str], str]:
     server = subprocess.Popen(
-        [str(BIN / "vozo"), "mock-server", "--port", "0", "--step", "1.5", "--key", KEY],
+        [*VOZO, "mock-server", "--port", "0", "--step", "1.5", "--key", KEY],
         stdout=subprocess.PIPE,
         text=True,
         start_new_session=True,
@@ -62,21 +66,19 @@ def main() -> None:
     server, url = start_server()
     print(f"demo: FakeVozo (a local stand-in for the Vozo API) at {url}")
     try:
-        with tempfile.TemporaryDirectory() as folder:
-            output = Path(folder) / "talking.mp4"
-            command = [
-                str(BIN / "vozo"), "lipsync",
-                "--reference", "https://media.example.com/presenter.mp4",
-                "--audio", "https://media.example.com/voiceover.mp3",
-                "--model", "precision", "--wait", "--output", str(output),
-            ]  # fmt: skip
-            print("demo: $ " + " ".join(["vozo", *command[1:]]).replace(str(output), "talking.mp4"))
-            env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
-            result = subprocess.run(command, env=env, check=False)
-            if result.returncode != 0:
-                sys.exit(f"demo: vozo lipsync exited with {result.returncode}")
-            print(f"demo: {output.name}: {output.stat().st_size} bytes, {playable(output)}")
-            print("demo: ok")
+        command = [
+            "lipsync",
+            "--reference", "https://media.example.com/presenter.mp4",
+            "--audio", "https://media.example.com/voiceover.mp3",
+            "--model", "precision", "--wait", "--output", OUTPUT.name,
+        ]  # fmt: skip
+        print("demo: $ vozo " + " ".join(command))
+        env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
+        result = subprocess.run([*VOZO, *command], env=env, cwd=OUTPUT.parent, check=False)
+        if result.returncode != 0:
+            sys.exit(f"demo: vozo lipsync exited with {result.returncode}")
+        print(f"demo: {OUTPUT}: {OUTPUT.stat().st_size} bytes, {playable(OUTPUT)}")
+        print(f"demo: ok. Play it: {PLAYER} {OUTPUT.name}  (or open it in any video player)")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)

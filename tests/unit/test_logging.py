@@ -5,6 +5,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from .conftest import API_KEY, reply
 
 
@@ -60,3 +62,38 @@ def test_vozo_log_debug_turns_logging_on_and_never_prints_the_key() -> None:
     assert "lipsync job t1: done" in result.stderr
     assert "AuthenticationError" in output
     assert API_KEY not in output
+
+
+@pytest.mark.parametrize(
+    ("app_logging", "prefix"),
+    [
+        ("before", "APP vozo DEBUG "),  # basicConfig, then the client
+        ("after", "APP vozo DEBUG "),  # the client, then basicConfig
+        ("none", "["),  # no logging config: VOZO_LOG alone prints, in our format
+    ],
+)
+def test_vozo_log_debug_prints_each_line_once_whatever_the_app_configured(app_logging: str, prefix: str) -> None:
+    configure = 'logging.basicConfig(level=logging.WARNING, format="APP %(name)s %(levelname)s %(message)s")'
+    script = textwrap.dedent(
+        f"""
+        import logging, httpx, vozo
+        if {app_logging!r} == "before":
+            {configure}
+        done = httpx.MockTransport(lambda request: httpx.Response(200, json={{"status": "done"}}))
+        http = httpx.Client(transport=done)
+        client = vozo.Vozo(api_key={API_KEY!r}, base_url="https://api.vozo.test", http_client=http)
+        if {app_logging!r} == "after":
+            {configure}
+        client.lipsync.get("t1")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={"VOZO_LOG": "debug", "PATH": ""},
+        check=True,
+    )
+    lines = [line for line in result.stderr.splitlines() if "GET /v1/video_generation/t1 -> 200" in line]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(prefix), result.stderr

@@ -3,6 +3,7 @@
 VozoError
 ├── InvalidInputError              an argument refused before any request (also a ValueError)
 ├── CallbackError                  a callback body or token that does not verify (also a ValueError)
+├── MissingExtraError              an optional part imported without its extra (also an ImportError)
 ├── APIConnectionError             no response: DNS, connect, TLS, reset, protocol
 │   ├── APIConnectError            the connection was never made: the request certainly never reached Vozo
 │   │   └── APIConnectTimeoutError
@@ -23,12 +24,16 @@ VozoError
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from vozo._codes import describe
 
 if TYPE_CHECKING:
     import httpx
+
+    # The status of any job kind (a union of the generated status models); users narrow it with isinstance.
+    # Only for annotations: vozo_jobs imports this module.
+    from vozo_jobs.kinds import AnyStatus
 
 __all__ = [
     "APIConnectError",
@@ -47,6 +52,7 @@ __all__ = [
     "InvalidInputError",
     "JobFailedError",
     "JobTimeoutError",
+    "MissingExtraError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -73,6 +79,13 @@ class InvalidInputError(VozoError, ValueError):
 
 class CallbackError(VozoError, ValueError):
     """A callback request that is not a valid Vozo job status, or whose token does not verify."""
+
+
+class MissingExtraError(VozoError, ImportError):
+    """An optional part of the SDK was imported without the extra that installs its libraries.
+
+    The message names the command that fixes it, e.g. ``pip install 'vozo[testing]'``.
+    """
 
 
 class APIConnectionError(VozoError):
@@ -192,9 +205,9 @@ class InternalServerError(APIStatusError):
 class JobFailedError(VozoError):
     """The job ended in ``failed``. Carries the final status and Vozo's error fields when it sent any."""
 
-    def __init__(self, task_id: str, status: Any, *, code: str | None, message: str | None) -> None:
+    def __init__(self, task_id: str, status: AnyStatus, *, code: str | None, message: str | None) -> None:
         self.task_id = task_id
-        self.status = status
+        self.status: AnyStatus = status
         self.code = code
         self.message = message
         self.code_description = describe(code)
@@ -211,10 +224,10 @@ class JobFailedError(VozoError):
 class JobTimeoutError(VozoError):
     """Waiting ran past its deadline. The job itself may still finish: wait again with ``task_id``."""
 
-    def __init__(self, task_id: str, timeout: float, last_status: Any) -> None:
+    def __init__(self, task_id: str, timeout: float, last_status: AnyStatus | None) -> None:
         self.task_id = task_id
         self.timeout = timeout
-        self.last_status = last_status
+        self.last_status: AnyStatus | None = last_status  # None when no status was ever read
         super().__init__(
             f"job {task_id} still not finished after {timeout:g}s (last status: {_status_value(last_status)})"
         )
@@ -244,9 +257,8 @@ class DownloadError(VozoError):
         self.task_id = task_id
 
 
-def _status_value(status: Any) -> str:
-    value = getattr(getattr(status, "status", None), "value", None)
-    return str(value) if value is not None else "none yet"
+def _status_value(status: AnyStatus | None) -> str:
+    return str(status.status.value) if status is not None else "none yet"
 
 
 def request_id(headers: httpx.Headers) -> str | None:

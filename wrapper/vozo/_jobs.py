@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from vozo._errors import (
     APIConnectionError,
@@ -16,6 +16,9 @@ from vozo._errors import (
 )
 from vozo._kinds import JobKind, status_value
 from vozo._logging import logger
+
+if TYPE_CHECKING:
+    from vozo_jobs.kinds import AnyStatus
 
 # Vozo documents queues of 1-120 minutes, then ~10 (standard) or ~20 (precision) minutes of processing.
 DEFAULT_WAIT_TIMEOUT = 3 * 60 * 60.0
@@ -77,7 +80,8 @@ class Poller(Generic[StatusT]):
             return None
         if value == FAILED:
             code, message = self.kind.error(status)
-            raise JobFailedError(self.task_id, status, code=code, message=message)
+            # StatusT is always one of the kinds' status models; the errors carry it typed for users.
+            raise JobFailedError(self.task_id, cast("AnyStatus", status), code=code, message=message)
         return self._next_delay()
 
     def transient(self, error: VozoError) -> float:
@@ -93,7 +97,7 @@ class Poller(Generic[StatusT]):
     def _next_delay(self, cause: VozoError | None = None) -> float:
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
-            raise JobTimeoutError(self.task_id, self.timeout, self._last) from cause
+            raise JobTimeoutError(self.task_id, self.timeout, cast("AnyStatus | None", self._last)) from cause
         delay = min(self._interval, remaining)
         self._interval = min(self._interval * _GROWTH, MAX_POLL_INTERVAL)
         return delay

@@ -1,9 +1,16 @@
-"""The ``vozo`` logger. ``VOZO_LOG=debug`` (or ``info``) turns it on without touching logging config."""
+"""The ``vozo`` logger. ``VOZO_LOG=debug`` (or ``info``) turns it on without touching logging config.
+
+``VOZO_LOG`` sets the level of the ``vozo`` logger; where its lines go stays the application's choice. When the
+application has configured logging (``logging.basicConfig``, a handler on the root logger), every line goes through
+that configuration, once, in its format. Only when nothing would print a line does our own stderr handler print it,
+so ``VOZO_LOG=debug`` alone is enough in a script that never configures logging.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+from typing import TextIO
 
 logger = logging.getLogger("vozo")
 # A library stays silent unless its user configures logging (or sets VOZO_LOG): without this, Python's last-resort
@@ -11,11 +18,35 @@ logger = logging.getLogger("vozo")
 logger.addHandler(logging.NullHandler())
 
 
+class _FallbackHandler(logging.StreamHandler[TextIO]):
+    """Prints a record on stderr only when no handler the record propagates to would print it.
+
+    Decided per record, so it stays right when the application configures logging after creating a client.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not _handled_upstream(record):
+            super().emit(record)
+
+
+def _handled_upstream(record: logging.LogRecord) -> bool:
+    """Whether a handler above the ``vozo`` logger, reached by propagation, accepts the record's level."""
+    current: logging.Logger | None = logger
+    while current is not None and current.propagate:
+        current = current.parent
+        if current is not None and any(
+            record.levelno >= handler.level and not isinstance(handler, logging.NullHandler)
+            for handler in current.handlers
+        ):
+            return True
+    return False
+
+
 def configure_from_env() -> None:
     level = os.environ.get("VOZO_LOG", "").strip().upper()
     if level not in ("DEBUG", "INFO") or getattr(logger, "_vozo_configured", False):
         return
-    handler = logging.StreamHandler()
+    handler = _FallbackHandler()
     handler.setFormatter(logging.Formatter("[%(asctime)s %(name)s %(levelname)s] %(message)s"))
     logger.addHandler(handler)
     logger.setLevel(level)

@@ -13,12 +13,16 @@ are polled, never resubmitted. A row whose create request was sent but whose tas
 a reset connection, a 5xx) is *uncertain*: Vozo may have created and billed the job, so it is resubmitted only
 with ``resubmit_uncertain=True``. Same for a row edited after it was sent: ``rerun_changed=True``.
 
-Needs nothing beyond the client; ``vozo batch`` is the command-line face of the same code.
+Needs the ``batch`` extra (``pip install 'vozo[batch]'``: filelock); ``vozo batch`` is the command-line face of the
+same code.
 """
 
+from vozo._extras import requires_extra
 from vozo.batch._journal import FINAL_STATES, JournalRow, ManifestChangedError, RowState, SyncReport
 from vozo.batch._manifest import ManifestError, ManifestRow, load
-from vozo.batch._run import BatchLockedError, BatchSummary, run, status
+
+with requires_extra("batch", "vozo.batch"):
+    from vozo.batch._run import BatchLockedError, BatchSummary, run, status
 from vozo.batch._runner import DEFAULT_CONCURRENCY, DEFAULT_DOWNLOADS, DEFAULT_MAX_ACTIVE, BatchProgress
 
 __all__ = [

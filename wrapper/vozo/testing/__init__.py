@@ -11,6 +11,9 @@ Needs the ``testing`` extra (``pip install 'vozo[testing]'``): Starlette, uvicor
     # or in-process: vozo.AsyncVozo(..., http_client=httpx.AsyncClient(transport=fake.transport()))
 """
 
-from vozo.testing._fake import FakeJob, FakeVozo, Faults
+from vozo._extras import requires_extra
+
+with requires_extra("testing", "vozo.testing"):
+    from vozo.testing._fake import FakeJob, FakeVozo, Faults
 
 __all__ = ["FakeJob", "FakeVozo", "Faults"]

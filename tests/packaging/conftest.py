@@ -1,0 +1,86 @@
+"""The wheel as users get it: built once per session, installed with only its runtime dependencies in a fresh venv.
+
+The venv has no pip of its own (the test run's pip installs into it with --python). Runtime dependencies come from a
+wheelhouse kept in pytest's cache, so later runs install offline; it is filled from pip's cache or the index the
+first time, and again whenever the wheel asks for something it lacks.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(item.path).is_relative_to(Path(__file__).parent):
+            item.add_marker(pytest.mark.packaging)
+
+
+@dataclass(frozen=True)
+class UserVenv:
+    wheel: Path
+    python: Path
+    bin: Path
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """The venv's python with ``args``."""
+        return self.script("python", *args)
+
+    def script(self, name: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """A command the venv installed (``vozo``), as a user's shell would run it."""
+        return subprocess.run(
+            [str(self.bin / name), *args], capture_output=True, text=True, check=False, env=_clean_env()
+        )
+
+
+def _clean_env() -> dict[str, str]:
+    # No PYTHONPATH or MYPYPATH from the test run: the checkout must not stand in for the installed wheel.
+    return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+
+
+def _pip(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pip", "-q", *args], capture_output=True, text=True, check=False)
+
+
+def _must(result: subprocess.CompletedProcess[str]) -> None:
+    if result.returncode != 0:
+        pytest.fail(f"{' '.join(map(str, result.args))} exited {result.returncode}:\n{result.stdout}{result.stderr}")
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel of this checkout, built with the hatchling of the dev venv (no build isolation: offline, quick)."""
+    out = tmp_path_factory.mktemp("dist")
+    _must(_pip("wheel", str(ROOT), "--no-deps", "--no-build-isolation", "--wheel-dir", str(out)))
+    (built,) = out.glob("vozo-*.whl")
+    return built
+
+
+@pytest.fixture(scope="session")
+def wheel_files(wheel: Path) -> set[str]:
+    with zipfile.ZipFile(wheel) as archive:
+        return set(archive.namelist())
+
+
+@pytest.fixture(scope="session")
+def user_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> UserVenv:
+    """A fresh venv holding the wheel and its runtime dependencies, nothing else."""
+    venv = tmp_path_factory.mktemp("user-venv")
+    _must(subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], capture_output=True, text=True))
+    python = venv / "bin" / "python"
+    assert pytestconfig.cache is not None
+    wheelhouse = pytestconfig.cache.mkdir("vozo-wheelhouse")
+    install = ("--python", str(python), "install", "--no-index", "--find-links", str(wheelhouse), str(wheel))
+    if _pip(*install).returncode != 0:
+        _must(_pip("download", "--only-binary=:all:", "--dest", str(wheelhouse), str(wheel)))
+        (wheelhouse / wheel.name).unlink(missing_ok=True)  # the next build of the same version must not lose to it
+        _must(_pip(*install))
+    return UserVenv(wheel=wheel, python=python, bin=venv / "bin")

@@ -1,0 +1,76 @@
+"""A user's program written from the README's examples, type-checked by tests/packaging against the built wheel.
+
+Each ``assert_type`` states a public return as users should see it: a precise type, never ``Any``. mypy --strict
+runs on this file in a fresh venv holding only the wheel and its runtime dependencies.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import assert_type
+
+import vozo
+from vozo import AsyncVozo, Vozo
+from vozo.types import Job, LipsyncJobStatus, TranslationJobStatus
+
+
+def quickstart() -> None:
+    with Vozo() as client:
+        job = client.lipsync.create(
+            reference_file_url="https://example.com/presenter.mp4",
+            audio_url="https://example.com/voiceover.mp3",
+            model="precision",
+        )
+        assert_type(job, Job)
+        assert_type(job.task_id, str)
+        status = client.lipsync.wait(job.task_id, on_update=lambda s: print(s.status.value))
+        assert_type(status, LipsyncJobStatus)
+        assert_type(client.download(status, "talking.mp4"), Path)
+
+
+def one_call() -> None:
+    client = Vozo()
+    status = client.lipsync.create_and_wait(
+        reference_file_url="https://example.com/presenter.mp4",
+        audio_url="https://example.com/voiceover.mp3",
+    )
+    assert_type(status, LipsyncJobStatus)
+    assert_type(client.download(status, "talking.mp4"), Path)
+    dubbed = client.translations.create_and_wait(media_url="https://example.com/talk.mp4", target_language="es")
+    assert_type(dubbed, TranslationJobStatus)
+    assert_type(client.download(dubbed, "talk.es.mp4", which="audio"), Path)
+    assert_type(client.with_options(max_retries=5), Vozo)
+
+
+async def awaited() -> None:
+    async with AsyncVozo() as client:
+        status = await client.lipsync.create_and_wait(
+            reference_file_url="https://example.com/presenter.mp4",
+            audio_url="https://example.com/voiceover.mp3",
+        )
+        assert_type(status, LipsyncJobStatus)
+        assert_type(await client.download(status, "talking.mp4"), Path)
+
+
+def callback(body: bytes, headers: dict[str, str]) -> None:
+    assert_type(vozo.callbacks.parse(body, headers, kind="lipsync"), LipsyncJobStatus)
+    assert_type(vozo.callbacks.parse(body, headers, kind="translations"), TranslationJobStatus)
+    assert_type(vozo.callbacks.parse(body, headers), LipsyncJobStatus | TranslationJobStatus)
+
+
+def errors(client: Vozo, task_id: str) -> None:
+    try:
+        client.lipsync.wait(task_id, timeout=600)
+    except vozo.JobFailedError as exc:
+        assert_type(exc.status, LipsyncJobStatus | TranslationJobStatus)
+        assert_type(exc.code, str | None)
+        assert_type(exc.message, str | None)
+    except vozo.JobTimeoutError as exc:
+        assert_type(exc.last_status, LipsyncJobStatus | TranslationJobStatus | None)
+        assert_type(exc.timeout, float)
+    except vozo.APIStatusError as exc:
+        assert_type(exc.status_code, int)
+        assert_type(exc.code, str | None)
+        assert_type(exc.retryable, bool)
+    except vozo.VozoError as exc:
+        assert_type(exc.task_id, str | None)

@@ -249,3 +249,22 @@ def test_killed_at_random_points_then_resumed(tmp_path, seed) -> None:
             _, stderr = finished.communicate(timeout=120)
             check_outcomes(fake, out, expect_uncertain=False, resubmitted=frozenset(uncertain))
         assert all(n <= 2 for n in creates_per_row(fake).values())
+
+
+# --- the command line's exit codes ------------------------------------------------------------------------------------
+
+
+def test_the_command_line_exits_3_for_a_revoked_key_and_10_for_rows_left_running(tmp_path) -> None:
+    fake = FakeVozo(api_keys=[KEY], revoked_keys=["old-key"], step_seconds=3600)  # no job ends during the test
+    manifest = write_manifest(tmp_path / "m.csv", 3)
+    with fake.serve() as url:
+        env = {**os.environ, "VOZO_API_KEY": "old-key", "VOZO_BASE_URL": url}
+        command = [VOZO, "batch", "run", str(manifest), "--out", str(tmp_path / "revoked")]
+        revoked = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert revoked.returncode == EXIT_CODES["auth"], revoked.stderr
+        assert "1302" in revoked.stderr
+        waiting = start_batch(url, manifest, tmp_path / "waiting", "--timeout", "0.2")  # rows queued, then running
+        _, stderr = waiting.communicate(timeout=60)
+    assert waiting.returncode == EXIT_CODES["incomplete"], stderr
+    assert "Traceback" not in revoked.stderr + stderr
+    assert vozo.batch.status(tmp_path / "waiting").counts == {RowState.SUBMITTED: 3}

@@ -196,3 +196,16 @@ def test_one_run_per_output_folder(tmp_path) -> None:
 def test_status_of_a_folder_without_a_journal(tmp_path) -> None:
     with pytest.raises(ManifestError, match="no batch journal"):
         vozo.batch.status(tmp_path)
+
+
+def test_a_row_recorded_as_sent_without_a_usable_task_id_is_uncertain_on_resume(tmp_path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    manifest = rows(tmp_path, "https://m.test/0.mp3", "https://m.test/1.mp3")
+    journal.sync(manifest, rerun_changed=False, resubmit_uncertain=False)
+    for key in ("r0", "r1"):
+        journal.mark_submitting(key)
+    journal.update("r0", state=RowState.SUBMITTED, task_id=None)  # what a `{"task_id": null}` answer left behind
+    journal.update("r1", state=RowState.SUBMITTED, task_id="t-1")
+    report = journal.sync(manifest, rerun_changed=False, resubmit_uncertain=False)
+    assert report.uncertain == ["r0"]
+    assert (journal.row("r0").state, journal.row("r1").state) == (RowState.UNCERTAIN, RowState.SUBMITTED)

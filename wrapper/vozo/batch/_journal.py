@@ -27,6 +27,7 @@ class RowState(StrEnum):
     SUBMITTING = "submitting"  # the create request may be in flight: the task id is not known yet
     SUBMITTED = "submitted"  # the job exists (task_id); polled until it ends
     DOWNLOADING = "downloading"  # the job is done; its results are not all on disk yet
+    DOWNLOAD_FAILED = "download_failed"  # the job is done; a download failed: retried (fresh links) by the next run
     COMPLETED = "completed"  # done, and every result downloaded (outputs)
     FAILED = "failed"  # the job failed, or Vozo refused the create request: nothing more to do
     INVALID = "invalid"  # refused before any request (a bad field in the manifest)
@@ -35,6 +36,7 @@ class RowState(StrEnum):
 
 FINAL_STATES = frozenset({RowState.COMPLETED, RowState.FAILED, RowState.INVALID, RowState.UNCERTAIN})
 SENT_STATES = frozenset(RowState) - {RowState.QUEUED, RowState.INVALID}
+_FOLLOWED = frozenset({RowState.SUBMITTED, RowState.DOWNLOADING, RowState.DOWNLOAD_FAILED})  # need a task id
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,9 @@ class Journal:
                 if state is RowState.SUBMITTING:  # a crash between sending and receiving the task id
                     state = RowState.UNCERTAIN
                     self.update(row.key, state=state, error="sent, but no task id came back before the run stopped")
+                elif state in _FOLLOWED and not old.task_id:  # an older version stored an unusable task id
+                    state = RowState.UNCERTAIN
+                    self.update(row.key, state=state, error="sent, but the journal holds no usable task id for it")
                 if state is RowState.UNCERTAIN:
                     report.uncertain.append(row.key)
                     if resubmit_uncertain:

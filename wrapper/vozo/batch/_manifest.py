@@ -21,8 +21,9 @@ from typing import Any
 from vozo._arguments import request_body
 from vozo._errors import InvalidInputError
 from vozo._kinds import JobKind, all_kinds, kind_named
+from vozo.batch._outputs import stems
 
-_ROW_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")  # it names the output files
+_ROW_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")  # it names the output files: no separator, no dot first
 _TRUE, _FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n"}
 
 
@@ -64,14 +65,26 @@ def load(path: str | os.PathLike[str]) -> list[ManifestRow]:
     if not records:
         raise ManifestError(f"manifest {path.name} has no rows")
     rows = [_row(position, record, path.name) for position, record in records]
-    seen: dict[str, int] = {}
-    for row in rows:
-        if row.key in seen:
-            raise ManifestError(
-                f"manifest {path.name}: id {row.key!r} is used by rows {seen[row.key]} and {row.position}"
-            )
-        seen[row.key] = row.position
+    _refuse_shared_files(rows, path.name)
     return rows
+
+
+def _refuse_shared_files(rows: list[ManifestRow], manifest: str) -> None:
+    """Two rows must never write the same file, on a case-insensitive file system either."""
+    seen: dict[str, ManifestRow] = {}
+    for row in rows:
+        for stem in stems(row.key, row.kind):
+            other = seen.setdefault(stem.casefold(), row)
+            if other is row:
+                continue
+            if other.key == row.key:
+                raise ManifestError(
+                    f"manifest {manifest}: id {row.key!r} is used by rows {other.position} and {row.position}"
+                )
+            raise ManifestError(
+                f"manifest {manifest}: ids {other.key!r} (row {other.position}, {other.kind}) and {row.key!r} "
+                f"(row {row.position}, {row.kind}) could write the same file ({stem}.*): rename one of them"
+            )
 
 
 def _read_csv(path: Path) -> list[tuple[int, dict[str, Any]]]:
@@ -106,10 +119,10 @@ def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
 def _row(position: int, record: dict[str, Any], manifest: str) -> ManifestRow:
     record = dict(record)
     key = str(record.pop("id", f"row-{position}"))
-    if not _ROW_KEY.match(key):
+    if not _ROW_KEY.fullmatch(key) or ".." in key:
         raise ManifestError(
-            f"manifest {manifest}, row {position}: id {key!r} must be letters, digits, '.', '_' or '-' "
-            "(it names the row's output files)"
+            f"manifest {manifest}, row {position}: id {key!r} must be letters, digits, '.', '_' or '-', "
+            "not starting with '.' nor holding '..' (it names the row's output files)"
         )
     kind = _kind(record.pop("kind", None), record, position, manifest)
     accepted = accepted_fields(kind)

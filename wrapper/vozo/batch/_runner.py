@@ -26,13 +26,11 @@ import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from vozo._async._client import AsyncVozo
 from vozo._async._resource import AsyncJobResource
-from vozo._download import result_urls
 from vozo._errors import (
     APIConnectError,
     APIConnectionError,
@@ -51,6 +49,7 @@ from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, Poller
 from vozo._kinds import all_kinds, kind_named, status_value
 from vozo._logging import logger
 from vozo.batch._journal import FINAL_STATES, Journal, JournalRow, RowState
+from vozo.batch._outputs import output_name, result_links
 from vozo_api_client.models import Job
 
 DEFAULT_MAX_ACTIVE = 5  # the lowest per-key cap Vozo documents (older lipsync pages say 5, newer ones 10)
@@ -335,13 +334,13 @@ class Runner:
         key = work.row.key
         async with self._downloads:
             try:
-                urls = result_urls(status)
+                urls = result_links(kind_named(work.row.kind), status)
                 if not urls:
                     raise InvalidInputError(f"the job is done but its status has no result URL: {status.to_dict()}")
                 for which, url in urls.items():
                     if _on_disk(work.outputs.get(which)):
                         continue  # this result was downloaded before a crash
-                    target = await self.client.download(url, self.out / output_name(key, which, url, work.row.kind))
+                    target = await self.client.download(url, self.out / output_name(key, work.row.kind, which, url))
                     work.outputs[which] = str(target)
                     self.journal.update(key, outputs=work.outputs)
             except Exception as exc:  # whatever broke this row's download, the other rows go on
@@ -447,14 +446,6 @@ class Runner:
             elapsed=time.monotonic() - self._started,
             slowdowns=self.slowdowns,
         )
-
-
-def output_name(key: str, which: str, url: str, kind: str) -> str:
-    """``KEY.mp4`` for a lipsync video; ``KEY.video.mp4``, ``KEY.audio.wav``, ``KEY.subtitle.srt`` for a translation."""
-    suffix = PurePosixPath(urlsplit(url).path).suffix.lower() or {"audio": ".wav", "subtitle": ".srt"}.get(
-        which, ".mp4"
-    )
-    return f"{key}{suffix}" if len(kind_named(kind).results) == 1 else f"{key}.{which}{suffix}"
 
 
 def usable_task_id(value: object) -> str | None:

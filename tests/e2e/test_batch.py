@@ -268,3 +268,15 @@ def test_the_command_line_exits_3_for_a_revoked_key_and_10_for_rows_left_running
     assert waiting.returncode == EXIT_CODES["incomplete"], stderr
     assert "Traceback" not in revoked.stderr + stderr
     assert vozo.batch.status(tmp_path / "waiting").counts == {RowState.SUBMITTED: 3}
+
+
+def test_the_command_line_refuses_a_damaged_journal_without_a_traceback(tmp_path) -> None:
+    manifest, out = write_manifest(tmp_path / "m.csv", 2), tmp_path / "out"
+    out.mkdir()
+    (out / "vozo-batch.sqlite").write_bytes(bytes(8192))  # zeroed
+    env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": "http://127.0.0.1:1"}  # never reached
+    for command in (["batch", "run", str(manifest), "--out", str(out)], ["batch", "status", str(out)]):
+        done = subprocess.run([VOZO, *command], env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == EXIT_CODES["error"], done.stderr
+        assert "is damaged" in done.stderr
+        assert "Traceback" not in done.stderr

@@ -16,7 +16,7 @@ with ``resubmit_uncertain=True``. Same for a row edited after it was sent: ``rer
 Needs nothing beyond the client; ``vozo batch`` is the command-line face of the same code.
 """
 
-from vozo.batch._journal import FINAL_STATES, JournalRow, ManifestChangedError, RowState, SyncReport
+from vozo.batch._journal import FINAL_STATES, JournalError, JournalRow, ManifestChangedError, RowState, SyncReport
 from vozo.batch._manifest import ManifestError, ManifestRow, load
 from vozo.batch._run import BatchLockedError, BatchSummary, run, status
 from vozo.batch._runner import DEFAULT_CONCURRENCY, DEFAULT_DOWNLOADS, DEFAULT_MAX_ACTIVE, BatchProgress
@@ -29,6 +29,7 @@ __all__ = [
     "BatchLockedError",
     "BatchProgress",
     "BatchSummary",
+    "JournalError",
     "JournalRow",
     "ManifestChangedError",
     "ManifestError",

@@ -48,7 +48,7 @@ from vozo._errors import (
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, Poller
 from vozo._kinds import all_kinds, kind_named, status_value
 from vozo._logging import logger
-from vozo.batch._journal import FINAL_STATES, Journal, JournalRow, RowState
+from vozo.batch._journal import FINAL_STATES, Journal, JournalError, JournalRow, RowState
 from vozo.batch._outputs import output_name, result_links
 from vozo_api_client.models import Job
 
@@ -282,7 +282,11 @@ class Runner:
             self._finish(work, RowState.UNCERTAIN, error=f"the create answer has no usable task id - body: {body}")
             return
         work.task_id = task_id
-        self.journal.update(key, state=RowState.SUBMITTED, task_id=task_id, error=None, error_code=None)
+        try:
+            self.journal.update(key, state=RowState.SUBMITTED, task_id=task_id, error=None, error_code=None)
+        except JournalError as exc:
+            exc.task_id = task_id  # the job exists: its id must reach the user some way
+            raise
         self._set_state(work, RowState.SUBMITTED)
         self._start_polling(work, delay=self.poll_interval)
 

@@ -22,6 +22,7 @@ import pytest
 import vozo
 import vozo.batch
 from vozo._cli_common import EXIT_CODES
+from vozo._download import PARTIAL_MARK
 from vozo._kinds import kind_named
 from vozo.batch import RowState
 from vozo.testing import FakeVozo, Faults
@@ -212,6 +213,20 @@ def test_a_thousand_jobs_run_in_one_process_on_a_few_threads(tmp_path) -> None:
         )
     assert summary.counts == {RowState.COMPLETED: 1000}
     assert max(threads) < 30  # the server's thread, the event loop's small pools; not one per job
+
+
+def test_a_resumed_run_removes_the_temporary_files_a_killed_run_left_and_only_those(served, tmp_path) -> None:
+    _, url = served
+    manifest, out = write_manifest(tmp_path / "m.csv", 2, 1), tmp_path / "out"
+    asyncio.run(run_batch(url, manifest, out))
+    ours = [f".ls-0001.mp4{PARTIAL_MARK}0a1b2c3d", f".tr-0000.subtitle.srt{PARTIAL_MARK}9f8e7d6c", ".report.json.part"]
+    foreign = [".notes.txt", "ls-0001.mp4.part", ".ls-0001.mp4.abcdefgh.part", ".report.json.partial"]
+    for name in ours + foreign:
+        (out / name).write_bytes(b"half")
+    (out / f".ls-0000.mp4{PARTIAL_MARK}f01de2ab").mkdir()  # a folder is never ours
+    asyncio.run(run_batch(url, manifest, out))  # resumed: every row is done, only the leftovers are looked at
+    left = sorted(p.name for p in out.iterdir() if p.name.startswith(".") or p.name.endswith(".part"))
+    assert left == sorted([*foreign, f".ls-0000.mp4{PARTIAL_MARK}f01de2ab"])
 
 
 # --- killed with SIGKILL, then resumed -------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import pytest
 import vozo
 import vozo.batch
 from vozo._cli_common import EXIT_CODES
+from vozo._download import PARTIAL_MARK
 from vozo._kinds import kind_named
 from vozo.batch import RowState
 from vozo.testing import FakeVozo, Faults
@@ -214,6 +215,20 @@ def test_a_thousand_jobs_run_in_one_process_on_a_few_threads(tmp_path) -> None:
     assert max(threads) < 30  # the server's thread, the event loop's small pools; not one per job
 
 
+def test_a_resumed_run_removes_the_temporary_files_a_killed_run_left_and_only_those(served, tmp_path) -> None:
+    _, url = served
+    manifest, out = write_manifest(tmp_path / "m.csv", 2, 1), tmp_path / "out"
+    asyncio.run(run_batch(url, manifest, out))
+    ours = [f".ls-0001.mp4{PARTIAL_MARK}0a1b2c3d", f".tr-0000.subtitle.srt{PARTIAL_MARK}9f8e7d6c", ".report.json.part"]
+    foreign = [".notes.txt", "ls-0001.mp4.part", ".ls-0001.mp4.abcdefgh.part", ".report.json.partial"]
+    for name in ours + foreign:
+        (out / name).write_bytes(b"half")
+    (out / f".ls-0000.mp4{PARTIAL_MARK}f01de2ab").mkdir()  # a folder is never ours
+    asyncio.run(run_batch(url, manifest, out))  # resumed: every row is done, only the leftovers are looked at
+    left = sorted(p.name for p in out.iterdir() if p.name.startswith(".") or p.name.endswith(".part"))
+    assert left == sorted([*foreign, f".ls-0000.mp4{PARTIAL_MARK}f01de2ab"])
+
+
 # --- killed with SIGKILL, then resumed -------------------------------------------------------------------------------
 
 
@@ -249,3 +264,34 @@ def test_killed_at_random_points_then_resumed(tmp_path, seed) -> None:
             _, stderr = finished.communicate(timeout=120)
             check_outcomes(fake, out, expect_uncertain=False, resubmitted=frozenset(uncertain))
         assert all(n <= 2 for n in creates_per_row(fake).values())
+
+
+# --- the command line's exit codes ------------------------------------------------------------------------------------
+
+
+def test_the_command_line_exits_3_for_a_revoked_key_and_10_for_rows_left_running(tmp_path) -> None:
+    fake = FakeVozo(api_keys=[KEY], revoked_keys=["old-key"], step_seconds=3600)  # no job ends during the test
+    manifest = write_manifest(tmp_path / "m.csv", 3)
+    with fake.serve() as url:
+        env = {**os.environ, "VOZO_API_KEY": "old-key", "VOZO_BASE_URL": url}
+        command = [VOZO, "batch", "run", str(manifest), "--out", str(tmp_path / "revoked")]
+        revoked = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert revoked.returncode == EXIT_CODES["auth"], revoked.stderr
+        assert "1302" in revoked.stderr
+        waiting = start_batch(url, manifest, tmp_path / "waiting", "--timeout", "0.2")  # rows queued, then running
+        _, stderr = waiting.communicate(timeout=60)
+    assert waiting.returncode == EXIT_CODES["incomplete"], stderr
+    assert "Traceback" not in revoked.stderr + stderr
+    assert vozo.batch.status(tmp_path / "waiting").counts == {RowState.SUBMITTED: 3}
+
+
+def test_the_command_line_refuses_a_damaged_journal_without_a_traceback(tmp_path) -> None:
+    manifest, out = write_manifest(tmp_path / "m.csv", 2), tmp_path / "out"
+    out.mkdir()
+    (out / "vozo-batch.sqlite").write_bytes(bytes(8192))  # zeroed
+    env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": "http://127.0.0.1:1"}  # never reached
+    for command in (["batch", "run", str(manifest), "--out", str(out)], ["batch", "status", str(out)]):
+        done = subprocess.run([VOZO, *command], env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == EXIT_CODES["error"], done.stderr
+        assert "is damaged" in done.stderr
+        assert "Traceback" not in done.stderr

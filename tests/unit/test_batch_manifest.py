@@ -196,3 +196,65 @@ def test_one_run_per_output_folder(tmp_path) -> None:
 def test_status_of_a_folder_without_a_journal(tmp_path) -> None:
     with pytest.raises(ManifestError, match="no batch journal"):
         vozo.batch.status(tmp_path)
+
+
+def test_a_row_recorded_as_sent_without_a_usable_task_id_is_uncertain_on_resume(tmp_path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    manifest = rows(tmp_path, "https://m.test/0.mp3", "https://m.test/1.mp3")
+    journal.sync(manifest, rerun_changed=False, resubmit_uncertain=False)
+    for key in ("r0", "r1"):
+        journal.mark_submitting(key)
+    journal.update("r0", state=RowState.SUBMITTED, task_id=None)  # what a `{"task_id": null}` answer left behind
+    journal.update("r1", state=RowState.SUBMITTED, task_id="t-1")
+    report = journal.sync(manifest, rerun_changed=False, resubmit_uncertain=False)
+    assert report.uncertain == ["r0"]
+    assert (journal.row("r0").state, journal.row("r1").state) == (RowState.UNCERTAIN, RowState.SUBMITTED)
+
+
+# --- inputs refused with the row, never a traceback -------------------------------------------------------------------
+
+LIPSYNC_ROW = "https://m.test/p.mp4,https://m.test/a.mp3"
+
+
+def test_a_cell_over_the_csv_field_limit_is_refused_with_its_row(tmp_path) -> None:
+    huge = "https://m.test/" + "a" * 200_000 + ".mp3"
+    text = f"id,reference_file_url,audio_url\nr1,{LIPSYNC_ROW}\nr2,{LIPSYNC_ROW}\nr3,https://m.test/p.mp4,{huge}\n"
+    with pytest.raises(ManifestError, match=r"m\.csv, row 3: field larger than field limit"):
+        vozo.batch.load(write(tmp_path / "m.csv", text))
+
+
+@pytest.mark.parametrize("name", ["m.csv", "m.jsonl"])
+def test_a_file_that_is_not_utf8_is_refused_with_its_row(tmp_path, name) -> None:
+    if name.endswith(".csv"):
+        text = (
+            f"id,reference_file_url,audio_url\nr1,{LIPSYNC_ROW}\nr2,https://m.test/caf\xe9.mp4,https://m.test/a.mp3\n"
+        )
+    else:
+        row = '{"id": "r%d", "reference_file_url": "https://m.test/%s.mp4", "audio_url": "https://m.test/a.mp3"}\n'
+        text = row % (1, "p") + "\n" + row % (2, "caf\xe9")  # a blank line between: row 2 is on line 3
+    (tmp_path / name).write_bytes(text.encode("latin-1"))
+    line = 3
+    with pytest.raises(ManifestError, match=rf"row 2 \(line {line}\): not UTF-8 text \(byte 0xe9\)"):
+        vozo.batch.load(tmp_path / name)
+
+
+def test_a_utf8_file_with_a_byte_order_mark_is_read(tmp_path) -> None:
+    (tmp_path / "m.csv").write_bytes(f"\ufeffid,reference_file_url,audio_url\ncafé,{LIPSYNC_ROW}\n".encode())
+    with pytest.raises(ManifestError, match="id 'café' must be letters"):  # read as text, the BOM dropped
+        vozo.batch.load(tmp_path / "m.csv")
+
+
+@pytest.mark.parametrize("depth", [40, 100_000])
+def test_deeply_nested_jsonl_is_refused_with_its_row(tmp_path, depth) -> None:
+    nested = "[" * depth + "]" * depth
+    good = '{"media_url": "https://m.test/t.mp4", "target_language": "es"}'
+    deep = '{"media_url": "https://m.test/t.mp4", "target_language": "es", "speaker_number": ' + nested + "}"
+    with pytest.raises(ManifestError, match=r"m\.jsonl, row 2.*nested deeper than 16 levels"):
+        vozo.batch.load(write(tmp_path / "m.jsonl", f"{good}\n{deep}\n"))
+
+
+def test_a_deeply_nested_csv_cell_is_a_bad_value_not_a_crash(tmp_path) -> None:
+    cell = '"' + '{""a"":' * 15_000 + '"'  # JSON too deep to parse, within the field size limit
+    text = f"media_url,target_language,speaker_number\nhttps://m.test/t.mp4,es,{cell}\n"
+    (row,) = vozo.batch.load(write(tmp_path / "m.csv", text))
+    assert row.problem is not None  # refused before any request, like any other bad value

@@ -11,6 +11,7 @@ from typing import Any
 import click
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 import vozo
 from vozo import batch as vozo_batch
@@ -24,6 +25,7 @@ _STATE_STYLE = {
     RowState.FAILED: "red",
     RowState.INVALID: "red",
     RowState.UNCERTAIN: "yellow",
+    RowState.DOWNLOAD_FAILED: "yellow",
 }
 
 
@@ -122,7 +124,7 @@ def _print_summary(settings: Settings, summary: BatchSummary, *, show_all: bool 
     counts.add_column("rows", justify="right")
     for state in RowState:
         if summary.counts.get(state):
-            counts.add_row(f"[{_STATE_STYLE.get(state, '')}]{state.value}[/]", str(summary.counts[state]))
+            counts.add_row(Text(state.value, style=_STATE_STYLE.get(state, "")), str(summary.counts[state]))
     out.print(counts)
     shown = summary.rows if show_all else summary.unfinished
     if shown:
@@ -130,11 +132,14 @@ def _print_summary(settings: Settings, summary: BatchSummary, *, show_all: bool 
         for column in ("id", "kind", "state", "task id", "error"):
             rows.add_column(column, overflow="fold")
         for row in shown:
-            rows.add_row(row.key, row.kind, row.state.value, row.task_id or "", row.error or "")
+            # Text, not markup: an error message may hold brackets ("[request id ...]").
+            rows.add_row(
+                *(Text(cell) for cell in (row.key, row.kind, row.state.value, row.task_id or "", row.error or ""))
+            )
         out.print(rows)
     if summary.stopped:
-        err.print(f"[bold red]stopped submitting[/]: {summary.stopped}", highlight=False)
-    err.print(f"report: {summary.out / 'report.json'}, {summary.out / 'report.csv'}", highlight=False)
+        err.print(Text.assemble(("stopped submitting", "bold red"), f": {summary.stopped}"), highlight=False)
+    err.print(f"report: {summary.out / 'report.json'}, {summary.out / 'report.csv'}", markup=False, highlight=False)
 
 
 def _sync_notes(sync: vozo_batch.SyncReport) -> list[str]:

@@ -18,7 +18,7 @@ same code.
 """
 
 from vozo._extras import requires_extra
-from vozo.batch._journal import FINAL_STATES, JournalRow, ManifestChangedError, RowState, SyncReport
+from vozo.batch._journal import FINAL_STATES, JournalError, JournalRow, ManifestChangedError, RowState, SyncReport
 from vozo.batch._manifest import ManifestError, ManifestRow, load
 
 with requires_extra("batch", "vozo.batch"):
@@ -33,6 +33,7 @@ __all__ = [
     "BatchLockedError",
     "BatchProgress",
     "BatchSummary",
+    "JournalError",
     "JournalRow",
     "ManifestChangedError",
     "ManifestError",

@@ -3,23 +3,49 @@
 Every transition is its own committed transaction, written before the step it records takes effect: a row is
 marked ``submitting`` before its create request leaves and ``submitted`` with its task id as soon as the id
 arrives. So a crash at any point loses no task id, and a row caught in between is known to be uncertain.
+
+A journal is created whole (built under a temporary name, then renamed), so one that exists always holds its
+schema: a file that is empty, zeroed, truncated or not SQLite is damaged, and refused with a ``JournalError``
+rather than taken for a new batch, which would submit (and bill) every row again.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from vozo._errors import VozoError
 from vozo.batch._manifest import ManifestError, ManifestRow
 
 JOURNAL_NAME = "vozo-batch.sqlite"
 _SCHEMA_VERSION = "1"
+_SCHEMA = """
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE rows (
+    row_key TEXT PRIMARY KEY,
+    position INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    row_hash TEXT NOT NULL,
+    state TEXT NOT NULL,
+    task_id TEXT,
+    status TEXT,
+    submissions INTEGER NOT NULL DEFAULT 0,
+    error_code TEXT,
+    error TEXT,
+    outputs TEXT NOT NULL DEFAULT '{}',
+    previous_task_ids TEXT NOT NULL DEFAULT '[]',
+    updated_at REAL NOT NULL
+);
+"""
 
 
 class RowState(StrEnum):
@@ -27,6 +53,7 @@ class RowState(StrEnum):
     SUBMITTING = "submitting"  # the create request may be in flight: the task id is not known yet
     SUBMITTED = "submitted"  # the job exists (task_id); polled until it ends
     DOWNLOADING = "downloading"  # the job is done; its results are not all on disk yet
+    DOWNLOAD_FAILED = "download_failed"  # the job is done; a download failed: retried (fresh links) by the next run
     COMPLETED = "completed"  # done, and every result downloaded (outputs)
     FAILED = "failed"  # the job failed, or Vozo refused the create request: nothing more to do
     INVALID = "invalid"  # refused before any request (a bad field in the manifest)
@@ -35,6 +62,7 @@ class RowState(StrEnum):
 
 FINAL_STATES = frozenset({RowState.COMPLETED, RowState.FAILED, RowState.INVALID, RowState.UNCERTAIN})
 SENT_STATES = frozenset(RowState) - {RowState.QUEUED, RowState.INVALID}
+_FOLLOWED = frozenset({RowState.SUBMITTED, RowState.DOWNLOADING, RowState.DOWNLOAD_FAILED})  # need a task id
 
 
 @dataclass(frozen=True)
@@ -86,40 +114,39 @@ class ManifestChangedError(ManifestError):
     """Rows that were already sent have changed in the manifest since."""
 
 
+class JournalError(VozoError):
+    """The batch journal cannot be read or written: damaged, not a journal, or the disk refused a write."""
+
+
 class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
-        # Autocommit: each statement is its own transaction; WAL lets `vozo batch status` read during a run.
-        self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")  # a committed task id survives power loss, not only a crash
-        self._db.executescript(
-            """
-            CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS rows (
-                row_key TEXT PRIMARY KEY,
-                position INTEGER NOT NULL,
-                kind TEXT NOT NULL,
-                fields TEXT NOT NULL,
-                row_hash TEXT NOT NULL,
-                state TEXT NOT NULL,
-                task_id TEXT,
-                status TEXT,
-                submissions INTEGER NOT NULL DEFAULT 0,
-                error_code TEXT,
-                error TEXT,
-                outputs TEXT NOT NULL DEFAULT '{}',
-                previous_task_ids TEXT NOT NULL DEFAULT '[]',
-                updated_at REAL NOT NULL
-            );
-            """
-        )
-        version = self._db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
-        if version is None:
-            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
-        elif version["value"] != _SCHEMA_VERSION:
-            raise ManifestError(f"{path} was written by another version of vozo (journal schema {version['value']})")
+        if not path.exists():
+            _create(path)
+        elif path.stat().st_size == 0:  # SQLite would take it for a new database, and the batch for a new batch
+            raise _damaged(path, "the file is empty")
+        try:
+            # Autocommit: each statement is its own transaction; WAL lets `vozo batch status` read during a run.
+            self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        except sqlite3.Error as exc:
+            raise _damaged(path, str(exc)) from None
+        try:
+            self._db.row_factory = sqlite3.Row
+            # Checked before anything is written to it: a damaged journal is left exactly as it was found.
+            problems = [str(r[0]) for r in self._db.execute("PRAGMA quick_check(5)").fetchall()]
+            if problems != ["ok"]:
+                raise sqlite3.DatabaseError("; ".join(problems))
+            version = self._db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
+            self._db.execute("SELECT row_key FROM rows LIMIT 1").fetchall()
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")  # a committed task id survives power loss, not only a crash
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise _damaged(path, str(exc)) from None
+        if version is None or version["value"] != _SCHEMA_VERSION:
+            self._db.close()
+            found = "none" if version is None else version["value"]
+            raise ManifestError(f"{path} was written by another version of vozo (journal schema {found})")
 
     @classmethod
     def open_existing(cls, path: Path) -> Journal:
@@ -131,11 +158,11 @@ class Journal:
         self._db.close()
 
     def meta(self, name: str) -> str | None:
-        found = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
-        return None if found is None else str(found["value"])
+        found = self._sql("SELECT value FROM meta WHERE name = ?", (name,))
+        return None if not found else str(found[0]["value"])
 
     def set_meta(self, name: str, value: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
+        self._sql("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
 
     def sync(self, manifest: list[ManifestRow], *, rerun_changed: bool, resubmit_uncertain: bool) -> SyncReport:
         """Bring the journal in line with the manifest, in one transaction; raises on an unhandled conflict."""
@@ -160,7 +187,7 @@ class Journal:
                 fresh = RowState.INVALID if row.problem else RowState.QUEUED
                 if old is None:
                     report.new += 1
-                    self._db.execute(
+                    self._sql(
                         "INSERT INTO rows (row_key, position, kind, fields, row_hash, state, error, updated_at) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         (
@@ -199,6 +226,9 @@ class Journal:
                 if state is RowState.SUBMITTING:  # a crash between sending and receiving the task id
                     state = RowState.UNCERTAIN
                     self.update(row.key, state=state, error="sent, but no task id came back before the run stopped")
+                elif state in _FOLLOWED and not old.task_id:  # an older version stored an unusable task id
+                    state = RowState.UNCERTAIN
+                    self.update(row.key, state=state, error="sent, but the journal holds no usable task id for it")
                 if state is RowState.UNCERTAIN:
                     report.uncertain.append(row.key)
                     if resubmit_uncertain:
@@ -207,27 +237,27 @@ class Journal:
                     self.update(row.key, position=row.position)
             for key in report.removed:
                 if known[key].state in (RowState.QUEUED, RowState.INVALID):  # never sent: nothing to keep
-                    self._db.execute("DELETE FROM rows WHERE row_key = ?", (key,))
+                    self._sql("DELETE FROM rows WHERE row_key = ?", (key,))
         return report
 
     def rows(self, *states: RowState) -> list[JournalRow]:
         query = "SELECT * FROM rows"
         if states:
             query += f" WHERE state IN ({', '.join('?' for _ in states)})"
-        return [_journal_row(r) for r in self._db.execute(query + " ORDER BY position, row_key", states)]
+        return [_journal_row(r) for r in self._sql(query + " ORDER BY position, row_key", states)]
 
     def row(self, key: str) -> JournalRow:
-        found = self._db.execute("SELECT * FROM rows WHERE row_key = ?", (key,)).fetchone()
-        if found is None:
+        found = self._sql("SELECT * FROM rows WHERE row_key = ?", (key,))
+        if not found:
             raise KeyError(key)
-        return _journal_row(found)
+        return _journal_row(found[0])
 
     def counts(self) -> Counter[RowState]:
-        found = self._db.execute("SELECT state, COUNT(*) AS n FROM rows GROUP BY state")
+        found = self._sql("SELECT state, COUNT(*) AS n FROM rows GROUP BY state")
         return Counter({RowState(r["state"]): int(r["n"]) for r in found})
 
     def mark_submitting(self, key: str) -> None:
-        self._db.execute(
+        self._sql(
             "UPDATE rows SET state = ?, submissions = submissions + 1, error = NULL, error_code = NULL, "
             "updated_at = ? WHERE row_key = ?",
             (RowState.SUBMITTING, time.time(), key),
@@ -240,21 +270,54 @@ class Journal:
                 values[name] = json.dumps(values[name], sort_keys=True)
         values["updated_at"] = time.time()
         assignments = ", ".join(f"{name} = ?" for name in values)  # names come from this module, never from input
-        self._db.execute(f"UPDATE rows SET {assignments} WHERE row_key = ?", (*values.values(), key))  # noqa: S608
+        self._sql(f"UPDATE rows SET {assignments} WHERE row_key = ?", (*values.values(), key))  # noqa: S608
+
+    def _sql(self, statement: str, parameters: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Run one statement; a failure of SQLite (a damaged file, a full disk) becomes a JournalError."""
+        try:
+            return self._db.execute(statement, parameters).fetchall()
+        except sqlite3.Error as exc:
+            raise JournalError(
+                f"the batch journal {self.path} could not be read or written ({type(exc).__name__}: {exc}). "
+                "Fix the cause (disk space, permissions, a damaged disk) and run the same command again: every "
+                "task id already written is kept, and no row is submitted twice."
+            ) from None
 
     def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
+        return _Transaction(self)
 
 
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
+    def __init__(self, journal: Journal) -> None:
+        self._journal = journal
 
     def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
+        self._journal._sql("BEGIN IMMEDIATE")
 
     def __exit__(self, kind: object, *_: object) -> None:
-        self._db.execute("ROLLBACK" if kind is not None else "COMMIT")
+        self._journal._sql("ROLLBACK" if kind is not None else "COMMIT")
+
+
+def _create(path: Path) -> None:
+    """A new journal, schema included, appears under its name whole (see the module docstring)."""
+    temporary = path.with_name(f".{path.name}.new")
+    temporary.unlink(missing_ok=True)
+    db = sqlite3.connect(temporary, isolation_level=None)
+    try:
+        db.executescript(_SCHEMA)
+        db.execute("INSERT INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
+    finally:
+        db.close()
+    os.replace(temporary, path)
+
+
+def _damaged(path: Path, reason: str) -> JournalError:
+    return JournalError(
+        f"the batch journal {path} is damaged or is not a vozo batch journal ({reason}); nothing was submitted. It "
+        "holds the task ids of the jobs already sent: restore it from a backup if you have one (report.json beside "
+        "it lists the task ids of the last run). To start this batch over instead, move the journal aside and run "
+        "again: rows already sent would then be submitted, and billed, a second time."
+    )
 
 
 def _journal_row(found: sqlite3.Row) -> JournalRow:

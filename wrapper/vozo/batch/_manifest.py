@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,11 @@ from typing import Any
 from vozo._arguments import request_body
 from vozo._errors import InvalidInputError
 from vozo._kinds import JobKind, all_kinds, kind_named
+from vozo.batch._outputs import stems
 
-_ROW_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")  # it names the output files
+_ROW_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")  # it names the output files: no separator, no dot first
 _TRUE, _FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n"}
+MAX_DEPTH = 16  # nesting of a row's values; the create calls' own fields are at most 2 deep
 
 
 class ManifestError(InvalidInputError):
@@ -55,61 +58,115 @@ def load(path: str | os.PathLike[str]) -> list[ManifestRow]:
     if not path.is_file():
         raise ManifestError(f"manifest {path} does not exist")
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        records = _read_csv(path)
-    elif suffix in (".jsonl", ".ndjson"):
-        records = _read_jsonl(path)
-    else:
+    if suffix not in (".csv", ".jsonl", ".ndjson"):
         raise ManifestError(f"manifest {path.name}: expected a .csv or .jsonl file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ManifestError(f"manifest {path}: cannot be read ({exc.strerror or exc})") from None
+    lines = _text_lines(data.removeprefix(b"\xef\xbb\xbf"))  # a BOM, as spreadsheets write
+    records = _read_csv(lines, path.name) if suffix == ".csv" else _read_jsonl(lines, path.name)
     if not records:
         raise ManifestError(f"manifest {path.name} has no rows")
     rows = [_row(position, record, path.name) for position, record in records]
-    seen: dict[str, int] = {}
-    for row in rows:
-        if row.key in seen:
-            raise ManifestError(
-                f"manifest {path.name}: id {row.key!r} is used by rows {seen[row.key]} and {row.position}"
-            )
-        seen[row.key] = row.position
+    _refuse_shared_files(rows, path.name)
     return rows
 
 
-def _read_csv(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    with path.open(newline="", encoding="utf-8-sig") as file:
-        reader = csv.DictReader(file)
-        records = []
-        for position, record in enumerate(reader, start=1):
-            if None in record:
-                raise ManifestError(f"manifest {path.name}, row {position}: more cells than columns")
-            # An empty cell means "not given", so the create call's default applies.
-            records.append((position, {k.strip(): v.strip() for k, v in record.items() if v and v.strip()}))
-    return records
+def _refuse_shared_files(rows: list[ManifestRow], manifest: str) -> None:
+    """Two rows must never write the same file, on a case-insensitive file system either."""
+    seen: dict[str, ManifestRow] = {}
+    for row in rows:
+        for stem in stems(row.key, row.kind):
+            other = seen.setdefault(stem.casefold(), row)
+            if other is row:
+                continue
+            if other.key == row.key:
+                raise ManifestError(
+                    f"manifest {manifest}: id {row.key!r} is used by rows {other.position} and {row.position}"
+                )
+            raise ManifestError(
+                f"manifest {manifest}: ids {other.key!r} (row {other.position}, {other.kind}) and {row.key!r} "
+                f"(row {row.position}, {row.kind}) could write the same file ({stem}.*): rename one of them"
+            )
 
 
-def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    records = []
-    position = 0
-    for line_number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+class _NotText(Exception):
+    def __init__(self, line: int, problem: UnicodeDecodeError) -> None:
+        self.line = line
+        self.problem = problem
+
+
+def _text_lines(data: bytes) -> Iterator[str]:
+    """The file's lines, decoded one at a time so that a byte which is not UTF-8 is found on its own line."""
+    for number, line in enumerate(data.splitlines(keepends=True), start=1):
+        try:
+            yield line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _NotText(number, exc) from None
+
+
+def _not_text(manifest: str, row: int, problem: _NotText) -> ManifestError:
+    bad = problem.problem.object[problem.problem.start : problem.problem.start + 1]
+    return ManifestError(
+        f"manifest {manifest}, row {row} (line {problem.line}): not UTF-8 text (byte 0x{bad.hex()}); "
+        "save the file as UTF-8 (in a spreadsheet: CSV UTF-8)"
+    )
+
+
+def _read_csv(lines: Iterator[str], manifest: str) -> list[tuple[int, dict[str, Any]]]:
+    reader = csv.DictReader(lines)
+    records: list[tuple[int, dict[str, Any]]] = []
+    while True:
+        position = len(records) + 1  # the header is row 0
+        try:
+            record = next(reader)
+        except StopIteration:
+            return records
+        except _NotText as problem:
+            raise _not_text(manifest, position, problem) from None
+        except csv.Error as exc:  # a cell over the field size limit, a NUL byte, ...
+            raise ManifestError(f"manifest {manifest}, row {position}: {exc}") from None
+        if None in record:
+            raise ManifestError(f"manifest {manifest}, row {position}: more cells than columns")
+        # An empty cell means "not given", so the create call's default applies.
+        records.append((position, {k.strip(): v.strip() for k, v in record.items() if v and v.strip()}))
+
+
+def _read_jsonl(lines: Iterator[str], manifest: str) -> list[tuple[int, dict[str, Any]]]:
+    records: list[tuple[int, dict[str, Any]]] = []
+    line_number = 0
+    while True:
+        try:
+            line = next(lines)
+        except StopIteration:
+            return records
+        except _NotText as problem:
+            raise _not_text(manifest, len(records) + 1, problem) from None
+        line_number += 1
         if not line.strip():
             continue
-        position += 1
+        position = len(records) + 1
         try:
             record = json.loads(line)
         except ValueError as exc:
-            raise ManifestError(f"manifest {path.name}, line {line_number}: not JSON ({exc})") from None
+            raise ManifestError(f"manifest {manifest}, row {position} (line {line_number}): not JSON ({exc})") from None
+        except RecursionError:
+            raise ManifestError(
+                f"manifest {manifest}, row {position} (line {line_number}): nested deeper than {MAX_DEPTH} levels"
+            ) from None
         if not isinstance(record, dict):
-            raise ManifestError(f"manifest {path.name}, line {line_number}: expected a JSON object")
+            raise ManifestError(f"manifest {manifest}, row {position} (line {line_number}): expected a JSON object")
         records.append((position, {k: v for k, v in record.items() if v is not None}))
-    return records
 
 
 def _row(position: int, record: dict[str, Any], manifest: str) -> ManifestRow:
     record = dict(record)
     key = str(record.pop("id", f"row-{position}"))
-    if not _ROW_KEY.match(key):
+    if not _ROW_KEY.fullmatch(key) or ".." in key:
         raise ManifestError(
-            f"manifest {manifest}, row {position}: id {key!r} must be letters, digits, '.', '_' or '-' "
-            "(it names the row's output files)"
+            f"manifest {manifest}, row {position}: id {key!r} must be letters, digits, '.', '_' or '-', "
+            "not starting with '.' nor holding '..' (it names the row's output files)"
         )
     kind = _kind(record.pop("kind", None), record, position, manifest)
     accepted = accepted_fields(kind)
@@ -120,7 +177,20 @@ def _row(position: int, record: dict[str, Any], manifest: str) -> ManifestRow:
             f"(accepted: id, kind, {', '.join(accepted)})"
         )
     fields = {name: _coerce(kind, name, value) for name, value in record.items()}
+    if _depth(fields) > MAX_DEPTH:
+        raise ManifestError(f"manifest {manifest}, row {position}: values nested deeper than {MAX_DEPTH} levels")
     return ManifestRow(key, position, kind.name, fields, _problem(kind, fields))
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value``, counted without recursion (so any depth can be measured)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _kind(given: Any, record: dict[str, Any], position: int, manifest: str) -> JobKind:

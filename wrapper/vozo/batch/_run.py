@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -15,6 +16,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from vozo._async._client import AsyncVozo
+from vozo._download import remove_partials
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 from vozo.batch import _manifest
 from vozo.batch._journal import JOURNAL_NAME, Journal, JournalRow, RowState, SyncReport
@@ -90,6 +92,7 @@ async def run(
     with _locked(folder) as journal:
         sync = journal.sync(rows, rerun_changed=rerun_changed, resubmit_uncertain=resubmit_uncertain)
         journal.set_meta("manifest", os.fspath(manifest))
+        remove_partial_files(folder)
         runner = Runner(
             client,
             journal,
@@ -128,6 +131,15 @@ def _locked(folder: Path) -> Iterator[Journal]:
         lock.release()
 
 
+def remove_partial_files(folder: Path) -> None:
+    """Temporary files a killed run left in the folder, only those whose names say they are ours: half downloads
+    (``vozo._download`` names them, and skips any a running download still holds) and half written reports."""
+    remove_partials(folder)
+    for report in (REPORT_JSON, REPORT_CSV):
+        with contextlib.suppress(OSError):  # a folder of that name is not ours
+            _temporary(folder / report).unlink(missing_ok=True)
+
+
 def status(out: str | os.PathLike[str]) -> BatchSummary:
     """Read a batch's journal (also while a run is going on)."""
     journal = Journal.open_existing(Path(out) / JOURNAL_NAME)
@@ -149,7 +161,11 @@ def write_report(summary: BatchSummary) -> None:
     _replace(summary.out / REPORT_CSV, table.getvalue())
 
 
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.part")
+
+
 def _replace(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.part")
+    temporary = _temporary(path)
     temporary.write_text(text, encoding="utf-8", newline="")  # as written: csv chose its own line ends
     os.replace(temporary, path)

@@ -7,6 +7,11 @@ and translation) has its own limit, ``max_active`` at most. A 1304 lowers it to 
 that family's submissions; a plain 429 (too many requests) only pauses them: a slow-down, never a failed row.
 Nothing here holds a thread per job: jobs are rows in the journal, entries in a heap and, only while a request is
 in flight, a task.
+
+One row's trouble never costs another row anything: whatever breaks a row's download parks that row
+(``download_failed``), a create answered without a usable task id makes its row ``uncertain``, and when the run
+stops for any reason (cancelled, Ctrl-C, a bug) the creates already sent get ``CREATE_GRACE`` seconds to land their
+task id in the journal before anything is cancelled: a job Vozo created and billed is never lost to another row.
 """
 
 from __future__ import annotations
@@ -15,20 +20,20 @@ import asyncio
 import contextlib
 import heapq
 import itertools
+import json
 import random
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from vozo._async._client import AsyncVozo
 from vozo._async._resource import AsyncJobResource
-from vozo._download import result_urls
 from vozo._errors import (
     APIConnectError,
+    APIConnectionError,
     APIStatusError,
     AuthenticationError,
     DownloadError,
@@ -38,17 +43,23 @@ from vozo._errors import (
     PermissionDeniedError,
     RateLimitError,
     VozoError,
+    excerpt,
 )
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, Poller
 from vozo._kinds import all_kinds, kind_named, status_value
-from vozo.batch._journal import FINAL_STATES, Journal, JournalRow, RowState
+from vozo._logging import logger
+from vozo.batch._journal import FINAL_STATES, Journal, JournalError, JournalRow, RowState
+from vozo.batch._outputs import output_name, result_links
 from vozo_api_client.models import Job
 
 DEFAULT_MAX_ACTIVE = 5  # the lowest per-key cap Vozo documents (older lipsync pages say 5, newer ones 10)
 DEFAULT_CONCURRENCY = 8  # API requests (creates and status checks) in flight at once
 DEFAULT_DOWNLOADS = 4  # result downloads in flight at once
 DOWNLOAD_ROUNDS = 3  # a download that keeps failing is left for the next run after this many rounds
+CREATE_GRACE = 5.0  # seconds a stopping run gives creates already sent to bring back their task id
+MAX_TASK_ID_LENGTH = 1024
 CONCURRENCY_LIMIT_CODE = "1304"  # Vozo: the key has reached its maximum number of concurrent jobs
+_AT_VOZO = (RowState.SUBMITTED, RowState.DOWNLOADING, RowState.DOWNLOAD_FAILED)  # a task id to follow
 _LIMIT_PROBE_AFTER = 30.0  # seconds without a slow-down before a lowered limit grows again
 _MAX_PAUSE = 60.0
 
@@ -133,6 +144,7 @@ class Runner:
         self._order = itertools.count()
         self._download_rounds = Counter[str]()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._sending: set[asyncio.Task[Any]] = set()  # creates sent whose answer has not come back yet
         self._crash: BaseException | None = None
         self._wake = asyncio.Event()
         self._started = time.monotonic()
@@ -145,10 +157,10 @@ class Runner:
             self._counts[row.state] += 1
             if row.state is RowState.QUEUED:
                 self._queues[family(row.kind)].append(row.key)
-            elif row.state in (RowState.SUBMITTED, RowState.DOWNLOADING) and row.task_id:
+            elif row.state in _AT_VOZO and row.task_id:
                 if row.state is RowState.SUBMITTED:
                     self._active[family(row.kind)].add(row.key)
-                self._start_polling(work, delay=0.0)  # resumed: ask Vozo where the job is now
+                self._start_polling(work, delay=0.0)  # resumed: ask Vozo where the job is now (and for fresh links)
 
     # --- the loop -------------------------------------------------------------------------------------------------
 
@@ -163,10 +175,22 @@ class Runner:
                     return
                 await self._sleep()
         finally:
-            for task in self._tasks:
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self._shut_down()
             self._report()
+
+    async def _shut_down(self) -> None:
+        """Stop every step, except creates already sent: they get CREATE_GRACE seconds to land their task id."""
+        sending = self._tasks & self._sending
+        for task in self._tasks - sending:
+            task.cancel()  # a poll or a download: the next run starts it again
+        try:
+            if sending:
+                await asyncio.wait(sending, timeout=CREATE_GRACE)
+        finally:
+            left = set(self._tasks)  # a create with no answer by now stays submitting: uncertain on resume
+            for task in left:
+                task.cancel()
+            await asyncio.gather(*left, return_exceptions=True)
 
     def _can_submit(self) -> bool:
         return self.stopped is None and any(self._queues.values())
@@ -220,6 +244,9 @@ class Runner:
         async with self._requests:
             self.journal.mark_submitting(key)  # committed before the request leaves
             self._set_state(work, RowState.SUBMITTING)
+            sending = asyncio.current_task()
+            assert sending is not None
+            self._sending.add(sending)
             try:
                 resource = self._resource(work.row.kind, self._creator)
                 create: Callable[..., Awaitable[Job]] = getattr(resource, "create")  # noqa: B009 - each kind's own
@@ -243,12 +270,23 @@ class Runner:
                 else:  # a 4xx refusal: certainly no job
                     self._finish(work, RowState.FAILED, error=str(exc), error_code=exc.code)
                 return
-            except VozoError as exc:  # the request may have arrived, and no task id came back
-                self._finish(work, RowState.UNCERTAIN, error=str(exc))
+            except Exception as exc:  # the request may have arrived, and no task id came back
+                self._finish(work, RowState.UNCERTAIN, error=_uncertain(exc))
                 return
+            finally:
+                self._sending.discard(sending)
         self._pauses[name] = 0
-        work.task_id = job.task_id
-        self.journal.update(key, state=RowState.SUBMITTED, task_id=job.task_id, error=None, error_code=None)
+        task_id = usable_task_id(getattr(job, "task_id", None))
+        if task_id is None:  # Vozo answered, but with nothing to follow the job by: it may exist, and be billed
+            body = excerpt(json.dumps(job.to_dict(), default=repr).encode())
+            self._finish(work, RowState.UNCERTAIN, error=f"the create answer has no usable task id - body: {body}")
+            return
+        work.task_id = task_id
+        try:
+            self.journal.update(key, state=RowState.SUBMITTED, task_id=task_id, error=None, error_code=None)
+        except JournalError as exc:
+            exc.task_id = task_id  # the job exists: its id must reach the user some way
+            raise
         self._set_state(work, RowState.SUBMITTED)
         self._start_polling(work, delay=self.poll_interval)
 
@@ -300,25 +338,35 @@ class Runner:
         key = work.row.key
         async with self._downloads:
             try:
-                urls = result_urls(status)
+                urls = result_links(kind_named(work.row.kind), status)
                 if not urls:
                     raise InvalidInputError(f"the job is done but its status has no result URL: {status.to_dict()}")
                 for which, url in urls.items():
                     if _on_disk(work.outputs.get(which)):
                         continue  # this result was downloaded before a crash
-                    target = await self.client.download(url, self.out / output_name(key, which, url, work.row.kind))
+                    target = await self.client.download(url, self.out / output_name(key, work.row.kind, which, url))
                     work.outputs[which] = str(target)
                     self.journal.update(key, outputs=work.outputs)
-            except (DownloadError, InvalidInputError) as exc:
-                self._download_rounds[key] += 1
-                retryable = isinstance(exc, DownloadError) and exc.retryable
-                if retryable and self._download_rounds[key] < DOWNLOAD_ROUNDS:
-                    self.journal.update(key, error=f"download failed, will retry: {exc}")
-                    self._schedule(work, _jitter(self.poll_interval * 2 ** self._download_rounds[key]))  # fresh URLs
-                else:
-                    self._park(work, f"download failed: {exc}; run the batch again to retry")
+            except Exception as exc:  # whatever broke this row's download, the other rows go on
+                self._download_failed(work, exc)
                 return
         self._finish(work, RowState.COMPLETED, outputs=work.outputs, error=None, error_code=None)
+
+    def _download_failed(self, work: _Work, exc: Exception) -> None:
+        """Try again with fresh links a few times when it may help; otherwise park the row for the next run."""
+        key = work.row.key
+        self._download_rounds[key] += 1
+        problem = str(exc) if isinstance(exc, VozoError) else f"{type(exc).__name__}: {exc}"
+        logger.warning("batch row %s: download failed: %s", key, problem)
+        retryable = isinstance(exc, APIConnectionError) or (isinstance(exc, DownloadError) and exc.retryable)
+        if retryable and self._download_rounds[key] < DOWNLOAD_ROUNDS:
+            self.journal.update(key, error=f"download failed, will retry: {problem}")
+            self._schedule(work, _jitter(self.poll_interval * 2 ** self._download_rounds[key]))  # fresh URLs
+            return
+        self.journal.update(
+            key, state=RowState.DOWNLOAD_FAILED, error=f"download failed: {problem}; run the batch again to retry"
+        )
+        self._set_state(work, RowState.DOWNLOAD_FAILED)
 
     # --- bookkeeping ----------------------------------------------------------------------------------------------
 
@@ -384,8 +432,15 @@ class Runner:
         self._report()
 
     def _report(self) -> None:
-        if self.on_progress is not None:
+        """Tell the display; an error of its own stops the run (cleanly, see run) instead of breaking this step."""
+        if self.on_progress is None:
+            return
+        try:
             self.on_progress(self.progress())
+        except Exception as exc:  # raised again by run, once the steps in flight are safe
+            if self._crash is None:
+                self._crash = exc
+            self._wake.set()
 
     def progress(self) -> BatchProgress:
         return BatchProgress(
@@ -397,12 +452,19 @@ class Runner:
         )
 
 
-def output_name(key: str, which: str, url: str, kind: str) -> str:
-    """``KEY.mp4`` for a lipsync video; ``KEY.video.mp4``, ``KEY.audio.wav``, ``KEY.subtitle.srt`` for a translation."""
-    suffix = PurePosixPath(urlsplit(url).path).suffix.lower() or {"audio": ".wav", "subtitle": ".srt"}.get(
-        which, ".mp4"
-    )
-    return f"{key}{suffix}" if len(kind_named(kind).results) == 1 else f"{key}.{which}{suffix}"
+def usable_task_id(value: object) -> str | None:
+    """A task id to follow the job by, or None: Vozo's ids are short printable strings, never a path step."""
+    if not isinstance(value, str) or not value.strip() or value.strip() in (".", ".."):
+        return None
+    if len(value) > MAX_TASK_ID_LENGTH or not value.isprintable():
+        return None
+    return value
+
+
+def _uncertain(exc: Exception) -> str:
+    message = str(exc) if isinstance(exc, VozoError) else f"{type(exc).__name__}: {exc}"
+    body = getattr(exc, "body_excerpt", None)
+    return f"{message} - body: {body}" if body and body not in message else message
 
 
 def _on_disk(path: str | None) -> bool:

@@ -1,0 +1,322 @@
+"""One row's failure never costs another row its task id.
+
+A hostile server (FakeVozo behind an ASGI layer that misbehaves for chosen rows) holds the answers to creates
+while other rows fail: their result links are cut short, point at a closed port or redirect in a loop, or a create
+answer carries no usable task id. Every step of these tests waits on events the server or the runner sets, never
+on the wall clock: the answers to held creates go out only once the fault under test has happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+import uvicorn
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.types import Message, Receive, Scope, Send
+
+import vozo
+import vozo.batch
+from vozo._cli_common import EXIT_CODES
+from vozo.batch import RowState, _runner
+from vozo.testing import FakeVozo
+from vozo.testing._media import sample_video
+
+from .conftest import KEY
+from .test_batch import row_of, write_manifest
+
+VOZO = str(Path(sys.executable).parent / "vozo")
+CREATE_PATHS = ("/v1/video_generation", "/v1/reusable_lipsync_model_video_generation", "/v1/media/translate")
+HELD = 5  # creates held before the slow rows' jobs say done: the run's 8 job slots, less the 3 slow rows
+GATE_TIMEOUT = 60.0  # only a safety net against a hung test: every verdict comes from events, not from this
+
+
+class HostileServer:
+    """FakeVozo, except that chosen rows get unusable create answers or broken result links, and creates are held.
+
+    ``slow``: rows whose creates are answered at once and whose jobs report ``pending`` until ``hold`` creates
+    of other rows are held, then ``done`` with the given video_url ("": the fake's own, working link).
+    ``bad_task_ids``: rows whose create is answered with this task id (no job is created).
+    ``gate``: the held answers go out once it is set (the fake created those jobs before: they are billed).
+    """
+
+    def __init__(self, fake: FakeVozo, *, hold: int) -> None:
+        self.fake = fake
+        self.hold = hold
+        self.slow: dict[str, str] = {}
+        self.bad_task_ids: dict[str, Any] = {}
+        self.gate = threading.Event()
+        self.held_enough = threading.Event()
+        self.held = 0
+        self.slow_status_checks = 0
+        self._slow_tasks: dict[str, str] = {}  # task id -> row
+        self.url = ""
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.fake(scope, receive, send)
+            return
+        path, method = scope["path"], scope["method"]
+        task_id = path.rsplit("/", 1)[-1]
+        if path == "/loop.mp4":
+            await RedirectResponse("/loop.mp4", status_code=302)(scope, receive, send)
+        elif path == "/truncated.mp4":
+            await _truncated(send)
+        elif method == "POST" and path in CREATE_PATHS:
+            await self._create(scope, receive, send)
+        elif method == "GET" and task_id in self._slow_tasks:
+            await self._slow_status(scope, receive, send, self._slow_tasks[task_id])
+        else:
+            await self.fake(scope, receive, send)
+
+    async def _create(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = await _read(receive)
+        row = row_of(json.loads(request))
+        if row in self.bad_task_ids:
+            await JSONResponse({"task_id": self.bad_task_ids[row]})(scope, receive, send)
+            return
+        messages = await _call(self.fake, scope, request)
+        if row in self.slow:
+            answer = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+            self._slow_tasks[json.loads(answer)["task_id"]] = row
+        elif messages[0]["status"] == 200:  # the job exists at the fake, and is billed: hold its answer
+            with self._lock:
+                self.held += 1
+                if self.held >= self.hold:
+                    self.held_enough.set()
+            await anyio.to_thread.run_sync(self.gate.wait, GATE_TIMEOUT)
+        for message in messages:
+            await send(message)
+
+    async def _slow_status(self, scope: Scope, receive: Receive, send: Send, row: str) -> None:
+        self.slow_status_checks += 1
+        if not self.held_enough.is_set():
+            await JSONResponse({"status": "pending"})(scope, receive, send)
+        elif self.slow[row]:
+            await JSONResponse({"status": "done", "video_url": self.slow[row]})(scope, receive, send)
+        else:
+            await self.fake(scope, receive, send)
+
+
+async def _read(receive: Receive) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
+
+
+async def _call(app: Any, scope: Scope, request: bytes) -> list[Message]:
+    """Run ``app`` on a request already read, and keep its response messages to send later."""
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": request, "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
+
+
+async def _truncated(send: Send) -> None:
+    whole = sample_video()
+    headers = [(b"content-type", b"video/mp4"), (b"content-length", str(len(whole)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": whole[: len(whole) // 2], "more_body": True})
+    raise ConnectionAbortedError("cut short on purpose")  # a started response: the server drops the connection
+
+
+@contextlib.contextmanager
+def serve(app: Any) -> Iterator[str]:
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="critical", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="hostile-vozo", daemon=True)
+    thread.start()
+    while not server.started:
+        assert thread.is_alive(), "the hostile server did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def closed_port() -> Iterator[int]:
+    """A port bound on 127.0.0.1 that nothing listens on: every connection to it is refused, for as long as held."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+@pytest.fixture
+def hostile() -> Iterator[HostileServer]:
+    app = HostileServer(FakeVozo(api_keys=[KEY], step_seconds=0.02, max_active_jobs=30), hold=HELD)
+    with serve(app) as url:
+        app.url = url
+        try:
+            yield app
+        finally:
+            app.gate.set()  # whatever happened, let the server's held requests end
+
+
+@pytest.fixture
+def long_grace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Creates in flight at a shutdown get far more time than they need: no verdict depends on the machine's pace."""
+    monkeypatch.setattr(_runner, "CREATE_GRACE", GATE_TIMEOUT)
+
+
+async def run_batch(url: str, manifest: Path, out: Path, **options: Any) -> vozo.batch.BatchSummary:
+    async with vozo.AsyncVozo(api_key=KEY, base_url=url, max_retries=2) as client:
+        # More request slots than job slots: held creates (at most max_active) never leave the polls without one.
+        return await vozo.batch.run(client, manifest, out, poll_interval=0.02, max_active=8, concurrency=12, **options)
+
+
+def assert_every_job_has_its_task_id(fake: FakeVozo, out: Path) -> dict[str, vozo.batch.JournalRow]:
+    """Each job the fake created (and billed) is in the journal, on its own row; no row is left half sent."""
+    rows = {row.key: row for row in vozo.batch.status(out).rows}
+    for created in fake.create_requests:
+        row = rows[row_of(created["body"])]
+        assert created["task_id"] in (row.task_id, *row.previous_task_ids), (row.key, row.state, row.error)
+    assert not [row.key for row in rows.values() if row.state is RowState.SUBMITTING]
+    return rows
+
+
+def test_failed_downloads_and_unusable_task_ids_cost_no_other_row_its_task_id(hostile, tmp_path) -> None:
+    app, url = hostile, hostile.url
+    bad_task_ids: dict[str, Any] = {"ls-0003": None, "ls-0004": {}, "ls-0005": 7, "ls-0006": ""}
+    app.bad_task_ids.update(bad_task_ids)
+    manifest, out = write_manifest(tmp_path / "m.csv", 24), tmp_path / "out"
+    expected_creates = 24 - len(bad_task_ids)
+
+    def progress(snapshot: vozo.batch.BatchProgress) -> None:
+        if snapshot.counts.get(RowState.DOWNLOAD_FAILED, 0) == len(app.slow):
+            app.gate.set()  # the held creates are answered only after every broken download has failed
+
+    with closed_port() as port:
+        app.slow.update({"ls-0000": f"{url}/truncated.mp4", "ls-0001": f"http://127.0.0.1:{port}/v.mp4",
+                         "ls-0002": f"{url}/loop.mp4"})  # fmt: skip
+        summary = asyncio.run(run_batch(url, manifest, out, on_progress=progress))
+        rows = assert_every_job_has_its_task_id(app.fake, out)
+        assert len(app.fake.create_requests) == expected_creates
+        for key in app.slow:
+            assert rows[key].state is RowState.DOWNLOAD_FAILED, (key, rows[key].state, rows[key].error)
+            assert rows[key].task_id is not None
+            assert "run the batch again" in (rows[key].error or "")
+        for key, value in bad_task_ids.items():
+            error = rows[key].error or ""
+            assert (rows[key].state, rows[key].task_id) == (RowState.UNCERTAIN, None), (key, rows[key].state)
+            assert json.dumps({"task_id": value}, separators=(",", ":")) in error.replace(" ", ""), error
+        assert summary.counts[RowState.COMPLETED] == 24 - len(app.slow) - len(bad_task_ids)
+        assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no partial file left behind
+
+        # Resumed from the command line, the links still broken: the rows are retried and fail again, no crash.
+        checks = app.slow_status_checks
+        env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
+        command = [
+            VOZO,
+            "--max-retries",
+            "0",
+            "batch",
+            "run",
+            str(manifest),
+            "--out",
+            str(out),
+            "--poll-interval",
+            "0.02",
+        ]
+        resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert resumed.returncode == EXIT_CODES["incomplete"], resumed.stderr
+        assert "Traceback" not in resumed.stderr
+        assert app.slow_status_checks > checks  # their jobs were asked for fresh links
+        assert len(app.fake.create_requests) == expected_creates  # and nothing was submitted again
+        assert {r.key for r in vozo.batch.status(out).rows if r.state is RowState.DOWNLOAD_FAILED} == set(app.slow)
+
+    # The links work again: the parked rows complete, still without a second job.
+    app.slow.update(dict.fromkeys(app.slow, ""))
+    final = asyncio.run(run_batch(url, manifest, out))
+    rows = assert_every_job_has_its_task_id(app.fake, out)
+    assert len(app.fake.create_requests) == expected_creates
+    assert final.counts == {RowState.COMPLETED: expected_creates, RowState.UNCERTAIN: len(bad_task_ids)}
+    for key in app.slow:
+        assert Path(rows[key].outputs["video"]).read_bytes() == sample_video()
+
+
+class DisplayBug(Exception):
+    pass
+
+
+@pytest.mark.parametrize("stop", ["cancelled", "a bug in another task"])
+def test_creates_in_flight_land_their_task_id_whatever_stops_the_run(hostile, long_grace, tmp_path, stop) -> None:
+    app, url = hostile, hostile.url
+    app.slow["ls-0000"] = ""  # polled meanwhile: it reports done, with a working link, once the creates are held
+    app.hold = 7  # with it, every one of the run's 8 job slots
+    manifest, out = write_manifest(tmp_path / "m.csv", 24), tmp_path / "out"
+
+    def progress(snapshot: vozo.batch.BatchProgress) -> None:
+        if stop == "a bug in another task" and snapshot.counts.get(RowState.DOWNLOADING):
+            app.gate.set()  # the held answers go out while the runner is already stopping
+            raise DisplayBug("a bug in the progress display")
+
+    async def go() -> None:
+        run = asyncio.ensure_future(run_batch(url, manifest, out, on_progress=progress))
+        if stop == "cancelled":
+            await anyio.to_thread.run_sync(app.held_enough.wait, GATE_TIMEOUT)
+            run.cancel()  # as Ctrl-C does
+            app.gate.set()
+            with pytest.raises(asyncio.CancelledError):
+                await run
+        else:
+            with pytest.raises(DisplayBug):
+                await run
+
+    asyncio.run(go())
+    assert app.held_enough.is_set()
+    rows = assert_every_job_has_its_task_id(app.fake, out)
+    assert len(app.fake.create_requests) == 8
+    assert not [row.key for row in rows.values() if row.state is RowState.UNCERTAIN]
+
+    final = asyncio.run(run_batch(url, manifest, out))  # resumed: every row once, nothing uncertain
+    assert final.counts == {RowState.COMPLETED: 24}
+    assert sorted(row_of(c["body"]) for c in app.fake.create_requests) == sorted(rows)
+
+
+def test_a_create_that_never_answers_holds_a_shutdown_only_for_the_grace(hostile, monkeypatch, tmp_path) -> None:
+    app, url = hostile, hostile.url
+    app.slow["ls-0000"] = ""
+    app.hold = 7
+    monkeypatch.setattr(_runner, "CREATE_GRACE", 0.01)
+    manifest, out = write_manifest(tmp_path / "m.csv", 12), tmp_path / "out"
+
+    async def go() -> None:
+        run = asyncio.ensure_future(run_batch(url, manifest, out))
+        await anyio.to_thread.run_sync(app.held_enough.wait, GATE_TIMEOUT)
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+
+    asyncio.run(go())
+    assert not app.gate.is_set()  # the run ended while the creates were still unanswered
+    held = {row.key for row in vozo.batch.status(out).rows if row.state is RowState.SUBMITTING}
+    assert len(held) == 7
+    app.gate.set()
+    resumed = asyncio.run(run_batch(url, manifest, out))  # those rows are uncertain: never sent twice
+    assert {row.key for row in resumed.rows if row.state is RowState.UNCERTAIN} == held
+    assert sorted(row_of(c["body"]) for c in app.fake.create_requests) == sorted(r.key for r in resumed.rows)

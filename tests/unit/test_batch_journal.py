@@ -1,0 +1,79 @@
+"""A damaged batch journal is refused with a JournalError that says which file and what to do; nothing is sent."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+import vozo
+import vozo.batch
+from vozo.batch import JournalError
+from vozo.batch._journal import JOURNAL_NAME, Journal
+
+ROWS = 300  # enough for a journal of many pages, so that cutting it in half loses rows
+
+
+def write_manifest(path: Path) -> Path:
+    lines = [f"r{n},https://m.test/p.mp4,https://m.test/{n}.mp3" for n in range(ROWS)]
+    path.write_text("id,reference_file_url,audio_url\n" + "\n".join(lines) + "\n")
+    return path
+
+
+def journal_of_a_batch(folder: Path, manifest: Path) -> Path:
+    folder.mkdir()
+    journal = Journal(folder / JOURNAL_NAME)
+    journal.sync(vozo.batch.load(manifest), rerun_changed=False, resubmit_uncertain=False)
+    for n in range(0, ROWS, 2):
+        journal.mark_submitting(f"r{n}")
+        journal.update(f"r{n}", state=vozo.batch.RowState.SUBMITTED, task_id=f"t-{n}")
+    journal.close()  # checkpointed into the main file: no -wal file left to recover from
+    return folder / JOURNAL_NAME
+
+
+def truncated(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def zeroed(path: Path) -> None:
+    path.write_bytes(bytes(path.stat().st_size))
+
+
+def emptied(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def not_sqlite(path: Path) -> None:
+    path.write_text("id,task_id\nr0,t-0\n")
+
+
+@pytest.mark.parametrize("damage", [truncated, zeroed, emptied, not_sqlite])
+def test_a_damaged_journal_is_refused_and_nothing_is_submitted(tmp_path, damage: Callable[[Path], None]) -> None:
+    manifest = write_manifest(tmp_path / "m.csv")
+    path = journal_of_a_batch(tmp_path / "out", manifest)
+    damage(path)
+    damaged = path.read_bytes()
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(400, json={"code": "5", "message": "refused, so that a run that sends ends at once"})
+
+    async def go() -> None:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        async with vozo.AsyncVozo(api_key="k", base_url="https://api.vozo.test", http_client=http) as client:
+            await vozo.batch.run(client, manifest, tmp_path / "out")
+
+    with pytest.raises(JournalError) as refused:
+        asyncio.run(go())
+    message = str(refused.value)
+    assert str(path) in message
+    assert "move the journal aside" in message
+    assert "restore it from a backup" in message
+    assert not sent  # never resubmitted
+    assert path.read_bytes() == damaged  # left as it was, for recovery
+    with pytest.raises(JournalError, match="is damaged"):
+        vozo.batch.status(tmp_path / "out")

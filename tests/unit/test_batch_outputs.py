@@ -1,0 +1,111 @@
+"""vozo.batch's output names: the row id and the spec's result kinds name a file, never a server; ids that could
+share a file, or leave the output folder, are refused before any request."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+import vozo.batch
+from vozo._kinds import kind_named
+from vozo.batch import ManifestError
+from vozo.batch._outputs import output_name, result_links, stems
+from vozo_api_client.models import JobStatus, MediaTranslateJobStatus
+
+
+@pytest.mark.parametrize(
+    ("kind", "which", "url", "name"),
+    [
+        ("lipsync", "video", "https://cdn.test/a/b/result.MOV?sig=1.py", "talk.mov"),
+        ("lipsync", "video", "https://cdn.test/result.py", "talk.mp4"),
+        ("lipsync", "video", "https://cdn.test/x.mp4%2F..%2F..%2Fevil.py", "talk.mp4"),
+        ("lipsync", "video", "https://cdn.test/download?file=a.mkv", "talk.mp4"),
+        ("lipsync", "video", "https://cdn.test/.mp4", "talk.mp4"),  # a dot file, not an extension
+        ("translation", "audio", "https://cdn.test/dub.flac", "talk.audio.flac"),
+        ("translation", "audio", "https://cdn.test/dub", "talk.audio.wav"),
+        ("translation", "subtitle", "https://cdn.test/subs.srt.exe", "talk.subtitle.srt"),
+        ("translation", "subtitle", "https://cdn.test/subs.vtt", "talk.subtitle.vtt"),
+        ("translation", "video", "https://cdn.test/v.webm#x.sh", "talk.video.webm"),
+    ],
+)
+def test_a_suffix_comes_from_the_link_only_when_it_is_a_known_media_extension(kind, which, url, name) -> None:
+    assert output_name("talk", kind, which, url) == name
+
+
+def test_a_result_kind_the_spec_does_not_declare_names_nothing() -> None:
+    with pytest.raises(ValueError, match="not a result the spec declares"):
+        output_name("talk", "translation", "/../../escaped/pwned", "https://cdn.test/payload.py")
+    with pytest.raises(ValueError, match="not a result the spec declares"):
+        output_name("talk", "lipsync", "audio", "https://cdn.test/a.mp3")  # a lipsync job declares only a video
+
+
+def test_only_the_declared_result_links_are_read_and_the_rest_is_logged(caplog) -> None:
+    translation = MediaTranslateJobStatus.from_dict(
+        {
+            "status": "done",
+            "result": {"/../../escaped/pwned_url": "http://x.test/p.py", "video_url": "http://x.test/v.mp4"},
+        }
+    )
+    lipsync = JobStatus.from_dict({"status": "done", "video_url": "http://x.test/v.mp4", "poster_url": "http://x"})
+    with caplog.at_level(logging.WARNING, logger="vozo"):
+        assert result_links(kind_named("translations"), translation) == {"video": "http://x.test/v.mp4"}
+        assert result_links(kind_named("lipsync"), lipsync) == {"video": "http://x.test/v.mp4"}
+    assert "'result//../../escaped/pwned_url'" in caplog.text
+    assert "'poster_url'" in caplog.text
+    assert "video_url" not in caplog.text  # declared: read, not reported
+
+
+def test_a_rows_file_names_follow_the_results_its_kind_declares() -> None:
+    # Whatever results the spec declares for a kind (generated into vozo_jobs), and nothing else.
+    declared = kind_named("translations").result_names
+    assert len(declared) > 1  # so each result gets its own name
+    assert stems("talk", "translation") == tuple(f"talk.{which}" for which in declared)
+    assert stems("talk", "lipsync") == ("talk",)  # one declared result: the id alone
+
+
+def write_jsonl(path: Path, *rows: dict[str, object]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+LIPSYNC = {"reference_file_url": "https://m.test/p.mp4", "audio_url": "https://m.test/a.mp3"}
+TRANSLATION = {"media_url": "https://m.test/t.mp4", "target_language": "es"}
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "shared"),
+    [
+        ({"id": "talk.video", **LIPSYNC}, {"id": "talk", **TRANSLATION}, "talk.video"),  # talk.video.mp4 twice
+        ({"id": "talk", **TRANSLATION}, {"id": "talk.subtitle", **LIPSYNC}, "talk.subtitle"),
+        ({"id": "Talk", **LIPSYNC}, {"id": "talk", **LIPSYNC}, "talk"),  # one file on macOS and Windows
+        ({"id": "TALK", **TRANSLATION}, {"id": "talk.Audio", **LIPSYNC}, "talk.audio"),
+    ],
+)
+def test_ids_whose_rows_could_write_the_same_file_are_refused_naming_both(tmp_path, first, second, shared) -> None:
+    manifest = write_jsonl(tmp_path / "m.jsonl", first, second)
+    with pytest.raises(ManifestError) as refused:
+        vozo.batch.load(manifest)
+    message = str(refused.value)
+    assert "row 1" in message
+    assert "row 2" in message
+    assert f"({shared}.*)" in message.lower()
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["a/b", "a\\b", "..", "a..b", "../x", ".hidden", ".", "a\x01b", "a\nb", "talk\n", "a\x7fb", "a b", "", "é"],
+)
+def test_ids_that_are_not_plain_file_names_are_refused(tmp_path, key) -> None:
+    manifest = write_jsonl(tmp_path / "m.jsonl", {"id": key, **LIPSYNC})
+    with pytest.raises(ManifestError, match=r"row 1: id .* must be letters, digits"):
+        vozo.batch.load(manifest)
+
+
+def test_ids_that_differ_by_more_than_case_are_fine(tmp_path) -> None:
+    manifest = write_jsonl(
+        tmp_path / "m.jsonl", {"id": "talk", **TRANSLATION}, {"id": "talk.vid", **LIPSYNC}, {"id": "talk2", **LIPSYNC}
+    )
+    assert [row.key for row in vozo.batch.load(manifest)] == ["talk", "talk.vid", "talk2"]

@@ -1,0 +1,72 @@
+"""Where a row's results go: names built from the row id and the result names the spec declares, nothing else.
+
+Nothing a server sends names a local file. A status's result links are read only where the spec declares them
+(``JobKind.results``, generated from the spec, so a result the spec gains arrives with ``make generate``); any
+other ``*_url`` key in a status is ignored, whatever it says, and logged. A link's extension is kept only when it
+is a plain, known media or subtitle extension; otherwise the result's default is used.
+
+    lipsync ``talk`` (one result)         -> talk.mp4
+    translations ``talk`` (three results) -> talk.video.mp4, talk.audio.wav, talk.subtitle.srt
+
+The part of a name before its extension (its *stem*) is therefore fixed by the row alone, which lets the manifest
+refuse ids whose rows could write the same file (``stems``).
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
+
+from vozo._kinds import JobKind, kind_named
+from vozo._logging import logger
+
+KNOWN_SUFFIXES = frozenset(
+    {".mp4", ".mov", ".webm", ".mkv", ".mp3", ".wav", ".m4a", ".aac", ".flac", ".ogg", ".srt", ".vtt", ".ass"}
+)
+DEFAULT_SUFFIX = {"video": ".mp4", "audio": ".wav", "subtitle": ".srt"}
+FALLBACK_SUFFIX = ".bin"  # a result the spec adds later, with no default of ours yet
+
+
+def result_links(kind: JobKind, status: Any) -> dict[str, str]:
+    """The status's result links by declared result name; undeclared ``*_url`` keys are ignored (and logged)."""
+    declared = {keys for _, keys in kind.results}
+    data = status.to_dict() if hasattr(status, "to_dict") else {}
+    ignored = sorted(
+        repr("/".join(path))
+        for path in _url_keys(data)
+        if path not in declared  # a later spec may declare it: until then, it names nothing
+    )
+    if ignored:
+        logger.warning(
+            "%s status: result keys the spec does not declare were ignored: %s", kind.name, ", ".join(ignored)
+        )
+    return kind.result_urls(status)
+
+
+def _url_keys(data: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Paths to the ``*_url`` keys of a status, one object deep (where Vozo's statuses hold their results)."""
+    found: list[tuple[str, ...]] = []
+    for key, value in data.items():
+        if isinstance(value, dict) and not prefix:
+            found += _url_keys(value, (str(key),))
+        elif str(key).endswith("_url"):
+            found.append((*prefix, str(key)))
+    return found
+
+
+def stems(key: str, kind_name: str) -> tuple[str, ...]:
+    """Every file name a row may write, less its extension."""
+    names = kind_named(kind_name).result_names
+    return (key,) if len(names) == 1 else tuple(f"{key}.{which}" for which in names)
+
+
+def output_name(key: str, kind_name: str, which: str, url: str) -> str:
+    """The file name of one result of a row; ``key`` is a checked manifest id, ``which`` a declared result name."""
+    names = kind_named(kind_name).result_names
+    if which not in names:
+        raise ValueError(f"{which!r} is not a result the spec declares for a {kind_name} job")
+    suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
+    if suffix not in KNOWN_SUFFIXES:
+        suffix = DEFAULT_SUFFIX.get(which, FALLBACK_SUFFIX)
+    return (key if len(names) == 1 else f"{key}.{which}") + suffix

@@ -278,7 +278,7 @@ def sync_run(url):
             audio_url="https://m.test/voice.mp3", target_language="es", voice="clone",
             poll_interval=0.01, timeout=600, on_update=walker("sync dub_audio"),
         )
-        client.download(status, out / "sync.wav", which="audio")
+        client.download(status, out / "sync.wav")  # the kind's first result file (it has no video)
         client.download(status, out / "sync.srt", which="subtitle")
         plain = client.translations.create(media_url="https://m.test/talk.mp4", target_language="de")
         done = client.translations.wait(
@@ -292,7 +292,7 @@ async def async_run(url):
             audio_url="https://m.test/voice.wav", target_language="fr",
             poll_interval=0.01, timeout=600, on_update=walker("async dub_audio"),
         )
-        await client.download(status, out / "async.wav", which="audio")
+        await client.download(status, out / "async.wav")
         await client.download(status, out / "async.srt", which="subtitle")
         done = await client.translations.create_and_wait(
             media_url="https://m.test/talk.mp4", target_language="es", voice_style="calm", glossary_ids=["g-1"],
@@ -391,6 +391,13 @@ def test_the_new_kind_has_a_command_that_waits_and_downloads(updated: Copy, fake
     assert report["status"] == "done"
     assert report["output"] == str(tmp_path / "out.srt")
     assert "Hello from the fake Vozo" in (tmp_path / "out.srt").read_text()
+    # `vozo download` and `vozo wait -o` of a task of the kind: its first result file, unless --which says otherwise
+    downloaded = _vozo(updated, fake_url, "download", report["task_id"], str(tmp_path / "again.wav"))
+    assert downloaded.returncode == 0, downloaded.stderr
+    assert _is_wav(tmp_path / "again.wav")
+    waited = _vozo(updated, fake_url, "wait", report["task_id"], "--kind", "dub-audio", "-o", str(tmp_path / "w.wav"))
+    assert waited.returncode == 0, waited.stderr
+    assert _is_wav(tmp_path / "w.wav")
 
 
 def test_the_changed_kind_s_command_takes_the_added_fields_and_not_the_removed_one(

@@ -2,9 +2,10 @@
 `make update-spec` brings a copy of this checkout along, and then, with no Python file edited, the copy lints and
 the new kind works through Vozo, AsyncVozo, `vozo batch run` and the `vozo` command against FakeVozo.
 
-Everything after the update runs in subprocesses that import the copy (PYTHONPATH), never this checkout, and each
-one says where it imported `vozo` from. The docs site is this checkout's own pages (openapi/upstream) served on
-127.0.0.1 with the changes applied, plus the two pages of fixtures/docs_update (a new job operation pair).
+Everything after the update runs in subprocesses that import the copy (PYTHONPATH), never this checkout: the Python
+ones say where they imported `vozo` from, the commands show it by knowing the new kind at all. The docs site is this
+checkout's own pages (openapi/upstream) served on 127.0.0.1 with the changes applied, plus the two pages of
+fixtures/docs_update (a new job operation pair).
 """
 
 from __future__ import annotations
@@ -226,10 +227,11 @@ async def translate(client: vozo.AsyncVozo) -> Job:
 """
 
 
-def test_the_updated_copy_passes_lint_and_types_the_new_surface(updated: Copy, tmp_path: Path) -> None:
-    """`make lint` (ruff and mypy strict) in the copy, no Python edited: the wrapper fits the new generated code."""
-    lint = updated.run("make", "-o", ".venv/.installed", "lint")
-    assert lint.returncode == 0, lint.stdout + lint.stderr
+def test_the_updated_copy_passes_check_and_lint_and_types_the_new_surface(updated: Copy, tmp_path: Path) -> None:
+    """`make check` (no drift) and `make lint` (ruff, mypy strict) in the copy, no Python edited."""
+    for target in ("check", "lint"):
+        made = updated.run("make", "-o", ".venv/.installed", target)
+        assert made.returncode == 0, made.stdout + made.stderr
     program = tmp_path / "user_program.py"
     program.write_text(textwrap.dedent(USER_PROGRAM), encoding="utf-8")
     typed = updated.run(".venv/bin/mypy", "--strict", str(program), MYPYPATH=str(updated.root / "wrapper"))

@@ -124,3 +124,15 @@ def test_a_failed_job_reports_its_task_id_in_json(server) -> None:
     assert payload["error"] == "JobFailedError"
     assert payload["code"] == "20403"
     assert payload["task_id"] in fake.jobs
+
+
+def test_messages_are_printed_as_they_are_not_as_markup(server, tmp_path) -> None:
+    """A documented pattern (``^[a-z]{2}...``) or a file name in brackets is text, not rich markup to swallow."""
+    _, url = server
+    refused = vozo(url, "translate", "--media", "https://m.example.com/k.mp4", "--target", "spanish")
+    assert refused.returncode == EXIT_CODES["usage"]
+    assert "does not have the documented form ^[a-z]{2}(-[A-Za-z]{2})?$" in refused.stderr
+    output = tmp_path / "take[final].mp4"
+    done = vozo(url, "lipsync", *REF, "--output", str(output))
+    assert done.returncode == 0, done.stderr
+    assert f"-> {output} (" in done.stdout

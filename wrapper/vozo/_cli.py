@@ -42,7 +42,7 @@ def watch(settings: Settings, wait: Callable[..., Status], task_id: str, timeout
         return wait(task_id, timeout=timeout, on_update=update)
 
 
-def save(settings: Settings, client: vozo.Vozo, source: Any, output: Path, which: str) -> Path:
+def save(settings: Settings, client: vozo.Vozo, source: Any, output: Path, which: str | None) -> Path:
     """Download with a progress bar on stderr (none with --json or when not a terminal)."""
     if settings.as_json or not err.is_terminal:
         return client.download(source, output, which=which)
@@ -72,7 +72,7 @@ def finish(
     wait_flag: bool,
     output: Path | None,
     timeout: float,
-    which: str,
+    which: str | None,
 ) -> None:
     if not (wait_flag or output):
         emit(settings, {"task_id": job.task_id}, f"task id: {job.task_id}")
@@ -83,7 +83,7 @@ def finish(
 
 
 def report(
-    settings: Settings, client: vozo.Vozo, task_id: str, status: Status, output: Path | None, which: str
+    settings: Settings, client: vozo.Vozo, task_id: str, status: Status, output: Path | None, which: str | None
 ) -> None:
     data: dict[str, Any] = {"task_id": task_id, **status.to_dict()}
     if output is not None:
@@ -133,9 +133,7 @@ kind_option = click.option(
 which_option = click.option(
     "--which",
     type=click.Choice(list(dict.fromkeys(name for kind in all_kinds() for name in kind.result_names))),
-    default="video",
-    show_default=True,
-    help="Which result file.",
+    help="Which result file [default: the job kind's first, video for lipsync and translations].",
 )
 
 
@@ -272,7 +270,7 @@ def status(settings: Settings, task_id: str, kind: str | None) -> None:
 @wait_timeout
 @click.pass_obj
 def wait_command(
-    settings: Settings, task_id: str, kind: str | None, output: Path | None, which: str, wait_timeout: float
+    settings: Settings, task_id: str, kind: str | None, output: Path | None, which: str | None, wait_timeout: float
 ) -> None:
     """Wait for a job to finish (and download its result with --output)."""
     with handled(settings), settings.client() as client:
@@ -286,7 +284,7 @@ def wait_command(
 @kind_option
 @which_option
 @click.pass_obj
-def download(settings: Settings, task_id: str, output: Path, kind: str | None, which: str) -> None:
+def download(settings: Settings, task_id: str, output: Path, kind: str | None, which: str | None) -> None:
     """Download a finished job's result to OUTPUT."""
     with handled(settings), settings.client() as client:
         _, current = current_status(client, task_id, kind)

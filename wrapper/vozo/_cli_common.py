@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from rich.console import Console
+from rich.markup import escape
 
 import vozo
 from vozo.types import LipsyncJobStatus, TranslationJobStatus
@@ -80,7 +81,7 @@ def fail(settings: Settings, error: vozo.VozoError) -> NoReturn:
         payload["code"] = getattr(error, "code", None)
         out.print_json(data=payload)
     else:
-        err.print(f"[bold red]error[/]: {error}", markup=True, highlight=False)
+        err.print(f"[bold red]error[/]: {escape(str(error))}", highlight=False)  # patterns hold [a-z]: text
         if task_id:
             err.print(f"task id: {task_id} (the job exists; resume with `vozo wait {task_id}`)", highlight=False)
     sys.exit(exit_code(error))
@@ -98,4 +99,4 @@ def emit(settings: Settings, data: dict[str, Any], human: str) -> None:
     if settings.as_json:
         out.print_json(data=data)
     else:
-        out.print(human)
+        out.print(human, markup=False)

@@ -65,14 +65,17 @@ else:  # Windows refuses to delete an open file: that protects a temporary file 
         return True
 
 
-def result_url(source: DownloadSource, which: str) -> str:
-    """The URL to download: given as is, or the ``which`` result of a job status of any kind."""
+def result_url(source: DownloadSource, which: str | None) -> str:
+    """The URL to download: given as is, or the ``which`` result of a job status of any kind (None: the kind's
+    first result file, as the spec orders them: ``video`` for lipsync and translations)."""
     if isinstance(source, str):
         url = source
     else:
         kinds = kinds_for_status(source)
         if not kinds:
             raise InvalidInputError(f"download() takes a URL or a job status, got {type(source).__name__}")
+        if which is None:
+            which = next(iter(kinds[0].result_names), "")
         urls = kinds[0].result_urls(source)
         url = urls.get(which, "")
         if not url:

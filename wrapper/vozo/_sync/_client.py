@@ -167,7 +167,7 @@ class Vozo(Resources):
         source: _download.DownloadSource,
         path: str | os.PathLike[str],
         *,
-        which: str = "video",
+        which: str | None = None,
         on_progress: _download.ProgressCallback | None = None,
         max_bytes: int | None = _download.DEFAULT_MAX_BYTES,
         deadline: float | None = None,
@@ -176,10 +176,11 @@ class Vozo(Resources):
         """Stream a result to ``path`` in constant memory and return the file's path.
 
         ``source`` is a URL or a done job status of any kind; ``which`` names one of its result files (``video``,
-        ``audio``, ``subtitle``: the kind's ``*_url`` fields). A folder as ``path`` gets a safe name from the URL.
-        The bytes go to a temporary file beside the target (``.NAME.vozo-partial-XXXXXXXX``), are checked against
-        Content-Length and renamed into place only when complete: a failure never leaves a partial file under
-        ``path``, nor the temporary one. The API key is never sent with it. ``on_progress(done, total)``.
+        ``audio``, ``subtitle``: the kind's ``*_url`` fields), by default the kind's first one. A folder as ``path``
+        gets a safe name from the URL. The bytes go to a temporary file beside the target
+        (``.NAME.vozo-partial-XXXXXXXX``), are checked against Content-Length and renamed into place only when
+        complete: a failure never leaves a partial file under ``path``, nor the temporary one. The API key is never
+        sent with it. ``on_progress(done, total)``.
 
         Every failure is a ``DownloadError`` carrying ``task_id`` (pass the job's). ``max_bytes`` refuses a longer
         body (None: no limit). ``deadline`` is the seconds the whole download may take, retries included; by

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 import vozo
-from vozo.types import LipsyncJobStatus, TranslationJobStatus
+from vozo.types import AnyStatus
 
 # Exit codes, so scripts can tell failures apart (also listed in `vozo --help`).
 EXIT_CODES = {
@@ -32,7 +32,7 @@ EPILOG = "Exit codes: " + ", ".join(f"{code} {name}" for name, code in EXIT_CODE
 
 err = Console(stderr=True, soft_wrap=True)  # never hard-wrap: scripts and logs parse these lines
 out = Console(highlight=False, soft_wrap=True)
-Status = LipsyncJobStatus | TranslationJobStatus
+Status = AnyStatus  # the status of any job kind of the spec
 
 
 @dataclass

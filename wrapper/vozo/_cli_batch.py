@@ -45,7 +45,7 @@ def batch() -> None:
 @click.option("--downloads", type=int, default=vozo_batch.DEFAULT_DOWNLOADS, show_default=True,
               help="Downloads in flight at once.")  # fmt: skip
 @click.option("--poll-interval", type=float, default=DEFAULT_POLL_INTERVAL, show_default=True,
-              help="First status check after submitting, in seconds; it grows to 30 s per job.")  # fmt: skip
+              help="First status check after submitting, in seconds; it grows to at most 2 min per job.")  # fmt: skip
 @click.option("--timeout", "wait_timeout", type=float, default=DEFAULT_WAIT_TIMEOUT, show_default=True,
               help="Seconds this run waits for each job before leaving it for the next run.")  # fmt: skip
 @click.option("--resubmit-uncertain", is_flag=True,

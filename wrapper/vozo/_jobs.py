@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Generic, TypeVar, cast
@@ -23,8 +24,17 @@ if TYPE_CHECKING:
 # Vozo documents queues of 1-120 minutes, then ~10 (standard) or ~20 (precision) minutes of processing.
 DEFAULT_WAIT_TIMEOUT = 3 * 60 * 60.0
 DEFAULT_POLL_INTERVAL = 2.0
-MAX_POLL_INTERVAL = 30.0
 _GROWTH = 1.5
+# The poll schedule (see Poller). While queued nothing can finish, so looks are sparse; but no sparser than a fifth
+# of the shortest documented processing, so the start of processing is seen early enough to plan around it.
+MAX_POLL_INTERVAL = 120.0
+# Values saying the job has not started, in any kind's vocabulary (lipsync `pending`, translation `queuing`). Any
+# other in-progress value, including one no kind declares yet, counts as processing: tight polling, never late.
+QUEUED_STATUSES = frozenset({"pending", "queuing", "queued"})
+SHORTEST_PROCESSING = 10 * 60.0  # standard lipsync; precision takes ~20 minutes
+EARLY_PROCESSING_INTERVAL = 60.0  # until half of SHORTEST_PROCESSING may have passed
+FINISHING_INTERVAL = 25.0  # from then on, and whenever how long the job has been processing is unknown
+_FINISHING_FROM = SHORTEST_PROCESSING / 2
 # A status body garbled in transit (a proxy, a cut connection) is polled again, this many times in a row; a status
 # that never parses (the API changed shape) still ends the wait quickly.
 GARBLED_TOLERANCE = 3
@@ -39,10 +49,26 @@ def is_transient(error: VozoError) -> bool:
 
 
 class Poller(Generic[StatusT]):
-    """Tracks one wait: a growing interval, the deadline, change notifications and the terminal states.
+    """Tracks one wait: the poll schedule, the deadline, change notifications and the terminal states.
 
     Any status other than done and failed (including one Vozo adds later) means the job is still in progress.
     A job created a moment ago is still queued, so its first look waits one interval (``just_created``).
+
+    The schedule follows the job's phase. The interval starts at ``poll_interval`` and grows x1.5 per look,
+    capped by what the phase allows:
+
+    - queued (``pending``, ``queuing``): nothing can finish yet, so up to 2 minutes between looks
+      (``MAX_POLL_INTERVAL``, the hard cap in every phase): a 1-120 minute queue costs at most ~60 requests, and
+      the start of processing is seen within a fifth of the shortest documented processing time.
+    - processing (any other value, including ones this client does not know): up to 1 minute between looks
+      while under half of the documented ~10 minutes (standard) can have passed, counted from the last look that
+      still saw the job queued; then up to 25 s until the end, however long the job runs (~20 minutes precision).
+    - a job first seen already processing, or one whose queued values this client does not know: how long it has
+      been processing is unknown, so it may finish any moment: up to 25 s.
+
+    So a job is seen done at most 25 s after it finishes unless it beats half the documented time, and a long
+    queue costs a request every 2 minutes instead of one per interval. Time in a phase is the sum of the delays
+    this poller handed out, so the schedule is pure logic and needs no clock.
     """
 
     def __init__(
@@ -65,6 +91,9 @@ class Poller(Generic[StatusT]):
         self._on_update: Callable[[StatusT], object] | None = on_update
         self._last: StatusT | None = None
         self._garbled = 0
+        self._seen_queued = False
+        self._last_delay = 0.0
+        self._processing_for: float | None = None  # seconds, at most; None while queued or not yet looked at
         self.first_delay = self._next_delay() if just_created else 0.0
 
     def observe(self, status: StatusT) -> float | None:
@@ -82,6 +111,7 @@ class Poller(Generic[StatusT]):
             code, message = self.kind.error(status)
             # StatusT is always one of the kinds' status models; the errors carry it typed for users.
             raise JobFailedError(self.task_id, cast("AnyStatus", status), code=code, message=message)
+        self._enter_phase(value)
         return self._next_delay()
 
     def transient(self, error: VozoError) -> float:
@@ -98,6 +128,24 @@ class Poller(Generic[StatusT]):
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
             raise JobTimeoutError(self.task_id, self.timeout, cast("AnyStatus | None", self._last)) from cause
-        delay = min(self._interval, remaining)
+        delay = min(self._interval, self._phase_cap(), remaining)
         self._interval = min(self._interval * _GROWTH, MAX_POLL_INTERVAL)
+        self._last_delay = delay
+        if self._processing_for is not None:
+            self._processing_for += delay
         return delay
+
+    def _enter_phase(self, value: str) -> None:
+        if value in QUEUED_STATUSES:
+            self._seen_queued = True
+            self._processing_for = None
+        elif self._processing_for is None:
+            # Processing started after the previous look; if that look saw the job queued, at most one delay ago.
+            self._processing_for = self._last_delay if self._seen_queued else math.inf
+
+    def _phase_cap(self) -> float:
+        if self._processing_for is None:
+            return MAX_POLL_INTERVAL
+        if self._processing_for < _FINISHING_FROM:
+            return EARLY_PROCESSING_INTERVAL
+        return FINISHING_INTERVAL

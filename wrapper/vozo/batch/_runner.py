@@ -294,6 +294,7 @@ class Runner:
         assert work.poller is not None
         assert work.task_id is not None
         async with self._requests:
+            asked = time.monotonic()
             try:
                 status = await self._resource(work.row.kind).get(work.task_id)
             except VozoError as exc:
@@ -312,7 +313,9 @@ class Runner:
             self._park(work, f"{exc}; run the batch again to keep waiting")
             return
         if delay is not None:
-            self._schedule(work, delay)
+            # Counted from when this look was made, so each answer's round trip and journal write do not push every
+            # later look back: the Poller's lateness bounds hold, and a batch of short jobs keeps its pace.
+            self._schedule(work, max(0.0, asked + delay - time.monotonic()))
             return
         self._leave_vozo(work)
         if work.state is not RowState.DOWNLOADING:

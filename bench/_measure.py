@@ -19,6 +19,7 @@ class Run:
     wall: float  # seconds, start to exit
     rss_mb: float  # the child's peak resident set size
     stdout: str
+    cpu: float = 0.0  # user + system seconds of the child
 
 
 def child(*args: str, env: dict[str, str] | None = None) -> Run:
@@ -32,7 +33,8 @@ def child(*args: str, env: dict[str, str] | None = None) -> Run:
         err.seek(0)
         if process.returncode != 0:
             raise RuntimeError(f"{' '.join(args)} exited {process.returncode}:\n{err.read()[-3000:]}")
-        return Run(wall, usage.ru_maxrss / 1024, out.read())  # ru_maxrss is in KiB on Linux
+        # ru_maxrss is in KiB on Linux
+        return Run(wall, usage.ru_maxrss / 1024, out.read(), usage.ru_utime + usage.ru_stime)
 
 
 def median(values: list[float]) -> float:

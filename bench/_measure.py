@@ -1,17 +1,32 @@
-"""Running a child process and reading its wall time and peak RSS from the kernel (wait4): nothing inside the
-child is instrumented, so the measurement adds nothing to what is measured."""
+"""Running a child process and reading its wall time, CPU time and peak RSS from the kernel (wait4): nothing inside
+the child is instrumented, so the measurement adds nothing to what is measured.
+
+Linux carries a process's peak RSS across fork and exec: a child forked from this (large) bench process reports
+at least the bench's own size. So each child is started by a small launcher (``python -S``, ~10 MB, smaller than
+anything measured here) that forks it, waits for it with wait4 and hands back its figures.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 
 PYTHON = sys.executable
+
+_LAUNCHER = """
+import json, os, subprocess, sys, time
+started = time.perf_counter()
+process = subprocess.Popen(sys.argv[2:], stdout=sys.stdout, stderr=sys.stderr)
+_, status, usage = os.wait4(process.pid, 0)
+wall = time.perf_counter() - started
+with open(sys.argv[1], "w") as report:
+    json.dump([wall, usage.ru_maxrss, usage.ru_utime + usage.ru_stime, os.waitstatus_to_exitcode(status)], report)
+"""
 
 
 @dataclass(frozen=True)
@@ -23,18 +38,24 @@ class Run:
 
 
 def child(*args: str, env: dict[str, str] | None = None) -> Run:
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(args, stdout=out, stderr=err, env={**os.environ, **(env or {})})
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
+    with (
+        tempfile.TemporaryFile("w+") as out,
+        tempfile.TemporaryFile("w+") as err,
+        tempfile.NamedTemporaryFile("r") as report,
+    ):
+        subprocess.run(
+            [sys.executable, "-S", "-c", _LAUNCHER, report.name, *args],
+            stdout=out,
+            stderr=err,
+            env={**os.environ, **(env or {})},
+            check=True,
+        )
+        wall, maxrss_kib, cpu, returncode = json.load(report)
         out.seek(0)
         err.seek(0)
-        if process.returncode != 0:
-            raise RuntimeError(f"{' '.join(args)} exited {process.returncode}:\n{err.read()[-3000:]}")
-        # ru_maxrss is in KiB on Linux
-        return Run(wall, usage.ru_maxrss / 1024, out.read(), usage.ru_utime + usage.ru_stime)
+        if returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} exited {returncode}:\n{err.read()[-3000:]}")
+        return Run(wall, maxrss_kib / 1024, out.read(), cpu)  # ru_maxrss is in KiB on Linux
 
 
 def median(values: list[float]) -> float:

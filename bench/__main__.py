@@ -74,7 +74,7 @@ def bench_import(runs: int, deps: list[str] | None, extras: Extras) -> list[Figu
         ours_python, floor_python = _installed.build(Path(folder), deps)
         extras.installed = {"vozo": _installed.installed(ours_python), "baseline": _installed.installed(floor_python)}
         ours, floor = _installed.time_imports(ours_python, floor_python, runs)
-        extras.import_offenders = [asdict(o) for o in _installed.offenders(ours_python)]
+        extras.import_offenders = [asdict(o) for o in _installed.offenders(ours_python, floor_python)]
     how = "the wheel, " + ("its declared dependencies" if deps is None else "--no-deps + " + " ".join(deps))
     return [
         Figure(
@@ -436,7 +436,12 @@ def main() -> None:
     for name, step in steps:
         if name in only:
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
-            figures.extend(step())
+            try:
+                figures.extend(step())
+            except RuntimeError as error:  # a side that fails (a baseline overwhelmed by load) must not sink the rest
+                reason = str(error).strip().splitlines()[-1][:150]
+                print(f"bench: {name} failed: {error}", file=sys.stderr)
+                figures.append(Figure(name, "FAILED", 0, 0, reason, "", ""))
     print(table(figures))
     machine = (
         f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}"
@@ -448,7 +453,7 @@ def main() -> None:
         "command": " ".join(["python -m bench", *sys.argv[1:]]),
         "load_average": {"before": round(load_before[0], 2), "after": round(os.getloadavg()[0], 2)},
         "quick": quick,
-        "figures": [{**asdict(f), "ratio": round(f.ratio, 3), "met": f.met} for f in figures],
+        "figures": [{**asdict(f), "ratio": round(f.ratio, 3) if f.baseline else None, "met": f.met} for f in figures],
         **asdict(extras),
     }
     args.json.write_text(json.dumps(report, indent=2) + "\n")

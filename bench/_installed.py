@@ -73,21 +73,31 @@ def time_imports(ours: Path, baseline: Path, runs: int) -> tuple[list[Run], list
     return mine, theirs
 
 
-def offenders(python: Path, runs: int = 5, top: int = 12) -> list[Offender]:
-    """The modules whose own import code costs most in ``import vozo``, from ``python -X importtime``."""
+def _importtime(python: Path, statement: str, runs: int) -> dict[str, tuple[float, float]]:
+    """module -> (median self us, median cumulative us) from ``python -X importtime -c statement``."""
     samples: dict[str, list[tuple[int, int]]] = {}
     for _ in range(runs):
         report = subprocess.run(
-            [str(python), "-X", "importtime", "-c", "import vozo"], check=True, capture_output=True, text=True
+            [str(python), "-X", "importtime", "-c", statement], check=True, capture_output=True, text=True
         ).stderr
         for line in report.splitlines()[1:]:  # "import time: self [us] | cumulative | imported package"
             own, cumulative, module = line.removeprefix("import time:").split("|")
             samples.setdefault(module.strip(), []).append((int(own), int(cumulative)))
-    ranked = [
-        Offender(module, statistics.median(s for s, _ in times), statistics.median(c for _, c in times))
+    return {
+        module: (statistics.median(s for s, _ in times), statistics.median(c for _, c in times))
         for module, times in samples.items()
+    }
+
+
+def offenders(ours: Path, baseline: Path, runs: int = 5, top: int = 12) -> list[Offender]:
+    """The modules ``import vozo`` loads beyond ``import httpx, attrs``, costliest own import code first."""
+    shared = set(_importtime(baseline, "import httpx, attrs", 1))
+    extra = [
+        Offender(module, own, cumulative)
+        for module, (own, cumulative) in _importtime(ours, "import vozo", runs).items()
+        if module not in shared
     ]
-    return sorted(ranked, key=lambda o: o.self_us, reverse=True)[:top]
+    return sorted(extra, key=lambda o: o.self_us, reverse=True)[:top]
 
 
 if __name__ == "__main__":
@@ -96,5 +106,5 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory(prefix="vozo-bench-") as tmp:
         ours, baseline = build(Path(tmp), sys.argv[1].split(",") if len(sys.argv) > 1 else None)
         print(installed(ours), installed(baseline))
-        for offender in offenders(ours):
+        for offender in offenders(ours, baseline):
             print(offender)

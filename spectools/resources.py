@@ -54,11 +54,12 @@ def _endpoints(client: Path) -> dict[tuple[str, str], Endpoint]:
 
 
 def _model_classes(client: Path) -> dict[str, str]:
-    """Schema name (as snake_case module name) -> generated model class."""
+    """Schema name (as snake_case module name) -> generated model class, from the imports of models/__init__.py
+    (top level or under ``if TYPE_CHECKING:``, where the lazy template puts them)."""
     tree = ast.parse((client / "models" / "__init__.py").read_text(encoding="utf-8"))
     return {
         node.module.lstrip("."): alias.name
-        for node in tree.body
+        for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and node.module
         for alias in node.names
     }

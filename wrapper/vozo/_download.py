@@ -19,7 +19,6 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from urllib.parse import unquote, urlsplit
 
-import anyio
 import httpx
 
 from vozo import _retry
@@ -381,6 +380,8 @@ async def async_stream(
     deadline: float | None = None,
 ) -> Path:
     """Download ``url`` to ``path``; see ``sync_stream``. The deadline also cuts a wait for the next byte short."""
+    import anyio.to_thread  # loaded with async use only: a sync user never pays for it
+
     download = Download(url, task_id=task_id, max_bytes=max_bytes, deadline=deadline)
     target = download.target(path)
     for attempt in itertools.count():

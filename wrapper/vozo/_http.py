@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-import anyio
-import anyio.lowlevel
 import httpx
 
 from vozo._base import USER_AGENT, BearerAuth, on_request, on_response
@@ -16,9 +15,11 @@ from vozo._config import ClientOptions
 # this many wait their turn in a semaphore instead, and each call in flight keeps a pooled connection alive.
 MAX_REQUESTS_IN_FLIGHT = 20
 
-
 RequestSlots = threading.BoundedSemaphore
-AsyncRequestSlots = anyio.Semaphore
+if TYPE_CHECKING:  # anyio loads with the async client: a sync user never pays for it
+    import anyio
+
+    AsyncRequestSlots = anyio.Semaphore
 
 
 def sync_job_slots(limit: int) -> threading.BoundedSemaphore:
@@ -26,6 +27,8 @@ def sync_job_slots(limit: int) -> threading.BoundedSemaphore:
 
 
 def async_job_slots(limit: int) -> anyio.Semaphore:
+    import anyio
+
     return anyio.Semaphore(limit, max_value=limit)
 
 
@@ -36,6 +39,8 @@ def sync_loop_token() -> object:
 
 def async_loop_token() -> object:
     """The running event loop (asyncio or trio): connections and semaphores of an AsyncVozo belong to one."""
+    import anyio.lowlevel
+
     return anyio.lowlevel.current_token()
 
 
@@ -44,6 +49,8 @@ def sync_request_slots() -> threading.BoundedSemaphore:
 
 
 def async_request_slots() -> anyio.Semaphore:
+    import anyio
+
     return anyio.Semaphore(MAX_REQUESTS_IN_FLIGHT)
 
 

@@ -303,3 +303,16 @@ def test_limits_are_checked_before_any_request(api, recorder, tmp_path, limits, 
     with pytest.raises(vozo.InvalidInputError, match=message):
         api.call(lambda c: c.download("https://cdn.test/o.mp4", tmp_path / "o.mp4", **limits))
     assert recorder.requests == []
+
+
+def test_a_large_download_hands_every_written_byte_to_write_back_once(api, recorder, tmp_path, monkeypatch) -> None:
+    # The kernel is asked to write the file out while it arrives, so the closing fsync is short; each range once,
+    # in order, with nothing skipped.
+    asked: list[tuple[int, int]] = []
+    monkeypatch.setattr(download, "_fadvise", lambda fd, offset, length, advice: asked.append((offset, length)))
+    recorder.default = httpx.Response(
+        200, headers={"Content-Length": str(20 * len(VIDEO))}, stream=Pieces([VIDEO] * 20)
+    )
+    path = api.call(lambda c: c.download("https://cdn.test/big.mp4", tmp_path / "big.mp4"))
+    assert path.read_bytes() == VIDEO * 20
+    assert asked == [(0, 8 * len(VIDEO)), (8 * len(VIDEO), 8 * len(VIDEO))]  # 8 MiB at a time; the rest: fsync

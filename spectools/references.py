@@ -30,9 +30,10 @@ names, fields = set(), {}
 for info in [None, *pkgutil.walk_packages(package.__path__, package.__name__ + ".")]:
     module = package if info is None else importlib.import_module(info.name)
     names.add(module.__name__)
-    for attr, value in vars(module).items():
+    for attr in dir(module):  # not vars(): a lazy package (the models, PEP 562) lists in dir() what it loads
         if attr.startswith("_"):
             continue
+        value = getattr(module, attr)
         names.add(f"{module.__name__}.{attr}")
         if inspect.isclass(value) and value.__module__.startswith(package.__name__):
             names.update(f"{module.__name__}.{attr}.{member}" for member in dir(value) if not member.startswith("_"))

@@ -85,7 +85,7 @@ class _Namer:
         self.spec = spec
         self.endpoints = _endpoints(client)
         self.classes = _model_classes(client)
-        self.imports: dict[str, set[str]] = {}
+        self.models: set[str] = set()  # the model classes the resources name
 
     def model(self, schema_name: str) -> str:
         cls = self.classes.get(snake_case(schema_name))
@@ -94,16 +94,14 @@ class _Namer:
         return self.use(cls)
 
     def use(self, cls: str) -> str:
-        self.imports.setdefault("vozo_api_client.models", set()).add(cls)
+        self.models.add(cls)
         return cls
 
-    def endpoint(self, method: str, path: str) -> tuple[str, Endpoint]:
+    def endpoint(self, method: str, path: str) -> Endpoint:
         endpoint = self.endpoints.get((method, path))
         if endpoint is None:
             raise JobKindError(f"the generated client has no module for {method.upper()} {path}")
-        package, _, name = endpoint.module.rpartition(".")
-        self.imports.setdefault(f"vozo_api_client.{package}", set()).add(name)
-        return name, endpoint
+        return endpoint
 
     def python_type(self, field: RequestField) -> str:
         schema = field.schema
@@ -136,8 +134,8 @@ def _docstring(text: str) -> str:
 def _kind_context(kind: JobKind, namer: _Namer) -> dict[str, Any]:
     if kind.name in RESERVED:
         raise JobKindError(f"job kind of POST {kind.create_path} cannot be named {kind.name!r}: set x-vozo-resource")
-    create_module, create = namer.endpoint("post", kind.create_path)
-    status_module, status = namer.endpoint("get", kind.status_path)
+    create = namer.endpoint("post", kind.create_path)
+    status = namer.endpoint("get", kind.status_path)
     if not create.body_class or not status.ok_class:
         raise JobKindError(f"POST {kind.create_path}: the generated client reads no request or status body")
     request_cls, status_cls = namer.use(create.body_class), namer.use(status.ok_class)
@@ -157,8 +155,8 @@ def _kind_context(kind: JobKind, namer: _Namer) -> dict[str, Any]:
         "kind": kind,
         "constant": kind.name.upper(),
         "class_name": _class_name(kind.name),
-        "create_module": create_module,
-        "status_module": status_module,
+        "create_module": f"vozo_api_client.{create.module}",
+        "status_module": f"vozo_api_client.{status.module}",
         "request_cls": request_cls,
         "status_cls": status_cls,
         "fields": fields,
@@ -199,10 +197,13 @@ def render(spec: dict[str, Any], client: Path) -> dict[str, str]:
     env.filters["py"] = repr
     context = {
         "kinds": kinds,
-        "imports": {module: sorted(names) for module, names in sorted(namer.imports.items())},
         "file_types": {k: tuple(v) for k, v in spec.get("x-vozo-file-types", {}).items()},
         "status_union": " | ".join(dict.fromkeys(kind["status_cls"] for kind in kinds)),
     }
+    # Status models load with the kinds (the status union is a runtime alias); every other model only where a
+    # program uses it, so the resources import those for type checkers alone.
+    context["status_classes"] = sorted({kind["status_cls"] for kind in kinds})
+    context["annotation_classes"] = sorted(namer.models - set(context["status_classes"]))
     by_status: dict[str, list[str]] = {}
     for kind in kinds:
         by_status.setdefault(kind["status_cls"], []).extend([kind["kind"].name, *kind["kind"].aliases])

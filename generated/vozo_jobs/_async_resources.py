@@ -11,18 +11,17 @@ from typing import TYPE_CHECKING, Literal
 
 from vozo._async._resource import AsyncJobResource
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
-from vozo_api_client.models import (
-    Job,
-    JobStatus,
-    MediaTranslateJobStatus,
-    OcrTextBox,
-    SpeakerNumber,
-)
+from vozo_api_client.models import JobStatus, MediaTranslateJobStatus
 
 from vozo_jobs.kinds import LIPSYNC, REUSABLE_LIPSYNC, TRANSLATIONS
 
 if TYPE_CHECKING:
     from vozo._async._client import AsyncVozo
+    from vozo_api_client.models import (
+        Job,
+        OcrTextBox,
+        SpeakerNumber,
+    )
 
 
 class AsyncLipsync(AsyncJobResource[JobStatus]):

@@ -7,10 +7,7 @@ from collections.abc import Mapping
 from typing import Literal, overload
 
 from vozo._callback_status import CallbackBody, parse_status
-from vozo_api_client.models import (
-    JobStatus,
-    MediaTranslateJobStatus,
-)
+from vozo_api_client.models import JobStatus, MediaTranslateJobStatus
 
 from vozo_jobs.kinds import AnyStatus, KindName
 

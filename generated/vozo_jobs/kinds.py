@@ -7,16 +7,7 @@ callbacks, ``vozo batch``, the CLI and FakeVozo.
 from typing import Literal
 
 from vozo._kinds import Field, JobKind
-from vozo_api_client.api.lipsync import create_lipsync_job, get_lipsync_job
-from vozo_api_client.api.reusable_lipsync import create_reusable_lipsync_job
-from vozo_api_client.api.translations import create_translation_job, get_translation_job
-from vozo_api_client.models import (
-    JobStatus,
-    MediaTranslateJobStatus,
-    MediaTranslateRequest,
-    ReusableModelVideoGenerationRequest,
-    VideoGenerationRequest,
-)
+from vozo_api_client.models import JobStatus, MediaTranslateJobStatus
 
 FILE_TYPES: dict[str, tuple[str, ...]] = {
     "video": (".mp4", ".mov", ".webm", ".avi", ".wmv"),
@@ -30,9 +21,9 @@ LIPSYNC = JobKind(
     family="lipsync",
     aliases=(),
     summary="Create a lipsync job",
-    create=create_lipsync_job,
-    status=get_lipsync_job,
-    request_model=VideoGenerationRequest,
+    create_module="vozo_api_client.api.lipsync.create_lipsync_job",
+    status_module="vozo_api_client.api.lipsync.get_lipsync_job",
+    request_schema="VideoGenerationRequest",
     status_model=JobStatus,
     create_path="/v1/video_generation",
     status_path="/v1/video_generation/{task_id}",
@@ -117,9 +108,9 @@ REUSABLE_LIPSYNC = JobKind(
     family="lipsync",
     aliases=(),
     summary="Create a lipsync job from a reusable model",
-    create=create_reusable_lipsync_job,
-    status=get_lipsync_job,
-    request_model=ReusableModelVideoGenerationRequest,
+    create_module="vozo_api_client.api.reusable_lipsync.create_reusable_lipsync_job",
+    status_module="vozo_api_client.api.lipsync.get_lipsync_job",
+    request_schema="ReusableModelVideoGenerationRequest",
     status_model=JobStatus,
     create_path="/v1/reusable_lipsync_model_video_generation",
     status_path="/v1/video_generation/{task_id}",
@@ -175,9 +166,9 @@ TRANSLATIONS = JobKind(
     family="translations",
     aliases=("translation", "translate"),
     summary="Create a translate & dub job",
-    create=create_translation_job,
-    status=get_translation_job,
-    request_model=MediaTranslateRequest,
+    create_module="vozo_api_client.api.translations.create_translation_job",
+    status_module="vozo_api_client.api.translations.get_translation_job",
+    request_schema="MediaTranslateRequest",
     status_model=MediaTranslateJobStatus,
     create_path="/v1/media/translate",
     status_path="/v1/media/translate/{task_id}",

@@ -35,3 +35,38 @@ def test_the_heavy_modules_load_when_asked_for() -> None:
     # the same probe sees them, so the test above can fail
     loaded = loaded_after("import vozo.batch, vozo.testing, vozo._cli")
     assert {"vozo.batch", "vozo.testing", "vozo._cli", "sqlite3", "starlette", "filelock"} <= loaded
+
+
+# What a sync program that never creates a translation does not need: the async client with anyio, and the
+# endpoints and request models of each kind (loaded when a kind is first used).
+ON_DEMAND = [
+    "anyio",
+    "vozo._async._client",
+    "vozo.callbacks",
+    "vozo.types",
+    "vozo_api_client.api.translations.create_translation_job",
+    "vozo_api_client.models.media_translate_request",
+    "vozo_api_client.models.video_generation_request",
+]
+
+
+def test_import_vozo_leaves_the_async_client_and_each_kinds_operations_for_later() -> None:
+    assert loaded_after("import vozo; vozo.Vozo") & set(ON_DEMAND) == set()
+
+
+def test_they_load_on_first_use_and_are_the_same_objects() -> None:
+    script = """
+import vozo
+from vozo._async._client import AsyncVozo
+from vozo_jobs.kinds import LIPSYNC
+from vozo_api_client.models import VideoGenerationRequest
+assert vozo.AsyncVozo is AsyncVozo and vozo.AsyncVozo.__module__ == "vozo"
+assert LIPSYNC.request_model is VideoGenerationRequest and LIPSYNC.create.__name__.endswith("create_lipsync_job")
+assert vozo.callbacks.parse and vozo.types.Unset
+"""
+    loaded = loaded_after(script)
+    assert (
+        set(ON_DEMAND)
+        - {"vozo_api_client.api.translations.create_translation_job", "vozo_api_client.models.media_translate_request"}
+        <= loaded
+    )

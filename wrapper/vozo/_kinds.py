@@ -7,8 +7,10 @@ listing them.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from types import ModuleType
 from typing import Any
 
@@ -42,9 +44,11 @@ class JobKind:
     family: str  # kinds that share one concurrency limit at Vozo
     aliases: tuple[str, ...]
     summary: str
-    create: ModuleType  # generated endpoint modules
-    status: ModuleType
-    request_model: type[Any]
+    # The generated endpoint modules and request model are named, and imported on first use: `import vozo` loads
+    # no endpoint and no request model of a kind the program never creates.
+    create_module: str  # dotted name of the generated endpoint module
+    status_module: str
+    request_schema: str  # class name in vozo_api_client.models
     status_model: type[Any]
     create_path: str
     status_path: str
@@ -53,6 +57,19 @@ class JobKind:
     error_fields: tuple[str | None, str | None]
     fields: tuple[Field, ...]
     file_types: Mapping[str, tuple[str, ...]]
+
+    @cached_property
+    def create(self) -> ModuleType:
+        return importlib.import_module(self.create_module)
+
+    @cached_property
+    def status(self) -> ModuleType:
+        return importlib.import_module(self.status_module)
+
+    @cached_property
+    def request_model(self) -> type[Any]:
+        model: type[Any] = getattr(importlib.import_module("vozo_api_client.models"), self.request_schema)
+        return model
 
     @property
     def cli_name(self) -> str:

@@ -189,6 +189,22 @@ def test_a_page_whose_yaml_does_not_parse_is_named_by_url_and_line(site: Site, c
     assert snapshot(checkout) == before
 
 
+def test_a_reference_to_a_schema_no_page_defines_is_named_by_url_line_and_path(
+    site: Site, checkout: Path, capsys
+) -> None:
+    site.edit(TRANSLATE_CREATE, "$ref: '#/components/schemas/SpeakerNumber'", "$ref: '#/components/schemas/Speakers'")
+    before = snapshot(checkout)
+    assert run_update(site.base, checkout) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "'#/components/schemas/Speakers' points at no schema any page defines" in err
+    line = site.line_of(TRANSLATE_CREATE, "$ref: '#/components/schemas/Speakers'")
+    where = "$.components.schemas.MediaTranslateRequest.properties.speaker_number"
+    assert f"in {site.base}/{TRANSLATE_CREATE}.md line {line}, at {where}" in err
+    assert "nothing was written" in err
+    assert snapshot(checkout) == before
+
+
 def test_pages_that_disagree_are_both_named_with_their_lines(site: Site, checkout: Path, capsys) -> None:
     get = "api_reference/endpoints/translate_dub/get"
     site.edit(get, "        serverTs:\n          type: string\n", "        serverTs:\n          type: integer\n")

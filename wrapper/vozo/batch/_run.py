@@ -91,7 +91,6 @@ async def run(
     folder = Path(out)
     with _locked(folder) as journal:
         sync = journal.sync(rows, rerun_changed=rerun_changed, resubmit_uncertain=resubmit_uncertain)
-        journal.set_meta("manifest", os.fspath(manifest))
         remove_partial_files(folder)
         runner = Runner(
             client,

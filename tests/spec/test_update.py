@@ -175,6 +175,19 @@ def test_a_wrapper_the_new_code_breaks_writes_nothing_and_the_report_names_the_v
     assert snapshot(checkout) == before
 
 
+def test_a_renamed_schema_is_reported_and_keeps_its_public_name(site: Site, checkout: Path, capsys) -> None:
+    """vozo.types binds its names by where a model sits in a job kind, so `import vozo` survives the rename."""
+    get = "api_reference/endpoints/translate_dub/get"
+    page = site.page(get)
+    page.write_text(page.read_text().replace("MediaTranslateResult", "TranslationOutputs"))
+    assert run_update(site.base, checkout) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "~ schema `MediaTranslateResult` renamed `TranslationOutputs` (same shape)" in out
+    assert "is gone from the generated code" not in out
+    types = (checkout / "generated" / "vozo_jobs" / "types.py").read_text()
+    assert "from vozo_api_client.models import TranslationOutputs as TranslationResult" in types
+
+
 def test_a_page_whose_yaml_does_not_parse_is_named_by_url_and_line(site: Site, checkout: Path, capsys) -> None:
     site.edit(TRANSLATE_CREATE, "        media_url:\n", "        media_url: [unclosed\n")
     before = snapshot(checkout)

@@ -33,12 +33,47 @@ class SpecInvalidError(ValueError):
 def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
     merged = merge_pages(load_pages(upstream))
     spec = ordered(apply_overlay(merged, yamlio.load(overlay)))
+    dangling = _dangling_reference(spec)
+    if dangling is not None:
+        reference = dangling[-1]
+        raise SpecInvalidError(f"{reference!r} points at no schema any page defines", path=dangling[:-1])
     try:
         validate(spec)
     except OpenAPIValidationError as exc:
         path = _keys_as_written(spec, exc.absolute_path)
         raise SpecInvalidError(f"the merged spec is not valid OpenAPI: {exc.message}", path=path) from exc
     return spec
+
+
+def _dangling_reference(spec: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The path of the first local ``$ref`` that leads nowhere, then the reference itself; None when all resolve.
+
+    The validator would die on it with a traceback; a page that refers to a schema no page defines is named instead.
+    """
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(spec, ())]
+    while stack:
+        node, path = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, child in sorted(items, key=lambda item: str(item[0]), reverse=True):
+            if key == "$ref" and isinstance(child, str) and not _resolves(spec, child):
+                return (*path, "$ref", child)
+            stack.append((child, (*path, key)))
+    return None
+
+
+def _resolves(spec: dict[str, Any], reference: str) -> bool:
+    if not reference.startswith("#/"):
+        return True  # not ours to check: the validator fetches nothing
+    node: Any = spec
+    for part in reference[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return True
 
 
 def _keys_as_written(spec: Any, path: Iterable[Any]) -> tuple[str | int, ...]:

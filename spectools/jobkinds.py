@@ -6,7 +6,9 @@ whose 200 body has a ``status`` enum holding ``done`` and ``failed``, form one j
 ``err_message`` where the status has them. The overlay adds what the rule cannot see, as ``x-vozo-*`` keys on the
 create operation: ``x-vozo-resource``, ``x-vozo-status-operation``, ``x-vozo-family``, ``x-vozo-aliases``, and
 ``x-vozo-fields``, hints for request fields by name (``accepts``: file types, ``aliases``: friendly values,
-``default``, ``infer-from``, ``cli-aliases``); a field Vozo removes just loses its hints.
+``default``, ``infer-from``, ``cli-aliases``, ``type-name``); a field Vozo removes just loses its hints.
+``x-vozo-type-names`` (``status``, ``status-value``, ``result``) and a field's ``type-name`` are the names
+``vozo.types`` gives the generated models: found by where they sit, so a schema Vozo renames keeps its public name.
 A kind the overlay does not name gets the snake_case last segment of its create path.
 A status operation elsewhere is found by ``x-vozo-status-operation`` (an operationId), else at the create path +
 ``/{task_id}``, else through a link of the create's 200 response that passes its ``task_id``.
@@ -38,6 +40,7 @@ class RequestField:
     infer_from: str | None = None  # x-vozo-infer-from: the URL field whose file type decides this field
     cli_aliases: tuple[str, ...] = ()
     ref: str | None = None  # the component schema the field points at, if any
+    type_name: str | None = None  # x-vozo-fields type-name: its model's name in vozo.types
 
     @property
     def enum(self) -> tuple[str, ...]:
@@ -65,6 +68,8 @@ class JobKind:
     results: tuple[tuple[str, tuple[str, ...]], ...]  # (result name, path of keys to its URL in the status)
     error_fields: tuple[str | None, str | None]
     fields: tuple[RequestField, ...]
+    type_names: dict[str, str] = field(default_factory=dict)  # x-vozo-type-names: status, status-value, result
+    result_ref: str | None = None  # the component schema of the status's ``result`` object, if any
 
     @property
     def cli_name(self) -> str:
@@ -164,6 +169,7 @@ def _fields(spec: dict[str, Any], request: dict[str, Any], hints: dict[str, Any]
                 infer_from=hint.get("infer-from") if hint.get("infer-from") in request.get("properties", {}) else None,
                 cli_aliases=tuple(hint.get("cli-aliases", ())),
                 ref=ref_name(prop),
+                type_name=hint.get("type-name"),
             )
         )
     return tuple(fields)
@@ -225,6 +231,8 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
                     "err_message" if "err_message" in props else None,
                 ),
                 fields=_fields(spec, resolve(spec, request_ref), create.get("x-vozo-fields", {})),
+                type_names=dict(create.get("x-vozo-type-names", {})),
+                result_ref=ref_name(props.get("result")),
             )
         )
     _check_names(kinds)

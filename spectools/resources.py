@@ -165,6 +165,34 @@ def _kind_context(kind: JobKind, namer: _Namer) -> dict[str, Any]:
     }
 
 
+def public_types(kinds: list[dict[str, Any]], namer: _Namer) -> dict[str, str]:
+    """The names ``vozo.types`` gives generated models (overlay ``type-name`` hints) -> the generated class.
+
+    Each is found by where it sits (a kind's status, its status value, its ``result``, a request field), never by
+    its schema's name, so a schema Vozo renames keeps its public name. A hint whose model is gone names nothing.
+    """
+    found: dict[str, str] = {}
+    for context in kinds:
+        kind: JobKind = context["kind"]
+        status_cls = context["status_cls"]
+        wanted = {
+            "status": status_cls,
+            "status-value": namer.classes.get(snake_case(f"{status_cls}Status")),
+            "result": namer.classes.get(snake_case(kind.result_ref or f"{status_cls}Result")),
+        }
+        named = [(public, wanted.get(role)) for role, public in kind.type_names.items()]
+        for field in kind.fields:
+            owner = field.ref or f"{context['request_cls']}_{field.name}"
+            named.append((field.type_name, namer.classes.get(snake_case(owner))) if field.type_name else (None, None))
+        for public, cls in named:
+            if public is None or cls is None:
+                continue
+            if found.setdefault(public, cls) != cls:
+                raise JobKindError(f"vozo.types name {public!r} is given to both {found[public]} and {cls}")
+            namer.use(cls)
+    return dict(sorted(found.items()))
+
+
 def _field_entry(spec: dict[str, Any], field: RequestField) -> dict[str, Any]:
     return {
         "name": field.name,
@@ -188,6 +216,7 @@ def render(spec: dict[str, Any], client: Path) -> dict[str, str]:
         raise JobKindError("the spec holds no job kind (a POST answering Job plus its status GET)")
     for kind in kinds:
         kind["field_entries"] = [_field_entry(spec, f) for f in kind["kind"].fields]
+    types = public_types(kinds, namer)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
@@ -197,6 +226,7 @@ def render(spec: dict[str, Any], client: Path) -> dict[str, str]:
     env.filters["py"] = repr
     context = {
         "kinds": kinds,
+        "types": types,
         "file_types": {k: tuple(v) for k, v in spec.get("x-vozo-file-types", {}).items()},
         "status_union": " | ".join(dict.fromkeys(kind["status_cls"] for kind in kinds)),
     }
@@ -208,9 +238,8 @@ def render(spec: dict[str, Any], client: Path) -> dict[str, str]:
     for kind in kinds:
         by_status.setdefault(kind["status_cls"], []).extend([kind["kind"].name, *kind["kind"].aliases])
     context["kinds_by_status"] = by_status
-    files = {
-        name: env.get_template(f"{name}.jinja").render(context) for name in ("__init__.py", "kinds.py", "callbacks.py")
-    }
+    names = ("__init__.py", "kinds.py", "callbacks.py", "types.py")
+    files = {name: env.get_template(f"{name}.jinja").render(context) for name in names}
     files["_async_resources.py"] = env.get_template("_async_resources.py.jinja").render(context)
     files["_sync_resources.py"] = unasync.unasync_text(files["_async_resources.py"])
     files["py.typed"] = ""

@@ -30,7 +30,7 @@ from starlette.types import Message, Receive, Scope, Send
 import vozo
 import vozo.batch
 from vozo._cli_common import EXIT_CODES
-from vozo.batch import RowState, _runner
+from vozo.batch import RowState, _scheduler
 from vozo.testing import FakeVozo
 from vozo.testing._media import sample_video
 
@@ -180,7 +180,7 @@ def hostile() -> Iterator[HostileServer]:
 @pytest.fixture
 def long_grace(monkeypatch: pytest.MonkeyPatch) -> None:
     """Creates in flight at a shutdown get far more time than they need: no verdict depends on the machine's pace."""
-    monkeypatch.setattr(_runner, "CREATE_GRACE", GATE_TIMEOUT)
+    monkeypatch.setattr(_scheduler, "CREATE_GRACE", GATE_TIMEOUT)
 
 
 async def run_batch(url: str, manifest: Path, out: Path, **options: Any) -> vozo.batch.BatchSummary:
@@ -302,7 +302,7 @@ def test_a_create_that_never_answers_holds_a_shutdown_only_for_the_grace(hostile
     app, url = hostile, hostile.url
     app.slow["ls-0000"] = ""
     app.hold = 7
-    monkeypatch.setattr(_runner, "CREATE_GRACE", 0.01)
+    monkeypatch.setattr(_scheduler, "CREATE_GRACE", 0.01)
     manifest, out = write_manifest(tmp_path / "m.csv", 12), tmp_path / "out"
 
     async def go() -> None:

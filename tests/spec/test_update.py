@@ -175,6 +175,19 @@ def test_a_wrapper_the_new_code_breaks_writes_nothing_and_the_report_names_the_v
     assert snapshot(checkout) == before
 
 
+def test_a_renamed_schema_is_reported_and_keeps_its_public_name(site: Site, checkout: Path, capsys) -> None:
+    """vozo.types binds its names by where a model sits in a job kind, so `import vozo` survives the rename."""
+    get = "api_reference/endpoints/translate_dub/get"
+    page = site.page(get)
+    page.write_text(page.read_text().replace("MediaTranslateResult", "TranslationOutputs"))
+    assert run_update(site.base, checkout) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "~ schema `MediaTranslateResult` renamed `TranslationOutputs` (same shape)" in out
+    assert "is gone from the generated code" not in out
+    types = (checkout / "generated" / "vozo_jobs" / "types.py").read_text()
+    assert "from vozo_api_client.models import TranslationOutputs as TranslationResult" in types
+
+
 def test_a_page_whose_yaml_does_not_parse_is_named_by_url_and_line(site: Site, checkout: Path, capsys) -> None:
     site.edit(TRANSLATE_CREATE, "        media_url:\n", "        media_url: [unclosed\n")
     before = snapshot(checkout)
@@ -186,6 +199,22 @@ def test_a_page_whose_yaml_does_not_parse_is_named_by_url_and_line(site: Site, c
     found = re.search(rf"in {re.escape(site.base)}/{TRANSLATE_CREATE}\.md line (\d+)", err)
     assert found, err
     assert line <= int(found[1]) <= line + 2
+    assert snapshot(checkout) == before
+
+
+def test_a_reference_to_a_schema_no_page_defines_is_named_by_url_line_and_path(
+    site: Site, checkout: Path, capsys
+) -> None:
+    site.edit(TRANSLATE_CREATE, "$ref: '#/components/schemas/SpeakerNumber'", "$ref: '#/components/schemas/Speakers'")
+    before = snapshot(checkout)
+    assert run_update(site.base, checkout) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "'#/components/schemas/Speakers' points at no schema any page defines" in err
+    line = site.line_of(TRANSLATE_CREATE, "$ref: '#/components/schemas/Speakers'")
+    where = "$.components.schemas.MediaTranslateRequest.properties.speaker_number"
+    assert f"in {site.base}/{TRANSLATE_CREATE}.md line {line}, at {where}" in err
+    assert "nothing was written" in err
     assert snapshot(checkout) == before
 
 

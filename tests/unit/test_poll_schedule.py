@@ -16,7 +16,7 @@ import vozo
 from bench import _waiting
 from vozo import _jobs
 from vozo._kinds import JobKind, kind_named
-from vozo.batch import _runner
+from vozo.batch import _scheduler
 from vozo.batch._journal import Journal, JournalRow, RowState
 from vozo_api_client.models import JobStatus, MediaTranslateJobStatus
 
@@ -115,7 +115,7 @@ def test_the_schedule_beats_fixed_30_s_polling_on_requests_with_p95_lateness_und
 def test_a_batch_counts_each_poll_delay_from_when_the_look_was_made(tmp_path, monkeypatch) -> None:
     # A slow answer must not push every later look back: on many short jobs that drift adds up to lost throughput.
     now = [1000.0]
-    monkeypatch.setattr(_runner, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    monkeypatch.setattr(_scheduler, "time", SimpleNamespace(monotonic=lambda: now[0]))
 
     def slow_answer(request: httpx.Request) -> httpx.Response:
         now[0] += 0.5  # the answer takes half a second to come back
@@ -124,11 +124,11 @@ def test_a_batch_counts_each_poll_delay_from_when_the_look_was_made(tmp_path, mo
     async def scenario() -> float:
         http = httpx.AsyncClient(transport=httpx.MockTransport(slow_answer))
         async with vozo.AsyncVozo(api_key="k", base_url="https://api.vozo.test", http_client=http) as client:
-            runner = _runner.Runner(client, Journal(tmp_path / "journal.db"), tmp_path)
+            runner = _scheduler.Runner(client, Journal(tmp_path / "journal.db"), tmp_path)
             row = JournalRow(
                 "r1", 0, "lipsync", {}, "h", RowState.SUBMITTED, "t1", "processing", 1, None, None, {}, [], 0
             )
-            work = _runner._Work(row, RowState.SUBMITTED, "t1", "processing")
+            work = _scheduler._Work(row, RowState.SUBMITTED, "t1", "processing")
             runner._start_polling(work, delay=0.0)
             heapq.heappop(runner._due)
             await runner._poll(work)

@@ -23,7 +23,7 @@ from vozo.batch._manifest import ManifestError, ManifestRow, load
 
 with requires_extra("batch", "vozo.batch"):
     from vozo.batch._run import BatchLockedError, BatchSummary, run, status
-from vozo.batch._runner import DEFAULT_CONCURRENCY, DEFAULT_DOWNLOADS, DEFAULT_MAX_ACTIVE, BatchProgress
+from vozo.batch._scheduler import DEFAULT_CONCURRENCY, DEFAULT_DOWNLOADS, DEFAULT_MAX_ACTIVE, BatchProgress
 
 __all__ = [
     "DEFAULT_CONCURRENCY",

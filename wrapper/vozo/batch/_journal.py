@@ -15,7 +15,6 @@ import json
 import os
 import sqlite3
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -157,13 +156,6 @@ class Journal:
     def close(self) -> None:
         self._db.close()
 
-    def meta(self, name: str) -> str | None:
-        found = self._sql("SELECT value FROM meta WHERE name = ?", (name,))
-        return None if not found else str(found[0]["value"])
-
-    def set_meta(self, name: str, value: str) -> None:
-        self._sql("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
-
     def sync(self, manifest: list[ManifestRow], *, rerun_changed: bool, resubmit_uncertain: bool) -> SyncReport:
         """Bring the journal in line with the manifest, in one transaction; raises on an unhandled conflict."""
         report = SyncReport()
@@ -245,16 +237,6 @@ class Journal:
         if states:
             query += f" WHERE state IN ({', '.join('?' for _ in states)})"
         return [_journal_row(r) for r in self._sql(query + " ORDER BY position, row_key", states)]
-
-    def row(self, key: str) -> JournalRow:
-        found = self._sql("SELECT * FROM rows WHERE row_key = ?", (key,))
-        if not found:
-            raise KeyError(key)
-        return _journal_row(found[0])
-
-    def counts(self) -> Counter[RowState]:
-        found = self._sql("SELECT state, COUNT(*) AS n FROM rows GROUP BY state")
-        return Counter({RowState(r["state"]): int(r["n"]) for r in found})
 
     def mark_submitting(self, key: str) -> None:
         self._sql(

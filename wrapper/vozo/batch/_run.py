@@ -21,7 +21,7 @@ from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 from vozo.batch import _manifest
 from vozo.batch._journal import JOURNAL_NAME, Journal, JournalRow, RowState, SyncReport
 from vozo.batch._manifest import ManifestError
-from vozo.batch._runner import DEFAULT_CONCURRENCY, DEFAULT_DOWNLOADS, DEFAULT_MAX_ACTIVE, BatchProgress, Runner
+from vozo.batch._scheduler import DEFAULT_CONCURRENCY, DEFAULT_DOWNLOADS, DEFAULT_MAX_ACTIVE, BatchProgress, Runner
 
 REPORT_JSON = "report.json"
 REPORT_CSV = "report.csv"
@@ -91,7 +91,6 @@ async def run(
     folder = Path(out)
     with _locked(folder) as journal:
         sync = journal.sync(rows, rerun_changed=rerun_changed, resubmit_uncertain=resubmit_uncertain)
-        journal.set_meta("manifest", os.fspath(manifest))
         remove_partial_files(folder)
         runner = Runner(
             client,

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Literal
 
 from vozo._async._resource import AsyncJobResource
-from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
+from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, check_wait_arguments
 from vozo_api_client.models import (
     Job,
     JobStatus,
@@ -91,6 +91,7 @@ class AsyncLipsync(AsyncJobResource[JobStatus]):
         on_update: Callable[[JobStatus], object] | None = None,
     ) -> JobStatus:
         """``create``, then ``wait`` for the new job; any error while waiting carries its ``task_id``."""
+        check_wait_arguments(timeout, poll_interval)  # before the create: a refusal after it would cost a paid job
         job = await self.create(
             reference_file_url=reference_file_url,
             audio_url=audio_url,
@@ -160,6 +161,7 @@ class AsyncReusableLipsync(AsyncJobResource[JobStatus]):
         on_update: Callable[[JobStatus], object] | None = None,
     ) -> JobStatus:
         """``create``, then ``wait`` for the new job; any error while waiting carries its ``task_id``."""
+        check_wait_arguments(timeout, poll_interval)  # before the create: a refusal after it would cost a paid job
         job = await self.create(
             model_id=model_id,
             audio_url=audio_url,
@@ -263,6 +265,7 @@ class AsyncTranslations(AsyncJobResource[MediaTranslateJobStatus]):
         on_update: Callable[[MediaTranslateJobStatus], object] | None = None,
     ) -> MediaTranslateJobStatus:
         """``create``, then ``wait`` for the new job; any error while waiting carries its ``task_id``."""
+        check_wait_arguments(timeout, poll_interval)  # before the create: a refusal after it would cost a paid job
         job = await self.create(
             media_url=media_url,
             target_language=target_language,

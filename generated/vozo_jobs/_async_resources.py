@@ -24,6 +24,8 @@ from vozo_jobs.kinds import LIPSYNC, REUSABLE_LIPSYNC, TRANSLATIONS
 if TYPE_CHECKING:
     from vozo._async._client import AsyncVozo
 
+__all__ = ["AsyncLipsync", "AsyncResources", "AsyncReusableLipsync", "AsyncTranslations"]  # re-exported by vozo.types
+
 
 class AsyncLipsync(AsyncJobResource[JobStatus]):
     """``client.lipsync``: Create a lipsync job (``POST /v1/video_generation``).

@@ -24,6 +24,8 @@ from vozo_jobs.kinds import LIPSYNC, REUSABLE_LIPSYNC, TRANSLATIONS
 if TYPE_CHECKING:
     from vozo._sync._client import Vozo
 
+__all__ = ["Lipsync", "Resources", "ReusableLipsync", "Translations"]  # re-exported by vozo.types
+
 
 class Lipsync(JobResource[JobStatus]):
     """``client.lipsync``: Create a lipsync job (``POST /v1/video_generation``).

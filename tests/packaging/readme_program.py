@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import vozo
 from vozo import AsyncVozo, Vozo
-from vozo.types import Job, LipsyncJobStatus, TranslationJobStatus, Unset
+from vozo.types import AsyncTranslations, Job, JobGovernor, Lipsync, LipsyncJobStatus, TranslationJobStatus, Unset
 
 
 def quickstart() -> None:
@@ -27,6 +27,9 @@ def quickstart() -> None:
         status = client.lipsync.wait(job.task_id, on_update=lambda s: print(s.status.value))
         assert_type(status, LipsyncJobStatus)
         assert_type(client.download(status, "talking.mp4"), Path)
+        assert_type(client.lipsync, Lipsync)  # the names help() gives, importable from vozo.types
+        assert_type(client.jobs, JobGovernor)
+        assert_type(client.jobs.active, int)
 
 
 def one_call() -> None:
@@ -51,6 +54,7 @@ async def awaited() -> None:
         )
         assert_type(status, LipsyncJobStatus)
         assert_type(await client.download(status, "talking.mp4"), Path)
+        assert_type(client.translations, AsyncTranslations)
 
 
 def callback_with_a_reference(client: Vozo, order_id: str, request_url: str, body: bytes) -> None:

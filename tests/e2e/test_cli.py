@@ -232,12 +232,13 @@ def test_mock_server_prints_its_url_its_key_and_the_exports_to_use_it() -> None:
     args = [VOZO, "mock-server", "--port", "0", "--key", "k-1"]
     with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as server:
         assert server.stdout is not None
-        lines = [server.stdout.readline().rstrip("\n") for _ in range(4)]
+        lines = [server.stdout.readline().rstrip("\n") for _ in range(5)]
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=60)
-    url = lines[0].split(" listening on ")[1].split(",")[0]
+    url = lines[0].removeprefix("FakeVozo listening on ")
     assert lines == [
-        f"FakeVozo listening on {url}, accepting the API key k-1",
+        f"FakeVozo listening on {url}",
+        "It accepts the API key k-1.",
         "Point the vozo command or library at it:",
         f"  export VOZO_BASE_URL={url}",
         "  export VOZO_API_KEY=k-1",

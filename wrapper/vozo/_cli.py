@@ -370,9 +370,8 @@ def mock_server(host: str, port: int, keys: tuple[str, ...], step: float, max_ac
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with fake.serve(host, port) as url:
-        click.echo(
-            f"FakeVozo listening on {url}, accepting the API key{'s' if len(keys) > 1 else ''} {', '.join(keys)}"
-        )
+        click.echo(f"FakeVozo listening on {url}")  # a line of its own: scripts read the URL from its end
+        click.echo(f"It accepts the API key{'s' if len(keys) > 1 else ''} {', '.join(keys)}.")
         click.echo("Point the vozo command or library at it:")
         click.echo(f"  export VOZO_BASE_URL={shlex.quote(url)}")
         click.echo(f"  export VOZO_API_KEY={shlex.quote(keys[0])}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Literal
 
-from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
+from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, check_wait_arguments
 from vozo._sync._resource import JobResource
 from vozo_api_client.models import JobStatus, MediaTranslateJobStatus
 
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
         SpeakerNumber,
     )
 
+__all__ = ["Lipsync", "Resources", "ReusableLipsync", "Translations"]  # re-exported by vozo.types
+
 
 class Lipsync(JobResource[JobStatus]):
     """``client.lipsync``: Create a lipsync job (``POST /v1/video_generation``).
@@ -32,6 +34,7 @@ class Lipsync(JobResource[JobStatus]):
     Its status is read at ``GET /v1/video_generation/{task_id}``: pending, processing, done, failed.
     """
 
+    __module__ = "vozo.types"  # its public home (help(), reprs), even before vozo.types is imported
     kind = LIPSYNC
 
     def create(
@@ -90,6 +93,7 @@ class Lipsync(JobResource[JobStatus]):
         on_update: Callable[[JobStatus], object] | None = None,
     ) -> JobStatus:
         """``create``, then ``wait`` for the new job; any error while waiting carries its ``task_id``."""
+        check_wait_arguments(timeout, poll_interval)  # before the create: a refusal after it would cost a paid job
         job = self.create(
             reference_file_url=reference_file_url,
             audio_url=audio_url,
@@ -110,6 +114,7 @@ class ReusableLipsync(JobResource[JobStatus]):
     Its status is read at ``GET /v1/video_generation/{task_id}``: pending, processing, done, failed.
     """
 
+    __module__ = "vozo.types"  # its public home (help(), reprs), even before vozo.types is imported
     kind = REUSABLE_LIPSYNC
 
     def create(
@@ -159,6 +164,7 @@ class ReusableLipsync(JobResource[JobStatus]):
         on_update: Callable[[JobStatus], object] | None = None,
     ) -> JobStatus:
         """``create``, then ``wait`` for the new job; any error while waiting carries its ``task_id``."""
+        check_wait_arguments(timeout, poll_interval)  # before the create: a refusal after it would cost a paid job
         job = self.create(
             model_id=model_id,
             audio_url=audio_url,
@@ -177,6 +183,7 @@ class Translations(JobResource[MediaTranslateJobStatus]):
     Its status is read at ``GET /v1/media/translate/{task_id}``: queuing, preprocessing, transcribing, translating, dubbing, rendering, done, failed.
     """
 
+    __module__ = "vozo.types"  # its public home (help(), reprs), even before vozo.types is imported
     kind = TRANSLATIONS
 
     def create(
@@ -262,6 +269,7 @@ class Translations(JobResource[MediaTranslateJobStatus]):
         on_update: Callable[[MediaTranslateJobStatus], object] | None = None,
     ) -> MediaTranslateJobStatus:
         """``create``, then ``wait`` for the new job; any error while waiting carries its ``task_id``."""
+        check_wait_arguments(timeout, poll_interval)  # before the create: a refusal after it would cost a paid job
         job = self.create(
             media_url=media_url,
             target_language=target_language,
@@ -282,6 +290,8 @@ class Translations(JobResource[MediaTranslateJobStatus]):
 
 class Resources:
     """The job resources of an ``Vozo``, one per job kind of the spec."""
+
+    __module__ = "vozo.types"
 
     lipsync: Lipsync
     reusable_lipsync: ReusableLipsync

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from vozo import JOB_ERROR_CODES
 from vozo._cli_common import EXIT_CODES
 from vozo.testing import FakeVozo
 from vozo.testing._media import is_playable_mp4
@@ -117,13 +119,131 @@ def test_an_unreachable_api_is_exit_code_unavailable() -> None:
     assert result.returncode == EXIT_CODES["unavailable"]
 
 
+def json_lines(stdout: str) -> list[dict[str, object]]:
+    """--json writes one object per line (the task id first when it waits, the outcome last)."""
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
 def test_a_failed_job_reports_its_task_id_in_json(server) -> None:
     fake, url = server
     fake.fail_next("20403", "Not enough faces.")
-    payload = json.loads(vozo(url, "--json", "lipsync", *REF, "--wait").stdout)
+    created, payload = json_lines(vozo(url, "--json", "lipsync", *REF, "--wait").stdout)
     assert payload["error"] == "JobFailedError"
     assert payload["code"] == "20403"
+    assert payload["task_id"] == created["task_id"]
     assert payload["task_id"] in fake.jobs
+    assert "resume" not in payload  # a failed job has nothing to resume
+
+
+def test_with_json_the_task_id_is_on_stdout_as_soon_as_the_job_exists(tmp_path) -> None:
+    """A script reading stdout has the id of the paid job before the wait, and keeps it on Ctrl-C (exit 130)."""
+    fake = FakeVozo(api_keys=[KEY], clock=lambda: 0.0)  # frozen: the job stays pending
+    with fake.serve() as url:
+        env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
+        args = [VOZO, "lipsync", *REF, "--output", str(tmp_path / "o.mp4"), "--json"]
+        with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as child:
+            assert child.stdout is not None
+            first = json.loads(child.stdout.readline())
+            assert first == {"task_id": next(iter(fake.jobs))}
+            child.send_signal(signal.SIGINT)
+            rest, errors = child.communicate(timeout=60)
+    assert child.returncode == EXIT_CODES["interrupted"], errors
+    (last,) = json_lines(rest)
+    assert last["task_id"] == first["task_id"]
+    assert last["resume"] == f"vozo wait {first['task_id']} --kind lipsync --output {tmp_path / 'o.mp4'} --which video"
+    assert "Traceback" not in errors
+    assert "Aborted!" not in errors
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status", "{id}"],
+        ["wait", "{id}"],
+        ["download", "{id}", "{out}"],
+        ["lipsync", *REF],
+        ["batch", "status", "{out}"],
+    ],
+)
+def test_json_is_accepted_after_the_subcommand_too(server, tmp_path, args) -> None:
+    _fake, url = server
+    task_id = json.loads(vozo(url, "--json", "lipsync", *REF, "--wait").stdout.splitlines()[-1])["task_id"]
+    if args[0] == "batch":
+        manifest = tmp_path / "m.csv"
+        manifest.write_text("reference_file_url,audio_url\nhttps://m.example.com/a.mp4,https://m.example.com/a.mp3\n")
+        assert vozo(url, "batch", "run", str(manifest), "--out", str(tmp_path / "b")).returncode == 0
+    filled = [arg.format(id=task_id, out=tmp_path / ("b" if args[0] == "batch" else "o.mp4")) for arg in args]
+    before, after = vozo(url, "--json", *filled), vozo(url, *filled, "--json")
+    assert after.returncode == before.returncode == 0, after.stderr
+    assert json_lines(after.stdout)[-1].keys() == json_lines(before.stdout)[-1].keys()
+
+
+def test_a_missing_api_key_is_an_auth_error_naming_the_variable(server) -> None:
+    _, url = server
+    env = {k: v for k, v in os.environ.items() if k != "VOZO_API_KEY"} | {"VOZO_BASE_URL": url}
+    for args in (["status", "li-1"], ["lipsync", *REF, "--wait"]):
+        result = subprocess.run([VOZO, *args], capture_output=True, text=True, env=env, timeout=60, check=False)
+        assert result.returncode == EXIT_CODES["auth"]
+        assert "VOZO_API_KEY" in result.stderr
+        assert "--api-key" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_status_of_a_failed_job_shows_its_code_meaning_and_message(server) -> None:
+    fake, url = server
+    fake.fail_next("20601", "There are no faces in the picture.")
+    task_id = json_lines(vozo(url, "--json", "lipsync", *REF, "--wait").stdout)[0]["task_id"]
+    shown = vozo(url, "status", task_id)
+    assert shown.returncode == EXIT_CODES["job_failed"]
+    assert f"{task_id}: failed (code 20601: There are no faces in the picture.)" in shown.stdout
+    assert f"documented as: {JOB_ERROR_CODES['20601'].description}" in shown.stdout
+    data = json.loads(vozo(url, "status", task_id, "--json").stdout)
+    assert data["error"] == {
+        "code": "20601",
+        "message": "There are no faces in the picture.",
+        "meaning": JOB_ERROR_CODES["20601"].description,
+    }
+    fetched = vozo(url, "download", task_id, "out.mp4")  # nothing to download, and nothing to resume
+    assert fetched.returncode == EXIT_CODES["job_failed"]
+    assert "20601" in fetched.stderr
+    assert "resume" not in fetched.stderr
+
+
+def test_status_of_a_done_job_lists_its_result_urls(server) -> None:
+    _, url = server
+    task_id = json_lines(vozo(url, "--json", "lipsync", *REF, "--wait").stdout)[0]["task_id"]
+    shown = vozo(url, "status", task_id)
+    assert shown.returncode == 0
+    assert shown.stdout.splitlines() == [f"{task_id}: done", f"  video: {url}/media/{task_id}/video.mp4"]
+
+
+def test_downloading_an_unfinished_job_says_how_to_wait_for_it(tmp_path) -> None:
+    fake = FakeVozo(api_keys=[KEY], clock=lambda: 0.0)
+    with fake.serve() as url:
+        task_id = json.loads(vozo(url, "--json", "lipsync", *REF).stdout)["task_id"]
+        result = vozo(url, "download", task_id, str(tmp_path / "o.mp4"))
+    assert result.returncode == EXIT_CODES["usage"]
+    assert f"job {task_id} is pending, not done" in result.stderr
+    assert f"`vozo wait {task_id} --kind lipsync --output {tmp_path / 'o.mp4'}" in result.stderr
+
+
+def test_mock_server_prints_its_url_its_key_and_the_exports_to_use_it() -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    args = [VOZO, "mock-server", "--port", "0", "--key", "k-1"]
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as server:
+        assert server.stdout is not None
+        lines = [server.stdout.readline().rstrip("\n") for _ in range(5)]
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=60)
+    url = lines[0].removeprefix("FakeVozo listening on ")
+    assert lines == [
+        f"FakeVozo listening on {url}",
+        "It accepts the API key k-1.",
+        "Point the vozo command or library at it:",
+        f"  export VOZO_BASE_URL={url}",
+        "  export VOZO_API_KEY=k-1",
+    ]
+    assert server.returncode == 0  # SIGTERM stops it cleanly
 
 
 def test_messages_are_printed_as_they_are_not_as_markup(server, tmp_path) -> None:

@@ -389,7 +389,7 @@ def test_the_new_kind_has_a_command_that_waits_and_downloads(updated: Copy, fake
         "-o", str(tmp_path / "out.srt"),
     )  # fmt: skip
     assert chosen.returncode == 0, chosen.stderr
-    report = json.loads(chosen.stdout)
+    report = json.loads(chosen.stdout.splitlines()[-1])  # after the task id line
     assert report["status"] == "done"
     assert report["output"] == str(tmp_path / "out.srt")
     assert "Hello from the fake Vozo" in (tmp_path / "out.srt").read_text()

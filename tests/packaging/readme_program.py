@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import assert_type
+from urllib.parse import parse_qs, urlsplit
 
 import vozo
 from vozo import AsyncVozo, Vozo
-from vozo.types import Job, LipsyncJobStatus, TranslationJobStatus
+from vozo.types import AsyncTranslations, Job, JobGovernor, Lipsync, LipsyncJobStatus, TranslationJobStatus, Unset
 
 
 def quickstart() -> None:
@@ -26,6 +27,9 @@ def quickstart() -> None:
         status = client.lipsync.wait(job.task_id, on_update=lambda s: print(s.status.value))
         assert_type(status, LipsyncJobStatus)
         assert_type(client.download(status, "talking.mp4"), Path)
+        assert_type(client.lipsync, Lipsync)  # the names help() gives, importable from vozo.types
+        assert_type(client.jobs, JobGovernor)
+        assert_type(client.jobs.active, int)
 
 
 def one_call() -> None:
@@ -50,6 +54,29 @@ async def awaited() -> None:
         )
         assert_type(status, LipsyncJobStatus)
         assert_type(await client.download(status, "talking.mp4"), Path)
+        assert_type(client.translations, AsyncTranslations)
+
+
+def callback_with_a_reference(client: Vozo, order_id: str, request_url: str, body: bytes) -> None:
+    secret = "s3cret"
+    callback_url = vozo.callbacks.add_token(f"https://hooks.example.com/vozo?order={order_id}", secret)
+    assert_type(callback_url, str)
+    client.lipsync.create(
+        reference_file_url="https://example.com/presenter.mp4",
+        audio_url="https://example.com/voiceover.mp3",
+        callback_url=callback_url,
+    )
+    assert_type(vozo.callbacks.verify_token(request_url, secret), bool)
+    order = parse_qs(urlsplit(request_url).query)["order"][0]
+    assert_type(order, str)
+    assert_type(vozo.callbacks.parse(body, {}, kind="reusable_lipsync"), LipsyncJobStatus)
+
+
+def results(status: LipsyncJobStatus, dubbed: TranslationJobStatus) -> None:
+    """Result URLs read as ``str | None`` without importing anything from vozo_api_client."""
+    assert_type(status.video_url or None, str | None)
+    if not isinstance(dubbed.result, Unset):
+        assert_type(dubbed.result.audio_url or None, str | None)
 
 
 def callback(body: bytes, headers: dict[str, str]) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -48,24 +47,28 @@ def test_the_readme_program_type_checks_with_precise_public_returns(
     assert "Success: no issues found in 1 source file" in result.stdout
 
 
-def test_a_misspelt_model_fails_type_checking(user_venv: UserVenv, tmp_path: Path, mypy_cache: Path) -> None:
-    """``model`` is a Literal of the spec's values and their friendly names, so a typo never reaches Vozo."""
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        ("lipsync.create", 'model="precison"'),
+        ("translations.create", 'export_type="video_only"'),
+        ("translations.create", 'media_type="movie"'),
+        ("translations.create", 'subtitle_usage_type="translated"'),
+    ],
+)
+def test_a_misspelt_enum_value_fails_type_checking(
+    user_venv: UserVenv, tmp_path: Path, mypy_cache: Path, call: str, argument: str
+) -> None:
+    """Enum fields are Literals of the spec's values (and friendly names), so a typo never reaches Vozo."""
+    required = {
+        "lipsync.create": 'reference_file_url="https://example.com/p.mp4", audio_url="https://example.com/v.mp3"',
+        "translations.create": 'media_url="https://example.com/talk.mp4", target_language="es"',
+    }[call]
     program = tmp_path / "typo.py"
-    program.write_text(
-        textwrap.dedent(
-            """
-            from vozo import Vozo
-
-            Vozo().lipsync.create(
-                reference_file_url="https://example.com/presenter.mp4",
-                audio_url="https://example.com/voiceover.mp3",
-                model="precison",
-            )
-            """
-        )
-    )
+    program.write_text(f"from vozo import Vozo\n\nVozo().{call}(\n    {required},\n    {argument},\n)\n")
     result = mypy_strict(user_venv, program, mypy_cache)
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
     assert len(errors) == 1, result.stdout + result.stderr
-    assert errors[0].startswith("typo.py:7:")
+    assert errors[0].startswith("typo.py:5:")
     assert "[arg-type]" in errors[0]
+    assert argument.split("=")[0] in errors[0]

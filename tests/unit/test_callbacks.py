@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from vozo import callbacks
+from vozo import InvalidInputError, callbacks
 from vozo.types import LipsyncJobStatus, LipsyncStatus, TranslationJobStatus
 
 
@@ -86,5 +86,9 @@ def test_verify_behind_a_proxy_with_the_expected_url() -> None:
 
 
 def test_an_empty_secret_is_refused() -> None:
-    with pytest.raises(ValueError, match="must not be empty"):
-        callbacks.add_token("https://hooks.test/x", "")
+    for call in (
+        lambda: callbacks.add_token("https://hooks.test/x", ""),
+        lambda: callbacks.verify_token("https://hooks.test/x?vozo_token=a", b""),
+    ):
+        with pytest.raises(InvalidInputError, match="must not be empty"):
+            call()

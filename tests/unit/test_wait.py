@@ -138,12 +138,6 @@ def test_the_default_deadline_outlasts_vozos_documented_queue_and_processing() -
     assert _jobs.DEFAULT_WAIT_TIMEOUT >= (120 + 20) * 60
 
 
-@pytest.mark.parametrize(("timeout", "interval"), [(0, 1), (10, 0)])
-def test_wait_refuses_a_nonsense_schedule(api, recorder, timeout, interval) -> None:
-    with pytest.raises(ValueError, match="positive"):
-        api.call(lambda c: c.lipsync.wait("t", timeout=timeout, poll_interval=interval))
-
-
 def test_wait_looks_at_once_but_create_and_wait_first_waits_an_interval(api, recorder, sleeps) -> None:
     # A job someone else started may be done already; one Vozo accepted a moment ago is still queued.
     done = reply(200, {"status": "done", "video_url": "https://cdn.test/out.mp4"})
@@ -189,3 +183,19 @@ def test_async_create_and_wait_runs_under_trio(recorder) -> None:
 
     assert anyio.run(main, backend="trio") == "https://cdn.test/out.mp4"
     assert [r.url.path for r in recorder.requests] == ["/v1/video_generation"] + ["/v1/video_generation/t-trio"] * 3
+
+
+@pytest.mark.parametrize(
+    "bad", [{"timeout": -5}, {"timeout": 0}, {"timeout": float("nan")}, {"timeout": "60"}, {"poll_interval": -1}]
+)
+def test_a_wait_that_is_not_positive_is_refused_before_any_request_and_before_a_paid_create(api, recorder, bad) -> None:
+    """create_and_wait checks its waiting arguments first: a refusal after the create would leave a paid job."""
+    error = api.raises(vozo.InvalidInputError, lambda c: c.lipsync.wait("t1", **bad))
+    assert next(iter(bad)) in str(error)
+    api.raises(
+        vozo.InvalidInputError,
+        lambda c: c.lipsync.create_and_wait(
+            reference_file_url="https://m.test/a.mp4", audio_url="https://m.test/a.mp3", **bad
+        ),
+    )
+    assert recorder.requests == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import shlex
 import signal
 import sys
 import threading
@@ -18,26 +19,39 @@ from typing import Any
 
 import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn
+from rich.text import Text
 
 import vozo
 from vozo._cli_batch import batch
-from vozo._cli_common import EPILOG, Settings, Status, emit, err, handled
+from vozo._cli_common import EPILOG, EXIT_CODES, Settings, Status, clock, emit, err, handled
 from vozo._jobs import DEFAULT_WAIT_TIMEOUT
 from vozo._kinds import Field, JobKind, all_kinds, kind_named
 from vozo.types import Job, JobResource
 
 
+class _Elapsed:
+    """The live status line: rendered on every refresh, so its elapsed time ticks between status changes."""
+
+    def __init__(self, task_id: str) -> None:
+        self.task_id = task_id
+        self.value = "submitted"
+        self.started = time.monotonic()
+
+    def __rich__(self) -> Text:
+        return Text.assemble(f"{self.task_id}: ", (self.value, "bold"), f" ({clock(time.monotonic() - self.started)})")
+
+
 def watch(settings: Settings, wait: Callable[..., Status], task_id: str, timeout: float) -> Status:
     """Wait with a live status line on stderr (a line per change when not a terminal or with --json)."""
-    started = time.monotonic()
     if settings.as_json or not err.is_terminal:
         return wait(
             task_id, timeout=timeout, on_update=lambda s: err.print(f"{task_id}: {s.status.value}", highlight=False)
         )
-    with err.status(f"{task_id}: submitted") as line:
+    line = _Elapsed(task_id)
+    with err.status(line):
 
         def update(status: Status) -> None:
-            line.update(f"{task_id}: [bold]{status.status.value}[/] ({time.monotonic() - started:.0f}s)")
+            line.value = status.status.value
 
         return wait(task_id, timeout=timeout, on_update=update)
 
@@ -68,7 +82,7 @@ def finish(
     settings: Settings,
     client: vozo.Vozo,
     job: Job,
-    wait: Callable[..., Status],
+    kind: JobKind,
     wait_flag: bool,
     output: Path | None,
     timeout: float,
@@ -77,9 +91,17 @@ def finish(
     if not (wait_flag or output):
         emit(settings, {"task_id": job.task_id}, f"task id: {job.task_id}")
         return
-    err.print(f"task id: {job.task_id}", highlight=False)
-    status = watch(settings, wait, job.task_id, timeout)
+    settings.follow(job.task_id, resume_command(job.task_id, kind, output, which), announce=True)
+    status = watch(settings, getattr(client, kind.name).wait, job.task_id, timeout)
     report(settings, client, job.task_id, status, output, which)
+
+
+def resume_command(task_id: str, kind: JobKind, output: Path | None, which: str | None) -> str:
+    """``vozo wait`` with what it needs to finish the job as the interrupted command would have."""
+    words = ["vozo", "wait", task_id, "--kind", kind.cli_name]
+    if output is not None:
+        words += ["--output", str(output), *(["--which", which] if which else [])]
+    return shlex.join(words)
 
 
 def report(
@@ -98,18 +120,40 @@ def report(
     emit(settings, data, human)
 
 
-def current_status(client: vozo.Vozo, task_id: str, kind: str | None) -> tuple[JobResource[Any], Status]:
-    """The job's resource and status: of ``--kind``, else of the first status endpoint that knows the task id."""
+def current_status(client: vozo.Vozo, task_id: str, kind: str | None) -> tuple[JobKind, Status]:
+    """The job's kind and status: of ``--kind``, else of the first status endpoint that knows the task id."""
     kinds = [kind_named(kind)] if kind else list({k.status_path: k for k in reversed(all_kinds())}.values())
     missing: vozo.NotFoundError | None = None
     for each in kinds:
         resource: JobResource[Any] = getattr(client, each.name)
         try:
-            return resource, resource.get(task_id)
+            return each, resource.get(task_id)
         except vozo.NotFoundError as exc:
             missing = exc
     assert missing is not None
     raise missing
+
+
+def failure(task_id: str, kind: JobKind, status: Status) -> vozo.JobFailedError | None:
+    """The job's failure (Vozo's err_code, its documented meaning and the message), when it ended in failed."""
+    if status.status.value != "failed":
+        return None
+    code, message = kind.error(status)
+    return vozo.JobFailedError(task_id, status, code=code, message=message)
+
+
+def describe_status(task_id: str, kind: JobKind, status: Status) -> tuple[dict[str, Any], str]:
+    """A status as JSON data and as text: a failed job's error, a done job's result URLs."""
+    data: dict[str, Any] = {"task_id": task_id, **status.to_dict()}
+    lines = [f"{task_id}: {status.status.value}"]
+    failed = failure(task_id, kind, status)
+    if failed is not None:
+        data["error"] = {"code": failed.code, "message": failed.message, "meaning": failed.code_description}
+        lines[0] += f" (code {failed.code or 'none given'}: {failed.message or 'no message'})"
+        if failed.code_description:
+            lines.append(f"  documented as: {failed.code_description}")
+    lines += [f"  {name}: {url}" for name, url in kind.result_urls(status).items()]
+    return data, "\n".join(lines)
 
 
 # --- commands ---------------------------------------------------------------------------------------------------
@@ -230,7 +274,7 @@ def job_command(kind: JobKind) -> click.Command:
         with handled(settings), settings.client() as client:
             resource = getattr(client, kind.name)
             job = resource.create(**arguments, check_file_types=check)
-            finish(settings, client, job, resource.wait, wait_flag, output, wait_timeout, which)
+            finish(settings, client, job, kind, wait_flag, output, wait_timeout, which)
 
     return click.Command(
         kind.cli_name, params=options, callback=create, epilog=EPILOG,
@@ -256,10 +300,12 @@ add_job_commands(main)
 @kind_option
 @click.pass_obj
 def status(settings: Settings, task_id: str, kind: str | None) -> None:
-    """Show a job's current status."""
+    """Show a job's current status: a failed job's error (exit code 5), a done job's result URLs."""
     with handled(settings), settings.client() as client:
-        _, current = current_status(client, task_id, kind)
-        emit(settings, {"task_id": task_id, **current.to_dict()}, f"{task_id}: {current.status.value}")
+        found, current = current_status(client, task_id, kind)
+        emit(settings, *describe_status(task_id, found, current))
+        if failure(task_id, found, current) is not None:
+            sys.exit(EXIT_CODES["job_failed"])
 
 
 @main.command("wait", epilog=EPILOG)
@@ -274,8 +320,10 @@ def wait_command(
 ) -> None:
     """Wait for a job to finish (and download its result with --output)."""
     with handled(settings), settings.client() as client:
-        waiter = current_status(client, task_id, kind)[0].wait
-        report(settings, client, task_id, watch(settings, waiter, task_id, wait_timeout), output, which)
+        found = current_status(client, task_id, kind)[0]
+        settings.follow(task_id, resume_command(task_id, found, output, which))
+        status = watch(settings, getattr(client, found.name).wait, task_id, wait_timeout)
+        report(settings, client, task_id, status, output, which)
 
 
 @main.command(epilog=EPILOG)
@@ -287,7 +335,16 @@ def wait_command(
 def download(settings: Settings, task_id: str, output: Path, kind: str | None, which: str | None) -> None:
     """Download a finished job's result to OUTPUT."""
     with handled(settings), settings.client() as client:
-        _, current = current_status(client, task_id, kind)
+        found, current = current_status(client, task_id, kind)
+        settings.follow(task_id, resume_command(task_id, found, output, which))
+        failed = failure(task_id, found, current)
+        if failed is not None:
+            raise failed
+        if current.status.value != "done":
+            raise vozo.InvalidInputError(
+                f"job {task_id} is {current.status.value}, not done: nothing to download yet. "
+                f"Wait for it and download its result with `{settings.resume}`"
+            )
         report(settings, client, task_id, current, output, which)
 
 
@@ -313,13 +370,42 @@ def mock_server(host: str, port: int, keys: tuple[str, ...], step: float, max_ac
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with fake.serve(host, port) as url:
-        click.echo(f"FakeVozo listening on {url}", err=False)
+        click.echo(f"FakeVozo listening on {url}")  # a line of its own: scripts read the URL from its end
+        click.echo(f"It accepts the API key{'s' if len(keys) > 1 else ''} {', '.join(keys)}.")
+        click.echo("Point the vozo command or library at it:")
+        click.echo(f"  export VOZO_BASE_URL={shlex.quote(url)}")
+        click.echo(f"  export VOZO_API_KEY={shlex.quote(keys[0])}")
         sys.stdout.flush()
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
 
 
 main.add_command(batch)
+
+
+def _set_json(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.find_object(Settings).as_json = True  # type: ignore[union-attr]  # main() always made it
+
+
+def accept_json_after_subcommands(group: click.Group) -> None:
+    """``--json`` after the subcommand too (``vozo status ID --json``, ``vozo batch status OUT --json``)."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            accept_json_after_subcommands(command)
+        elif command.name != "mock-server" and not any(param.name == "json" for param in command.params):
+            command.params.append(  # hidden aliases share their command's params: added once
+                click.Option(
+                    ["--json"],
+                    is_flag=True,
+                    expose_value=False,
+                    callback=_set_json,
+                    help="Machine-readable output on stdout (same as `vozo --json ...`).",
+                )
+            )
+
+
+accept_json_after_subcommands(main)
 
 if __name__ == "__main__":
     main()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from rich.text import Text
 
 import vozo
 from vozo import batch as vozo_batch
-from vozo._cli_common import EPILOG, EXIT_CODES, Settings, err, fail, out
+from vozo._cli_common import EPILOG, EXIT_CODES, Settings, clock, err, fail, json_line, out
 from vozo._http import MAX_REQUESTS_IN_FLIGHT
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 from vozo.batch import BatchProgress, BatchSummary, RowState
@@ -113,7 +114,7 @@ def status_command(settings: Settings, out_dir: Path, show_all: bool) -> None:
 
 def _print_summary(settings: Settings, summary: BatchSummary, *, show_all: bool = False) -> None:
     if settings.as_json:
-        out.print_json(data=summary.report())
+        json_line(summary.report())
         return
     sync = summary.sync
     if sync is not None:
@@ -161,11 +162,18 @@ def _sync_notes(sync: vozo_batch.SyncReport) -> list[str]:
 
 
 class _Display:
-    """A live table on stderr (counts per state, rate, ETA), redrawn a few times a second; off when not a tty."""
+    """A live table on stderr (counts per state, elapsed time, rate, ETA); off when not a tty.
+
+    The runner reports transitions; the table is drawn from the latest report on every refresh, its elapsed time,
+    rate and ETA brought up to the moment, so that it keeps moving while no row changes state.
+    """
 
     def __init__(self, *, enabled: bool) -> None:
-        self._live = Live(console=err, refresh_per_second=4, transient=True) if enabled else None
-        self._last = 0.0
+        self._live = (
+            Live(console=err, refresh_per_second=4, transient=True, get_renderable=self._render) if enabled else None
+        )
+        self._progress: BatchProgress | None = None
+        self._received = 0.0
 
     def __enter__(self) -> _Display:
         if self._live is not None:
@@ -177,16 +185,23 @@ class _Display:
             self._live.__exit__(*exc)
 
     def update(self, progress: BatchProgress) -> None:
-        now = time.monotonic()
-        if self._live is None or now - self._last < 0.2:  # the runner reports every transition; redraw sometimes
-            return
-        self._last = now
+        self._progress, self._received = progress, time.monotonic()
+
+    def _render(self) -> Table:
         table = Table(box=None, show_header=False)
         table.add_column(justify="right")
         table.add_column()
+        if self._progress is None:
+            table.add_row("", "starting")
+            return table
+        progress = replace(self._progress, elapsed=self._progress.elapsed + time.monotonic() - self._received)
         for state in RowState:
             if progress.counts.get(state):
                 table.add_row(str(progress.counts[state]), state.value)
-        eta = f"{progress.eta:.0f}s" if progress.eta is not None else "-"
-        table.add_row("", f"{progress.rate:.1f} rows/min, ETA {eta}, {progress.slowdowns} slow-downs")
-        self._live.update(table)
+        eta = clock(progress.eta) if progress.eta is not None else "-"
+        table.add_row(
+            "",
+            f"{clock(progress.elapsed)} elapsed, {progress.rate:.1f} rows/min, ETA {eta}, "
+            f"{progress.slowdowns} slow-downs",
+        )
+        return table

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,12 +28,23 @@ EXIT_CODES = {
     "download": 8,
     "api": 9,  # any other error status (400, 404, ...)
     "incomplete": 10,  # `vozo batch run` ended with rows not completed: see the report
+    "interrupted": 130,  # Ctrl-C (128 + SIGINT, as shells report it); the task id and how to resume are printed
 }
 EPILOG = "Exit codes: " + ", ".join(f"{code} {name}" for name, code in EXIT_CODES.items()) + "."
 
 err = Console(stderr=True, soft_wrap=True)  # never hard-wrap: scripts and logs parse these lines
 out = Console(highlight=False, soft_wrap=True)
 Status = AnyStatus  # the status of any job kind of the spec
+
+
+class NoAPIKeyError(vozo.VozoError):
+    """No key from --api-key or VOZO_API_KEY (exit code 3, like a refused key)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no API key: set the VOZO_API_KEY environment variable (export VOZO_API_KEY=...) or pass --api-key; "
+            "create a key in your Vozo account (the API needs a business plan)"
+        )
 
 
 @dataclass
@@ -42,11 +54,24 @@ class Settings:
     timeout: float | None
     max_retries: int
     as_json: bool
+    task_id: str | None = None  # the job this command created or follows, once known
+    resume: str | None = None  # the command that picks it up again after an interruption
 
     def client(self) -> vozo.Vozo:
+        if not (self.api_key or "").strip():
+            raise NoAPIKeyError
         return vozo.Vozo(
             api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries
         )
+
+    def follow(self, task_id: str, resume: str, *, announce: bool = False) -> None:
+        """Remember the job (for Ctrl-C and errors); ``announce`` a new one's id at once (with --json, a line of
+        its own on stdout), so that nothing can lose the id of a paid job."""
+        self.task_id, self.resume = task_id, resume
+        if announce and self.as_json:
+            json_line({"task_id": task_id})
+        elif announce:
+            err.print(f"task id: {task_id}", markup=False, highlight=False)
 
     def async_client(self) -> vozo.AsyncVozo:
         return vozo.AsyncVozo(
@@ -63,7 +88,7 @@ def exit_code(error: BaseException) -> int:
         return EXIT_CODES["job_timeout"]
     if isinstance(error, vozo.DownloadError):
         return EXIT_CODES["download"]
-    if isinstance(error, (vozo.AuthenticationError, vozo.PermissionDeniedError)):
+    if isinstance(error, (vozo.AuthenticationError, vozo.PermissionDeniedError, NoAPIKeyError)):
         return EXIT_CODES["auth"]
     if isinstance(error, vozo.RateLimitError):
         return EXIT_CODES["rate_limited"]
@@ -74,17 +99,44 @@ def exit_code(error: BaseException) -> int:
     return EXIT_CODES["error"]
 
 
+def resume_hint(settings: Settings, error: vozo.VozoError | None) -> str | None:
+    """How to pick the job up again, unless there is nothing left to resume (it failed, or has no such result)."""
+    if isinstance(error, (vozo.JobFailedError, vozo.InvalidInputError)):
+        return None
+    task_id = getattr(error, "task_id", None) or settings.task_id
+    if settings.resume and task_id == settings.task_id:
+        return settings.resume
+    return f"vozo wait {task_id}" if task_id else None
+
+
 def fail(settings: Settings, error: vozo.VozoError) -> NoReturn:
-    task_id = getattr(error, "task_id", None)
+    task_id = getattr(error, "task_id", None) or settings.task_id
+    resume = resume_hint(settings, error)
     if settings.as_json:
         payload = {"error": type(error).__name__, "message": str(error), "task_id": task_id}
         payload["code"] = getattr(error, "code", None)
-        out.print_json(data=payload)
+        if resume:
+            payload["resume"] = resume
+        json_line(payload)
     else:
         err.print(f"[bold red]error[/]: {escape(str(error))}", highlight=False)  # patterns hold [a-z]: text
         if task_id:
-            err.print(f"task id: {task_id} (the job exists; resume with `vozo wait {task_id}`)", highlight=False)
+            hint = f" (the job exists; resume with `{resume}`)" if resume else ""
+            err.print(f"task id: {task_id}{hint}", markup=False, highlight=False)
     sys.exit(exit_code(error))
+
+
+def interrupted(settings: Settings) -> NoReturn:
+    """Ctrl-C: never click's bare "Aborted!" (exit 1): the task id of a paid job and how to resume, exit 130."""
+    resume = resume_hint(settings, None)
+    if settings.as_json:
+        json_line({"error": "Interrupted", "message": "interrupted", "task_id": settings.task_id, "resume": resume})
+    err.print("\ninterrupted", markup=False, highlight=False)
+    if settings.task_id:
+        err.print(
+            f"task id: {settings.task_id} (the job exists; resume with `{resume}`)", markup=False, highlight=False
+        )
+    sys.exit(EXIT_CODES["interrupted"])
 
 
 @contextmanager
@@ -93,10 +145,26 @@ def handled(settings: Settings) -> Iterator[None]:
         yield
     except vozo.VozoError as error:
         fail(settings, error)
+    except KeyboardInterrupt:
+        interrupted(settings)
+
+
+def clock(seconds: float) -> str:
+    """``42s``, ``3m 07s``, ``2h 00m 05s``."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m {secs:02d}s"
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def json_line(data: dict[str, Any]) -> None:
+    """One JSON object per line on stdout, flushed: a script reads each as soon as it is written."""
+    print(json.dumps(data, default=str), flush=True)
 
 
 def emit(settings: Settings, data: dict[str, Any], human: str) -> None:
     if settings.as_json:
-        out.print_json(data=data)
+        json_line(data)
     else:
         out.print(human, markup=False)

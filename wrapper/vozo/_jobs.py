@@ -11,6 +11,7 @@ from vozo._errors import (
     APIConnectionError,
     APIResponseValidationError,
     APIStatusError,
+    InvalidInputError,
     JobFailedError,
     JobTimeoutError,
     VozoError,
@@ -48,6 +49,13 @@ def is_transient(error: VozoError) -> bool:
     return isinstance(error, APIConnectionError) or (isinstance(error, APIStatusError) and error.retryable)
 
 
+def check_wait_arguments(timeout: object, poll_interval: object) -> None:
+    """Refuse a wait's ``timeout`` or ``poll_interval`` that is not a number of seconds > 0 (NaN included)."""
+    for name, value in (("timeout", timeout), ("poll_interval", poll_interval)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise InvalidInputError(f"{name} must be a number of seconds > 0, got {value!r}")
+
+
 class Poller(Generic[StatusT]):
     """Tracks one wait: the poll schedule, the deadline, change notifications and the terminal states.
 
@@ -81,8 +89,7 @@ class Poller(Generic[StatusT]):
         on_update: Callable[[StatusT], object] | None,
         just_created: bool = False,
     ) -> None:
-        if timeout <= 0 or poll_interval <= 0:
-            raise ValueError("timeout and poll_interval must be positive")
+        check_wait_arguments(timeout, poll_interval)
         self.kind = kind
         self.task_id = task_id
         self.timeout = timeout

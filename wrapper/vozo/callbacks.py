@@ -13,7 +13,7 @@ import hashlib
 import hmac
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from vozo._errors import CallbackError
+from vozo._errors import CallbackError, InvalidInputError
 from vozo_jobs.callbacks import parse
 
 __all__ = ["TOKEN_PARAM", "CallbackError", "add_token", "parse", "verify_token"]
@@ -24,7 +24,7 @@ TOKEN_PARAM = "vozo_token"  # noqa: S105 - the query parameter's name, not a sec
 def _token(url_without_token: str, secret: str | bytes) -> str:
     key = secret.encode() if isinstance(secret, str) else secret
     if not key:
-        raise ValueError("the callback secret must not be empty")
+        raise InvalidInputError("the callback secret must not be empty: pass the secret you keep for your callbacks")
     return hmac.new(key, url_without_token.encode(), hashlib.sha256).hexdigest()
 
 

@@ -15,6 +15,7 @@ from vozo import _download, _http
 from vozo._async._governor import AsyncJobGovernor
 from vozo._base import JSON, AnyResponse, checked_path, decoded_json, operation_name, parsed_body
 from vozo._config import DEFAULT_MAX_RETRIES, NOT_GIVEN, ClientOptions, NotGiven, changes
+from vozo._download import DownloadSource, ProgressCallback
 from vozo._errors import InvalidInputError, VozoError
 from vozo._logging import configure_from_env
 from vozo._retry import Retrying
@@ -167,11 +168,11 @@ class AsyncVozo(AsyncResources):
 
     async def download(
         self,
-        source: _download.DownloadSource,
+        source: DownloadSource,
         path: str | os.PathLike[str],
         *,
         which: str | None = None,
-        on_progress: _download.ProgressCallback | None = None,
+        on_progress: ProgressCallback | None = None,
         max_bytes: int | None = _download.DEFAULT_MAX_BYTES,
         deadline: float | None = None,
         task_id: str | None = None,

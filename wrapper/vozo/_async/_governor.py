@@ -13,6 +13,8 @@ from vozo import _http
 class AsyncJobGovernor:
     """Shared by a client and its ``with_options`` copies. ``limit=None``: no limit (the default)."""
 
+    __module__ = "vozo.types"  # its public home, for help() and reprs, even before vozo.types is imported
+
     def __init__(self, limit: int | None) -> None:
         self.limit = limit
         self._slots = _http.async_job_slots(limit) if limit is not None else None

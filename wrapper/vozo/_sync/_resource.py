@@ -26,6 +26,7 @@ StatusT = TypeVar("StatusT")
 class JobResource(Generic[StatusT]):
     """``create``/``create_and_wait`` (generated, typed per kind), ``get`` and ``wait``."""
 
+    __module__ = "vozo.types"  # its public home, for help() and reprs, even before vozo.types is imported
     kind: ClassVar[JobKind]
 
     def __init__(self, client: Vozo) -> None:
@@ -58,8 +59,7 @@ class JobResource(Generic[StatusT]):
         status this client does not know yet counts as in progress. Outages are waited through until the deadline.
         How often it looks follows the job's phase: from ``poll_interval``, growing x1.5, at most every 2 min while
         queued (nothing can finish there), every 1 min early in processing, and every 25 s once half the
-        documented ~10 min of processing may have passed (or when that is unknown); details in
-        ``vozo._jobs.Poller``.
+        documented ~10 min of processing may have passed (or when that is unknown).
         """
         return self._poll(checked_task_id(task_id), timeout, poll_interval, on_update, just_created=False)
 

@@ -1,0 +1,62 @@
+"""The command line's live displays move on their own: elapsed time, rate and ETA tick between reports."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+
+from vozo import _cli, _cli_batch
+from vozo._cli_common import clock
+from vozo.batch import BatchProgress, RowState
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
+    fake = FakeTime()
+    monkeypatch.setattr(_cli.time, "monotonic", fake.monotonic)  # the time module both CLI modules use
+    return fake
+
+
+def text(renderable: object) -> str:
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console.print(renderable)
+    assert isinstance(console.file, io.StringIO)
+    return " ".join(console.file.getvalue().split())
+
+
+def test_the_job_status_line_ticks_without_a_status_change(fake_time: FakeTime) -> None:
+    line = _cli._Elapsed("li-1")
+    line.value = "pending"
+    assert text(line) == "li-1: pending (0s)"
+    fake_time.now += 2 * 3600 + 5
+    assert text(line) == "li-1: pending (2h 00m 05s)"  # a two-hour queue shows two hours, not (0s)
+
+
+def test_the_batch_table_brings_elapsed_rate_and_eta_up_to_the_moment(fake_time: FakeTime) -> None:
+    display = _cli_batch._Display(enabled=False)
+    display.update(
+        BatchProgress(
+            counts={RowState.COMPLETED: 10, RowState.SUBMITTED: 10}, total=20, finished_this_run=10, elapsed=60.0,
+            slowdowns=0,
+        )
+    )  # fmt: skip
+    assert "1m 00s elapsed, 10.0 rows/min, ETA 1m 00s" in text(display._render())
+    fake_time.now += 60  # no report for a minute: the rate halves and the ETA grows, as they really do
+    assert "2m 00s elapsed, 5.0 rows/min, ETA 2m 00s" in text(display._render())
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"), [(0, "0s"), (59.9, "59s"), (61, "1m 01s"), (3600, "1h 00m 00s"), (7325, "2h 02m 05s")]
+)
+def test_clock(seconds: float, shown: str) -> None:
+    assert clock(seconds) == shown

@@ -40,18 +40,19 @@ class Settings:
     api_key: str | None
     base_url: str | None
     timeout: float | None
-    max_retries: int
+    max_retries: int | None  # None: the client's own default, never a copy of it
     as_json: bool
 
     def client(self) -> vozo.Vozo:
-        return vozo.Vozo(
-            api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries
-        )
+        return vozo.Vozo(**self._options())
 
     def async_client(self) -> vozo.AsyncVozo:
-        return vozo.AsyncVozo(
-            api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries
-        )
+        return vozo.AsyncVozo(**self._options())
+
+    def _options(self) -> dict[str, Any]:
+        """What the options and environment set; the client supplies the defaults of everything else."""
+        given = {"max_retries": self.max_retries} if self.max_retries is not None else {}
+        return {"api_key": self.api_key, "base_url": self.base_url, "timeout": self.timeout, **given}
 
 
 def exit_code(error: BaseException) -> int:

@@ -327,7 +327,7 @@ class FakeVozo:
                 where = body
                 for key in keys[:-1]:
                     where = where.setdefault(key, {})
-                where[keys[-1]] = f"{media}/{_media.file_name(name, kind.file_types)}"
+                where[keys[-1]] = f"{media}/{_media.file_name(name, kind.result_suffixes)}"
         return body
 
     # --- callbacks --------------------------------------------------------------------------------------------------

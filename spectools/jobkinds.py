@@ -7,6 +7,8 @@ whose 200 body has a ``status`` enum holding ``done`` and ``failed``, form one j
 create operation: ``x-vozo-resource``, ``x-vozo-status-operation``, ``x-vozo-family``, ``x-vozo-aliases``, and
 ``x-vozo-fields``, hints for request fields by name (``accepts``: file types, ``aliases``: friendly values,
 ``default``, ``infer-from``, ``cli-aliases``, ``type-name``); a field Vozo removes just loses its hints.
+``x-vozo-result-types`` maps a result name to its file type (a name of the root's ``x-vozo-file-types``, or an
+extension such as ``.vtt``) where the spec's words do not tell it (``result_suffixes``).
 ``x-vozo-type-names`` (``status``, ``status-value``, ``result``) and a field's ``type-name`` are the names
 ``vozo.types`` gives the generated models: found by where they sit, so a schema Vozo renames keeps its public name.
 A kind the overlay does not name gets the snake_case last segment of its create path.
@@ -22,6 +24,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 TERMINAL = ("done", "failed")
+# Extensions a result's own words may name (``srt_url``, "a WebVTT file"): plain ones only, they end file names.
+RESULT_EXTENSIONS = frozenset(
+    {"mp4", "mov", "webm", "mkv", "avi", "wav", "mp3", "m4a", "aac", "flac", "ogg", "srt", "vtt", "json",
+     "txt", "csv", "png", "jpg", "jpeg", "webp", "gif", "zip"}
+)  # fmt: skip
+_EXTENSION_WORDS = {"webvtt": "vtt"}
+# Words naming a kind of file, by the x-vozo-file-types name it stands for ...
+_TYPE_WORDS = {"video": "video", "audio": "audio", "subtitle": "subtitle", "subtitles": "subtitle",
+               "caption": "subtitle", "captions": "subtitle", "image": "image", "thumbnail": "image"}  # fmt: skip
+# ... and the extension of each when the spec lists none for it.
+_TYPE_DEFAULTS = {"video": ".mp4", "audio": ".wav", "subtitle": ".srt", "image": ".png"}
 
 
 class JobKindError(ValueError):
@@ -69,6 +82,7 @@ class JobKind:
     error_fields: tuple[str | None, str | None]
     fields: tuple[RequestField, ...]
     type_names: dict[str, str] = field(default_factory=dict)  # x-vozo-type-names: status, status-value, result
+    result_suffixes: dict[str, str] = field(default_factory=dict)  # result name -> its file's extension (".srt")
     result_ref: str | None = None  # the component schema of the status's ``result`` object, if any
 
     @property
@@ -151,6 +165,40 @@ def _results(spec: dict[str, Any], status_schema: dict[str, Any]) -> tuple[tuple
     return tuple(found)
 
 
+def _result_suffixes(
+    spec: dict[str, Any], status: dict[str, Any], results: tuple[tuple[str, tuple[str, ...]], ...], hints: Any
+) -> dict[str, str]:
+    """Each result's file extension: the overlay's ``x-vozo-result-types``, else an extension or a kind of file
+    named by the URL field's words, else by its description's; a result nothing tells about gets none."""
+    suffixes = {}
+    for name, keys in results:
+        where = status if len(keys) == 1 else resolve(spec, status.get("properties", {}).get(keys[0]))
+        description = str(resolve(spec, where.get("properties", {}).get(keys[-1])).get("description", ""))
+        hint = str(hints.get(name, "")) if isinstance(hints, dict) else ""
+        for text in (hint, keys[-1].removesuffix("_url"), description):
+            found = _named_suffix(spec, text)
+            if found:
+                suffixes[name] = found
+                break
+    return suffixes
+
+
+def _named_suffix(spec: dict[str, Any], text: str) -> str | None:
+    """The extension ``text`` names: an extension word first (``srt``, ``.vtt``, WebVTT), then a kind of file."""
+    words = [_EXTENSION_WORDS.get(word, word) for word in re.findall(r"[a-z0-9]+", text.lower())]
+    extension = next((word for word in words if word in RESULT_EXTENSIONS), None)
+    if extension is not None:
+        return f".{extension}"
+    file_types = spec.get("x-vozo-file-types", {})
+    kinds = [_TYPE_WORDS.get(word, word) for word in words]
+    kind = next((kind for kind in kinds if kind in file_types or kind in _TYPE_DEFAULTS), None)
+    if kind is None:
+        return None
+    listed = [str(ext).lower().lstrip(".") for ext in file_types.get(kind, ())]
+    listed = [ext for ext in listed if ext in RESULT_EXTENSIONS]
+    return f".{listed[0]}" if listed else _TYPE_DEFAULTS.get(kind)
+
+
 def _fields(spec: dict[str, Any], request: dict[str, Any], hints: dict[str, Any]) -> tuple[RequestField, ...]:
     required = set(request.get("required", ()))
     fields = []
@@ -211,6 +259,7 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
         request_ref = _json_body(create, "request")
         props = status_schema.get("properties", {})
         name = create.get("x-vozo-resource") or default_name(path)
+        results = _results(spec, status_schema)
         kinds.append(
             JobKind(
                 name=name,
@@ -225,7 +274,7 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
                 status_operation=status_operation,
                 status_schema=ref_name(status_ref) or "",
                 statuses=_status_enum(spec, status_schema),
-                results=_results(spec, status_schema),
+                results=results,
                 error_fields=(
                     "err_code" if "err_code" in props else None,
                     "err_message" if "err_message" in props else None,
@@ -233,6 +282,7 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
                 fields=_fields(spec, resolve(spec, request_ref), create.get("x-vozo-fields", {})),
                 type_names=dict(create.get("x-vozo-type-names", {})),
                 result_ref=ref_name(props.get("result")),
+                result_suffixes=_result_suffixes(spec, status_schema, results, create.get("x-vozo-result-types")),
             )
         )
     _check_names(kinds)

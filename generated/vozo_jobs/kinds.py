@@ -29,6 +29,7 @@ LIPSYNC = JobKind(
     status_path="/v1/video_generation/{task_id}",
     statuses=("pending", "processing", "done", "failed"),
     results=(("video", ("video_url",)),),
+    result_suffixes={"video": ".mp4"},
     error_fields=(None, None),
     fields=(
         Field(
@@ -116,6 +117,7 @@ REUSABLE_LIPSYNC = JobKind(
     status_path="/v1/video_generation/{task_id}",
     statuses=("pending", "processing", "done", "failed"),
     results=(("video", ("video_url",)),),
+    result_suffixes={"video": ".mp4"},
     error_fields=(None, None),
     fields=(
         Field(
@@ -178,6 +180,7 @@ TRANSLATIONS = JobKind(
         ("audio", ("result", "audio_url")),
         ("subtitle", ("result", "subtitle_url")),
     ),
+    result_suffixes={"video": ".mp4", "audio": ".wav", "subtitle": ".srt"},
     error_fields=("err_code", "err_message"),
     fields=(
         Field(

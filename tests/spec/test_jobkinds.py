@@ -179,3 +179,55 @@ def test_find_job_kinds_does_not_modify_the_spec() -> None:
     before = copy.deepcopy(spec)
     find_job_kinds(spec)
     assert spec == before
+
+
+def test_each_result_gets_the_file_type_the_spec_tells() -> None:
+    """From the URL field's words, then its description, with the overlay's x-vozo-result-types first."""
+    result = {
+        "type": "object",
+        "properties": {
+            name: {"type": "string", **({"description": text} if text else {})}
+            for name, text in {
+                "srt_url": None,
+                "vtt_url": None,
+                "json_url": None,
+                "preview_video_url": None,
+                "audio_url": "The dubbed track",
+                "captions_url": None,
+                "track_url": "Subtitles as a WebVTT file",
+                "poster_url": "A still image of the first frame",
+                "report_url": None,  # nothing tells: no type
+                "subtitle_vtt_url": None,  # an extension beats a kind of file
+                "dubbed_url": None,  # given by the overlay below
+            }.items()
+        },
+    }
+    spec = spec_with(
+        {
+            "/v1/media/dub": create(**{"x-vozo-result-types": {"dubbed": "video"}}),
+            "/v1/media/dub/{task_id}": get("DubStatus"),
+        },
+        DubStatus=status_schema("done", "failed", result=ref("DubResult")),
+        DubResult=result,
+    )
+    spec["x-vozo-file-types"] = {"video": [".MOV", ".mp4"], "audio": [".wav"], "subtitle": [".srt"]}
+    (kind,) = find_job_kinds(spec)
+    assert kind.result_suffixes == {
+        "srt": ".srt",
+        "vtt": ".vtt",
+        "json": ".json",
+        "preview_video": ".mov",  # the first of the spec's video types
+        "audio": ".wav",
+        "captions": ".srt",
+        "track": ".vtt",
+        "poster": ".png",  # a kind of file the spec lists no types for: our default for it
+        "subtitle_vtt": ".vtt",
+        "dubbed": ".mov",
+    }
+
+
+def test_the_fixture_spec_types_each_result() -> None:
+    kinds = find_job_kinds(build.build_spec(FIXTURES / "upstream", FIXTURES / "overlay.yaml"))
+    by_create = {kind.create_operation: kind for kind in kinds}
+    assert by_create["create_translation_job"].result_suffixes == {"video": ".mp4", "audio": ".wav", "subtitle": ".srt"}
+    assert by_create["create_lipsync_job"].result_suffixes == {"video": ".mp4"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 import vozo
 import vozo.batch
+import vozo_jobs.kinds
 from vozo.batch import ManifestChangedError, ManifestError, RowState
 from vozo.batch._journal import Journal, JournalRow
 
@@ -89,7 +91,6 @@ def test_a_bad_value_makes_the_row_invalid_with_the_create_calls_own_message(tmp
             "id,reference_file_url,audio_uri\nx,https://m.test/p.mp4,https://m.test/a.mp3\n",
             "unknown field(s) audio_uri",
         ),
-        ("id,audio_url\nx,https://m.test/a.mp3\n", "no kind column"),
         (
             "id,reference_file_url,audio_url\nx,https://m.test/p.mp4,https://m.test/a.mp3\n"
             "x,https://m.test/q.mp4,https://m.test/b.mp3\n",
@@ -106,6 +107,80 @@ def test_a_bad_value_makes_the_row_invalid_with_the_create_calls_own_message(tmp
 def test_a_manifest_that_cannot_be_used_is_refused_as_a_whole(tmp_path, text, message) -> None:
     with pytest.raises(ManifestError, match=message.replace("(", r"\(").replace(")", r"\)")):
         vozo.batch.load(write(tmp_path / "m.csv", text))
+
+
+# --- a row without a kind column: a kind only when exactly one fits ---------------------------------------------
+
+
+@pytest.fixture
+def dub_kind_added(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A docs update adds a job kind taking a media_url (and a target_language), as translations do."""
+    translations = vozo_jobs.kinds.TRANSLATIONS
+    taken = {"media_url", "target_language", "callback_url"}
+    dub = dataclasses.replace(
+        translations,
+        name="dub_audio",
+        family="dub_audio",
+        aliases=(),
+        create_path="/v1/media/dub_audio",
+        status_path="/v1/media/dub_audio/{task_id}",
+        fields=tuple(
+            dataclasses.replace(field, required=field.name == "media_url")
+            for field in translations.fields
+            if field.name in taken
+        ),
+    )
+    monkeypatch.setattr(vozo_jobs.kinds, "KINDS", (*vozo_jobs.kinds.KINDS, dub))
+
+
+def test_a_row_that_fits_several_kinds_is_invalid_and_names_the_choices(tmp_path) -> None:
+    text = "id,audio_url,reference_file_url,media_url\nx,https://m.test/a.mp3,,\ny,,https://m.test/p.mp4,https://m.test/t.mp4\n"
+    several, none = vozo.batch.load(write(tmp_path / "m.csv", text))
+    assert several.kind == none.kind == ""
+    assert several.problem == (
+        "no kind column, and its fields (audio_url) fit several job kinds: "
+        "add a kind column naming one of lipsync, reusable_lipsync"
+    )
+    assert none.problem is not None
+    assert "no job kind has all its fields (media_url, reference_file_url)" in none.problem
+    assert "add a kind column naming one of lipsync, reusable_lipsync, translations" in none.problem
+
+
+def test_a_new_job_kind_never_turns_a_refused_row_into_a_job(tmp_path, dub_kind_added) -> None:
+    manifest = write(tmp_path / "m.csv", "id,media_url,target_language\nonly-media,https://m.test/t.mp4,\n")
+    (row,) = vozo.batch.load(manifest)
+    assert row.kind == ""  # not a dub_audio job, though it has every field a dub_audio job needs
+    assert row.problem is not None
+    assert "fit several job kinds: add a kind column naming one of translations, dub_audio" in row.problem
+    explicit = write(tmp_path / "k.csv", "id,kind,media_url\nx,dub_audio,https://m.test/t.mp4\n")
+    assert [r.kind for r in vozo.batch.load(explicit)] == ["dub_audio"]  # a kind column says what the user wants
+
+
+def test_a_rows_journalled_kind_never_changes_on_resume(tmp_path, monkeypatch) -> None:
+    manifest = write(tmp_path / "m.csv", "id,media_url,target_language\ntalk,https://m.test/t.mp4,es\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    journal = Journal(out / "vozo-batch.sqlite")
+    journal.sync(vozo.batch.load(manifest), rerun_changed=False, resubmit_uncertain=False)
+    journal.mark_submitting("talk")
+    journal.update("talk", state=RowState.COMPLETED, task_id="tr-1", status="done")
+    journal.close()
+    monkeypatch.setattr(vozo_jobs.kinds, "KINDS", (*vozo_jobs.kinds.KINDS, _twin_of_translations()))
+    assert vozo.batch.load(manifest)[0].kind == ""  # a new batch would refuse the row now ...
+
+    async def resume() -> vozo.batch.BatchSummary:
+        async with vozo.AsyncVozo(api_key="k", base_url="http://127.0.0.1:9") as client:  # nothing is sent
+            return await vozo.batch.run(client, manifest, out)
+
+    (row,) = asyncio.run(resume()).rows  # ... but the journalled row resumes as what it was
+    assert (row.kind, row.state, row.task_id) == ("translations", RowState.COMPLETED, "tr-1")
+    assert vozo.batch.load(manifest, recorded_kinds={"talk": "translations"})[0].kind == "translations"
+    # A recorded kind that no longer takes the row's fields is not forced on it.
+    assert vozo.batch.load(manifest, recorded_kinds={"talk": "lipsync"})[0].kind == ""
+
+
+def _twin_of_translations() -> vozo_jobs.kinds.JobKind:
+    return dataclasses.replace(vozo_jobs.kinds.TRANSLATIONS, name="translations_v2", aliases=())
 
 
 def test_only_csv_and_jsonl(tmp_path) -> None:

@@ -3,6 +3,7 @@ share a file, or leave the output folder, are refused before any request."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import vozo.batch
+import vozo_jobs.kinds
 from vozo._kinds import kind_named
 from vozo.batch import ManifestError
 from vozo.batch._outputs import output_name, result_links, stems
@@ -33,6 +35,21 @@ from vozo_api_client.models import JobStatus, MediaTranslateJobStatus
 )
 def test_a_suffix_comes_from_the_link_only_when_it_is_a_known_media_extension(kind, which, url, name) -> None:
     assert output_name("talk", kind, which, url) == name
+
+
+def test_without_a_known_extension_in_the_link_the_suffix_is_the_type_the_spec_tells(monkeypatch) -> None:
+    translations = vozo_jobs.kinds.TRANSLATIONS
+    retyped = dataclasses.replace(
+        translations,
+        results=(*translations.results, ("json", ("result", "json_url")), ("report", ("result", "report_url"))),
+        result_suffixes={**translations.result_suffixes, "subtitle": ".vtt", "json": ".json", "report": "/x.py"},
+    )
+    monkeypatch.setattr(vozo_jobs.kinds, "KINDS", (retyped,))
+    assert output_name("talk", "translations", "subtitle", "https://cdn.test/download?f=1") == "talk.subtitle.vtt"
+    assert output_name("talk", "translations", "json", "https://cdn.test/x.py") == "talk.json.json"
+    assert output_name("talk", "translations", "json", "https://cdn.test/x.srt") == "talk.json.srt"  # the link's
+    # Only a known plain extension ends a file name, whatever the spec says.
+    assert output_name("talk", "translations", "report", "https://cdn.test/r") == "talk.report.bin"
 
 
 def test_a_result_kind_the_spec_does_not_declare_names_nothing() -> None:

@@ -24,6 +24,7 @@ from rich.text import Text
 import vozo
 from vozo._cli_batch import batch
 from vozo._cli_common import EPILOG, EXIT_CODES, Settings, Status, clock, emit, err, handled
+from vozo._config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from vozo._jobs import DEFAULT_WAIT_TIMEOUT
 from vozo._kinds import Field, JobKind, all_kinds, kind_named
 from vozo.types import Job, JobResource
@@ -184,10 +185,14 @@ which_option = click.option(
 @click.group(epilog=EPILOG)
 @click.option("--api-key", envvar="VOZO_API_KEY", show_envvar=True, help="Your Vozo API key.")
 @click.option(
-    "--base-url", envvar="VOZO_BASE_URL", show_envvar=True, help="API base URL [default: https://api.vozo.ai]."
+    "--base-url", envvar="VOZO_BASE_URL", show_envvar=True, help=f"API base URL [default: {DEFAULT_BASE_URL}]."
 )
-@click.option("--request-timeout", type=float, help="Seconds per HTTP request [default: 60].")
-@click.option("--max-retries", type=int, default=2, show_default=True, help="Retries per request.")
+@click.option(
+    "--request-timeout",
+    type=float,
+    help=f"Seconds per HTTP request [default: {DEFAULT_TIMEOUT.read:g} read, {DEFAULT_TIMEOUT.connect:g} connect].",
+)
+@click.option("--max-retries", type=int, help=f"Retries per request [default: {DEFAULT_MAX_RETRIES}].")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @click.version_option(vozo.__version__, prog_name="vozo")
 @click.pass_context
@@ -196,7 +201,7 @@ def main(
     api_key: str | None,
     base_url: str | None,
     request_timeout: float | None,
-    max_retries: int,
+    max_retries: int | None,
     as_json: bool,
 ) -> None:
     """Lipsynced talking videos, translation and dubbing with the Vozo API."""
@@ -351,14 +356,12 @@ def download(settings: Settings, task_id: str, output: Path, kind: str | None, w
 @main.command("mock-server")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, help="0 picks a free port.")
+@click.option("--key", "keys", multiple=True, help="An API key it accepts (repeatable) [default: FakeVozo's].")
+@click.option("--step", type=float, help="Seconds each job status lasts [default: FakeVozo's step_seconds].")
 @click.option(
-    "--key", "keys", multiple=True, default=["test-key"], show_default=True, help="An API key it accepts (repeatable)."
+    "--max-active", type=int, help="Concurrent jobs per key before error 1304 [default: FakeVozo's max_active_jobs]."
 )
-@click.option("--step", type=float, default=1.0, show_default=True, help="Seconds each job status lasts.")
-@click.option(
-    "--max-active", type=int, default=10, show_default=True, help="Concurrent jobs per key before error 1304."
-)
-def mock_server(host: str, port: int, keys: tuple[str, ...], step: float, max_active: int) -> None:
+def mock_server(host: str, port: int, keys: tuple[str, ...], step: float | None, max_active: int | None) -> None:
     """Run FakeVozo, a local stand-in for the Vozo API, until interrupted."""
     try:
         from vozo.testing import FakeVozo
@@ -366,7 +369,8 @@ def mock_server(host: str, port: int, keys: tuple[str, ...], step: float, max_ac
         raise click.ClickException(
             f"the mock server needs the testing extra: pip install 'vozo[testing]' ({exc})"
         ) from exc
-    fake = FakeVozo(api_keys=keys, step_seconds=step, max_active_jobs=max_active)
+    given: dict[str, Any] = {"api_keys": keys or None, "step_seconds": step, "max_active_jobs": max_active}
+    fake = FakeVozo(**{name: value for name, value in given.items() if value is not None})
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with fake.serve(host, port) as url:

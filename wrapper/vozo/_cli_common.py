@@ -52,7 +52,7 @@ class Settings:
     api_key: str | None
     base_url: str | None
     timeout: float | None
-    max_retries: int
+    max_retries: int | None  # None: the client's own default, never a copy of it
     as_json: bool
     task_id: str | None = None  # the job this command created or follows, once known
     resume: str | None = None  # the command that picks it up again after an interruption
@@ -60,9 +60,7 @@ class Settings:
     def client(self) -> vozo.Vozo:
         if not (self.api_key or "").strip():
             raise NoAPIKeyError
-        return vozo.Vozo(
-            api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries
-        )
+        return vozo.Vozo(**self._options())
 
     def follow(self, task_id: str, resume: str, *, announce: bool = False) -> None:
         """Remember the job (for Ctrl-C and errors); ``announce`` a new one's id at once (with --json, a line of
@@ -74,9 +72,12 @@ class Settings:
             err.print(f"task id: {task_id}", markup=False, highlight=False)
 
     def async_client(self) -> vozo.AsyncVozo:
-        return vozo.AsyncVozo(
-            api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries
-        )
+        return vozo.AsyncVozo(**self._options())
+
+    def _options(self) -> dict[str, Any]:
+        """What the options and environment set; the client supplies the defaults of everything else."""
+        given = {"max_retries": self.max_retries} if self.max_retries is not None else {}
+        return {"api_key": self.api_key, "base_url": self.base_url, "timeout": self.timeout, **given}
 
 
 def exit_code(error: BaseException) -> int:

@@ -1,8 +1,10 @@
 """Reading a manifest: one job per CSV row or JSONL line, with the create calls' own field names.
 
 A row's kind comes from its ``kind`` column (a resource name such as ``lipsync`` or ``translations``, or an alias
-such as ``translation``), or from its fields: the one job kind whose required fields it holds. Its key is its ``id``
-column, or ``row-N`` for the N-th row.
+such as ``translation``); without one, from the journal of an earlier run (a row's kind never changes on resume),
+else from its fields, only when exactly one job kind has every field the row names. A row that fits several kinds,
+or none, is refused (``problem``) rather than guessed: a job kind the spec gains later must never turn a row into a
+job nobody asked for. Its key is its ``id`` column, or ``row-N`` for the N-th row.
 Every row is checked here, with the same checks the create calls make, so a bad row is refused before any
 request; its fingerprint (``row_hash``) tells a resumed run whether the row was edited in between.
 """
@@ -14,7 +16,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,8 +54,11 @@ def accepted_fields(kind: JobKind) -> tuple[str, ...]:
     return (*(field.name for field in kind.fields), "check_file_types")
 
 
-def load(path: str | os.PathLike[str]) -> list[ManifestRow]:
-    """Read a ``.csv`` or ``.jsonl`` manifest; raises ManifestError for a problem with the file as a whole."""
+def load(path: str | os.PathLike[str], *, recorded_kinds: Mapping[str, str] | None = None) -> list[ManifestRow]:
+    """Read a ``.csv`` or ``.jsonl`` manifest; raises ManifestError for a problem with the file as a whole.
+
+    ``recorded_kinds``: row key -> the kind a journal recorded for it, kept by a row without a ``kind`` column.
+    """
     path = Path(path)
     if not path.is_file():
         raise ManifestError(f"manifest {path} does not exist")
@@ -68,7 +73,7 @@ def load(path: str | os.PathLike[str]) -> list[ManifestRow]:
     records = _read_csv(lines, path.name) if suffix == ".csv" else _read_jsonl(lines, path.name)
     if not records:
         raise ManifestError(f"manifest {path.name} has no rows")
-    rows = [_row(position, record, path.name) for position, record in records]
+    rows = [_row(position, record, path.name, recorded_kinds or {}) for position, record in records]
     _refuse_shared_files(rows, path.name)
     return rows
 
@@ -77,7 +82,7 @@ def _refuse_shared_files(rows: list[ManifestRow], manifest: str) -> None:
     """Two rows must never write the same file, on a case-insensitive file system either."""
     seen: dict[str, ManifestRow] = {}
     for row in rows:
-        for stem in stems(row.key, row.kind):
+        for stem in stems(row.key, row.kind) if row.kind else (row.key,):
             other = seen.setdefault(stem.casefold(), row)
             if other is row:
                 continue
@@ -160,7 +165,7 @@ def _read_jsonl(lines: Iterator[str], manifest: str) -> list[tuple[int, dict[str
         records.append((position, {k: v for k, v in record.items() if v is not None}))
 
 
-def _row(position: int, record: dict[str, Any], manifest: str) -> ManifestRow:
+def _row(position: int, record: dict[str, Any], manifest: str, recorded_kinds: Mapping[str, str]) -> ManifestRow:
     record = dict(record)
     key = str(record.pop("id", f"row-{position}"))
     if not _ROW_KEY.fullmatch(key) or ".." in key:
@@ -168,7 +173,13 @@ def _row(position: int, record: dict[str, Any], manifest: str) -> ManifestRow:
             f"manifest {manifest}, row {position}: id {key!r} must be letters, digits, '.', '_' or '-', "
             "not starting with '.' nor holding '..' (it names the row's output files)"
         )
-    kind = _kind(record.pop("kind", None), record, position, manifest)
+    given = record.pop("kind", None)
+    try:
+        kind = kind_named(str(given)) if given is not None else _inferred(record, recorded_kinds.get(key))
+    except InvalidInputError as exc:
+        raise ManifestError(f"manifest {manifest}, row {position}: {exc}") from None
+    if isinstance(kind, str):  # no kind could be told: the row is refused, the file is not
+        return ManifestRow(key, position, "", _shallow(record, manifest, position), kind)
     accepted = accepted_fields(kind)
     unknown = sorted(set(record) - set(accepted))
     if unknown:
@@ -176,10 +187,14 @@ def _row(position: int, record: dict[str, Any], manifest: str) -> ManifestRow:
             f"manifest {manifest}, row {position}: unknown field(s) {', '.join(unknown)} for a {kind.name} job "
             f"(accepted: id, kind, {', '.join(accepted)})"
         )
-    fields = {name: _coerce(kind, name, value) for name, value in record.items()}
+    fields = _shallow({name: _coerce(kind, name, value) for name, value in record.items()}, manifest, position)
+    return ManifestRow(key, position, kind.name, fields, _problem(kind, fields))
+
+
+def _shallow(fields: dict[str, Any], manifest: str, position: int) -> dict[str, Any]:
     if _depth(fields) > MAX_DEPTH:
         raise ManifestError(f"manifest {manifest}, row {position}: values nested deeper than {MAX_DEPTH} levels")
-    return ManifestRow(key, position, kind.name, fields, _problem(kind, fields))
+    return fields
 
 
 def _depth(value: Any) -> int:
@@ -193,25 +208,34 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def _kind(given: Any, record: dict[str, Any], position: int, manifest: str) -> JobKind:
-    if given is not None:
-        try:
-            return kind_named(str(given))
-        except InvalidInputError as exc:
-            raise ManifestError(f"manifest {manifest}, row {position}: {exc}") from None
-    ranked = sorted(((_fit(kind, record), kind.name, kind) for kind in all_kinds()), reverse=True)
-    if ranked and ranked[0][0][1] > 0 and (len(ranked) == 1 or ranked[0][0] > ranked[1][0]):
-        return ranked[0][2]
-    raise ManifestError(
-        f"manifest {manifest}, row {position}: no kind column, and its fields do not tell which job kind it is "
-        f"({', '.join(kind.name for kind in all_kinds())}): add a kind column"
-    )
+def _inferred(record: dict[str, Any], recorded: str | None) -> JobKind | str:
+    """The kind a row without a ``kind`` column is: the one the journal recorded when it still takes the row's
+    fields, else the only kind that has every field the row names; else why none is chosen."""
+    named = set(record)
+    if recorded and (found := _known_kind(recorded)) is not None and named <= set(accepted_fields(found)):
+        return found
+    unknown = sorted(named - {name for kind in all_kinds() for name in accepted_fields(kind)})
+    if unknown:  # a typo in a column, most likely: refused as a file problem, as with a kind column
+        raise InvalidInputError(
+            f"unknown field(s) {', '.join(unknown)}: no job kind has them (kinds: {_names(all_kinds())})"
+        )
+    fitting = [kind for kind in all_kinds() if named <= set(accepted_fields(kind))]
+    if len(fitting) == 1:
+        return fitting[0]
+    fields = _names(sorted(named)) or "none"
+    why = f"its fields ({fields}) fit several job kinds" if fitting else f"no job kind has all its fields ({fields})"
+    return f"no kind column, and {why}: add a kind column naming one of {_names(fitting or all_kinds())}"
 
 
-def _fit(kind: JobKind, record: dict[str, Any]) -> tuple[bool, int, int]:
-    """How well a row fits a kind: all it needs present, how many of those, fewest fields it does not know."""
-    needed = {f.name for f in kind.fields if f.required and f.default is None and f.infer_from is None}
-    return (needed <= set(record), len(needed & set(record)), -len(set(record) - set(accepted_fields(kind))))
+def _known_kind(name: str) -> JobKind | None:
+    try:
+        return kind_named(name)
+    except InvalidInputError:  # a kind the spec no longer has
+        return None
+
+
+def _names(items: Iterable[JobKind | str]) -> str:
+    return ", ".join(item if isinstance(item, str) else item.name for item in items)
 
 
 def _coerce(kind: JobKind, name: str, value: Any) -> Any:

@@ -3,7 +3,8 @@
 Nothing a server sends names a local file. A status's result links are read only where the spec declares them
 (``JobKind.results``, generated from the spec, so a result the spec gains arrives with ``make generate``); any
 other ``*_url`` key in a status is ignored, whatever it says, and logged. A link's extension is kept only when it
-is a plain, known media or subtitle extension; otherwise the result's default is used.
+is a plain, known media, subtitle or data extension; otherwise the result's file type as the spec tells it is used
+(``JobKind.result_suffixes``: ``srt_url`` -> ``.srt``, ``preview_video_url`` -> ``.mp4``), else ``.bin``.
 
     lipsync ``talk`` (one result)         -> talk.mp4
     translations ``talk`` (three results) -> talk.video.mp4, talk.audio.wav, talk.subtitle.srt
@@ -22,10 +23,10 @@ from vozo._kinds import JobKind, kind_named
 from vozo._logging import logger
 
 KNOWN_SUFFIXES = frozenset(
-    {".mp4", ".mov", ".webm", ".mkv", ".mp3", ".wav", ".m4a", ".aac", ".flac", ".ogg", ".srt", ".vtt", ".ass"}
-)
-DEFAULT_SUFFIX = {"video": ".mp4", "audio": ".wav", "subtitle": ".srt"}
-FALLBACK_SUFFIX = ".bin"  # a result the spec adds later, with no default of ours yet
+    {".mp4", ".mov", ".webm", ".mkv", ".mp3", ".wav", ".m4a", ".aac", ".flac", ".ogg", ".srt", ".vtt", ".ass",
+     ".json", ".txt", ".csv", ".png", ".jpg", ".jpeg", ".webp", ".gif", ".zip"}
+)  # fmt: skip
+FALLBACK_SUFFIX = ".bin"  # a result whose file type nothing in the spec tells
 
 
 def result_links(kind: JobKind, status: Any) -> dict[str, str]:
@@ -68,5 +69,6 @@ def output_name(key: str, kind_name: str, which: str, url: str) -> str:
         raise ValueError(f"{which!r} is not a result the spec declares for a {kind_name} job")
     suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
     if suffix not in KNOWN_SUFFIXES:
-        suffix = DEFAULT_SUFFIX.get(which, FALLBACK_SUFFIX)
+        declared = kind_named(kind_name).result_suffixes.get(which, "")
+        suffix = declared if declared in KNOWN_SUFFIXES else FALLBACK_SUFFIX
     return (key if len(names) == 1 else f"{key}.{which}") + suffix

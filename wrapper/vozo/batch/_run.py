@@ -87,9 +87,12 @@ async def run(
     ``timeout``: how long this run waits for each job before leaving it for the next run.
     Raises ManifestError (the manifest as a whole is unusable), ManifestChangedError, BatchLockedError.
     """
-    rows = _manifest.load(manifest)
+    rows = _manifest.load(manifest)  # a file that cannot be used is refused before the folder is touched
     folder = Path(out)
     with _locked(folder) as journal:
+        recorded = {row.key: row.kind for row in journal.rows()}
+        if recorded:  # resumed: a row without a kind column keeps the kind it was journalled with
+            rows = _manifest.load(manifest, recorded_kinds=recorded)
         sync = journal.sync(rows, rerun_changed=rerun_changed, resubmit_uncertain=resubmit_uncertain)
         remove_partial_files(folder)
         runner = Runner(

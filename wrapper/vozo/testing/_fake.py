@@ -1,4 +1,8 @@
-"""``FakeVozo``: every operation of openapi/vozo.yaml, with state, a clock, callbacks and fault injection."""
+"""``FakeVozo``: every operation of openapi/vozo.yaml, with state, a clock, callbacks and fault injection.
+
+Job kinds get a lifecycle; every other operation of the spec answers its 200 response's example (else a body built
+from the response schema), after the same auth, faults and request-body checks.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,13 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import random
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Any
@@ -26,8 +31,7 @@ from starlette.types import Receive, Scope, Send
 from vozo._config import is_loopback
 from vozo._jobs import DONE, FAILED
 from vozo._kinds import JobKind, all_kinds, kind_named
-from vozo.testing import _media
-from vozo.testing._spec import first_error
+from vozo.testing import _media, _spec
 
 JobType = str  # a job kind's resource name (``lipsync``, ``translations``, ...)
 
@@ -86,6 +90,7 @@ class FakeVozo:
     ``max_active_jobs``: per-key limit, queued jobs included, beyond which a create gets 429 with code 1304.
     ``fail_when(job_type, body)``: returns Vozo's ``(code, message)`` for a job that must end in ``failed``.
     Callbacks go only to loopback hosts unless ``external_callbacks`` is set (a test must not reach the world).
+    ``spec``: the OpenAPI document served (a mapping or a YAML/JSON file; default the package's ``vozo.yaml``).
     """
 
     def __init__(
@@ -99,6 +104,7 @@ class FakeVozo:
         faults: Faults | None = None,
         fail_when: Callable[[JobType, dict[str, Any]], tuple[str, str] | None] | None = None,
         external_callbacks: bool = False,
+        spec: Mapping[str, Any] | str | os.PathLike[str] | None = None,
     ) -> None:
         self.api_keys = set(api_keys)
         self.revoked_keys = set(revoked_keys)
@@ -117,13 +123,27 @@ class FakeVozo:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._ticker: asyncio.Task[None] | None = None
-        routes = [Route(kind.create_path, self._create_route(kind), methods=["POST"]) for kind in all_kinds()]
+        self.spec = _spec.Spec(_spec.load(spec))
+        self._starlette = Starlette(routes=self._routes(), lifespan=self._lifespan)
+
+    def _routes(self) -> list[Route]:
+        """A lifecycle for each job kind, a canned answer for every other operation of the spec, the result files."""
+        kinds = all_kinds()
+        missing = [f"POST {k.create_path} ({k.name})" for k in kinds if not self.spec.has("POST", k.create_path)]
+        if missing:
+            raise ValueError(f"the spec lacks operations this SDK's job kinds use: {', '.join(missing)}")
+        routes = [Route(kind.create_path, self._create_route(kind), methods=["POST"]) for kind in kinds]
         by_status_path: dict[str, list[JobKind]] = {}
-        for kind in all_kinds():  # kinds may share a status endpoint (reusable-model jobs: the lipsync one)
+        for kind in kinds:  # kinds may share a status endpoint (reusable-model jobs: the lipsync one)
             by_status_path.setdefault(kind.status_path, []).append(kind)
-        routes += [Route(path, self._status_route(kinds), methods=["GET"]) for path, kinds in by_status_path.items()]
+        routes += [
+            Route(path, self._status_route(sharing), methods=["GET"]) for path, sharing in by_status_path.items()
+        ]
+        served = {("POST", kind.create_path) for kind in kinds} | {("GET", path) for path in by_status_path}
+        others = [op for op in self.spec.operations() if (op.method, op.path) not in served]
+        routes += [Route(op.path, self._operation_route(op), methods=[op.method]) for op in others]
         routes.append(Route("/media/{task_id}/{name}", self._media, methods=["GET"]))
-        self._starlette = Starlette(routes=routes, lifespan=self._lifespan)
+        return routes
 
     # --- use from tests -------------------------------------------------------------------------------------------
 
@@ -252,16 +272,39 @@ class FakeVozo:
 
         return status
 
-    async def _create(self, request: Request, key: str, kind: JobKind) -> Response:
+    def _operation_route(self, operation: _spec.Operation) -> Callable[[Request], Awaitable[Response]]:
+        async def answer(request: Request) -> Response:
+            return await self._api(request, lambda key: self._operation(request, operation))
+
+        return answer
+
+    async def _operation(self, request: Request, operation: _spec.Operation) -> Response:
+        """An operation that is not a job: its request body checked, its success response's example answered."""
+        if operation.takes_json and (operation.body_required or await request.body()):
+            checked = await self._checked_body(request, operation.method, operation.path)
+            if isinstance(checked, Response):
+                return checked
+        if not operation.has_body:
+            return Response(status_code=operation.status)
+        return JSONResponse(operation.body, status_code=operation.status)
+
+    async def _checked_body(self, request: Request, method: str, path: str) -> Any:
+        """The request's JSON body, valid against the spec; else the 400 Vozo answers."""
         if "json" not in request.headers.get("content-type", ""):
             return self._error(400, "5", "Invalid request parameters: the body must be JSON.")
         try:
             body = json.loads(await request.body())
         except ValueError:
             return self._error(400, "5", "Invalid request parameters: the body is not valid JSON.")
-        problem = first_error(kind.create_path, body)
+        problem = self.spec.first_error(method, path, body)
         if problem is not None:
             return self._error(400, "5", f"Invalid request parameters: {problem}")
+        return body
+
+    async def _create(self, request: Request, key: str, kind: JobKind) -> Response:
+        body = await self._checked_body(request, "POST", kind.create_path)
+        if isinstance(body, Response):
+            return body
         now = self.clock()
         with self._lock:
             active = sum(1 for job in self.jobs.values() if job.api_key == key and not self._finished(job, now))
@@ -327,7 +370,7 @@ class FakeVozo:
                 where = body
                 for key in keys[:-1]:
                     where = where.setdefault(key, {})
-                where[keys[-1]] = f"{media}/{_media.file_name(name, kind.file_types)}"
+                where[keys[-1]] = f"{media}/{_media.file_name(name, kind.result_suffixes)}"
         return body
 
     # --- callbacks --------------------------------------------------------------------------------------------------

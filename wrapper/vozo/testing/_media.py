@@ -1,11 +1,14 @@
-"""The result files the fake serves: a small real MP4 (H.264 + AAC, 1 s), a WAV it makes, an SRT."""
+"""The result files the fake serves: a small real MP4 (H.264 + AAC, 1 s), and a WAV, SRT, WebVTT, JSON, text or
+PNG it makes."""
 
 from __future__ import annotations
 
 import io
+import json
 import struct
 import wave
-from collections.abc import Mapping
+import zlib
+from collections.abc import Callable, Mapping
 from functools import cache
 from importlib import resources
 
@@ -31,15 +34,56 @@ def sample_subtitles(language: str) -> bytes:
     return f"1\n00:00:00,000 --> 00:00:01,000\n[{language}] Hello from the fake Vozo.\n".encode()
 
 
-# What the fake serves for a result file, by extension: a real file of that type.
-_BY_EXTENSION = {".mp4": "video/mp4", ".wav": "audio/wav", ".srt": "application/x-subrip"}
-_DEFAULT_EXTENSION = {"video": ".mp4", "audio": ".wav", "subtitle": ".srt"}
+def sample_webvtt(language: str) -> bytes:
+    return f"WEBVTT\n\n00:00:00.000 --> 00:00:01.000\n[{language}] Hello from the fake Vozo.\n".encode()
 
 
-def file_name(result: str, file_types: Mapping[str, tuple[str, ...]]) -> str:
-    """``video.mp4`` for a ``video_url`` result: the first documented extension this fake can make, else ``.bin``."""
-    extensions = [ext for ext in file_types.get(result, ()) if ext in _BY_EXTENSION]
-    return f"{result}{extensions[0] if extensions else _DEFAULT_EXTENSION.get(result, '.bin')}"
+def sample_json(language: str) -> bytes:
+    segment = {"start": 0.0, "end": 1.0, "text": "Hello from the fake Vozo."}
+    return json.dumps({"language": language, "segments": [segment]}).encode()
+
+
+def sample_text(language: str) -> bytes:
+    return f"[{language}] Hello from the fake Vozo.\n".encode()
+
+
+@cache
+def sample_image() -> bytes:
+    """A 2x2 grey PNG."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 2, 2, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    pixels = zlib.compress(b"\x00\x80\x80" * 2)  # each row: filter 0, two pixels
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+# What the fake serves for a result file, by extension: a real file of that type (made for the job's language).
+_FILES: dict[str, tuple[Callable[[str], bytes], str]] = {
+    ".mp4": (lambda _: sample_video(), "video/mp4"),
+    ".wav": (lambda _: sample_audio(), "audio/wav"),
+    ".srt": (sample_subtitles, "application/x-subrip"),
+    ".vtt": (sample_webvtt, "text/vtt"),
+    ".json": (sample_json, "application/json"),
+    ".txt": (sample_text, "text/plain"),
+    ".png": (lambda _: sample_image(), "image/png"),
+}
+# A type the fake cannot make is served as the nearest one it can, under that one's extension.
+_NEAREST = {
+    **dict.fromkeys((".mov", ".webm", ".mkv", ".avi", ".wmv"), ".mp4"),
+    **dict.fromkeys((".mp3", ".m4a", ".aac", ".flac", ".ogg"), ".wav"),
+    **dict.fromkeys((".jpg", ".jpeg", ".webp", ".gif"), ".png"),
+    ".ass": ".srt",
+    ".csv": ".txt",
+}
+
+
+def file_name(result: str, suffixes: Mapping[str, str]) -> str:
+    """``srt.srt`` for a result the spec types ``.srt``: its type, or the nearest the fake makes, else ``.bin``."""
+    suffix = suffixes.get(result, "")
+    suffix = suffix if suffix in _FILES else _NEAREST.get(suffix, ".bin")
+    return f"{result}{suffix}"
 
 
 def result_file(name: str, language: str) -> tuple[bytes, str] | None:
@@ -47,15 +91,12 @@ def result_file(name: str, language: str) -> tuple[bytes, str] | None:
     if "/" in name or "." not in name:
         return None
     extension = name[name.rindex(".") :]
-    if extension == ".mp4":
-        return sample_video(), _BY_EXTENSION[extension]
-    if extension == ".wav":
-        return sample_audio(), _BY_EXTENSION[extension]
-    if extension == ".srt":
-        return sample_subtitles(language), _BY_EXTENSION[extension]
     if extension == ".bin":
         return f"a {name[: -len(extension)]} result from the fake Vozo\n".encode(), "application/octet-stream"
-    return None
+    if extension not in _FILES:
+        return None
+    make, media_type = _FILES[extension]
+    return make(language), media_type
 
 
 def mp4_boxes(data: bytes) -> list[str]:

@@ -1,0 +1,171 @@
+"""FakeVozo serves every operation of the spec it is given, not only the job kinds: an operation Vozo's docs add
+(``GET /v1/account/credits``) answers a body valid against its 200 response schema (its example when the spec gives
+one), its request body is checked against the spec, and keys are checked as for every other operation."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from jsonschema import Draft202012Validator
+
+import vozo
+from vozo.testing import FakeVozo, Faults
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY = "ops-key"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+CREDITS = {
+    "type": "object",
+    "required": ["credits", "currency", "plan"],
+    "properties": {
+        "credits": {"type": "integer", "minimum": 10},
+        "currency": {"type": "string", "enum": ["USD", "EUR"]},
+        "renews_at": {"type": "string", "format": "date-time"},
+        "plan": {"$ref": "#/components/schemas/Plan"},
+        "history": {"type": "array", "minItems": 2, "items": {"type": "number", "exclusiveMinimum": 0}},
+    },
+}
+PLAN = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "minLength": 3}}}
+GLOSSARY = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {"name": {"type": "string"}, "terms": {"type": "array", "items": {"type": "string"}}},
+}
+GLOSSARY_EXAMPLE = {"id": "g-1", "name": "Products"}
+
+
+def _json(schema: dict[str, Any], **media: Any) -> dict[str, Any]:
+    return {"description": "ok", "content": {"application/json": {"schema": schema, **media}}}
+
+
+@cache
+def updated_spec() -> dict[str, Any]:
+    """The SDK's spec after a docs update that adds operations which are not jobs."""
+    spec: dict[str, Any] = copy.deepcopy(yaml.safe_load((ROOT / "openapi" / "vozo.yaml").read_text(encoding="utf-8")))
+    spec["components"]["schemas"].update({"Credits": CREDITS, "Plan": PLAN, "Glossary": GLOSSARY})
+    spec["paths"]["/v1/account/credits"] = {
+        "get": {
+            "operationId": "get_credits",
+            "responses": {"200": _json({"$ref": "#/components/schemas/Credits"})},
+        }
+    }
+    spec["paths"]["/v1/glossaries"] = {
+        "post": {
+            "operationId": "create_glossary",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Glossary"}}},
+            },
+            "responses": {"200": _json({"type": "object"}, examples={"one": {"value": GLOSSARY_EXAMPLE}})},
+        }
+    }
+    spec["paths"]["/v1/glossaries/{glossary_id}"] = {
+        "get": {"responses": {"200": _json({"type": "object"}, example={"id": "g-1", "terms": ["Vozo"]})}},
+        "delete": {"responses": {"204": {"description": "deleted"}}},
+    }
+    return spec
+
+
+def _call(fake: FakeVozo, method: str, path: str, **options: Any) -> httpx.Response:
+    async def go() -> httpx.Response:
+        async with httpx.AsyncClient(transport=fake.transport(), base_url="http://fake.test") as http:
+            return await http.request(method, path, **options)
+
+    return asyncio.run(go())
+
+
+@pytest.fixture
+def fake() -> FakeVozo:
+    return FakeVozo(api_keys=[KEY], revoked_keys=["revoked"], spec=updated_spec())
+
+
+def test_an_operation_without_an_example_answers_a_body_valid_against_its_schema(fake: FakeVozo) -> None:
+    response = _call(fake, "GET", "/v1/account/credits", headers=AUTH)
+    assert response.status_code == 200
+    body = response.json()
+    validator = Draft202012Validator(
+        {"$ref": "#/components/schemas/Credits", "components": updated_spec()["components"]}
+    )
+    assert list(validator.iter_errors(body)) == []
+    assert (body["credits"], body["currency"], len(body["history"]), body["plan"]["name"]) == (10, "USD", 2, "string")
+    assert fake.requests["GET /v1/account/credits"] == 1
+
+
+def test_an_operation_with_an_example_answers_it(fake: FakeVozo) -> None:
+    assert _call(fake, "GET", "/v1/glossaries/g-1", headers=AUTH).json() == {"id": "g-1", "terms": ["Vozo"]}
+    created = _call(fake, "POST", "/v1/glossaries", headers=AUTH, json={"name": "Products", "terms": ["Vozo"]})
+    assert (created.status_code, created.json()) == (200, GLOSSARY_EXAMPLE)
+    deleted = _call(fake, "DELETE", "/v1/glossaries/g-1", headers=AUTH)
+    assert (deleted.status_code, deleted.content) == (204, b"")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"json": {"terms": ["Vozo"]}}, "'name' is a required property"),
+        ({"json": {"name": 5}}, "name: 5 is not of type 'string'"),
+        ({"content": b"name=x", "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, "must be JSON"),
+        ({"content": b"{", "headers": {"Content-Type": "application/json"}}, "not valid JSON"),
+        ({}, "must be JSON"),  # the spec requires a body
+    ],
+)
+def test_request_bodies_are_checked_against_the_spec(fake: FakeVozo, options: dict[str, Any], message: str) -> None:
+    headers = {**AUTH, **options.pop("headers", {})}
+    response = _call(fake, "POST", "/v1/glossaries", headers=headers, **options)
+    assert response.status_code == 400
+    assert response.json()["code"] == "5"
+    assert message in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "code"),
+    [({}, "7"), ({"Authorization": "Bearer nope"}, "7"), ({"Authorization": "Bearer revoked"}, "1302")],
+)
+def test_keys_are_checked_as_for_every_operation(fake: FakeVozo, headers: dict[str, str], code: str) -> None:
+    response = _call(fake, "GET", "/v1/account/credits", headers=headers)
+    assert (response.status_code, response.json()["code"]) == (401, code)
+
+
+def test_faults_apply_to_them_too() -> None:
+    fake = FakeVozo(api_keys=[KEY], spec=updated_spec(), faults=Faults(burst=1))
+    assert _call(fake, "GET", "/v1/account/credits", headers=AUTH).status_code == 503
+    assert _call(fake, "GET", "/v1/account/credits", headers=AUTH).status_code == 200
+
+
+def test_the_client_reaches_them_through_request() -> None:
+    fake = FakeVozo(api_keys=[KEY], spec=updated_spec())
+
+    async def go() -> Any:
+        http = httpx.AsyncClient(transport=fake.transport())
+        async with vozo.AsyncVozo(api_key=KEY, base_url="http://127.0.0.1:9", http_client=http) as client:
+            return await client.request("GET", "/v1/account/credits")
+
+    assert asyncio.run(go())["currency"] == "USD"
+
+
+def test_the_default_spec_is_the_packages_and_unknown_paths_are_404() -> None:
+    fake = FakeVozo(api_keys=[KEY])
+    assert _call(fake, "GET", "/v1/account/credits", headers=AUTH).status_code == 404
+    created = _call(fake, "POST", "/v1/video_generation", headers=AUTH, json={"audio_url": "https://m.test/a.mp3"})
+    assert (created.status_code, created.json()["code"]) == (400, "5")  # job creates: checked as before
+
+
+def test_a_spec_without_the_sdks_job_operations_is_refused() -> None:
+    spec = copy.deepcopy(updated_spec())
+    del spec["paths"]["/v1/media/translate"]
+    with pytest.raises(ValueError, match=r"POST /v1/media/translate \(translations\)"):
+        FakeVozo(spec=spec)
+
+
+def test_a_spec_file_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "vozo.yaml"
+    path.write_text(yaml.safe_dump(updated_spec()), encoding="utf-8")
+    fake = FakeVozo(api_keys=[KEY], spec=path)
+    assert _call(fake, "GET", "/v1/glossaries/x", headers=AUTH).status_code == 200

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -34,7 +33,7 @@ from vozo.batch import RowState, _runner
 from vozo.testing import FakeVozo
 from vozo.testing._media import sample_video
 
-from .conftest import KEY
+from .conftest import KEY, closed_port
 from .test_batch import row_of, write_manifest
 
 VOZO = str(Path(sys.executable).parent / "vozo")
@@ -156,14 +155,6 @@ def serve(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-
-
-@contextlib.contextmanager
-def closed_port() -> Iterator[int]:
-    """A port bound on 127.0.0.1 that nothing listens on: every connection to it is refused, for as long as held."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import vozo
 from vozo import _download as download
 from vozo_api_client.models import JobStatus, MediaTranslateJobStatus
 
-from .conftest import API_KEY
+from .conftest import API_KEY, reply
 
 VIDEO = bytes(range(256)) * 4096  # 1 MiB of non-trivial bytes
 
@@ -288,6 +288,26 @@ def test_a_folder_without_write_permission_is_a_download_error(api, recorder, un
     assert "Permission denied (choose a folder you may write to)" in str(raised)
     assert not (unwritable / "o.mp4").exists()
     assert partials(unwritable) == []
+
+
+def test_a_status_the_client_fetched_gives_a_failed_download_its_task_id(api, recorder, tmp_path) -> None:
+    # Vozo's status bodies carry no task id: the client remembers which job it fetched each status for.
+    recorder.replies = [reply(200, {"status": "done", "video_url": "https://cdn.test/o.mp4"})]
+    recorder.default = httpx.Response(404, text="gone")
+
+    def fetch_then_download(client):
+        if isinstance(client, vozo.AsyncVozo):
+
+            async def run():
+                return await client.download(await client.lipsync.get("t-fetched"), tmp_path / "o.mp4")
+
+            return run()
+        return client.download(client.lipsync.get("t-fetched"), tmp_path / "o.mp4")
+
+    raised = api.raises(vozo.DownloadError, fetch_then_download)
+    assert raised.task_id == "t-fetched"
+    copy = JobStatus.from_dict({"status": "done", "video_url": "https://cdn.test/o.mp4"})  # built, not fetched
+    assert api.raises(vozo.DownloadError, lambda c: c.download(copy, tmp_path / "o.mp4")).task_id is None
 
 
 def test_a_status_that_names_its_job_gives_the_error_its_task_id(api, recorder, tmp_path) -> None:

@@ -13,10 +13,12 @@ import os
 import secrets
 import sys
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
 from types import TracebackType
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import anyio
@@ -96,8 +98,22 @@ def result_urls(status: AnyStatus, kind: JobKind | None = None) -> dict[str, str
     return kinds[0].result_urls(status) if kinds else {}
 
 
+# Vozo's status bodies carry no task id, yet a failed download must name the job: each status a client fetched is
+# remembered here with its task id, weakly (an entry goes with its status). Keyed by id(): the models are unhashable.
+_FETCHED: dict[int, tuple[weakref.ref[Any], str]] = {}
+
+
+def remember_task_id(status: object, task_id: str) -> None:
+    """Note that ``status`` was fetched for ``task_id``, so that downloading from it names the job."""
+    key = id(status)
+    _FETCHED[key] = (weakref.ref(status, lambda _: _FETCHED.pop(key, None)), task_id)
+
+
 def task_id_of(source: DownloadSource) -> str | None:
-    """The job a status belongs to, when it says (Vozo's status bodies carry no task id today)."""
+    """The job a status belongs to: the one a client fetched it for, or a ``task_id`` field it carries."""
+    fetched = _FETCHED.get(id(source))
+    if fetched is not None and fetched[0]() is source:
+        return fetched[1]
     properties = getattr(source, "additional_properties", {})
     task_id = properties.get("task_id") if isinstance(properties, dict) else None
     return task_id if isinstance(task_id, str) and task_id else None

@@ -126,3 +126,10 @@ def test_downloads_that_always_truncate_leave_no_file(live, tmp_path: Path) -> N
     raised = live.raises(vozo.DownloadError, lambda c: c.download(status, tmp_path / "out.mp4"))
     assert raised.retryable
     assert list(tmp_path.iterdir()) == []
+
+
+def test_setting_the_seed_restarts_the_draws() -> None:
+    fresh, reseeded = Faults(stall=0.5, seed=1), Faults(stall=0.5, seed=9)
+    [reseeded.roll(0.5) for _ in range(5)]
+    reseeded.seed = 1
+    assert [reseeded.roll(0.5) for _ in range(20)] == [fresh.roll(0.5) for _ in range(20)]

@@ -52,8 +52,10 @@ class Faults:
     seed: int = 0
     _random: random.Random = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self._random = random.Random(self.seed)  # noqa: S311 - reproducible fault draws, not crypto
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name == "seed":  # at construction and whenever a test sets fake.faults.seed: the draws start again
+            super().__setattr__("_random", random.Random(value))  # noqa: S311 - reproducible draws, not crypto
 
     def roll(self, share: float) -> bool:
         return share > 0 and self._random.random() < share

@@ -323,3 +323,13 @@ def test_limits_are_checked_before_any_request(api, recorder, tmp_path, limits, 
     with pytest.raises(vozo.InvalidInputError, match=message):
         api.call(lambda c: c.download("https://cdn.test/o.mp4", tmp_path / "o.mp4", **limits))
     assert recorder.requests == []
+
+
+def test_a_body_a_mock_transport_read_ahead_is_not_called_cut_short(tmp_path) -> None:
+    # httpx.Response(content=...) is read before it is streamed: httpx counts no bytes off the wire.
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=VIDEO, headers={"Content-Type": "video/mp4"})
+
+    lent = httpx.Client(transport=httpx.MockTransport(handler))
+    with vozo.Vozo(api_key=API_KEY, base_url="https://api.vozo.test", http_client=lent) as client:
+        assert client.download("https://cdn.test/o.mp4", tmp_path / "o.mp4").read_bytes() == VIDEO

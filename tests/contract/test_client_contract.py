@@ -38,6 +38,8 @@ from vozo_api_client.models import (
     VideoGenerationRequest,
 )
 
+pytestmark = pytest.mark.prism  # needs Prism (node_modules/.bin/prism)
+
 GENERATION_SCHEMA = schemathesis.openapi.from_path(SPEC)
 SPEC_DOC = yaml.safe_load(SPEC.read_text())
 CREATES = {

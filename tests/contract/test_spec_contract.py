@@ -15,10 +15,13 @@ import re
 from typing import Any
 
 import hypothesis
+import pytest
 import schemathesis
 from schemathesis import checks
 
 from .conftest import bound_schema
+
+pytestmark = pytest.mark.prism  # needs Prism (node_modules/.bin/prism)
 
 PRISM_CANNOT = [checks.ignored_auth, checks.unsupported_method]
 

@@ -28,7 +28,7 @@ from vozo.batch import RowState
 from vozo.testing import FakeVozo, Faults
 from vozo.testing._media import sample_audio, sample_subtitles, sample_video
 
-from .conftest import KEY
+from .conftest import KEY, closed_port
 
 VOZO = str(Path(sys.executable).parent / "vozo")
 FAILING = ("20601", "There are no faces in the picture.")
@@ -238,9 +238,35 @@ def start_batch(url: str, manifest: Path, out: Path, *flags: str) -> subprocess.
     return subprocess.Popen([*command, *flags], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+# A row's steps in order: the kills below come once enough rows have reached a step, wherever the machine's pace
+# has got the run by then. Failed and uncertain rows count as past every step (they have no further one).
+STEPS = (RowState.SUBMITTING, RowState.SUBMITTED, RowState.DOWNLOADING, RowState.COMPLETED)
+KILL_SAFETY_NET = 120.0  # only against a hung test: when a kill comes is decided by the journal, never by this
+
+
+def reached(out: Path, step: RowState) -> int:
+    """Rows of the journal at ``step`` or past it (0 while the run has not written its journal yet)."""
+    try:
+        rows = vozo.batch.status(out).rows
+    except vozo.VozoError:
+        return 0
+    past = STEPS[STEPS.index(step) :]
+    return sum(1 for row in rows if row.state in past or row.state in (RowState.FAILED, RowState.UNCERTAIN))
+
+
+def kill_when(process: subprocess.Popen[str], out: Path, step: RowState, rows: int) -> None:
+    """SIGKILL the run once ``rows`` rows have reached ``step`` (or when it ends by itself first)."""
+    deadline = time.monotonic() + KILL_SAFETY_NET
+    while process.poll() is None and reached(out, step) < rows:
+        assert time.monotonic() < deadline, f"the run never got {rows} rows to {step}"
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_killed_at_random_points_then_resumed(tmp_path, seed) -> None:
-    chance = random.Random(seed)  # noqa: S311 - reproducible kill times
+    chance = random.Random(seed)  # noqa: S311 - reproducible kill points
     fake = FakeVozo(
         api_keys=[KEY], step_seconds=0.03, max_active_jobs=6, fail_when=fail_marked, faults=Faults(slow=0.01)
     )
@@ -248,10 +274,9 @@ def test_killed_at_random_points_then_resumed(tmp_path, seed) -> None:
     manifest = write_manifest(tmp_path / "m.csv", 50, 10, failing_every=9)
     with fake.serve() as url:
         for _ in range(3):
+            step = chance.choice(STEPS)  # a kill while submitting, polling, downloading or between rows
             process = start_batch(url, manifest, out)
-            time.sleep(chance.uniform(0.6, 2.5))  # somewhere after start-up: submitting, polling or downloading
-            process.send_signal(signal.SIGKILL)
-            process.wait(timeout=10)
+            kill_when(process, out, step, reached(out, step) + chance.randint(1, 8))
         finished = start_batch(url, manifest, out)
         _, stderr = finished.communicate(timeout=120)
         assert finished.returncode in (EXIT_CODES["ok"], EXIT_CODES["incomplete"]), stderr
@@ -289,9 +314,10 @@ def test_the_command_line_refuses_a_damaged_journal_without_a_traceback(tmp_path
     manifest, out = write_manifest(tmp_path / "m.csv", 2), tmp_path / "out"
     out.mkdir()
     (out / "vozo-batch.sqlite").write_bytes(bytes(8192))  # zeroed
-    env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": "http://127.0.0.1:1"}  # never reached
-    for command in (["batch", "run", str(manifest), "--out", str(out)], ["batch", "status", str(out)]):
-        done = subprocess.run([VOZO, *command], env=env, capture_output=True, text=True, timeout=60, check=False)
-        assert done.returncode == EXIT_CODES["error"], done.stderr
-        assert "is damaged" in done.stderr
-        assert "Traceback" not in done.stderr
+    with closed_port() as port:  # never reached
+        env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": f"http://127.0.0.1:{port}"}
+        for command in (["batch", "run", str(manifest), "--out", str(out)], ["batch", "status", str(out)]):
+            done = subprocess.run([VOZO, *command], env=env, capture_output=True, text=True, timeout=60, check=False)
+            assert done.returncode == EXIT_CODES["error"], done.stderr
+            assert "is damaged" in done.stderr
+            assert "Traceback" not in done.stderr

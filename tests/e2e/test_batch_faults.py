@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -34,7 +33,7 @@ from vozo.batch import RowState, _scheduler
 from vozo.testing import FakeVozo
 from vozo.testing._media import sample_video
 
-from .conftest import KEY
+from .conftest import KEY, closed_port
 from .test_batch import row_of, write_manifest
 
 VOZO = str(Path(sys.executable).parent / "vozo")
@@ -57,6 +56,8 @@ class HostileServer:
         self.hold = hold
         self.slow: dict[str, str] = {}
         self.bad_task_ids: dict[str, Any] = {}
+        self.refused: set[str] = set()  # rows whose create is refused: the key is revoked (401, code 1302)
+        self.refusal_sent = threading.Event()
         self.gate = threading.Event()
         self.held_enough = threading.Event()
         self.held = 0
@@ -87,6 +88,10 @@ class HostileServer:
         row = row_of(json.loads(request))
         if row in self.bad_task_ids:
             await JSONResponse({"task_id": self.bad_task_ids[row]})(scope, receive, send)
+            return
+        if row in self.refused:
+            await JSONResponse({"code": "1302", "message": "API key has been revoked."}, 401)(scope, receive, send)
+            self.refusal_sent.set()
             return
         messages = await _call(self.fake, scope, request)
         if row in self.slow:
@@ -156,14 +161,6 @@ def serve(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-
-
-@contextlib.contextmanager
-def closed_port() -> Iterator[int]:
-    """A port bound on 127.0.0.1 that nothing listens on: every connection to it is refused, for as long as held."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -320,3 +317,22 @@ def test_a_create_that_never_answers_holds_a_shutdown_only_for_the_grace(hostile
     resumed = asyncio.run(run_batch(url, manifest, out))  # those rows are uncertain: never sent twice
     assert {row.key for row in resumed.rows if row.state is RowState.UNCERTAIN} == held
     assert sorted(row_of(c["body"]) for c in app.fake.create_requests) == sorted(r.key for r in resumed.rows)
+
+
+def test_a_refused_key_stops_submitting_and_the_creates_in_flight_still_land(hostile, tmp_path) -> None:
+    app, url = hostile, hostile.url
+    app.hold = 7  # rows 0-6 are held at the fake (created, billed), row 7 is refused: the run's 8 job slots
+    app.refused.add("ls-0007")
+    manifest, out = write_manifest(tmp_path / "m.csv", 24), tmp_path / "out"
+
+    def progress(snapshot: vozo.batch.BatchProgress) -> None:
+        if app.refusal_sent.is_set() and snapshot.counts.get(RowState.SUBMITTING) == app.hold:
+            app.gate.set()  # the refusal has been taken in (its row is queued again): only now the held answers
+
+    summary = asyncio.run(run_batch(url, manifest, out, on_progress=progress))
+    assert summary.stopped is not None
+    assert "1302" in summary.stopped
+    rows = assert_every_job_has_its_task_id(app.fake, out)
+    assert len(app.fake.create_requests) == 7
+    assert {key for key, row in rows.items() if row.task_id} == {f"ls-{n:04d}" for n in range(7)}
+    assert rows["ls-0007"].state is RowState.QUEUED  # never sent twice, never lost: the next run sends it

@@ -17,7 +17,7 @@ from vozo._cli_common import EXIT_CODES
 from vozo.testing import FakeVozo
 from vozo.testing._media import is_playable_mp4
 
-from .conftest import KEY
+from .conftest import KEY, closed_port
 
 VOZO = str(Path(sys.executable).parent / "vozo")
 REF = ["--reference", "https://m.example.com/presenter.mp4", "--audio", "https://m.example.com/voice.mp3"]
@@ -115,7 +115,8 @@ def test_exit_codes_tell_failures_apart(server, setup, args, key, code) -> None:
 
 
 def test_an_unreachable_api_is_exit_code_unavailable() -> None:
-    result = vozo("http://127.0.0.1:9", "--max-retries", "0", "status", "x")
+    with closed_port() as port:
+        result = vozo(f"http://127.0.0.1:{port}", "--max-retries", "0", "status", "x")
     assert result.returncode == EXIT_CODES["unavailable"]
 
 

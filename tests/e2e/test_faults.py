@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 import vozo
+from vozo.testing import Faults
 from vozo.testing._media import sample_video
 
 from .conftest import FAST_WAIT
@@ -52,26 +54,39 @@ def test_a_dropped_connection_on_create_is_never_retried(live, fault, jobs_creat
 
 def test_a_dropped_connection_on_a_read_is_retried(live) -> None:
     task_id = create_job(live)
-    live.fake.faults.reset_after, live.fake.faults.seed = 0.5, 3
+    live.fake.faults = Faults(reset_after=0.5, seed=3)
     for _ in range(5):
         assert live.call(lambda c: c.with_options(max_retries=8).lipsync.get(task_id)).status.value
     assert live.fake.injected["reset_after"] >= 1
 
 
-def test_a_slow_create_times_out_without_a_second_job(live) -> None:
-    live.fake.faults.slow = 0.5
-    live.raises(vozo.APITimeoutError, lambda c: c.lipsync.create(**LIPSYNC), timeout=0.2)
-    live.fake.faults.slow = 0
-    assert len(live.fake.create_requests) <= 1
+def counting_client(live, sent: list[str]) -> httpx.Client | httpx.AsyncClient:
+    """A lent http client of the live flavour that notes every request the wrapper sends through it."""
+    if live.flavour == "sync":
+        return httpx.Client(event_hooks={"request": [lambda r: sent.append(f"{r.method} {r.url.path}")]})
+
+    async def note(request: httpx.Request) -> None:
+        sent.append(f"{request.method} {request.url.path}")
+
+    return httpx.AsyncClient(event_hooks={"request": [note]})
+
+
+def test_a_slow_create_times_out_without_a_second_request(live) -> None:
+    live.fake.faults.slow = 0.5  # longer than the read timeout, whatever the machine's load
+    sent: list[str] = []
+    create = lambda c: c.with_options(max_retries=5).lipsync.create(**LIPSYNC)  # noqa: E731
+    live.raises(vozo.APITimeoutError, create, timeout=0.2, http_client=counting_client(live, sent))
+    assert sent == ["POST /v1/video_generation"]  # the job may exist: never sent twice
 
 
 def test_a_slow_read_times_out_then_the_retry_succeeds(live) -> None:
     task_id = create_job(live)
-    live.fake.faults.slow = 0.3
-    raised = live.raises(
-        vozo.APITimeoutError, lambda c: c.with_options(max_retries=1).lipsync.get(task_id), timeout=0.1
-    )
-    assert isinstance(raised, vozo.APIConnectionError)
+    # With seed 1 the first read stalls (2 s, past the 1 s read timeout) and the retry is answered at once.
+    live.fake.faults = Faults(stall=0.5, seed=1)
+    status = live.call(lambda c: c.with_options(max_retries=1).lipsync.get(task_id), timeout=1.0)
+    assert status.status.value in ("pending", "processing", "done")  # answered: the retry got through
+    assert live.fake.injected["stall"] == 1
+    assert live.fake.requests["GET /v1/video_generation/{task_id}"] == 2
 
 
 def test_malformed_json_is_a_typed_error(live) -> None:
@@ -98,7 +113,7 @@ def done_job(live) -> vozo.types.LipsyncJobStatus:
 
 def test_a_truncated_download_is_retried_to_a_complete_file(live, tmp_path: Path) -> None:
     status = done_job(live)
-    live.fake.faults.truncate_downloads, live.fake.faults.seed = 0.5, 1
+    live.fake.faults = Faults(truncate_downloads=0.5, seed=1)
     path = live.call(lambda c: c.with_options(max_retries=10).download(status, tmp_path / "out.mp4"))
     assert path.read_bytes() == sample_video()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
@@ -111,3 +126,10 @@ def test_downloads_that_always_truncate_leave_no_file(live, tmp_path: Path) -> N
     raised = live.raises(vozo.DownloadError, lambda c: c.download(status, tmp_path / "out.mp4"))
     assert raised.retryable
     assert list(tmp_path.iterdir()) == []
+
+
+def test_setting_the_seed_restarts_the_draws() -> None:
+    fresh, reseeded = Faults(stall=0.5, seed=1), Faults(stall=0.5, seed=9)
+    [reseeded.roll(0.5) for _ in range(5)]
+    reseeded.seed = 1
+    assert [reseeded.roll(0.5) for _ in range(20)] == [fresh.roll(0.5) for _ in range(20)]

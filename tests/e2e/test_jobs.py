@@ -1,28 +1,47 @@
-"""Every job kind end to end against FakeVozo over a socket: create, wait, download."""
+"""Every job kind end to end against FakeVozo over a socket: create, wait, download.
+
+The fake runs on a manual clock: a job moves one status on only when the test's ``on_update`` says so, so every
+status is seen and no verdict depends on the machine's pace.
+"""
 
 from __future__ import annotations
 
 import httpx
+import pytest
 
 import vozo
+from vozo.testing import FakeVozo, Faults, ManualClock
 from vozo.testing._media import is_playable_mp4, sample_video
 
-from .conftest import FAST_WAIT, KEY
+from .conftest import FAST_WAIT, KEY, STEP
 
 LIPSYNC = {"reference_file_url": "https://m.example.com/presenter.mp4", "audio_url": "https://m.example.com/voice.mp3"}
+
+
+@pytest.fixture
+def fake() -> FakeVozo:
+    return FakeVozo(
+        api_keys=[KEY], revoked_keys=["revoked-key"], step_seconds=STEP, clock=ManualClock(), faults=Faults(seed=7)
+    )
+
+
+def stepping(fake: FakeVozo, seen: list[str] | None = None) -> dict[str, object]:
+    """Wait options that move the job one status on each time a new one is seen (and record it)."""
+
+    def next_status(status: object) -> None:
+        if seen is not None:
+            seen.append(status.status.value)  # type: ignore[attr-defined]
+        fake.advance(STEP)
+
+    return {**FAST_WAIT, "on_update": next_status}
 
 
 def test_lipsync_create_wait_download(live, tmp_path) -> None:
     seen: list[str] = []
 
-    status = live.call(
-        lambda c: c.lipsync.create_and_wait(
-            **LIPSYNC, model="precision", on_update=lambda s: seen.append(s.status.value), **FAST_WAIT
-        )
-    )
+    status = live.call(lambda c: c.lipsync.create_and_wait(**LIPSYNC, model="precision", **stepping(live.fake, seen)))
     path = live.call(lambda c: c.download(status, tmp_path / "talking.mp4"))
-    assert seen[0] == "pending"
-    assert seen[-1] == "done"
+    assert seen == ["pending", "processing", "done"]
     assert path.read_bytes() == sample_video()
     assert is_playable_mp4(path.read_bytes())
     assert [r["body"]["model"] for r in live.fake.create_requests] == ["precision_v1"]
@@ -31,7 +50,7 @@ def test_lipsync_create_wait_download(live, tmp_path) -> None:
 def test_reusable_lipsync_is_polled_through_the_lipsync_status_endpoint(live) -> None:
     status = live.call(
         lambda c: c.reusable_lipsync.create_and_wait(
-            model_id="mdl_1", audio_url="https://m.example.com/a.wav", **FAST_WAIT
+            model_id="mdl_1", audio_url="https://m.example.com/a.wav", **stepping(live.fake)
         )
     )
     assert status.status.value == "done"
@@ -45,13 +64,10 @@ def test_translation_walks_every_stage_and_serves_each_result(live, tmp_path) ->
             media_url="https://m.example.com/keynote.mp4",
             target_language="es",
             export_type="all",
-            on_update=lambda s: seen.append(s.status.value),
-            poll_interval=0.005,
+            **stepping(live.fake, seen),
         )
     )
-    assert seen[0] == "queuing"
-    assert seen[-1] == "done"
-    assert {"preprocessing", "transcribing", "translating", "dubbing", "rendering"} & set(seen)
+    assert seen == ["queuing", "preprocessing", "transcribing", "translating", "dubbing", "rendering", "done"]
     for which, name in (("video", "v.mp4"), ("audio", "a.wav"), ("subtitle", "s.srt")):
         path = live.call(lambda c, which=which, name=name: c.download(status, tmp_path / name, which=which))
         assert path.stat().st_size > 0
@@ -61,20 +77,23 @@ def test_translation_walks_every_stage_and_serves_each_result(live, tmp_path) ->
 
 def test_a_job_failing_with_a_documented_code(live) -> None:
     live.fake.fail_next("20601", "There are no faces in the picture.")
-    raised = live.raises(vozo.JobFailedError, lambda c: c.lipsync.create_and_wait(**LIPSYNC, **FAST_WAIT))
+    raised = live.raises(vozo.JobFailedError, lambda c: c.lipsync.create_and_wait(**LIPSYNC, **stepping(live.fake)))
     assert (raised.code, raised.code_description) == ("20601", "There are no faces in the picture.")
     assert raised.task_id == live.fake.create_requests[0]["task_id"]
 
 
 def test_the_per_key_concurrency_limit_is_error_1304(live) -> None:
-    """Seen with retries off: a refused create is retried (Vozo created nothing), and succeeds once a job ends."""
+    """Seen with retries off: a refused create is retried (Vozo created nothing); the fake's manual clock keeps
+    both jobs active until the test moves it."""
     live.fake.max_active_jobs = 2
-    live.fake.clock = lambda: 0.0  # no job ends while the test runs, however slow the machine
     live.call(lambda c: c.lipsync.create(**LIPSYNC))
     live.call(lambda c: c.lipsync.create(**LIPSYNC))
     raised = live.raises(vozo.RateLimitError, lambda c: c.lipsync.create(**LIPSYNC), max_retries=0)
     assert (raised.status_code, raised.code, raised.retryable) == (429, "1304", True)
     assert len(live.fake.jobs) == 2
+    live.fake.advance(10 * STEP)  # both jobs end: the key may have two again
+    live.call(lambda c: c.lipsync.create(**LIPSYNC))
+    assert len(live.fake.jobs) == 3
 
 
 def test_keys_are_checked(live) -> None:
@@ -94,3 +113,18 @@ def test_the_fake_refuses_a_body_the_spec_refuses(live) -> None:
     assert response.json()["code"] == "5"
     assert "reference_file_url" in response.json()["message"]
     assert live.fake.jobs == {}
+
+
+def test_a_manual_clock_moves_jobs_only_when_advanced(live) -> None:
+    task_id = live.call(lambda c: c.lipsync.create(**LIPSYNC)).task_id
+    assert live.fake.status_of(task_id)["status"] == "pending"
+    live.fake.advance(STEP / 2)
+    assert live.fake.status_of(task_id)["status"] == "pending"
+    live.fake.advance(STEP / 2)
+    assert live.fake.status_of(task_id)["status"] == "processing"
+    live.fake.advance(STEP)
+    assert live.fake.status_of(task_id)["status"] == "done"
+    with pytest.raises(vozo.InvalidInputError, match="only moves forward"):
+        live.fake.advance(-1)
+    with pytest.raises(vozo.InvalidInputError, match=r"needs FakeVozo\(clock=ManualClock\(\)\)"):
+        FakeVozo().advance(1)

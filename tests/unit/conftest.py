@@ -7,6 +7,7 @@ import inspect
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import anyio
@@ -14,7 +15,7 @@ import httpx
 import pytest
 
 import vozo
-from vozo import _retry
+from vozo import _jobs, _retry
 
 API_KEY = "vz-test-key-0123456789-SECRET"
 BASE_URL = "https://api.vozo.test"
@@ -28,7 +29,7 @@ class Recorder:
 
     replies: list[httpx.Response | Exception | Handler] = field(default_factory=list)
     requests: list[httpx.Request] = field(default_factory=list)
-    default: httpx.Response | None = None
+    default: httpx.Response | Handler | None = None
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         request.read()
@@ -112,3 +113,11 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     monkeypatch.setattr("time.sleep", recorded.append)
     monkeypatch.setattr(anyio, "sleep", fake_async_sleep)
     return recorded
+
+
+@pytest.fixture
+def virtual_time(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]) -> list[float]:
+    """Waiting on a clock that moves only by the sleeps the clients ask for: deadlines pass at once, whatever the
+    machine's load. Returns the sleeps (their sum is the time that passed)."""
+    monkeypatch.setattr(_jobs, "time", SimpleNamespace(monotonic=lambda: sum(sleeps)))
+    return sleeps

@@ -92,3 +92,35 @@ def test_an_empty_secret_is_refused() -> None:
     ):
         with pytest.raises(InvalidInputError, match="must not be empty"):
             call()
+
+
+@pytest.mark.parametrize("url", ["https://hooks.test/vozo#done", "https://hooks.test/vozo?job=42#a?b=c&d"])
+def test_the_token_goes_before_a_fragment_and_verifies_as_the_server_receives_it(url) -> None:
+    given = callbacks.add_token(url, "s3cret")
+    base, fragment = url.split("#", 1)
+    assert given.startswith(base)
+    assert given.endswith(f"#{fragment}")
+    assert "vozo_token=" in given.split("#", 1)[0]
+    assert callbacks.verify_token(given.split("#", 1)[0], "s3cret")  # a fragment never reaches the server
+    assert callbacks.verify_token(given, "s3cret")
+    assert callbacks.add_token(given, "s3cret") == given
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"status": "done", "result": ' + b'{"a": ' * 100_000 + b"1" + b"}" * 100_000 + b"}",
+        b'{"status": "done", "extra": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    ],
+    ids=["array", "result", "extra"],
+)
+def test_deeply_nested_bodies_are_refused_clearly(body) -> None:
+    with pytest.raises(callbacks.CallbackError, match="nested too deeply"):
+        callbacks.parse(body)
+
+
+@pytest.mark.parametrize("status", [None, 3, ["done"], {"done": True}, True])
+def test_a_status_of_the_wrong_type_is_refused_clearly(status) -> None:
+    with pytest.raises(callbacks.CallbackError, match="no string 'status'"):
+        callbacks.parse({"status": status})

@@ -15,7 +15,7 @@ import vozo
 from vozo import _download as download
 from vozo_api_client.models import JobStatus, MediaTranslateJobStatus
 
-from .conftest import API_KEY
+from .conftest import API_KEY, reply
 
 VIDEO = bytes(range(256)) * 4096  # 1 MiB of non-trivial bytes
 
@@ -290,6 +290,26 @@ def test_a_folder_without_write_permission_is_a_download_error(api, recorder, un
     assert partials(unwritable) == []
 
 
+def test_a_status_the_client_fetched_gives_a_failed_download_its_task_id(api, recorder, tmp_path) -> None:
+    # Vozo's status bodies carry no task id: the client remembers which job it fetched each status for.
+    recorder.replies = [reply(200, {"status": "done", "video_url": "https://cdn.test/o.mp4"})]
+    recorder.default = httpx.Response(404, text="gone")
+
+    def fetch_then_download(client):
+        if isinstance(client, vozo.AsyncVozo):
+
+            async def run():
+                return await client.download(await client.lipsync.get("t-fetched"), tmp_path / "o.mp4")
+
+            return run()
+        return client.download(client.lipsync.get("t-fetched"), tmp_path / "o.mp4")
+
+    raised = api.raises(vozo.DownloadError, fetch_then_download)
+    assert raised.task_id == "t-fetched"
+    copy = JobStatus.from_dict({"status": "done", "video_url": "https://cdn.test/o.mp4"})  # built, not fetched
+    assert api.raises(vozo.DownloadError, lambda c: c.download(copy, tmp_path / "o.mp4")).task_id is None
+
+
 def test_a_status_that_names_its_job_gives_the_error_its_task_id(api, recorder, tmp_path) -> None:
     recorder.default = httpx.Response(404, text="gone")
     status = JobStatus.from_dict({"status": "done", "video_url": "https://cdn.test/o.mp4", "task_id": "t-7"})
@@ -316,3 +336,13 @@ def test_a_large_download_hands_every_written_byte_to_write_back_once(api, recor
     path = api.call(lambda c: c.download("https://cdn.test/big.mp4", tmp_path / "big.mp4"))
     assert path.read_bytes() == VIDEO * 20
     assert asked == [(0, 8 * len(VIDEO)), (8 * len(VIDEO), 8 * len(VIDEO))]  # 8 MiB at a time; the rest: fsync
+
+
+def test_a_body_a_mock_transport_read_ahead_is_not_called_cut_short(tmp_path) -> None:
+    # httpx.Response(content=...) is read before it is streamed: httpx counts no bytes off the wire.
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=VIDEO, headers={"Content-Type": "video/mp4"})
+
+    lent = httpx.Client(transport=httpx.MockTransport(handler))
+    with vozo.Vozo(api_key=API_KEY, base_url="https://api.vozo.test", http_client=lent) as client:
+        assert client.download("https://cdn.test/o.mp4", tmp_path / "o.mp4").read_bytes() == VIDEO

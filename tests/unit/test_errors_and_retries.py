@@ -162,7 +162,10 @@ def test_transport_failures_become_typed_errors(api, recorder) -> None:
     assert "GET /v1/video_generation/t1" in str(raised)
     assert len(recorder.requests) == 3
     recorder.default = httpx.ConnectError("refused")
-    assert isinstance(api.raises(vozo.APIConnectionError, lambda c: c.lipsync.get("t1")), vozo.APIConnectionError)
+    refused = api.raises(vozo.APIConnectError, lambda c: c.lipsync.get("t1"))
+    assert isinstance(refused.__cause__, httpx.ConnectError)
+    assert "refused" in str(refused)
+    assert len(recorder.requests) == 6  # retried too: three more attempts
 
 
 def test_retry_after_in_seconds_is_honoured(api, recorder, sleeps) -> None:

@@ -1,12 +1,18 @@
-"""Many concurrent calls wait their turn before httpx's pool, whose queue grows costly; copies share the turns."""
+"""Many concurrent calls wait their turn before httpx's pool, whose queue grows costly; copies share the turns.
+
+No verdict here depends on the machine's pace: the handler holds every call it gets until the rest are seen
+waiting for a slot, so the peak is exactly the limit however slowly threads or tasks are scheduled.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import anyio
+import anyio.lowlevel
 import httpx
 import pytest
 
@@ -16,12 +22,16 @@ from vozo import _http
 from .conftest import API_KEY, BASE_URL
 
 CALLS = 10 * _http.MAX_REQUESTS_IN_FLIGHT
+SAFETY_NET = 60.0  # only against a hung test: the verdicts come from counts, never from this
 
 
 class InFlight:
+    """Calls inside the transport now, the most ever, and a gate holding them there until opened."""
+
     def __init__(self) -> None:
         self.now = 0
         self.peak = 0
+        self.gate = threading.Event()
         self._lock = threading.Lock()
 
     def enter(self) -> None:
@@ -35,20 +45,39 @@ class InFlight:
         return httpx.Response(200, json={"status": "pending"})
 
 
+def settled(seen: InFlight, waiting: int) -> bool:
+    """Every call is either in the transport or waiting for a slot, or too many got in."""
+    return seen.now > _http.MAX_REQUESTS_IN_FLIGHT or waiting == CALLS - seen.now
+
+
+def wait_for(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + SAFETY_NET
+    while not condition():
+        assert time.monotonic() < deadline, "the calls never settled"
+        time.sleep(0.001)
+
+
 def test_sync_calls_beyond_the_limit_wait_for_a_slot_shared_with_copies() -> None:
     seen = InFlight()
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.enter()
-        time.sleep(0.02)
+        seen.gate.wait(SAFETY_NET)
         return seen.leave()
 
     client = vozo.Vozo(
         api_key=API_KEY, base_url=BASE_URL, http_client=httpx.Client(transport=httpx.MockTransport(handler))
     )
     copy = client.with_options(max_retries=0)
-    with ThreadPoolExecutor(max_workers=3 * _http.MAX_REQUESTS_IN_FLIGHT) as pool:
-        statuses = list(pool.map(lambda i: (client, copy)[i % 2].lipsync.get(f"t{i}"), range(CALLS)))
+    slots = client._state.request_slots
+    with ThreadPoolExecutor(max_workers=CALLS) as pool:
+        results = pool.map(lambda i: (client, copy)[i % 2].lipsync.get(f"t{i}"), range(CALLS))
+        try:
+            wait_for(lambda: settled(seen, len(slots._cond._waiters)))
+            assert seen.now == _http.MAX_REQUESTS_IN_FLIGHT
+        finally:
+            seen.gate.set()
+        statuses = list(results)
     assert len(statuses) == CALLS
     assert seen.peak == _http.MAX_REQUESTS_IN_FLIGHT
 
@@ -57,15 +86,18 @@ def test_sync_calls_beyond_the_limit_wait_for_a_slot_shared_with_copies() -> Non
 def test_async_calls_beyond_the_limit_wait_for_a_slot_shared_with_copies(backend: str) -> None:
     seen = InFlight()
 
-    async def handler(request: httpx.Request) -> httpx.Response:
-        seen.enter()
-        await anyio.sleep(0.01)
-        return seen.leave()
-
     async def main() -> list[str]:
+        gate = anyio.Event()
+
+        async def handler(request: httpx.Request) -> httpx.Response:
+            seen.enter()
+            await gate.wait()
+            return seen.leave()
+
         transport = httpx.MockTransport(handler)
         client = vozo.AsyncVozo(api_key=API_KEY, base_url=BASE_URL, http_client=httpx.AsyncClient(transport=transport))
         copy = client.with_options(max_retries=0)
+        slots = client._state.request_slots
         statuses: list[str] = []
 
         async def get(i: int) -> None:
@@ -74,6 +106,13 @@ def test_async_calls_beyond_the_limit_wait_for_a_slot_shared_with_copies(backend
         async with anyio.create_task_group() as group:
             for i in range(CALLS):
                 group.start_soon(get, i)
+            try:
+                with anyio.fail_after(SAFETY_NET):
+                    while not settled(seen, slots.statistics().tasks_waiting):
+                        await anyio.lowlevel.checkpoint()
+                assert seen.now == _http.MAX_REQUESTS_IN_FLIGHT
+            finally:
+                gate.set()
         return statuses
 
     assert anyio.run(main, backend=backend) == ["pending"] * CALLS

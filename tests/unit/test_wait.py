@@ -72,12 +72,13 @@ def test_a_failed_translation_carries_err_code_and_err_message(api, recorder) ->
     assert "job tr1 failed: code 10002" in str(raised)
 
 
-def test_waiting_past_the_deadline_raises_job_timeout(api, recorder) -> None:
+def test_waiting_past_the_deadline_raises_job_timeout(api, recorder, virtual_time) -> None:
     recorder.default = reply(200, {"status": "processing"})
-    raised = api.raises(vozo.JobTimeoutError, lambda c: c.lipsync.wait("t1", timeout=0.05, poll_interval=0.01))
+    raised = api.raises(vozo.JobTimeoutError, lambda c: c.lipsync.wait("t1", timeout=60, poll_interval=2))
     assert raised.task_id == "t1"
     assert raised.last_status.status.value == "processing"
-    assert "still not finished after 0.05s (last status: processing)" in str(raised)
+    assert "still not finished after 60s (last status: processing)" in str(raised)
+    assert sum(virtual_time) == 60  # the last look's delay is cut to the deadline: no look is wasted past it
 
 
 def test_waiting_rides_out_an_outage_longer_than_the_retries(api, recorder) -> None:
@@ -109,16 +110,13 @@ def test_a_refusal_while_waiting_raises_at_once_with_the_task_id(api, recorder) 
     assert raised.task_id == "t-paid"
 
 
-def test_create_and_wait_keeps_the_task_id_on_errors(api, recorder) -> None:
+def test_create_and_wait_keeps_the_task_id_on_errors(api, recorder, virtual_time) -> None:
     recorder.replies = [reply(200, {"task_id": "t-paid"})]
     recorder.default = reply(200, {"status": "pending"})
     raised = api.raises(
         vozo.JobTimeoutError,
         lambda c: c.lipsync.create_and_wait(
-            reference_file_url="https://m.test/a.png",
-            audio_url="https://m.test/a.wav",
-            timeout=0.03,
-            poll_interval=0.01,
+            reference_file_url="https://m.test/a.png", audio_url="https://m.test/a.wav", timeout=30, poll_interval=1
         ),
     )
     assert raised.task_id == "t-paid"
@@ -134,8 +132,18 @@ def test_the_poll_interval_grows_to_its_cap(monkeypatch) -> None:
     assert delays == sorted(delays)
 
 
-def test_the_default_deadline_outlasts_vozos_documented_queue_and_processing() -> None:
-    assert _jobs.DEFAULT_WAIT_TIMEOUT >= (120 + 20) * 60
+def test_the_default_deadline_outlasts_vozos_documented_queue_and_processing(api, recorder, virtual_time) -> None:
+    # Vozo documents up to 2 hours queued, then 10-20 minutes of processing: a wait without timeout= sees it done.
+    queued_until, done_at = 120 * 60, (120 + 20) * 60
+
+    def status(request: httpx.Request) -> httpx.Response:
+        now = sum(virtual_time)
+        value = "pending" if now < queued_until else "processing" if now < done_at else "done"
+        return reply(200, {"status": value, "video_url": "https://cdn.test/o.mp4"})
+
+    recorder.default = status
+    assert api.call(lambda c: c.lipsync.wait("t-slow")).status.value == "done"
+    assert sum(virtual_time) >= done_at
 
 
 def test_wait_looks_at_once_but_create_and_wait_first_waits_an_interval(api, recorder, sleeps) -> None:

@@ -26,7 +26,9 @@ def parse_status(body: CallbackBody, headers: Mapping[str, str] | None, kind: st
     _check_types(chosen, data)
     try:
         return chosen.status_model.from_dict(data)
-    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+    except RecursionError:
+        raise CallbackError("callback body is nested too deeply to be a Vozo status: refuse the request") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CallbackError(f"callback is not a {chosen.name} job status: {type(exc).__name__}: {exc}") from None
 
 
@@ -42,7 +44,9 @@ def _json(body: CallbackBody) -> dict[str, Any]:
         return dict(body)
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+    except RecursionError:
+        raise CallbackError("callback body is nested too deeply to be a Vozo status: refuse the request") from None
+    except (ValueError, UnicodeDecodeError) as exc:
         raise CallbackError(f"callback body is not JSON this client can read: {type(exc).__name__}") from None
     if not isinstance(data, dict):
         raise CallbackError(f"callback body must be a JSON object, got {type(data).__name__}")

@@ -29,10 +29,12 @@ def _token(url_without_token: str, secret: str | bytes) -> str:
 
 
 def _split_token(url: str) -> tuple[str, str | None]:
+    """The URL without its token or fragment (what the token signs), and the token. A fragment never reaches the
+    server that receives the callback, so it cannot be part of what is signed."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     tokens = [value for key, value in query if key == TOKEN_PARAM]
-    rest = urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in query if k != TOKEN_PARAM])))
+    rest = urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in query if k != TOKEN_PARAM]), fragment=""))
     return rest, tokens[0] if len(tokens) == 1 else None
 
 
@@ -43,7 +45,8 @@ def add_token(callback_url: str, secret: str | bytes) -> str:
     """
     base, _ = _split_token(callback_url)
     separator = "&" if urlsplit(base).query else "?"
-    return f"{base}{separator}{urlencode({TOKEN_PARAM: _token(base, secret)})}"
+    fragment = urlsplit(callback_url).fragment
+    return f"{base}{separator}{urlencode({TOKEN_PARAM: _token(base, secret)})}" + (f"#{fragment}" if fragment else "")
 
 
 def verify_token(received_url: str, secret: str | bytes, *, expected_url: str | None = None) -> bool:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar, cast
 
+from vozo import _download
 from vozo._arguments import checked_task_id, request_body
 from vozo._errors import VozoError
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, DONE, FAILED, Poller
@@ -39,6 +40,7 @@ class JobResource(Generic[StatusT]):
         """The job's current status, from the kind's status endpoint."""
         task_id = checked_task_id(task_id)
         status = self._client.call(self.kind.status.sync_detailed, self.kind.status_model, task_id=task_id)
+        _download.remember_task_id(status, task_id)
         if status_value(status) in (DONE, FAILED):
             self._client.jobs.ended(task_id)
         return cast(StatusT, status)

@@ -347,7 +347,8 @@ class Runner:
                 for which, url in urls.items():
                     if _on_disk(work.outputs.get(which)):
                         continue  # this result was downloaded before a crash
-                    target = await self.client.download(url, self.out / output_name(key, work.row.kind, which, url))
+                    name = output_name(key, work.row.kind, which, url)
+                    target = await self.client.download(url, self.out / name, task_id=work.task_id)
                     work.outputs[which] = str(target)
                     self.journal.update(key, outputs=work.outputs)
             except Exception as exc:  # whatever broke this row's download, the other rows go on

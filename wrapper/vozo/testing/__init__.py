@@ -9,11 +9,20 @@ Needs the ``testing`` extra (``pip install 'vozo[testing]'``): Starlette, uvicor
         client = vozo.Vozo(api_key="test-key", base_url=base_url)
         ...
     # or in-process: vozo.AsyncVozo(..., http_client=httpx.AsyncClient(transport=fake.transport()))
+
+Tests whose verdict depends on when a job changes status should not race the wall clock: give the fake a manual
+clock and move it yourself. Nothing finishes until you say so.
+
+    from vozo.testing import FakeVozo, ManualClock
+
+    fake = FakeVozo(clock=ManualClock(), step_seconds=1.0)
+    ...                                                # jobs created now stay at their first status
+    fake.advance(1.0)                                  # every job moves one status on
 """
 
 from vozo._extras import requires_extra
 
 with requires_extra("testing", "vozo.testing"):
-    from vozo.testing._fake import FakeJob, FakeVozo, Faults
+    from vozo.testing._fake import FakeJob, FakeVozo, Faults, ManualClock
 
-__all__ = ["FakeJob", "FakeVozo", "Faults"]
+__all__ = ["FakeJob", "FakeVozo", "Faults", "ManualClock"]

@@ -29,6 +29,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from vozo._config import is_loopback
+from vozo._errors import InvalidInputError
 from vozo._jobs import DONE, FAILED
 from vozo._kinds import JobKind, all_kinds, kind_named
 from vozo.testing import _media, _spec
@@ -55,8 +56,10 @@ class Faults:
     seed: int = 0
     _random: random.Random = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self._random = random.Random(self.seed)  # noqa: S311 - reproducible fault draws, not crypto
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name == "seed":  # at construction and whenever a test sets fake.faults.seed: the draws start again
+            super().__setattr__("_random", random.Random(value))  # noqa: S311 - reproducible draws, not crypto
 
     def roll(self, share: float) -> bool:
         return share > 0 and self._random.random() < share
@@ -79,6 +82,27 @@ class FakeJob:
         return url if isinstance(url, str) else None
 
 
+class ManualClock:
+    """A clock that stands still until ``advance`` moves it: jobs change status only when a test says so.
+
+    ``FakeVozo(clock=ManualClock())``, then ``fake.advance(seconds)``: a test's verdict then never depends on how
+    fast the machine runs it (a job cannot finish between two calls of a loaded machine, nor stay pending).
+    """
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        if not seconds >= 0:
+            raise InvalidInputError(f"a clock only moves forward: advance() takes seconds >= 0, got {seconds!r}")
+        with self._lock:
+            self.now += seconds
+
+
 class _Drop(Exception):
     """Raised inside a started response, so that the server closes the connection without finishing it."""
 
@@ -86,7 +110,8 @@ class _Drop(Exception):
 class FakeVozo:
     """A stateful local Vozo, and an ASGI application. See the ``vozo.testing`` module for how to use it.
 
-    ``step_seconds``: how long each status lasts, on ``clock`` (``time.monotonic`` unless given).
+    ``step_seconds``: how long each status lasts, on ``clock`` (``time.monotonic`` unless given; pass a
+    ``ManualClock`` and move it with ``advance`` for tests that must not depend on the machine's pace).
     ``max_active_jobs``: per-key limit, queued jobs included, beyond which a create gets 429 with code 1304.
     ``fail_when(job_type, body)``: returns Vozo's ``(code, message)`` for a job that must end in ``failed``.
     Callbacks go only to loopback hosts unless ``external_callbacks`` is set (a test must not reach the world).
@@ -150,6 +175,12 @@ class FakeVozo:
     def fail_next(self, code: str = "20601", message: str = "There are no faces in the picture.") -> None:
         """The next job created ends in ``failed`` with Vozo's job error ``code``."""
         self._failures.append((code, message))
+
+    def advance(self, seconds: float) -> None:
+        """Move a ``ManualClock`` forward: jobs reach the statuses due by then (``advance(step_seconds)``: one)."""
+        if not isinstance(self.clock, ManualClock):
+            raise InvalidInputError("advance() needs FakeVozo(clock=ManualClock()); this fake runs on another clock")
+        self.clock.advance(seconds)
 
     def transport(self) -> httpx.ASGITransport:
         """For ``httpx.AsyncClient(transport=...)``: in-process, no socket (callbacks need ``serve``)."""
@@ -346,7 +377,8 @@ class FakeVozo:
     # --- job state --------------------------------------------------------------------------------------------------
 
     def _index(self, job: FakeJob, now: float) -> int:
-        return min(int((now - job.created) / self.step_seconds), len(job.stages) - 1)
+        # The epsilon absorbs float sums: six advance(0.05) make 0.30000000000000004 - or 0.29999999999999993.
+        return min(int((now - job.created) / self.step_seconds + 1e-9), len(job.stages) - 1)
 
     def _stage(self, job: FakeJob, now: float, index: int | None = None) -> str:
         index = self._index(job, now) if index is None else index

@@ -8,6 +8,8 @@ import pytest
 
 import vozo
 
+pytestmark = pytest.mark.prism  # needs Prism (node_modules/.bin/prism)
+
 
 @pytest.fixture
 def client(prism):

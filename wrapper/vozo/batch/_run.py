@@ -90,7 +90,10 @@ async def run(
     rows = _manifest.load(manifest)
     folder = Path(out)
     with _locked(folder) as journal:
-        sync = journal.sync(rows, rerun_changed=rerun_changed, resubmit_uncertain=resubmit_uncertain)
+        sync = await journal.in_thread(
+            journal.sync, rows, rerun_changed=rerun_changed, resubmit_uncertain=resubmit_uncertain
+        )
+        del rows  # in the journal now: the run does not hold the manifest (its memory is the rows in flight)
         remove_partial_files(folder)
         runner = Runner(
             client,

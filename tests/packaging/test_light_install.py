@@ -32,7 +32,7 @@ def test_import_vozo_loads_no_cli_or_testing_library(user_venv: UserVenv) -> Non
     result = user_venv.run("-c", "import sys, json, vozo; print(json.dumps(sorted(sys.modules)))")
     assert result.returncode == 0, result.stderr
     loaded = {name.partition(".")[0] for name in json.loads(result.stdout)}
-    assert {"vozo", "vozo_api_client", "httpx", "attrs", "anyio"} <= loaded  # the probe sees imports
+    assert {"vozo", "vozo_api_client", "httpx", "attrs"} <= loaded  # the probe sees imports (anyio: on first use)
     assert loaded & EXTRAS_LIBRARIES == set()
 
 

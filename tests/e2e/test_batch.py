@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import functools
 import json
 import os
 import random
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 import vozo
@@ -116,11 +118,13 @@ async def run_batch(url: str, manifest: Path, out: Path, **options: Any) -> vozo
         return await vozo.batch.run(client, manifest, out, poll_interval=0.02, **options)
 
 
-def test_a_batch_of_every_kind_completes_and_is_reported(served, tmp_path) -> None:
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_a_batch_of_every_kind_completes_and_is_reported(served, tmp_path, backend) -> None:
     fake, url = served
     manifest = write_manifest(tmp_path / "jobs.csv", 12, 4, failing_every=5)
     seen: list[vozo.batch.BatchProgress] = []
-    summary = asyncio.run(run_batch(url, manifest, tmp_path / "out", on_progress=seen.append))
+    run = functools.partial(run_batch, url, manifest, tmp_path / "out", on_progress=seen.append)
+    summary = anyio.run(run, backend=backend)
     assert summary.counts == {RowState.COMPLETED: 14, RowState.FAILED: 2}
     check_outcomes(fake, tmp_path / "out", expect_uncertain=False)
     assert seen[-1].remaining == 0

@@ -17,7 +17,7 @@ from bench import _waiting
 from vozo import _jobs
 from vozo._kinds import JobKind, kind_named
 from vozo.batch import _scheduler
-from vozo.batch._journal import Journal, JournalRow, RowState
+from vozo.batch._journal import Journal, RowState
 from vozo_api_client.models import JobStatus, MediaTranslateJobStatus
 
 README = Path(__file__).parents[2] / "README.md"
@@ -125,10 +125,7 @@ def test_a_batch_counts_each_poll_delay_from_when_the_look_was_made(tmp_path, mo
         http = httpx.AsyncClient(transport=httpx.MockTransport(slow_answer))
         async with vozo.AsyncVozo(api_key="k", base_url="https://api.vozo.test", http_client=http) as client:
             runner = _scheduler.Runner(client, Journal(tmp_path / "journal.db"), tmp_path)
-            row = JournalRow(
-                "r1", 0, "lipsync", {}, "h", RowState.SUBMITTED, "t1", "processing", 1, None, None, {}, [], 0
-            )
-            work = _scheduler._Work(row, RowState.SUBMITTED, "t1", "processing")
+            work = _scheduler._Work("r1", "lipsync", RowState.SUBMITTED, "t1", "processing")
             runner._start_polling(work, delay=0.0)
             heapq.heappop(runner._due)
             await runner._poll(work)

@@ -7,19 +7,27 @@ arrives. So a crash at any point loses no task id, and a row caught in between i
 A journal is created whole (built under a temporary name, then renamed), so one that exists always holds its
 schema: a file that is empty, zeroed, truncated or not SQLite is damaged, and refused with a ``JournalError``
 rather than taken for a new batch, which would submit (and bill) every row again.
+
+A running batch commits from a worker thread (``in_thread``): each commit fsyncs (``synchronous=FULL``), and the
+event loop must go on meanwhile. The caller awaits each commit before its next step, so the rule above holds; one
+thread at a time uses the connection (a lock, and a single-slot limiter that keeps the commits in order).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
+
+import anyio
 
 from vozo._errors import VozoError
 from vozo.batch._manifest import ManifestError, ManifestRow
@@ -62,6 +70,21 @@ class RowState(StrEnum):
 FINAL_STATES = frozenset({RowState.COMPLETED, RowState.FAILED, RowState.INVALID, RowState.UNCERTAIN})
 SENT_STATES = frozenset(RowState) - {RowState.QUEUED, RowState.INVALID}
 _FOLLOWED = frozenset({RowState.SUBMITTED, RowState.DOWNLOADING, RowState.DOWNLOAD_FAILED})  # need a task id
+_HEAD_COLUMNS = "row_key, kind, state, task_id, status, outputs"
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class RowHead:
+    """What a run needs to schedule a row, without its fields: a run holds one per row, so it stays small."""
+
+    key: str
+    kind: str
+    state: RowState
+    task_id: str | None
+    status: str | None
+    outputs: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -126,9 +149,12 @@ class Journal:
             raise _damaged(path, "the file is empty")
         try:
             # Autocommit: each statement is its own transaction; WAL lets `vozo batch status` read during a run.
-            self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            # Used from the loop's thread and from worker threads (in_thread), never two at once: see _lock.
+            self._db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         except sqlite3.Error as exc:
             raise _damaged(path, str(exc)) from None
+        self._lock = threading.RLock()  # reentrant: a transaction holds it across its statements
+        self._writer = anyio.CapacityLimiter(1)  # one worker thread at a time, first come first served
         try:
             self._db.row_factory = sqlite3.Row
             # Checked before anything is written to it: a damaged journal is left exactly as it was found.
@@ -154,7 +180,13 @@ class Journal:
         return cls(path)
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
+
+    async def in_thread(self, call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """``call`` (a method of this journal) in a worker thread; returns once it is done (committed), even if the
+        caller is cancelled meanwhile: a commit is never abandoned half way, and never leaves the loop waiting."""
+        return await anyio.to_thread.run_sync(functools.partial(call, *args, **kwargs), limiter=self._writer)
 
     def sync(self, manifest: list[ManifestRow], *, rerun_changed: bool, resubmit_uncertain: bool) -> SyncReport:
         """Bring the journal in line with the manifest, in one transaction; raises on an unhandled conflict."""
@@ -238,12 +270,28 @@ class Journal:
             query += f" WHERE state IN ({', '.join('?' for _ in states)})"
         return [_journal_row(r) for r in self._sql(query + " ORDER BY position, row_key", states)]
 
-    def mark_submitting(self, key: str) -> None:
+    def heads(self) -> list[RowHead]:
+        """Every row, without its fields (a run loads those only when it submits the row: see ``row``)."""
+        rows = self._sql(f"SELECT {_HEAD_COLUMNS} FROM rows ORDER BY position, row_key")  # noqa: S608 - constant
+        return [
+            RowHead(r["row_key"], r["kind"], RowState(r["state"]), r["task_id"], r["status"], json.loads(r["outputs"]))
+            for r in rows
+        ]
+
+    def row(self, key: str) -> JournalRow:
+        found = self._sql("SELECT * FROM rows WHERE row_key = ?", (key,))
+        if not found:
+            raise JournalError(f"the batch journal {self.path} has no row {key!r}")
+        return _journal_row(found[0])
+
+    def mark_submitting(self, key: str) -> dict[str, Any]:
+        """Commit the row as sent; returns its fields, the request to send (a run does not hold them meanwhile)."""
         self._sql(
             "UPDATE rows SET state = ?, submissions = submissions + 1, error = NULL, error_code = NULL, "
             "updated_at = ? WHERE row_key = ?",
             (RowState.SUBMITTING, time.time(), key),
         )
+        return self.row(key).fields
 
     def update(self, key: str, **values: Any) -> None:
         """Commit one transition of one row (durably, before the caller acts on it)."""
@@ -257,7 +305,8 @@ class Journal:
     def _sql(self, statement: str, parameters: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Run one statement; a failure of SQLite (a damaged file, a full disk) becomes a JournalError."""
         try:
-            return self._db.execute(statement, parameters).fetchall()
+            with self._lock:
+                return self._db.execute(statement, parameters).fetchall()
         except sqlite3.Error as exc:
             raise JournalError(
                 f"the batch journal {self.path} could not be read or written ({type(exc).__name__}: {exc}). "
@@ -274,10 +323,18 @@ class _Transaction:
         self._journal = journal
 
     def __enter__(self) -> None:
-        self._journal._sql("BEGIN IMMEDIATE")
+        self._journal._lock.acquire()  # no other thread's statement may land inside this transaction
+        try:
+            self._journal._sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self._journal._lock.release()
+            raise
 
     def __exit__(self, kind: object, *_: object) -> None:
-        self._journal._sql("ROLLBACK" if kind is not None else "COMMIT")
+        try:
+            self._journal._sql("ROLLBACK" if kind is not None else "COMMIT")
+        finally:
+            self._journal._lock.release()
 
 
 def _create(path: Path) -> None:

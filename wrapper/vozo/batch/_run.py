@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from filelock import FileLock, Timeout
 
@@ -90,10 +89,13 @@ async def run(
     rows = _manifest.load(manifest)  # a file that cannot be used is refused before the folder is touched
     folder = Path(out)
     with _locked(folder) as journal:
-        recorded = {row.key: row.kind for row in journal.rows()}
+        recorded = {row.key: row.kind for row in await journal.in_thread(journal.heads)}
         if recorded:  # resumed: a row without a kind column keeps the kind it was journalled with
             rows = _manifest.load(manifest, recorded_kinds=recorded)
-        sync = journal.sync(rows, rerun_changed=rerun_changed, resubmit_uncertain=resubmit_uncertain)
+        sync = await journal.in_thread(
+            journal.sync, rows, rerun_changed=rerun_changed, resubmit_uncertain=resubmit_uncertain
+        )
+        del rows  # in the journal now: the run does not hold the manifest (its memory is the rows in flight)
         remove_partial_files(folder)
         runner = Runner(
             client,
@@ -152,22 +154,32 @@ def status(out: str | os.PathLike[str]) -> BatchSummary:
 
 
 def write_report(summary: BatchSummary) -> None:
-    """``report.json`` and ``report.csv`` beside the results, each replaced whole (never half written)."""
+    """``report.json`` and ``report.csv`` beside the results, each replaced whole (never half written).
+
+    Both are streamed into their files, a row at a time: built as strings first, they were the largest thing a
+    batch of many rows held (json.dumps with indent joins one small string per token)."""
     report = summary.report()
-    _replace(summary.out / REPORT_JSON, json.dumps(report, indent=2) + "\n")
-    table = io.StringIO()
-    writer = csv.DictWriter(table, [*_REPORT_COLUMNS, "outputs"])
-    writer.writeheader()
-    for row in report["rows"]:
-        writer.writerow({**{k: row[k] for k in _REPORT_COLUMNS}, "outputs": " ".join(row["outputs"].values())})
-    _replace(summary.out / REPORT_CSV, table.getvalue())
+
+    def document(file: TextIO) -> None:
+        json.dump(report, file, indent=2)
+        file.write("\n")
+
+    def table(file: TextIO) -> None:
+        writer = csv.DictWriter(file, [*_REPORT_COLUMNS, "outputs"])
+        writer.writeheader()
+        for row in report["rows"]:
+            writer.writerow({**{k: row[k] for k in _REPORT_COLUMNS}, "outputs": " ".join(row["outputs"].values())})
+
+    _replace(summary.out / REPORT_JSON, document)
+    _replace(summary.out / REPORT_CSV, table)
 
 
 def _temporary(path: Path) -> Path:
     return path.with_name(f".{path.name}.part")
 
 
-def _replace(path: Path, text: str) -> None:
+def _replace(path: Path, write: Callable[[TextIO], None]) -> None:
     temporary = _temporary(path)
-    temporary.write_text(text, encoding="utf-8", newline="")  # as written: csv chose its own line ends
+    with temporary.open("w", encoding="utf-8", newline="") as file:  # as written: csv chooses its own line ends
+        write(file)
     os.replace(temporary, path)

@@ -12,12 +12,17 @@ One row's trouble never costs another row anything: whatever breaks a row's down
 (``download_failed``), a create answered without a usable task id makes its row ``uncertain``, and when the run
 stops for any reason (cancelled, Ctrl-C, a bug) the creates already sent get ``CREATE_GRACE`` seconds to land their
 task id in the journal before anything is cancelled: a job Vozo created and billed is never lost to another row.
+
+Built on anyio (task group, cancel scopes), like ``AsyncVozo``, so a batch runs under asyncio and trio alike. A
+create runs in a shielded cancel scope: a shutdown, or another row's failure, does not cancel it; the shutdown gives
+it a deadline instead (CREATE_GRACE). Every other step is cancelled at once (the next run starts it again).
+
+Memory stays bounded by the rows in flight: a row waiting in a queue is its key and kind, a finished row only a
+count; a row's fields, poller and last status exist while this run works on it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import heapq
 import itertools
 import json
@@ -28,6 +33,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import anyio
 
 from vozo._async._client import AsyncVozo
 from vozo._async._resource import AsyncJobResource
@@ -48,7 +55,7 @@ from vozo._errors import (
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, Poller
 from vozo._kinds import all_kinds, kind_named, status_value
 from vozo._logging import logger
-from vozo.batch._journal import FINAL_STATES, Journal, JournalError, JournalRow, RowState
+from vozo.batch._journal import FINAL_STATES, Journal, JournalError, RowHead, RowState
 from vozo.batch._outputs import output_name, result_links
 from vozo_api_client.models import Job
 
@@ -94,14 +101,18 @@ class BatchProgress:
         return self.remaining / self.rate * 60 if self.rate > 0 else None
 
 
-@dataclass
+@dataclass(eq=False)
 class _Work:
-    row: JournalRow
+    """A row this run is working on (submitting, polling, downloading); dropped once the run is done with it."""
+
+    key: str
+    kind: str
     state: RowState
-    task_id: str | None
-    status: str | None
+    task_id: str | None = None
+    status: str | None = None
     outputs: dict[str, str] = field(default_factory=dict)
     poller: Poller[Any] | None = None
+    download_rounds: int = 0
 
 
 class Runner:
@@ -131,66 +142,74 @@ class Runner:
         self.on_progress = on_progress
         self.stopped: str | None = None  # why no more jobs are submitted (the key was refused)
         self.slowdowns = 0
-        self._requests = asyncio.Semaphore(concurrency)
-        self._downloads = asyncio.Semaphore(downloads)
+        self._requests = anyio.Semaphore(concurrency)
+        self._downloads = anyio.Semaphore(downloads)
         families = {kind.family for kind in all_kinds()}
         self._limits = dict.fromkeys(families, max_active)
         self._active: dict[str, set[str]] = {name: set() for name in families}
-        self._queues: dict[str, deque[str]] = {name: deque() for name in families}
+        self._queues: dict[str, deque[tuple[str, str]]] = {name: deque() for name in families}  # (key, kind)
         self._paused_until = dict.fromkeys(families, 0.0)
         self._last_slowdown = dict.fromkeys(families, -_LIMIT_PROBE_AFTER)
         self._pauses = Counter[str]()
-        self._due: list[tuple[float, int, str]] = []  # the shared poller: (when, tie-break, row key)
+        self._due: list[tuple[float, int, _Work]] = []  # the shared poller: (when, tie-break, row)
         self._order = itertools.count()
-        self._download_rounds = Counter[str]()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._sending: set[asyncio.Task[Any]] = set()  # creates sent whose answer has not come back yet
+        self._steps: anyio.abc.TaskGroup | None = None
+        self._in_flight = 0  # steps started and not ended
+        self._sending: set[anyio.CancelScope] = set()  # creates that may be in flight: see _shut_down
+        self._closing = False
         self._crash: BaseException | None = None
-        self._wake = asyncio.Event()
+        self._wake = anyio.Event()
         self._started = time.monotonic()
         self._finished = 0
-        self._work: dict[str, _Work] = {}
+        self._total = 0
         self._counts = Counter[RowState]()
-        for row in journal.rows():
-            work = _Work(row, row.state, row.task_id, row.status, dict(row.outputs))
-            self._work[row.key] = work
-            self._counts[row.state] += 1
-            if row.state is RowState.QUEUED:
-                self._queues[family(row.kind)].append(row.key)
-            elif row.state in _AT_VOZO and row.task_id:
-                if row.state is RowState.SUBMITTED:
-                    self._active[family(row.kind)].add(row.key)
-                self._start_polling(work, delay=0.0)  # resumed: ask Vozo where the job is now (and for fresh links)
+        for head in journal.heads():
+            self._total += 1
+            self._counts[head.state] += 1
+            self._resume(head)
+
+    def _resume(self, head: RowHead) -> None:
+        if head.state is RowState.QUEUED:
+            self._queues[family(head.kind)].append((head.key, head.kind))
+        elif head.state in _AT_VOZO and head.task_id:
+            if head.state is RowState.SUBMITTED:
+                self._active[family(head.kind)].add(head.key)
+            work = _Work(head.key, head.kind, head.state, head.task_id, head.status, dict(head.outputs))
+            self._start_polling(work, delay=0.0)  # resumed: ask Vozo where the job is now (and for fresh links)
 
     # --- the loop -------------------------------------------------------------------------------------------------
 
     async def run(self) -> None:
         try:
-            self._report()
-            while True:
-                self._start_due_work()
-                if self._crash is not None:
-                    raise self._crash
-                if not self._tasks and not self._due and not self._can_submit():
-                    return
-                await self._sleep()
+            async with anyio.create_task_group() as steps:
+                self._steps = steps
+                try:
+                    await self._loop()
+                finally:
+                    self._shut_down()  # then the task group waits for the creates it spared
         finally:
-            await self._shut_down()
             self._report()
+        if self._crash is not None:
+            raise self._crash  # raised alone, not in an exception group: the caller sees what broke
 
-    async def _shut_down(self) -> None:
+    async def _loop(self) -> None:
+        self._report()
+        while True:
+            self._start_due_work()
+            if self._crash is not None:
+                return
+            if not self._in_flight and not self._due and not self._can_submit():
+                return
+            await self._sleep()
+
+    def _shut_down(self) -> None:
         """Stop every step, except creates already sent: they get CREATE_GRACE seconds to land their task id."""
-        sending = self._tasks & self._sending
-        for task in self._tasks - sending:
-            task.cancel()  # a poll or a download: the next run starts it again
-        try:
-            if sending:
-                await asyncio.wait(sending, timeout=CREATE_GRACE)
-        finally:
-            left = set(self._tasks)  # a create with no answer by now stays submitting: uncertain on resume
-            for task in left:
-                task.cancel()
-            await asyncio.gather(*left, return_exceptions=True)
+        self._closing = True
+        deadline = anyio.current_time() + CREATE_GRACE
+        for sending in self._sending:
+            sending.deadline = min(sending.deadline, deadline)  # a create with no answer by then stays submitting
+        assert self._steps is not None
+        self._steps.cancel_scope.cancel()  # a poll or a download: the next run starts it again
 
     def _can_submit(self) -> bool:
         return self.stopped is None and any(self._queues.values())
@@ -204,15 +223,14 @@ class Runner:
                 and len(self._active[name]) < self._limits[name]
                 and now >= self._paused_until[name]
             ):
-                key = queue.popleft()
+                key, kind = queue.popleft()
                 self._active[name].add(key)
-                self._spawn(self._submit(self._work[key]))
+                self._spawn(self._submit, _Work(key, kind, RowState.QUEUED))
         while self._due and self._due[0][0] <= now:
-            key = heapq.heappop(self._due)[2]
-            self._spawn(self._poll(self._work[key]))
+            self._spawn(self._poll, heapq.heappop(self._due)[2])
 
     async def _sleep(self) -> None:
-        """Until a task ends, the next poll is due, or a paused queue may submit again."""
+        """Until a step ends, the next poll is due, or a paused queue may submit again."""
         now = time.monotonic()
         wake_at = [self._due[0][0]] if self._due else []
         if self.stopped is None:
@@ -221,96 +239,103 @@ class Runner:
                 for name, queue in self._queues.items()
                 if queue and len(self._active[name]) < self._limits[name]
             ]
-        self._wake.clear()  # no await since _start_due_work, so no wake-up can be missed
-        timeout = max(0.0, min(wake_at) - now) if wake_at else None
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+        self._wake = anyio.Event()  # no await since _start_due_work, so no wake-up can be missed
+        with anyio.move_on_after(max(0.0, min(wake_at) - now) if wake_at else None):
+            await self._wake.wait()
 
-    def _spawn(self, step: Any) -> None:
-        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(step)
-        self._tasks.add(task)
-        task.add_done_callback(self._ended)
+    def _spawn(self, step: Callable[..., Awaitable[None]], *args: Any) -> None:
+        assert self._steps is not None
+        self._in_flight += 1
+        self._steps.start_soon(self._guarded, step, *args)
 
-    def _ended(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None and self._crash is None:
-            self._crash = task.exception()  # a bug, not a Vozo error: surface it instead of hanging
-        self._wake.set()
+    async def _guarded(self, step: Callable[..., Awaitable[None]], *args: Any) -> None:
+        try:
+            await step(*args)
+        except Exception as exc:  # a bug, not a Vozo error: surface it instead of hanging
+            if self._crash is None:
+                self._crash = exc
+        finally:
+            self._in_flight -= 1
+            self._wake.set()
 
     # --- one row's steps ------------------------------------------------------------------------------------------
 
     async def _submit(self, work: _Work) -> None:
-        key, name = work.row.key, family(work.row.kind)
         async with self._requests:
-            self.journal.mark_submitting(key)  # committed before the request leaves
-            self._set_state(work, RowState.SUBMITTING)
-            sending = asyncio.current_task()
-            assert sending is not None
-            self._sending.add(sending)
-            try:
-                resource = self._resource(work.row.kind, self._creator)
-                create: Callable[..., Awaitable[Job]] = getattr(resource, "create")  # noqa: B009 - each kind's own
-                job = await create(**work.row.fields)
-            except RateLimitError as exc:  # refused, no job created: 1304 too many jobs, or too many requests
-                self._slow_down(work, exc, exc.retry_after, lower_limit=exc.code == CONCURRENCY_LIMIT_CODE)
-                return
-            except APIConnectError as exc:  # never reached Vozo, even after the client's retries
-                self._slow_down(work, exc, None, lower_limit=False)
-                return
-            except (AuthenticationError, PermissionDeniedError) as exc:  # the key cannot submit at all (104, 1302)
-                self.stopped = str(exc)
-                self._requeue(work, exc)
-                return
-            except InvalidInputError as exc:  # refused before sending
-                self._finish(work, RowState.INVALID, error=str(exc))
-                return
-            except APIStatusError as exc:
-                if exc.retryable:  # a 5xx answer: the job may exist
-                    self._finish(work, RowState.UNCERTAIN, error=str(exc), error_code=exc.code)
-                else:  # a 4xx refusal: certainly no job
-                    self._finish(work, RowState.FAILED, error=str(exc), error_code=exc.code)
-                return
-            except Exception as exc:  # the request may have arrived, and no task id came back
-                self._finish(work, RowState.UNCERTAIN, error=_uncertain(exc))
-                return
-            finally:
-                self._sending.discard(sending)
-        self._pauses[name] = 0
+            # Shielded: neither a shutdown nor another row's failure cancels a create; _shut_down sets its deadline.
+            with anyio.CancelScope(shield=True) as sending:
+                self._sending.add(sending)
+                try:
+                    if not self._closing:
+                        await self._create(work)
+                finally:
+                    self._sending.discard(sending)
+
+    async def _create(self, work: _Work) -> None:
+        fields = await self.journal.in_thread(self.journal.mark_submitting, work.key)  # committed before sending
+        if self._closing:  # the run began stopping during that commit: this row was not sent
+            await self._requeue(work, "not sent yet: the run stopped")
+            return
+        self._set_state(work, RowState.SUBMITTING)
+        job = await self._send(work, fields)
+        if job is None:
+            return
+        self._pauses[family(work.kind)] = 0
         task_id = usable_task_id(getattr(job, "task_id", None))
         if task_id is None:  # Vozo answered, but with nothing to follow the job by: it may exist, and be billed
             body = excerpt(json.dumps(job.to_dict(), default=repr).encode())
-            self._finish(work, RowState.UNCERTAIN, error=f"the create answer has no usable task id - body: {body}")
+            await self._finish(
+                work, RowState.UNCERTAIN, error=f"the create answer has no usable task id - body: {body}"
+            )
             return
         work.task_id = task_id
         try:
-            self.journal.update(key, state=RowState.SUBMITTED, task_id=task_id, error=None, error_code=None)
+            await self._commit(work.key, state=RowState.SUBMITTED, task_id=task_id, error=None, error_code=None)
         except JournalError as exc:
             exc.task_id = task_id  # the job exists: its id must reach the user some way
             raise
         self._set_state(work, RowState.SUBMITTED)
         self._start_polling(work, delay=self.poll_interval)
 
+    async def _send(self, work: _Work, fields: dict[str, Any]) -> Job | None:
+        """The create request; None when its outcome was settled here (refused, failed or uncertain)."""
+        try:
+            resource = self._resource(work.kind, self._creator)
+            create: Callable[..., Awaitable[Job]] = getattr(resource, "create")  # noqa: B009 - each kind's own
+            return await create(**fields)
+        except RateLimitError as exc:  # refused, no job created: 1304 too many jobs, or too many requests
+            await self._slow_down(work, exc, exc.retry_after, lower_limit=exc.code == CONCURRENCY_LIMIT_CODE)
+        except APIConnectError as exc:  # never reached Vozo, even after the client's retries
+            await self._slow_down(work, exc, None, lower_limit=False)
+        except (AuthenticationError, PermissionDeniedError) as exc:  # the key cannot submit at all (104, 1302)
+            self.stopped = str(exc)
+            await self._requeue(work, f"not sent yet: {exc}")
+        except InvalidInputError as exc:  # refused before sending
+            await self._finish(work, RowState.INVALID, error=str(exc))
+        except APIStatusError as exc:  # a 5xx answer: the job may exist; a 4xx refusal: certainly no job
+            state = RowState.UNCERTAIN if exc.retryable else RowState.FAILED
+            await self._finish(work, state, error=str(exc), error_code=exc.code)
+        except Exception as exc:  # the request may have arrived, and no task id came back
+            await self._finish(work, RowState.UNCERTAIN, error=_uncertain(exc))
+        return None
+
     async def _poll(self, work: _Work) -> None:
         assert work.poller is not None
-        assert work.task_id is not None
-        async with self._requests:
-            asked = time.monotonic()
-            try:
-                status = await self._resource(work.row.kind).get(work.task_id)
-            except VozoError as exc:
-                self._poll_failed(work, exc)
-                return
+        asked, status = await self._ask(work)
+        if isinstance(status, VozoError):
+            await self._poll_failed(work, status)
+            return
         value = status_value(status)
         if value != work.status:
             work.status = value
-            self.journal.update(work.row.key, status=value)
+            await self._commit(work.key, status=value)
         try:
             delay = work.poller.observe(status)
         except JobFailedError as exc:
-            self._finish(work, RowState.FAILED, error=str(exc), error_code=exc.code)
+            await self._finish(work, RowState.FAILED, error=str(exc), error_code=exc.code)
             return
         except JobTimeoutError as exc:
-            self._park(work, f"{exc}; run the batch again to keep waiting")
+            await self._park(work, f"{exc}; run the batch again to keep waiting")
             return
         if delay is not None:
             # Counted from when this look was made, so each answer's round trip and journal write do not push every
@@ -319,60 +344,71 @@ class Runner:
             return
         self._leave_vozo(work)
         if work.state is not RowState.DOWNLOADING:
-            self.journal.update(work.row.key, state=RowState.DOWNLOADING)
+            await self._commit(work.key, state=RowState.DOWNLOADING)
             self._set_state(work, RowState.DOWNLOADING)
-        self._spawn(self._download(work, status))
+        self._spawn(self._download, work, status)
 
-    def _poll_failed(self, work: _Work, exc: VozoError) -> None:
+    async def _ask(self, work: _Work) -> tuple[float, Any]:
+        """When the look was made, and Vozo's status of the row's job or the VozoError that came instead."""
+        assert work.task_id is not None
+        async with self._requests:
+            asked = time.monotonic()
+            try:
+                return asked, await self._resource(work.kind).get(work.task_id)
+            except VozoError as exc:
+                return asked, exc
+
+    async def _poll_failed(self, work: _Work, exc: VozoError) -> None:
         assert work.poller is not None
         try:
             delay = work.poller.transient(exc)  # an outage: keep polling until the row's deadline
         except JobTimeoutError as timeout:
-            self._park(work, f"{timeout}; run the batch again to keep waiting")
+            await self._park(work, f"{timeout}; run the batch again to keep waiting")
             return
         except VozoError as refused:
             if isinstance(refused, (AuthenticationError, PermissionDeniedError)):
                 self.stopped = str(refused)
-            self._park(work, f"status check refused: {refused}; run the batch again to retry")
+            await self._park(work, f"status check refused: {refused}; run the batch again to retry")
             return
         self._schedule(work, delay)
 
     async def _download(self, work: _Work, status: Any) -> None:
-        key = work.row.key
         async with self._downloads:
             try:
-                urls = result_links(kind_named(work.row.kind), status)
+                urls = result_links(kind_named(work.kind), status)
                 if not urls:
                     raise InvalidInputError(f"the job is done but its status has no result URL: {status.to_dict()}")
                 for which, url in urls.items():
                     if _on_disk(work.outputs.get(which)):
                         continue  # this result was downloaded before a crash
-                    name = output_name(key, work.row.kind, which, url)
+                    name = output_name(work.key, work.kind, which, url)
                     target = await self.client.download(url, self.out / name, task_id=work.task_id)
                     work.outputs[which] = str(target)
-                    self.journal.update(key, outputs=work.outputs)
+                    await self._commit(work.key, outputs=work.outputs)
             except Exception as exc:  # whatever broke this row's download, the other rows go on
-                self._download_failed(work, exc)
+                await self._download_failed(work, exc)
                 return
-        self._finish(work, RowState.COMPLETED, outputs=work.outputs, error=None, error_code=None)
+        await self._finish(work, RowState.COMPLETED, outputs=work.outputs, error=None, error_code=None)
 
-    def _download_failed(self, work: _Work, exc: Exception) -> None:
+    async def _download_failed(self, work: _Work, exc: Exception) -> None:
         """Try again with fresh links a few times when it may help; otherwise park the row for the next run."""
-        key = work.row.key
-        self._download_rounds[key] += 1
+        work.download_rounds += 1
         problem = str(exc) if isinstance(exc, VozoError) else f"{type(exc).__name__}: {exc}"
-        logger.warning("batch row %s: download failed: %s", key, problem)
+        logger.warning("batch row %s: download failed: %s", work.key, problem)
         retryable = isinstance(exc, APIConnectionError) or (isinstance(exc, DownloadError) and exc.retryable)
-        if retryable and self._download_rounds[key] < DOWNLOAD_ROUNDS:
-            self.journal.update(key, error=f"download failed, will retry: {problem}")
-            self._schedule(work, _jitter(self.poll_interval * 2 ** self._download_rounds[key]))  # fresh URLs
+        if retryable and work.download_rounds < DOWNLOAD_ROUNDS:
+            await self._commit(work.key, error=f"download failed, will retry: {problem}")
+            self._schedule(work, _jitter(self.poll_interval * 2**work.download_rounds))  # fresh URLs
             return
-        self.journal.update(
-            key, state=RowState.DOWNLOAD_FAILED, error=f"download failed: {problem}; run the batch again to retry"
-        )
+        error = f"download failed: {problem}; run the batch again to retry"
+        await self._commit(work.key, state=RowState.DOWNLOAD_FAILED, error=error)
         self._set_state(work, RowState.DOWNLOAD_FAILED)
 
     # --- bookkeeping ----------------------------------------------------------------------------------------------
+
+    async def _commit(self, key: str, **values: Any) -> None:
+        """One row's transition, committed (off the event loop) before the caller's next step."""
+        await self.journal.in_thread(self.journal.update, key, **values)
 
     def _resource(self, kind: str, client: AsyncVozo | None = None) -> AsyncJobResource[Any]:
         resource: AsyncJobResource[Any] = getattr(client or self.client, kind_named(kind).name)
@@ -380,54 +416,55 @@ class Runner:
 
     def _start_polling(self, work: _Work, *, delay: float) -> None:
         assert work.task_id is not None
-        kind = kind_named(work.row.kind)
+        kind = kind_named(work.kind)
         work.poller = Poller(kind, work.task_id, timeout=self.timeout, poll_interval=self.poll_interval, on_update=None)
         self._schedule(work, delay)
 
     def _schedule(self, work: _Work, delay: float) -> None:
-        heapq.heappush(self._due, (time.monotonic() + delay, next(self._order), work.row.key))
+        heapq.heappush(self._due, (time.monotonic() + delay, next(self._order), work))
 
-    def _slow_down(self, work: _Work, exc: VozoError, retry_after: float | None, *, lower_limit: bool) -> None:
+    async def _slow_down(self, work: _Work, exc: VozoError, retry_after: float | None, *, lower_limit: bool) -> None:
         """Put the row back at the head of its queue and pause that queue: Retry-After, else a growing backoff."""
-        name = family(work.row.kind)
+        name = family(work.kind)
         now = time.monotonic()
-        self._requeue(work, exc)
+        self._active[name].discard(work.key)
+        # Paused before the journal write below: the loop may run meanwhile, and must not send into the refusal.
         if lower_limit:
             self._limits[name] = max(1, len(self._active[name]))
             self._last_slowdown[name] = now
-        if now < self._paused_until[name]:
-            return  # another refusal of the same moment (requests sent together): one slow-down, not several
-        self.slowdowns += 1
-        self._pauses[name] += 1  # consecutive slow-downs without a job accepted in between
-        backoff = _jitter(min(_MAX_PAUSE, 0.25 * 2 ** self._pauses[name]))
-        pause = retry_after if retry_after is not None and retry_after <= _MAX_PAUSE else backoff
-        self._paused_until[name] = now + pause
+        if now >= self._paused_until[name]:  # else another refusal of the same moment: one slow-down, not several
+            self.slowdowns += 1
+            self._pauses[name] += 1  # consecutive slow-downs without a job accepted in between
+            backoff = _jitter(min(_MAX_PAUSE, 0.25 * 2 ** self._pauses[name]))
+            pause = retry_after if retry_after is not None and retry_after <= _MAX_PAUSE else backoff
+            self._paused_until[name] = now + pause
+        await self._requeue(work, f"not sent yet: {exc}")
 
-    def _requeue(self, work: _Work, exc: VozoError) -> None:
-        name = family(work.row.kind)
-        self._active[name].discard(work.row.key)
-        self.journal.update(work.row.key, state=RowState.QUEUED, error=f"not sent yet: {exc}")
+    async def _requeue(self, work: _Work, reason: str) -> None:
+        name = family(work.kind)
+        self._active[name].discard(work.key)
+        await self._commit(work.key, state=RowState.QUEUED, error=reason)
         self._set_state(work, RowState.QUEUED)
-        self._queues[name].appendleft(work.row.key)
+        self._queues[name].appendleft((work.key, work.kind))
 
     def _leave_vozo(self, work: _Work) -> None:
         """The job no longer counts against the key's cap; a lowered limit grows back once 1304s stop."""
-        name = family(work.row.kind)
-        if work.row.key in self._active[name]:
-            self._active[name].discard(work.row.key)
+        name = family(work.kind)
+        if work.key in self._active[name]:
+            self._active[name].discard(work.key)
             if time.monotonic() - self._last_slowdown[name] > _LIMIT_PROBE_AFTER:
                 self._limits[name] = min(self.max_active, self._limits[name] + 1)
 
-    def _finish(self, work: _Work, state: RowState, **values: Any) -> None:
+    async def _finish(self, work: _Work, state: RowState, **values: Any) -> None:
         self._leave_vozo(work)
-        self.journal.update(work.row.key, state=state, **values)
+        await self._commit(work.key, state=state, **values)
         self._set_state(work, state)
         self._finished += 1
 
-    def _park(self, work: _Work, message: str) -> None:
+    async def _park(self, work: _Work, message: str) -> None:
         """Stop working on the row in this run; its state (and task id) stay as they are for the next one."""
         self._leave_vozo(work)
-        self.journal.update(work.row.key, error=message)
+        await self._commit(work.key, error=message)
 
     def _set_state(self, work: _Work, state: RowState) -> None:
         self._counts[work.state] -= 1
@@ -449,7 +486,7 @@ class Runner:
     def progress(self) -> BatchProgress:
         return BatchProgress(
             counts={state: n for state, n in self._counts.items() if n},
-            total=len(self._work),
+            total=self._total,
             finished_this_run=self._finished,
             elapsed=time.monotonic() - self._started,
             slowdowns=self.slowdowns,

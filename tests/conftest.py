@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 
 import pytest
 
 from tests.prism import SPEC, Prism
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A shell without job control starts background commands with SIGINT ignored, and an ignored signal stays
+    # ignored across exec: every `vozo` the Ctrl-C tests start would then ignore their Ctrl-C and the tests would
+    # hang. A handled signal is reset to the default on exec, so handling it here gives each child the default.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _serve(tmp_path_factory: pytest.TempPathFactory, *, dynamic: bool) -> Iterator[Prism]:

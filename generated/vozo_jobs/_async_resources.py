@@ -293,11 +293,28 @@ class AsyncResources:
 
     __module__ = "vozo.types"
 
-    lipsync: AsyncLipsync
-    reusable_lipsync: AsyncReusableLipsync
-    translations: AsyncTranslations
+    _lipsync: AsyncLipsync
+    _reusable_lipsync: AsyncReusableLipsync
+    _translations: AsyncTranslations
+
+    # Properties rather than bare annotations: help() lists properties, with their docstrings, and not annotations.
+
+    @property
+    def lipsync(self) -> AsyncLipsync:
+        """Create a lipsync job (``POST /v1/video_generation``)."""
+        return self._lipsync
+
+    @property
+    def reusable_lipsync(self) -> AsyncReusableLipsync:
+        """Create a lipsync job from a reusable model (``POST /v1/reusable_lipsync_model_video_generation``)."""
+        return self._reusable_lipsync
+
+    @property
+    def translations(self) -> AsyncTranslations:
+        """Create a translate & dub job (``POST /v1/media/translate``)."""
+        return self._translations
 
     def _attach_resources(self, client: AsyncVozo) -> None:
-        self.lipsync = AsyncLipsync(client)
-        self.reusable_lipsync = AsyncReusableLipsync(client)
-        self.translations = AsyncTranslations(client)
+        self._lipsync = AsyncLipsync(client)
+        self._reusable_lipsync = AsyncReusableLipsync(client)
+        self._translations = AsyncTranslations(client)

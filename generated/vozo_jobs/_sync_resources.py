@@ -293,11 +293,28 @@ class Resources:
 
     __module__ = "vozo.types"
 
-    lipsync: Lipsync
-    reusable_lipsync: ReusableLipsync
-    translations: Translations
+    _lipsync: Lipsync
+    _reusable_lipsync: ReusableLipsync
+    _translations: Translations
+
+    # Properties rather than bare annotations: help() lists properties, with their docstrings, and not annotations.
+
+    @property
+    def lipsync(self) -> Lipsync:
+        """Create a lipsync job (``POST /v1/video_generation``)."""
+        return self._lipsync
+
+    @property
+    def reusable_lipsync(self) -> ReusableLipsync:
+        """Create a lipsync job from a reusable model (``POST /v1/reusable_lipsync_model_video_generation``)."""
+        return self._reusable_lipsync
+
+    @property
+    def translations(self) -> Translations:
+        """Create a translate & dub job (``POST /v1/media/translate``)."""
+        return self._translations
 
     def _attach_resources(self, client: Vozo) -> None:
-        self.lipsync = Lipsync(client)
-        self.reusable_lipsync = ReusableLipsync(client)
-        self.translations = Translations(client)
+        self._lipsync = Lipsync(client)
+        self._reusable_lipsync = ReusableLipsync(client)
+        self._translations = Translations(client)

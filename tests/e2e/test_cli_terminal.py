@@ -6,6 +6,7 @@ screen can only come from the display itself, never from a status change.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ import pexpect
 import pytest
 
 from vozo._cli_common import EXIT_CODES
-from vozo.testing import FakeVozo
+from vozo.testing import FakeVozo, ManualClock
 
 from .conftest import KEY
 from .test_cli import REF, VOZO
@@ -90,3 +91,55 @@ def test_ctrl_c_during_a_resumed_wait_says_the_same(frozen) -> None:
     waiting.close()
     assert f"resume with `vozo wait {task_id} --kind lipsync`" in ANSI.sub("", waiting.before or "")
     assert waiting.exitstatus == 130
+
+
+# --- Ctrl-C while the request creating the job is in flight ---------------------------------------------------------
+
+HELD = 20.0  # only against a hung test: the fake holds the answer until the test releases it, whatever the pace
+
+
+@pytest.fixture
+def holding() -> Iterator[tuple[FakeVozo, str]]:
+    fake = FakeVozo(api_keys=[KEY], clock=ManualClock())
+    with fake.serve() as url:
+        yield fake, url
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_ctrl_c_during_the_create_waits_for_its_task_id_then_prints_it_and_exits_130(holding, as_json) -> None:
+    fake, url = holding
+    with fake.hold_creates() as hold:
+        child = spawn(url, *(["--json"] if as_json else []), "lipsync", *REF, "--wait")
+        assert hold.held.wait(HELD)  # Vozo made the job; the command still waits for its answer
+        child.sendintr()
+        child.expect(r"waiting up to 30s for Vozo's answer")
+        hold.release()
+        child.expect(pexpect.EOF)
+    child.close()
+    (task_id,) = hold.task_ids
+    shown = " ".join(ANSI.sub("", child.before or "").split())
+    assert f"task id: {task_id} (the job exists; resume with `vozo wait {task_id} --kind lipsync`)" in shown
+    assert "Traceback" not in shown
+    assert child.exitstatus == EXIT_CODES["interrupted"]
+    if as_json:
+        (line,) = [json.loads(text) for text in ANSI.sub("", child.before or "").splitlines() if text.startswith("{")]
+        assert line["task_id"] == task_id
+        assert line["resume"] == f"vozo wait {task_id} --kind lipsync"
+    assert list(fake.jobs) == [task_id]
+
+
+def test_a_second_ctrl_c_abandons_the_create_warning_that_a_billed_job_may_exist(holding) -> None:
+    fake, url = holding
+    with fake.hold_creates() as hold:
+        child = spawn(url, "translations", "--media-url", "https://m.example.com/talk.mp4", "--target-language", "es")
+        assert hold.held.wait(HELD)
+        child.sendintr()
+        child.expect("Ctrl-C again to abandon")
+        child.sendintr()
+        child.expect(pexpect.EOF)
+    child.close()
+    shown = " ".join(ANSI.sub("", child.before or "").split())
+    assert "abandoned: Vozo may have created (and billed) a job whose task id never came back" in shown
+    assert "Traceback" not in shown
+    assert child.exitstatus == EXIT_CODES["interrupted"]
+    assert len(fake.jobs) == 1  # the job the warning is about

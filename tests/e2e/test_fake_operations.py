@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 import vozo
-from vozo.testing import FakeVozo, Faults
+from vozo.testing import FakeVozo, Faults, ManualClock
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "ops-key"
@@ -169,3 +170,24 @@ def test_a_spec_file_is_read(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(updated_spec()), encoding="utf-8")
     fake = FakeVozo(api_keys=[KEY], spec=path)
     assert _call(fake, "GET", "/v1/glossaries/x", headers=AUTH).status_code == 200
+
+
+REFERENCE, AUDIO = "https://m.example.com/presenter.mp4", "https://m.example.com/voice.mp3"
+
+
+def test_hold_creates_makes_the_job_and_holds_its_answer_until_released() -> None:
+    fake = FakeVozo(api_keys=["k"], clock=ManualClock())
+    with fake.serve() as url, vozo.Vozo(api_key="k", base_url=url) as client, fake.hold_creates() as hold:
+        jobs: list[vozo.types.Job] = []
+
+        def create() -> None:
+            jobs.append(client.lipsync.create(reference_file_url=REFERENCE, audio_url=AUDIO))
+
+        creating = threading.Thread(target=create)
+        creating.start()
+        assert hold.held.wait(20)  # only against a hung test: the event says when, not the clock
+        assert jobs == []
+        assert list(fake.jobs) == hold.task_ids  # the job exists while its answer is held
+        hold.release()
+        creating.join(20)
+    assert [job.task_id for job in jobs] == hold.task_ids

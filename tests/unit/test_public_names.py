@@ -11,6 +11,7 @@ import pytest
 
 import vozo
 import vozo.types
+from vozo._kinds import all_kinds
 
 # A dotted name with a private segment, as pydoc prints base classes, annotations and docstrings.
 PRIVATE = re.compile(r"[\w.]*\b_[a-z][a-z0-9_]*\.[\w.]*")
@@ -46,3 +47,11 @@ def test_help_of_the_client_names_no_private_module_before_vozo_types_is_importe
     text = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert "vozo.types.Resources" in text
     assert PRIVATE.findall(text) == []
+
+
+@pytest.mark.parametrize("client", [vozo.Vozo, vozo.AsyncVozo], ids=lambda cls: cls.__name__)
+def test_help_of_the_client_lists_each_job_resource_with_its_summary_from_the_spec(client: type) -> None:
+    text = pydoc.render_doc(client, renderer=pydoc.plaintext)
+    for kind in all_kinds():
+        entry = rf"^ \|  {kind.name}\n \|      {re.escape(kind.summary)} \(``POST {re.escape(kind.create_path)}``\)\.$"
+        assert re.search(entry, text, re.MULTILINE), f"help() does not list {kind.name}"

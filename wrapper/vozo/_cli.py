@@ -23,7 +23,7 @@ from rich.text import Text
 
 import vozo
 from vozo._cli_batch import batch
-from vozo._cli_common import EPILOG, EXIT_CODES, Settings, Status, clock, emit, err, handled
+from vozo._cli_common import EPILOG, EXIT_CODES, Settings, Status, clock, create_keeping_its_id, emit, err, handled
 from vozo._config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from vozo._jobs import DEFAULT_WAIT_TIMEOUT
 from vozo._kinds import Field, JobKind, all_kinds, kind_named
@@ -278,7 +278,11 @@ def job_command(kind: JobKind) -> click.Command:
         arguments = {name: value if value != () else None for name, value in values.items()}
         with handled(settings), settings.client() as client:
             resource = getattr(client, kind.name)
-            job = resource.create(**arguments, check_file_types=check)
+            job = create_keeping_its_id(
+                settings,
+                lambda: resource.create(**arguments, check_file_types=check),
+                lambda task_id: resume_command(task_id, kind, output, which),
+            )
             finish(settings, client, job, kind, wait_flag, output, wait_timeout, which)
 
     return click.Command(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import anyio
 import click
 from rich.live import Live
 from rich.table import Table
@@ -87,7 +87,7 @@ def run_command(
 
     try:
         with display:
-            summary = asyncio.run(go())
+            summary = anyio.run(go)  # the batch code runs on anyio: so does its entry point
     except vozo.VozoError as error:
         fail(settings, error)
     except KeyboardInterrupt:

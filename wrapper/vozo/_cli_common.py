@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -13,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 import vozo
-from vozo.types import AnyStatus
+from vozo.types import AnyStatus, Job
 
 # Exit codes, so scripts can tell failures apart (also listed in `vozo --help`).
 EXIT_CODES = {
@@ -30,6 +32,8 @@ EXIT_CODES = {
     "incomplete": 10,  # `vozo batch run` ended with rows not completed: see the report
     "interrupted": 130,  # Ctrl-C (128 + SIGINT, as shells report it); the task id and how to resume are printed
 }
+# After a Ctrl-C, how long a create already sent still waits for Vozo's answer: the task id of a job it may bill.
+CREATE_ANSWER_WAIT = 30.0
 EPILOG = "Exit codes: " + ", ".join(f"{code} {name}" for name, code in EXIT_CODES.items()) + "."
 
 err = Console(stderr=True, soft_wrap=True)  # never hard-wrap: scripts and logs parse these lines
@@ -137,6 +141,56 @@ def interrupted(settings: Settings) -> NoReturn:
         err.print(
             f"task id: {settings.task_id} (the job exists; resume with `{resume}`)", markup=False, highlight=False
         )
+    sys.exit(EXIT_CODES["interrupted"])
+
+
+def create_keeping_its_id(
+    settings: Settings, create: Callable[[], Job], resume: Callable[[str], str], *, patience: float = CREATE_ANSWER_WAIT
+) -> Job:
+    """Run a create that a first Ctrl-C cannot cut off from its answer: Vozo may have created (and billed) the job.
+
+    The request runs in a worker thread and Ctrl-C lands in the main thread, which then waits up to ``patience``
+    seconds more for the task id, prints it with how to ``resume`` and exits 130; a second Ctrl-C abandons it.
+    """
+    landing: Future[Job] = Future()
+
+    def run() -> None:
+        try:
+            landing.set_result(create())
+        except Exception as error:  # raised again in the main thread, which reports it
+            landing.set_exception(error)
+
+    try:  # a Ctrl-C while the thread starts, too, may come after the request left: wait for the answer as well
+        # A daemon: an abandoned request must not keep the process from exiting.
+        threading.Thread(target=run, name="vozo-create", daemon=True).start()
+        return landing.result()
+    except KeyboardInterrupt:
+        pass
+    err.print(
+        f"\nCtrl-C: the request creating the job was already sent; waiting up to {patience:g}s for Vozo's answer so "
+        "that its task id is not lost (Ctrl-C again to abandon it)",
+        markup=False,
+        highlight=False,
+    )
+    try:
+        job = landing.result(timeout=patience)
+    except KeyboardInterrupt:
+        abandoned(settings, "abandoned")
+    except TimeoutError:
+        abandoned(settings, f"no answer from Vozo within {patience:g}s")
+    settings.follow(job.task_id, resume(job.task_id))
+    interrupted(settings)
+
+
+def abandoned(settings: Settings, why: str) -> NoReturn:
+    """A create left without its answer: the job may exist and be billed, and only the user can find it now."""
+    message = (
+        f"{why}: Vozo may have created (and billed) a job whose task id never came back; look for it in your "
+        "Vozo account before running this command again"
+    )
+    if settings.as_json:
+        json_line({"error": "Interrupted", "message": message, "task_id": None})
+    err.print(f"\nwarning: {message}", markup=False, highlight=False)
     sys.exit(EXIT_CODES["interrupted"])
 
 

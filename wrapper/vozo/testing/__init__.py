@@ -18,11 +18,18 @@ clock and move it yourself. Nothing finishes until you say so.
     fake = FakeVozo(clock=ManualClock(), step_seconds=1.0)
     ...                                                # jobs created now stay at their first status
     fake.advance(1.0)                                  # every job moves one status on
+
+To test what your code does while Vozo has created a job but its answer (the task id) has not come back yet:
+
+    with fake.hold_creates() as hold:                  # creates are handled, their answers held
+        ...                                            # start a create in another thread or process
+        hold.held.wait(10)                             # its job exists (hold.task_ids); the caller still waits
+        hold.release()                                 # the answers go out (leaving the block does too)
 """
 
 from vozo._extras import requires_extra
 
 with requires_extra("testing", "vozo.testing"):
-    from vozo.testing._fake import FakeJob, FakeVozo, Faults, ManualClock
+    from vozo.testing._fake import CreateHold, FakeJob, FakeVozo, Faults, ManualClock
 
-__all__ = ["FakeJob", "FakeVozo", "Faults", "ManualClock"]
+__all__ = ["CreateHold", "FakeJob", "FakeVozo", "Faults", "ManualClock"]

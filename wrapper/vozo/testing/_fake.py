@@ -103,6 +103,48 @@ class ManualClock:
             self.now += seconds
 
 
+class CreateHold:
+    """From ``FakeVozo.hold_creates()``: each create is handled (its job exists, as a job Vozo bills would) but its
+    answer waits for ``release()``, as an answer slow to come back. Tests what a client does meanwhile (Ctrl-C, a
+    timeout) without racing the clock.
+
+    ``held`` (a ``threading.Event``) is set once a create's answer is held; ``task_ids`` are the jobs held so far.
+    As a context manager, leaving it releases every answer.
+    """
+
+    def __init__(self) -> None:
+        self.held = threading.Event()
+        self.task_ids: list[str] = []
+        self._released = False
+        self._waiting: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+        self._lock = threading.Lock()
+
+    def release(self) -> None:
+        """Send the held answers, and hold no further one."""
+        with self._lock:
+            self._released = True
+            waiting, self._waiting = self._waiting, []
+        for loop, event in waiting:  # the answers wait on the server's loop, in another thread than the test's
+            with contextlib.suppress(RuntimeError):  # that loop has closed: nothing waits any more
+                loop.call_soon_threadsafe(event.set)
+
+    def __enter__(self) -> CreateHold:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    async def _until_released(self, task_id: str) -> None:
+        answer = asyncio.Event()
+        with self._lock:
+            if self._released:
+                return
+            self._waiting.append((asyncio.get_running_loop(), answer))
+            self.task_ids.append(task_id)
+        self.held.set()
+        await answer.wait()
+
+
 class _Drop(Exception):
     """Raised inside a started response, so that the server closes the connection without finishing it."""
 
@@ -145,6 +187,7 @@ class FakeVozo:
         self.injected: Counter[str] = Counter()  # faults served, by Faults field name
         self.requests: Counter[str] = Counter()  # API requests received, by "METHOD /path" (task ids as {task_id})
         self._failures: list[tuple[str, str]] = []
+        self._hold: CreateHold | None = None
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._ticker: asyncio.Task[None] | None = None
@@ -176,6 +219,15 @@ class FakeVozo:
         """The next job created ends in ``failed`` with Vozo's job error ``code``."""
         self._failures.append((code, message))
 
+    def hold_creates(self) -> CreateHold:
+        """Hold the answers of the creates from now on (each job is created): they go out at the hold's ``release()``.
+
+        ``with fake.hold_creates() as hold:`` ... ``hold.held.wait(10)``: a create reached the fake and its job
+        exists; the client still waits for its task id.
+        """
+        self._hold = CreateHold()
+        return self._hold
+
     def advance(self, seconds: float) -> None:
         """Move a ``ManualClock`` forward: jobs reach the statuses due by then (``advance(step_seconds)``: one)."""
         if not isinstance(self.clock, ManualClock):
@@ -204,6 +256,8 @@ class FakeVozo:
         try:
             yield f"http://{host}:{bound}"
         finally:
+            if self._hold is not None:  # a held answer would keep the server from shutting down
+                self._hold.release()
             server.should_exit = True
             thread.join(timeout=10)
 
@@ -354,6 +408,8 @@ class FakeVozo:
                 failure = self.fail_when(job_type, body)
             self.jobs[task_id] = FakeJob(task_id, job_type, key, body, now, stages, failure)
             self.create_requests.append({"task_id": task_id, "type": job_type, "body": body})
+        if self._hold is not None:
+            await self._hold._until_released(task_id)
         return JSONResponse({"task_id": task_id})
 
     async def _status(self, request: Request, key: str, types: tuple[JobType, ...]) -> Response:

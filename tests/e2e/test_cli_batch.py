@@ -1,0 +1,73 @@
+"""`vozo batch run` as a shell runs it: on anyio's entry point, and Ctrl-C keeps every task id in the journal."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from typing import Any
+
+import anyio
+import pytest
+from click.testing import CliRunner
+
+import vozo
+from vozo._cli import main
+from vozo._cli_common import EXIT_CODES
+from vozo.batch import RowState
+from vozo.testing import FakeVozo, ManualClock
+
+from .conftest import KEY
+from .test_batch import write_manifest
+from .test_cli import VOZO
+
+SAFETY_NET = 60.0  # only against a hung test: when Ctrl-C comes is decided by the journal, never by this
+
+
+def test_vozo_batch_run_runs_on_anyio(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Any] = []
+    real_run = anyio.run
+
+    def spy(fn: Any, *args: Any, **options: Any) -> Any:
+        calls.append(fn)
+        return real_run(fn, *args, **options)
+
+    monkeypatch.setattr(anyio, "run", spy)
+    fake = FakeVozo(api_keys=[KEY], step_seconds=0.01)
+    manifest = write_manifest(tmp_path / "m.csv", 2)
+    with fake.serve() as url:
+        env = {"VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
+        command = ["batch", "run", str(manifest), "--out", str(tmp_path / "out"), "--poll-interval", "0.01"]
+        result = CliRunner().invoke(main, command, env=env)
+    assert result.exit_code == EXIT_CODES["ok"], result.output
+    assert len(calls) == 1
+    assert vozo.batch.status(tmp_path / "out").counts == {RowState.COMPLETED: 2}
+
+
+def test_ctrl_c_during_vozo_batch_run_keeps_every_task_id_in_the_journal_and_exits_130(tmp_path) -> None:
+    fake = FakeVozo(api_keys=[KEY], clock=ManualClock())  # no job ends: Ctrl-C finds every row running
+    manifest, out = write_manifest(tmp_path / "m.csv", 3), tmp_path / "out"
+    with fake.serve() as url:
+        env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
+        command = [VOZO, "batch", "run", str(manifest), "--out", str(out), "--poll-interval", "0.02"]
+        with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+            deadline = time.monotonic() + SAFETY_NET
+            while submitted(out) < 3:
+                assert child.poll() is None, child.communicate()[1]
+                assert time.monotonic() < deadline, "the run never submitted its rows"
+                time.sleep(0.01)
+            child.send_signal(signal.SIGINT)
+            _, errors = child.communicate(timeout=60)
+    assert child.returncode == EXIT_CODES["interrupted"], errors
+    assert "every task id is in the journal" in errors
+    assert "Traceback" not in errors
+    rows = vozo.batch.status(out).rows
+    assert {row.task_id for row in rows} == set(fake.jobs)
+
+
+def submitted(out: Any) -> int:
+    try:
+        return vozo.batch.status(out).counts.get(RowState.SUBMITTED, 0)
+    except vozo.VozoError:  # no journal yet
+        return 0

@@ -86,7 +86,6 @@ def test_the_per_key_concurrency_limit_is_error_1304(live) -> None:
     """Seen with retries off: a refused create is retried (Vozo created nothing); the fake's manual clock keeps
     both jobs active until the test moves it."""
     live.fake.max_active_jobs = 2
-    live.fake.clock = lambda: 0.0  # the jobs stay pending: none may end (and free its slot) before the third create
     live.call(lambda c: c.lipsync.create(**LIPSYNC))
     live.call(lambda c: c.lipsync.create(**LIPSYNC))
     raised = live.raises(vozo.RateLimitError, lambda c: c.lipsync.create(**LIPSYNC), max_retries=0)

@@ -7,6 +7,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
 import vozo
@@ -263,14 +264,22 @@ def test_one_run_per_output_folder(tmp_path) -> None:
     )
     from filelock import FileLock
 
+    sent: list[httpx.Request] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:  # no socket: were a request sent, the run would stop here
+        sent.append(request)
+        return httpx.Response(401, json={"code": "7", "message": "No permission to request."})
+
     with FileLock(tmp_path / "out" / "vozo-batch.lock"):  # another run holds the folder
 
         async def go() -> None:
-            async with vozo.AsyncVozo(api_key="k", base_url="http://127.0.0.1:9") as client:
+            lent = httpx.AsyncClient(transport=httpx.MockTransport(refuse))
+            async with lent, vozo.AsyncVozo(api_key="k", http_client=lent, max_retries=0) as client:
                 await vozo.batch.run(client, manifest, tmp_path / "out")
 
         with pytest.raises(vozo.batch.BatchLockedError, match="another vozo batch run"):
             asyncio.run(go())
+    assert sent == []
 
 
 def test_status_of_a_folder_without_a_journal(tmp_path) -> None:

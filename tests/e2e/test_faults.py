@@ -3,6 +3,7 @@ right typed error; never a partial file, never a duplicate job."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import httpx
@@ -81,9 +82,14 @@ def test_a_slow_create_times_out_without_a_second_request(live) -> None:
 
 def test_a_slow_read_times_out_then_the_retry_succeeds(live) -> None:
     task_id = create_job(live)
-    # With seed 1 the first read stalls (2 s, past the 1 s read timeout) and the retry is answered at once.
-    live.fake.faults = Faults(stall=0.5, seed=1)
-    status = live.call(lambda c: c.with_options(max_retries=1).lipsync.get(task_id), timeout=1.0)
+    # With seed 1 the first read stalls until the test releases it (after the call: past any read timeout) and the
+    # retry is answered at once.
+    release = threading.Event()
+    live.fake.faults = Faults(stall=0.5, stall_until=release, seed=1)
+    try:
+        status = live.call(lambda c: c.with_options(max_retries=1).lipsync.get(task_id), timeout=1.0)
+    finally:
+        release.set()
     assert status.status.value in ("pending", "processing", "done")  # answered: the retry got through
     assert live.fake.injected["stall"] == 1
     assert live.fake.requests["GET /v1/video_generation/{task_id}"] == 2

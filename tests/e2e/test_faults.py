@@ -73,10 +73,14 @@ def counting_client(live, sent: list[str]) -> httpx.Client | httpx.AsyncClient:
 
 
 def test_a_slow_create_times_out_without_a_second_request(live) -> None:
-    live.fake.faults.slow = 0.5  # longer than the read timeout, whatever the machine's load
+    release = threading.Event()  # every request stalls until the call is over: longer than any read timeout
+    live.fake.faults = Faults(stall=1.0, stall_until=release)
     sent: list[str] = []
     create = lambda c: c.with_options(max_retries=5).lipsync.create(**LIPSYNC)  # noqa: E731
-    live.raises(vozo.APITimeoutError, create, timeout=0.2, http_client=counting_client(live, sent))
+    try:
+        live.raises(vozo.APITimeoutError, create, timeout=0.2, http_client=counting_client(live, sent))
+    finally:
+        release.set()
     assert sent == ["POST /v1/video_generation"]  # the job may exist: never sent twice
 
 

@@ -13,6 +13,7 @@ import pytest
 import vozo
 import vozo.batch
 import vozo_jobs.kinds
+from tests.sockets import closed_port
 from vozo.batch import ManifestChangedError, ManifestError, RowState
 from vozo.batch._journal import Journal, JournalRow
 
@@ -170,8 +171,9 @@ def test_a_rows_journalled_kind_never_changes_on_resume(tmp_path, monkeypatch) -
     assert vozo.batch.load(manifest)[0].kind == ""  # a new batch would refuse the row now ...
 
     async def resume() -> vozo.batch.BatchSummary:
-        async with vozo.AsyncVozo(api_key="k", base_url="http://127.0.0.1:9") as client:  # nothing is sent
-            return await vozo.batch.run(client, manifest, out)
+        with closed_port() as port:  # nothing is sent; were anything sent, it would be refused
+            async with vozo.AsyncVozo(api_key="k", base_url=f"http://127.0.0.1:{port}") as client:
+                return await vozo.batch.run(client, manifest, out)
 
     (row,) = asyncio.run(resume()).rows  # ... but the journalled row resumes as what it was
     assert (row.kind, row.state, row.task_id) == ("translations", RowState.COMPLETED, "tr-1")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
-import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -62,14 +60,3 @@ def live(request: pytest.FixtureRequest, fake: FakeVozo) -> Iterator[Live]:
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_retry, "INITIAL_DELAY", 0.005)
-
-
-@contextlib.contextmanager
-def closed_port() -> Iterator[int]:
-    """A port bound on 127.0.0.1 that nothing listens on: every connection to it is refused, for as long as held.
-
-    Never a fixed port: port 9 or 1 may be served on some machine, or answer slowly through a firewall.
-    """
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]

@@ -23,6 +23,7 @@ import pytest
 
 import vozo
 import vozo.batch
+from tests.sockets import closed_port
 from vozo._cli_common import EXIT_CODES
 from vozo._download import PARTIAL_MARK
 from vozo._kinds import kind_named
@@ -30,7 +31,7 @@ from vozo.batch import RowState
 from vozo.testing import FakeVozo, Faults
 from vozo.testing._media import sample_audio, sample_subtitles, sample_video
 
-from .conftest import KEY, closed_port
+from .conftest import KEY
 
 VOZO = str(Path(sys.executable).parent / "vozo")
 FAILING = ("20601", "There are no faces in the picture.")

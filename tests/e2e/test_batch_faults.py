@@ -29,12 +29,13 @@ from starlette.types import Message, Receive, Scope, Send
 
 import vozo
 import vozo.batch
+from tests.sockets import closed_port
 from vozo._cli_common import EXIT_CODES
 from vozo.batch import RowState, _scheduler
 from vozo.testing import FakeVozo
 from vozo.testing._media import sample_video
 
-from .conftest import KEY, closed_port
+from .conftest import KEY
 from .test_batch import row_of, write_manifest
 
 VOZO = str(Path(sys.executable).parent / "vozo")

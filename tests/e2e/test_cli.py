@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.sockets import closed_port
 from vozo import JOB_ERROR_CODES
 from vozo._cli_common import EXIT_CODES
 from vozo.testing import FakeVozo
 from vozo.testing._media import is_playable_mp4
 
-from .conftest import KEY, closed_port
+from .conftest import KEY
 
 VOZO = str(Path(sys.executable).parent / "vozo")
 REF = ["--reference", "https://m.example.com/presenter.mp4", "--audio", "https://m.example.com/voice.mp3"]

@@ -3,6 +3,7 @@ right typed error; never a partial file, never a duplicate job."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import httpx
@@ -72,18 +73,27 @@ def counting_client(live, sent: list[str]) -> httpx.Client | httpx.AsyncClient:
 
 
 def test_a_slow_create_times_out_without_a_second_request(live) -> None:
-    live.fake.faults.slow = 0.5  # longer than the read timeout, whatever the machine's load
+    release = threading.Event()  # every request stalls until the call is over: longer than any read timeout
+    live.fake.faults = Faults(stall=1.0, stall_until=release)
     sent: list[str] = []
     create = lambda c: c.with_options(max_retries=5).lipsync.create(**LIPSYNC)  # noqa: E731
-    live.raises(vozo.APITimeoutError, create, timeout=0.2, http_client=counting_client(live, sent))
+    try:
+        live.raises(vozo.APITimeoutError, create, timeout=0.2, http_client=counting_client(live, sent))
+    finally:
+        release.set()
     assert sent == ["POST /v1/video_generation"]  # the job may exist: never sent twice
 
 
 def test_a_slow_read_times_out_then_the_retry_succeeds(live) -> None:
     task_id = create_job(live)
-    # With seed 1 the first read stalls (2 s, past the 1 s read timeout) and the retry is answered at once.
-    live.fake.faults = Faults(stall=0.5, seed=1)
-    status = live.call(lambda c: c.with_options(max_retries=1).lipsync.get(task_id), timeout=1.0)
+    # With seed 1 the first read stalls until the test releases it (after the call: past any read timeout) and the
+    # retry is answered at once.
+    release = threading.Event()
+    live.fake.faults = Faults(stall=0.5, stall_until=release, seed=1)
+    try:
+        status = live.call(lambda c: c.with_options(max_retries=1).lipsync.get(task_id), timeout=1.0)
+    finally:
+        release.set()
     assert status.status.value in ("pending", "processing", "done")  # answered: the retry got through
     assert live.fake.injected["stall"] == 1
     assert live.fake.requests["GET /v1/video_generation/{task_id}"] == 2

@@ -25,6 +25,7 @@ import trustme
 import uvicorn
 
 import vozo
+from tests.sockets import closed_port
 from vozo.testing import FakeVozo
 
 from .conftest import KEY
@@ -59,12 +60,6 @@ def create_then_get(client: Any) -> Any:
         return await client.lipsync.get((await client.lipsync.create(**LIPSYNC)).task_id)
 
     return both()
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(autouse=True)
@@ -212,10 +207,11 @@ def test_no_proxy_sends_a_host_around_the_proxy(
 def test_a_proxy_that_is_down_fails_the_call_instead_of_going_around_it(
     monkeypatch: pytest.MonkeyPatch, flavour: str, ca_file: Path, tls_port: int
 ) -> None:
-    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{closed_port()}")
     monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
-    with pytest.raises(vozo.APIConnectionError, match="ConnectError"):
-        run(flavour, create_then_get, base_url=f"https://127.0.0.1:{tls_port}", max_retries=0)
+    with closed_port() as port:  # held: no other process can take the port meanwhile
+        monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
+        with pytest.raises(vozo.APIConnectionError, match="ConnectError"):
+            run(flavour, create_then_get, base_url=f"https://127.0.0.1:{tls_port}", max_retries=0)
 
 
 @pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "SSL_CERT_DIR"])

@@ -15,6 +15,7 @@ import pytest
 from spectools import generate, staging, yamlio
 from spectools.__main__ import main
 from spectools.update import FetchedPage
+from tests.sockets import closed_port
 
 from .conftest import FIXTURES
 
@@ -248,8 +249,9 @@ def test_a_removed_page_that_the_overlay_targets_is_an_error(site: Site, checkou
 
 
 def test_an_unreachable_source_is_a_clear_error(checkout: Path, capsys) -> None:
-    assert run_update("http://127.0.0.1:9/docs", checkout) == 1
-    assert "could not fetch http://127.0.0.1:9/docs/llms.txt" in capsys.readouterr().err
+    with closed_port() as port:
+        assert run_update(f"http://127.0.0.1:{port}/docs", checkout) == 1
+    assert f"could not fetch http://127.0.0.1:{port}/docs/llms.txt" in capsys.readouterr().err
 
 
 def test_publish_puts_back_what_it_replaced_when_a_swap_fails(checkout: Path, tmp_path: Path, monkeypatch) -> None:

@@ -7,11 +7,13 @@ import dataclasses
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
 import vozo
 import vozo.batch
 import vozo_jobs.kinds
+from tests.sockets import closed_port
 from vozo.batch import ManifestChangedError, ManifestError, RowState
 from vozo.batch._journal import Journal, JournalRow
 
@@ -169,8 +171,9 @@ def test_a_rows_journalled_kind_never_changes_on_resume(tmp_path, monkeypatch) -
     assert vozo.batch.load(manifest)[0].kind == ""  # a new batch would refuse the row now ...
 
     async def resume() -> vozo.batch.BatchSummary:
-        async with vozo.AsyncVozo(api_key="k", base_url="http://127.0.0.1:9") as client:  # nothing is sent
-            return await vozo.batch.run(client, manifest, out)
+        with closed_port() as port:  # nothing is sent; were anything sent, it would be refused
+            async with vozo.AsyncVozo(api_key="k", base_url=f"http://127.0.0.1:{port}") as client:
+                return await vozo.batch.run(client, manifest, out)
 
     (row,) = asyncio.run(resume()).rows  # ... but the journalled row resumes as what it was
     assert (row.kind, row.state, row.task_id) == ("translations", RowState.COMPLETED, "tr-1")
@@ -263,14 +266,22 @@ def test_one_run_per_output_folder(tmp_path) -> None:
     )
     from filelock import FileLock
 
+    sent: list[httpx.Request] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:  # no socket: were a request sent, the run would stop here
+        sent.append(request)
+        return httpx.Response(401, json={"code": "7", "message": "No permission to request."})
+
     with FileLock(tmp_path / "out" / "vozo-batch.lock"):  # another run holds the folder
 
         async def go() -> None:
-            async with vozo.AsyncVozo(api_key="k", base_url="http://127.0.0.1:9") as client:
+            lent = httpx.AsyncClient(transport=httpx.MockTransport(refuse))
+            async with lent, vozo.AsyncVozo(api_key="k", http_client=lent, max_retries=0) as client:
                 await vozo.batch.run(client, manifest, tmp_path / "out")
 
         with pytest.raises(vozo.batch.BatchLockedError, match="another vozo batch run"):
             asyncio.run(go())
+    assert sent == []
 
 
 def test_status_of_a_folder_without_a_journal(tmp_path) -> None:

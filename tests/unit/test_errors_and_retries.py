@@ -222,6 +222,34 @@ def test_an_undocumented_success_status_is_a_typed_error(api, recorder) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("location", "named"),
+    [
+        ("https://www.vozo.test/login?next=%2Fv1&token=secret#top", "to https://www.vozo.test/login"),
+        ("/v2/video_generation/t1?sig=secret", "to https://api.vozo.test/v2/video_generation/t1"),
+        (None, "without a Location"),
+    ],
+)
+def test_a_redirect_says_it_is_not_followed_where_it_pointed_and_what_to_check(api, recorder, location, named) -> None:
+    recorder.default = reply(302, headers={"Location": location} if location else {}, raw=b"")
+    raised = api.raises(vozo.APIResponseValidationError, lambda c: c.lipsync.get("t1"))
+    message = str(raised)
+    assert message.startswith("302 from GET /v1/video_generation/t1: the API answered with a redirect " + named + ",")
+    assert "does not follow" in message
+    assert "Check base_url (or VOZO_BASE_URL), now https://api.vozo.test" in message
+    assert "secret" not in message  # a query string may hold a token
+    assert "?" not in message
+    assert raised.status_code == 302
+    assert len(recorder.requests) == 1  # neither followed nor retried
+
+
+def test_a_redirect_with_a_body_is_still_a_redirect(api, recorder) -> None:
+    recorder.default = reply(301, raw=b"<html>Moved</html>", headers={"Location": "http://api.vozo.test/v1"})
+    raised = api.raises(vozo.APIResponseValidationError, lambda c: c.lipsync.create(**CREATE))
+    assert "redirect to http://api.vozo.test/v1," in str(raised)
+    assert raised.body_excerpt == "<html>Moved</html>"
+
+
 def test_no_exception_shows_the_key(api, recorder) -> None:
     recorder.default = reply(401, {"code": "1302", "message": "API key has been revoked."})
     raised = api.raises(vozo.AuthenticationError, lambda c: c.lipsync.get("t1"))

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from vozo._codes import API_ERROR_CODES
-from vozo._config import APIKey
+from vozo._config import DEFAULT_BASE_URL, APIKey
 from vozo._errors import (
     APIResponseValidationError,
     APIStatusError,
@@ -148,6 +148,8 @@ def on_response(response: httpx.Response) -> None:
     )
     if response.status_code >= 400:
         raise status_error(response)
+    if 300 <= response.status_code < 400:
+        raise redirect_error(response)
     if response.content:
         try:
             json.loads(response.content)
@@ -158,6 +160,24 @@ def on_response(response: httpx.Response) -> None:
                 status_code=response.status_code,
                 body_excerpt=excerpt(hide(response.content.decode("utf-8", errors="replace")).encode()),
             ) from exc
+
+
+def redirect_error(response: httpx.Response) -> APIResponseValidationError:
+    """A 3xx from the API: never followed (the key would go along), and most often a wrong base URL."""
+    request, hide = response.request, key_hider(response.request)
+    location = response.headers.get("location")
+    if location:
+        target = request.url.join(location)  # a relative Location names a path on the same host
+        where = f"to {hide(f'{target.scheme}://{target.netloc.decode()}{target.path}')}"  # no query: it may hold tokens
+    else:
+        where = "without a Location"
+    return APIResponseValidationError(
+        f"{response.status_code} from {request.method} {request.url.path}: the API answered with a redirect {where}, "
+        "which this client does not follow (the API key is only sent to the host it was given). Check base_url (or "
+        f"VOZO_BASE_URL), now {request.url.scheme}://{request.url.netloc.decode()}: Vozo's API is {DEFAULT_BASE_URL}.",
+        status_code=response.status_code,
+        body_excerpt=excerpt(hide(response.content.decode("utf-8", errors="replace")).encode()) or None,
+    )
 
 
 # Any JSON value: what ``client.request`` sends and returns.

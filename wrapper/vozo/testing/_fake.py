@@ -46,7 +46,8 @@ class Faults:
     burst: int = 0  # the next N API requests are answered with burst_status (429s with retry_after)
     burst_status: int = 503
     slow: float = 0.0  # seconds added before every API response
-    stall: float = 0.0  # a share of API requests answered only after 2 s (past a short client read timeout)
+    stall: float = 0.0  # a share of API requests answered only after 2 s (past a short client read timeout) ...
+    stall_until: threading.Event | None = None  # ... or, when given, only once the test sets this event
     reset_before: float = 0.0  # the connection drops before the request is handled (no job created)
     reset_after: float = 0.0  # the connection drops after the request was handled (the job exists)
     malformed_json: float = 0.0  # a 200 answered with broken JSON
@@ -143,6 +144,17 @@ class CreateHold:
             self.task_ids.append(task_id)
         self.held.set()
         await answer.wait()
+
+
+async def _stall(until: threading.Event | None) -> None:
+    """2 s, or until the test sets ``until``: a read timeout then fires whatever the machine's load."""
+    if until is None:
+        await asyncio.sleep(2.0)
+        return
+    # ASYNC110: a threading.Event, set from the test's thread; polled rather than waited for in a worker thread, so
+    # that the server's shutdown can still cancel a stall nobody released.
+    while not until.is_set():  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
 
 
 class _Drop(Exception):
@@ -299,7 +311,7 @@ class FakeVozo:
             self.injected["slow"] += 1
             await asyncio.sleep(faults.slow)
         if self._inject("stall"):
-            await asyncio.sleep(2.0)
+            await _stall(faults.stall_until)
         key = _bearer(request)
         if key is None or key not in self.api_keys | self.revoked_keys:
             return self._error(401, "7", "No permission to request.")

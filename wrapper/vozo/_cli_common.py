@@ -168,7 +168,7 @@ def create_keeping_its_id(
         # Nested, and the notice inside: a second Ctrl-C that comes while it is printed still abandons with the warning.
         try:
             err.print(
-                f"\nCtrl-C: the request creating the job was already sent; waiting up to {patience:g}s for Vozo's "
+                f"\nCtrl-C: the request creating the job may have left already; waiting up to {patience:g}s for Vozo's "
                 "answer so that its task id is not lost (Ctrl-C again to abandon it)",
                 markup=False,
                 highlight=False,

@@ -324,7 +324,10 @@ def test_creates_in_flight_land_their_task_id_whatever_stops_the_run(
     assert sorted(row_of(c["body"]) for c in app.fake.create_requests) == sorted(rows)
 
 
-def test_a_create_that_never_answers_holds_a_shutdown_only_for_the_grace(hostile, monkeypatch, tmp_path) -> None:
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_a_create_that_never_answers_holds_a_shutdown_only_for_the_grace(
+    hostile, monkeypatch, tmp_path, backend
+) -> None:
     app, url = hostile, hostile.url
     app.slow["ls-0000"] = ""
     app.hold = 7
@@ -332,14 +335,13 @@ def test_a_create_that_never_answers_holds_a_shutdown_only_for_the_grace(hostile
     manifest, out = write_manifest(tmp_path / "m.csv", 12), tmp_path / "out"
 
     async def go() -> None:
-        run = asyncio.ensure_future(run_batch(url, manifest, out))
-        await anyio.to_thread.run_sync(app.held_enough.wait, GATE_TIMEOUT)
-        await anyio.to_thread.run_sync(app.slow_polled.wait, GATE_TIMEOUT)  # ls-0000 is not among the unanswered
-        run.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await run
+        async with anyio.create_task_group() as group:  # a cancel scope around the run, on either backend
+            group.start_soon(functools.partial(run_batch, url, manifest, out))
+            await anyio.to_thread.run_sync(app.held_enough.wait, GATE_TIMEOUT)
+            await anyio.to_thread.run_sync(app.slow_polled.wait, GATE_TIMEOUT)  # ls-0000 is not among the unanswered
+            group.cancel_scope.cancel()
 
-    asyncio.run(go())
+    anyio.run(go, backend=backend)
     assert not app.gate.is_set()  # the run ended while the creates were still unanswered
     held = {row.key for row in vozo.batch.status(out).rows if row.state is RowState.SUBMITTING}
     assert len(held) == 7

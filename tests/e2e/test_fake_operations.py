@@ -67,6 +67,12 @@ def updated_spec() -> dict[str, Any]:
             "responses": {"200": _json({"type": "object"}, examples={"one": {"value": GLOSSARY_EXAMPLE}})},
         }
     }
+    spec["paths"]["/v1/health"] = {  # public: no key needed
+        "get": {"security": [], "responses": {"200": _json({"type": "object"}, example={"ok": True})}}
+    }
+    spec["paths"]["/v1/languages"] = {  # a key is optional: the empty requirement
+        "get": {"security": [{}, {"bearerAuth": []}], "responses": {"200": _json({"type": "array"}, example=["en"])}}
+    }
     spec["paths"]["/v1/glossaries/{glossary_id}"] = {
         "get": {"responses": {"200": _json({"type": "object"}, example={"id": "g-1", "terms": ["Vozo"]})}},
         "delete": {"responses": {"204": {"description": "deleted"}}},
@@ -118,6 +124,7 @@ def test_an_operation_with_an_example_answers_it(fake: FakeVozo) -> None:
     ],
 )
 def test_request_bodies_are_checked_against_the_spec(fake: FakeVozo, options: dict[str, Any], message: str) -> None:
+    options = dict(options)  # the parameter is shared by reruns: never changed in place
     headers = {**AUTH, **options.pop("headers", {})}
     response = _call(fake, "POST", "/v1/glossaries", headers=headers, **options)
     assert response.status_code == 400
@@ -132,6 +139,13 @@ def test_request_bodies_are_checked_against_the_spec(fake: FakeVozo, options: di
 def test_keys_are_checked_as_for_every_operation(fake: FakeVozo, headers: dict[str, str], code: str) -> None:
     response = _call(fake, "GET", "/v1/account/credits", headers=headers)
     assert (response.status_code, response.json()["code"]) == (401, code)
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Bearer revoked"}])
+def test_an_operation_that_needs_no_key_is_answered_without_one(fake: FakeVozo, headers: dict[str, str]) -> None:
+    assert _call(fake, "GET", "/v1/health", headers=headers).json() == {"ok": True}
+    assert _call(fake, "GET", "/v1/languages", headers=headers).json() == ["en"]
+    assert _call(fake, "GET", "/v1/account/credits", headers=headers).status_code == 401  # the spec-wide security
 
 
 def test_faults_apply_to_them_too() -> None:

@@ -170,6 +170,7 @@ class FakeVozo:
     ``fail_when(job_type, body)``: returns Vozo's ``(code, message)`` for a job that must end in ``failed``.
     Callbacks go only to loopback hosts unless ``external_callbacks`` is set (a test must not reach the world).
     ``spec``: the OpenAPI document served (a mapping or a YAML/JSON file; default the package's ``vozo.yaml``).
+    Keys (``api_keys``, ``revoked_keys``) are checked as the spec's ``security`` says: not for ``security: []``.
     """
 
     def __init__(
@@ -303,7 +304,7 @@ class FakeVozo:
 
     # --- faults and auth, around every API request --------------------------------------------------------------------
 
-    async def _api(self, request: Request, handle: Callable[[str], Any]) -> Response:
+    async def _api(self, request: Request, handle: Callable[[str], Any], *, needs_key: bool = True) -> Response:
         faults = self.faults
         template = request.url.path.replace(request.path_params.get("task_id", "\0"), "{task_id}")
         self.requests[f"{request.method} {template}"] += 1
@@ -312,10 +313,10 @@ class FakeVozo:
             await asyncio.sleep(faults.slow)
         if self._inject("stall"):
             await _stall(faults.stall_until)
-        key = _bearer(request)
-        if key is None or key not in self.api_keys | self.revoked_keys:
+        key = _bearer(request) or ""  # "" is no key: an operation with `security: []` is answered without one
+        if needs_key and key not in self.api_keys | self.revoked_keys:
             return self._error(401, "7", "No permission to request.")
-        if key in self.revoked_keys:
+        if needs_key and key in self.revoked_keys:
             return self._error(401, "1302", "API key has been revoked.")
         if faults.burst > 0:
             faults.burst -= 1
@@ -371,7 +372,9 @@ class FakeVozo:
 
     def _operation_route(self, operation: _spec.Operation) -> Callable[[Request], Awaitable[Response]]:
         async def answer(request: Request) -> Response:
-            return await self._api(request, lambda key: self._operation(request, operation))
+            return await self._api(
+                request, lambda key: self._operation(request, operation), needs_key=operation.needs_key
+            )
 
         return answer
 

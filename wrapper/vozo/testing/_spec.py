@@ -56,6 +56,7 @@ class Operation:
     has_body: bool
     takes_json: bool  # a JSON request body is described, and checked
     body_required: bool
+    needs_key: bool  # False for `security: []` (or an empty requirement `{}`): the fake then answers without a key
 
 
 class Spec:
@@ -96,7 +97,9 @@ class Spec:
         request = self._resolve(operation.get("requestBody"))
         status, body, has_body = self._success(operation)
         takes_json = "application/json" in request.get("content", {})
-        return Operation(method, path, status, body, has_body, takes_json, bool(request.get("required")))
+        security = operation.get("security", self.document.get("security", []))
+        needs_key = bool(security) and all(requirement for requirement in security)
+        return Operation(method, path, status, body, has_body, takes_json, bool(request.get("required")), needs_key)
 
     def _success(self, operation: dict[str, Any]) -> tuple[int, Any, bool]:
         """The success status (200, else the first 2xx) and its JSON body: its example, else one built."""

@@ -47,8 +47,10 @@ GATE_TIMEOUT = 60.0  # only a safety net against a hung test: every verdict come
 class HostileServer:
     """FakeVozo, except that chosen rows get unusable create answers or broken result links, and creates are held.
 
-    ``slow``: rows whose creates are answered at once and whose jobs report ``pending`` until ``hold`` creates
-    of other rows are held, then ``done`` with the given video_url ("": the fake's own, working link).
+    ``slow``: rows whose creates are answered at once and whose jobs report ``pending`` until ``slow_done`` is set,
+    then ``done`` with the given video_url ("": the fake's own, working link). ``slow_done`` is set with
+    ``held_enough`` (``hold`` creates of other rows held, the slow rows created) unless ``slow_done_when_held`` is
+    False: then only the test sets it.
     ``bad_task_ids``: rows whose create is answered with this task id (no job is created).
     ``gate``: the held answers go out once it is set (the fake created those jobs before: they are billed).
     """
@@ -62,6 +64,8 @@ class HostileServer:
         self.refusal_sent = threading.Event()
         self.gate = threading.Event()
         self.held_enough = threading.Event()
+        self.slow_done = threading.Event()  # the slow rows' jobs say done from then on
+        self.slow_done_when_held = True
         self.slow_polled = threading.Event()  # a slow row's status was asked for: its task id is in the journal
         self.held = 0
         self.slow_status_checks = 0
@@ -114,12 +118,14 @@ class HostileServer:
         # The slow rows' creates count too: the run may send them after the held ones, and a stop that comes
         # before they leave rightly cancels them (nothing was sent), which would change what the test counts.
         if self.held >= self.hold and len(self._slow_tasks) >= len(self.slow):
+            if self.slow_done_when_held:
+                self.slow_done.set()
             self.held_enough.set()
 
     async def _slow_status(self, scope: Scope, receive: Receive, send: Send, row: str) -> None:
         self.slow_status_checks += 1
         self.slow_polled.set()
-        if not self.held_enough.is_set():
+        if not self.slow_done.is_set():
             await JSONResponse({"status": "pending"})(scope, receive, send)
         elif self.slow[row]:
             await JSONResponse({"status": "done", "video_url": self.slow[row]})(scope, receive, send)
@@ -285,8 +291,12 @@ def test_creates_in_flight_land_their_task_id_whatever_stops_the_run(
     hostile, long_grace, tmp_path, stop, backend
 ) -> None:
     app, url = hostile, hostile.url
-    app.slow["ls-0000"] = ""  # polled meanwhile: it reports done, with a working link, once the creates are held
+    app.slow["ls-0000"] = ""  # polled meanwhile, with a working link once its job says done
     app.hold = 7  # with it, every one of the run's 8 job slots
+    # A bug stops the run when ls-0000 is downloaded, so its job says done once the creates are held. A cancel comes
+    # from the test's thread, later than held_enough by however long the machine takes: ls-0000 must stay pending
+    # until then, or its slot could send a 9th create before the cancel arrives.
+    app.slow_done_when_held = stop == "a bug in another task"
     manifest, out = write_manifest(tmp_path / "m.csv", 24), tmp_path / "out"
 
     def progress(snapshot: vozo.batch.BatchProgress) -> None:
@@ -315,6 +325,7 @@ def test_creates_in_flight_land_their_task_id_whatever_stops_the_run(
 
     anyio.run(go, backend=backend)
     assert app.held_enough.is_set()
+    app.slow_done.set()  # for the resumed run
     rows = assert_every_job_has_its_task_id(app.fake, out)
     assert len(app.fake.create_requests) == 8
     assert not [row.key for row in rows.values() if row.state is RowState.UNCERTAIN]
@@ -330,6 +341,7 @@ def test_a_create_that_never_answers_holds_a_shutdown_only_for_the_grace(
 ) -> None:
     app, url = hostile, hostile.url
     app.slow["ls-0000"] = ""
+    app.slow_done_when_held = False  # pending until the run has stopped: its slot never sends an 8th create to hold
     app.hold = 7
     monkeypatch.setattr(_scheduler, "CREATE_GRACE", 0.01)
     manifest, out = write_manifest(tmp_path / "m.csv", 12), tmp_path / "out"
@@ -346,6 +358,7 @@ def test_a_create_that_never_answers_holds_a_shutdown_only_for_the_grace(
     held = {row.key for row in vozo.batch.status(out).rows if row.state is RowState.SUBMITTING}
     assert len(held) == 7
     app.gate.set()
+    app.slow_done.set()
     resumed = asyncio.run(run_batch(url, manifest, out))  # those rows are uncertain: never sent twice
     assert {row.key for row in resumed.rows if row.state is RowState.UNCERTAIN} == held
     assert sorted(row_of(c["body"]) for c in app.fake.create_requests) == sorted(r.key for r in resumed.rows)

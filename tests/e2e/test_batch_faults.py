@@ -61,7 +61,7 @@ class HostileServer:
         self.slow: dict[str, str] = {}
         self.bad_task_ids: dict[str, Any] = {}
         self.refused: set[str] = set()  # rows whose create is refused: the key is revoked (401, code 1302)
-        self.refusal_sent = threading.Event()
+        self.refusal_sent = threading.Event()  # set as the refusal is sent: the run has not taken it in yet
         self.gate = threading.Event()
         self.held_enough = threading.Event()
         self.slow_done = threading.Event()  # the slow rows' jobs say done from then on
@@ -97,8 +97,10 @@ class HostileServer:
             await JSONResponse({"task_id": self.bad_task_ids[row]})(scope, receive, send)
             return
         if row in self.refused:
-            await JSONResponse({"code": "1302", "message": "API key has been revoked."}, 401)(scope, receive, send)
+            # Set before the answer leaves: the run may take the refusal in (its last progress report until the
+            # held answers go out) before this thread would get to set it after sending.
             self.refusal_sent.set()
+            await JSONResponse({"code": "1302", "message": "API key has been revoked."}, 401)(scope, receive, send)
             return
         messages = await _call(self.fake, scope, request)
         if row in self.slow:

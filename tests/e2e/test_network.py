@@ -265,12 +265,12 @@ class StaleKeepAliveServer:
                         self.dropped.append(method)
                     return  # a plain close once the request is read: the client sees EOF, not a reset
                 elif isinstance(event, h11.EndOfMessage):
+                    with self._lock:  # noted before the answer leaves: the client may count as soon as it has it
+                        self.answered.append(method)
                     body = b'{"task_id": "t1"}' if method == "POST" else b'{"status": "pending"}'
                     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
                     connection.sendall(protocol.send(h11.Response(status_code=200, headers=headers)))
                     connection.sendall(protocol.send(h11.Data(data=body)) + protocol.send(h11.EndOfMessage()))
-                    with self._lock:
-                        self.answered.append(method)
                     answered = True
                     protocol.start_next_cycle()
                 elif isinstance(event, h11.ConnectionClosed):

@@ -314,10 +314,11 @@ class FakeVozo:
         if self._inject("stall"):
             await _stall(faults.stall_until)
         key = _bearer(request) or ""  # "" is no key: an operation with `security: []` is answered without one
-        if needs_key and key not in self.api_keys | self.revoked_keys:
-            return self._error(401, "7", "No permission to request.")
-        if needs_key and key in self.revoked_keys:
-            return self._error(401, "1302", "API key has been revoked.")
+        if needs_key:
+            if key not in self.api_keys | self.revoked_keys:
+                return self._error(401, "7", "No permission to request.")
+            if key in self.revoked_keys:
+                return self._error(401, "1302", "API key has been revoked.")
         if faults.burst > 0:
             faults.burst -= 1
             self.injected["burst"] += 1

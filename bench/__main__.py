@@ -400,34 +400,20 @@ def bench_download(size_mb: int, small_mb: int) -> list[Figure]:
         finally:
             server.kill()
             server.wait()
+
+    def throughput(baseline: Run, name: str, target: str, note: str) -> Figure:
+        measure = f"{size_mb} MiB throughput (median of {DOWNLOAD_ROUNDS})"
+        ours_rate, baseline_rate = size_mb / float(ours.stdout), size_mb / float(baseline.stdout)
+        return Figure("download", measure, ours_rate, baseline_rate, name, "MiB/s", target, note)
+
     return [
-        Figure(
-            "download",
-            f"{size_mb} MiB throughput (median of {DOWNLOAD_ROUNDS})",
-            size_mb / float(ours.stdout),
-            size_mb / float(curl.stdout),
-            "curl -o",
-            "MiB/s",
-            ">= 0.8",
-            "vozo fsyncs before renaming into place; curl does not",
+        throughput(curl, "curl -o", ">= 0.8", "vozo fsyncs before renaming into place; curl does not"),
+        throughput(
+            durable, "curl -o, then fsync", "", "the same promise as vozo's: the bytes are on disk when it returns"
         ),
-        Figure(
-            "download",
-            f"{size_mb} MiB throughput (median of {DOWNLOAD_ROUNDS})",
-            size_mb / float(ours.stdout),
-            size_mb / float(durable.stdout),
-            "curl -o, then fsync",
-            "MiB/s",
-            "",
-            "the same promise as vozo's: the bytes are on disk when it returns",
-        ),
-        Figure(
-            "download",
-            f"{size_mb} MiB throughput (median of {DOWNLOAD_ROUNDS})",
-            size_mb / float(ours.stdout),
-            size_mb / float(bare.stdout),
+        throughput(
+            bare,
             "httpx.stream into a file",
-            "MiB/s",
             "",
             "the same HTTP stack, no checks, no fsync: what is ours and what is httpx's",
         ),

@@ -229,23 +229,28 @@ def test_downloading_an_unfinished_job_says_how_to_wait_for_it(tmp_path) -> None
     assert f"`vozo wait {task_id} --kind lipsync --output {tmp_path / 'o.mp4'}" in result.stderr
 
 
-def test_mock_server_prints_its_url_its_key_and_the_exports_to_use_it() -> None:
+@pytest.mark.parametrize(
+    ("keys", "key"),
+    [(["--key", "k-1"], "k-1"), ([], "test-key")],  # without --key: FakeVozo's default key, named
+    ids=["given", "default"],
+)
+def test_mock_server_prints_its_url_its_key_and_the_exports_to_use_it(keys: list[str], key: str) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    args = [VOZO, "mock-server", "--port", "0", "--key", "k-1"]
+    args = [VOZO, "mock-server", "--port", "0", *keys]
     with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as server:
         assert server.stdout is not None
         lines = [server.stdout.readline().rstrip("\n") for _ in range(5)]
         server.send_signal(signal.SIGTERM)
-        server.communicate(timeout=60)
+        _, stderr = server.communicate(timeout=60)
     url = lines[0].removeprefix("FakeVozo listening on ")
     assert lines == [
         f"FakeVozo listening on {url}",
-        "It accepts the API key k-1.",
+        f"It accepts the API key {key}.",
         "Point the vozo command or library at it:",
         f"  export VOZO_BASE_URL={url}",
-        "  export VOZO_API_KEY=k-1",
+        f"  export VOZO_API_KEY={key}",
     ]
-    assert server.returncode == 0  # SIGTERM stops it cleanly
+    assert server.returncode == 0, stderr  # SIGTERM stops it cleanly
 
 
 def test_messages_are_printed_as_they_are_not_as_markup(server, tmp_path) -> None:

@@ -377,12 +377,13 @@ def mock_server(host: str, port: int, keys: tuple[str, ...], step: float | None,
     fake = FakeVozo(**{name: value for name, value in given.items() if value is not None})
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    accepted = list(keys) or sorted(fake.api_keys)  # without --key: the keys FakeVozo accepts by default
     with fake.serve(host, port) as url:
         click.echo(f"FakeVozo listening on {url}")  # a line of its own: scripts read the URL from its end
-        click.echo(f"It accepts the API key{'s' if len(keys) > 1 else ''} {', '.join(keys)}.")
+        click.echo(f"It accepts the API key{'s' if len(accepted) > 1 else ''} {', '.join(accepted)}.")
         click.echo("Point the vozo command or library at it:")
         click.echo(f"  export VOZO_BASE_URL={shlex.quote(url)}")
-        click.echo(f"  export VOZO_API_KEY={shlex.quote(keys[0])}")
+        click.echo(f"  export VOZO_API_KEY={shlex.quote(accepted[0])}")
         sys.stdout.flush()
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()

@@ -120,8 +120,12 @@ def test_an_operation_with_an_example_answers_it(fake: FakeVozo) -> None:
         ({"json": {"name": 5}}, "name: 5 is not of type 'string'"),
         ({"content": b"name=x", "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, "must be JSON"),
         ({"content": b"{", "headers": {"Content-Type": "application/json"}}, "not valid JSON"),
+        # deeper than Python's parser goes, and the constants Python takes but JSON has not: 400, not a crash
+        ({"content": b"[" * 100_000 + b"]" * 100_000, "headers": {"Content-Type": "application/json"}}, "not valid"),
+        ({"content": b'{"name": NaN}', "headers": {"Content-Type": "application/json"}}, "not valid JSON"),
         ({}, "must be JSON"),  # the spec requires a body
     ],
+    ids=["missing", "mistyped", "form", "truncated", "deep", "nan", "none"],
 )
 def test_request_bodies_are_checked_against_the_spec(fake: FakeVozo, options: dict[str, Any], message: str) -> None:
     options = dict(options)  # the parameter is shared by reruns: never changed in place

@@ -394,8 +394,8 @@ class FakeVozo:
         if "json" not in request.headers.get("content-type", ""):
             return self._error(400, "5", "Invalid request parameters: the body must be JSON.")
         try:
-            body = json.loads(await request.body())
-        except ValueError:
+            body = json.loads(await request.body(), parse_constant=_refuse_constant)
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
             return self._error(400, "5", "Invalid request parameters: the body is not valid JSON.")
         problem = self.spec.first_error(method, path, body)
         if problem is not None:
@@ -524,3 +524,8 @@ class _DroppedResponse(Response):
 def _bearer(request: Request) -> str | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _refuse_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON (RFC 8259), though Python's parser takes them: refused as a strict server would."""
+    raise ValueError(f"{name} is not JSON")

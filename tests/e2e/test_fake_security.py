@@ -82,7 +82,13 @@ def _no_security(spec: dict[str, Any]) -> None:
     del spec["security"]
 
 
-@pytest.mark.parametrize("change", [_open("post", "get"), _no_security], ids=["security: []", "no security"])
+def _null_security(spec: dict[str, Any]) -> None:
+    spec["security"] = None  # not valid OpenAPI, but nothing to require
+
+
+@pytest.mark.parametrize(
+    "change", [_open("post", "get"), _no_security, _null_security], ids=["security: []", "no security", "null"]
+)
 @pytest.mark.parametrize("headers", NO_KEYS)
 def test_a_job_whose_routes_the_spec_opens_runs_to_done_without_a_key(
     change: Callable[[dict[str, Any]], None], headers: dict[str, str]

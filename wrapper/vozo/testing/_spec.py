@@ -119,7 +119,7 @@ class Spec:
         """The places of the schemes ``security`` names; for an operation that names none, those of every scheme
         the document declares (a key sent anyway still says whose job it is); Bearer when it declares none."""
         schemes = self.document.get("components", {}).get("securitySchemes", {})
-        named = [name for requirement in security for name in requirement] or list(schemes)
+        named = [name for requirement in security or () for name in requirement] or list(schemes)
         places = dict.fromkeys(_place(self._resolve(schemes.get(name))) for name in named)
         return tuple(places) or (_AUTHORIZATION_BEARER,)
 

@@ -181,6 +181,9 @@ def test_a_spec_without_the_sdks_job_operations_is_refused() -> None:
     del spec["paths"]["/v1/media/translate"]
     with pytest.raises(ValueError, match=r"POST /v1/media/translate \(translations\)"):
         FakeVozo(spec=spec)
+    del spec["paths"]["/v1/video_generation/{task_id}"]
+    with pytest.raises(ValueError, match=r"GET /v1/video_generation/\{task_id\} \(lipsync\)"):
+        FakeVozo(spec=spec)
 
 
 def test_a_spec_file_is_read(tmp_path: Path) -> None:

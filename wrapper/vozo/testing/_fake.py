@@ -170,7 +170,9 @@ class FakeVozo:
     ``fail_when(job_type, body)``: returns Vozo's ``(code, message)`` for a job that must end in ``failed``.
     Callbacks go only to loopback hosts unless ``external_callbacks`` is set (a test must not reach the world).
     ``spec``: the OpenAPI document served (a mapping or a YAML/JSON file; default the package's ``vozo.yaml``).
-    Keys (``api_keys``, ``revoked_keys``) are checked as the spec's ``security`` says: not for ``security: []``.
+    Keys (``api_keys``, ``revoked_keys``) are checked on every operation, jobs' included, as the spec's ``security``
+    says (not for ``security: []``), and read where its security scheme puts them (``Authorization: Bearer``, an
+    apiKey header, query parameter or cookie).
     """
 
     def __init__(
@@ -208,20 +210,31 @@ class FakeVozo:
         self._starlette = Starlette(routes=self._routes(), lifespan=self._lifespan)
 
     def _routes(self) -> list[Route]:
-        """A lifecycle for each job kind, a canned answer for every other operation of the spec, the result files."""
+        """A lifecycle for each job kind, a canned answer for every other operation of the spec, the result files.
+
+        Every route is an operation of the spec, whose ``security`` decides whether it needs a key."""
         kinds = all_kinds()
-        missing = [f"POST {k.create_path} ({k.name})" for k in kinds if not self.spec.has("POST", k.create_path)]
-        if missing:
-            raise ValueError(f"the spec lacks operations this SDK's job kinds use: {', '.join(missing)}")
-        routes = [Route(kind.create_path, self._create_route(kind), methods=["POST"]) for kind in kinds]
+        operations = {(op.method, op.path): op for op in self.spec.operations()}
         by_status_path: dict[str, list[JobKind]] = {}
+        used: dict[tuple[str, str], str] = {}  # the job operations, and the kind that names each first
         for kind in kinds:  # kinds may share a status endpoint (reusable-model jobs: the lipsync one)
             by_status_path.setdefault(kind.status_path, []).append(kind)
-        routes += [
-            Route(path, self._status_route(sharing), methods=["GET"]) for path, sharing in by_status_path.items()
+            used.setdefault(("POST", kind.create_path), kind.name)
+            used.setdefault(("GET", kind.status_path), kind.name)
+        missing = [
+            f"{method} {path} ({name})" for (method, path), name in used.items() if (method, path) not in operations
         ]
-        served = {("POST", kind.create_path) for kind in kinds} | {("GET", path) for path in by_status_path}
-        others = [op for op in self.spec.operations() if (op.method, op.path) not in served]
+        if missing:
+            raise ValueError(f"the spec lacks operations this SDK's job kinds use: {', '.join(missing)}")
+        routes = [
+            Route(kind.create_path, self._create_route(kind, operations["POST", kind.create_path]), methods=["POST"])
+            for kind in kinds
+        ]
+        routes += [
+            Route(path, self._status_route(sharing, operations["GET", path]), methods=["GET"])
+            for path, sharing in by_status_path.items()
+        ]
+        others = [op for where, op in operations.items() if where not in used]
         routes += [Route(op.path, self._operation_route(op), methods=[op.method]) for op in others]
         routes.append(Route("/media/{task_id}/{name}", self._media, methods=["GET"]))
         return routes
@@ -304,7 +317,7 @@ class FakeVozo:
 
     # --- faults and auth, around every API request --------------------------------------------------------------------
 
-    async def _api(self, request: Request, handle: Callable[[str], Any], *, needs_key: bool = True) -> Response:
+    async def _api(self, request: Request, operation: _spec.Operation, handle: Callable[[str], Any]) -> Response:
         faults = self.faults
         template = request.url.path.replace(request.path_params.get("task_id", "\0"), "{task_id}")
         self.requests[f"{request.method} {template}"] += 1
@@ -313,8 +326,8 @@ class FakeVozo:
             await asyncio.sleep(faults.slow)
         if self._inject("stall"):
             await _stall(faults.stall_until)
-        key = _bearer(request) or ""  # "" is no key: an operation with `security: []` is answered without one
-        if needs_key:
+        key = _presented_key(request, operation.key_places)  # "" is none: `security: []` answers without one
+        if operation.needs_key:
             if key not in self.api_keys | self.revoked_keys:
                 return self._error(401, "7", "No permission to request.")
             if key in self.revoked_keys:
@@ -357,25 +370,27 @@ class FakeVozo:
 
     # --- operations -----------------------------------------------------------------------------------------------
 
-    def _create_route(self, kind: JobKind) -> Callable[[Request], Awaitable[Response]]:
+    def _create_route(self, kind: JobKind, operation: _spec.Operation) -> Callable[[Request], Awaitable[Response]]:
         async def create(request: Request) -> Response:
-            return await self._api(request, lambda key: self._create(request, key, kind))
+            return await self._api(request, operation, lambda key: self._create(request, key, kind))
 
         return create
 
-    def _status_route(self, kinds: list[JobKind]) -> Callable[[Request], Awaitable[Response]]:
+    def _status_route(
+        self, kinds: list[JobKind], operation: _spec.Operation
+    ) -> Callable[[Request], Awaitable[Response]]:
         names = tuple(kind.name for kind in kinds)
+        # A status the spec opens to callers without a key is anyone's who knows the task id.
+        owner_only = operation.needs_key
 
         async def status(request: Request) -> Response:
-            return await self._api(request, lambda key: self._status(request, key, names))
+            return await self._api(request, operation, lambda key: self._status(request, key, names, owner_only))
 
         return status
 
     def _operation_route(self, operation: _spec.Operation) -> Callable[[Request], Awaitable[Response]]:
         async def answer(request: Request) -> Response:
-            return await self._api(
-                request, lambda key: self._operation(request, operation), needs_key=operation.needs_key
-            )
+            return await self._api(request, operation, lambda key: self._operation(request, operation))
 
         return answer
 
@@ -428,9 +443,9 @@ class FakeVozo:
             await self._hold._until_released(task_id)
         return JSONResponse({"task_id": task_id})
 
-    async def _status(self, request: Request, key: str, types: tuple[JobType, ...]) -> Response:
+    async def _status(self, request: Request, key: str, types: tuple[JobType, ...], owner_only: bool) -> Response:
         job = self.jobs.get(request.path_params["task_id"])
-        if job is None or job.api_key != key or job.type not in types:
+        if job is None or (owner_only and job.api_key != key) or job.type not in types:
             return self._error(404, "5", "Task not found.")
         return JSONResponse(self._status_body(job, str(request.base_url).rstrip("/")))
 
@@ -521,9 +536,17 @@ class _DroppedResponse(Response):
         raise _Drop
 
 
-def _bearer(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+def _presented_key(request: Request, places: Iterable[_spec.KeyPlace]) -> str:
+    """The key in the first of ``places`` that holds one, "" when none does."""
+    sources = {"header": request.headers, "query": request.query_params, "cookie": request.cookies}
+    for place in places:
+        value = sources[place.where].get(place.name, "")
+        if place.scheme is not None:
+            scheme, _, value = value.partition(" ")
+            value = value if scheme.lower() == place.scheme else ""
+        if value.strip():
+            return value.strip()
+    return ""
 
 
 def _refuse_constant(name: str) -> Any:

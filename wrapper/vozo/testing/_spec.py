@@ -48,6 +48,19 @@ def load(spec: Mapping[str, Any] | str | os.PathLike[str] | None) -> dict[str, A
 
 
 @dataclass(frozen=True)
+class KeyPlace:
+    """Where a request presents the key: a header, query parameter or cookie; for an ``http`` scheme, the
+    Authorization header's credentials after that scheme's name (``Bearer <key>``)."""
+
+    where: str  # "header", "query" or "cookie"
+    name: str
+    scheme: str | None = None  # "bearer", "basic", ... (lower case): the header's value is "<scheme> <key>"
+
+
+_AUTHORIZATION_BEARER = KeyPlace("header", "authorization", "bearer")
+
+
+@dataclass(frozen=True)
 class Operation:
     method: str  # upper case
     path: str  # the spec's template, e.g. /v1/account/credits
@@ -57,6 +70,7 @@ class Operation:
     takes_json: bool  # a JSON request body is described, and checked
     body_required: bool
     needs_key: bool  # False for `security: []` (or an empty requirement `{}`): the fake then answers without a key
+    key_places: tuple[KeyPlace, ...]  # where the key is read from, first found wins
 
 
 class Spec:
@@ -75,9 +89,6 @@ class Spec:
                 if isinstance(operation, dict):
                     found.append(self._answer(method.upper(), path, operation))
         return found
-
-    def has(self, method: str, path: str) -> bool:
-        return isinstance(self.document.get("paths", {}).get(path, {}).get(method.lower()), dict)
 
     def first_error(self, method: str, path: str, body: Any) -> str | None:
         """The first way ``body`` breaks the operation's JSON request schema, in words, or None when valid."""
@@ -99,7 +110,18 @@ class Spec:
         takes_json = "application/json" in request.get("content", {})
         security = operation.get("security", self.document.get("security", []))
         needs_key = bool(security) and all(requirement for requirement in security)
-        return Operation(method, path, status, body, has_body, takes_json, bool(request.get("required")), needs_key)
+        required = bool(request.get("required"))
+        return Operation(
+            method, path, status, body, has_body, takes_json, required, needs_key, self._key_places(security)
+        )
+
+    def _key_places(self, security: list[dict[str, Any]]) -> tuple[KeyPlace, ...]:
+        """The places of the schemes ``security`` names; for an operation that names none, those of every scheme
+        the document declares (a key sent anyway still says whose job it is); Bearer when it declares none."""
+        schemes = self.document.get("components", {}).get("securitySchemes", {})
+        named = [name for requirement in security or () for name in requirement] or list(schemes)
+        places = dict.fromkeys(_place(self._resolve(schemes.get(name))) for name in named)
+        return tuple(places) or (_AUTHORIZATION_BEARER,)
 
     def _success(self, operation: dict[str, Any]) -> tuple[int, Any, bool]:
         """The success status (200, else the first 2xx) and its JSON body: its example, else one built."""
@@ -172,3 +194,14 @@ class Spec:
             return None
         text = _FORMATS.get(str(schema.get("format")), "string")
         return text.ljust(int(schema.get("minLength", 0)), "x")[: schema.get("maxLength", len(text) + 1000)]
+
+
+def _place(scheme: dict[str, Any]) -> KeyPlace:
+    """Where a security scheme puts the key: an apiKey's header, query parameter or cookie, else (http, and the
+    tokens of oauth2 and openIdConnect) the Authorization header after the http scheme's name."""
+    where, name = scheme.get("in"), scheme.get("name")
+    if scheme.get("type") == "apiKey" and where in ("header", "query", "cookie") and isinstance(name, str):
+        return KeyPlace(where, name)
+    if scheme.get("type") == "http" and isinstance(scheme.get("scheme"), str):
+        return KeyPlace("header", "authorization", scheme["scheme"].lower())
+    return _AUTHORIZATION_BEARER

@@ -116,6 +116,13 @@ def test_a_key_echoed_with_json_escapes_is_redacted_too(api, recorder) -> None:
         "http://localhost.example.com",
         "http://127.0.0.1.nip.io",
         "http://[::ffff:10.0.0.1]",
+        # names and spellings that may reach this machine but are not certain to (a resolver or proxy decides)
+        "http://localhost.",
+        "http://127.1:8000",
+        "http://0x7f000001",
+        "http://2130706433",
+        "http://0.0.0.0:8000",
+        "http://[::ffff:127.0.0.1]",
     ],
 )
 def test_plain_http_to_a_name_that_is_not_this_machine_is_refused(url: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import pickle
 import signal
 import socket
 import ssl
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -424,3 +426,47 @@ def test_a_timeout_is_named_the_same_in_both_flavours() -> None:
         "ReadTimeout (GET /v1/video_generation/t1): timed out: no response data within 0.2s "
         "(read timeout; pass a larger timeout= if this is expected)"
     )
+
+
+# --- a server that echoes the key in an answer h11 cannot parse ------------------------------------------------------
+
+ECHOED_KEY = "vz-echoed-0123456789-SECRET"
+
+
+def echo_the_key(answer: Callable[[bytes], bytes]) -> Callable[[socket.socket], None]:
+    """A handler that reads the request head and answers ``answer(its Authorization line)``."""
+
+    def handle(connection: socket.socket) -> None:
+        with connection, contextlib.suppress(OSError):
+            head = b""
+            while b"\r\n\r\n" not in head and (chunk := connection.recv(65536)):
+                head += chunk
+            authorization = next(line for line in head.split(b"\r\n") if line.lower().startswith(b"authorization:"))
+            connection.sendall(answer(authorization))
+
+    return handle
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda line: b"HTTP/1.1 200 OK\r\n" + line.replace(b":", b"") + b"\r\n\r\n",  # "illegal header line: ..."
+        lambda line: b"HTTP/1.1 2x0 " + line + b"\r\n\r\n",  # "illegal status line: ..."
+    ],
+    ids=["header-line", "status-line"],
+)
+def test_a_key_echoed_in_a_malformed_answer_is_in_no_message_cause_or_pickle(
+    flavour: str, answer: Callable[[bytes], bytes]
+) -> None:
+    with serving(echo_the_key(answer)) as url:
+        error = error_of(flavour, url, lambda c: c.lipsync.get("t1"), api_key=ECHOED_KEY)
+    assert "illegal" in str(error)  # h11's words stay, the key does not
+    assert "****" in str(error)
+    shown = [repr(error), "".join(traceback.format_exception(error))]
+    cause: BaseException | None = error
+    while cause is not None:  # httpx's error, httpcore's, h11's
+        shown.append(repr(cause.args))
+        cause = cause.__cause__ or cause.__context__
+    assert len(shown) >= 5
+    assert not any("SECRET" in text for text in shown)
+    assert b"SECRET" not in pickle.dumps(error)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import httpx
 import pytest
@@ -150,3 +151,21 @@ def test_a_lent_client_never_lends_its_auth_or_follows_a_redirect(api, recorder)
         api.call(lambda _: client.lipsync.get("t1"))  # type: ignore[attr-defined]
     assert [r.url.host for r in recorder.requests] == ["api.vozo.test"]
     assert recorder.requests[0].headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+def test_a_request_id_header_that_echoes_the_key_is_redacted(api, recorder) -> None:
+    recorder.default = reply(401, {"code": "1302", "message": "bad key"}, headers={"X-Request-Id": API_KEY})
+    error = _raised(api, lambda c: c.lipsync.get("t1"))
+    assert error.request_id == "****"
+    assert SECRET_PART not in _shown(error)
+
+
+@pytest.mark.parametrize("failure", [httpx.ConnectError("refused"), httpx.ReadTimeout("slow")])
+def test_a_connection_error_keeps_its_request_but_not_the_key(api, recorder, failure: Exception) -> None:
+    recorder.default = failure
+    error = _raised(api, lambda c: c.with_options(max_retries=0).lipsync.get("t1"))
+    assert isinstance(error, vozo.APIConnectionError)
+    assert error.request is not None
+    assert error.request.url.path == "/v1/video_generation/t1"
+    assert error.request.headers["Authorization"] == "Bearer ****"
+    assert SECRET_PART.encode() not in pickle.dumps(error)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -39,6 +41,22 @@ class APIKey:
 
     def __hash__(self) -> int:
         return hash(self._value)
+
+
+def key_hider(request: httpx.Request) -> Callable[[str], str]:
+    """Replaces the key this request carried with ``****``: a server that echoes it must not put it in an error."""
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme != "Bearer" or not key:
+        return lambda text: text
+    # also as it may read inside a JSON string: '"' and '\\' escaped, and "/" perhaps as "\\/"
+    forms = {key, json.dumps(key)[1:-1], json.dumps(key)[1:-1].replace("/", "\\/")}
+
+    def hide(text: str) -> str:
+        for form in forms:
+            text = text.replace(form, "****")
+        return text
+
+    return hide
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import sys
+
 import httpx
 import pytest
 
@@ -92,6 +94,29 @@ def test_a_base_url_with_a_user_or_password_is_refused_without_showing_it(url: s
     with pytest.raises(vozo.InvalidInputError, match="user name or password") as info:
         vozo.Vozo(api_key=API_KEY, base_url=url)
     assert "hunter2" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("HTTPS_PROXY", "ftp://proxy.test:21", "HTTPS_PROXY"),  # httpx: ValueError, unknown scheme
+        ("HTTPS_PROXY", "http://[::1:3128", "HTTPS_PROXY"),  # httpx.InvalidURL
+        ("ALL_PROXY", "socks5://127.0.0.1:1080", "pip install"),  # ImportError without socksio
+        ("SSL_CERT_FILE", "/nonexistent/ca.pem", "SSL_CERT_FILE"),  # FileNotFoundError
+        ("SSL_CERT_FILE", __file__, "SSL_CERT_FILE"),  # ssl.SSLError: no certificate in it
+    ],
+)
+@pytest.mark.parametrize("client_class", [vozo.Vozo, vozo.AsyncVozo])
+def test_a_proxy_or_certificate_variable_httpx_cannot_use_is_a_vozo_error_naming_it(
+    monkeypatch: pytest.MonkeyPatch, client_class: type, variable: str, value: str, named: str
+) -> None:
+    monkeypatch.setitem(sys.modules, "socksio", None)  # as when httpx's socks extra is not installed
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(vozo.VozoError, match=named):
+        client_class(api_key=API_KEY, base_url=BASE_URL)
 
 
 def test_no_repr_shows_the_key() -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import httpx
 
 from vozo._base import USER_AGENT, BearerAuth, on_request, on_response
 from vozo._config import ClientOptions
+from vozo._errors import VozoError
 
 # httpx's pool does work proportional to its queue each time a connection frees up, so thousands of concurrent calls
 # (asyncio.gather over many jobs) spend their time in that queue: measured, 1,000 jobs took 10x longer. Calls beyond
@@ -64,15 +67,31 @@ _POOLED_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _FRESH_CONNECTIONS = httpx.Limits(max_keepalive_connections=0)
 
 
+_CERTIFICATE_VARIABLES = "SSL_CERT_FILE or SSL_CERT_DIR"
+_PROXY_VARIABLES = "HTTPS_PROXY, HTTP_PROXY or ALL_PROXY"
+
+
+@contextlib.contextmanager
+def _read_from_environment(variables: str) -> Iterator[None]:
+    """httpx's failure to use a variable (a missing CA file, a proxy URL it cannot parse, SOCKS without its extra) as
+    a VozoError naming the variables to fix."""
+    try:
+        yield
+    except (ImportError, ValueError, OSError, httpx.InvalidURL) as exc:
+        raise VozoError(f"cannot use {variables} from the environment: {exc} (fix or unset the variable)") from exc
+
+
 class _EnvironmentTransport(httpx.BaseTransport):
     """The transports a plain ``httpx.Client()`` builds: the proxies HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY
     name, TLS trusting SSL_CERT_FILE / SSL_CERT_DIR. (Passing our own ``transport=`` would turn those proxies off.)
     Reads share one pool; every other request gets a fresh connection."""
 
     def __init__(self) -> None:
-        tls = httpx.create_ssl_context()  # one context, made as httpx makes it, for both pools
-        self._pooled = httpx.Client(verify=tls)
-        self._fresh = httpx.Client(verify=tls, limits=_FRESH_CONNECTIONS)
+        with _read_from_environment(_CERTIFICATE_VARIABLES):
+            tls = httpx.create_ssl_context()  # one context, made as httpx makes it, for both pools
+        with _read_from_environment(_PROXY_VARIABLES):
+            self._pooled = httpx.Client(verify=tls)
+            self._fresh = httpx.Client(verify=tls, limits=_FRESH_CONNECTIONS)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         client = self._pooled if request.method in _POOLED_METHODS else self._fresh
@@ -88,9 +107,11 @@ class _AsyncEnvironmentTransport(httpx.AsyncBaseTransport):
     """``_EnvironmentTransport`` for asyncio and trio."""
 
     def __init__(self) -> None:
-        tls = httpx.create_ssl_context()
-        self._pooled = httpx.AsyncClient(verify=tls)
-        self._fresh = httpx.AsyncClient(verify=tls, limits=_FRESH_CONNECTIONS)
+        with _read_from_environment(_CERTIFICATE_VARIABLES):
+            tls = httpx.create_ssl_context()
+        with _read_from_environment(_PROXY_VARIABLES):
+            self._pooled = httpx.AsyncClient(verify=tls)
+            self._fresh = httpx.AsyncClient(verify=tls, limits=_FRESH_CONNECTIONS)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         client = self._pooled if request.method in _POOLED_METHODS else self._fresh

@@ -194,6 +194,22 @@ def test_http_proxy_carries_plain_http_to_localhost(
     assert set(proxy.forwarded()[before:]) >= {f"POST localhost:{port}", f"GET localhost:{port}"}
 
 
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "ALL_PROXY", "http_proxy"])
+@pytest.mark.parametrize("proxy_url", ["http://proxy.vozo.invalid:3128", "https://proxy.vozo.invalid:3128"])
+def test_plain_http_to_localhost_never_goes_through_a_proxy_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, flavour: str, variable: str, proxy_url: str, fake: FakeVozo
+) -> None:
+    """The proxy would read the key in clear, and its "localhost" is its own machine, not this one."""
+    with fake.serve() as url:
+        monkeypatch.setenv(variable, proxy_url)
+        with pytest.raises(vozo.InvalidInputError, match="in clear") as info:
+            run(flavour, create_then_get, base_url=url, max_retries=2)
+        assert not fake.requests  # nor did it go around the proxy it was told to use
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # the cure the error names
+        assert run(flavour, create_then_get, base_url=url).status.value == "pending"
+    assert "NO_PROXY" in str(info.value)
+
+
 def test_no_proxy_sends_a_host_around_the_proxy(
     monkeypatch: pytest.MonkeyPatch, flavour: str, proxy: Proxy, ca_file: Path, tls_port: int
 ) -> None:

@@ -139,6 +139,17 @@ def test_localhost_and_loopback_addresses_are_this_machine(url: str) -> None:
     vozo.Vozo(api_key=API_KEY, base_url=url).close()
 
 
+@pytest.mark.parametrize("proxy", ["http://proxy.vozo.invalid:3128", "https://proxy.vozo.invalid:3128"])
+def test_a_lent_client_with_a_proxy_elsewhere_never_carries_the_key_in_clear(api, proxy: str) -> None:
+    options = {"api_key": API_KEY, "base_url": "http://localhost:8000"}
+    if api.flavour == "sync":
+        client: object = vozo.Vozo(http_client=httpx.Client(proxy=proxy), **options)
+    else:
+        client = vozo.AsyncVozo(http_client=httpx.AsyncClient(proxy=proxy), **options)
+    with pytest.raises(vozo.InvalidInputError, match="in clear"):
+        api.call(lambda _: client.lipsync.get("t1"))  # type: ignore[attr-defined]
+
+
 def test_a_lent_client_never_lends_its_auth_or_follows_a_redirect(api, recorder) -> None:
     recorder.replies = [reply(302, headers={"Location": "https://elsewhere.test/steal"}), reply(200, {})]
     transport = httpx.MockTransport(recorder)

@@ -180,3 +180,22 @@ def test_a_connection_error_keeps_its_request_but_not_the_key(api, recorder, fai
     assert error.request.url.path == "/v1/video_generation/t1"
     assert error.request.headers["Authorization"] == "Bearer ****"
     assert SECRET_PART.encode() not in pickle.dumps(error)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "https://evil.test/v1/x",
+        "//evil.test/v1/x",
+        "v1/x",
+        "/v1/../x",
+        "/v1/x\r\nX-Injected: 1",
+        "/v1/x\x00",
+        "/v1/\x7f",
+    ],
+)
+def test_request_sends_the_key_only_to_a_clean_path_under_the_base_url(api, recorder, path: str) -> None:
+    recorder.default = reply(200, {})
+    with pytest.raises(vozo.InvalidInputError, match="path must"):
+        api.call(lambda c: c.request("GET", path))
+    assert recorder.requests == []

@@ -188,8 +188,10 @@ def parsed_body(response: AnyResponse, operation: str, expected: type[T]) -> T:
 
 def checked_path(path: str) -> str:
     """A path under the base URL, never a URL of its own: the key must not go to another host."""
+    if not isinstance(path, str) or not path.isprintable():  # urllib drops some control characters, httpx refuses
+        raise InvalidInputError(f"path must be a string without control characters, got {path!r}")
     parts = urlsplit(path)
-    if not isinstance(path, str) or parts.scheme or parts.netloc or not path.startswith("/"):
+    if parts.scheme or parts.netloc or not path.startswith("/"):
         raise InvalidInputError(f"path must be relative to the API's base URL, like '/v1/...', got {path!r}")
     if any(segment in (".", "..") for segment in parts.path.split("/")):
         raise InvalidInputError(f"path must not hold '.' or '..' segments, got {path!r}")

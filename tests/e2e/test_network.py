@@ -194,6 +194,31 @@ def test_http_proxy_carries_plain_http_to_localhost(
     assert set(proxy.forwarded()[before:]) >= {f"POST localhost:{port}", f"GET localhost:{port}"}
 
 
+def test_a_lent_client_without_verification_still_goes_through_the_proxy_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, flavour: str, proxy: Proxy, tls_port: int
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    # the lent client's own TLS setting, verification off (the CONNECT tunnel is what the test checks)
+    lent = httpx.Client(verify=False) if flavour == "sync" else httpx.AsyncClient(verify=False)  # noqa: S501
+
+    def then_close_the_lent_client(client: Any) -> Any:  # its open connections would hold the server's shutdown
+        if isinstance(lent, httpx.Client):
+            with lent:
+                return create_then_get(client)
+
+        async def both() -> Any:
+            async with lent:
+                return await create_then_get(client)
+
+        return both()
+
+    before = len(proxy.forwarded())
+    base_url = f"https://{ONLY_THE_PROXY_KNOWS}:{tls_port}"
+    status = run(flavour, then_close_the_lent_client, base_url=base_url, http_client=lent)
+    assert status.status.value == "pending"
+    assert set(proxy.forwarded()[before:]) == {f"CONNECT {ONLY_THE_PROXY_KNOWS}:{tls_port}"}
+
+
 @pytest.mark.parametrize("variable", ["HTTP_PROXY", "ALL_PROXY", "http_proxy"])
 @pytest.mark.parametrize("proxy_url", ["http://proxy.vozo.invalid:3128", "https://proxy.vozo.invalid:3128"])
 def test_plain_http_to_localhost_never_goes_through_a_proxy_elsewhere(

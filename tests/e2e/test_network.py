@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import pickle
 import signal
 import socket
 import ssl
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -190,6 +192,47 @@ def test_http_proxy_carries_plain_http_to_localhost(
         status = run(flavour, create_then_get, base_url=f"http://localhost:{port}")
     assert status.status.value == "pending"
     assert set(proxy.forwarded()[before:]) >= {f"POST localhost:{port}", f"GET localhost:{port}"}
+
+
+def test_a_lent_client_without_verification_still_goes_through_the_proxy_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, flavour: str, proxy: Proxy, tls_port: int
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    # the lent client's own TLS setting, verification off (the CONNECT tunnel is what the test checks)
+    lent = httpx.Client(verify=False) if flavour == "sync" else httpx.AsyncClient(verify=False)  # noqa: S501
+
+    def then_close_the_lent_client(client: Any) -> Any:  # its open connections would hold the server's shutdown
+        if isinstance(lent, httpx.Client):
+            with lent:
+                return create_then_get(client)
+
+        async def both() -> Any:
+            async with lent:
+                return await create_then_get(client)
+
+        return both()
+
+    before = len(proxy.forwarded())
+    base_url = f"https://{ONLY_THE_PROXY_KNOWS}:{tls_port}"
+    status = run(flavour, then_close_the_lent_client, base_url=base_url, http_client=lent)
+    assert status.status.value == "pending"
+    assert set(proxy.forwarded()[before:]) == {f"CONNECT {ONLY_THE_PROXY_KNOWS}:{tls_port}"}
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "ALL_PROXY", "http_proxy"])
+@pytest.mark.parametrize("proxy_url", ["http://proxy.vozo.invalid:3128", "https://proxy.vozo.invalid:3128"])
+def test_plain_http_to_localhost_never_goes_through_a_proxy_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, flavour: str, variable: str, proxy_url: str, fake: FakeVozo
+) -> None:
+    """The proxy would read the key in clear, and its "localhost" is its own machine, not this one."""
+    with fake.serve() as url:
+        monkeypatch.setenv(variable, proxy_url)
+        with pytest.raises(vozo.InvalidInputError, match="in clear") as info:
+            run(flavour, create_then_get, base_url=url, max_retries=2)
+        assert not fake.requests  # nor did it go around the proxy it was told to use
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # the cure the error names
+        assert run(flavour, create_then_get, base_url=url).status.value == "pending"
+    assert "NO_PROXY" in str(info.value)
 
 
 def test_no_proxy_sends_a_host_around_the_proxy(
@@ -424,3 +467,47 @@ def test_a_timeout_is_named_the_same_in_both_flavours() -> None:
         "ReadTimeout (GET /v1/video_generation/t1): timed out: no response data within 0.2s "
         "(read timeout; pass a larger timeout= if this is expected)"
     )
+
+
+# --- a server that echoes the key in an answer h11 cannot parse ------------------------------------------------------
+
+ECHOED_KEY = "vz-echoed-0123456789-SECRET"
+
+
+def echo_the_key(answer: Callable[[bytes], bytes]) -> Callable[[socket.socket], None]:
+    """A handler that reads the request head and answers ``answer(its Authorization line)``."""
+
+    def handle(connection: socket.socket) -> None:
+        with connection, contextlib.suppress(OSError):
+            head = b""
+            while b"\r\n\r\n" not in head and (chunk := connection.recv(65536)):
+                head += chunk
+            authorization = next(line for line in head.split(b"\r\n") if line.lower().startswith(b"authorization:"))
+            connection.sendall(answer(authorization))
+
+    return handle
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda line: b"HTTP/1.1 200 OK\r\n" + line.replace(b":", b"") + b"\r\n\r\n",  # "illegal header line: ..."
+        lambda line: b"HTTP/1.1 2x0 " + line + b"\r\n\r\n",  # "illegal status line: ..."
+    ],
+    ids=["header-line", "status-line"],
+)
+def test_a_key_echoed_in_a_malformed_answer_is_in_no_message_cause_or_pickle(
+    flavour: str, answer: Callable[[bytes], bytes]
+) -> None:
+    with serving(echo_the_key(answer)) as url:
+        error = error_of(flavour, url, lambda c: c.lipsync.get("t1"), api_key=ECHOED_KEY)
+    assert "illegal" in str(error)  # h11's words stay, the key does not
+    assert "****" in str(error)
+    shown = [repr(error), "".join(traceback.format_exception(error))]
+    cause: BaseException | None = error
+    while cause is not None:  # httpx's error, httpcore's, h11's
+        shown.append(repr(cause.args))
+        cause = cause.__cause__ or cause.__context__
+    assert len(shown) >= 5
+    assert not any("SECRET" in text for text in shown)
+    assert b"SECRET" not in pickle.dumps(error)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import sys
+
 import httpx
 import pytest
 
@@ -48,6 +50,73 @@ def test_plain_http_to_this_machine_is_allowed(url: str) -> None:
 def test_a_base_url_that_is_not_http_is_refused(url: str) -> None:
     with pytest.raises(vozo.InvalidInputError, match="base_url"):
         vozo.Vozo(api_key=API_KEY, base_url=url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://local\thost:8000",  # urllib drops tabs and newlines and reads localhost; httpx refuses them
+        "https://api.vozo.test/v1\n/x",
+        "https://api vozo.test",  # httpx would send to the host "api%20vozo.test"
+        "https://api.vozo.test\u200b",
+        "http://[::1",
+        "http://localhost:abc",
+        "http://localhost:99999",
+        "https://api.vozo.test:0",
+    ],
+)
+def test_a_base_url_httpx_cannot_send_to_as_written_is_refused_before_any_request(api, url: str) -> None:
+    with pytest.raises(vozo.InvalidInputError, match="base_url must be an http"):
+        vozo.Vozo(api_key=API_KEY, base_url=url)
+    with pytest.raises(vozo.InvalidInputError, match="base_url must be an http"):
+        api.client.with_options(base_url=url)
+
+
+@pytest.mark.parametrize("url", ["https://api.vozo.test/\n", "  https://api.vozo.test  ", "\thttps://api.vozo.test"])
+def test_whitespace_around_a_base_url_is_trimmed(api, recorder, url: str) -> None:
+    recorder.default = reply(200, {"status": "pending"})
+    client = api.make(base_url=url)
+    assert client.base_url == "https://api.vozo.test"
+    api.call(lambda _: client.lipsync.get("t1"))
+    assert recorder.requests[-1].url == "https://api.vozo.test/v1/video_generation/t1"
+
+
+def test_a_blank_vozo_base_url_means_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOZO_BASE_URL", "  ")
+    with vozo.Vozo(api_key=API_KEY) as client:
+        assert client.base_url == "https://api.vozo.ai"
+
+
+@pytest.mark.parametrize(
+    "url", ["https://user:hunter2@api.vozo.test", "http://hunter2@localhost:8000", "http://127.0.0.1@hunter2.test"]
+)
+def test_a_base_url_with_a_user_or_password_is_refused_without_showing_it(url: str) -> None:
+    with pytest.raises(vozo.InvalidInputError, match="user name or password") as info:
+        vozo.Vozo(api_key=API_KEY, base_url=url)
+    assert "hunter2" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("HTTPS_PROXY", "ftp://proxy.test:21", "HTTPS_PROXY"),  # httpx: ValueError, unknown scheme
+        ("HTTPS_PROXY", "http://[::1:3128", "HTTPS_PROXY"),  # httpx.InvalidURL
+        ("ALL_PROXY", "socks5://127.0.0.1:1080", "pip install"),  # ImportError without socksio
+        ("SSL_CERT_FILE", "/nonexistent/ca.pem", "SSL_CERT_FILE"),  # FileNotFoundError
+        ("SSL_CERT_FILE", __file__, "SSL_CERT_FILE"),  # ssl.SSLError: no certificate in it
+    ],
+)
+@pytest.mark.parametrize("client_class", [vozo.Vozo, vozo.AsyncVozo])
+def test_a_proxy_or_certificate_variable_httpx_cannot_use_is_a_vozo_error_naming_it(
+    monkeypatch: pytest.MonkeyPatch, client_class: type, variable: str, value: str, named: str
+) -> None:
+    monkeypatch.setitem(sys.modules, "socksio", None)  # as when httpx's socks extra is not installed
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(vozo.VozoError, match=named):
+        client_class(api_key=API_KEY, base_url=BASE_URL)
 
 
 def test_no_repr_shows_the_key() -> None:

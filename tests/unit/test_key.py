@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import httpx
 import pytest
@@ -116,6 +117,13 @@ def test_a_key_echoed_with_json_escapes_is_redacted_too(api, recorder) -> None:
         "http://localhost.example.com",
         "http://127.0.0.1.nip.io",
         "http://[::ffff:10.0.0.1]",
+        # names and spellings that may reach this machine but are not certain to (a resolver or proxy decides)
+        "http://localhost.",
+        "http://127.1:8000",
+        "http://0x7f000001",
+        "http://2130706433",
+        "http://0.0.0.0:8000",
+        "http://[::ffff:127.0.0.1]",
     ],
 )
 def test_plain_http_to_a_name_that_is_not_this_machine_is_refused(url: str) -> None:
@@ -131,6 +139,17 @@ def test_localhost_and_loopback_addresses_are_this_machine(url: str) -> None:
     vozo.Vozo(api_key=API_KEY, base_url=url).close()
 
 
+@pytest.mark.parametrize("proxy", ["http://proxy.vozo.invalid:3128", "https://proxy.vozo.invalid:3128"])
+def test_a_lent_client_with_a_proxy_elsewhere_never_carries_the_key_in_clear(api, proxy: str) -> None:
+    options = {"api_key": API_KEY, "base_url": "http://localhost:8000"}
+    if api.flavour == "sync":
+        client: object = vozo.Vozo(http_client=httpx.Client(proxy=proxy), **options)
+    else:
+        client = vozo.AsyncVozo(http_client=httpx.AsyncClient(proxy=proxy), **options)
+    with pytest.raises(vozo.InvalidInputError, match="in clear"):
+        api.call(lambda _: client.lipsync.get("t1"))  # type: ignore[attr-defined]
+
+
 def test_a_lent_client_never_lends_its_auth_or_follows_a_redirect(api, recorder) -> None:
     recorder.replies = [reply(302, headers={"Location": "https://elsewhere.test/steal"}), reply(200, {})]
     transport = httpx.MockTransport(recorder)
@@ -143,3 +162,40 @@ def test_a_lent_client_never_lends_its_auth_or_follows_a_redirect(api, recorder)
         api.call(lambda _: client.lipsync.get("t1"))  # type: ignore[attr-defined]
     assert [r.url.host for r in recorder.requests] == ["api.vozo.test"]
     assert recorder.requests[0].headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+def test_a_request_id_header_that_echoes_the_key_is_redacted(api, recorder) -> None:
+    recorder.default = reply(401, {"code": "1302", "message": "bad key"}, headers={"X-Request-Id": API_KEY})
+    error = _raised(api, lambda c: c.lipsync.get("t1"))
+    assert error.request_id == "****"
+    assert SECRET_PART not in _shown(error)
+
+
+@pytest.mark.parametrize("failure", [httpx.ConnectError("refused"), httpx.ReadTimeout("slow")])
+def test_a_connection_error_keeps_its_request_but_not_the_key(api, recorder, failure: Exception) -> None:
+    recorder.default = failure
+    error = _raised(api, lambda c: c.with_options(max_retries=0).lipsync.get("t1"))
+    assert isinstance(error, vozo.APIConnectionError)
+    assert error.request is not None
+    assert error.request.url.path == "/v1/video_generation/t1"
+    assert error.request.headers["Authorization"] == "Bearer ****"
+    assert SECRET_PART.encode() not in pickle.dumps(error)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "https://evil.test/v1/x",
+        "//evil.test/v1/x",
+        "v1/x",
+        "/v1/../x",
+        "/v1/x\r\nX-Injected: 1",
+        "/v1/x\x00",
+        "/v1/\x7f",
+    ],
+)
+def test_request_sends_the_key_only_to_a_clean_path_under_the_base_url(api, recorder, path: str) -> None:
+    recorder.default = reply(200, {})
+    with pytest.raises(vozo.InvalidInputError, match="path must"):
+        api.call(lambda c: c.request("GET", path))
+    assert recorder.requests == []

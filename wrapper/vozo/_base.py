@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from vozo._codes import API_ERROR_CODES
-from vozo._config import DEFAULT_BASE_URL, APIKey
+from vozo._config import DEFAULT_BASE_URL, APIKey, key_hider
 from vozo._errors import (
     APIResponseValidationError,
     APIStatusError,
@@ -79,22 +79,6 @@ def error_class(status: int, code: str | None) -> type[APIStatusError]:
     return by_status or APIStatusError
 
 
-def key_hider(request: httpx.Request) -> Callable[[str], str]:
-    """Replaces the key this request carried with ``****``: a server that echoes it must not put it in an error."""
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    if scheme != "Bearer" or not key:
-        return lambda text: text
-    # also as it may read inside a JSON string: '"' and '\\' escaped, and "/" perhaps as "\\/"
-    forms = {key, json.dumps(key)[1:-1], json.dumps(key)[1:-1].replace("/", "\\/")}
-
-    def hide(text: str) -> str:
-        for form in forms:
-            text = text.replace(form, "****")
-        return text
-
-    return hide
-
-
 def status_error(response: httpx.Response) -> APIStatusError:
     """A typed exception from an error response (its body already read)."""
     code = message = server_ts = body_excerpt = None
@@ -120,7 +104,7 @@ def status_error(response: httpx.Response) -> APIStatusError:
         code=code,
         message=message,
         server_ts=server_ts,
-        request_id=request_id(response.headers),
+        request_id=hide(echoed_id) if (echoed_id := request_id(response.headers)) else None,
         body_excerpt=body_excerpt,
         retry_after=parse_retry_after(response.headers.get("retry-after")),
     )
@@ -204,8 +188,10 @@ def parsed_body(response: AnyResponse, operation: str, expected: type[T]) -> T:
 
 def checked_path(path: str) -> str:
     """A path under the base URL, never a URL of its own: the key must not go to another host."""
+    if not isinstance(path, str) or not path.isprintable():  # urllib drops some control characters, httpx refuses
+        raise InvalidInputError(f"path must be a string without control characters, got {path!r}")
     parts = urlsplit(path)
-    if not isinstance(path, str) or parts.scheme or parts.netloc or not path.startswith("/"):
+    if parts.scheme or parts.netloc or not path.startswith("/"):
         raise InvalidInputError(f"path must be relative to the API's base URL, like '/v1/...', got {path!r}")
     if any(segment in (".", "..") for segment in parts.path.split("/")):
         raise InvalidInputError(f"path must not hold '.' or '..' segments, got {path!r}")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -42,6 +43,22 @@ class APIKey:
         return hash(self._value)
 
 
+def key_hider(request: httpx.Request) -> Callable[[str], str]:
+    """Replaces the key this request carried with ``****``: a server that echoes it must not put it in an error."""
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme != "Bearer" or not key:
+        return lambda text: text
+    # also as it may read inside a JSON string: '"' and '\\' escaped, and "/" perhaps as "\\/"
+    forms = {key, json.dumps(key)[1:-1], json.dumps(key)[1:-1].replace("/", "\\/")}
+
+    def hide(text: str) -> str:
+        for form in forms:
+            text = text.replace(form, "****")
+        return text
+
+    return hide
+
+
 @dataclass(frozen=True)
 class ClientOptions:
     api_key: APIKey = field(repr=False)
@@ -54,7 +71,7 @@ class ClientOptions:
         cls, *, api_key: str | None, base_url: str | None, timeout: float | httpx.Timeout | None, max_retries: int
     ) -> ClientOptions:
         key = api_key if api_key is not None else os.environ.get("VOZO_API_KEY")
-        url = base_url or os.environ.get("VOZO_BASE_URL") or DEFAULT_BASE_URL
+        url = base_url or os.environ.get("VOZO_BASE_URL", "").strip() or DEFAULT_BASE_URL
         return cls(check_api_key(key), check_base_url(url), as_timeout(timeout), check_retries(max_retries))
 
     def evolve(self, **changes: Any) -> ClientOptions:
@@ -125,16 +142,35 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_base_url(url: str) -> str:
-    """Refuse a base URL over which the bearer key would travel in clear (plain http off this machine)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise InvalidInputError(f"base_url must be an http(s) URL with a host, got {url!r}")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
+def check_base_url(url: object) -> str:
+    """The base URL, trimmed, as httpx will parse it when it sends the key there. Refused when httpx could not send
+    to it as written, or when the bearer key would travel in clear (plain http off this machine)."""
+    text = url.strip() if isinstance(url, str) else ""  # a stray space or newline from an environment variable
+    parsed = _parsed_url(text)
+    if parsed is None or parsed.scheme not in ("https", "http") or not parsed.host:
+        raise InvalidInputError(
+            f"base_url must be an http(s) URL with a host, like {DEFAULT_BASE_URL} (no spaces or control characters, "
+            f"a port from 1 to 65535), got {url!r}"
+        )
+    if parsed.userinfo:  # not shown: it may hold a password
+        raise InvalidInputError("base_url must not hold a user name or password (before '@'): the API key is the login")
+    if parsed.scheme == "http" and not is_loopback(parsed.host):
         raise InvalidInputError(
             f"refusing base_url {url!r}: plain http to a non-loopback host would send the API key in clear; use https"
         )
-    return url.rstrip("/")
+    return text.rstrip("/")
+
+
+def _parsed_url(text: str) -> httpx.URL | None:
+    """``text`` parsed by httpx (the parser that sends the request, so no two parsers disagree on the host), or None
+    when it holds whitespace or a control character (httpx would percent-encode or refuse it) or a bad port."""
+    if any(char.isspace() or not char.isprintable() for char in text):
+        return None
+    try:
+        parsed = httpx.URL(text)
+    except httpx.InvalidURL:
+        return None
+    return parsed if parsed.port is None or 0 < parsed.port < 65536 else None
 
 
 class NotGiven:

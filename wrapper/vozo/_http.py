@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import httpx
 
 from vozo._base import USER_AGENT, BearerAuth, on_request, on_response
-from vozo._config import ClientOptions
+from vozo._config import ClientOptions, is_loopback
+from vozo._errors import InvalidInputError, VozoError
 
 # httpx's pool does work proportional to its queue each time a connection frees up, so thousands of concurrent calls
 # (asyncio.gather over many jobs) spend their time in that queue: measured, 1,000 jobs took 10x longer. Calls beyond
@@ -64,19 +67,51 @@ _POOLED_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _FRESH_CONNECTIONS = httpx.Limits(max_keepalive_connections=0)
 
 
+_CERTIFICATE_VARIABLES = "SSL_CERT_FILE or SSL_CERT_DIR"
+_PROXY_VARIABLES = "HTTPS_PROXY, HTTP_PROXY or ALL_PROXY"
+
+
+@contextlib.contextmanager
+def _read_from_environment(variables: str) -> Iterator[None]:
+    """httpx's failure to use a variable (a missing CA file, a proxy URL it cannot parse, SOCKS without its extra) as
+    a VozoError naming the variables to fix."""
+    try:
+        yield
+    except (ImportError, ValueError, OSError, httpx.InvalidURL) as exc:
+        raise VozoError(f"cannot use {variables} from the environment: {exc} (fix or unset the variable)") from exc
+
+
+def _refuse_a_key_in_clear_to_a_proxy(request: httpx.Request, client: httpx.Client | httpx.AsyncClient) -> None:
+    """Plain http carries the key only to this machine (check_base_url), so never through a proxy elsewhere: the proxy
+    would read the key, and its "localhost" is its own machine. The transport ``client`` routes the URL to (a proxy
+    from the environment or its own settings) keeps the proxy's URL in its httpcore pool, HTTP or SOCKS alike."""
+    if request.url.scheme != "http" or "Authorization" not in request.headers:
+        return
+    route = client._transport_for_url(request.url)
+    proxy = getattr(getattr(route, "_pool", None), "_proxy_url", None)
+    if proxy is not None and not is_loopback(proxy.host.decode("ascii")):
+        raise InvalidInputError(
+            f"refusing to send the API key in clear to the proxy {proxy.host.decode('ascii')} (from HTTP_PROXY or "
+            f"ALL_PROXY, or http_client's proxy): set NO_PROXY={request.url.host} to reach this machine directly"
+        )
+
+
 class _EnvironmentTransport(httpx.BaseTransport):
     """The transports a plain ``httpx.Client()`` builds: the proxies HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY
     name, TLS trusting SSL_CERT_FILE / SSL_CERT_DIR. (Passing our own ``transport=`` would turn those proxies off.)
     Reads share one pool; every other request gets a fresh connection."""
 
     def __init__(self) -> None:
-        tls = httpx.create_ssl_context()  # one context, made as httpx makes it, for both pools
-        self._pooled = httpx.Client(verify=tls)
-        self._fresh = httpx.Client(verify=tls, limits=_FRESH_CONNECTIONS)
+        with _read_from_environment(_CERTIFICATE_VARIABLES):
+            tls = httpx.create_ssl_context()  # one context, made as httpx makes it, for both pools
+        with _read_from_environment(_PROXY_VARIABLES):
+            self._pooled = httpx.Client(verify=tls)
+            self._fresh = httpx.Client(verify=tls, limits=_FRESH_CONNECTIONS)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         client = self._pooled if request.method in _POOLED_METHODS else self._fresh
         # httpx's own routing (its proxy mounts or its direct transport), without a second send()'s per-call cost
+        _refuse_a_key_in_clear_to_a_proxy(request, client)
         return client._transport_for_url(request.url).handle_request(request)
 
     def close(self) -> None:
@@ -88,12 +123,15 @@ class _AsyncEnvironmentTransport(httpx.AsyncBaseTransport):
     """``_EnvironmentTransport`` for asyncio and trio."""
 
     def __init__(self) -> None:
-        tls = httpx.create_ssl_context()
-        self._pooled = httpx.AsyncClient(verify=tls)
-        self._fresh = httpx.AsyncClient(verify=tls, limits=_FRESH_CONNECTIONS)
+        with _read_from_environment(_CERTIFICATE_VARIABLES):
+            tls = httpx.create_ssl_context()
+        with _read_from_environment(_PROXY_VARIABLES):
+            self._pooled = httpx.AsyncClient(verify=tls)
+            self._fresh = httpx.AsyncClient(verify=tls, limits=_FRESH_CONNECTIONS)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         client = self._pooled if request.method in _POOLED_METHODS else self._fresh
+        _refuse_a_key_in_clear_to_a_proxy(request, client)
         return await client._transport_for_url(request.url).handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -110,6 +148,7 @@ class _ThroughClient(httpx.BaseTransport):
         self._client = client
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        _refuse_a_key_in_clear_to_a_proxy(request, self._client)
         return self._client.send(request, stream=True, auth=None, follow_redirects=False)
 
     def close(self) -> None:
@@ -123,6 +162,7 @@ class _AsyncThroughClient(httpx.AsyncBaseTransport):
         self._client = client
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        _refuse_a_key_in_clear_to_a_proxy(request, self._client)
         return await self._client.send(request, stream=True, auth=None, follow_redirects=False)
 
     async def aclose(self) -> None:

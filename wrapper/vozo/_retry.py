@@ -22,6 +22,7 @@ from types import TracebackType
 
 import httpx
 
+from vozo._config import key_hider
 from vozo._errors import (
     APIConnectError,
     APIConnectionError,
@@ -110,6 +111,8 @@ def connection_error(exc: httpx.TransportError) -> APIConnectionError:
         request: httpx.Request | None = exc.request
     except RuntimeError:  # httpx raises when the exception was made without a request
         request = None
+    if request is not None:
+        _hide_key(exc, request)
     where = f" ({request.method} {request.url.path})" if request is not None else ""
     text = f"{type(exc).__name__}{where}: {_what_happened(exc, request)}"
     certificate = _certificate_failure(exc)
@@ -130,6 +133,17 @@ def connection_error(exc: httpx.TransportError) -> APIConnectionError:
         error = APIConnectionError(text, request=request)
     error.__cause__ = exc
     return error
+
+
+def _hide_key(exc: httpx.TransportError, request: httpx.Request) -> None:
+    """Takes the key out of the failed request and out of every message of the failure, which outlive the call in
+    errors, tracebacks and pickles: h11 quotes the bytes it cannot parse, so a server that echoes the key puts it there.
+    The request is spent: a retry builds a new one."""
+    hide = key_hider(request)
+    for cause in _causes(exc):
+        cause.args = tuple(hide(arg) if isinstance(arg, str) else arg for arg in cause.args)
+    if "Authorization" in request.headers:
+        request.headers["Authorization"] = hide(request.headers["Authorization"])
 
 
 _GENERATED = f"{os.sep}vozo_api_client{os.sep}"

@@ -12,7 +12,8 @@ import pytest
 import vozo
 import vozo.batch
 from vozo.batch import JournalError
-from vozo.batch._journal import JOURNAL_NAME, Journal
+from vozo.batch._journal import Journal
+from vozo.batch._outputs import JOURNAL_NAME
 
 ROWS = 300  # enough for a journal of many pages, so that cutting it in half loses rows
 

@@ -349,3 +349,34 @@ def test_a_deeply_nested_csv_cell_is_a_bad_value_not_a_crash(tmp_path) -> None:
     text = f"media_url,target_language,speaker_number\nhttps://m.test/t.mp4,es,{cell}\n"
     (row,) = vozo.batch.load(write(tmp_path / "m.csv", text))
     assert row.problem is not None  # refused before any request, like any other bad value
+
+
+def test_a_csv_row_of_empty_cells_is_a_blank_line_not_a_row(tmp_path) -> None:
+    text = f"id,reference_file_url,audio_url,\n\nr1,{LIPSYNC_ROW},\n,,,\n r2 ,{LIPSYNC_ROW}\n,,\n , ,,\n"
+    assert [(row.key, row.position) for row in vozo.batch.load(write(tmp_path / "m.csv", text))] == [
+        ("r1", 1),
+        ("r2", 2),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (f"id,reference_file_url,audio_url, id\nr1,{LIPSYNC_ROW},r2\n", "column 'id' appears twice (columns 1 and 4)"),
+        (f"id,reference_file_url,audio_url,\nr1,{LIPSYNC_ROW},x\n", "row 1: a value in column 4, which has no name"),
+        (f"id,,reference_file_url,audio_url\nr1,x,{LIPSYNC_ROW}\n", "row 1: a value in column 2, which has no name"),
+        (f"id,reference_file_url,audio_url\nr1,{LIPSYNC_ROW},x\n", "row 1: a value in column 4, which has no name"),
+    ],
+)
+def test_a_csv_cell_whose_column_is_named_twice_or_not_at_all_is_refused(tmp_path, text, message) -> None:
+    with pytest.raises(ManifestError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        vozo.batch.load(write(tmp_path / "m.csv", text))
+
+
+def test_a_jsonl_object_that_gives_a_key_twice_is_refused(tmp_path) -> None:
+    good = '{"id": "r1", "reference_file_url": "https://m.test/p.mp4", "audio_url": "https://m.test/a.mp3"}'
+    twice = (
+        '{"id": "r2", "reference_file_url": "https://m.test/p.mp4", "audio_url": "https://m.test/a.mp3", "id": "r3"}'
+    )
+    with pytest.raises(ManifestError, match=r"m\.jsonl, row 2 \(line 2\): key 'id' given twice"):
+        vozo.batch.load(write(tmp_path / "m.jsonl", f"{good}\n{twice}\n"))

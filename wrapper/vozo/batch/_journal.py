@@ -32,7 +32,6 @@ import anyio
 from vozo._errors import VozoError
 from vozo.batch._manifest import ManifestError, ManifestRow
 
-JOURNAL_NAME = "vozo-batch.sqlite"
 _SCHEMA_VERSION = "1"
 _SCHEMA = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -18,12 +18,11 @@ from vozo._async._client import AsyncVozo
 from vozo._download import remove_partials
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 from vozo.batch import _manifest
-from vozo.batch._journal import JOURNAL_NAME, Journal, JournalRow, RowState, SyncReport
+from vozo.batch._journal import Journal, JournalRow, RowState, SyncReport
 from vozo.batch._manifest import ManifestError
+from vozo.batch._outputs import JOURNAL_NAME, LOCK_NAME, REPORT_CSV, REPORT_JSON
 from vozo.batch._scheduler import DEFAULT_CONCURRENCY, DEFAULT_DOWNLOADS, DEFAULT_MAX_ACTIVE, BatchProgress, Runner
 
-REPORT_JSON = "report.json"
-REPORT_CSV = "report.csv"
 _REPORT_COLUMNS = ("id", "position", "kind", "state", "task_id", "status", "submissions", "error_code", "error")
 
 
@@ -120,7 +119,7 @@ async def run(
 def _locked(folder: Path) -> Iterator[Journal]:
     """The folder's journal, held by this run alone: two runs on one journal could submit a row twice."""
     folder.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(folder / "vozo-batch.lock")  # released by the OS if this process dies
+    lock = FileLock(folder / LOCK_NAME)  # released by the OS if this process dies
     try:
         lock.acquire(timeout=0)
     except Timeout:

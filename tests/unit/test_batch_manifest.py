@@ -380,3 +380,11 @@ def test_a_jsonl_object_that_gives_a_key_twice_is_refused(tmp_path) -> None:
     )
     with pytest.raises(ManifestError, match=r"m\.jsonl, row 2 \(line 2\): key 'id' given twice"):
         vozo.batch.load(write(tmp_path / "m.jsonl", f"{good}\n{twice}\n"))
+
+
+def test_a_jsonl_string_that_cannot_be_sent_as_utf8_makes_its_row_invalid(tmp_path) -> None:
+    # Sent, it failed mid-request and the row was journalled uncertain (maybe billed) though nothing had left.
+    line = '{"id": "r1", "reference_file_url": "https://m.test/p.mp4", "audio_url": "https://m.test/\\ud83d.mp3"}'
+    (row,) = vozo.batch.load(write(tmp_path / "m.jsonl", line + "\n"))
+    assert row.problem is not None
+    assert "audio_url is not UTF-8 text: '\\ud83d' at position 15 is a lone surrogate" in row.problem

@@ -140,18 +140,19 @@ class JournalError(VozoError):
 
 
 class Journal:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        """``read_only`` (``vozo batch status``): creates and changes nothing, so a read-only folder will do."""
         self.path = path
-        if not path.exists():
-            _create(path)
-        elif path.stat().st_size == 0:  # SQLite would take it for a new database, and the batch for a new batch
-            raise _damaged(path, "the file is empty")
         try:
+            if not read_only and not path.exists():
+                _create(path)
+            elif path.stat().st_size == 0:  # SQLite would take it for a new database, and the batch for a new batch
+                raise _damaged(path, "the file is empty")
             # Autocommit: each statement is its own transaction; WAL lets `vozo batch status` read during a run.
             # Used from the loop's thread and from worker threads (in_thread), never two at once: see _lock.
-            self._db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise _damaged(path, str(exc)) from None
+            self._db = _connect(path, read_only=read_only)
+        except (OSError, sqlite3.Error) as exc:
+            raise _unusable(path, exc) from None
         self._lock = threading.RLock()  # reentrant: a transaction holds it across its statements
         self._writer = anyio.CapacityLimiter(1)  # one worker thread at a time, first come first served
         try:
@@ -162,11 +163,12 @@ class Journal:
                 raise sqlite3.DatabaseError("; ".join(problems))
             version = self._db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
             self._db.execute("SELECT row_key FROM rows LIMIT 1").fetchall()
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")  # a committed task id survives power loss, not only a crash
+            if not read_only:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")  # a committed task id survives power loss, not a crash only
         except sqlite3.Error as exc:
             self._db.close()
-            raise _damaged(path, str(exc)) from None
+            raise _unusable(path, exc) from None
         if version is None or version["value"] != _SCHEMA_VERSION:
             self._db.close()
             found = "none" if version is None else version["value"]
@@ -174,9 +176,12 @@ class Journal:
 
     @classmethod
     def open_existing(cls, path: Path) -> Journal:
+        """The journal of a batch, to read only."""
         if not path.is_file():
-            raise ManifestError(f"no batch journal at {path}")
-        return cls(path)
+            raise ManifestError(
+                f"no batch journal at {path}: give the --out folder of a `vozo batch run` (it holds {path.name})"
+            )
+        return cls(path, read_only=True)
 
     def close(self) -> None:
         with self._lock:
@@ -347,6 +352,38 @@ def _create(path: Path) -> None:
     finally:
         db.close()
     os.replace(temporary, path)
+
+
+def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+    if not read_only:
+        return sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+    uri = path.resolve().as_uri()
+    try:
+        db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+        db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # SQLite opens the file at the first read
+    except sqlite3.OperationalError:
+        if path.with_name(f"{path.name}-wal").exists():
+            raise
+        # A folder this process cannot write to (a backup, a read-only mount, another user's): SQLite cannot make the
+        # shared-memory file WAL mode reads with, and with no write-ahead log beside it, the file holds everything.
+        return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+    return db
+
+
+# SQLite's errors that say nothing about the file's contents: it could not be reached, written or locked.
+_NOT_DAMAGE = ("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_BUSY", "SQLITE_LOCKED",
+               "SQLITE_PERM", "SQLITE_NOMEM")  # fmt: skip
+
+
+def _unusable(path: Path, exc: OSError | sqlite3.Error) -> JournalError:
+    """Damage, only when SQLite says so: a journal that merely cannot be opened must not be moved aside."""
+    if isinstance(exc, sqlite3.Error) and not getattr(exc, "sqlite_errorname", "").startswith(_NOT_DAMAGE):
+        return _damaged(path, str(exc))
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return JournalError(
+        f"the batch journal {path} cannot be opened ({reason}); nothing was submitted. Nothing says it is damaged: "
+        "fix the cause (permissions, a read-only or full disk, a folder in its place) and run the same command again."
+    )
 
 
 def _damaged(path: Path, reason: str) -> JournalError:

@@ -52,7 +52,7 @@ from vozo._errors import (
     VozoError,
     excerpt,
 )
-from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, Poller
+from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, Poller, check_wait_arguments
 from vozo._kinds import all_kinds, kind_named, status_value
 from vozo._logging import logger
 from vozo.batch._journal import FINAL_STATES, Journal, JournalError, RowHead, RowState
@@ -69,6 +69,13 @@ CONCURRENCY_LIMIT_CODE = "1304"  # Vozo: the key has reached its maximum number 
 _AT_VOZO = (RowState.SUBMITTED, RowState.DOWNLOADING, RowState.DOWNLOAD_FAILED)  # a task id to follow
 _LIMIT_PROBE_AFTER = 30.0  # seconds without a slow-down before a lowered limit grows again
 _MAX_PAUSE = 60.0
+
+
+def check_options(*, max_active: int, concurrency: int, downloads: int, poll_interval: float, timeout: float) -> None:
+    """Refuse a run's options before anything is sent: found when the first job is polled, they came too late."""
+    if min(max_active, concurrency, downloads) < 1:
+        raise InvalidInputError("max_active, concurrency and downloads must be at least 1")
+    check_wait_arguments(timeout, poll_interval)
 
 
 def family(kind: str) -> str:
@@ -129,8 +136,8 @@ class Runner:
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_progress: Callable[[BatchProgress], object] | None = None,
     ) -> None:
-        if min(max_active, concurrency, downloads) < 1:
-            raise InvalidInputError("max_active, concurrency and downloads must be at least 1")
+        check_options(max_active=max_active, concurrency=concurrency, downloads=downloads,
+                      poll_interval=poll_interval, timeout=timeout)  # fmt: skip
         self.client = client
         # Refusals (429, 1304) and connect failures are this scheduler's to pace, per family: no client retries.
         self._creator = client.with_options(max_retries=0)

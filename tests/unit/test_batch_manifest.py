@@ -291,15 +291,17 @@ def test_status_of_a_folder_without_a_journal(tmp_path) -> None:
 
 def test_a_row_recorded_as_sent_without_a_usable_task_id_is_uncertain_on_resume(tmp_path) -> None:
     journal = Journal(tmp_path / "journal.sqlite")
-    manifest = rows(tmp_path, "https://m.test/0.mp3", "https://m.test/1.mp3")
+    manifest = rows(tmp_path, "https://m.test/0.mp3", "https://m.test/1.mp3", "https://m.test/2.mp3")
     journal.sync(manifest, rerun_changed=False, resubmit_uncertain=False)
-    for key in ("r0", "r1"):
+    for key in ("r0", "r1", "r2"):
         journal.mark_submitting(key)
     journal.update("r0", state=RowState.SUBMITTED, task_id=None)  # what a `{"task_id": null}` answer left behind
     journal.update("r1", state=RowState.SUBMITTED, task_id="t-1")
+    journal.update("r2", state=RowState.SUBMITTED, task_id="../v1/x")  # no status request can name it
     report = journal.sync(manifest, rerun_changed=False, resubmit_uncertain=False)
-    assert report.uncertain == ["r0"]
-    assert (_row(journal, "r0").state, _row(journal, "r1").state) == (RowState.UNCERTAIN, RowState.SUBMITTED)
+    assert report.uncertain == ["r0", "r2"]
+    states = [_row(journal, key).state for key in ("r0", "r1", "r2")]
+    assert states == [RowState.UNCERTAIN, RowState.SUBMITTED, RowState.UNCERTAIN]
 
 
 # --- inputs refused with the row, never a traceback -------------------------------------------------------------------

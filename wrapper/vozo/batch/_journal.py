@@ -29,7 +29,8 @@ from typing import Any, ParamSpec, TypeVar
 
 import anyio
 
-from vozo._errors import VozoError
+from vozo._arguments import checked_task_id
+from vozo._errors import InvalidInputError, VozoError
 from vozo.batch._manifest import ManifestError, ManifestRow
 
 _SCHEMA_VERSION = "1"
@@ -254,7 +255,7 @@ class Journal:
                 if state is RowState.SUBMITTING:  # a crash between sending and receiving the task id
                     state = RowState.UNCERTAIN
                     self.update(row.key, state=state, error="sent, but no task id came back before the run stopped")
-                elif state in _FOLLOWED and not old.task_id:  # an older version stored an unusable task id
+                elif state in _FOLLOWED and usable_task_id(old.task_id) is None:  # stored by an older version
                     state = RowState.UNCERTAIN
                     self.update(row.key, state=state, error="sent, but the journal holds no usable task id for it")
                 if state is RowState.UNCERTAIN:
@@ -393,6 +394,14 @@ def _damaged(path: Path, reason: str) -> JournalError:
         "it lists the task ids of the last run). To start this batch over instead, move the journal aside and run "
         "again: rows already sent would then be submitted, and billed, a second time."
     )
+
+
+def usable_task_id(value: object) -> str | None:
+    """A task id to follow a job by, or None: one the client's own check takes (it asks for no other)."""
+    try:
+        return checked_task_id(value)
+    except InvalidInputError:
+        return None
 
 
 def _journal_row(found: sqlite3.Row) -> JournalRow:

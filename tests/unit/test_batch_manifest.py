@@ -390,3 +390,18 @@ def test_a_jsonl_string_that_cannot_be_sent_as_utf8_makes_its_row_invalid(tmp_pa
     (row,) = vozo.batch.load(write(tmp_path / "m.jsonl", line + "\n"))
     assert row.problem is not None
     assert "audio_url is not UTF-8 text: '\\ud83d' at position 15 is a lone surrogate" in row.problem
+
+
+def test_a_new_row_may_not_write_the_files_of_a_removed_row_whose_job_was_sent(tmp_path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    talk = '{"id": "talk", "media_url": "https://m.test/t.mp4", "target_language": "es"}\n'
+    journal.sync(vozo.batch.load(write(tmp_path / "m.jsonl", talk)), rerun_changed=False, resubmit_uncertain=False)
+    journal.mark_submitting("talk")
+    journal.update("talk", state=RowState.SUBMITTED, task_id="tr-1")  # its talk.video.mp4 is still to come
+    lipsync = '{"id": "Talk.Video", "reference_file_url": "https://m.test/p.mp4", "audio_url": "https://m.test/a.mp3"}'
+    edited = vozo.batch.load(write(tmp_path / "m.jsonl", lipsync + "\n"))
+    with pytest.raises(
+        ManifestError, match=r"row 'Talk\.Video' could write the same file \(talk\.video\.\*\) as row 'talk'"
+    ):
+        journal.sync(edited, rerun_changed=False, resubmit_uncertain=False)
+    assert [(row.key, row.state) for row in journal.rows()] == [("talk", RowState.SUBMITTED)]  # nothing changed

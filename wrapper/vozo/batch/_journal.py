@@ -32,6 +32,7 @@ import anyio
 from vozo._arguments import checked_task_id
 from vozo._errors import InvalidInputError, VozoError
 from vozo.batch._manifest import ManifestError, ManifestRow
+from vozo.batch._outputs import stems
 
 _SCHEMA_VERSION = "1"
 _SCHEMA = """
@@ -210,6 +211,7 @@ class Journal:
                 "--rerun-changed to submit them again as new (billed) jobs."
             )
         report.removed = sorted(set(known) - {row.key for row in manifest})
+        _refuse_files_of_kept_rows([known[key] for key in report.removed if known[key].state in SENT_STATES], manifest)
         with self._transaction():
             for row in manifest:
                 old = known.get(row.key)
@@ -394,6 +396,19 @@ def _damaged(path: Path, reason: str) -> JournalError:
         "it lists the task ids of the last run). To start this batch over instead, move the journal aside and run "
         "again: rows already sent would then be submitted, and billed, a second time."
     )
+
+
+def _refuse_files_of_kept_rows(kept: list[JournalRow], manifest: list[ManifestRow]) -> None:
+    """A row removed from the manifest after its job was sent stays, and its results are still downloaded: no row
+    of the manifest may write the same file (the manifest itself refuses two of its rows that could)."""
+    files = {stem.casefold(): row.key for row in manifest if row.kind for stem in stems(row.key, row.kind)}
+    for old in kept:
+        for stem in stems(old.key, old.kind):
+            if (other := files.get(stem.casefold())) is not None:
+                raise ManifestError(
+                    f"row {other!r} could write the same file ({stem}.*) as row {old.key!r}, which is no longer in "
+                    f"the manifest but whose job was sent (its results are still downloaded here): rename {other!r}"
+                )
 
 
 def usable_task_id(value: object) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -133,3 +134,11 @@ def test_options_that_cannot_work_are_refused_before_the_folder_is_touched(tmp_p
             run_refusing_every_request(write_manifest(tmp_path / "m.csv"), tmp_path / "out", sent, **options)
     assert not sent
     assert not (tmp_path / "out").exists()
+
+
+def test_a_journal_of_another_schema_is_refused_saying_what_to_do(tmp_path) -> None:
+    path = journal_of_a_batch(tmp_path / "out", write_manifest(tmp_path / "m.csv"))
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '2' WHERE name = 'schema'")  # as a later vozo would write it
+    with pytest.raises(vozo.batch.ManifestError, match="run this batch with the vozo that started it, or give a new"):
+        vozo.batch.status(tmp_path / "out")

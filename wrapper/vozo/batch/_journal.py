@@ -174,7 +174,10 @@ class Journal:
         if version is None or version["value"] != _SCHEMA_VERSION:
             self._db.close()
             found = "none" if version is None else version["value"]
-            raise ManifestError(f"{path} was written by another version of vozo (journal schema {found})")
+            raise ManifestError(
+                f"{path} was written by another version of vozo (journal schema {found}, this one reads "
+                f"{_SCHEMA_VERSION}): run this batch with the vozo that started it, or give a new --out folder"
+            )
 
     @classmethod
     def open_existing(cls, path: Path) -> Journal:

@@ -142,3 +142,14 @@ def test_a_journal_of_another_schema_is_refused_saying_what_to_do(tmp_path) -> N
         db.execute("UPDATE meta SET value = '2' WHERE name = 'schema'")  # as a later vozo would write it
     with pytest.raises(vozo.batch.ManifestError, match="run this batch with the vozo that started it, or give a new"):
         vozo.batch.status(tmp_path / "out")
+
+
+def test_a_manifest_the_batch_would_overwrite_is_refused(tmp_path) -> None:
+    (tmp_path / "out").mkdir()
+    manifest = write_manifest(tmp_path / "out" / "report.csv")  # the user's own file, where the report goes
+    written = manifest.read_bytes()
+    sent: list[httpx.Request] = []
+    with pytest.raises(vozo.batch.ManifestError, match=r"is a file the batch writes in .*: the run would overwrite it"):
+        run_refusing_every_request(manifest, tmp_path / "out", sent)
+    assert manifest.read_bytes() == written
+    assert not sent

@@ -22,7 +22,7 @@ from vozo._logging import logger
 from vozo.batch import _manifest
 from vozo.batch._journal import Journal, JournalError, JournalRow, RowState, SyncReport
 from vozo.batch._manifest import ManifestError
-from vozo.batch._outputs import JOURNAL_NAME, LOCK_NAME, REPORT_CSV, REPORT_JSON
+from vozo.batch._outputs import BATCH_FILES, JOURNAL_NAME, LOCK_NAME, REPORT_CSV, REPORT_JSON
 from vozo.batch._scheduler import (
     DEFAULT_CONCURRENCY,
     DEFAULT_DOWNLOADS,
@@ -98,6 +98,7 @@ async def run(
                   poll_interval=poll_interval, timeout=timeout)  # fmt: skip
     rows = _manifest.load(manifest)  # a file that cannot be used is refused before the folder is touched
     folder = Path(out)
+    _refuse_a_manifest_of_the_batch(Path(manifest), folder)
     with _locked(folder) as journal:
         recorded = {row.key: row.kind for row in await journal.in_thread(journal.heads)}
         if recorded:  # resumed: a row without a kind column keeps the kind it was journalled with
@@ -131,6 +132,14 @@ async def run(
         summary = BatchSummary(folder, journal.rows(), sync, runner.stopped, runner.slowdowns)
         write_report(summary)
     return summary
+
+
+def _refuse_a_manifest_of_the_batch(manifest: Path, folder: Path) -> None:
+    if manifest.resolve() in {(folder / name).resolve() for name in BATCH_FILES}:
+        raise ManifestError(
+            f"the manifest {manifest} is a file the batch writes in {folder}: the run would overwrite it. "
+            "Move it out of that folder, or give another --out folder."
+        )
 
 
 @contextmanager

@@ -302,7 +302,7 @@ class Runner:
             exc.task_id = task_id  # the job exists: its id must reach the user some way
             raise
         self._set_state(work, RowState.SUBMITTED)
-        self._start_polling(work, delay=min(self.poll_interval, MAX_POLL_INTERVAL))  # the Poller's cap
+        self._start_polling(work, delay=min(self.poll_interval, MAX_POLL_INTERVAL, self.timeout))  # as the Poller
 
     async def _send(self, work: _Work, fields: dict[str, Any]) -> Job | None:
         """The create request; None when its outcome was settled here (refused, failed or uncertain)."""

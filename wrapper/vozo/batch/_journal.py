@@ -143,7 +143,7 @@ class JournalError(VozoError):
 
 class Journal:
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
-        """``read_only`` (``vozo batch status``): creates and changes nothing, so a read-only folder will do."""
+        """``read_only`` (``vozo batch status``): reads only, and from a folder this process cannot write to too."""
         self.path = path
         try:
             if not read_only and not path.exists():
@@ -361,18 +361,19 @@ def _create(path: Path) -> None:
 
 
 def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
     if not read_only:
-        return sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
-    uri = path.resolve().as_uri()
+        return db
     try:
-        db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
         db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # SQLite opens the file at the first read
     except sqlite3.OperationalError:
-        if path.with_name(f"{path.name}-wal").exists():
-            raise
-        # A folder this process cannot write to (a backup, a read-only mount, another user's): SQLite cannot make the
-        # shared-memory file WAL mode reads with, and with no write-ahead log beside it, the file holds everything.
-        return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+        db.close()
+        # A folder this process cannot write to (a backup, a read-only mount, another user's): SQLite cannot make
+        # the shared-memory file it reads a WAL journal with. With no write-ahead log beside it, the file holds
+        # everything and is read as it is; with one, only where its shared-memory file exists already.
+        mode = "mode=ro" if path.with_name(f"{path.name}-wal").exists() else "immutable=1"
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True, isolation_level=None)
+        db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
     return db
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import ctypes
 import functools
 import json
 import os
@@ -28,6 +29,7 @@ from vozo._cli_common import EXIT_CODES
 from vozo._download import PARTIAL_MARK
 from vozo._kinds import kind_named
 from vozo.batch import RowState
+from vozo.batch._journal import Journal
 from vozo.testing import FakeVozo, Faults
 from vozo.testing._media import sample_audio, sample_subtitles, sample_video
 
@@ -234,6 +236,40 @@ def test_a_resumed_run_removes_the_temporary_files_a_killed_run_left_and_only_th
     assert left == sorted([*foreign, f".ls-0000.mp4{PARTIAL_MARK}f01de2ab"])
 
 
+def report_to_a_full_disk(out: Path) -> None:
+    """From now on (the run has removed what a killed run left), report.json is written to /dev/full."""
+    part = out / ".report.json.part"
+    if not part.is_symlink():
+        part.symlink_to("/dev/full")
+
+
+def test_a_report_that_cannot_be_written_is_a_journal_error_naming_the_way_out(served, tmp_path) -> None:
+    _, url = served
+    out = tmp_path / "out"
+    manifest = write_manifest(tmp_path / "m.csv", 2)
+    with pytest.raises(vozo.batch.JournalError) as refused:
+        asyncio.run(run_batch(url, manifest, out, on_progress=lambda _: report_to_a_full_disk(out)))
+    assert f"the batch report {out / 'report.json'} could not be written (No space left on device)" in str(
+        refused.value
+    )
+    assert f"`vozo batch status {out}`" in str(refused.value)
+    assert not (out / ".report.json.part").is_symlink()  # the half report is gone
+    assert vozo.batch.status(out).counts == {RowState.COMPLETED: 2}
+
+
+def test_a_report_that_cannot_be_written_never_hides_what_stopped_the_run(served, tmp_path, caplog) -> None:
+    _, url = served
+    out = tmp_path / "out"
+
+    def broken_display(_: vozo.batch.BatchProgress) -> None:
+        report_to_a_full_disk(out)
+        raise RuntimeError("the display broke")
+
+    with pytest.raises(RuntimeError, match="the display broke"):  # was: OSError, from writing the report
+        asyncio.run(run_batch(url, write_manifest(tmp_path / "m.csv", 2), out, on_progress=broken_display))
+    assert "report.json could not be written (No space left on device)" in caplog.text
+
+
 # --- killed with SIGKILL, then resumed -------------------------------------------------------------------------------
 
 
@@ -326,3 +362,51 @@ def test_the_command_line_refuses_a_damaged_journal_without_a_traceback(tmp_path
             assert done.returncode == EXIT_CODES["error"], done.stderr
             assert "is damaged" in done.stderr
             assert "Traceback" not in done.stderr
+
+
+PR_CAPBSET_DROP = 24
+
+
+def without_root_overrides() -> None:
+    """In the child, before exec: root loses the power to ignore file permissions, so a read-only folder is one."""
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, dropped from the bounding set
+        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def test_a_batch_folder_this_user_cannot_write_to_is_read_by_status_and_refused_by_run(tmp_path) -> None:
+    manifest, out = write_manifest(tmp_path / "m.csv", 2), tmp_path / "out"
+    out.mkdir()
+    journal = Journal(out / "vozo-batch.sqlite")
+    journal.sync(vozo.batch.load(manifest), rerun_changed=False, resubmit_uncertain=False)
+    journal.mark_submitting("ls-0000")
+    journal.update("ls-0000", state=RowState.SUBMITTED, task_id="li-1")
+    journal.close()  # no -wal file left: what a finished batch, its backup or a read-only copy looks like
+    out.chmod(0o555)
+    try:
+        with closed_port() as port:  # never reached
+            env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": f"http://127.0.0.1:{port}"}
+
+            def vozo_command(*arguments: str) -> subprocess.CompletedProcess[str]:
+                return subprocess.run(
+                    [VOZO, *arguments], env=env, capture_output=True, text=True, timeout=60, check=False,
+                    preexec_fn=without_root_overrides,
+                )  # fmt: skip
+
+            done = {"status": vozo_command("batch", "status", str(out), "--json"),
+                    "run": vozo_command("batch", "run", str(manifest), "--out", str(out))}  # fmt: skip
+    finally:
+        out.chmod(0o755)
+    assert done["status"].returncode == EXIT_CODES["ok"], done["status"].stderr  # was: "damaged, move it aside"
+    rows = json.loads(done["status"].stdout)["rows"]
+    assert [(row["id"], row["state"], row["task_id"]) for row in rows] == [
+        ("ls-0000", "submitted", "li-1"),
+        ("ls-0001", "queued", None),
+    ]
+    assert done["run"].returncode == EXIT_CODES["error"], done["run"].stderr
+    assert f"cannot use {out} as the batch's output folder (Permission denied" in done["run"].stderr
+    assert "Traceback" not in done["status"].stderr + done["run"].stderr
+    assert sorted(p.name for p in out.iterdir()) == ["vozo-batch.sqlite"]  # neither wrote a thing

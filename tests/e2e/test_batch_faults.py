@@ -24,7 +24,7 @@ from typing import Any
 import anyio
 import pytest
 import uvicorn
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
 import vozo
@@ -217,7 +217,8 @@ def assert_every_job_has_its_task_id(fake: FakeVozo, out: Path) -> dict[str, voz
 
 def test_failed_downloads_and_unusable_task_ids_cost_no_other_row_its_task_id(hostile, tmp_path) -> None:
     app, url = hostile, hostile.url
-    bad_task_ids: dict[str, Any] = {"ls-0003": None, "ls-0004": {}, "ls-0005": 7, "ls-0006": ""}
+    bad_task_ids: dict[str, Any] = {"ls-0003": None, "ls-0004": {}, "ls-0005": 7, "ls-0006": "",
+                                    "ls-0007": "../v1/x", "ls-0008": "a/b?c#d"}  # fmt: skip  # ids no GET can name
     app.bad_task_ids.update(bad_task_ids)
     manifest, out = write_manifest(tmp_path / "m.csv", 24), tmp_path / "out"
     expected_creates = 24 - len(bad_task_ids)
@@ -383,3 +384,24 @@ def test_a_refused_key_stops_submitting_and_the_creates_in_flight_still_land(hos
     assert len(app.fake.create_requests) == 7
     assert {key for key, row in rows.items() if row.task_id} == {f"ls-{n:04d}" for n in range(7)}
     assert rows["ls-0007"].state is RowState.QUEUED  # never sent twice, never lost: the next run sends it
+
+
+def test_an_expired_result_link_is_replaced_by_a_fresh_one_within_the_run(tmp_path) -> None:
+    fake = FakeVozo(api_keys=[KEY], step_seconds=0.02)
+    expired: list[str] = []
+
+    async def links_expire_once(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/media/") and not expired:
+            expired.append(scope["path"])  # as a storage service answers a signed link past its expiry
+            page = "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+            await Response(page, 403, media_type="application/xml")(scope, receive, send)
+            return
+        await fake(scope, receive, send)
+
+    with serve(links_expire_once) as url:
+        summary = asyncio.run(run_batch(url, write_manifest(tmp_path / "m.csv", 1), tmp_path / "out"))
+    assert expired
+    (row,) = summary.rows
+    assert row.state is RowState.COMPLETED, row.error  # was download_failed: exit 10, and a second run to finish
+    assert Path(row.outputs["video"]).read_bytes() == sample_video()
+    assert fake.requests["GET /v1/video_generation/{task_id}"] >= 2  # the status was asked again, for a fresh link

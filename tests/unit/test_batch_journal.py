@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +13,8 @@ import pytest
 import vozo
 import vozo.batch
 from vozo.batch import JournalError
-from vozo.batch._journal import JOURNAL_NAME, Journal
+from vozo.batch._journal import Journal
+from vozo.batch._outputs import JOURNAL_NAME
 
 ROWS = 300  # enough for a journal of many pages, so that cutting it in half loses rows
 
@@ -77,3 +79,77 @@ def test_a_damaged_journal_is_refused_and_nothing_is_submitted(tmp_path, damage:
     assert path.read_bytes() == damaged  # left as it was, for recovery
     with pytest.raises(JournalError, match="is damaged"):
         vozo.batch.status(tmp_path / "out")
+
+
+# --- a folder or journal that cannot be used is not a damaged journal ------------------------------------------------
+
+
+def run_refusing_every_request(manifest: Path, out: Path, sent: list[httpx.Request], **options: object) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(400, json={"code": "5", "message": "refused, so that a run that sends ends at once"})
+
+    async def go() -> None:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        async with vozo.AsyncVozo(api_key="k", base_url="https://api.vozo.test", http_client=http) as client:
+            await vozo.batch.run(client, manifest, out, **options)  # type: ignore[arg-type]
+
+    asyncio.run(go())
+
+
+def under_a_file(out: Path) -> Path:
+    out.write_text("a file, not a folder")
+    return out / "results"
+
+
+def lock_is_a_folder(out: Path) -> Path:
+    (out / "vozo-batch.lock").mkdir(parents=True)
+    return out
+
+
+@pytest.mark.parametrize(("place", "reason"), [(under_a_file, "Not a directory"), (lock_is_a_folder, "Is a directory")])
+def test_an_output_folder_that_cannot_be_used_is_refused_before_anything_is_sent(tmp_path, place, reason) -> None:
+    sent: list[httpx.Request] = []
+    out = place(tmp_path / "out")
+    with pytest.raises(JournalError, match=rf"cannot use {out} as the batch's output folder \({reason}"):
+        run_refusing_every_request(write_manifest(tmp_path / "m.csv"), out, sent)
+    assert not sent
+
+
+def test_a_journal_that_cannot_be_opened_is_not_called_damaged(tmp_path) -> None:
+    (tmp_path / "out" / JOURNAL_NAME).mkdir(parents=True)  # nothing SQLite can open, and nothing it could repair
+    sent: list[httpx.Request] = []
+    with pytest.raises(JournalError) as refused:
+        run_refusing_every_request(write_manifest(tmp_path / "m.csv"), tmp_path / "out", sent)
+    assert "cannot be opened" in str(refused.value)
+    assert "damaged" not in str(refused.value).replace("Nothing says it is damaged", "")
+    assert "move the journal aside" not in str(refused.value)  # advice that would bill every sent row again
+    assert not sent
+
+
+def test_options_that_cannot_work_are_refused_before_the_folder_is_touched(tmp_path) -> None:
+    sent: list[httpx.Request] = []
+    for options in ({"timeout": -5.0}, {"poll_interval": 0.0}, {"max_active": 0}):
+        with pytest.raises(vozo.InvalidInputError):
+            run_refusing_every_request(write_manifest(tmp_path / "m.csv"), tmp_path / "out", sent, **options)
+    assert not sent
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_journal_of_another_schema_is_refused_saying_what_to_do(tmp_path) -> None:
+    path = journal_of_a_batch(tmp_path / "out", write_manifest(tmp_path / "m.csv"))
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '2' WHERE name = 'schema'")  # as a later vozo would write it
+    with pytest.raises(vozo.batch.ManifestError, match="run this batch with the vozo that started it, or give a new"):
+        vozo.batch.status(tmp_path / "out")
+
+
+def test_a_manifest_the_batch_would_overwrite_is_refused(tmp_path) -> None:
+    (tmp_path / "out").mkdir()
+    manifest = write_manifest(tmp_path / "out" / "report.csv")  # the user's own file, where the report goes
+    written = manifest.read_bytes()
+    sent: list[httpx.Request] = []
+    with pytest.raises(vozo.batch.ManifestError, match=r"is a file the batch writes in .*: the run would overwrite it"):
+        run_refusing_every_request(manifest, tmp_path / "out", sent)
+    assert manifest.read_bytes() == written
+    assert not sent

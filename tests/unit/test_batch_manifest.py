@@ -291,15 +291,17 @@ def test_status_of_a_folder_without_a_journal(tmp_path) -> None:
 
 def test_a_row_recorded_as_sent_without_a_usable_task_id_is_uncertain_on_resume(tmp_path) -> None:
     journal = Journal(tmp_path / "journal.sqlite")
-    manifest = rows(tmp_path, "https://m.test/0.mp3", "https://m.test/1.mp3")
+    manifest = rows(tmp_path, "https://m.test/0.mp3", "https://m.test/1.mp3", "https://m.test/2.mp3")
     journal.sync(manifest, rerun_changed=False, resubmit_uncertain=False)
-    for key in ("r0", "r1"):
+    for key in ("r0", "r1", "r2"):
         journal.mark_submitting(key)
     journal.update("r0", state=RowState.SUBMITTED, task_id=None)  # what a `{"task_id": null}` answer left behind
     journal.update("r1", state=RowState.SUBMITTED, task_id="t-1")
+    journal.update("r2", state=RowState.SUBMITTED, task_id="../v1/x")  # no status request can name it
     report = journal.sync(manifest, rerun_changed=False, resubmit_uncertain=False)
-    assert report.uncertain == ["r0"]
-    assert (_row(journal, "r0").state, _row(journal, "r1").state) == (RowState.UNCERTAIN, RowState.SUBMITTED)
+    assert report.uncertain == ["r0", "r2"]
+    states = [_row(journal, key).state for key in ("r0", "r1", "r2")]
+    assert states == [RowState.UNCERTAIN, RowState.SUBMITTED, RowState.UNCERTAIN]
 
 
 # --- inputs refused with the row, never a traceback -------------------------------------------------------------------
@@ -349,3 +351,57 @@ def test_a_deeply_nested_csv_cell_is_a_bad_value_not_a_crash(tmp_path) -> None:
     text = f"media_url,target_language,speaker_number\nhttps://m.test/t.mp4,es,{cell}\n"
     (row,) = vozo.batch.load(write(tmp_path / "m.csv", text))
     assert row.problem is not None  # refused before any request, like any other bad value
+
+
+def test_a_csv_row_of_empty_cells_is_a_blank_line_not_a_row(tmp_path) -> None:
+    text = f"id,reference_file_url,audio_url,\n\nr1,{LIPSYNC_ROW},\n,,,\n r2 ,{LIPSYNC_ROW}\n,,\n , ,,\n"
+    assert [(row.key, row.position) for row in vozo.batch.load(write(tmp_path / "m.csv", text))] == [
+        ("r1", 1),
+        ("r2", 2),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (f"id,reference_file_url,audio_url, id\nr1,{LIPSYNC_ROW},r2\n", "column 'id' appears twice (columns 1 and 4)"),
+        (f"id,reference_file_url,audio_url,\nr1,{LIPSYNC_ROW},x\n", "row 1: a value in column 4, which has no name"),
+        (f"id,,reference_file_url,audio_url\nr1,x,{LIPSYNC_ROW}\n", "row 1: a value in column 2, which has no name"),
+        (f"id,reference_file_url,audio_url\nr1,{LIPSYNC_ROW},x\n", "row 1: a value in column 4, which has no name"),
+    ],
+)
+def test_a_csv_cell_whose_column_is_named_twice_or_not_at_all_is_refused(tmp_path, text, message) -> None:
+    with pytest.raises(ManifestError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        vozo.batch.load(write(tmp_path / "m.csv", text))
+
+
+def test_a_jsonl_object_that_gives_a_key_twice_is_refused(tmp_path) -> None:
+    good = '{"id": "r1", "reference_file_url": "https://m.test/p.mp4", "audio_url": "https://m.test/a.mp3"}'
+    twice = (
+        '{"id": "r2", "reference_file_url": "https://m.test/p.mp4", "audio_url": "https://m.test/a.mp3", "id": "r3"}'
+    )
+    with pytest.raises(ManifestError, match=r"m\.jsonl, row 2 \(line 2\): key 'id' given twice"):
+        vozo.batch.load(write(tmp_path / "m.jsonl", f"{good}\n{twice}\n"))
+
+
+def test_a_jsonl_string_that_cannot_be_sent_as_utf8_makes_its_row_invalid(tmp_path) -> None:
+    # Sent, it failed mid-request and the row was journalled uncertain (maybe billed) though nothing had left.
+    line = '{"id": "r1", "reference_file_url": "https://m.test/p.mp4", "audio_url": "https://m.test/\\ud83d.mp3"}'
+    (row,) = vozo.batch.load(write(tmp_path / "m.jsonl", line + "\n"))
+    assert row.problem is not None
+    assert "audio_url is not UTF-8 text: '\\ud83d' at position 15 is a lone surrogate" in row.problem
+
+
+def test_a_new_row_may_not_write_the_files_of_a_removed_row_whose_job_was_sent(tmp_path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    talk = '{"id": "talk", "media_url": "https://m.test/t.mp4", "target_language": "es"}\n'
+    journal.sync(vozo.batch.load(write(tmp_path / "m.jsonl", talk)), rerun_changed=False, resubmit_uncertain=False)
+    journal.mark_submitting("talk")
+    journal.update("talk", state=RowState.SUBMITTED, task_id="tr-1")  # its talk.video.mp4 is still to come
+    lipsync = '{"id": "Talk.Video", "reference_file_url": "https://m.test/p.mp4", "audio_url": "https://m.test/a.mp3"}'
+    edited = vozo.batch.load(write(tmp_path / "m.jsonl", lipsync + "\n"))
+    with pytest.raises(
+        ManifestError, match=r"row 'Talk\.Video' could write the same file \(talk\.video\.\*\) as row 'talk'"
+    ):
+        journal.sync(edited, rerun_changed=False, resubmit_uncertain=False)
+    assert [(row.key, row.state) for row in journal.rows()] == [("talk", RowState.SUBMITTED)]  # nothing changed

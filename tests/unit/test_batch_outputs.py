@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,27 @@ def test_ids_that_differ_by_more_than_case_are_fine(tmp_path) -> None:
         tmp_path / "m.jsonl", {"id": "talk", **TRANSLATION}, {"id": "talk.vid", **LIPSYNC}, {"id": "talk2", **LIPSYNC}
     )
     assert [row.key for row in vozo.batch.load(manifest)] == ["talk", "talk.vid", "talk2"]
+
+
+@pytest.mark.parametrize(
+    ("row", "refused"),
+    [
+        ({"id": "CON", **LIPSYNC}, "CON.* names a device on Windows, not a file): rename it"),
+        ({"id": "nul", **LIPSYNC}, "nul.* names a device on Windows"),
+        ({"id": "Com1.take2", **LIPSYNC}, "Com1.* names a device on Windows"),
+        ({"id": "lpt9", **TRANSLATION}, "lpt9.* names a device on Windows"),
+        ({"id": "aux", **TRANSLATION}, "aux.* names a device on Windows"),
+        ({"id": "report", **LIPSYNC}, "report.json is the batch's own file"),  # a link ending .json would write it
+        ({"id": "Vozo-Batch", **LIPSYNC}, "vozo-batch.sqlite is the batch's own file"),
+    ],
+)
+def test_ids_that_would_name_a_device_or_a_file_of_the_batch_are_refused(tmp_path, row, refused) -> None:
+    manifest = write_jsonl(tmp_path / "m.jsonl", {"id": "fine", **LIPSYNC}, row)
+    with pytest.raises(ManifestError, match=rf"row 2: id .* cannot name the row's files \({re.escape(refused)}"):
+        vozo.batch.load(manifest)
+
+
+def test_ids_that_only_start_like_a_device_or_a_file_of_the_batch_are_fine(tmp_path) -> None:
+    keys = ["console", "com10", "lpt", "nul_take", "reports", "report.json", "talk.report", "vozo-batches"]
+    manifest = write_jsonl(tmp_path / "m.jsonl", *({"id": key, **LIPSYNC} for key in keys))
+    assert [row.key for row in vozo.batch.load(manifest)] == keys

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import heapq
+import math
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,8 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import vozo
+import vozo.batch
 from bench import _waiting
 from vozo import _jobs
+from vozo._jobs import MAX_POLL_INTERVAL
 from vozo._kinds import JobKind, kind_named
 from vozo.batch import _scheduler
 from vozo.batch._journal import Journal, RowState
@@ -136,3 +139,30 @@ def test_a_batch_counts_each_poll_delay_from_when_the_look_was_made(tmp_path, mo
 
     asked = now[0]
     assert asyncio.run(scenario()) == asked + 2.0  # the first delay (poll_interval), from the look, not the answer
+
+
+def test_a_batch_looks_again_within_the_poll_cap_whatever_its_poll_interval(tmp_path, monkeypatch) -> None:
+    # poll_interval=inf (or a huge one) passed the checks; the batch waited that long for a first look: forever.
+    now = [1000.0]
+    monkeypatch.setattr(_scheduler, "time", SimpleNamespace(monotonic=lambda: now[0]))
+
+    def created(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"task_id": "t1"})
+
+    async def scenario() -> list[float]:
+        manifest = tmp_path / "m.csv"
+        manifest.write_text("id,reference_file_url,audio_url\nr1,https://m.test/p.mp4,https://m.test/a.mp3\n")
+        journal = Journal(tmp_path / "journal.db")
+        journal.sync(vozo.batch.load(manifest), rerun_changed=False, resubmit_uncertain=False)
+        http = httpx.AsyncClient(transport=httpx.MockTransport(created))
+        async with vozo.AsyncVozo(api_key="k", base_url="https://api.vozo.test", http_client=http) as client:
+            runner = _scheduler.Runner(client, journal, tmp_path, poll_interval=math.inf, timeout=30.0)
+            work = _scheduler._Work("r1", "lipsync", RowState.QUEUED)
+            await runner._create(work)  # the job exists: its first look is scheduled
+            first = heapq.heappop(runner._due)[0]
+            await runner._download_failed(work, vozo.DownloadError("cut short", url="https://m.test/v", retryable=True))
+            return [first, runner._due[0][0]]  # and a download tried again from a fresh link
+
+    first_look, download_again = asyncio.run(scenario())
+    assert first_look <= now[0] + 30.0  # no later than the row's timeout, when a look can end its wait
+    assert download_again <= now[0] + MAX_POLL_INTERVAL

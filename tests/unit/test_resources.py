@@ -249,3 +249,18 @@ def test_every_spec_operation_is_called_through_a_resource(api, recorder) -> Non
         api.call(lambda c, name=name: getattr(c, name).get("t-1"))
     called = {(r.method, r.url.path.replace("/t-1", "/{task_id}")) for r in recorder.requests}
     assert called == declared
+
+
+@pytest.mark.parametrize(
+    ("overrides", "where"),
+    [
+        ({"audio_url": "https://m.test/voix-\udce9.mp3"}, "audio_url"),  # a Latin-1 argument, as sys.argv holds it
+        ({"callback_url": "https://hooks.test/\ud800"}, "callback_url"),  # a lone "\\ud800" escape in JSON
+        ({"extra_body": {"notes": [{"text": "caf\udce9"}]}}, r"notes\[0\]\.text"),
+        ({"extra_body": {"caf\udce9": 1}}, "caf"),
+    ],
+)
+def test_text_that_cannot_be_sent_as_utf8_is_refused_before_any_request(api, recorder, overrides, where) -> None:
+    with pytest.raises(vozo.InvalidInputError, match=rf"{where}.* is not UTF-8 text: .* is a lone surrogate"):
+        api.call(create_lipsync(**overrides))
+    assert recorder.requests == []

@@ -98,7 +98,30 @@ def request_body(
         if not isinstance(extra_body, Mapping) or not all(isinstance(key, str) for key in extra_body):
             raise InvalidInputError("extra_body must be a mapping of JSON field names to values")
         values.update(extra_body)
+    _check_text(values)
     return kind.request_model.from_dict(values)
+
+
+def _check_text(values: Mapping[str, object]) -> None:
+    """Every string is sent as UTF-8: one holding half of a surrogate pair (bytes that were not UTF-8, decoded with
+    ``surrogateescape`` as command-line arguments are, or a lone ``\\ud800`` escape in JSON) cannot be. Found here,
+    it is refused before anything is sent, rather than failing mid-request, when it is unknown what left."""
+    pending: list[tuple[str, object]] = [("", values)]
+    while pending:  # no recursion: values may nest deeply (extra_body is not checked against the spec)
+        where, value = pending.pop()
+        if isinstance(value, Mapping):
+            named = [f"{where}.{name}".lstrip(".") for name in value]
+            pending += [*zip(named, value, strict=True), *zip(named, value.values(), strict=True)]  # keys are sent too
+        elif isinstance(value, (list, tuple)):
+            pending += [(f"{where}[{index}]", item) for index, item in enumerate(value)]
+        elif isinstance(value, str) and not value.isascii():
+            try:
+                value.encode()
+            except UnicodeEncodeError as exc:
+                raise InvalidInputError(
+                    f"{where} is not UTF-8 text: {value[exc.start]!r} at position {exc.start} is a lone surrogate "
+                    "(was it read from bytes in another encoding?); pass it as UTF-8 text"
+                ) from None
 
 
 def _plain(value: object) -> object:

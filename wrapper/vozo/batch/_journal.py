@@ -29,10 +29,11 @@ from typing import Any, ParamSpec, TypeVar
 
 import anyio
 
-from vozo._errors import VozoError
+from vozo._arguments import checked_task_id
+from vozo._errors import InvalidInputError, VozoError
 from vozo.batch._manifest import ManifestError, ManifestRow
+from vozo.batch._outputs import stems
 
-JOURNAL_NAME = "vozo-batch.sqlite"
 _SCHEMA_VERSION = "1"
 _SCHEMA = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -141,18 +142,19 @@ class JournalError(VozoError):
 
 
 class Journal:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        """``read_only`` (``vozo batch status``): reads only, and from a folder this process cannot write to too."""
         self.path = path
-        if not path.exists():
-            _create(path)
-        elif path.stat().st_size == 0:  # SQLite would take it for a new database, and the batch for a new batch
-            raise _damaged(path, "the file is empty")
         try:
+            if not read_only and not path.exists():
+                _create(path)
+            elif path.stat().st_size == 0:  # SQLite would take it for a new database, and the batch for a new batch
+                raise _damaged(path, "the file is empty")
             # Autocommit: each statement is its own transaction; WAL lets `vozo batch status` read during a run.
             # Used from the loop's thread and from worker threads (in_thread), never two at once: see _lock.
-            self._db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise _damaged(path, str(exc)) from None
+            self._db = _connect(path, read_only=read_only)
+        except (OSError, sqlite3.Error) as exc:
+            raise _unusable(path, exc) from None
         self._lock = threading.RLock()  # reentrant: a transaction holds it across its statements
         self._writer = anyio.CapacityLimiter(1)  # one worker thread at a time, first come first served
         try:
@@ -163,21 +165,28 @@ class Journal:
                 raise sqlite3.DatabaseError("; ".join(problems))
             version = self._db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
             self._db.execute("SELECT row_key FROM rows LIMIT 1").fetchall()
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")  # a committed task id survives power loss, not only a crash
+            if not read_only:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")  # a committed task id survives power loss, not a crash only
         except sqlite3.Error as exc:
             self._db.close()
-            raise _damaged(path, str(exc)) from None
+            raise _unusable(path, exc) from None
         if version is None or version["value"] != _SCHEMA_VERSION:
             self._db.close()
             found = "none" if version is None else version["value"]
-            raise ManifestError(f"{path} was written by another version of vozo (journal schema {found})")
+            raise ManifestError(
+                f"{path} was written by another version of vozo (journal schema {found}, this one reads "
+                f"{_SCHEMA_VERSION}): run this batch with the vozo that started it, or give a new --out folder"
+            )
 
     @classmethod
     def open_existing(cls, path: Path) -> Journal:
+        """The journal of a batch, to read only."""
         if not path.is_file():
-            raise ManifestError(f"no batch journal at {path}")
-        return cls(path)
+            raise ManifestError(
+                f"no batch journal at {path}: give the --out folder of a `vozo batch run` (it holds {path.name})"
+            )
+        return cls(path, read_only=True)
 
     def close(self) -> None:
         with self._lock:
@@ -205,6 +214,7 @@ class Journal:
                 "--rerun-changed to submit them again as new (billed) jobs."
             )
         report.removed = sorted(set(known) - {row.key for row in manifest})
+        _refuse_files_of_kept_rows([known[key] for key in report.removed if known[key].state in SENT_STATES], manifest)
         with self._transaction():
             for row in manifest:
                 old = known.get(row.key)
@@ -250,7 +260,7 @@ class Journal:
                 if state is RowState.SUBMITTING:  # a crash between sending and receiving the task id
                     state = RowState.UNCERTAIN
                     self.update(row.key, state=state, error="sent, but no task id came back before the run stopped")
-                elif state in _FOLLOWED and not old.task_id:  # an older version stored an unusable task id
+                elif state in _FOLLOWED and usable_task_id(old.task_id) is None:  # stored by an older version
                     state = RowState.UNCERTAIN
                     self.update(row.key, state=state, error="sent, but the journal holds no usable task id for it")
                 if state is RowState.UNCERTAIN:
@@ -350,6 +360,39 @@ def _create(path: Path) -> None:
     os.replace(temporary, path)
 
 
+def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+    if not read_only:
+        return db
+    try:
+        db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # SQLite opens the file at the first read
+    except sqlite3.OperationalError:
+        db.close()
+        # A folder this process cannot write to (a backup, a read-only mount, another user's): SQLite cannot make
+        # the shared-memory file it reads a WAL journal with. With no write-ahead log beside it, the file holds
+        # everything and is read as it is; with one, only where its shared-memory file exists already.
+        mode = "mode=ro" if path.with_name(f"{path.name}-wal").exists() else "immutable=1"
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True, isolation_level=None)
+        db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+    return db
+
+
+# SQLite's errors that say nothing about the file's contents: it could not be reached, written or locked.
+_NOT_DAMAGE = ("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_BUSY", "SQLITE_LOCKED",
+               "SQLITE_PERM", "SQLITE_NOMEM")  # fmt: skip
+
+
+def _unusable(path: Path, exc: OSError | sqlite3.Error) -> JournalError:
+    """Damage, only when SQLite says so: a journal that merely cannot be opened must not be moved aside."""
+    if isinstance(exc, sqlite3.Error) and not getattr(exc, "sqlite_errorname", "").startswith(_NOT_DAMAGE):
+        return _damaged(path, str(exc))
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return JournalError(
+        f"the batch journal {path} cannot be opened ({reason}); nothing was submitted. Nothing says it is damaged: "
+        "fix the cause (permissions, a read-only or full disk, a folder in its place) and run the same command again."
+    )
+
+
 def _damaged(path: Path, reason: str) -> JournalError:
     return JournalError(
         f"the batch journal {path} is damaged or is not a vozo batch journal ({reason}); nothing was submitted. It "
@@ -357,6 +400,27 @@ def _damaged(path: Path, reason: str) -> JournalError:
         "it lists the task ids of the last run). To start this batch over instead, move the journal aside and run "
         "again: rows already sent would then be submitted, and billed, a second time."
     )
+
+
+def _refuse_files_of_kept_rows(kept: list[JournalRow], manifest: list[ManifestRow]) -> None:
+    """A row removed from the manifest after its job was sent stays, and its results are still downloaded: no row
+    of the manifest may write the same file (the manifest itself refuses two of its rows that could)."""
+    files = {stem.casefold(): row.key for row in manifest if row.kind for stem in stems(row.key, row.kind)}
+    for old in kept:
+        for stem in stems(old.key, old.kind):
+            if (other := files.get(stem.casefold())) is not None:
+                raise ManifestError(
+                    f"row {other!r} could write the same file ({stem}.*) as row {old.key!r}, which is no longer in "
+                    f"the manifest but whose job was sent (its results are still downloaded here): rename {other!r}"
+                )
+
+
+def usable_task_id(value: object) -> str | None:
+    """A task id to follow a job by, or None: one the client's own check takes (it asks for no other)."""
+    try:
+        return checked_task_id(value)
+    except InvalidInputError:
+        return None
 
 
 def _journal_row(found: sqlite3.Row) -> JournalRow:

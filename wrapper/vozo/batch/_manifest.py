@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any
 from vozo._arguments import request_body
 from vozo._errors import InvalidInputError
 from vozo._kinds import JobKind, all_kinds, kind_named
-from vozo.batch._outputs import stems
+from vozo.batch._outputs import stems, unusable_stem
 
 _ROW_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")  # it names the output files: no separator, no dot first
 _TRUE, _FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n"}
@@ -79,10 +80,16 @@ def load(path: str | os.PathLike[str], *, recorded_kinds: Mapping[str, str] | No
 
 
 def _refuse_shared_files(rows: list[ManifestRow], manifest: str) -> None:
-    """Two rows must never write the same file, on a case-insensitive file system either."""
+    """Two rows must never write the same file, on a case-insensitive file system either, nor one the batch writes
+    or Windows keeps for a device."""
     seen: dict[str, ManifestRow] = {}
     for row in rows:
         for stem in stems(row.key, row.kind) if row.kind else (row.key,):
+            if (why := unusable_stem(stem)) is not None:
+                raise ManifestError(
+                    f"manifest {manifest}, row {row.position}: id {row.key!r} cannot name the row's files ({why}): "
+                    "rename it"
+                )
             other = seen.setdefault(stem.casefold(), row)
             if other is row:
                 continue
@@ -120,22 +127,53 @@ def _not_text(manifest: str, row: int, problem: _NotText) -> ManifestError:
 
 
 def _read_csv(lines: Iterator[str], manifest: str) -> list[tuple[int, dict[str, Any]]]:
-    reader = csv.DictReader(lines)
+    reader = csv.reader(lines)
+    header: list[str] | None = None
     records: list[tuple[int, dict[str, Any]]] = []
     while True:
         position = len(records) + 1  # the header is row 0
         try:
-            record = next(reader)
+            cells = next(reader)
         except StopIteration:
             return records
         except _NotText as problem:
             raise _not_text(manifest, position, problem) from None
         except csv.Error as exc:  # a cell over the field size limit, a NUL byte, ...
             raise ManifestError(f"manifest {manifest}, row {position}: {exc}") from None
-        if None in record:
-            raise ManifestError(f"manifest {manifest}, row {position}: more cells than columns")
-        # An empty cell means "not given", so the create call's default applies.
-        records.append((position, {k.strip(): v.strip() for k, v in record.items() if v and v.strip()}))
+        if not any(cell.strip() for cell in cells):
+            continue  # a blank line, or a row of empty cells such as spreadsheets leave at the end
+        if header is None:
+            header = _csv_header(cells, manifest)
+            continue
+        records.append((position, _csv_record(header, cells, manifest, position)))
+
+
+def _csv_header(cells: list[str], manifest: str) -> list[str]:
+    """The column names; one given twice is refused: which of its cells would be the row's value?"""
+    names = [cell.strip() for cell in cells]
+    for column, name in enumerate(names, start=1):
+        if name and name in names[: column - 1]:
+            first = names.index(name) + 1
+            raise ManifestError(
+                f"manifest {manifest}: column {name!r} appears twice (columns {first} and {column}): keep one"
+            )
+    return names
+
+
+def _csv_record(header: list[str], cells: list[str], manifest: str, position: int) -> dict[str, Any]:
+    """A row's given values by column name; an empty cell means "not given", so the create call's default applies."""
+    record: dict[str, Any] = {}
+    for column, cell in enumerate(cells, start=1):
+        if not cell.strip():
+            continue
+        name = header[column - 1] if column <= len(header) else ""
+        if not name:  # a trailing comma in the header leaves an unnamed column: harmless while it stays empty
+            raise ManifestError(
+                f"manifest {manifest}, row {position}: a value in column {column}, which has no name in the header "
+                "(more cells than columns?)"
+            )
+        record[name] = cell.strip()
+    return record
 
 
 def _read_jsonl(lines: Iterator[str], manifest: str) -> list[tuple[int, dict[str, Any]]]:
@@ -153,7 +191,11 @@ def _read_jsonl(lines: Iterator[str], manifest: str) -> list[tuple[int, dict[str
             continue
         position = len(records) + 1
         try:
-            record = json.loads(line)
+            record = json.loads(line, object_pairs_hook=_unique_keys)
+        except _DuplicateKey as exc:
+            raise ManifestError(
+                f"manifest {manifest}, row {position} (line {line_number}): key {exc.key!r} given twice: keep one"
+            ) from None
         except ValueError as exc:
             raise ManifestError(f"manifest {manifest}, row {position} (line {line_number}): not JSON ({exc})") from None
         except RecursionError:
@@ -163,6 +205,20 @@ def _read_jsonl(lines: Iterator[str], manifest: str) -> list[tuple[int, dict[str
         if not isinstance(record, dict):
             raise ManifestError(f"manifest {manifest}, row {position} (line {line_number}): expected a JSON object")
         records.append((position, {k: v for k, v in record.items() if v is not None}))
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different: ``json`` would keep the last of two values without a word."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise _DuplicateKey(next(key for key, n in Counter(key for key, _ in pairs).items() if n > 1))
+    return found
 
 
 def _row(position: int, record: dict[str, Any], manifest: str, recorded_kinds: Mapping[str, str]) -> ManifestRow:

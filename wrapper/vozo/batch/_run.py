@@ -16,14 +16,22 @@ from filelock import FileLock, Timeout
 
 from vozo._async._client import AsyncVozo
 from vozo._download import remove_partials
+from vozo._errors import VozoError
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
+from vozo._logging import logger
 from vozo.batch import _manifest
-from vozo.batch._journal import JOURNAL_NAME, Journal, JournalRow, RowState, SyncReport
+from vozo.batch._journal import Journal, JournalError, JournalRow, RowState, SyncReport
 from vozo.batch._manifest import ManifestError
-from vozo.batch._scheduler import DEFAULT_CONCURRENCY, DEFAULT_DOWNLOADS, DEFAULT_MAX_ACTIVE, BatchProgress, Runner
+from vozo.batch._outputs import BATCH_FILES, JOURNAL_NAME, LOCK_NAME, REPORT_CSV, REPORT_JSON
+from vozo.batch._scheduler import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_DOWNLOADS,
+    DEFAULT_MAX_ACTIVE,
+    BatchProgress,
+    Runner,
+    check_options,
+)
 
-REPORT_JSON = "report.json"
-REPORT_CSV = "report.csv"
 _REPORT_COLUMNS = ("id", "position", "kind", "state", "task_id", "status", "submissions", "error_code", "error")
 
 
@@ -86,8 +94,11 @@ async def run(
     ``timeout``: how long this run waits for each job before leaving it for the next run.
     Raises ManifestError (the manifest as a whole is unusable), ManifestChangedError, BatchLockedError.
     """
+    check_options(max_active=max_active, concurrency=concurrency, downloads=downloads,
+                  poll_interval=poll_interval, timeout=timeout)  # fmt: skip
     rows = _manifest.load(manifest)  # a file that cannot be used is refused before the folder is touched
     folder = Path(out)
+    _refuse_a_manifest_of_the_batch(Path(manifest), folder)
     with _locked(folder) as journal:
         recorded = {row.key: row.kind for row in await journal.in_thread(journal.heads)}
         if recorded:  # resumed: a row without a kind column keeps the kind it was journalled with
@@ -110,21 +121,44 @@ async def run(
         )
         try:
             await runner.run()
-        finally:
-            summary = BatchSummary(folder, journal.rows(), sync, runner.stopped, runner.slowdowns)
-            write_report(summary)
+        except BaseException:
+            # Written for a Ctrl-C or a crash too, but what stopped the run is what the caller must see: a report
+            # that cannot be written then (the disk that refused the journal is full) is only logged.
+            try:
+                write_report(BatchSummary(folder, journal.rows(), sync, runner.stopped, runner.slowdowns))
+            except VozoError as unwritten:
+                logger.warning("%s", unwritten)
+            raise
+        summary = BatchSummary(folder, journal.rows(), sync, runner.stopped, runner.slowdowns)
+        write_report(summary)
     return summary
+
+
+def _refuse_a_manifest_of_the_batch(manifest: Path, folder: Path) -> None:
+    if manifest.resolve() in {(folder / name).resolve() for name in BATCH_FILES}:
+        raise ManifestError(
+            f"the manifest {manifest} is a file the batch writes in {folder}: the run would overwrite it. "
+            "Move it out of that folder, or give another --out folder."
+        )
 
 
 @contextmanager
 def _locked(folder: Path) -> Iterator[Journal]:
     """The folder's journal, held by this run alone: two runs on one journal could submit a row twice."""
-    folder.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(folder / "vozo-batch.lock")  # released by the OS if this process dies
+    lock = FileLock(folder / LOCK_NAME)  # released by the OS if this process dies
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=0)
     except Timeout:
-        raise BatchLockedError(f"another vozo batch run is using {folder}") from None
+        raise BatchLockedError(
+            f"another vozo batch run is using {folder}: wait for it to end (`vozo batch status {folder}` shows its "
+            "progress), or give this run another --out folder"
+        ) from None
+    except OSError as exc:  # not a folder, read-only, no permission, a directory where the lock file goes, ...
+        raise JournalError(
+            f"cannot use {folder} as the batch's output folder ({exc.strerror or exc}: {exc.filename}); nothing was "
+            "submitted. Fix that, or give another --out folder you can write to."
+        ) from None
     try:
         journal = Journal(folder / JOURNAL_NAME)
         try:
@@ -180,6 +214,15 @@ def _temporary(path: Path) -> Path:
 
 def _replace(path: Path, write: Callable[[TextIO], None]) -> None:
     temporary = _temporary(path)
-    with temporary.open("w", encoding="utf-8", newline="") as file:  # as written: csv chooses its own line ends
-        write(file)
-    os.replace(temporary, path)
+    try:
+        with temporary.open("w", encoding="utf-8", newline="") as file:  # as written: csv chooses its own line ends
+            write(file)
+        os.replace(temporary, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise JournalError(
+            f"the batch report {path} could not be written ({exc.strerror or exc}). Every row's state and task id "
+            f"are in the journal beside it: fix the cause (disk space, permissions), then `vozo batch status "
+            f"{path.parent}` reads them, and running the same command again writes the report."
+        ) from None

@@ -52,10 +52,10 @@ from vozo._errors import (
     VozoError,
     excerpt,
 )
-from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, Poller
+from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, MAX_POLL_INTERVAL, Poller, check_wait_arguments
 from vozo._kinds import all_kinds, kind_named, status_value
 from vozo._logging import logger
-from vozo.batch._journal import FINAL_STATES, Journal, JournalError, RowHead, RowState
+from vozo.batch._journal import FINAL_STATES, Journal, JournalError, RowHead, RowState, usable_task_id
 from vozo.batch._outputs import output_name, result_links
 from vozo_api_client.models import Job
 
@@ -63,12 +63,19 @@ DEFAULT_MAX_ACTIVE = 5  # the lowest per-key cap Vozo documents (older lipsync p
 DEFAULT_CONCURRENCY = 8  # API requests (creates and status checks) in flight at once
 DEFAULT_DOWNLOADS = 4  # result downloads in flight at once
 DOWNLOAD_ROUNDS = 3  # a download that keeps failing is left for the next run after this many rounds
+EXPIRED_LINK_STATUSES = frozenset({401, 403, 404, 410})  # what a result link answers once it has expired
 CREATE_GRACE = 5.0  # seconds a stopping run gives creates already sent to bring back their task id
-MAX_TASK_ID_LENGTH = 1024
 CONCURRENCY_LIMIT_CODE = "1304"  # Vozo: the key has reached its maximum number of concurrent jobs
 _AT_VOZO = (RowState.SUBMITTED, RowState.DOWNLOADING, RowState.DOWNLOAD_FAILED)  # a task id to follow
 _LIMIT_PROBE_AFTER = 30.0  # seconds without a slow-down before a lowered limit grows again
 _MAX_PAUSE = 60.0
+
+
+def check_options(*, max_active: int, concurrency: int, downloads: int, poll_interval: float, timeout: float) -> None:
+    """Refuse a run's options before anything is sent: found when the first job is polled, they came too late."""
+    if min(max_active, concurrency, downloads) < 1:
+        raise InvalidInputError("max_active, concurrency and downloads must be at least 1")
+    check_wait_arguments(timeout, poll_interval)
 
 
 def family(kind: str) -> str:
@@ -129,8 +136,8 @@ class Runner:
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_progress: Callable[[BatchProgress], object] | None = None,
     ) -> None:
-        if min(max_active, concurrency, downloads) < 1:
-            raise InvalidInputError("max_active, concurrency and downloads must be at least 1")
+        check_options(max_active=max_active, concurrency=concurrency, downloads=downloads,
+                      poll_interval=poll_interval, timeout=timeout)  # fmt: skip
         self.client = client
         # Refusals (429, 1304) and connect failures are this scheduler's to pace, per family: no client retries.
         self._creator = client.with_options(max_retries=0)
@@ -295,7 +302,7 @@ class Runner:
             exc.task_id = task_id  # the job exists: its id must reach the user some way
             raise
         self._set_state(work, RowState.SUBMITTED)
-        self._start_polling(work, delay=self.poll_interval)
+        self._start_polling(work, delay=min(self.poll_interval, MAX_POLL_INTERVAL, self.timeout))  # as the Poller
 
     async def _send(self, work: _Work, fields: dict[str, Any]) -> Job | None:
         """The create request; None when its outcome was settled here (refused, failed or uncertain)."""
@@ -395,10 +402,14 @@ class Runner:
         work.download_rounds += 1
         problem = str(exc) if isinstance(exc, VozoError) else f"{type(exc).__name__}: {exc}"
         logger.warning("batch row %s: download failed: %s", work.key, problem)
+        # The next round asks for the job's status again, so it downloads from fresh links: worth it for a link
+        # that expired (or was refused as expired links are) as well as for a failure that may pass.
+        expired = isinstance(exc, DownloadError) and exc.status_code in EXPIRED_LINK_STATUSES
         retryable = isinstance(exc, APIConnectionError) or (isinstance(exc, DownloadError) and exc.retryable)
-        if retryable and work.download_rounds < DOWNLOAD_ROUNDS:
+        if (retryable or expired) and work.download_rounds < DOWNLOAD_ROUNDS:
             await self._commit(work.key, error=f"download failed, will retry: {problem}")
-            self._schedule(work, _jitter(self.poll_interval * 2**work.download_rounds))  # fresh URLs
+            backoff = min(self.poll_interval * 2**work.download_rounds, MAX_POLL_INTERVAL)
+            self._schedule(work, _jitter(backoff))
             return
         error = f"download failed: {problem}; run the batch again to retry"
         await self._commit(work.key, state=RowState.DOWNLOAD_FAILED, error=error)
@@ -491,15 +502,6 @@ class Runner:
             elapsed=time.monotonic() - self._started,
             slowdowns=self.slowdowns,
         )
-
-
-def usable_task_id(value: object) -> str | None:
-    """A task id to follow the job by, or None: Vozo's ids are short printable strings, never a path step."""
-    if not isinstance(value, str) or not value.strip() or value.strip() in (".", ".."):
-        return None
-    if len(value) > MAX_TASK_ID_LENGTH or not value.isprintable():
-        return None
-    return value
 
 
 def _uncertain(exc: Exception) -> str:

@@ -143,3 +143,32 @@ def test_a_lent_client_never_lends_its_auth_or_follows_a_redirect(api, recorder)
         api.call(lambda _: client.lipsync.get("t1"))  # type: ignore[attr-defined]
     assert [r.url.host for r in recorder.requests] == ["api.vozo.test"]
     assert recorder.requests[0].headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+def test_a_request_id_header_that_echoes_the_key_is_redacted(api, recorder) -> None:
+    recorder.default = reply(400, {"code": "5", "message": "bad"}, headers={"X-Request-Id": f"Bearer {API_KEY}"})
+    error = _raised(api, lambda c: c.lipsync.get("t1"))
+    assert error.request_id == "Bearer ****"
+    assert SECRET_PART not in _shown(error)
+
+
+@pytest.mark.parametrize(
+    ("answer", "call"),
+    [
+        ((202, {"note": f"accepted for {API_KEY}"}, None), lambda c: c.lipsync.get("t1")),  # undocumented 2xx
+        ((200, {"status": {"for": API_KEY}}, None), lambda c: c.lipsync.get("t1")),  # the models cannot read it
+        ((200, {"status": "failed", "err_code": API_KEY, "err_message": f"bad key {API_KEY}"}, None),
+         lambda c: c.lipsync.wait("t1")),
+    ],
+)  # fmt: skip
+def test_a_success_body_that_echoes_the_key_is_redacted(api, recorder, answer, call) -> None:
+    status, body, raw = answer
+    recorder.default = lambda _: reply(status, body, raw=raw)
+    error = _raised(api, call)
+    # what the error says (a failed job's status, kept as Vozo sent it, is data rather than words)
+    told = " ".join([str(error), repr(error), *(str(getattr(error, name, "")) for name in TEXT_FIELDS)])
+    assert SECRET_PART not in told
+    assert "****" in told
+
+
+TEXT_FIELDS = ("code", "message", "server_ts", "request_id", "body_excerpt")

@@ -82,10 +82,15 @@ def error_class(status: int, code: str | None) -> type[APIStatusError]:
 def key_hider(request: httpx.Request) -> Callable[[str], str]:
     """Replaces the key this request carried with ``****``: a server that echoes it must not put it in an error."""
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    if scheme != "Bearer" or not key:
+    return secret_hider(key if scheme == "Bearer" else "")
+
+
+def secret_hider(secret: str) -> Callable[[str], str]:
+    """Replaces ``secret`` with ``****`` in a text a server sent, also as it may read inside a JSON string."""
+    if not secret:
         return lambda text: text
-    # also as it may read inside a JSON string: '"' and '\\' escaped, and "/" perhaps as "\\/"
-    forms = {key, json.dumps(key)[1:-1], json.dumps(key)[1:-1].replace("/", "\\/")}
+    # '"' and '\\' escaped, and "/" perhaps as "\\/"
+    forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret)[1:-1].replace("/", "\\/")}
 
     def hide(text: str) -> str:
         for form in forms:
@@ -113,6 +118,7 @@ def status_error(response: httpx.Response) -> APIStatusError:
         if isinstance(body, dict) and "code" in body:
             code = hide(str(body["code"]))
     cls = error_class(response.status_code, code)
+    found_request_id = request_id(response.headers)
     return cls(
         status_code=response.status_code,
         method=response.request.method,
@@ -120,7 +126,7 @@ def status_error(response: httpx.Response) -> APIStatusError:
         code=code,
         message=message,
         server_ts=server_ts,
-        request_id=request_id(response.headers),
+        request_id=hide(found_request_id) if found_request_id is not None else None,
         body_excerpt=body_excerpt,
         retry_after=parse_retry_after(response.headers.get("retry-after")),
     )
@@ -191,13 +197,13 @@ def operation_name(operation: Callable[..., object]) -> str:
     return str(getattr(operation, "__module__", "") or "").rsplit(".", 1)[-1] or getattr(operation, "__name__", "?")
 
 
-def parsed_body(response: AnyResponse, operation: str, expected: type[T]) -> T:
+def parsed_body(response: AnyResponse, operation: str, expected: type[T], hide: Callable[[str], str]) -> T:
     """The generated response's parsed model, checked to be the one the spec promises for success."""
     if not isinstance(response.parsed, expected):  # a 2xx the spec does not list; the hook raised for errors
         raise APIResponseValidationError(
             f"{operation}: undocumented answer (status {int(response.status_code)})",
             status_code=int(response.status_code),
-            body_excerpt=excerpt(response.content),
+            body_excerpt=excerpt(hide(response.content.decode("utf-8", errors="replace")).encode()),
         )
     return response.parsed
 

@@ -15,7 +15,7 @@ import itertools
 import os
 import random
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -214,11 +214,20 @@ class Attempt:
 class Retrying:
     """The attempts of one logical call: the first try, then up to ``max_retries`` retries."""
 
-    def __init__(self, operation: str, max_retries: int, *, idempotent: bool, reads_response: bool = True) -> None:
+    def __init__(
+        self,
+        operation: str,
+        max_retries: int,
+        *,
+        idempotent: bool,
+        reads_response: bool = True,
+        hide: Callable[[str], str] = str,
+    ) -> None:
         self.operation = operation
         self.max_retries = max_retries
         self.idempotent = idempotent
         self._reads_response = reads_response
+        self._hide = hide  # takes the API key out of what a server sent
 
     def __iter__(self) -> Iterator[Attempt]:
         return (Attempt(self, index) for index in itertools.count())
@@ -231,7 +240,9 @@ class Retrying:
         if self._reads_response and isinstance(exc, (KeyError, TypeError, ValueError)) and _raised_parsing(exc):
             # the generated model could not read a JSON success body: a required field missing or mistyped
             error = APIResponseValidationError(
-                f"the response to {self.operation} does not match the spec: {type(exc).__name__}: {exc}"
+                f"the response to {self.operation} does not match the spec: {type(exc).__name__}: "
+                f"{self._hide(str(exc))}. Check base_url; if it is Vozo's API, Vozo changed this answer: update the "
+                "vozo package"
             )
             error.__cause__ = exc
             return error

@@ -99,7 +99,7 @@ class AsyncJobResource(Generic[StatusT]):
     ) -> StatusT:
         poller = Poller(
             self.kind, task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update,
-            just_created=just_created,
+            just_created=just_created, hide=self._client._hide,
         )  # fmt: skip
         delay = poller.first_delay
         while True:

@@ -13,7 +13,7 @@ from typing import Any, Self, TypeVar
 import httpx
 
 from vozo import _download, _http
-from vozo._base import JSON, AnyResponse, checked_path, decoded_json, operation_name, parsed_body
+from vozo._base import JSON, AnyResponse, checked_path, decoded_json, operation_name, parsed_body, secret_hider
 from vozo._config import DEFAULT_MAX_RETRIES, NOT_GIVEN, ClientOptions, NotGiven, changes
 from vozo._download import DownloadSource, ProgressCallback
 from vozo._errors import InvalidInputError, VozoError
@@ -82,6 +82,7 @@ class Vozo(Resources):
         self._options = options
         self._state = state
         self._owns_transport = owns_transport
+        self._hide = secret_hider(options.api_key.reveal())  # for what a server sends back: it may echo the key
         self._http = _http.sync_api_client(options, state.transport)
         self._downloads = _http.sync_download_client(options, state.transport)
         self._generated = Client(base_url=options.base_url).set_httpx_client(self._http)
@@ -138,11 +139,11 @@ class Vozo(Resources):
         """
         name = operation_name(operation)
         self._state.check_usable(_http.sync_loop_token())
-        for attempt in Retrying(name, self._options.max_retries, idempotent=not creates_job):
+        for attempt in Retrying(name, self._options.max_retries, idempotent=not creates_job, hide=self._hide):
             with attempt:
                 with self._state.request_slots:
                     response = operation(client=self._generated, **arguments)
-                return parsed_body(response, name, expected)
+                return parsed_body(response, name, expected, self._hide)
             time.sleep(attempt.delay)
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -100,13 +100,21 @@ def secret_hider(secret: str) -> Callable[[str], str]:
     return hide
 
 
+def read_json(content: bytes | str) -> Any:
+    """``json.loads``, refusing a body nested past Python's parser (RecursionError) as unreadable (ValueError)."""
+    try:
+        return json.loads(content)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to read") from None
+
+
 def status_error(response: httpx.Response) -> APIStatusError:
     """A typed exception from an error response (its body already read)."""
     code = message = server_ts = body_excerpt = None
     hide = key_hider(response.request)
     text = hide(response.content.decode("utf-8", errors="replace"))
     try:
-        body = json.loads(text)
+        body = read_json(text)
     except ValueError:
         body = None
     if isinstance(body, dict) and {"code", "message"} <= body.keys():
@@ -158,11 +166,13 @@ def on_response(response: httpx.Response) -> None:
         raise redirect_error(response)
     if response.content:
         try:
-            json.loads(response.content)
+            read_json(response.content)
         except ValueError as exc:
             hide = key_hider(request)
             raise APIResponseValidationError(
-                f"{response.status_code} from {request.method} {request.url.path} is not JSON",
+                f"{response.status_code} from {request.method} {request.url.path} is not JSON ({exc}). Check base_url "
+                f"(or VOZO_BASE_URL), now {request.url.scheme}://{request.url.netloc.decode()}: Vozo's API is "
+                f"{DEFAULT_BASE_URL}",
                 status_code=response.status_code,
                 body_excerpt=excerpt(hide(response.content.decode("utf-8", errors="replace")).encode()),
             ) from exc
@@ -172,11 +182,15 @@ def redirect_error(response: httpx.Response) -> APIResponseValidationError:
     """A 3xx from the API: never followed (the key would go along), and most often a wrong base URL."""
     request, hide = response.request, key_hider(response.request)
     location = response.headers.get("location")
-    if location:
-        target = request.url.join(location)  # a relative Location names a path on the same host
-        where = f"to {hide(f'{target.scheme}://{target.netloc.decode()}{target.path}')}"  # no query: it may hold tokens
-    else:
+    if not location:
         where = "without a Location"
+    else:
+        try:
+            target = request.url.join(location)  # a relative Location names a path on the same host
+        except httpx.InvalidURL:
+            where = "to a Location that is no valid URL"
+        else:  # no query: it may hold tokens
+            where = f"to {hide(f'{target.scheme}://{target.netloc.decode()}{target.path}')}"
     return APIResponseValidationError(
         f"{response.status_code} from {request.method} {request.url.path}: the API answered with a redirect {where}, "
         "which this client does not follow (the API key is only sent to the host it was given). Check base_url (or "
@@ -222,5 +236,5 @@ def decoded_json(response: httpx.Response) -> JSON:
     """The JSON body of a success (the response hook already raised for errors and non-JSON bodies)."""
     if not response.content:
         return None
-    value: JSON = json.loads(response.content)
+    value: JSON = read_json(response.content)
     return value

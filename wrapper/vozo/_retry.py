@@ -237,6 +237,13 @@ class Retrying:
             return exc
         if isinstance(exc, httpx.TransportError):
             return connection_error(exc)
+        if isinstance(exc, httpx.DecodingError):
+            error = APIResponseValidationError(
+                f"the response to {self.operation} could not be decoded ({self._hide(str(exc))}): its body is not in "
+                "the Content-Encoding it names. Check base_url, and any proxy between this machine and Vozo"
+            )
+            error.__cause__ = exc
+            return error
         if self._reads_response and isinstance(exc, (KeyError, TypeError, ValueError)) and _raised_parsing(exc):
             # the generated model could not read a JSON success body: a required field missing or mistyped
             error = APIResponseValidationError(

@@ -1,0 +1,121 @@
+"""The API client against hostile servers on real sockets, with Vozo, AsyncVozo under asyncio and under trio.
+
+Every failure is a VozoError that says what to do; an answer is bounded in size and in time; a create whose outcome
+is unknown is neither retried nor given a made-up task id, and its error says the job may exist. Each server
+misbehaves until the client hangs up (or a safety cap far beyond any verdict), so no verdict races the clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import trio
+
+import vozo
+
+from .conftest import KEY
+from .test_download_faults import Connection, RawServer
+
+Answer = Callable[[Connection], None]
+LIPSYNC = {"reference_file_url": "https://m.example.com/presenter.mp4", "audio_url": "https://m.example.com/voice.mp3"}
+JOB_MAY_EXIST = "Vozo may have created (and billed) the job"
+DEEP = b"[" * 100_000 + b"]" * 100_000  # past the recursion limit of Python's JSON parser
+
+
+def answer(status: str, body: bytes = b"", headers: dict[str, str] | None = None) -> Answer:
+    def send(c: Connection) -> None:
+        base = {"Content-Type": "application/json", "Content-Length": str(len(body)), "Connection": "close"}
+        c.head(status, {**base, **(headers or {})})
+        c.body(body)
+
+    return send
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Answer], RawServer]]:
+    servers: list[RawServer] = []
+
+    def start(send: Answer) -> RawServer:
+        servers.append(RawServer(send))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture(params=["sync", "asyncio", "trio"])
+def call(request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """``call(url, fn, **options)``: ``fn(client)`` with a client of this flavour pointed at ``url``."""
+
+    def run(url: str, fn: Callable[[Any], Any], **options: Any) -> Any:
+        options = {"api_key": KEY, "base_url": url, "max_retries": 3, **options}
+        if request.param == "sync":
+            with vozo.Vozo(**options) as client:
+                return fn(client)
+
+        async def go() -> Any:
+            async with vozo.AsyncVozo(**options) as client:
+                return await fn(client)
+
+        return asyncio.run(go()) if request.param == "asyncio" else trio.run(go)
+
+    run.flavour = request.param  # type: ignore[attr-defined]
+    return run
+
+
+def raises(error: type[vozo.VozoError], call: Callable[..., Any], url: str, fn: Callable[[Any], Any], **options: Any):
+    with pytest.raises(error) as info:
+        call(url, fn, **options)
+    return info.value
+
+
+def get(c: Any) -> Any:
+    return c.lipsync.get("t1")
+
+
+def create_and_wait(c: Any) -> Any:
+    return c.lipsync.create_and_wait(**LIPSYNC, poll_interval=0.01)
+
+
+# --- bodies no parser should choke on ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "fn", "error"),
+    [
+        ("200 OK", get, vozo.APIResponseValidationError),
+        ("200 OK", lambda c: c.request("GET", "/v1/anything"), vozo.APIResponseValidationError),
+        ("500 Internal Server Error", get, vozo.InternalServerError),
+        ("401 Unauthorized", get, vozo.AuthenticationError),
+    ],
+)
+def test_a_body_nested_past_the_json_parser_is_read_as_unreadable(serve, call, status, fn, error) -> None:
+    server = serve(answer(status, DEEP))
+    raised = raises(error, call, server.url, fn, max_retries=0)
+    assert raised.body_excerpt.startswith("[[[")  # kept as any unreadable body is, to debug with
+
+
+def test_a_body_whose_content_encoding_lies_is_a_validation_error(serve, call) -> None:
+    server = serve(answer("200 OK", b'{"status": "done"}', {"Content-Encoding": "gzip"}))
+    raised = raises(vozo.APIResponseValidationError, call, server.url, get, max_retries=0)
+    assert "could not be decoded" in str(raised)
+
+
+@pytest.mark.parametrize("location", ["http://[::1", "/v1/a\x01b"])
+def test_a_redirect_to_a_location_that_is_no_url_is_a_validation_error(serve, call, location) -> None:
+    server = serve(answer("302 Found", headers={"Location": location}))
+    raised = raises(vozo.APIResponseValidationError, call, server.url, get)
+    assert "a redirect to a Location that is no valid URL, which this client does not follow" in str(raised)
+    assert len(server.connections) == 1
+
+
+def test_a_redirect_to_another_host_takes_neither_the_key_nor_a_request_there(serve, call) -> None:
+    elsewhere = serve(answer("200 OK", b'{"status": "done"}'))
+    server = serve(answer("307 Temporary Redirect", headers={"Location": f"{elsewhere.url}/v1/video_generation/t1"}))
+    raised = raises(vozo.APIResponseValidationError, call, server.url, get)
+    assert f"redirect to {elsewhere.url}/v1/video_generation/t1" in str(raised)
+    assert elsewhere.connections == []

@@ -8,16 +8,19 @@ misbehaves until the client hangs up (or a safety cap far beyond any verdict), s
 from __future__ import annotations
 
 import asyncio
+import gzip
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 import trio
 
 import vozo
 
 from .conftest import KEY
-from .test_download_faults import Connection, RawServer
+from .test_download_faults import SAFETY, Connection, RawServer
 
 Answer = Callable[[Connection], None]
 LIPSYNC = {"reference_file_url": "https://m.example.com/presenter.mp4", "audio_url": "https://m.example.com/voice.mp3"}
@@ -119,3 +122,55 @@ def test_a_redirect_to_another_host_takes_neither_the_key_nor_a_request_there(se
     raised = raises(vozo.APIResponseValidationError, call, server.url, get)
     assert f"redirect to {elsewhere.url}/v1/video_generation/t1" in str(raised)
     assert elsewhere.connections == []
+
+
+# --- answers that never end ---------------------------------------------------------------------------------------
+
+
+def endless(c: Connection) -> None:
+    c.head("200 OK", {"Transfer-Encoding": "chunked"})
+    chunk = b"%x\r\n%s\r\n" % (65536, b" " * 65536)
+    c.until_client_leaves(lambda: chunk)
+    if not c.client_hung_up:
+        c.body(b"0\r\n\r\n")  # the safety cap: end the body, so a client without a limit reads it all
+
+
+def test_an_endless_answer_is_cut_off_at_the_size_limit(serve, call) -> None:
+    server = serve(endless)
+    raised = raises(vozo.APIResponseValidationError, call, server.url, get, max_retries=0)
+    assert f"grew past {vozo._base.MAX_ANSWER_BYTES} bytes" in str(raised)
+    server.finish()
+    assert server.connections[0].client_hung_up
+
+
+def test_a_small_gzip_that_inflates_past_the_size_limit_is_cut_off(serve, call) -> None:
+    bomb = gzip.compress(b" " * (4 * vozo._base.MAX_ANSWER_BYTES))
+    server = serve(answer("200 OK", bomb, {"Content-Encoding": "gzip"}))
+    raised = raises(vozo.APIResponseValidationError, call, server.url, get, max_retries=0)
+    assert "(decoded)" in str(raised)
+
+
+def trickled_body(c: Connection) -> None:
+    """A byte every 20 ms, well inside the read timeout, of an answer that never ends."""
+    c.head("200 OK", {"Content-Type": "application/json", "Content-Length": "1000000"})
+    c.until_client_leaves(lambda: b" ", every=0.02)
+
+
+def trickled_head(c: Connection) -> None:
+    c.body(b"HTTP/1.1 200 OK\r\n")
+    c.until_client_leaves(lambda: b"X", every=0.02)
+
+
+TIMEOUT = httpx.Timeout(0.5)  # each wait for data: the trickle never trips it; the whole request: 4 x 0.5 s
+
+
+def test_an_answer_trickled_in_for_ever_times_out(serve, call) -> None:
+    sends = [trickled_body] + ([trickled_head] if call.flavour != "sync" else [])  # a blocking read cannot be cut
+    for send in sends:
+        server = serve(send)
+        started = time.monotonic()
+        raised = raises(vozo.APITimeoutError, call, server.url, get, max_retries=0, timeout=TIMEOUT)
+        assert time.monotonic() - started < SAFETY  # the client gave up, not the server
+        assert "was not complete 2s after the request started" in str(raised) or "ReadTimeout" in str(raised)
+        server.finish()
+        assert server.connections[0].client_hung_up

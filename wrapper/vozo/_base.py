@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -18,6 +18,7 @@ from vozo._config import DEFAULT_BASE_URL, APIKey
 from vozo._errors import (
     APIResponseValidationError,
     APIStatusError,
+    APITimeoutError,
     AuthenticationError,
     BadRequestError,
     InsufficientCreditsError,
@@ -138,6 +139,60 @@ def status_error(response: httpx.Response) -> APIStatusError:
         body_excerpt=body_excerpt,
         retry_after=parse_retry_after(response.headers.get("retry-after")),
     )
+
+
+# No answer of Vozo's API comes near this: a longer one (an endless body, or a small gzip that inflates) is cut off
+# instead of filling memory.
+MAX_ANSWER_BYTES = 16 * 1024**2
+
+
+def answer_deadline(request: httpx.Request) -> float | None:
+    """When (``time.monotonic``) the whole request must be over, its answer's last byte read: the sum of its timeout's
+    phases after it started. httpx times each wait for data, so a server that trickles its answer never trips one of
+    them; this bounds it. None without a read timeout."""
+    timeout: Mapping[str, float | None] = request.extensions.get("timeout", {})
+    if timeout.get("read") is None:
+        return None
+    budget = sum(seconds for seconds in timeout.values() if seconds is not None)
+    return float(request.extensions.get("vozo_started", time.monotonic())) + budget
+
+
+def answer_timeout(request: httpx.Request) -> APITimeoutError:
+    timeout: Mapping[str, float | None] = request.extensions.get("timeout", {})
+    budget = sum(seconds for seconds in timeout.values() if seconds is not None)
+    return APITimeoutError(
+        f"AnswerTimeout ({request.method} {request.url.path}): timed out: the answer was not complete {budget:g}s "
+        "after the request started (the sum of the timeout's phases, which bounds a server that sends its answer too "
+        "slowly; pass a larger timeout= if this is expected)",
+        request=request,
+    )
+
+
+class Answer:
+    """An API answer's body as it arrives, refused past ``MAX_ANSWER_BYTES`` or past ``answer_deadline``."""
+
+    def __init__(self, request: httpx.Request) -> None:
+        self._request = request
+        self._deadline = answer_deadline(request)
+        self._chunks: list[bytes] = []
+        self._size = 0
+
+    def add(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > MAX_ANSWER_BYTES:
+            request = self._request
+            raise APIResponseValidationError(
+                f"the answer to {request.method} {request.url.path} grew past {MAX_ANSWER_BYTES} bytes (decoded): no "
+                f"answer of Vozo's API is that long. Check base_url (or VOZO_BASE_URL), now "
+                f"{request.url.scheme}://{request.url.netloc.decode()}: Vozo's API is {DEFAULT_BASE_URL}."
+            )
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise answer_timeout(self._request)
+        self._chunks.append(chunk)
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self._chunks)
 
 
 def on_request(request: httpx.Request) -> None:

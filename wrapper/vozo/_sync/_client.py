@@ -52,8 +52,9 @@ class Vozo(Resources):
     """The Vozo API client. Its asyncio and trio twin takes the same arguments and awaits every method.
 
     ``api_key`` defaults to ``$VOZO_API_KEY`` and ``base_url`` to ``$VOZO_BASE_URL`` or https://api.vozo.ai.
-    ``timeout`` (seconds or an ``httpx.Timeout``) applies to each request; ``max_retries`` to each call: reads are
-    retried on outages, and a job-creating request only when Vozo certainly created nothing. ``http_client`` lends
+    ``timeout`` (seconds or an ``httpx.Timeout``) applies to each request: to each wait for data, and an answer still
+    arriving after the sum of its phases is cut off. ``max_retries`` applies to each call: reads are retried on
+    outages, and a job-creating request only when Vozo certainly created nothing. ``http_client`` lends
     its transport (proxies, TLS, limits); it is not modified or closed. Each job kind of the API is a resource:
     ``client.lipsync``, ``client.reusable_lipsync``, ``client.translations``. ``max_active_jobs`` (default None: no
     limit) keeps at most that many of this client's jobs active on the key, queueing further creates in the client

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,6 +19,7 @@ import pytest
 import trio
 
 import vozo
+from tests.sockets import closed_port
 
 from .conftest import KEY
 from .test_download_faults import SAFETY, Connection, RawServer
@@ -124,6 +126,59 @@ def test_a_redirect_to_another_host_takes_neither_the_key_nor_a_request_there(se
     assert elsewhere.connections == []
 
 
+# --- a create whose outcome is unknown ----------------------------------------------------------------------------
+
+UNUSABLE_TASK_IDS = {
+    "missing": {"ok": 1},
+    "empty": {"task_id": ""},
+    "number": {"task_id": 123},
+    "null": {"task_id": None},
+    "list": {"task_id": ["t1"]},
+    "up": {"task_id": "../../v1/account"},
+    "query": {"task_id": "t1?x=1#y"},
+    "huge": {"task_id": "t" * 100_000},
+}
+
+
+@pytest.mark.parametrize("body", UNUSABLE_TASK_IDS.values(), ids=UNUSABLE_TASK_IDS.keys())
+def test_a_create_answered_without_a_usable_task_id_says_the_job_may_exist(serve, call, body) -> None:
+    server = serve(answer("200 OK", json.dumps(body).encode()))
+    raised = raises(vozo.APIResponseValidationError, call, server.url, create_and_wait, max_active_jobs=2)
+    assert JOB_MAY_EXIST in str(raised)
+    assert [c.method for c in server.connections] == ["POST"]  # never sent again, and no made-up id polled
+
+
+@pytest.mark.parametrize(
+    ("send", "error"),
+    [
+        (answer("500 Internal Server Error", b'{"code": "1000", "message": "Internal Server Error."}'),
+         vozo.InternalServerError),
+        (answer("502 Bad Gateway", b"<html>bad gateway</html>", {"Content-Type": "text/html"}),
+         vozo.InternalServerError),
+        (answer("200 OK", b"<html>a login page</html>", {"Content-Type": "text/html"}),
+         vozo.APIResponseValidationError),
+        (answer("200 OK", DEEP), vozo.APIResponseValidationError),
+        (answer("200 OK", b"not gzip", {"Content-Encoding": "gzip"}), vozo.APIResponseValidationError),
+    ],
+    ids=["500", "502-html", "200-html", "200-deep", "200-bad-gzip"],
+)  # fmt: skip
+def test_a_create_that_may_have_reached_vozo_is_sent_once_and_says_the_job_may_exist(serve, call, send, error) -> None:
+    server = serve(send)
+    for create in (lambda c: c.lipsync.create(**LIPSYNC), lambda c: c.request("POST", "/v1/video_generation", json={})):
+        raised = raises(error, call, server.url, create)
+        assert JOB_MAY_EXIST in str(raised)
+    assert [c.method for c in server.connections] == ["POST", "POST"]  # once per call: never retried
+
+
+def test_a_refused_create_says_nothing_of_a_job(serve, call) -> None:
+    server = serve(answer("400 Bad Request", b'{"code": "5", "message": "Invalid request parameters."}'))
+    raised = raises(vozo.BadRequestError, call, server.url, lambda c: c.lipsync.create(**LIPSYNC))
+    assert JOB_MAY_EXIST not in str(raised)
+    with closed_port() as port:  # never reached Vozo: retried, and nothing to look for
+        raised = raises(vozo.APIConnectError, call, f"http://127.0.0.1:{port}", lambda c: c.lipsync.create(**LIPSYNC))
+    assert JOB_MAY_EXIST not in str(raised)
+
+
 # --- answers that never end ---------------------------------------------------------------------------------------
 
 
@@ -174,3 +229,11 @@ def test_an_answer_trickled_in_for_ever_times_out(serve, call) -> None:
         assert "was not complete 2s after the request started" in str(raised) or "ReadTimeout" in str(raised)
         server.finish()
         assert server.connections[0].client_hung_up
+
+
+def test_a_create_trickled_in_for_ever_times_out_once_and_says_the_job_may_exist(serve, call) -> None:
+    server = serve(trickled_body)
+    raised = raises(vozo.APITimeoutError, call, server.url, lambda c: c.lipsync.create(**LIPSYNC), timeout=TIMEOUT)
+    assert JOB_MAY_EXIST in str(raised)
+    server.finish()
+    assert [c.method for c in server.connections] == ["POST"]

@@ -156,6 +156,8 @@ def test_a_request_id_header_that_echoes_the_key_is_redacted(api, recorder) -> N
     ("answer", "call"),
     [
         ((202, {"note": f"accepted for {API_KEY}"}, None), lambda c: c.lipsync.get("t1")),  # undocumented 2xx
+        ((200, {"task_id": f"../{API_KEY}"}, None), lambda c: c.lipsync.create(**CREATE)),  # no usable task id
+        ((200, {"task_id": {"for": API_KEY}}, None), lambda c: c.lipsync.create(**CREATE)),
         ((200, {"status": {"for": API_KEY}}, None), lambda c: c.lipsync.get("t1")),  # the models cannot read it
         ((200, {"status": "failed", "err_code": API_KEY, "err_message": f"bad key {API_KEY}"}, None),
          lambda c: c.lipsync.wait("t1")),
@@ -172,3 +174,6 @@ def test_a_success_body_that_echoes_the_key_is_redacted(api, recorder, answer, c
 
 
 TEXT_FIELDS = ("code", "message", "server_ts", "request_id", "body_excerpt")
+
+
+CREATE = {"reference_file_url": "https://m.test/a.mp4", "audio_url": "https://m.test/a.mp3"}

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from vozo._arguments import task_id_fault
 from vozo._codes import API_ERROR_CODES
 from vozo._config import DEFAULT_BASE_URL, APIKey
 from vozo._errors import (
@@ -31,9 +32,9 @@ from vozo._errors import (
     request_id,
 )
 from vozo._logging import logger
-from vozo._retry import attempt_number, parse_retry_after
+from vozo._retry import JOB_MAY_EXIST, attempt_number, parse_retry_after
 from vozo._version import __version__
-from vozo_api_client.models import Error
+from vozo_api_client.models import Error, Job
 from vozo_api_client.types import Response
 
 USER_AGENT = f"vozo-python/{__version__}"
@@ -285,6 +286,19 @@ def checked_path(path: str) -> str:
     if any(segment in (".", "..") for segment in parts.path.split("/")):
         raise InvalidInputError(f"path must not hold '.' or '..' segments, got {path!r}")
     return path
+
+
+def created_task_id(job: Job, operation: str, hide: Callable[[str], str]) -> str:
+    """The task id a create's answer carries; an answer without a usable one is an error that says the job may exist
+    (nothing is made up, and nothing is sent again)."""
+    fault = task_id_fault(job.task_id)
+    if fault is not None:
+        raise APIResponseValidationError(
+            f"the answer to {operation} holds no usable task id (task_id {hide(fault)}). {JOB_MAY_EXIST}",
+            status_code=200,
+            body_excerpt=excerpt(hide(json.dumps(job.to_dict(), default=repr)).encode()),
+        )
+    return job.task_id
 
 
 def decoded_json(response: httpx.Response) -> JSON:

@@ -33,6 +33,7 @@ from vozo._errors import (
     DownloadError,
     RateLimitError,
     VozoError,
+    add_advice,
 )
 from vozo._logging import logger
 
@@ -102,6 +103,22 @@ def retry_delay(error: VozoError, attempt: int, max_retries: int, *, idempotent:
     if isinstance(error, APIConnectionError) or (isinstance(error, DownloadError) and error.retryable):
         return backoff(attempt)
     return None
+
+
+def job_may_exist(error: VozoError) -> bool:
+    """After a job-creating request failed this way, Vozo may have created the job: the request may have reached it
+    and no refusal came back (a 4xx or 429 is one; a connection never made certainly sent nothing)."""
+    if isinstance(error, APIConnectError):
+        return False
+    if isinstance(error, APIStatusError):
+        return error.retryable and not isinstance(error, RateLimitError)
+    return True
+
+
+JOB_MAY_EXIST = (
+    "Vozo may have created (and billed) the job: look for it in your Vozo account before sending it again, "
+    "since a second request could create a second job"
+)
 
 
 def connection_error(exc: httpx.TransportError) -> APIConnectionError:
@@ -197,6 +214,8 @@ class Attempt:
             return False  # not ours to handle (KeyboardInterrupt, a bug in a user callback, ...)
         delay = retry_delay(error, self.index, self._retrying.max_retries, idempotent=self._retrying.idempotent)
         if delay is None:
+            if not self._retrying.idempotent and job_may_exist(error):
+                add_advice(error, JOB_MAY_EXIST)
             if error is exc:
                 return False
             raise error

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Generator, Mapping
 from typing import Any, TypeVar
@@ -280,12 +281,39 @@ def parsed_body(response: AnyResponse, operation: str, expected: type[T], hide: 
 
 def checked_path(path: str) -> str:
     """A path under the base URL, never a URL of its own: the key must not go to another host."""
+    if not isinstance(path, str):
+        raise InvalidInputError(f"path must be a string relative to the API's base URL, like '/v1/...', got {path!r}")
     parts = urlsplit(path)
-    if not isinstance(path, str) or parts.scheme or parts.netloc or not path.startswith("/"):
+    if parts.scheme or parts.netloc or not path.startswith("/"):
         raise InvalidInputError(f"path must be relative to the API's base URL, like '/v1/...', got {path!r}")
     if any(segment in (".", "..") for segment in parts.path.split("/")):
         raise InvalidInputError(f"path must not hold '.' or '..' segments, got {path!r}")
+    if not path.isprintable() or " " in path:
+        raise InvalidInputError(f"path must not hold spaces or control characters (percent-encode them), got {path!r}")
     return path
+
+
+# Methods HTTP does not promise to be idempotent: sent again, they may act again (create and bill a second job).
+NOT_IDEMPOTENT_METHODS = frozenset({"POST", "PATCH"})
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def checked_method(method: str) -> str:
+    """An HTTP method name, upper-cased."""
+    if not isinstance(method, str) or not _TOKEN.fullmatch(method):
+        raise InvalidInputError(f"method must be an HTTP method name such as 'GET' or 'POST', got {method!r}")
+    return method.upper()
+
+
+def checked_json(value: JSON) -> None:
+    """Refuse a body that is not JSON before anything is sent: httpx would raise a bare TypeError or ValueError."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise InvalidInputError(
+            f"json= must be a JSON value (dicts, lists, str, int, finite float, bool, None): {problem}"
+        ) from None
 
 
 def created_task_id(job: Job, operation: str, hide: Callable[[str], str]) -> str:

@@ -13,7 +13,18 @@ from typing import Any, Self, TypeVar
 import httpx
 
 from vozo import _download, _http
-from vozo._base import JSON, AnyResponse, checked_path, decoded_json, operation_name, parsed_body, secret_hider
+from vozo._base import (
+    JSON,
+    NOT_IDEMPOTENT_METHODS,
+    AnyResponse,
+    checked_json,
+    checked_method,
+    checked_path,
+    decoded_json,
+    operation_name,
+    parsed_body,
+    secret_hider,
+)
 from vozo._config import DEFAULT_MAX_RETRIES, NOT_GIVEN, ClientOptions, NotGiven, changes
 from vozo._download import DownloadSource, ProgressCallback
 from vozo._errors import InvalidInputError, VozoError
@@ -152,12 +163,14 @@ class Vozo(Resources):
         """Call an API operation this SDK does not know yet; returns the decoded JSON body.
 
         ``path`` is relative to ``base_url`` (``/v1/...``). Same key, retries, typed errors and logging as every
-        call; a ``POST`` is treated as creating a job, retried only when Vozo certainly created nothing.
+        call; a ``POST`` (or ``PATCH``: neither is idempotent) is treated as creating a job, retried only when Vozo
+        certainly created nothing.
         """
-        method = method.upper()
-        path = checked_path(path)
+        method, path = checked_method(method), checked_path(path)
+        checked_json(json)
         self._state.check_usable(_http.sync_loop_token())
-        for attempt in Retrying(f"{method} {path}", self._options.max_retries, idempotent=method != "POST"):
+        idempotent = method not in NOT_IDEMPOTENT_METHODS
+        for attempt in Retrying(f"{method} {path}", self._options.max_retries, idempotent=idempotent, hide=self._hide):
             with attempt:
                 with self._state.request_slots:
                     response = self._http.request(method, path, json=json)

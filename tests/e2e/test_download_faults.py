@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -36,8 +37,9 @@ Answer = Callable[["Connection"], None]
 class Connection:
     """One accepted connection: the request path, and helpers that stop once the client has hung up."""
 
-    def __init__(self, sock: socket.socket, path: str, stopping: threading.Event) -> None:
+    def __init__(self, sock: socket.socket, method: str, path: str, stopping: threading.Event) -> None:
         self.sock = sock
+        self.method = method
         self.path = path
         self.stopping = stopping
         self.sent = 0  # body bytes the client accepted
@@ -111,7 +113,15 @@ class RawServer:
                 if not piece:
                     return
                 request += piece
-            connection = Connection(sock, request.split(b" ")[1].decode(), self.stopping)
+            head, _, body = request.partition(b"\r\n\r\n")
+            length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+            while length and len(body) < int(length[1]):  # read it all: a socket closed over unread bytes resets
+                piece = sock.recv(65536)
+                if not piece:
+                    return
+                body += piece
+            method, path = head.decode("latin-1").split(" ")[:2]
+            connection = Connection(sock, method, path, self.stopping)
             self.connections.append(connection)
             with contextlib.suppress(OSError):
                 self.answer(connection)

@@ -48,6 +48,8 @@ def test_the_kind_can_be_given() -> None:
         ),
         (b'{"status": "done", "result": "x"}', None, "callback field result must be an object, got str"),
         (b'{"status": "done"}', {"content-type": "text/plain"}, "expected JSON"),
+        (None, None, "callback body must be bytes, str or a mapping, got NoneType"),  # a framework gave no body
+        (memoryview(b'{"status": "done"}'), None, "callback body must be bytes, str or a mapping, got memoryview"),
     ],
 )
 def test_bad_callback_bodies_are_refused_clearly(body, headers, message) -> None:

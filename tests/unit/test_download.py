@@ -346,3 +346,12 @@ def test_a_body_a_mock_transport_read_ahead_is_not_called_cut_short(tmp_path) ->
     lent = httpx.Client(transport=httpx.MockTransport(handler))
     with vozo.Vozo(api_key=API_KEY, base_url="https://api.vozo.test", http_client=lent) as client:
         assert client.download("https://cdn.test/o.mp4", tmp_path / "o.mp4").read_bytes() == VIDEO
+
+
+def test_a_redirect_from_https_to_plain_http_is_refused_and_leaves_nothing(api, recorder, tmp_path) -> None:
+    recorder.replies = [httpx.Response(302, headers={"Location": "http://cdn.test/out.mp4"})]
+    recorder.default = httpx.Response(200, content=VIDEO)
+    raised = api.raises(vozo.DownloadError, lambda c: c.download("https://cdn.test/out.mp4", tmp_path / "out.mp4"))
+    assert "from https to plain http" in str(raised)
+    assert not raised.retryable
+    assert leftovers(tmp_path) == []

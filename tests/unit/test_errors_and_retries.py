@@ -283,3 +283,37 @@ def test_a_bug_inside_an_attempt_is_not_taken_for_a_spec_mismatch(api, recorder,
     with pytest.raises(KeyError, match="a bug of ours"):
         api.call(lambda c: c.lipsync.get("t1"))
     assert len(recorder.requests) == 1
+
+
+def nested(depth: int) -> list[object]:
+    value: list[object] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"method": "GET", "path": "/v1/x", "json": {"at": {1, 2}}}, "json= must be a JSON value"),
+        ({"method": "POST", "path": "/v1/x", "json": {"ratio": float("nan")}}, "json= must be a JSON value"),
+        ({"method": "POST", "path": "/v1/x", "json": nested(5000)}, "nested too deeply"),
+        ({"method": 5, "path": "/v1/x"}, "method must be an HTTP method name"),
+        ({"method": "GE T", "path": "/v1/x"}, "method must be an HTTP method name"),
+        ({"method": "GET", "path": 5}, "path must be a string"),
+        ({"method": "GET", "path": "/v1/a\nb"}, "control characters"),
+        ({"method": "GET", "path": "/v1/a b"}, "spaces"),
+    ],
+)
+def test_request_refuses_what_it_cannot_send_before_sending_anything(api, recorder, arguments, message) -> None:
+    raised = api.raises(vozo.InvalidInputError, lambda c: c.request(**arguments))
+    assert message in str(raised)
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize(("method", "sent"), [("PATCH", 1), ("post", 1), ("PUT", 3), ("DELETE", 3), ("GET", 3)])
+def test_request_retries_a_5xx_only_for_a_method_http_calls_idempotent(api, recorder, method, sent) -> None:
+    recorder.default = reply(500, ERROR_BODY)
+    raised = api.raises(vozo.InternalServerError, lambda c: c.request(method, "/v1/x", json={}))
+    assert len(recorder.requests) == sent
+    assert ("Vozo may have created (and billed) the job" in str(raised)) is (sent == 1)

@@ -199,3 +199,30 @@ def test_request_sends_the_key_only_to_a_clean_path_under_the_base_url(api, reco
     with pytest.raises(vozo.InvalidInputError, match="path must"):
         api.call(lambda c: c.request("GET", path))
     assert recorder.requests == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "call"),
+    [
+        ((202, {"note": f"accepted for {API_KEY}"}, None), lambda c: c.lipsync.get("t1")),  # undocumented 2xx
+        ((200, {"task_id": f"../{API_KEY}"}, None), lambda c: c.lipsync.create(**CREATE)),  # no usable task id
+        ((200, {"task_id": {"for": API_KEY}}, None), lambda c: c.lipsync.create(**CREATE)),
+        ((200, {"status": {"for": API_KEY}}, None), lambda c: c.lipsync.get("t1")),  # the models cannot read it
+        ((200, {"status": "failed", "err_code": API_KEY, "err_message": f"bad key {API_KEY}"}, None),
+         lambda c: c.lipsync.wait("t1")),
+    ],
+)  # fmt: skip
+def test_a_success_body_that_echoes_the_key_is_redacted(api, recorder, answer, call) -> None:
+    status, body, raw = answer
+    recorder.default = lambda _: reply(status, body, raw=raw)
+    error = _raised(api, call)
+    # what the error says (a failed job's status, kept as Vozo sent it, is data rather than words)
+    told = " ".join([str(error), repr(error), *(str(getattr(error, name, "")) for name in TEXT_FIELDS)])
+    assert SECRET_PART not in told
+    assert "****" in told
+
+
+TEXT_FIELDS = ("code", "message", "server_ts", "request_id", "body_excerpt")
+
+
+CREATE = {"reference_file_url": "https://m.test/a.mp4", "audio_url": "https://m.test/a.mp3"}

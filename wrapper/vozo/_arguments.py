@@ -36,18 +36,27 @@ def extension(url: str) -> str:
 
 def checked_task_id(value: object) -> str:
     """A task id as Vozo returned it. Refused when it could make the URL name another path than this job's."""
+    fault = task_id_fault(value)
+    if fault is not None:
+        raise InvalidInputError(f"task_id {fault}. Pass the task_id from the create call.")
+    return str(value).strip()
+
+
+def task_id_fault(value: object) -> str | None:
+    """What makes ``value`` no task id (None when it is one): not a non-empty string, or one that could make the URL
+    it goes into name another path than its job's."""
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInputError(f"task_id must be a non-empty string, got {value!r}")
+        return f"must be a non-empty string, got {value!r}"
     value = value.strip()
     # "." and ".." are path segments the URL resolves away (get("..") would GET /v1); "/", "?" and "#" end the
     # segment where a server or proxy decodes them; a control character has no place in a URL.
     if value in (".", "..") or _TASK_ID_REFUSED.search(value) or len(value.encode()) > MAX_TASK_ID_BYTES:
         shown = value if len(value) <= 80 else value[:80] + "..."
-        raise InvalidInputError(
-            f"task_id {shown!r} is not a task id Vozo returns: it must not be '.' or '..', contain '/', '?', '#' "
-            f"or a control character, or be over {MAX_TASK_ID_BYTES} bytes. Pass the task_id from the create call."
+        return (
+            f"{shown!r} is not a task id Vozo returns: it must not be '.' or '..', contain '/', '?', '#' or a "
+            f"control character, or be over {MAX_TASK_ID_BYTES} bytes"
         )
-    return value
+    return None
 
 
 def check_url(field: str, url: object, accepted: tuple[str, ...], *, check_file_type: bool = True) -> str:

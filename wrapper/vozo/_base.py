@@ -6,18 +6,21 @@
 from __future__ import annotations
 
 import json
+import re
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
+from vozo._arguments import task_id_fault
 from vozo._codes import API_ERROR_CODES
 from vozo._config import DEFAULT_BASE_URL, APIKey, key_hider
 from vozo._errors import (
     APIResponseValidationError,
     APIStatusError,
+    APITimeoutError,
     AuthenticationError,
     BadRequestError,
     InsufficientCreditsError,
@@ -30,9 +33,9 @@ from vozo._errors import (
     request_id,
 )
 from vozo._logging import logger
-from vozo._retry import attempt_number, parse_retry_after
+from vozo._retry import JOB_MAY_EXIST, attempt_number, parse_retry_after
 from vozo._version import __version__
-from vozo_api_client.models import Error
+from vozo_api_client.models import Error, Job
 from vozo_api_client.types import Response
 
 USER_AGENT = f"vozo-python/{__version__}"
@@ -79,13 +82,21 @@ def error_class(status: int, code: str | None) -> type[APIStatusError]:
     return by_status or APIStatusError
 
 
+def read_json(content: bytes | str) -> Any:
+    """``json.loads``, refusing a body nested past Python's parser (RecursionError) as unreadable (ValueError)."""
+    try:
+        return json.loads(content)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to read") from None
+
+
 def status_error(response: httpx.Response) -> APIStatusError:
     """A typed exception from an error response (its body already read)."""
     code = message = server_ts = body_excerpt = None
     hide = key_hider(response.request)
     text = hide(response.content.decode("utf-8", errors="replace"))
     try:
-        body = json.loads(text)
+        body = read_json(text)
     except ValueError:
         body = None
     if isinstance(body, dict) and {"code", "message"} <= body.keys():
@@ -108,6 +119,60 @@ def status_error(response: httpx.Response) -> APIStatusError:
         body_excerpt=body_excerpt,
         retry_after=parse_retry_after(response.headers.get("retry-after")),
     )
+
+
+# No answer of Vozo's API comes near this: a longer one (an endless body, or a small gzip that inflates) is cut off
+# instead of filling memory.
+MAX_ANSWER_BYTES = 16 * 1024**2
+
+
+def answer_deadline(request: httpx.Request) -> float | None:
+    """When (``time.monotonic``) the whole request must be over, its answer's last byte read: the sum of its timeout's
+    phases after it started. httpx times each wait for data, so a server that trickles its answer never trips one of
+    them; this bounds it. None without a read timeout."""
+    timeout: Mapping[str, float | None] = request.extensions.get("timeout", {})
+    if timeout.get("read") is None:
+        return None
+    budget = sum(seconds for seconds in timeout.values() if seconds is not None)
+    return float(request.extensions.get("vozo_started", time.monotonic())) + budget
+
+
+def answer_timeout(request: httpx.Request) -> APITimeoutError:
+    timeout: Mapping[str, float | None] = request.extensions.get("timeout", {})
+    budget = sum(seconds for seconds in timeout.values() if seconds is not None)
+    return APITimeoutError(
+        f"AnswerTimeout ({request.method} {request.url.path}): timed out: the answer was not complete {budget:g}s "
+        "after the request started (the sum of the timeout's phases, which bounds a server that sends its answer too "
+        "slowly; pass a larger timeout= if this is expected)",
+        request=request,
+    )
+
+
+class Answer:
+    """An API answer's body as it arrives, refused past ``MAX_ANSWER_BYTES`` or past ``answer_deadline``."""
+
+    def __init__(self, request: httpx.Request) -> None:
+        self._request = request
+        self._deadline = answer_deadline(request)
+        self._chunks: list[bytes] = []
+        self._size = 0
+
+    def add(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > MAX_ANSWER_BYTES:
+            request = self._request
+            raise APIResponseValidationError(
+                f"the answer to {request.method} {request.url.path} grew past {MAX_ANSWER_BYTES} bytes (decoded): no "
+                f"answer of Vozo's API is that long. Check base_url (or VOZO_BASE_URL), now "
+                f"{request.url.scheme}://{request.url.netloc.decode()}: Vozo's API is {DEFAULT_BASE_URL}."
+            )
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise answer_timeout(self._request)
+        self._chunks.append(chunk)
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self._chunks)
 
 
 def on_request(request: httpx.Request) -> None:
@@ -136,11 +201,13 @@ def on_response(response: httpx.Response) -> None:
         raise redirect_error(response)
     if response.content:
         try:
-            json.loads(response.content)
+            read_json(response.content)
         except ValueError as exc:
             hide = key_hider(request)
             raise APIResponseValidationError(
-                f"{response.status_code} from {request.method} {request.url.path} is not JSON",
+                f"{response.status_code} from {request.method} {request.url.path} is not JSON ({exc}). Check base_url "
+                f"(or VOZO_BASE_URL), now {request.url.scheme}://{request.url.netloc.decode()}: Vozo's API is "
+                f"{DEFAULT_BASE_URL}",
                 status_code=response.status_code,
                 body_excerpt=excerpt(hide(response.content.decode("utf-8", errors="replace")).encode()),
             ) from exc
@@ -150,11 +217,15 @@ def redirect_error(response: httpx.Response) -> APIResponseValidationError:
     """A 3xx from the API: never followed (the key would go along), and most often a wrong base URL."""
     request, hide = response.request, key_hider(response.request)
     location = response.headers.get("location")
-    if location:
-        target = request.url.join(location)  # a relative Location names a path on the same host
-        where = f"to {hide(f'{target.scheme}://{target.netloc.decode()}{target.path}')}"  # no query: it may hold tokens
-    else:
+    if not location:
         where = "without a Location"
+    else:
+        try:
+            target = request.url.join(location)  # a relative Location names a path on the same host
+        except httpx.InvalidURL:
+            where = "to a Location that is no valid URL"
+        else:  # no query: it may hold tokens
+            where = f"to {hide(f'{target.scheme}://{target.netloc.decode()}{target.path}')}"
     return APIResponseValidationError(
         f"{response.status_code} from {request.method} {request.url.path}: the API answered with a redirect {where}, "
         "which this client does not follow (the API key is only sent to the host it was given). Check base_url (or "
@@ -175,13 +246,13 @@ def operation_name(operation: Callable[..., object]) -> str:
     return str(getattr(operation, "__module__", "") or "").rsplit(".", 1)[-1] or getattr(operation, "__name__", "?")
 
 
-def parsed_body(response: AnyResponse, operation: str, expected: type[T]) -> T:
+def parsed_body(response: AnyResponse, operation: str, expected: type[T], hide: Callable[[str], str]) -> T:
     """The generated response's parsed model, checked to be the one the spec promises for success."""
     if not isinstance(response.parsed, expected):  # a 2xx the spec does not list; the hook raised for errors
         raise APIResponseValidationError(
             f"{operation}: undocumented answer (status {int(response.status_code)})",
             status_code=int(response.status_code),
-            body_excerpt=excerpt(response.content),
+            body_excerpt=excerpt(hide(response.content.decode("utf-8", errors="replace")).encode()),
         )
     return response.parsed
 
@@ -195,12 +266,50 @@ def checked_path(path: str) -> str:
         raise InvalidInputError(f"path must be relative to the API's base URL, like '/v1/...', got {path!r}")
     if any(segment in (".", "..") for segment in parts.path.split("/")):
         raise InvalidInputError(f"path must not hold '.' or '..' segments, got {path!r}")
+    if not path.isprintable() or " " in path:
+        raise InvalidInputError(f"path must not hold spaces or control characters (percent-encode them), got {path!r}")
     return path
+
+
+# Methods HTTP does not promise to be idempotent: sent again, they may act again (create and bill a second job).
+NOT_IDEMPOTENT_METHODS = frozenset({"POST", "PATCH"})
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def checked_method(method: str) -> str:
+    """An HTTP method name, upper-cased."""
+    if not isinstance(method, str) or not _TOKEN.fullmatch(method):
+        raise InvalidInputError(f"method must be an HTTP method name such as 'GET' or 'POST', got {method!r}")
+    return method.upper()
+
+
+def checked_json(value: JSON) -> None:
+    """Refuse a body that is not JSON before anything is sent: httpx would raise a bare TypeError or ValueError."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise InvalidInputError(
+            f"json= must be a JSON value (dicts, lists, str, int, finite float, bool, None): {problem}"
+        ) from None
+
+
+def created_task_id(job: Job, operation: str, hide: Callable[[str], str]) -> str:
+    """The task id a create's answer carries; an answer without a usable one is an error that says the job may exist
+    (nothing is made up, and nothing is sent again)."""
+    fault = task_id_fault(job.task_id)
+    if fault is not None:
+        raise APIResponseValidationError(
+            f"the answer to {operation} holds no usable task id (task_id {hide(fault)}). {JOB_MAY_EXIST}",
+            status_code=200,
+            body_excerpt=excerpt(hide(json.dumps(job.to_dict(), default=repr)).encode()),
+        )
+    return job.task_id
 
 
 def decoded_json(response: httpx.Response) -> JSON:
     """The JSON body of a success (the response hook already raised for errors and non-JSON bodies)."""
     if not response.content:
         return None
-    value: JSON = json.loads(response.content)
+    value: JSON = read_json(response.content)
     return value

@@ -42,6 +42,8 @@ def _named(kind: str) -> JobKind:
 def _json(body: CallbackBody) -> dict[str, Any]:
     if isinstance(body, Mapping):
         return dict(body)
+    if not isinstance(body, bytes | bytearray | str):  # json.loads would raise a bare TypeError
+        raise CallbackError(f"callback body must be bytes, str or a mapping, got {type(body).__name__}")
     try:
         data = json.loads(body)
     except RecursionError:

@@ -46,10 +46,15 @@ class APIKey:
 def key_hider(request: httpx.Request) -> Callable[[str], str]:
     """Replaces the key this request carried with ``****``: a server that echoes it must not put it in an error."""
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    if scheme != "Bearer" or not key:
+    return secret_hider(key if scheme == "Bearer" else "")
+
+
+def secret_hider(secret: str) -> Callable[[str], str]:
+    """Replaces ``secret`` with ``****`` in a text a server sent, also as it may read inside a JSON string."""
+    if not secret:
         return lambda text: text
-    # also as it may read inside a JSON string: '"' and '\\' escaped, and "/" perhaps as "\\/"
-    forms = {key, json.dumps(key)[1:-1], json.dumps(key)[1:-1].replace("/", "\\/")}
+    # '"' and '\\' escaped, and "/" perhaps as "\\/"
+    forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret)[1:-1].replace("/", "\\/")}
 
     def hide(text: str) -> str:
         for form in forms:

@@ -235,6 +235,11 @@ class Download:
     def start(self, response: httpx.Response) -> None:
         """Refuse an unusable response before reading its body."""
         self.received = 0
+        if urlsplit(self.url).scheme == "https" and response.url.scheme != "https":
+            raise self.error(
+                "refused: a redirect led it from https to plain http, where anyone on the way could change the file "
+                "(ask Vozo's support if its links keep doing this)"
+            )
         if response.status_code != 200:
             retryable = response.status_code in (408, 429) or response.status_code >= 500
             problem = f"failed: HTTP {response.status_code}"

@@ -257,6 +257,13 @@ class DownloadError(VozoError):
         self.task_id = task_id
 
 
+def add_advice(error: VozoError, advice: str) -> None:
+    """Append ``advice`` to the error's message, once."""
+    message = str(error.args[0]) if error.args else ""
+    if advice not in message:
+        error.args = (f"{message.rstrip('.')}. {advice}" if message else advice, *error.args[1:])
+
+
 def _status_value(status: AnyStatus | None) -> str:
     return str(status.status.value) if status is not None else "none yet"
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import httpx
 
-from vozo._base import USER_AGENT, BearerAuth, on_request, on_response
+from vozo._base import USER_AGENT, Answer, BearerAuth, answer_deadline, answer_timeout, on_request, on_response
 from vozo._config import ClientOptions, is_loopback
 from vozo._errors import InvalidInputError, VozoError
 
@@ -169,13 +170,41 @@ class _AsyncThroughClient(httpx.AsyncBaseTransport):
         pass  # the user's client is the user's to close
 
 
+class _AsyncAnswerDeadline(httpx.AsyncBaseTransport):
+    """Ends an API request whose answer has not begun by its ``answer_deadline``: a server trickling its status line
+    and headers trips no httpx timeout. (The body is held to the deadline as the response hook reads it; a blocking
+    read cannot be cut short, so the sync client has no twin of this.)"""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
+        self._transport = transport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        import anyio
+
+        deadline = answer_deadline(request)
+        if deadline is None:
+            return await self._transport.handle_async_request(request)
+        with anyio.move_on_after(deadline - time.monotonic()):
+            return await self._transport.handle_async_request(request)
+        raise answer_timeout(request)
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
+
+
 def _sync_response_hook(response: httpx.Response) -> None:
-    response.read()
+    answer = Answer(response.request)
+    for chunk in response.iter_bytes():
+        answer.add(chunk)
+    response._content = answer.body  # what response.read() keeps, read within the answer's bounds
     on_response(response)
 
 
 async def _async_response_hook(response: httpx.Response) -> None:
-    await response.aread()
+    answer = Answer(response.request)
+    async for chunk in response.aiter_bytes():
+        answer.add(chunk)
+    response._content = answer.body
     on_response(response)
 
 
@@ -210,7 +239,7 @@ def async_api_client(options: ClientOptions, transport: httpx.AsyncBaseTransport
         auth=BearerAuth(options.api_key),
         headers={"User-Agent": USER_AGENT},
         timeout=options.timeout,
-        transport=transport,
+        transport=_AsyncAnswerDeadline(transport),
         event_hooks={"request": [on_async_request], "response": [_async_response_hook]},
     )
 

@@ -88,8 +88,10 @@ class Poller(Generic[StatusT]):
         poll_interval: float,
         on_update: Callable[[StatusT], object] | None,
         just_created: bool = False,
+        hide: Callable[[str], str] = str,
     ) -> None:
         check_wait_arguments(timeout, poll_interval)
+        self._hide = hide  # takes the API key out of the error fields a server sent
         self.kind = kind
         self.task_id = task_id
         self.timeout = timeout
@@ -115,7 +117,7 @@ class Poller(Generic[StatusT]):
         if value == DONE:
             return None
         if value == FAILED:
-            code, message = self.kind.error(status)
+            code, message = (None if text is None else self._hide(text) for text in self.kind.error(status))
             # StatusT is always one of the kinds' status models; the errors carry it typed for users.
             raise JobFailedError(self.task_id, cast("AnyStatus", status), code=code, message=message)
         self._enter_phase(value)

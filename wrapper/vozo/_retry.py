@@ -15,7 +15,7 @@ import itertools
 import os
 import random
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -34,6 +34,7 @@ from vozo._errors import (
     DownloadError,
     RateLimitError,
     VozoError,
+    add_advice,
 )
 from vozo._logging import logger
 
@@ -103,6 +104,22 @@ def retry_delay(error: VozoError, attempt: int, max_retries: int, *, idempotent:
     if isinstance(error, APIConnectionError) or (isinstance(error, DownloadError) and error.retryable):
         return backoff(attempt)
     return None
+
+
+def job_may_exist(error: VozoError) -> bool:
+    """After a job-creating request failed this way, Vozo may have created the job: the request may have reached it
+    and no refusal came back (a 4xx or 429 is one; a connection never made certainly sent nothing)."""
+    if isinstance(error, APIConnectError):
+        return False
+    if isinstance(error, APIStatusError):
+        return error.retryable and not isinstance(error, RateLimitError)
+    return True
+
+
+JOB_MAY_EXIST = (
+    "Vozo may have created (and billed) the job: look for it in your Vozo account before sending it again, "
+    "since a second request could create a second job"
+)
 
 
 def connection_error(exc: httpx.TransportError) -> APIConnectionError:
@@ -211,6 +228,8 @@ class Attempt:
             return False  # not ours to handle (KeyboardInterrupt, a bug in a user callback, ...)
         delay = retry_delay(error, self.index, self._retrying.max_retries, idempotent=self._retrying.idempotent)
         if delay is None:
+            if not self._retrying.idempotent and job_may_exist(error):
+                add_advice(error, JOB_MAY_EXIST)
             if error is exc:
                 return False
             raise error
@@ -228,11 +247,20 @@ class Attempt:
 class Retrying:
     """The attempts of one logical call: the first try, then up to ``max_retries`` retries."""
 
-    def __init__(self, operation: str, max_retries: int, *, idempotent: bool, reads_response: bool = True) -> None:
+    def __init__(
+        self,
+        operation: str,
+        max_retries: int,
+        *,
+        idempotent: bool,
+        reads_response: bool = True,
+        hide: Callable[[str], str] = str,
+    ) -> None:
         self.operation = operation
         self.max_retries = max_retries
         self.idempotent = idempotent
         self._reads_response = reads_response
+        self._hide = hide  # takes the API key out of what a server sent
 
     def __iter__(self) -> Iterator[Attempt]:
         return (Attempt(self, index) for index in itertools.count())
@@ -242,10 +270,19 @@ class Retrying:
             return exc
         if isinstance(exc, httpx.TransportError):
             return connection_error(exc)
+        if isinstance(exc, httpx.DecodingError):
+            error = APIResponseValidationError(
+                f"the response to {self.operation} could not be decoded ({self._hide(str(exc))}): its body is not in "
+                "the Content-Encoding it names. Check base_url, and any proxy between this machine and Vozo"
+            )
+            error.__cause__ = exc
+            return error
         if self._reads_response and isinstance(exc, (KeyError, TypeError, ValueError)) and _raised_parsing(exc):
             # the generated model could not read a JSON success body: a required field missing or mistyped
             error = APIResponseValidationError(
-                f"the response to {self.operation} does not match the spec: {type(exc).__name__}: {exc}"
+                f"the response to {self.operation} does not match the spec: {type(exc).__name__}: "
+                f"{self._hide(str(exc))}. Check base_url; if it is Vozo's API, Vozo changed this answer: update the "
+                "vozo package"
             )
             error.__cause__ = exc
             return error

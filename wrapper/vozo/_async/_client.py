@@ -13,8 +13,18 @@ import httpx
 
 from vozo import _download, _http
 from vozo._async._governor import AsyncJobGovernor
-from vozo._base import JSON, AnyResponse, checked_path, decoded_json, operation_name, parsed_body
-from vozo._config import DEFAULT_MAX_RETRIES, NOT_GIVEN, ClientOptions, NotGiven, changes
+from vozo._base import (
+    JSON,
+    NOT_IDEMPOTENT_METHODS,
+    AnyResponse,
+    checked_json,
+    checked_method,
+    checked_path,
+    decoded_json,
+    operation_name,
+    parsed_body,
+)
+from vozo._config import DEFAULT_MAX_RETRIES, NOT_GIVEN, ClientOptions, NotGiven, changes, secret_hider
 from vozo._download import DownloadSource, ProgressCallback
 from vozo._errors import InvalidInputError, VozoError
 from vozo._logging import configure_from_env
@@ -53,8 +63,9 @@ class AsyncVozo(AsyncResources):
     """The Vozo API client. Its asyncio and trio twin takes the same arguments and awaits every method.
 
     ``api_key`` defaults to ``$VOZO_API_KEY`` and ``base_url`` to ``$VOZO_BASE_URL`` or https://api.vozo.ai.
-    ``timeout`` (seconds or an ``httpx.Timeout``) applies to each request; ``max_retries`` to each call: reads are
-    retried on outages, and a job-creating request only when Vozo certainly created nothing. ``http_client`` lends
+    ``timeout`` (seconds or an ``httpx.Timeout``) applies to each request: to each wait for data, and an answer still
+    arriving after the sum of its phases is cut off. ``max_retries`` applies to each call: reads are retried on
+    outages, and a job-creating request only when Vozo certainly created nothing. ``http_client`` lends
     its transport (proxies, TLS, limits); it is not modified or closed. Each job kind of the API is a resource:
     ``client.lipsync``, ``client.reusable_lipsync``, ``client.translations``. ``max_active_jobs`` (default None: no
     limit) keeps at most that many of this client's jobs active on the key, queueing further creates in the client
@@ -85,6 +96,7 @@ class AsyncVozo(AsyncResources):
         self._options = options
         self._state = state
         self._owns_transport = owns_transport
+        self._hide = secret_hider(options.api_key.reveal())  # for what a server sends back: it may echo the key
         self._http = _http.async_api_client(options, state.transport)
         self._downloads = _http.async_download_client(options, state.transport)
         self._generated = Client(base_url=options.base_url).set_async_httpx_client(self._http)
@@ -141,11 +153,11 @@ class AsyncVozo(AsyncResources):
         """
         name = operation_name(operation)
         self._state.check_usable(_http.async_loop_token())
-        for attempt in Retrying(name, self._options.max_retries, idempotent=not creates_job):
+        for attempt in Retrying(name, self._options.max_retries, idempotent=not creates_job, hide=self._hide):
             with attempt:
                 async with self._state.request_slots:
                     response = await operation(client=self._generated, **arguments)
-                return parsed_body(response, name, expected)
+                return parsed_body(response, name, expected, self._hide)
             await anyio.sleep(attempt.delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -153,12 +165,14 @@ class AsyncVozo(AsyncResources):
         """Call an API operation this SDK does not know yet; returns the decoded JSON body.
 
         ``path`` is relative to ``base_url`` (``/v1/...``). Same key, retries, typed errors and logging as every
-        call; a ``POST`` is treated as creating a job, retried only when Vozo certainly created nothing.
+        call; a ``POST`` (or ``PATCH``: neither is idempotent) is treated as creating a job, retried only when Vozo
+        certainly created nothing.
         """
-        method = method.upper()
-        path = checked_path(path)
+        method, path = checked_method(method), checked_path(path)
+        checked_json(json)
         self._state.check_usable(_http.async_loop_token())
-        for attempt in Retrying(f"{method} {path}", self._options.max_retries, idempotent=method != "POST"):
+        idempotent = method not in NOT_IDEMPOTENT_METHODS
+        for attempt in Retrying(f"{method} {path}", self._options.max_retries, idempotent=idempotent, hide=self._hide):
             with attempt:
                 async with self._state.request_slots:
                     response = await self._http.request(method, path, json=json)

@@ -13,6 +13,7 @@ import anyio
 
 from vozo import _download
 from vozo._arguments import checked_task_id, request_body
+from vozo._base import created_task_id, operation_name
 from vozo._errors import VozoError
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, DONE, FAILED, Poller
 from vozo._kinds import JobKind, status_value
@@ -82,10 +83,11 @@ class AsyncJobResource(Generic[StatusT]):
         await self._client.jobs.reserve()
         try:
             job = await self._client.call(self.kind.create.asyncio_detailed, Job, creates_job=True, body=body)
+            task_id = created_task_id(job, operation_name(self.kind.create.asyncio_detailed), self._client._hide)
         except BaseException:
             self._client.jobs.give_back()  # no job this client knows of holds the slot
             raise
-        self._client.jobs.started(job.task_id)
+        self._client.jobs.started(task_id)
         return job
 
     async def _poll(
@@ -99,7 +101,7 @@ class AsyncJobResource(Generic[StatusT]):
     ) -> StatusT:
         poller = Poller(
             self.kind, task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update,
-            just_created=just_created,
+            just_created=just_created, hide=self._client._hide,
         )  # fmt: skip
         delay = poller.first_delay
         while True:

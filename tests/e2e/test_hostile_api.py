@@ -1,0 +1,239 @@
+"""The API client against hostile servers on real sockets, with Vozo, AsyncVozo under asyncio and under trio.
+
+Every failure is a VozoError that says what to do; an answer is bounded in size and in time; a create whose outcome
+is unknown is neither retried nor given a made-up task id, and its error says the job may exist. Each server
+misbehaves until the client hangs up (or a safety cap far beyond any verdict), so no verdict races the clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import trio
+
+import vozo
+from tests.sockets import closed_port
+
+from .conftest import KEY
+from .test_download_faults import SAFETY, Connection, RawServer
+
+Answer = Callable[[Connection], None]
+LIPSYNC = {"reference_file_url": "https://m.example.com/presenter.mp4", "audio_url": "https://m.example.com/voice.mp3"}
+JOB_MAY_EXIST = "Vozo may have created (and billed) the job"
+DEEP = b"[" * 100_000 + b"]" * 100_000  # past the recursion limit of Python's JSON parser
+
+
+def answer(status: str, body: bytes = b"", headers: dict[str, str] | None = None) -> Answer:
+    def send(c: Connection) -> None:
+        base = {"Content-Type": "application/json", "Content-Length": str(len(body)), "Connection": "close"}
+        c.head(status, {**base, **(headers or {})})
+        c.body(body)
+
+    return send
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Answer], RawServer]]:
+    servers: list[RawServer] = []
+
+    def start(send: Answer) -> RawServer:
+        servers.append(RawServer(send))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture(params=["sync", "asyncio", "trio"])
+def call(request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """``call(url, fn, **options)``: ``fn(client)`` with a client of this flavour pointed at ``url``."""
+
+    def run(url: str, fn: Callable[[Any], Any], **options: Any) -> Any:
+        options = {"api_key": KEY, "base_url": url, "max_retries": 3, **options}
+        if request.param == "sync":
+            with vozo.Vozo(**options) as client:
+                return fn(client)
+
+        async def go() -> Any:
+            async with vozo.AsyncVozo(**options) as client:
+                return await fn(client)
+
+        return asyncio.run(go()) if request.param == "asyncio" else trio.run(go)
+
+    run.flavour = request.param  # type: ignore[attr-defined]
+    return run
+
+
+def raises(error: type[vozo.VozoError], call: Callable[..., Any], url: str, fn: Callable[[Any], Any], **options: Any):
+    with pytest.raises(error) as info:
+        call(url, fn, **options)
+    return info.value
+
+
+def get(c: Any) -> Any:
+    return c.lipsync.get("t1")
+
+
+def create_and_wait(c: Any) -> Any:
+    return c.lipsync.create_and_wait(**LIPSYNC, poll_interval=0.01)
+
+
+# --- bodies no parser should choke on ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "fn", "error"),
+    [
+        ("200 OK", get, vozo.APIResponseValidationError),
+        ("200 OK", lambda c: c.request("GET", "/v1/anything"), vozo.APIResponseValidationError),
+        ("500 Internal Server Error", get, vozo.InternalServerError),
+        ("401 Unauthorized", get, vozo.AuthenticationError),
+    ],
+)
+def test_a_body_nested_past_the_json_parser_is_read_as_unreadable(serve, call, status, fn, error) -> None:
+    server = serve(answer(status, DEEP))
+    raised = raises(error, call, server.url, fn, max_retries=0)
+    assert raised.body_excerpt.startswith("[[[")  # kept as any unreadable body is, to debug with
+
+
+def test_a_body_whose_content_encoding_lies_is_a_validation_error(serve, call) -> None:
+    server = serve(answer("200 OK", b'{"status": "done"}', {"Content-Encoding": "gzip"}))
+    raised = raises(vozo.APIResponseValidationError, call, server.url, get, max_retries=0)
+    assert "could not be decoded" in str(raised)
+
+
+@pytest.mark.parametrize("location", ["http://[::1", "/v1/a\x01b"])
+def test_a_redirect_to_a_location_that_is_no_url_is_a_validation_error(serve, call, location) -> None:
+    server = serve(answer("302 Found", headers={"Location": location}))
+    raised = raises(vozo.APIResponseValidationError, call, server.url, get)
+    assert "a redirect to a Location that is no valid URL, which this client does not follow" in str(raised)
+    assert len(server.connections) == 1
+
+
+def test_a_redirect_to_another_host_takes_neither_the_key_nor_a_request_there(serve, call) -> None:
+    elsewhere = serve(answer("200 OK", b'{"status": "done"}'))
+    server = serve(answer("307 Temporary Redirect", headers={"Location": f"{elsewhere.url}/v1/video_generation/t1"}))
+    raised = raises(vozo.APIResponseValidationError, call, server.url, get)
+    assert f"redirect to {elsewhere.url}/v1/video_generation/t1" in str(raised)
+    assert elsewhere.connections == []
+
+
+# --- a create whose outcome is unknown ----------------------------------------------------------------------------
+
+UNUSABLE_TASK_IDS = {
+    "missing": {"ok": 1},
+    "empty": {"task_id": ""},
+    "number": {"task_id": 123},
+    "null": {"task_id": None},
+    "list": {"task_id": ["t1"]},
+    "up": {"task_id": "../../v1/account"},
+    "query": {"task_id": "t1?x=1#y"},
+    "huge": {"task_id": "t" * 100_000},
+}
+
+
+@pytest.mark.parametrize("body", UNUSABLE_TASK_IDS.values(), ids=UNUSABLE_TASK_IDS.keys())
+def test_a_create_answered_without_a_usable_task_id_says_the_job_may_exist(serve, call, body) -> None:
+    server = serve(answer("200 OK", json.dumps(body).encode()))
+    raised = raises(vozo.APIResponseValidationError, call, server.url, create_and_wait, max_active_jobs=2)
+    assert JOB_MAY_EXIST in str(raised)
+    assert [c.method for c in server.connections] == ["POST"]  # never sent again, and no made-up id polled
+
+
+@pytest.mark.parametrize(
+    ("send", "error"),
+    [
+        (answer("500 Internal Server Error", b'{"code": "1000", "message": "Internal Server Error."}'),
+         vozo.InternalServerError),
+        (answer("502 Bad Gateway", b"<html>bad gateway</html>", {"Content-Type": "text/html"}),
+         vozo.InternalServerError),
+        (answer("200 OK", b"<html>a login page</html>", {"Content-Type": "text/html"}),
+         vozo.APIResponseValidationError),
+        (answer("200 OK", DEEP), vozo.APIResponseValidationError),
+        (answer("200 OK", b"not gzip", {"Content-Encoding": "gzip"}), vozo.APIResponseValidationError),
+    ],
+    ids=["500", "502-html", "200-html", "200-deep", "200-bad-gzip"],
+)  # fmt: skip
+def test_a_create_that_may_have_reached_vozo_is_sent_once_and_says_the_job_may_exist(serve, call, send, error) -> None:
+    server = serve(send)
+    for create in (lambda c: c.lipsync.create(**LIPSYNC), lambda c: c.request("POST", "/v1/video_generation", json={})):
+        raised = raises(error, call, server.url, create)
+        assert JOB_MAY_EXIST in str(raised)
+    assert [c.method for c in server.connections] == ["POST", "POST"]  # once per call: never retried
+
+
+def test_a_refused_create_says_nothing_of_a_job(serve, call) -> None:
+    server = serve(answer("400 Bad Request", b'{"code": "5", "message": "Invalid request parameters."}'))
+    raised = raises(vozo.BadRequestError, call, server.url, lambda c: c.lipsync.create(**LIPSYNC))
+    assert JOB_MAY_EXIST not in str(raised)
+    with closed_port() as port:  # never reached Vozo: retried, and nothing to look for
+        raised = raises(vozo.APIConnectError, call, f"http://127.0.0.1:{port}", lambda c: c.lipsync.create(**LIPSYNC))
+    assert JOB_MAY_EXIST not in str(raised)
+
+
+# --- answers that never end ---------------------------------------------------------------------------------------
+
+
+def endless(c: Connection) -> None:
+    c.head("200 OK", {"Transfer-Encoding": "chunked"})
+    chunk = b"%x\r\n%s\r\n" % (65536, b" " * 65536)
+    c.until_client_leaves(lambda: chunk)
+    if not c.client_hung_up:
+        c.body(b"0\r\n\r\n")  # the safety cap: end the body, so a client without a limit reads it all
+
+
+def test_an_endless_answer_is_cut_off_at_the_size_limit(serve, call) -> None:
+    server = serve(endless)
+    raised = raises(vozo.APIResponseValidationError, call, server.url, get, max_retries=0)
+    assert f"grew past {vozo._base.MAX_ANSWER_BYTES} bytes" in str(raised)
+    server.finish()
+    assert server.connections[0].client_hung_up
+
+
+def test_a_small_gzip_that_inflates_past_the_size_limit_is_cut_off(serve, call) -> None:
+    bomb = gzip.compress(b" " * (4 * vozo._base.MAX_ANSWER_BYTES))
+    server = serve(answer("200 OK", bomb, {"Content-Encoding": "gzip"}))
+    raised = raises(vozo.APIResponseValidationError, call, server.url, get, max_retries=0)
+    assert "(decoded)" in str(raised)
+
+
+def trickled_body(c: Connection) -> None:
+    """A byte every 20 ms, well inside the read timeout, of an answer that never ends."""
+    c.head("200 OK", {"Content-Type": "application/json", "Content-Length": "1000000"})
+    c.until_client_leaves(lambda: b" ", every=0.02)
+
+
+def trickled_head(c: Connection) -> None:
+    c.body(b"HTTP/1.1 200 OK\r\n")
+    c.until_client_leaves(lambda: b"X", every=0.02)
+
+
+TIMEOUT = httpx.Timeout(0.5)  # each wait for data: the trickle never trips it; the whole request: 4 x 0.5 s
+
+
+def test_an_answer_trickled_in_for_ever_times_out(serve, call) -> None:
+    sends = [trickled_body] + ([trickled_head] if call.flavour != "sync" else [])  # a blocking read cannot be cut
+    for send in sends:
+        server = serve(send)
+        started = time.monotonic()
+        raised = raises(vozo.APITimeoutError, call, server.url, get, max_retries=0, timeout=TIMEOUT)
+        assert time.monotonic() - started < SAFETY  # the client gave up, not the server
+        assert "was not complete 2s after the request started" in str(raised) or "ReadTimeout" in str(raised)
+        server.finish()
+        assert server.connections[0].client_hung_up
+
+
+def test_a_create_trickled_in_for_ever_times_out_once_and_says_the_job_may_exist(serve, call) -> None:
+    server = serve(trickled_body)
+    raised = raises(vozo.APITimeoutError, call, server.url, lambda c: c.lipsync.create(**LIPSYNC), timeout=TIMEOUT)
+    assert JOB_MAY_EXIST in str(raised)
+    server.finish()
+    assert [c.method for c in server.connections] == ["POST"]

@@ -386,15 +386,24 @@ def test_a_refused_key_stops_submitting_and_the_creates_in_flight_still_land(hos
     assert rows["ls-0007"].state is RowState.QUEUED  # never sent twice, never lost: the next run sends it
 
 
-def test_an_expired_result_link_is_replaced_by_a_fresh_one_within_the_run(tmp_path) -> None:
+EXPIRED_ANSWERS = {
+    # as a storage service answers a signed link past its expiry
+    "403": ("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", 403, "application/xml"),
+    # as a CDN answers it with its sign-in page, status 200
+    "login-page": ("<html><body>Please sign in</body></html>", 200, "text/html; charset=utf-8"),
+}
+
+
+@pytest.mark.parametrize("answer", EXPIRED_ANSWERS)
+def test_an_expired_result_link_is_replaced_by_a_fresh_one_within_the_run(tmp_path, answer: str) -> None:
     fake = FakeVozo(api_keys=[KEY], step_seconds=0.02)
     expired: list[str] = []
+    page, status, media_type = EXPIRED_ANSWERS[answer]
 
     async def links_expire_once(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/media/") and not expired:
-            expired.append(scope["path"])  # as a storage service answers a signed link past its expiry
-            page = "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
-            await Response(page, 403, media_type="application/xml")(scope, receive, send)
+            expired.append(scope["path"])
+            await Response(page, status, media_type=media_type)(scope, receive, send)
             return
         await fake(scope, receive, send)
 

@@ -190,6 +190,32 @@ def test_a_truncated_body_is_retried_then_a_download_error(serve, download, tmp_
     assert len(server.connections) == 3
 
 
+@pytest.mark.parametrize("media_type", ["text/html", "text/html; charset=utf-8", "application/xhtml+xml"])
+def test_a_web_page_instead_of_the_file_is_refused_as_an_expired_link(serve, download, tmp_path, media_type) -> None:
+    page = b"<html><body>Sign in to continue</body></html>"
+
+    def login_page(c: Connection) -> None:
+        c.head("200 OK", {"Content-Type": media_type, "Content-Length": str(len(page))})
+        c.body(page)
+
+    server = serve(login_page)
+    raised = fails(download, f"{server.url}/v.mp4", tmp_path / "v.mp4", max_retries=2)
+    assert raised.link_expired and not raised.retryable
+    assert "web page, not the file" in str(raised) and "fresh URL" in str(raised)
+    assert len(server.connections) == 1  # the same link would answer the same page
+
+
+def test_an_empty_body_is_retried_then_a_download_error(serve, download, tmp_path) -> None:
+    def empty(c: Connection) -> None:
+        c.head("200 OK", {"Content-Type": "video/mp4", "Content-Length": "0"})
+
+    server = serve(empty)
+    raised = fails(download, f"{server.url}/v.mp4", tmp_path / "v.mp4", max_retries=1)
+    assert raised.retryable and not raised.link_expired
+    assert "empty file" in str(raised)
+    assert len(server.connections) == 2
+
+
 def test_a_closed_port_is_a_download_error(download, tmp_path) -> None:
     with socket.socket() as bound:  # bound, never listening: connections are refused, and no one else gets the port
         bound.bind(("127.0.0.1", 0))

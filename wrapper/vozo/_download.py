@@ -41,6 +41,9 @@ DEADLINE_MIN_RATE = 100_000  # bytes per second
 _WRITE_BACK_EVERY = 8 * 1024**2
 _fadvise = getattr(os, "posix_fadvise", None)
 _DONTNEED = getattr(os, "POSIX_FADV_DONTNEED", 0)
+EXPIRED_LINK_STATUSES = frozenset({401, 403, 404, 410})  # what a result link answers once it has expired
+_EXPIRED_ADVICE = " (the link may have expired: fetch the job's status again for a fresh URL)"
+_PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 PARTIAL_MARK = ".vozo-partial-"  # in every temporary file's name: `remove_partials` finds leftovers by it
 _MAX_NAME_BYTES = 120  # a URL-derived name, kept well under every file system's 255-byte limit with room for the mark
 _WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in range(1, 10))}
@@ -160,12 +163,15 @@ class Download:
         self.total: int | None = None  # the file's size, when Content-Length gives it (no Content-Encoding)
         self.received = 0  # bytes written by the current attempt
 
-    def error(self, problem: str, *, retryable: bool = False, status_code: int | None = None) -> DownloadError:
+    def error(
+        self, problem: str, *, retryable: bool = False, status_code: int | None = None, link_expired: bool = False
+    ) -> DownloadError:
         return DownloadError(
             f"download of {_redact(self.url)} {problem}",
             url=self.url,
             status_code=status_code,
             retryable=retryable,
+            link_expired=link_expired,
             task_id=self.task_id,
         )
 
@@ -242,10 +248,13 @@ class Download:
             )
         if response.status_code != 200:
             retryable = response.status_code in (408, 429) or response.status_code >= 500
-            problem = f"failed: HTTP {response.status_code}"
-            if response.status_code in (401, 403, 404, 410):
-                problem += " (the link may have expired: fetch the job's status again for a fresh URL)"
-            raise self.error(problem, retryable=retryable, status_code=response.status_code)
+            expired = response.status_code in EXPIRED_LINK_STATUSES
+            problem = f"failed: HTTP {response.status_code}" + (_EXPIRED_ADVICE if expired else "")
+            raise self.error(problem, retryable=retryable, status_code=response.status_code, link_expired=expired)
+        if response.headers.get("content-type", "").split(";")[0].strip().lower() in _PAGE_TYPES:
+            # no result of Vozo's is a web page: an expired or refused link that a CDN answers with a login page
+            problem = f"failed: it answered with a web page, not the file{_EXPIRED_ADVICE}"
+            raise self.error(problem, status_code=response.status_code, link_expired=True)
         length = response.headers.get("content-length", "")
         self.expected = int(length) if length.isdigit() else None
         encoded = response.headers.get("content-encoding", "identity").lower() not in ("", "identity")
@@ -318,6 +327,8 @@ class PartialFile:
         raw_bytes = raw_bytes or self._download.received
         if expected is not None and raw_bytes != expected:
             raise self._download.error(f"was cut short: {raw_bytes} of {expected} bytes", retryable=True)
+        if not self._download.received:  # no result file is empty: a server or CDN hiccup
+            raise self._download.error("failed: the server sent an empty file (try again)", retryable=True)
         with self._download.file_errors(self.target, "write"):
             os.fsync(self._fd)  # the bytes are on disk before the name says the file is complete
             if sys.platform == "win32":

@@ -238,7 +238,8 @@ class DownloadError(VozoError):
     size limit, or a file that could not be written. No file was left under the target name, nor a temporary one.
 
     ``retryable`` says whether trying again may help (a truncated body or a 5xx, not a 404 or an expired link).
-    ``task_id`` is the job whose result it was, when known.
+    ``link_expired``: the link answered as expired links do (401, 403, 404, 410, or a web page instead of the file);
+    a fresh status of the job gives a new one. ``task_id`` is the job whose result it was, when known.
     """
 
     def __init__(
@@ -248,12 +249,14 @@ class DownloadError(VozoError):
         url: str,
         status_code: int | None = None,
         retryable: bool = False,
+        link_expired: bool = False,
         task_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.url = url
         self.status_code = status_code
         self.retryable = retryable
+        self.link_expired = link_expired
         self.task_id = task_id
 
 

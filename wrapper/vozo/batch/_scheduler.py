@@ -63,7 +63,6 @@ DEFAULT_MAX_ACTIVE = 5  # the lowest per-key cap Vozo documents (older lipsync p
 DEFAULT_CONCURRENCY = 8  # API requests (creates and status checks) in flight at once
 DEFAULT_DOWNLOADS = 4  # result downloads in flight at once
 DOWNLOAD_ROUNDS = 3  # a download that keeps failing is left for the next run after this many rounds
-EXPIRED_LINK_STATUSES = frozenset({401, 403, 404, 410})  # what a result link answers once it has expired
 CREATE_GRACE = 5.0  # seconds a stopping run gives creates already sent to bring back their task id
 CONCURRENCY_LIMIT_CODE = "1304"  # Vozo: the key has reached its maximum number of concurrent jobs
 _AT_VOZO = (RowState.SUBMITTED, RowState.DOWNLOADING, RowState.DOWNLOAD_FAILED)  # a task id to follow
@@ -404,7 +403,7 @@ class Runner:
         logger.warning("batch row %s: download failed: %s", work.key, problem)
         # The next round asks for the job's status again, so it downloads from fresh links: worth it for a link
         # that expired (or was refused as expired links are) as well as for a failure that may pass.
-        expired = isinstance(exc, DownloadError) and exc.status_code in EXPIRED_LINK_STATUSES
+        expired = isinstance(exc, DownloadError) and exc.link_expired
         retryable = isinstance(exc, APIConnectionError) or (isinstance(exc, DownloadError) and exc.retryable)
         if (retryable or expired) and work.download_rounds < DOWNLOAD_ROUNDS:
             await self._commit(work.key, error=f"download failed, will retry: {problem}")

@@ -200,8 +200,10 @@ def test_a_web_page_instead_of_the_file_is_refused_as_an_expired_link(serve, dow
 
     server = serve(login_page)
     raised = fails(download, f"{server.url}/v.mp4", tmp_path / "v.mp4", max_retries=2)
-    assert raised.link_expired and not raised.retryable
-    assert "web page, not the file" in str(raised) and "fresh URL" in str(raised)
+    assert raised.link_expired
+    assert not raised.retryable
+    assert "web page, not the file" in str(raised)
+    assert "fresh URL" in str(raised)
     assert len(server.connections) == 1  # the same link would answer the same page
 
 
@@ -211,7 +213,8 @@ def test_an_empty_body_is_retried_then_a_download_error(serve, download, tmp_pat
 
     server = serve(empty)
     raised = fails(download, f"{server.url}/v.mp4", tmp_path / "v.mp4", max_retries=1)
-    assert raised.retryable and not raised.link_expired
+    assert raised.retryable
+    assert not raised.link_expired
     assert "empty file" in str(raised)
     assert len(server.connections) == 2
 

@@ -245,6 +245,26 @@ def test_a_path_the_os_refuses_is_a_download_error(api, recorder, tmp_path, name
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize("through_link", [False, True], ids=["fifo", "link-to-fifo"])
+def test_a_device_or_pipe_under_the_output_name_is_refused_not_replaced(api, recorder, tmp_path, through_link) -> None:
+    """``/dev/null`` or a named pipe is not a file to put a result in: renaming over it would replace the device
+    (as root, ``/dev/null`` itself) with a regular file."""
+    recorder.default = media(VIDEO)
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    output = pipe
+    if through_link:
+        output = tmp_path / "link"
+        output.symlink_to(pipe)
+    raised = api.raises(vozo.DownloadError, lambda c: c.download("https://cdn.test/o.mp4", output, task_id="t-1"))
+    assert f"{str(output)!r} is not a regular file" in str(raised)
+    assert raised.task_id == "t-1"
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert output.exists()
+    assert recorder.requests == []
+    assert leftovers(tmp_path) == sorted(["pipe", *(["link"] if through_link else [])])
+
+
 def refuse(monkeypatch: pytest.MonkeyPatch, call: str, code: int) -> None:
     """Make ``os.<call>`` fail with ``code`` on a download's temporary file only (as a full disk does)."""
     real = getattr(os, call)

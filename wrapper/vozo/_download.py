@@ -177,6 +177,11 @@ class Download:
                 target = target / safe_name(self.url)
             if target.name in ("", ".", ".."):
                 raise self.error(f"failed: {str(target)!r} names no file (give a file or folder path)")
+            if target.exists() and not target.is_file():  # the rename into place would replace the device or pipe
+                raise self.error(
+                    f"failed: {str(target)!r} is not a regular file (a device, pipe or socket): give a file or folder "
+                    "path"
+                )
             target.parent.mkdir(parents=True, exist_ok=True)
         return target
 

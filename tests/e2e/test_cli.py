@@ -15,7 +15,7 @@ import pytest
 from tests.sockets import closed_port
 from vozo import JOB_ERROR_CODES
 from vozo._cli_common import EXIT_CODES
-from vozo.testing import FakeVozo
+from vozo.testing import FakeVozo, Faults
 from vozo.testing._media import is_playable_mp4
 
 from .conftest import KEY
@@ -263,3 +263,39 @@ def test_messages_are_printed_as_they_are_not_as_markup(server, tmp_path) -> Non
     done = vozo(url, "lipsync", *REF, "--output", str(output))
     assert done.returncode == 0, done.stderr
     assert f"-> {output} (" in done.stdout
+
+
+UNSURE = "Vozo may have created (and billed) a job whose task id never came back"
+
+
+@pytest.mark.parametrize(
+    ("fault", "as_json"),
+    [("reset_after", False), ("malformed_json", False), ("malformed_json", True)],
+)
+def test_a_create_whose_answer_is_lost_warns_that_a_billed_job_may_exist(fault, as_json) -> None:
+    """Vozo made the job, but its answer never arrived whole: rerunning the command blindly would pay twice."""
+    fake = FakeVozo(api_keys=[KEY], faults=Faults(**{fault: 1.0}))
+    with fake.serve() as url:
+        result = vozo(url, "--max-retries", "0", *(["--json"] if as_json else []), "lipsync", *REF, "--wait")
+    assert len(fake.jobs) == 1
+    assert result.returncode not in (EXIT_CODES["ok"], EXIT_CODES["usage"], EXIT_CODES["rate_limited"])
+    if as_json:
+        (payload,) = json_lines(result.stdout)
+        assert payload["task_id"] is None
+        assert UNSURE in payload["warning"]
+    else:
+        assert UNSURE in " ".join(result.stderr.split())
+    assert "Traceback" not in result.stderr
+
+
+def test_a_create_that_certainly_made_no_job_does_not_warn() -> None:
+    """Refused (1304: too many jobs), or never connected: nothing to look for in the Vozo account."""
+    fake = FakeVozo(api_keys=[KEY], max_active_jobs=0)
+    with fake.serve() as url, closed_port() as port:
+        refused = vozo(url, "--max-retries", "0", "--json", "lipsync", *REF)
+        unreachable = vozo(f"http://127.0.0.1:{port}", "--max-retries", "0", "--json", "lipsync", *REF)
+    assert fake.jobs == {}
+    for result, code in ((refused, "rate_limited"), (unreachable, "unavailable")):
+        assert result.returncode == EXIT_CODES[code], result.stderr
+        assert "warning" not in json_lines(result.stdout)[-1]
+        assert UNSURE not in result.stderr

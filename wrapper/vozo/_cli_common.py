@@ -34,6 +34,11 @@ EXIT_CODES = {
 }
 # After a Ctrl-C, how long a create already sent still waits for Vozo's answer: the task id of a job it may bill.
 CREATE_ANSWER_WAIT = 30.0
+# Said whenever a create may have reached Vozo without its task id coming back.
+MAY_EXIST = (
+    "Vozo may have created (and billed) a job whose task id never came back; look for it in your Vozo account "
+    "before running this command again"
+)
 EPILOG = "Exit codes: " + ", ".join(f"{code} {name}" for name, code in EXIT_CODES.items()) + "."
 
 err = Console(stderr=True, soft_wrap=True)  # never hard-wrap: scripts and logs parse these lines
@@ -59,6 +64,7 @@ class Settings:
     max_retries: int | None  # None: the client's own default, never a copy of it
     as_json: bool
     task_id: str | None = None  # the job this command created or follows, once known
+    lost_create: bool = False  # a create failed after it may have reached Vozo: a billed job may exist
     resume: str | None = None  # the command that picks it up again after an interruption
 
     def client(self) -> vozo.Vozo:
@@ -114,20 +120,34 @@ def resume_hint(settings: Settings, error: vozo.VozoError | None) -> str | None:
     return f"vozo wait {task_id}" if task_id else None
 
 
+def may_have_created(error: vozo.VozoError) -> bool:
+    """Whether a failed create may still have made a job: only a refusal, or a request that never left, made none."""
+    if isinstance(error, (vozo.InvalidInputError, vozo.APIConnectError, vozo.CertificateVerifyError)):
+        return False
+    if isinstance(error, vozo.APIStatusError):
+        return error.retryable and not isinstance(error, vozo.RateLimitError)  # a 5xx may come after the job was made
+    return True  # a timeout, a dropped connection, an answer not as documented: the request may have been handled
+
+
 def fail(settings: Settings, error: vozo.VozoError) -> NoReturn:
     task_id = getattr(error, "task_id", None) or settings.task_id
     resume = resume_hint(settings, error)
+    lost = settings.lost_create and not task_id
     if settings.as_json:
         payload = {"error": type(error).__name__, "message": str(error), "task_id": task_id}
         payload["code"] = getattr(error, "code", None)
         if resume:
             payload["resume"] = resume
+        if lost:
+            payload["warning"] = MAY_EXIST
         json_line(payload)
     else:
         err.print(f"[bold red]error[/]: {escape(str(error))}", highlight=False)  # patterns hold [a-z]: text
         if task_id:
             hint = f" (the job exists; resume with `{resume}`)" if resume else ""
             err.print(f"task id: {task_id}{hint}", markup=False, highlight=False)
+        if lost:
+            err.print(f"warning: {MAY_EXIST}", markup=False, highlight=False)
     sys.exit(exit_code(error))
 
 
@@ -160,10 +180,17 @@ def create_keeping_its_id(
         except Exception as error:  # raised again in the main thread, which reports it
             landing.set_exception(error)
 
+    def answer(timeout: float | None = None) -> Job:
+        try:
+            return landing.result(timeout=timeout)
+        except vozo.VozoError as error:
+            settings.lost_create = may_have_created(error)  # told with the error: see fail()
+            raise
+
     try:  # a Ctrl-C while the thread starts, too, may come after the request left: wait for the answer as well
         # A daemon: an abandoned request must not keep the process from exiting.
         threading.Thread(target=run, name="vozo-create", daemon=True).start()
-        return landing.result()
+        return answer()
     except KeyboardInterrupt:
         # Nested, and the notice inside: a second Ctrl-C that comes while it is printed still abandons with the warning.
         try:
@@ -173,7 +200,7 @@ def create_keeping_its_id(
                 markup=False,
                 highlight=False,
             )
-            job = landing.result(timeout=patience)
+            job = answer(timeout=patience)
         except KeyboardInterrupt:
             abandoned(settings, "abandoned")
         except TimeoutError:
@@ -184,10 +211,7 @@ def create_keeping_its_id(
 
 def abandoned(settings: Settings, why: str) -> NoReturn:
     """A create left without its answer: the job may exist and be billed, and only the user can find it now."""
-    message = (
-        f"{why}: Vozo may have created (and billed) a job whose task id never came back; look for it in your "
-        "Vozo account before running this command again"
-    )
+    message = f"{why}: {MAY_EXIST}"
     if settings.as_json:
         json_line({"error": "Interrupted", "message": message, "task_id": None})
     err.print(f"\nwarning: {message}", markup=False, highlight=False)

@@ -299,3 +299,34 @@ def test_a_create_that_certainly_made_no_job_does_not_warn() -> None:
         assert result.returncode == EXIT_CODES[code], result.stderr
         assert "warning" not in json_lines(result.stdout)[-1]
         assert UNSURE not in result.stderr
+
+
+def vozo_into_a_closed_pipe(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run with stdout a pipe whose reader is already gone, as in ``vozo ... | head -c0``."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
+    try:
+        return subprocess.run(
+            [VOZO, *args], stdout=write_end, stderr=subprocess.PIPE, text=True, env=env, timeout=60, check=False
+        )
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_with_stdout_closed_a_new_jobs_task_id_still_reaches_stderr(server, as_json) -> None:
+    fake, url = server
+    result = vozo_into_a_closed_pipe(url, *(["--json"] if as_json else []), "lipsync", *REF)
+    (task_id,) = fake.jobs
+    assert f"task id: {task_id}" in result.stderr
+    assert result.returncode == EXIT_CODES["error"]
+    assert "Traceback" not in result.stderr
+
+
+def test_with_stdout_closed_a_json_error_is_told_on_stderr_with_its_exit_code(server) -> None:
+    _, url = server
+    result = vozo_into_a_closed_pipe(url, "--json", "status", "missing")
+    assert result.returncode == EXIT_CODES["api"]
+    assert "error: 404 from GET" in result.stderr
+    assert "Traceback" not in result.stderr

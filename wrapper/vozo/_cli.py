@@ -89,10 +89,11 @@ def finish(
     timeout: float,
     which: str | None,
 ) -> None:
-    if not (wait_flag or output):
+    waits = bool(wait_flag or output)
+    settings.follow(job.task_id, resume_command(job.task_id, kind, output, which), announce=waits)
+    if not waits:
         emit(settings, {"task_id": job.task_id}, f"task id: {job.task_id}")
         return
-    settings.follow(job.task_id, resume_command(job.task_id, kind, output, which), announce=True)
     status = watch(settings, getattr(client, kind.name).wait, job.task_id, timeout)
     report(settings, client, job.task_id, status, output, which)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -41,8 +43,16 @@ MAY_EXIST = (
 )
 EPILOG = "Exit codes: " + ", ".join(f"{code} {name}" for name, code in EXIT_CODES.items()) + "."
 
+
+class _Stdout(Console):
+    def on_broken_pipe(self) -> None:
+        """Not rich's quiet exit 1: ``handled`` still gives the id of the job on stderr (see ``stdout_closed``)."""
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))  # with its errno, as click expects it
+
+
 err = Console(stderr=True, soft_wrap=True)  # never hard-wrap: scripts and logs parse these lines
-out = Console(highlight=False, soft_wrap=True)
+out = _Stdout(highlight=False, soft_wrap=True)
 Status = AnyStatus  # the status of any job kind of the spec
 
 
@@ -133,15 +143,13 @@ def fail(settings: Settings, error: vozo.VozoError) -> NoReturn:
     task_id = getattr(error, "task_id", None) or settings.task_id
     resume = resume_hint(settings, error)
     lost = settings.lost_create and not task_id
-    if settings.as_json:
-        payload = {"error": type(error).__name__, "message": str(error), "task_id": task_id}
-        payload["code"] = getattr(error, "code", None)
-        if resume:
-            payload["resume"] = resume
-        if lost:
-            payload["warning"] = MAY_EXIST
-        json_line(payload)
-    else:
+    payload = {"error": type(error).__name__, "message": str(error), "task_id": task_id}
+    payload["code"] = getattr(error, "code", None)
+    if resume:
+        payload["resume"] = resume
+    if lost:
+        payload["warning"] = MAY_EXIST
+    if not (settings.as_json and delivered(payload)):  # with stdout gone, stderr still tells the error
         err.print(f"[bold red]error[/]: {escape(str(error))}", highlight=False)  # patterns hold [a-z]: text
         if task_id:
             hint = f" (the job exists; resume with `{resume}`)" if resume else ""
@@ -155,7 +163,7 @@ def interrupted(settings: Settings) -> NoReturn:
     """Ctrl-C: never click's bare "Aborted!" (exit 1): the task id of a paid job and how to resume, exit 130."""
     resume = resume_hint(settings, None)
     if settings.as_json:
-        json_line({"error": "Interrupted", "message": "interrupted", "task_id": settings.task_id, "resume": resume})
+        delivered({"error": "Interrupted", "message": "interrupted", "task_id": settings.task_id, "resume": resume})
     err.print("\ninterrupted", markup=False, highlight=False)
     if settings.task_id:
         err.print(
@@ -213,7 +221,7 @@ def abandoned(settings: Settings, why: str) -> NoReturn:
     """A create left without its answer: the job may exist and be billed, and only the user can find it now."""
     message = f"{why}: {MAY_EXIST}"
     if settings.as_json:
-        json_line({"error": "Interrupted", "message": message, "task_id": None})
+        delivered({"error": "Interrupted", "message": message, "task_id": None})
     err.print(f"\nwarning: {message}", markup=False, highlight=False)
     sys.exit(EXIT_CODES["interrupted"])
 
@@ -226,6 +234,27 @@ def handled(settings: Settings) -> Iterator[None]:
         fail(settings, error)
     except KeyboardInterrupt:
         interrupted(settings)
+    except BrokenPipeError:
+        stdout_closed(settings)
+
+
+def stdout_closed(settings: Settings) -> NoReturn:
+    """The reader of stdout left (``vozo ... | head -c1``): the id of the job must not leave with it."""
+    silence_stdout()
+    if settings.task_id:
+        err.print(
+            f"task id: {settings.task_id} (stdout was closed; the job exists: resume with `{settings.resume}`)",
+            markup=False,
+            highlight=False,
+        )
+    sys.exit(EXIT_CODES["error"])
+
+
+def silence_stdout() -> None:
+    """Point stdout at the null device: the flush at exit would otherwise fail on the closed pipe again."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, sys.stdout.fileno())
+    os.close(null)
 
 
 def clock(seconds: float) -> str:
@@ -240,6 +269,16 @@ def clock(seconds: float) -> str:
 def json_line(data: dict[str, Any]) -> None:
     """One JSON object per line on stdout, flushed: a script reads each as soon as it is written."""
     print(json.dumps(data, default=str), flush=True)
+
+
+def delivered(data: dict[str, Any]) -> bool:
+    """``json_line``, or False when stdout's reader is gone (stdout is then silenced)."""
+    try:
+        json_line(data)
+    except BrokenPipeError:
+        silence_stdout()
+        return False
+    return True
 
 
 def emit(settings: Settings, data: dict[str, Any], human: str) -> None:

@@ -15,7 +15,7 @@ import pytest
 from tests.sockets import closed_port
 from vozo import JOB_ERROR_CODES
 from vozo._cli_common import EXIT_CODES
-from vozo.testing import FakeVozo, Faults
+from vozo.testing import FakeVozo, Faults, ManualClock
 from vozo.testing._media import is_playable_mp4
 
 from .conftest import KEY
@@ -137,8 +137,10 @@ def test_a_failed_job_reports_its_task_id_in_json(server) -> None:
     assert "resume" not in payload  # a failed job has nothing to resume
 
 
-def test_with_json_the_task_id_is_on_stdout_as_soon_as_the_job_exists(tmp_path) -> None:
-    """A script reading stdout has the id of the paid job before the wait, and keeps it on Ctrl-C (exit 130)."""
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_with_json_the_task_id_is_on_stdout_as_soon_as_the_job_exists(tmp_path, stop) -> None:
+    """A script reading stdout has the id of the paid job before the wait, and keeps it on Ctrl-C or a SIGTERM
+    (exit 130)."""
     fake = FakeVozo(api_keys=[KEY], clock=lambda: 0.0)  # frozen: the job stays pending
     with fake.serve() as url:
         env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
@@ -147,7 +149,7 @@ def test_with_json_the_task_id_is_on_stdout_as_soon_as_the_job_exists(tmp_path) 
             assert child.stdout is not None
             first = json.loads(child.stdout.readline())
             assert first == {"task_id": next(iter(fake.jobs))}
-            child.send_signal(signal.SIGINT)
+            child.send_signal(stop)
             rest, errors = child.communicate(timeout=60)
     assert child.returncode == EXIT_CODES["interrupted"], errors
     (last,) = json_lines(rest)
@@ -330,3 +332,27 @@ def test_with_stdout_closed_a_json_error_is_told_on_stderr_with_its_exit_code(se
     assert result.returncode == EXIT_CODES["api"]
     assert "error: 404 from GET" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_sigterm_during_the_create_waits_for_its_task_id_then_prints_it_and_exits_130() -> None:
+    """As a Ctrl-C: the job exists and may be billed, so its id is waited for rather than dropped with the process."""
+    fake = FakeVozo(api_keys=[KEY], clock=ManualClock())
+    env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": "", "PYTHONUNBUFFERED": "1"}
+    with fake.serve() as url, fake.hold_creates() as hold:
+        env["VOZO_BASE_URL"] = url
+        args = [VOZO, "lipsync", *REF, "--wait"]
+        with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as child:
+            assert child.stderr is not None
+            assert hold.held.wait(60)  # Vozo made the job; the command still waits for its answer
+            child.send_signal(signal.SIGTERM)
+            told = ""
+            while "waiting up to" not in told:
+                line = child.stderr.readline()
+                assert line, "the command ended without waiting for the answer"
+                told += line
+            hold.release()
+            _, errors = child.communicate(timeout=60)
+    (task_id,) = hold.task_ids
+    assert child.returncode == EXIT_CODES["interrupted"], told + errors
+    assert f"task id: {task_id} (the job exists; resume with `vozo wait {task_id} --kind lipsync`)" in errors
+    assert "Traceback" not in errors

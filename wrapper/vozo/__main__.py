@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 from vozo._errors import MissingExtraError
@@ -17,6 +18,10 @@ def main() -> None:
     except MissingExtraError as exc:
         print(f"vozo: {exc}", file=sys.stderr)
         sys.exit(USAGE_ERROR)
+    # A SIGTERM (kill, a supervisor, a CI timeout) is a Ctrl-C: the task id and how to resume are printed, a create in
+    # flight waits for its answer, a partial download is removed, exit 130. Raised as SIGINT so that whoever handles
+    # Ctrl-C at that moment (Python, or asyncio in `vozo batch run`) handles it.
+    signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
     cli()
 
 

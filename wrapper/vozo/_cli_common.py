@@ -32,7 +32,7 @@ EXIT_CODES = {
     "download": 8,
     "api": 9,  # any other error status (400, 404, ...)
     "incomplete": 10,  # `vozo batch run` ended with rows not completed: see the report
-    "interrupted": 130,  # Ctrl-C (128 + SIGINT, as shells report it); the task id and how to resume are printed
+    "interrupted": 130,  # Ctrl-C or SIGTERM (128 + SIGINT, as shells report it); the task id and resume are printed
 }
 # After a Ctrl-C, how long a create already sent still waits for Vozo's answer: the task id of a job it may bill.
 CREATE_ANSWER_WAIT = 30.0

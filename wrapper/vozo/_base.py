@@ -102,7 +102,7 @@ def status_error(response: httpx.Response) -> APIStatusError:
     text = hide(response.content.decode("utf-8", errors="replace"))
     try:
         body = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's parser goes
         body = None
     if isinstance(body, dict) and {"code", "message"} <= body.keys():
         error = Error.from_dict({**body, "code": hide(str(body["code"])), "message": hide(str(body["message"]))})
@@ -153,7 +153,7 @@ def on_response(response: httpx.Response) -> None:
     if response.content:
         try:
             json.loads(response.content)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than Python's parser goes
             hide = key_hider(request)
             raise APIResponseValidationError(
                 f"{response.status_code} from {request.method} {request.url.path} is not JSON",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import httpx
 
@@ -125,14 +126,34 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _split(url: str) -> SplitResult | None:
+    """The URL's parts, or None when its host or port cannot be read (``http://[::1``, a port out of range)."""
+    try:
+        parts = urlsplit(url)
+        return parts if parts.port != 0 else None  # reading .port raises for one out of range
+    except ValueError:
+        return None
+
+
 def check_base_url(url: str) -> str:
-    """Refuse a base URL over which the bearer key would travel in clear (plain http off this machine)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise InvalidInputError(f"base_url must be an http(s) URL with a host, got {url!r}")
+    """Refuse a base URL over which the bearer key would travel in clear (plain http off this machine), or to which
+    the API's paths cannot be appended."""
+    shown = re.sub(r"//[^/?#]*@", "//****@", url)  # no message quotes a password given in the URL
+    parts = _split(url)
+    if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
+        raise InvalidInputError(f"base_url must be an http(s) URL with a host (and a valid port), got {shown!r}")
+    if "@" in parts.netloc:
+        raise InvalidInputError(
+            f"base_url must not hold a user name or password, got {shown!r}: the API key is the only credential "
+            "sent (pass it as api_key or VOZO_API_KEY)"
+        )
+    if parts.query or parts.fragment or url.rstrip("/").endswith(("?", "#")):
+        raise InvalidInputError(
+            f"base_url must not hold a query string or fragment, got {shown!r}: the API's paths are appended to it"
+        )
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise InvalidInputError(
-            f"refusing base_url {url!r}: plain http to a non-loopback host would send the API key in clear; use https"
+            f"refusing base_url {shown!r}: plain http to a non-loopback host would send the API key in clear; use https"
         )
     return url.rstrip("/")
 

@@ -158,6 +158,7 @@ def test_translation_results_by_kind_and_into_a_folder(api, recorder, tmp_path) 
     [
         (JobStatus.from_dict({"status": "processing"}), "lipsync job has no 'video' result .*present: none yet"),
         ("ftp://cdn.test/a.mp4", "not an http"),
+        ("http://[::1/a.mp4", "not a valid URL"),  # an unclosed IPv6 address, as a server may send it
         (42, "takes a URL or a job status"),
     ],
 )

@@ -89,7 +89,11 @@ def result_url(source: DownloadSource, which: str | None) -> str:
                 f"this {kinds[0].name} job has no {which!r} result (its kind has: {declared}; present: {have}; "
                 f"status: {status_value(source)})"
             )
-    if urlsplit(url).scheme not in ("http", "https"):
+    try:
+        scheme = urlsplit(url).scheme
+    except ValueError as exc:  # "http://[::1/...": an unclosed IPv6 address
+        raise InvalidInputError(f"cannot download {url!r}: not a valid URL ({exc})") from None
+    if scheme not in ("http", "https"):
         raise InvalidInputError(f"cannot download {url!r}: not an http(s) URL")
     return url
 

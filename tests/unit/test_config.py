@@ -45,7 +45,11 @@ def test_plain_http_to_this_machine_is_allowed(url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["ftp://api.vozo.ai", "api.vozo.ai", "https://", "http://[::1", "https://api.vozo.ai:99999", "https://h:x"]
+    "url",
+    [
+        *("ftp://api.vozo.ai", "api.vozo.ai", "https://", "http://[::1", "https://api.vozo.ai:99999", "https://h:x"),
+        *("https://api..vozo.ai", f"https://{'a' * 64}.vozo.ai"),  # labels DNS cannot take: empty, or too long
+    ],
 )
 def test_a_base_url_that_is_not_http_is_refused(url: str) -> None:
     with pytest.raises(vozo.InvalidInputError, match="base_url"):

@@ -168,6 +168,17 @@ def test_nothing_to_download_is_a_clear_error(api, recorder, tmp_path, source, m
     assert recorder.requests == []
 
 
+@pytest.mark.parametrize("host", ["a" * 64 + ".test", "cdn..test"])
+def test_a_host_name_dns_cannot_take_is_a_download_error(tmp_path, host) -> None:
+    """Labels of 64+ characters or empty ones fail in the host name's encoding, before any lookup (no network). The
+    sync transport let that UnicodeError through; the async one already reports a connection error."""
+    with vozo.Vozo(api_key=API_KEY, max_retries=0) as client, pytest.raises(vozo.DownloadError) as raised:
+        client.download(f"https://{host}/a.mp4", tmp_path / "a.mp4", task_id="t-1")
+    assert "host name" in str(raised.value)
+    assert raised.value.task_id == "t-1"
+    assert leftovers(tmp_path) == []
+
+
 def test_the_download_client_never_carries_the_key() -> None:
     client = vozo.Vozo(api_key=API_KEY)
     assert client._downloads.auth is None

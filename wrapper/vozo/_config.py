@@ -127,11 +127,13 @@ def is_loopback(host: str) -> bool:
 
 
 def _split(url: str) -> SplitResult | None:
-    """The URL's parts, or None when its host or port cannot be read (``http://[::1``, a port out of range)."""
+    """The URL's parts, or None when its host or port cannot be used (``http://[::1``, a port out of range, a host
+    name with an empty label or one over 63 characters, which the lookup would fail on with a UnicodeError)."""
     try:
         parts = urlsplit(url)
+        (parts.hostname or "").encode("idna")
         return parts if parts.port != 0 else None  # reading .port raises for one out of range
-    except ValueError:
+    except ValueError:  # UnicodeError included
         return None
 
 

@@ -213,6 +213,8 @@ class Download:
             raise self.error(problem) from exc
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
             raise self.error(f"failed: it leads to a URL that cannot be downloaded ({exc})") from exc
+        except UnicodeError as exc:  # from the sync lookup: an empty label, or one over 63 characters
+            raise self.error(f"failed: its host name is not one DNS can look up ({exc})") from exc
         except httpx.HTTPError as exc:  # refused, reset, timed out, cut short, undecodable
             reason = str(exc) or "the connection was lost"
             raise self.error(f"failed: {type(exc).__name__}: {reason} (try again)", retryable=True) from exc

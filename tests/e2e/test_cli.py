@@ -356,3 +356,14 @@ def test_a_sigterm_during_the_create_waits_for_its_task_id_then_prints_it_and_ex
     assert child.returncode == EXIT_CODES["interrupted"], told + errors
     assert f"task id: {task_id} (the job exists; resume with `vozo wait {task_id} --kind lipsync`)" in errors
     assert "Traceback" not in errors
+
+
+def test_a_status_value_vozo_adds_is_printed_as_text_even_with_brackets() -> None:
+    """An unknown status is waited through (forward compatibility); shown as it came, never read as rich markup."""
+    fake = FakeVozo(api_keys=[KEY], clock=ManualClock(), faults=Faults(unknown_status="[/reviewing]"))
+    with fake.serve() as url:
+        task_id = json.loads(vozo(url, "--json", "lipsync", *REF).stdout)["task_id"]
+        fake.advance((fake.jobs[task_id].stages.index("[/reviewing]") + 0.5) * fake.step_seconds)
+        result = vozo(url, "wait", task_id, "--timeout", "0.1")  # the clock stands still: the wait times out
+    assert result.returncode == EXIT_CODES["job_timeout"], result.stderr
+    assert f"{task_id}: [/reviewing]" in result.stderr.splitlines()

@@ -47,7 +47,8 @@ def test_vozo_batch_run_runs_on_anyio(tmp_path, monkeypatch: pytest.MonkeyPatch)
 
 def test_ctrl_c_during_vozo_batch_run_keeps_every_task_id_in_the_journal_and_exits_130(tmp_path) -> None:
     fake = FakeVozo(api_keys=[KEY], clock=ManualClock())  # no job ends: Ctrl-C finds every row running
-    manifest, out = write_manifest(tmp_path / "m.csv", 3), tmp_path / "out"
+    # The folder is echoed in the message: a name that reads as rich markup must print as it is.
+    manifest, out = write_manifest(tmp_path / "m.csv", 3), tmp_path / "results[/final]"
     with fake.serve() as url:
         env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
         command = [VOZO, "batch", "run", str(manifest), "--out", str(out), "--poll-interval", "0.02"]
@@ -60,7 +61,7 @@ def test_ctrl_c_during_vozo_batch_run_keeps_every_task_id_in_the_journal_and_exi
             child.send_signal(signal.SIGINT)
             _, errors = child.communicate(timeout=60)
     assert child.returncode == EXIT_CODES["interrupted"], errors
-    assert "every task id is in the journal" in errors
+    assert f"every task id is in the journal: run the same command to resume ({out})" in errors
     assert "Traceback" not in errors
     rows = vozo.batch.status(out).rows
     assert {row.task_id for row in rows} == set(fake.jobs)

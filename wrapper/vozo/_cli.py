@@ -46,7 +46,9 @@ def watch(settings: Settings, wait: Callable[..., Status], task_id: str, timeout
     """Wait with a live status line on stderr (a line per change when not a terminal or with --json)."""
     if settings.as_json or not err.is_terminal:
         return wait(
-            task_id, timeout=timeout, on_update=lambda s: err.print(f"{task_id}: {s.status.value}", highlight=False)
+            task_id,
+            timeout=timeout,
+            on_update=lambda s: err.print(f"{task_id}: {s.status.value}", markup=False, highlight=False),
         )
     line = _Elapsed(task_id)
     with err.status(line):

@@ -91,7 +91,11 @@ def run_command(
     except vozo.VozoError as error:
         fail(settings, error)
     except KeyboardInterrupt:
-        err.print(f"interrupted; every task id is in the journal: run the same command to resume ({out_dir})")
+        err.print(
+            f"interrupted; every task id is in the journal: run the same command to resume ({out_dir})",
+            markup=False,
+            highlight=False,
+        )
         sys.exit(130)
     _print_summary(settings, summary)
     if summary.stopped:

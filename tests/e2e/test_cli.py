@@ -367,3 +367,33 @@ def test_a_status_value_vozo_adds_is_printed_as_text_even_with_brackets() -> Non
         result = vozo(url, "wait", task_id, "--timeout", "0.1")  # the clock stands still: the wait times out
     assert result.returncode == EXIT_CODES["job_timeout"], result.stderr
     assert f"{task_id}: [/reviewing]" in result.stderr.splitlines()
+
+
+def test_control_characters_a_server_sends_are_shown_escaped_never_sent_to_the_terminal(server) -> None:
+    """An escape sequence could clear or retitle the terminal, a newline forge a line scripts read."""
+    fake, url = server
+    fake.fail_next("20601", "no faces\x1b[2J\nforged: line")
+    waited = vozo(url, "lipsync", *REF, "--wait")
+    (task_id,) = fake.jobs
+    shown = vozo(url, "status", task_id)
+    assert shown.stdout.splitlines()[0] == f"{task_id}: failed (code 20601: no faces\\x1b[2J\\nforged: line)"
+    assert "no faces\\x1b[2J\\nforged: line" in waited.stderr
+    for result in (waited, shown):
+        assert "\x1b" not in result.stdout + result.stderr
+        assert not any(line.startswith("forged") for line in (result.stdout + result.stderr).splitlines())
+
+
+def test_a_file_name_with_a_newline_gets_a_one_line_resume_command_that_names_it(tmp_path) -> None:
+    fake = FakeVozo(api_keys=[KEY], clock=lambda: 0.0)  # frozen: the wait times out, and says how to resume
+    output = tmp_path / "take\n2.mp4"
+    with fake.serve() as url:
+        result = vozo(url, "lipsync", *REF, "--output", str(output), "--timeout", "0.1")
+    (task_id,) = fake.jobs
+    assert result.returncode == EXIT_CODES["job_timeout"], result.stderr
+    (hint,) = [line for line in result.stderr.splitlines() if "resume with" in line]
+    resume = hint.split("`")[1]
+    # bash (and zsh) read it back as the words of the command, the name with its newline
+    words = subprocess.run(
+        ["bash", "-c", f"printf '%s\\0' {resume}"], capture_output=True, text=True, check=True
+    ).stdout.split("\0")[:-1]
+    assert words == ["vozo", "wait", task_id, "--kind", "lipsync", "--output", str(output), "--which", "video"]

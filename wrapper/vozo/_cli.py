@@ -18,12 +18,26 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn
 from rich.text import Text
 
 import vozo
 from vozo._cli_batch import batch
-from vozo._cli_common import EPILOG, EXIT_CODES, Settings, Status, clock, create_keeping_its_id, emit, err, handled
+from vozo._cli_common import (
+    EPILOG,
+    EXIT_CODES,
+    Settings,
+    Status,
+    clock,
+    create_keeping_its_id,
+    emit,
+    err,
+    handled,
+    say,
+    shell_command,
+    shown,
+)
 from vozo._config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from vozo._jobs import DEFAULT_WAIT_TIMEOUT
 from vozo._kinds import Field, JobKind, all_kinds, kind_named
@@ -39,7 +53,8 @@ class _Elapsed:
         self.started = time.monotonic()
 
     def __rich__(self) -> Text:
-        return Text.assemble(f"{self.task_id}: ", (self.value, "bold"), f" ({clock(time.monotonic() - self.started)})")
+        elapsed = clock(time.monotonic() - self.started)
+        return Text.assemble(f"{shown(self.task_id)}: ", (shown(self.value), "bold"), f" ({elapsed})")
 
 
 def watch(settings: Settings, wait: Callable[..., Status], task_id: str, timeout: float) -> Status:
@@ -48,7 +63,7 @@ def watch(settings: Settings, wait: Callable[..., Status], task_id: str, timeout
         return wait(
             task_id,
             timeout=timeout,
-            on_update=lambda s: err.print(f"{task_id}: {s.status.value}", markup=False, highlight=False),
+            on_update=lambda s: say(shown(f"{task_id}: {s.status.value}")),
         )
     line = _Elapsed(task_id)
     with err.status(line):
@@ -71,7 +86,7 @@ def save(settings: Settings, client: vozo.Vozo, source: Any, output: Path, which
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err, transient=True) as progress:
-        bar = progress.add_task(f"downloading {output.name}", total=None)
+        bar = progress.add_task(f"downloading {escape(shown(output.name))}", total=None)  # the column reads markup
         path = client.download(
             source,
             output,
@@ -105,7 +120,7 @@ def resume_command(task_id: str, kind: JobKind, output: Path | None, which: str 
     words = ["vozo", "wait", task_id, "--kind", kind.cli_name]
     if output is not None:
         words += ["--output", str(output), *(["--which", which] if which else [])]
-    return shlex.join(words)
+    return shell_command(words)
 
 
 def report(
@@ -146,7 +161,7 @@ def failure(task_id: str, kind: JobKind, status: Status) -> vozo.JobFailedError 
     return vozo.JobFailedError(task_id, status, code=code, message=message)
 
 
-def describe_status(task_id: str, kind: JobKind, status: Status) -> tuple[dict[str, Any], str]:
+def describe_status(task_id: str, kind: JobKind, status: Status) -> tuple[dict[str, Any], list[str]]:
     """A status as JSON data and as text: a failed job's error, a done job's result URLs."""
     data: dict[str, Any] = {"task_id": task_id, **status.to_dict()}
     lines = [f"{task_id}: {status.status.value}"]
@@ -157,7 +172,7 @@ def describe_status(task_id: str, kind: JobKind, status: Status) -> tuple[dict[s
         if failed.code_description:
             lines.append(f"  documented as: {failed.code_description}")
     lines += [f"  {name}: {url}" for name, url in kind.result_urls(status).items()]
-    return data, "\n".join(lines)
+    return data, lines
 
 
 # --- commands ---------------------------------------------------------------------------------------------------
@@ -315,7 +330,8 @@ def status(settings: Settings, task_id: str, kind: str | None) -> None:
     """Show a job's current status: a failed job's error (exit code 5), a done job's result URLs."""
     with handled(settings), settings.client() as client:
         found, current = current_status(client, task_id, kind)
-        emit(settings, *describe_status(task_id, found, current))
+        data, lines = describe_status(task_id, found, current)
+        emit(settings, data, *lines)
         if failure(task_id, found, current) is not None:
             sys.exit(EXIT_CODES["job_failed"])
 

@@ -16,7 +16,7 @@ from rich.text import Text
 
 import vozo
 from vozo import batch as vozo_batch
-from vozo._cli_common import EPILOG, EXIT_CODES, Settings, clock, err, fail, json_line, out
+from vozo._cli_common import EPILOG, EXIT_CODES, Settings, clock, err, fail, json_line, out, say, shown
 from vozo._http import MAX_REQUESTS_IN_FLIGHT
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 from vozo.batch import BatchProgress, BatchSummary, RowState
@@ -91,11 +91,7 @@ def run_command(
     except vozo.VozoError as error:
         fail(settings, error)
     except KeyboardInterrupt:
-        err.print(
-            f"interrupted; every task id is in the journal: run the same command to resume ({out_dir})",
-            markup=False,
-            highlight=False,
-        )
+        say(f"interrupted; every task id is in the journal: run the same command to resume ({shown(str(out_dir))})")
         sys.exit(130)
     _print_summary(settings, summary)
     if summary.stopped:
@@ -124,27 +120,30 @@ def _print_summary(settings: Settings, summary: BatchSummary, *, show_all: bool 
     if sync is not None:
         for note in _sync_notes(sync):
             err.print(note, highlight=False)
-    counts = Table(title=f"batch {summary.out}", title_justify="left")
+    counts = Table(title=Text(f"batch {shown(str(summary.out))}"), title_justify="left")
     counts.add_column("state")
     counts.add_column("rows", justify="right")
     for state in RowState:
         if summary.counts.get(state):
             counts.add_row(Text(state.value, style=_STATE_STYLE.get(state, "")), str(summary.counts[state]))
     out.print(counts)
-    shown = summary.rows if show_all else summary.unfinished
-    if shown:
+    listed = summary.rows if show_all else summary.unfinished
+    if listed:
         rows = Table(show_lines=False)
         for column in ("id", "kind", "state", "task id", "error"):
             rows.add_column(column, overflow="fold")
-        for row in shown:
+        for row in listed:
             # Text, not markup: an error message may hold brackets ("[request id ...]").
             rows.add_row(
-                *(Text(cell) for cell in (row.key, row.kind, row.state.value, row.task_id or "", row.error or ""))
+                *(
+                    Text(shown(cell))
+                    for cell in (row.key, row.kind, row.state.value, row.task_id or "", row.error or "")
+                )
             )
         out.print(rows)
     if summary.stopped:
-        err.print(Text.assemble(("stopped submitting", "bold red"), f": {summary.stopped}"), highlight=False)
-    err.print(f"report: {summary.out / 'report.json'}, {summary.out / 'report.csv'}", markup=False, highlight=False)
+        err.print(Text.assemble(("stopped submitting", "bold red"), f": {shown(summary.stopped)}"), highlight=False)
+    say(shown(f"report: {summary.out / 'report.json'}, {summary.out / 'report.csv'}"))
 
 
 def _sync_notes(sync: vozo_batch.SyncReport) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shlex
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -89,7 +90,7 @@ class Settings:
         if announce and self.as_json:
             json_line({"task_id": task_id})
         elif announce:
-            err.print(f"task id: {task_id}", markup=False, highlight=False)
+            say(f"task id: {shown(task_id)}")
 
     def async_client(self) -> vozo.AsyncVozo:
         return vozo.AsyncVozo(**self._options())
@@ -127,7 +128,7 @@ def resume_hint(settings: Settings, error: vozo.VozoError | None) -> str | None:
     task_id = getattr(error, "task_id", None) or settings.task_id
     if settings.resume and task_id == settings.task_id:
         return settings.resume
-    return f"vozo wait {task_id}" if task_id else None
+    return shell_command(["vozo", "wait", task_id]) if task_id else None
 
 
 def may_have_created(error: vozo.VozoError) -> bool:
@@ -150,12 +151,12 @@ def fail(settings: Settings, error: vozo.VozoError) -> NoReturn:
     if lost:
         payload["warning"] = MAY_EXIST
     if not (settings.as_json and delivered(payload)):  # with stdout gone, stderr still tells the error
-        err.print(f"[bold red]error[/]: {escape(str(error))}", highlight=False)  # patterns hold [a-z]: text
+        err.print(f"[bold red]error[/]: {escape(shown(str(error)))}", highlight=False)  # patterns hold [a-z]: text
         if task_id:
             hint = f" (the job exists; resume with `{resume}`)" if resume else ""
-            err.print(f"task id: {task_id}{hint}", markup=False, highlight=False)
+            say(f"task id: {shown(task_id)}{hint}")
         if lost:
-            err.print(f"warning: {MAY_EXIST}", markup=False, highlight=False)
+            say(f"warning: {MAY_EXIST}")
     sys.exit(exit_code(error))
 
 
@@ -164,11 +165,9 @@ def interrupted(settings: Settings) -> NoReturn:
     resume = resume_hint(settings, None)
     if settings.as_json:
         delivered({"error": "Interrupted", "message": "interrupted", "task_id": settings.task_id, "resume": resume})
-    err.print("\ninterrupted", markup=False, highlight=False)
+    say("\ninterrupted")
     if settings.task_id:
-        err.print(
-            f"task id: {settings.task_id} (the job exists; resume with `{resume}`)", markup=False, highlight=False
-        )
+        say(f"task id: {shown(settings.task_id)} (the job exists; resume with `{resume}`)")
     sys.exit(EXIT_CODES["interrupted"])
 
 
@@ -222,7 +221,7 @@ def abandoned(settings: Settings, why: str) -> NoReturn:
     message = f"{why}: {MAY_EXIST}"
     if settings.as_json:
         delivered({"error": "Interrupted", "message": message, "task_id": None})
-    err.print(f"\nwarning: {message}", markup=False, highlight=False)
+    say(f"\nwarning: {message}")
     sys.exit(EXIT_CODES["interrupted"])
 
 
@@ -242,11 +241,7 @@ def stdout_closed(settings: Settings) -> NoReturn:
     """The reader of stdout left (``vozo ... | head -c1``): the id of the job must not leave with it."""
     silence_stdout()
     if settings.task_id:
-        err.print(
-            f"task id: {settings.task_id} (stdout was closed; the job exists: resume with `{settings.resume}`)",
-            markup=False,
-            highlight=False,
-        )
+        say(f"task id: {shown(settings.task_id)} (stdout was closed; the job exists: resume with `{settings.resume}`)")
     sys.exit(EXIT_CODES["error"])
 
 
@@ -281,8 +276,42 @@ def delivered(data: dict[str, Any]) -> bool:
     return True
 
 
-def emit(settings: Settings, data: dict[str, Any], human: str) -> None:
+def emit(settings: Settings, data: dict[str, Any], *lines: str) -> None:
+    """``data`` as a JSON line with --json, else ``lines`` as text (each ``shown``: one line each)."""
     if settings.as_json:
         json_line(data)
     else:
-        out.print(human, markup=False)
+        out.print("\n".join(shown(line) for line in lines), markup=False)
+
+
+def say(line: str) -> None:
+    """A line on stderr, printed as it is (no markup, no highlighting): what others wrote goes through ``shown``."""
+    err.print(line, markup=False, highlight=False)
+
+
+def shown(text: str) -> str:
+    """``text`` made of printable characters only: a control character (an escape sequence a server sent, a newline
+    in a file name) is written as its Python escape, so no text can redraw the terminal or forge a line of output."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode() for char in text)
+
+
+def shell_command(words: list[str]) -> str:
+    """``shlex.join`` on one printable line: a word holding a newline or another control character is written in
+    the $'...' form of bash and zsh, which copies and pastes whole."""
+    return " ".join(shlex.quote(word) if word.isprintable() else _c_quoted(word) for word in words)
+
+
+def _c_quoted(word: str) -> str:
+    def escaped(char: str) -> str:
+        if char in "\\'":
+            return "\\" + char
+        if char.isprintable():
+            return char
+        code = ord(char)
+        if code < 0x80 or 0xDC80 <= code <= 0xDCFF:  # the second: a byte of a file name that is not UTF-8
+            return f"\\x{code & 0xFF:02x}"
+        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+    return "$'" + "".join(escaped(char) for char in word) + "'"

@@ -397,3 +397,23 @@ def test_a_file_name_with_a_newline_gets_a_one_line_resume_command_that_names_it
         ["bash", "-c", f"printf '%s\\0' {resume}"], capture_output=True, text=True, check=True
     ).stdout.split("\0")[:-1]
     assert words == ["vozo", "wait", task_id, "--kind", "lipsync", "--output", str(output), "--which", "video"]
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_a_terminal_that_cannot_encode_a_name_still_gets_every_line(server, tmp_path, encoding) -> None:
+    """A locale or PYTHONIOENCODING without UTF-8: a non-ASCII file name or task id is escaped, not a crash."""
+    _, url = server
+    task_id = json.loads(vozo(url, "--json", "lipsync", *REF, "--wait").stdout.splitlines()[-1])["task_id"]
+    env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url, "PYTHONIOENCODING": encoding}
+    output = tmp_path / "日本語.mp4"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [VOZO, *args]
+        return subprocess.run(command, capture_output=True, env=env, timeout=60, check=False, encoding=encoding)
+
+    fetched, missing = run("download", task_id, str(output)), run("status", "日本")
+    assert fetched.returncode == EXIT_CODES["ok"], fetched.stderr
+    assert output.exists()
+    assert f"{task_id}: done -> {tmp_path}/\\u65e5\\u672c\\u8a9e.mp4" in fetched.stdout
+    assert missing.returncode == EXIT_CODES["api"], missing.stderr
+    assert "Traceback" not in fetched.stderr + missing.stderr

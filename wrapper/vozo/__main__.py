@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import signal
 import sys
 
@@ -22,6 +23,9 @@ def main() -> None:
     # flight waits for its answer, a partial download is removed, exit 130. Raised as SIGINT so that whoever handles
     # Ctrl-C at that moment (Python, or asyncio in `vozo batch run`) handles it.
     signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
+    for stream in (sys.stdout, sys.stderr):  # a non-UTF-8 locale: a name it cannot encode is escaped, not a crash
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     cli()
 
 

@@ -182,10 +182,13 @@ def test_json_is_accepted_after_the_subcommand_too(server, tmp_path, args) -> No
     assert json_lines(after.stdout)[-1].keys() == json_lines(before.stdout)[-1].keys()
 
 
-def test_a_missing_api_key_is_an_auth_error_naming_the_variable(server) -> None:
+def test_a_missing_api_key_is_an_auth_error_naming_the_variable(server, tmp_path) -> None:
     _, url = server
     env = {k: v for k, v in os.environ.items() if k != "VOZO_API_KEY"} | {"VOZO_BASE_URL": url}
-    for args in (["status", "li-1"], ["lipsync", *REF, "--wait"]):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("reference_file_url,audio_url\nhttps://m.example.com/a.mp4,https://m.example.com/a.mp3\n")
+    batch = ["batch", "run", str(manifest), "--out", str(tmp_path / "out")]
+    for args in (["status", "li-1"], ["lipsync", *REF, "--wait"], batch):
         result = subprocess.run([VOZO, *args], capture_output=True, text=True, env=env, timeout=60, check=False)
         assert result.returncode == EXIT_CODES["auth"]
         assert "VOZO_API_KEY" in result.stderr

@@ -79,8 +79,6 @@ class Settings:
     resume: str | None = None  # the command that picks it up again after an interruption
 
     def client(self) -> vozo.Vozo:
-        if not (self.api_key or "").strip():
-            raise NoAPIKeyError
         return vozo.Vozo(**self._options())
 
     def follow(self, task_id: str, resume: str, *, announce: bool = False) -> None:
@@ -97,6 +95,8 @@ class Settings:
 
     def _options(self) -> dict[str, Any]:
         """What the options and environment set; the client supplies the defaults of everything else."""
+        if not (self.api_key or "").strip():
+            raise NoAPIKeyError
         given = {"max_retries": self.max_retries} if self.max_retries is not None else {}
         return {"api_key": self.api_key, "base_url": self.base_url, "timeout": self.timeout, **given}
 

@@ -16,7 +16,7 @@ from rich.text import Text
 
 import vozo
 from vozo import batch as vozo_batch
-from vozo._cli_common import EPILOG, EXIT_CODES, Settings, clock, err, fail, json_line, out, say, shown
+from vozo._cli_common import EPILOG, EXIT_CODES, Settings, clock, err, fail, json_line, out, say, shown, unexpected
 from vozo._http import MAX_REQUESTS_IN_FLIGHT
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 from vozo.batch import BatchProgress, BatchSummary, RowState
@@ -93,6 +93,8 @@ def run_command(
     except KeyboardInterrupt:
         say(f"interrupted; every task id is in the journal: run the same command to resume ({shown(str(out_dir))})")
         sys.exit(130)
+    except Exception as error:  # a bug: one line, and the journal still holds every task id
+        unexpected(settings, error)
     _print_summary(settings, summary)
     if summary.stopped:
         sys.exit(EXIT_CODES["auth"])
@@ -109,6 +111,8 @@ def status_command(settings: Settings, out_dir: Path, show_all: bool) -> None:
         summary = vozo_batch.status(out_dir)
     except vozo.VozoError as error:
         fail(settings, error)
+    except Exception as error:
+        unexpected(settings, error)
     _print_summary(settings, summary, show_all=show_all)
 
 

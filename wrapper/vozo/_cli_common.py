@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 import vozo
+from vozo._logging import logger
 from vozo.types import AnyStatus, Job
 
 # Exit codes, so scripts can tell failures apart (also listed in `vozo --help`).
@@ -64,6 +65,16 @@ class NoAPIKeyError(vozo.VozoError):
         super().__init__(
             "no API key: set the VOZO_API_KEY environment variable (export VOZO_API_KEY=...) or pass --api-key; "
             "create a key in your Vozo account (the API needs a business plan)"
+        )
+
+
+class UnexpectedError(vozo.VozoError):
+    """An exception no part of the command expected (a bug): one line and exit code 1, never a traceback."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(
+            f"unexpected {type(error).__name__}: {error} (a bug in vozo: please report it; VOZO_LOG=debug logs where "
+            "it happened)"
         )
 
 
@@ -235,6 +246,16 @@ def handled(settings: Settings) -> Iterator[None]:
         interrupted(settings)
     except BrokenPipeError:
         stdout_closed(settings)
+    except Exception as error:  # a bug: still one line, with the id of the job and how to resume
+        unexpected(settings, error)
+
+
+def unexpected(settings: Settings, error: Exception) -> NoReturn:
+    """Report an exception no part of the command expected as one line (``VOZO_LOG=debug`` logs the traceback)."""
+    while isinstance(error, ExceptionGroup) and len(error.exceptions) == 1:  # from a task group (`vozo batch run`)
+        error = error.exceptions[0]
+    logger.debug("unexpected error in the vozo command", exc_info=error)
+    fail(settings, error if isinstance(error, vozo.VozoError) else UnexpectedError(error))
 
 
 def stdout_closed(settings: Settings) -> NoReturn:

@@ -72,3 +72,10 @@ def submitted(out: Any) -> int:
         return vozo.batch.status(out).counts.get(RowState.SUBMITTED, 0)
     except vozo.VozoError:  # no journal yet
         return 0
+
+
+def test_an_out_folder_that_is_a_device_is_refused_as_a_usage_error(tmp_path) -> None:
+    manifest = write_manifest(tmp_path / "m.csv", 1)
+    result = CliRunner().invoke(main, ["batch", "run", str(manifest), "--out", os.devnull], env={"VOZO_API_KEY": KEY})
+    assert result.exit_code == EXIT_CODES["usage"]
+    assert f"'{os.devnull}' is not a folder" in result.stderr

@@ -30,6 +30,13 @@ _STATE_STYLE = {
 }
 
 
+def _folder(path: Path) -> Path:
+    """A folder, or a path to create one at (click's own check lets a device such as /dev/null through)."""
+    if path.exists() and not path.is_dir():
+        raise click.BadParameter(f"{str(path)!r} is not a folder")
+    return path
+
+
 @click.group(epilog=EPILOG)
 def batch() -> None:
     """Run many jobs from a CSV or JSONL manifest, resumably (nothing is paid for twice)."""
@@ -38,6 +45,7 @@ def batch() -> None:
 @batch.command("run", epilog=EPILOG)
 @click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              callback=lambda _ctx, _param, out: _folder(out),
               help="Folder for the results, the journal and the report.")  # fmt: skip
 @click.option("--max-active", type=int, default=vozo_batch.DEFAULT_MAX_ACTIVE, show_default=True,
               help="Jobs at Vozo at once per family (lipsync, translation); Vozo caps each key at 5-10.")  # fmt: skip

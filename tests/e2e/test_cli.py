@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -420,3 +421,21 @@ def test_a_terminal_that_cannot_encode_a_name_still_gets_every_line(server, tmp_
     assert f"{task_id}: done -> {tmp_path}/\\u65e5\\u672c\\u8a9e.mp4" in fetched.stdout
     assert missing.returncode == EXIT_CODES["api"], missing.stderr
     assert "Traceback" not in fetched.stderr + missing.stderr
+
+
+def test_mock_server_on_a_port_in_use_or_out_of_range_says_so_in_a_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        in_use = subprocess.run(
+            [VOZO, "mock-server", "--port", str(port)], capture_output=True, text=True, timeout=60, check=False
+        )
+    assert in_use.returncode == EXIT_CODES["error"]
+    assert f"cannot serve on 127.0.0.1:{port}" in in_use.stderr
+    assert "Traceback" not in in_use.stderr
+    out_of_range = subprocess.run(
+        [VOZO, "mock-server", "--port", "65536"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert out_of_range.returncode == EXIT_CODES["usage"]
+    assert "Traceback" not in out_of_range.stderr

@@ -378,7 +378,7 @@ def download(settings: Settings, task_id: str, output: Path, kind: str | None, w
 
 @main.command("mock-server")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, help="0 picks a free port.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0 picks a free port.")
 @click.option("--key", "keys", multiple=True, help="An API key it accepts (repeatable) [default: FakeVozo's].")
 @click.option("--step", type=float, help="Seconds each job status lasts [default: FakeVozo's step_seconds].")
 @click.option(
@@ -397,7 +397,13 @@ def mock_server(host: str, port: int, keys: tuple[str, ...], step: float | None,
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     accepted = list(keys) or sorted(fake.api_keys)  # without --key: the keys FakeVozo accepts by default
-    with fake.serve(host, port) as url:
+    with contextlib.ExitStack() as serving:
+        try:
+            url = serving.enter_context(fake.serve(host, port))
+        except RuntimeError as exc:  # it could not listen; uvicorn's log of why is off
+            raise click.ClickException(
+                f"cannot serve on {host}:{port}: the port may be in use, or {host} not an address of this machine"
+            ) from exc
         click.echo(f"FakeVozo listening on {url}")  # a line of its own: scripts read the URL from its end
         click.echo(f"It accepts the API key{'s' if len(accepted) > 1 else ''} {', '.join(accepted)}.")
         click.echo("Point the vozo command or library at it:")

@@ -439,3 +439,25 @@ def test_mock_server_on_a_port_in_use_or_out_of_range_says_so_in_a_line() -> Non
     )
     assert out_of_range.returncode == EXIT_CODES["usage"]
     assert "Traceback" not in out_of_range.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--json", "wait", "li-1", "--timeout", "soon"], "BadParameter"),
+        (["status", "--json"], "MissingParameter"),
+        (["--json", "stauts", "li-1"], "NoSuchCommand"),
+        (["--json", "--max-retries", "x", "status", "li-1"], "BadParameter"),
+    ],
+)
+def test_with_json_a_refused_command_line_is_a_json_error_too(server, args, error) -> None:
+    """Every outcome of a --json run is a JSON object on stdout, the command line click refuses included."""
+    _, url = server
+    result = vozo(url, *args)
+    assert result.returncode == EXIT_CODES["usage"]
+    (payload,) = json_lines(result.stdout)
+    assert payload.keys() == {"error", "message", "task_id", "code"}
+    assert payload["error"] == error
+    assert payload["task_id"] is None
+    assert payload["message"]
+    assert "Error:" in result.stderr  # click's text, with its usage line, still on stderr

@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from vozo._cli_common import (
     emit,
     err,
     handled,
+    json_line,
     say,
     shell_command,
     shown,
@@ -200,7 +201,33 @@ which_option = click.option(
 )
 
 
-@click.group(epilog=EPILOG)
+class VozoGroup(click.Group):
+    """The ``vozo`` group: with --json on the command line, a command line click refuses is a JSON object on stdout
+    as well (its usual text stays on stderr), as every other outcome of a --json run is."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        self.json_requested = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+        with self.refusals_as_json():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with self.refusals_as_json():  # a subcommand's own options are parsed here
+            return super().invoke(ctx)
+
+    @contextlib.contextmanager
+    def refusals_as_json(self) -> Iterator[None]:
+        try:
+            yield
+        except click.ClickException as error:
+            if getattr(self, "json_requested", False):
+                name, message = type(error).__name__, error.format_message()
+                json_line({"error": name, "message": message, "task_id": None, "code": None})  # as fail() writes
+            raise  # click shows it on stderr and exits 2
+
+
+@click.group(cls=VozoGroup, epilog=EPILOG)
 @click.option("--api-key", envvar="VOZO_API_KEY", show_envvar=True, help="Your Vozo API key.")
 @click.option(
     "--base-url", envvar="VOZO_BASE_URL", show_envvar=True, help=f"API base URL [default: {DEFAULT_BASE_URL}]."

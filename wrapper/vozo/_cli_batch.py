@@ -16,7 +16,20 @@ from rich.text import Text
 
 import vozo
 from vozo import batch as vozo_batch
-from vozo._cli_common import EPILOG, EXIT_CODES, Settings, clock, err, fail, json_line, out, say, shown, unexpected
+from vozo._cli_common import (
+    EPILOG,
+    EXIT_CODES,
+    Settings,
+    clock,
+    delivered,
+    err,
+    fail,
+    json_line,
+    out,
+    say,
+    shown,
+    unexpected,
+)
 from vozo._http import MAX_REQUESTS_IN_FLIGHT
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 from vozo.batch import BatchProgress, BatchSummary, RowState
@@ -99,8 +112,11 @@ def run_command(
     except vozo.VozoError as error:
         fail(settings, error)
     except KeyboardInterrupt:
-        say(f"interrupted; every task id is in the journal: run the same command to resume ({shown(str(out_dir))})")
-        sys.exit(130)
+        message = f"interrupted; every task id is in the journal: run the same command to resume ({out_dir})"
+        if settings.as_json:
+            delivered({"error": "Interrupted", "message": message, "task_id": None})
+        say(shown(message))  # on stderr as well, as for any interrupted command
+        sys.exit(EXIT_CODES["interrupted"])
     except Exception as error:  # a bug: one line, and the journal still holds every task id
         unexpected(settings, error)
     _print_summary(settings, summary)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ import pytest
 from tests.sockets import closed_port
 from vozo import JOB_ERROR_CODES
 from vozo._cli_common import EXIT_CODES
-from vozo.testing import FakeVozo
+from vozo.testing import FakeVozo, Faults, ManualClock
 from vozo.testing._media import is_playable_mp4
 
 from .conftest import KEY
@@ -137,8 +138,10 @@ def test_a_failed_job_reports_its_task_id_in_json(server) -> None:
     assert "resume" not in payload  # a failed job has nothing to resume
 
 
-def test_with_json_the_task_id_is_on_stdout_as_soon_as_the_job_exists(tmp_path) -> None:
-    """A script reading stdout has the id of the paid job before the wait, and keeps it on Ctrl-C (exit 130)."""
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_with_json_the_task_id_is_on_stdout_as_soon_as_the_job_exists(tmp_path, stop) -> None:
+    """A script reading stdout has the id of the paid job before the wait, and keeps it on Ctrl-C or a SIGTERM
+    (exit 130)."""
     fake = FakeVozo(api_keys=[KEY], clock=lambda: 0.0)  # frozen: the job stays pending
     with fake.serve() as url:
         env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
@@ -147,7 +150,7 @@ def test_with_json_the_task_id_is_on_stdout_as_soon_as_the_job_exists(tmp_path) 
             assert child.stdout is not None
             first = json.loads(child.stdout.readline())
             assert first == {"task_id": next(iter(fake.jobs))}
-            child.send_signal(signal.SIGINT)
+            child.send_signal(stop)
             rest, errors = child.communicate(timeout=60)
     assert child.returncode == EXIT_CODES["interrupted"], errors
     (last,) = json_lines(rest)
@@ -180,10 +183,13 @@ def test_json_is_accepted_after_the_subcommand_too(server, tmp_path, args) -> No
     assert json_lines(after.stdout)[-1].keys() == json_lines(before.stdout)[-1].keys()
 
 
-def test_a_missing_api_key_is_an_auth_error_naming_the_variable(server) -> None:
+def test_a_missing_api_key_is_an_auth_error_naming_the_variable(server, tmp_path) -> None:
     _, url = server
     env = {k: v for k, v in os.environ.items() if k != "VOZO_API_KEY"} | {"VOZO_BASE_URL": url}
-    for args in (["status", "li-1"], ["lipsync", *REF, "--wait"]):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("reference_file_url,audio_url\nhttps://m.example.com/a.mp4,https://m.example.com/a.mp3\n")
+    batch = ["batch", "run", str(manifest), "--out", str(tmp_path / "out")]
+    for args in (["status", "li-1"], ["lipsync", *REF, "--wait"], batch):
         result = subprocess.run([VOZO, *args], capture_output=True, text=True, env=env, timeout=60, check=False)
         assert result.returncode == EXIT_CODES["auth"]
         assert "VOZO_API_KEY" in result.stderr
@@ -263,3 +269,195 @@ def test_messages_are_printed_as_they_are_not_as_markup(server, tmp_path) -> Non
     done = vozo(url, "lipsync", *REF, "--output", str(output))
     assert done.returncode == 0, done.stderr
     assert f"-> {output} (" in done.stdout
+
+
+UNSURE = "Vozo may have created (and billed) a job whose task id never came back"
+
+
+@pytest.mark.parametrize(
+    ("fault", "as_json"),
+    [("reset_after", False), ("malformed_json", False), ("malformed_json", True)],
+)
+def test_a_create_whose_answer_is_lost_warns_that_a_billed_job_may_exist(fault, as_json) -> None:
+    """Vozo made the job, but its answer never arrived whole: rerunning the command blindly would pay twice."""
+    fake = FakeVozo(api_keys=[KEY], faults=Faults(**{fault: 1.0}))
+    with fake.serve() as url:
+        result = vozo(url, "--max-retries", "0", *(["--json"] if as_json else []), "lipsync", *REF, "--wait")
+    assert len(fake.jobs) == 1
+    assert result.returncode not in (EXIT_CODES["ok"], EXIT_CODES["usage"], EXIT_CODES["rate_limited"])
+    if as_json:
+        (payload,) = json_lines(result.stdout)
+        assert payload["task_id"] is None
+        assert UNSURE in payload["warning"]
+    else:
+        assert UNSURE in " ".join(result.stderr.split())
+    assert "Traceback" not in result.stderr
+
+
+def test_a_create_that_certainly_made_no_job_does_not_warn() -> None:
+    """Refused (1304: too many jobs), or never connected: nothing to look for in the Vozo account."""
+    fake = FakeVozo(api_keys=[KEY], max_active_jobs=0)
+    with fake.serve() as url, closed_port() as port:
+        refused = vozo(url, "--max-retries", "0", "--json", "lipsync", *REF)
+        unreachable = vozo(f"http://127.0.0.1:{port}", "--max-retries", "0", "--json", "lipsync", *REF)
+    assert fake.jobs == {}
+    for result, code in ((refused, "rate_limited"), (unreachable, "unavailable")):
+        assert result.returncode == EXIT_CODES[code], result.stderr
+        assert "warning" not in json_lines(result.stdout)[-1]
+        assert UNSURE not in result.stderr
+
+
+def vozo_into_a_closed_pipe(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run with stdout a pipe whose reader is already gone, as in ``vozo ... | head -c0``."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
+    try:
+        return subprocess.run(
+            [VOZO, *args], stdout=write_end, stderr=subprocess.PIPE, text=True, env=env, timeout=60, check=False
+        )
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_with_stdout_closed_a_new_jobs_task_id_still_reaches_stderr(server, as_json) -> None:
+    fake, url = server
+    result = vozo_into_a_closed_pipe(url, *(["--json"] if as_json else []), "lipsync", *REF)
+    (task_id,) = fake.jobs
+    assert f"task id: {task_id}" in result.stderr
+    assert result.returncode == EXIT_CODES["error"]
+    assert "Traceback" not in result.stderr
+
+
+def test_with_stdout_closed_a_json_error_is_told_on_stderr_with_its_exit_code(server) -> None:
+    _, url = server
+    result = vozo_into_a_closed_pipe(url, "--json", "status", "missing")
+    assert result.returncode == EXIT_CODES["api"]
+    assert "error: 404 from GET" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_sigterm_during_the_create_waits_for_its_task_id_then_prints_it_and_exits_130() -> None:
+    """As a Ctrl-C: the job exists and may be billed, so its id is waited for rather than dropped with the process."""
+    fake = FakeVozo(api_keys=[KEY], clock=ManualClock())
+    env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": "", "PYTHONUNBUFFERED": "1"}
+    with fake.serve() as url, fake.hold_creates() as hold:
+        env["VOZO_BASE_URL"] = url
+        args = [VOZO, "lipsync", *REF, "--wait"]
+        with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as child:
+            assert child.stderr is not None
+            assert hold.held.wait(60)  # Vozo made the job; the command still waits for its answer
+            child.send_signal(signal.SIGTERM)
+            told = ""
+            while "waiting up to" not in told:
+                line = child.stderr.readline()
+                assert line, "the command ended without waiting for the answer"
+                told += line
+            hold.release()
+            _, errors = child.communicate(timeout=60)
+    (task_id,) = hold.task_ids
+    assert child.returncode == EXIT_CODES["interrupted"], told + errors
+    assert f"task id: {task_id} (the job exists; resume with `vozo wait {task_id} --kind lipsync`)" in errors
+    assert "Traceback" not in errors
+
+
+def test_a_status_value_vozo_adds_is_printed_as_text_even_with_brackets() -> None:
+    """An unknown status is waited through (forward compatibility); shown as it came, never read as rich markup."""
+    fake = FakeVozo(api_keys=[KEY], clock=ManualClock(), faults=Faults(unknown_status="[/reviewing]"))
+    with fake.serve() as url:
+        task_id = json.loads(vozo(url, "--json", "lipsync", *REF).stdout)["task_id"]
+        fake.advance((fake.jobs[task_id].stages.index("[/reviewing]") + 0.5) * fake.step_seconds)
+        result = vozo(url, "wait", task_id, "--timeout", "0.1")  # the clock stands still: the wait times out
+    assert result.returncode == EXIT_CODES["job_timeout"], result.stderr
+    assert f"{task_id}: [/reviewing]" in result.stderr.splitlines()
+
+
+def test_control_characters_a_server_sends_are_shown_escaped_never_sent_to_the_terminal(server) -> None:
+    """An escape sequence could clear or retitle the terminal, a newline forge a line scripts read."""
+    fake, url = server
+    fake.fail_next("20601", "no faces\x1b[2J\nforged: line")
+    waited = vozo(url, "lipsync", *REF, "--wait")
+    (task_id,) = fake.jobs
+    shown = vozo(url, "status", task_id)
+    assert shown.stdout.splitlines()[0] == f"{task_id}: failed (code 20601: no faces\\x1b[2J\\nforged: line)"
+    assert "no faces\\x1b[2J\\nforged: line" in waited.stderr
+    for result in (waited, shown):
+        assert "\x1b" not in result.stdout + result.stderr
+        assert not any(line.startswith("forged") for line in (result.stdout + result.stderr).splitlines())
+
+
+def test_a_file_name_with_a_newline_gets_a_one_line_resume_command_that_names_it(tmp_path) -> None:
+    fake = FakeVozo(api_keys=[KEY], clock=lambda: 0.0)  # frozen: the wait times out, and says how to resume
+    output = tmp_path / "take\n2.mp4"
+    with fake.serve() as url:
+        result = vozo(url, "lipsync", *REF, "--output", str(output), "--timeout", "0.1")
+    (task_id,) = fake.jobs
+    assert result.returncode == EXIT_CODES["job_timeout"], result.stderr
+    (hint,) = [line for line in result.stderr.splitlines() if "resume with" in line]
+    resume = hint.split("`")[1]
+    # bash (and zsh) read it back as the words of the command, the name with its newline
+    words = subprocess.run(
+        ["bash", "-c", f"printf '%s\\0' {resume}"], capture_output=True, text=True, check=True
+    ).stdout.split("\0")[:-1]
+    assert words == ["vozo", "wait", task_id, "--kind", "lipsync", "--output", str(output), "--which", "video"]
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_a_terminal_that_cannot_encode_a_name_still_gets_every_line(server, tmp_path, encoding) -> None:
+    """A locale or PYTHONIOENCODING without UTF-8: a non-ASCII file name or task id is escaped, not a crash."""
+    _, url = server
+    task_id = json.loads(vozo(url, "--json", "lipsync", *REF, "--wait").stdout.splitlines()[-1])["task_id"]
+    env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url, "PYTHONIOENCODING": encoding}
+    output = tmp_path / "日本語.mp4"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [VOZO, *args]
+        return subprocess.run(command, capture_output=True, env=env, timeout=60, check=False, encoding=encoding)
+
+    fetched, missing = run("download", task_id, str(output)), run("status", "日本")
+    assert fetched.returncode == EXIT_CODES["ok"], fetched.stderr
+    assert output.exists()
+    assert f"{task_id}: done -> {tmp_path}/\\u65e5\\u672c\\u8a9e.mp4" in fetched.stdout
+    assert missing.returncode == EXIT_CODES["api"], missing.stderr
+    assert "Traceback" not in fetched.stderr + missing.stderr
+
+
+def test_mock_server_on_a_port_in_use_or_out_of_range_says_so_in_a_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        in_use = subprocess.run(
+            [VOZO, "mock-server", "--port", str(port)], capture_output=True, text=True, timeout=60, check=False
+        )
+    assert in_use.returncode == EXIT_CODES["error"]
+    assert f"cannot serve on 127.0.0.1:{port}" in in_use.stderr
+    assert "Traceback" not in in_use.stderr
+    out_of_range = subprocess.run(
+        [VOZO, "mock-server", "--port", "65536"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert out_of_range.returncode == EXIT_CODES["usage"]
+    assert "Traceback" not in out_of_range.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--json", "wait", "li-1", "--timeout", "soon"], "BadParameter"),
+        (["status", "--json"], "MissingParameter"),
+        (["--json", "stauts", "li-1"], "NoSuchCommand"),
+        (["--json", "--max-retries", "x", "status", "li-1"], "BadParameter"),
+    ],
+)
+def test_with_json_a_refused_command_line_is_a_json_error_too(server, args, error) -> None:
+    """Every outcome of a --json run is a JSON object on stdout, the command line click refuses included."""
+    _, url = server
+    result = vozo(url, *args)
+    assert result.returncode == EXIT_CODES["usage"]
+    (payload,) = json_lines(result.stdout)
+    assert payload.keys() == {"error", "message", "task_id", "code"}
+    assert payload["error"] == error
+    assert payload["task_id"] is None
+    assert payload["message"]
+    assert "Error:" in result.stderr  # click's text, with its usage line, still on stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -45,12 +46,15 @@ def test_vozo_batch_run_runs_on_anyio(tmp_path, monkeypatch: pytest.MonkeyPatch)
     assert vozo.batch.status(tmp_path / "out").counts == {RowState.COMPLETED: 2}
 
 
-def test_ctrl_c_during_vozo_batch_run_keeps_every_task_id_in_the_journal_and_exits_130(tmp_path) -> None:
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_ctrl_c_during_vozo_batch_run_keeps_every_task_id_in_the_journal_and_exits_130(tmp_path, as_json) -> None:
     fake = FakeVozo(api_keys=[KEY], clock=ManualClock())  # no job ends: Ctrl-C finds every row running
-    manifest, out = write_manifest(tmp_path / "m.csv", 3), tmp_path / "out"
+    # The folder is echoed in the message: a name that reads as rich markup must print as it is.
+    manifest, out = write_manifest(tmp_path / "m.csv", 3), tmp_path / "results[/final]"
     with fake.serve() as url:
         env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
         command = [VOZO, "batch", "run", str(manifest), "--out", str(out), "--poll-interval", "0.02"]
+        command += ["--json"] if as_json else []
         with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
             deadline = time.monotonic() + SAFETY_NET
             while submitted(out) < 3:
@@ -58,9 +62,10 @@ def test_ctrl_c_during_vozo_batch_run_keeps_every_task_id_in_the_journal_and_exi
                 assert time.monotonic() < deadline, "the run never submitted its rows"
                 time.sleep(0.01)
             child.send_signal(signal.SIGINT)
-            _, errors = child.communicate(timeout=60)
+            told, errors = child.communicate(timeout=60)
     assert child.returncode == EXIT_CODES["interrupted"], errors
-    assert "every task id is in the journal" in errors
+    told_as = [json.loads(line)["message"] for line in told.splitlines()] if as_json else errors.splitlines()
+    assert f"interrupted; every task id is in the journal: run the same command to resume ({out})" in told_as
     assert "Traceback" not in errors
     rows = vozo.batch.status(out).rows
     assert {row.task_id for row in rows} == set(fake.jobs)
@@ -71,3 +76,10 @@ def submitted(out: Any) -> int:
         return vozo.batch.status(out).counts.get(RowState.SUBMITTED, 0)
     except vozo.VozoError:  # no journal yet
         return 0
+
+
+def test_an_out_folder_that_is_a_device_is_refused_as_a_usage_error(tmp_path) -> None:
+    manifest = write_manifest(tmp_path / "m.csv", 1)
+    result = CliRunner().invoke(main, ["batch", "run", str(manifest), "--out", os.devnull], env={"VOZO_API_KEY": KEY})
+    assert result.exit_code == EXIT_CODES["usage"]
+    assert f"'{os.devnull}' is not a folder" in result.stderr

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
 
 import pytest
 from rich.console import Console
 
 from vozo import _cli, _cli_batch
-from vozo._cli_common import clock
+from vozo._cli_common import clock, shell_command, shown
 from vozo.batch import BatchProgress, RowState
 
 
@@ -60,3 +62,16 @@ def test_the_batch_table_brings_elapsed_rate_and_eta_up_to_the_moment(fake_time:
 )
 def test_clock(seconds: float, shown: str) -> None:
     assert clock(seconds) == shown
+
+
+def test_shown_escapes_control_characters_only() -> None:
+    assert shown("li-1: done -> /tmp/récit [final].mp4") == "li-1: done -> /tmp/récit [final].mp4"
+    assert shown("a\x1b[2J\nb\u202ec\x07") == "a\\x1b[2J\\nb\\u202ec\\x07"
+
+
+def test_a_shell_command_reads_back_as_its_words_in_bash() -> None:
+    words = ["vozo", "wait", "li-1", "--output", "it's a\nnew\ttake\\é\x7f.mp4", "\udcff.mp4", ""]
+    command = shell_command(words)
+    assert command.isprintable()
+    read = subprocess.run(["bash", "-c", f"printf '%s\\0' {command}"], capture_output=True, check=True).stdout
+    assert [os.fsdecode(word) for word in read.split(b"\0")[:-1]] == words

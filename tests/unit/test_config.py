@@ -46,7 +46,13 @@ def test_plain_http_to_this_machine_is_allowed(url: str) -> None:
     vozo.Vozo(api_key=API_KEY, base_url=url).close()
 
 
-@pytest.mark.parametrize("url", ["ftp://api.vozo.ai", "api.vozo.ai", "https://"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        *("ftp://api.vozo.ai", "api.vozo.ai", "https://", "http://[::1", "https://api.vozo.ai:99999", "https://h:x"),
+        *("https://api..vozo.ai", f"https://{'a' * 64}.vozo.ai"),  # labels DNS cannot take: empty, or too long
+    ],
+)
 def test_a_base_url_that_is_not_http_is_refused(url: str) -> None:
     with pytest.raises(vozo.InvalidInputError, match="base_url"):
         vozo.Vozo(api_key=API_KEY, base_url=url)
@@ -117,6 +123,23 @@ def test_a_proxy_or_certificate_variable_httpx_cannot_use_is_a_vozo_error_naming
     monkeypatch.setenv(variable, value)
     with pytest.raises(vozo.VozoError, match=named):
         client_class(api_key=API_KEY, base_url=BASE_URL)
+
+
+@pytest.mark.parametrize("url", ["https://api.vozo.ai?region=eu", "https://api.vozo.ai/#v1", "http://127.0.0.1:9?x"])
+def test_a_base_url_with_a_query_or_fragment_is_refused(url: str) -> None:
+    """Paths are appended to the base URL: after a query or fragment they would never reach the server as paths."""
+    with pytest.raises(vozo.InvalidInputError, match="query string or fragment"):
+        vozo.Vozo(api_key=API_KEY, base_url=url)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://me:s3cret@api.vozo.ai", "http://s3cret@127.0.0.1:9", "http://me:s3cret@h.test"]
+)
+def test_a_base_url_with_credentials_is_refused_without_showing_them(url: str) -> None:
+    """The bearer key is the only credential sent; a password in the URL would be ignored, and then quoted back."""
+    with pytest.raises(vozo.InvalidInputError, match="user name or password") as refused:
+        vozo.Vozo(api_key=API_KEY, base_url=url)
+    assert "s3cret" not in str(refused.value)
 
 
 def test_no_repr_shows_the_key() -> None:

@@ -158,6 +158,7 @@ def test_translation_results_by_kind_and_into_a_folder(api, recorder, tmp_path) 
     [
         (JobStatus.from_dict({"status": "processing"}), "lipsync job has no 'video' result .*present: none yet"),
         ("ftp://cdn.test/a.mp4", "not an http"),
+        ("http://[::1/a.mp4", "not a valid URL"),  # an unclosed IPv6 address, as a server may send it
         (42, "takes a URL or a job status"),
     ],
 )
@@ -165,6 +166,17 @@ def test_nothing_to_download_is_a_clear_error(api, recorder, tmp_path, source, m
     with pytest.raises(vozo.InvalidInputError, match=message):
         api.call(lambda c: c.download(source, tmp_path / "x.mp4"))
     assert recorder.requests == []
+
+
+@pytest.mark.parametrize("host", ["a" * 64 + ".test", "cdn..test"])
+def test_a_host_name_dns_cannot_take_is_a_download_error(tmp_path, host) -> None:
+    """Labels of 64+ characters or empty ones fail in the host name's encoding, before any lookup (no network). The
+    sync transport let that UnicodeError through; the async one already reports a connection error."""
+    with vozo.Vozo(api_key=API_KEY, max_retries=0) as client, pytest.raises(vozo.DownloadError) as raised:
+        client.download(f"https://{host}/a.mp4", tmp_path / "a.mp4", task_id="t-1")
+    assert "host name" in str(raised.value)
+    assert raised.value.task_id == "t-1"
+    assert leftovers(tmp_path) == []
 
 
 def test_the_download_client_never_carries_the_key() -> None:
@@ -243,6 +255,26 @@ def test_a_path_the_os_refuses_is_a_download_error(api, recorder, tmp_path, name
     assert message in str(raised)
     assert raised.task_id == "t-1"
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("through_link", [False, True], ids=["fifo", "link-to-fifo"])
+def test_a_device_or_pipe_under_the_output_name_is_refused_not_replaced(api, recorder, tmp_path, through_link) -> None:
+    """``/dev/null`` or a named pipe is not a file to put a result in: renaming over it would replace the device
+    (as root, ``/dev/null`` itself) with a regular file."""
+    recorder.default = media(VIDEO)
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    output = pipe
+    if through_link:
+        output = tmp_path / "link"
+        output.symlink_to(pipe)
+    raised = api.raises(vozo.DownloadError, lambda c: c.download("https://cdn.test/o.mp4", output, task_id="t-1"))
+    assert f"{str(output)!r} is not a regular file" in str(raised)
+    assert raised.task_id == "t-1"
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert output.exists()
+    assert recorder.requests == []
+    assert leftovers(tmp_path) == sorted(["pipe", *(["link"] if through_link else [])])
 
 
 def refuse(monkeypatch: pytest.MonkeyPatch, call: str, code: int) -> None:

@@ -215,6 +215,22 @@ def test_a_success_body_that_breaks_the_spec_is_a_typed_error(api, recorder, raw
     assert len(recorder.requests) == 1
 
 
+DEEP = b"[" * 100_000 + b"]" * 100_000  # JSON, nested past what Python's parser can recurse into
+
+
+def test_a_body_nested_too_deep_to_parse_is_not_json_to_the_client(api, recorder) -> None:
+    recorder.default = reply(200, raw=DEEP)
+    raised = api.raises(vozo.APIResponseValidationError, lambda c: c.lipsync.get("t1"))
+    assert "200 from GET /v1/video_generation/t1 is not JSON" in str(raised)
+
+
+def test_an_error_body_nested_too_deep_to_parse_is_kept_as_an_excerpt(api, recorder) -> None:
+    recorder.default = reply(400, raw=DEEP)
+    raised = api.raises(vozo.BadRequestError, lambda c: c.lipsync.get("t1"))
+    assert raised.code is None
+    assert (raised.body_excerpt or "").startswith("[[[")
+
+
 def test_an_undocumented_success_status_is_a_typed_error(api, recorder) -> None:
     recorder.default = reply(202, {"task_id": "t"})
     assert "undocumented answer (status 202)" in str(

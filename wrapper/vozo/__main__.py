@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import signal
 import sys
 
 from vozo._errors import MissingExtraError
@@ -17,6 +19,13 @@ def main() -> None:
     except MissingExtraError as exc:
         print(f"vozo: {exc}", file=sys.stderr)
         sys.exit(USAGE_ERROR)
+    # A SIGTERM (kill, a supervisor, a CI timeout) is a Ctrl-C: the task id and how to resume are printed, a create in
+    # flight waits for its answer, a partial download is removed, exit 130. Raised as SIGINT so that whoever handles
+    # Ctrl-C at that moment (Python, or asyncio in `vozo batch run`) handles it.
+    signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
+    for stream in (sys.stdout, sys.stderr):  # a non-UTF-8 locale: a name it cannot encode is escaped, not a crash
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     cli()
 
 

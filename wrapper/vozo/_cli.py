@@ -13,17 +13,32 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn
 from rich.text import Text
 
 import vozo
 from vozo._cli_batch import batch
-from vozo._cli_common import EPILOG, EXIT_CODES, Settings, Status, clock, create_keeping_its_id, emit, err, handled
+from vozo._cli_common import (
+    EPILOG,
+    EXIT_CODES,
+    Settings,
+    Status,
+    clock,
+    create_keeping_its_id,
+    emit,
+    err,
+    handled,
+    json_line,
+    say,
+    shell_command,
+    shown,
+)
 from vozo._config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from vozo._jobs import DEFAULT_WAIT_TIMEOUT
 from vozo._kinds import Field, JobKind, all_kinds, kind_named
@@ -39,14 +54,17 @@ class _Elapsed:
         self.started = time.monotonic()
 
     def __rich__(self) -> Text:
-        return Text.assemble(f"{self.task_id}: ", (self.value, "bold"), f" ({clock(time.monotonic() - self.started)})")
+        elapsed = clock(time.monotonic() - self.started)
+        return Text.assemble(f"{shown(self.task_id)}: ", (shown(self.value), "bold"), f" ({elapsed})")
 
 
 def watch(settings: Settings, wait: Callable[..., Status], task_id: str, timeout: float) -> Status:
     """Wait with a live status line on stderr (a line per change when not a terminal or with --json)."""
     if settings.as_json or not err.is_terminal:
         return wait(
-            task_id, timeout=timeout, on_update=lambda s: err.print(f"{task_id}: {s.status.value}", highlight=False)
+            task_id,
+            timeout=timeout,
+            on_update=lambda s: say(shown(f"{task_id}: {s.status.value}")),
         )
     line = _Elapsed(task_id)
     with err.status(line):
@@ -69,7 +87,7 @@ def save(settings: Settings, client: vozo.Vozo, source: Any, output: Path, which
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err, transient=True) as progress:
-        bar = progress.add_task(f"downloading {output.name}", total=None)
+        bar = progress.add_task(f"downloading {escape(shown(output.name))}", total=None)  # the column reads markup
         path = client.download(
             source,
             output,
@@ -89,10 +107,11 @@ def finish(
     timeout: float,
     which: str | None,
 ) -> None:
-    if not (wait_flag or output):
+    waits = bool(wait_flag or output)
+    settings.follow(job.task_id, resume_command(job.task_id, kind, output, which), announce=waits)
+    if not waits:
         emit(settings, {"task_id": job.task_id}, f"task id: {job.task_id}")
         return
-    settings.follow(job.task_id, resume_command(job.task_id, kind, output, which), announce=True)
     status = watch(settings, getattr(client, kind.name).wait, job.task_id, timeout)
     report(settings, client, job.task_id, status, output, which)
 
@@ -102,7 +121,7 @@ def resume_command(task_id: str, kind: JobKind, output: Path | None, which: str 
     words = ["vozo", "wait", task_id, "--kind", kind.cli_name]
     if output is not None:
         words += ["--output", str(output), *(["--which", which] if which else [])]
-    return shlex.join(words)
+    return shell_command(words)
 
 
 def report(
@@ -143,7 +162,7 @@ def failure(task_id: str, kind: JobKind, status: Status) -> vozo.JobFailedError 
     return vozo.JobFailedError(task_id, status, code=code, message=message)
 
 
-def describe_status(task_id: str, kind: JobKind, status: Status) -> tuple[dict[str, Any], str]:
+def describe_status(task_id: str, kind: JobKind, status: Status) -> tuple[dict[str, Any], list[str]]:
     """A status as JSON data and as text: a failed job's error, a done job's result URLs."""
     data: dict[str, Any] = {"task_id": task_id, **status.to_dict()}
     lines = [f"{task_id}: {status.status.value}"]
@@ -154,7 +173,7 @@ def describe_status(task_id: str, kind: JobKind, status: Status) -> tuple[dict[s
         if failed.code_description:
             lines.append(f"  documented as: {failed.code_description}")
     lines += [f"  {name}: {url}" for name, url in kind.result_urls(status).items()]
-    return data, "\n".join(lines)
+    return data, lines
 
 
 # --- commands ---------------------------------------------------------------------------------------------------
@@ -182,7 +201,33 @@ which_option = click.option(
 )
 
 
-@click.group(epilog=EPILOG)
+class VozoGroup(click.Group):
+    """The ``vozo`` group: with --json on the command line, a command line click refuses is a JSON object on stdout
+    as well (its usual text stays on stderr), as every other outcome of a --json run is."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        self.json_requested = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+        with self.refusals_as_json():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with self.refusals_as_json():  # a subcommand's own options are parsed here
+            return super().invoke(ctx)
+
+    @contextlib.contextmanager
+    def refusals_as_json(self) -> Iterator[None]:
+        try:
+            yield
+        except click.ClickException as error:
+            if getattr(self, "json_requested", False):
+                name, message = type(error).__name__, error.format_message()
+                json_line({"error": name, "message": message, "task_id": None, "code": None})  # as fail() writes
+            raise  # click shows it on stderr and exits 2
+
+
+@click.group(cls=VozoGroup, epilog=EPILOG)
 @click.option("--api-key", envvar="VOZO_API_KEY", show_envvar=True, help="Your Vozo API key.")
 @click.option(
     "--base-url", envvar="VOZO_BASE_URL", show_envvar=True, help=f"API base URL [default: {DEFAULT_BASE_URL}]."
@@ -312,7 +357,8 @@ def status(settings: Settings, task_id: str, kind: str | None) -> None:
     """Show a job's current status: a failed job's error (exit code 5), a done job's result URLs."""
     with handled(settings), settings.client() as client:
         found, current = current_status(client, task_id, kind)
-        emit(settings, *describe_status(task_id, found, current))
+        data, lines = describe_status(task_id, found, current)
+        emit(settings, data, *lines)
         if failure(task_id, found, current) is not None:
             sys.exit(EXIT_CODES["job_failed"])
 
@@ -359,7 +405,7 @@ def download(settings: Settings, task_id: str, output: Path, kind: str | None, w
 
 @main.command("mock-server")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, help="0 picks a free port.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0 picks a free port.")
 @click.option("--key", "keys", multiple=True, help="An API key it accepts (repeatable) [default: FakeVozo's].")
 @click.option("--step", type=float, help="Seconds each job status lasts [default: FakeVozo's step_seconds].")
 @click.option(
@@ -378,7 +424,13 @@ def mock_server(host: str, port: int, keys: tuple[str, ...], step: float | None,
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     accepted = list(keys) or sorted(fake.api_keys)  # without --key: the keys FakeVozo accepts by default
-    with fake.serve(host, port) as url:
+    with contextlib.ExitStack() as serving:
+        try:
+            url = serving.enter_context(fake.serve(host, port))
+        except RuntimeError as exc:  # it could not listen; uvicorn's log of why is off
+            raise click.ClickException(
+                f"cannot serve on {host}:{port}: the port may be in use, or {host} not an address of this machine"
+            ) from exc
         click.echo(f"FakeVozo listening on {url}")  # a line of its own: scripts read the URL from its end
         click.echo(f"It accepts the API key{'s' if len(accepted) > 1 else ''} {', '.join(accepted)}.")
         click.echo("Point the vozo command or library at it:")

@@ -16,7 +16,20 @@ from rich.text import Text
 
 import vozo
 from vozo import batch as vozo_batch
-from vozo._cli_common import EPILOG, EXIT_CODES, Settings, clock, err, fail, json_line, out
+from vozo._cli_common import (
+    EPILOG,
+    EXIT_CODES,
+    Settings,
+    clock,
+    delivered,
+    err,
+    fail,
+    json_line,
+    out,
+    say,
+    shown,
+    unexpected,
+)
 from vozo._http import MAX_REQUESTS_IN_FLIGHT
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 from vozo.batch import BatchProgress, BatchSummary, RowState
@@ -30,6 +43,13 @@ _STATE_STYLE = {
 }
 
 
+def _folder(path: Path) -> Path:
+    """A folder, or a path to create one at (click's own check lets a device such as /dev/null through)."""
+    if path.exists() and not path.is_dir():
+        raise click.BadParameter(f"{str(path)!r} is not a folder")
+    return path
+
+
 @click.group(epilog=EPILOG)
 def batch() -> None:
     """Run many jobs from a CSV or JSONL manifest, resumably (nothing is paid for twice)."""
@@ -38,6 +58,7 @@ def batch() -> None:
 @batch.command("run", epilog=EPILOG)
 @click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              callback=lambda _ctx, _param, out: _folder(out),
               help="Folder for the results, the journal and the report.")  # fmt: skip
 @click.option("--max-active", type=int, default=vozo_batch.DEFAULT_MAX_ACTIVE, show_default=True,
               help="Jobs at Vozo at once per family (lipsync, translation); Vozo caps each key at 5-10.")  # fmt: skip
@@ -91,8 +112,13 @@ def run_command(
     except vozo.VozoError as error:
         fail(settings, error)
     except KeyboardInterrupt:
-        err.print(f"interrupted; every task id is in the journal: run the same command to resume ({out_dir})")
-        sys.exit(130)
+        message = f"interrupted; every task id is in the journal: run the same command to resume ({out_dir})"
+        if settings.as_json:
+            delivered({"error": "Interrupted", "message": message, "task_id": None})
+        say(shown(message))  # on stderr as well, as for any interrupted command
+        sys.exit(EXIT_CODES["interrupted"])
+    except Exception as error:  # a bug: one line, and the journal still holds every task id
+        unexpected(settings, error)
     _print_summary(settings, summary)
     if summary.stopped:
         sys.exit(EXIT_CODES["auth"])
@@ -109,6 +135,8 @@ def status_command(settings: Settings, out_dir: Path, show_all: bool) -> None:
         summary = vozo_batch.status(out_dir)
     except vozo.VozoError as error:
         fail(settings, error)
+    except Exception as error:
+        unexpected(settings, error)
     _print_summary(settings, summary, show_all=show_all)
 
 
@@ -120,27 +148,30 @@ def _print_summary(settings: Settings, summary: BatchSummary, *, show_all: bool 
     if sync is not None:
         for note in _sync_notes(sync):
             err.print(note, highlight=False)
-    counts = Table(title=f"batch {summary.out}", title_justify="left")
+    counts = Table(title=Text(f"batch {shown(str(summary.out))}"), title_justify="left")
     counts.add_column("state")
     counts.add_column("rows", justify="right")
     for state in RowState:
         if summary.counts.get(state):
             counts.add_row(Text(state.value, style=_STATE_STYLE.get(state, "")), str(summary.counts[state]))
     out.print(counts)
-    shown = summary.rows if show_all else summary.unfinished
-    if shown:
+    listed = summary.rows if show_all else summary.unfinished
+    if listed:
         rows = Table(show_lines=False)
         for column in ("id", "kind", "state", "task id", "error"):
             rows.add_column(column, overflow="fold")
-        for row in shown:
+        for row in listed:
             # Text, not markup: an error message may hold brackets ("[request id ...]").
             rows.add_row(
-                *(Text(cell) for cell in (row.key, row.kind, row.state.value, row.task_id or "", row.error or ""))
+                *(
+                    Text(shown(cell))
+                    for cell in (row.key, row.kind, row.state.value, row.task_id or "", row.error or "")
+                )
             )
         out.print(rows)
     if summary.stopped:
-        err.print(Text.assemble(("stopped submitting", "bold red"), f": {summary.stopped}"), highlight=False)
-    err.print(f"report: {summary.out / 'report.json'}, {summary.out / 'report.csv'}", markup=False, highlight=False)
+        err.print(Text.assemble(("stopped submitting", "bold red"), f": {shown(summary.stopped)}"), highlight=False)
+    say(shown(f"report: {summary.out / 'report.json'}, {summary.out / 'report.csv'}"))
 
 
 def _sync_notes(sync: vozo_batch.SyncReport) -> list[str]:

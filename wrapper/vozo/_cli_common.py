@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import shlex
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -15,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 import vozo
+from vozo._logging import logger
 from vozo.types import AnyStatus, Job
 
 # Exit codes, so scripts can tell failures apart (also listed in `vozo --help`).
@@ -30,14 +34,27 @@ EXIT_CODES = {
     "download": 8,
     "api": 9,  # any other error status (400, 404, ...)
     "incomplete": 10,  # `vozo batch run` ended with rows not completed: see the report
-    "interrupted": 130,  # Ctrl-C (128 + SIGINT, as shells report it); the task id and how to resume are printed
+    "interrupted": 130,  # Ctrl-C or SIGTERM (128 + SIGINT, as shells report it); the task id and resume are printed
 }
 # After a Ctrl-C, how long a create already sent still waits for Vozo's answer: the task id of a job it may bill.
 CREATE_ANSWER_WAIT = 30.0
+# Said whenever a create may have reached Vozo without its task id coming back.
+MAY_EXIST = (
+    "Vozo may have created (and billed) a job whose task id never came back; look for it in your Vozo account "
+    "before running this command again"
+)
 EPILOG = "Exit codes: " + ", ".join(f"{code} {name}" for name, code in EXIT_CODES.items()) + "."
 
+
+class _Stdout(Console):
+    def on_broken_pipe(self) -> None:
+        """Not rich's quiet exit 1: ``handled`` still gives the id of the job on stderr (see ``stdout_closed``)."""
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))  # with its errno, as click expects it
+
+
 err = Console(stderr=True, soft_wrap=True)  # never hard-wrap: scripts and logs parse these lines
-out = Console(highlight=False, soft_wrap=True)
+out = _Stdout(highlight=False, soft_wrap=True)
 Status = AnyStatus  # the status of any job kind of the spec
 
 
@@ -51,6 +68,16 @@ class NoAPIKeyError(vozo.VozoError):
         )
 
 
+class UnexpectedError(vozo.VozoError):
+    """An exception no part of the command expected (a bug): one line and exit code 1, never a traceback."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(
+            f"unexpected {type(error).__name__}: {error} (a bug in vozo: please report it; VOZO_LOG=debug logs where "
+            "it happened)"
+        )
+
+
 @dataclass
 class Settings:
     api_key: str | None
@@ -59,11 +86,10 @@ class Settings:
     max_retries: int | None  # None: the client's own default, never a copy of it
     as_json: bool
     task_id: str | None = None  # the job this command created or follows, once known
+    lost_create: bool = False  # a create failed after it may have reached Vozo: a billed job may exist
     resume: str | None = None  # the command that picks it up again after an interruption
 
     def client(self) -> vozo.Vozo:
-        if not (self.api_key or "").strip():
-            raise NoAPIKeyError
         return vozo.Vozo(**self._options())
 
     def follow(self, task_id: str, resume: str, *, announce: bool = False) -> None:
@@ -73,13 +99,15 @@ class Settings:
         if announce and self.as_json:
             json_line({"task_id": task_id})
         elif announce:
-            err.print(f"task id: {task_id}", markup=False, highlight=False)
+            say(f"task id: {shown(task_id)}")
 
     def async_client(self) -> vozo.AsyncVozo:
         return vozo.AsyncVozo(**self._options())
 
     def _options(self) -> dict[str, Any]:
         """What the options and environment set; the client supplies the defaults of everything else."""
+        if not (self.api_key or "").strip():
+            raise NoAPIKeyError
         given = {"max_retries": self.max_retries} if self.max_retries is not None else {}
         return {"api_key": self.api_key, "base_url": self.base_url, "timeout": self.timeout, **given}
 
@@ -111,23 +139,35 @@ def resume_hint(settings: Settings, error: vozo.VozoError | None) -> str | None:
     task_id = getattr(error, "task_id", None) or settings.task_id
     if settings.resume and task_id == settings.task_id:
         return settings.resume
-    return f"vozo wait {task_id}" if task_id else None
+    return shell_command(["vozo", "wait", task_id]) if task_id else None
+
+
+def may_have_created(error: vozo.VozoError) -> bool:
+    """Whether a failed create may still have made a job: only a refusal, or a request that never left, made none."""
+    if isinstance(error, (vozo.InvalidInputError, vozo.APIConnectError, vozo.CertificateVerifyError)):
+        return False
+    if isinstance(error, vozo.APIStatusError):
+        return error.retryable and not isinstance(error, vozo.RateLimitError)  # a 5xx may come after the job was made
+    return True  # a timeout, a dropped connection, an answer not as documented: the request may have been handled
 
 
 def fail(settings: Settings, error: vozo.VozoError) -> NoReturn:
     task_id = getattr(error, "task_id", None) or settings.task_id
     resume = resume_hint(settings, error)
-    if settings.as_json:
-        payload = {"error": type(error).__name__, "message": str(error), "task_id": task_id}
-        payload["code"] = getattr(error, "code", None)
-        if resume:
-            payload["resume"] = resume
-        json_line(payload)
-    else:
-        err.print(f"[bold red]error[/]: {escape(str(error))}", highlight=False)  # patterns hold [a-z]: text
+    lost = settings.lost_create and not task_id
+    payload = {"error": type(error).__name__, "message": str(error), "task_id": task_id}
+    payload["code"] = getattr(error, "code", None)
+    if resume:
+        payload["resume"] = resume
+    if lost:
+        payload["warning"] = MAY_EXIST
+    if not (settings.as_json and delivered(payload)):  # with stdout gone, stderr still tells the error
+        err.print(f"[bold red]error[/]: {escape(shown(str(error)))}", highlight=False)  # patterns hold [a-z]: text
         if task_id:
             hint = f" (the job exists; resume with `{resume}`)" if resume else ""
-            err.print(f"task id: {task_id}{hint}", markup=False, highlight=False)
+            say(f"task id: {shown(task_id)}{hint}")
+        if lost:
+            say(f"warning: {MAY_EXIST}")
     sys.exit(exit_code(error))
 
 
@@ -135,12 +175,10 @@ def interrupted(settings: Settings) -> NoReturn:
     """Ctrl-C: never click's bare "Aborted!" (exit 1): the task id of a paid job and how to resume, exit 130."""
     resume = resume_hint(settings, None)
     if settings.as_json:
-        json_line({"error": "Interrupted", "message": "interrupted", "task_id": settings.task_id, "resume": resume})
-    err.print("\ninterrupted", markup=False, highlight=False)
+        delivered({"error": "Interrupted", "message": "interrupted", "task_id": settings.task_id, "resume": resume})
+    say("\ninterrupted")
     if settings.task_id:
-        err.print(
-            f"task id: {settings.task_id} (the job exists; resume with `{resume}`)", markup=False, highlight=False
-        )
+        say(f"task id: {shown(settings.task_id)} (the job exists; resume with `{resume}`)")
     sys.exit(EXIT_CODES["interrupted"])
 
 
@@ -160,10 +198,17 @@ def create_keeping_its_id(
         except Exception as error:  # raised again in the main thread, which reports it
             landing.set_exception(error)
 
+    def answer(timeout: float | None = None) -> Job:
+        try:
+            return landing.result(timeout=timeout)
+        except vozo.VozoError as error:
+            settings.lost_create = may_have_created(error)  # told with the error: see fail()
+            raise
+
     try:  # a Ctrl-C while the thread starts, too, may come after the request left: wait for the answer as well
         # A daemon: an abandoned request must not keep the process from exiting.
         threading.Thread(target=run, name="vozo-create", daemon=True).start()
-        return landing.result()
+        return answer()
     except KeyboardInterrupt:
         # Nested, and the notice inside: a second Ctrl-C that comes while it is printed still abandons with the warning.
         try:
@@ -173,7 +218,7 @@ def create_keeping_its_id(
                 markup=False,
                 highlight=False,
             )
-            job = landing.result(timeout=patience)
+            job = answer(timeout=patience)
         except KeyboardInterrupt:
             abandoned(settings, "abandoned")
         except TimeoutError:
@@ -184,13 +229,10 @@ def create_keeping_its_id(
 
 def abandoned(settings: Settings, why: str) -> NoReturn:
     """A create left without its answer: the job may exist and be billed, and only the user can find it now."""
-    message = (
-        f"{why}: Vozo may have created (and billed) a job whose task id never came back; look for it in your "
-        "Vozo account before running this command again"
-    )
+    message = f"{why}: {MAY_EXIST}"
     if settings.as_json:
-        json_line({"error": "Interrupted", "message": message, "task_id": None})
-    err.print(f"\nwarning: {message}", markup=False, highlight=False)
+        delivered({"error": "Interrupted", "message": message, "task_id": None})
+    say(f"\nwarning: {message}")
     sys.exit(EXIT_CODES["interrupted"])
 
 
@@ -202,6 +244,33 @@ def handled(settings: Settings) -> Iterator[None]:
         fail(settings, error)
     except KeyboardInterrupt:
         interrupted(settings)
+    except BrokenPipeError:
+        stdout_closed(settings)
+    except Exception as error:  # a bug: still one line, with the id of the job and how to resume
+        unexpected(settings, error)
+
+
+def unexpected(settings: Settings, error: Exception) -> NoReturn:
+    """Report an exception no part of the command expected as one line (``VOZO_LOG=debug`` logs the traceback)."""
+    while isinstance(error, ExceptionGroup) and len(error.exceptions) == 1:  # from a task group (`vozo batch run`)
+        error = error.exceptions[0]
+    logger.debug("unexpected error in the vozo command", exc_info=error)
+    fail(settings, error if isinstance(error, vozo.VozoError) else UnexpectedError(error))
+
+
+def stdout_closed(settings: Settings) -> NoReturn:
+    """The reader of stdout left (``vozo ... | head -c1``): the id of the job must not leave with it."""
+    silence_stdout()
+    if settings.task_id:
+        say(f"task id: {shown(settings.task_id)} (stdout was closed; the job exists: resume with `{settings.resume}`)")
+    sys.exit(EXIT_CODES["error"])
+
+
+def silence_stdout() -> None:
+    """Point stdout at the null device: the flush at exit would otherwise fail on the closed pipe again."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, sys.stdout.fileno())
+    os.close(null)
 
 
 def clock(seconds: float) -> str:
@@ -218,8 +287,52 @@ def json_line(data: dict[str, Any]) -> None:
     print(json.dumps(data, default=str), flush=True)
 
 
-def emit(settings: Settings, data: dict[str, Any], human: str) -> None:
+def delivered(data: dict[str, Any]) -> bool:
+    """``json_line``, or False when stdout's reader is gone (stdout is then silenced)."""
+    try:
+        json_line(data)
+    except BrokenPipeError:
+        silence_stdout()
+        return False
+    return True
+
+
+def emit(settings: Settings, data: dict[str, Any], *lines: str) -> None:
+    """``data`` as a JSON line with --json, else ``lines`` as text (each ``shown``: one line each)."""
     if settings.as_json:
         json_line(data)
     else:
-        out.print(human, markup=False)
+        out.print("\n".join(shown(line) for line in lines), markup=False)
+
+
+def say(line: str) -> None:
+    """A line on stderr, printed as it is (no markup, no highlighting): what others wrote goes through ``shown``."""
+    err.print(line, markup=False, highlight=False)
+
+
+def shown(text: str) -> str:
+    """``text`` made of printable characters only: a control character (an escape sequence a server sent, a newline
+    in a file name) is written as its Python escape, so no text can redraw the terminal or forge a line of output."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode() for char in text)
+
+
+def shell_command(words: list[str]) -> str:
+    """``shlex.join`` on one printable line: a word holding a newline or another control character is written in
+    the $'...' form of bash and zsh, which copies and pastes whole."""
+    return " ".join(shlex.quote(word) if word.isprintable() else _c_quoted(word) for word in words)
+
+
+def _c_quoted(word: str) -> str:
+    def escaped(char: str) -> str:
+        if char in "\\'":
+            return "\\" + char
+        if char.isprintable():
+            return char
+        code = ord(char)
+        if code < 0x80 or 0xDC80 <= code <= 0xDCFF:  # the second: a byte of a file name that is not UTF-8
+            return f"\\x{code & 0xFF:02x}"
+        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+    return "$'" + "".join(escaped(char) for char in word) + "'"

@@ -159,9 +159,13 @@ def check_base_url(url: object) -> str:
         )
     if parsed.userinfo:  # not shown: it may hold a password
         raise InvalidInputError("base_url must not hold a user name or password (before '@'): the API key is the login")
+    if parsed.query or parsed.fragment or text.rstrip("/").endswith(("?", "#")):
+        raise InvalidInputError(
+            f"base_url must not hold a query string or fragment, got {text!r}: the API's paths are appended to it"
+        )
     if parsed.scheme == "http" and not is_loopback(parsed.host):
         raise InvalidInputError(
-            f"refusing base_url {url!r}: plain http to a non-loopback host would send the API key in clear; use https"
+            f"refusing base_url {text!r}: plain http to a non-loopback host would send the API key in clear; use https"
         )
     return text.rstrip("/")
 
@@ -173,7 +177,8 @@ def _parsed_url(text: str) -> httpx.URL | None:
         return None
     try:
         parsed = httpx.URL(text)
-    except httpx.InvalidURL:
+        parsed.host.encode("idna")  # an empty label, or one over 63 characters: the lookup would fail on it
+    except (httpx.InvalidURL, UnicodeError):
         return None
     return parsed if parsed.port is None or 0 < parsed.port < 65536 else None
 

@@ -92,7 +92,11 @@ def result_url(source: DownloadSource, which: str | None) -> str:
                 f"this {kinds[0].name} job has no {which!r} result (its kind has: {declared}; present: {have}; "
                 f"status: {status_value(source)})"
             )
-    if urlsplit(url).scheme not in ("http", "https"):
+    try:
+        scheme = urlsplit(url).scheme
+    except ValueError as exc:  # "http://[::1/...": an unclosed IPv6 address
+        raise InvalidInputError(f"cannot download {url!r}: not a valid URL ({exc})") from None
+    if scheme not in ("http", "https"):
         raise InvalidInputError(f"cannot download {url!r}: not an http(s) URL")
     return url
 
@@ -183,6 +187,11 @@ class Download:
                 target = target / safe_name(self.url)
             if target.name in ("", ".", ".."):
                 raise self.error(f"failed: {str(target)!r} names no file (give a file or folder path)")
+            if target.exists() and not target.is_file():  # the rename into place would replace the device or pipe
+                raise self.error(
+                    f"failed: {str(target)!r} is not a regular file (a device, pipe or socket): give a file or folder "
+                    "path"
+                )
             target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
@@ -210,6 +219,8 @@ class Download:
             raise self.error(problem) from exc
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
             raise self.error(f"failed: it leads to a URL that cannot be downloaded ({exc})") from exc
+        except UnicodeError as exc:  # from the sync lookup: an empty label, or one over 63 characters
+            raise self.error(f"failed: its host name is not one DNS can look up ({exc})") from exc
         except httpx.HTTPError as exc:  # refused, reset, timed out, cut short, undecodable
             reason = str(exc) or "the connection was lost"
             raise self.error(f"failed: {type(exc).__name__}: {reason} (try again)", retryable=True) from exc

@@ -69,6 +69,8 @@ def test_a_base_url_that_is_not_http_is_refused(url: str) -> None:
         "http://localhost:abc",
         "http://localhost:99999",
         "https://api.vozo.test:0",
+        "https://api..vozo.test",  # a host DNS cannot take: an empty label, or one over 63 characters
+        "https://" + "a" * 64 + ".vozo.test",
     ],
 )
 def test_a_base_url_httpx_cannot_send_to_as_written_is_refused_before_any_request(api, url: str) -> None:

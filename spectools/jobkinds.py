@@ -395,10 +395,11 @@ def stale_hints(spec: dict[str, Any]) -> list[str]:
         where = f"x-vozo-fields of POST {kind.create_path}"
         for name, hint in (create.get("x-vozo-fields") or {}).items():
             field = fields.get(name)
-            if field is None:
-                lines.append(f"{where}: `{name}` is no request field any more; its hints do nothing")
-                continue
             hint = hint if isinstance(hint, dict) else {}
+            if field is None:
+                public = f" (vozo.types.{hint['type-name']} goes with them)" if hint.get("type-name") else ""
+                lines.append(f"{where}: `{name}` is no request field any more; its hints do nothing{public}")
+                continue
             if hint.get("infer-from") and hint["infer-from"] not in fields:
                 lines.append(f"{where}: `{name}` is inferred from `{hint['infer-from']}`, which is no field any more")
             lines += [

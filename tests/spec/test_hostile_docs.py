@@ -347,7 +347,7 @@ def test_fields_the_overlay_hints_at_and_the_argument_rules_read_are_reported_wh
     new = copy.deepcopy(old)
     schemas = new["components"]["schemas"]
     translate = schemas["MediaTranslateRequest"]["properties"]
-    for name in ("user_prompt", "media_url", "export_type"):  # cli-aliases, accepts / infer-from, a prose rule
+    for name in ("user_prompt", "media_url", "export_type", "ocr_text_box"):  # cli-aliases, infer-from, a rule, a type
         del translate[name]
     schemas["MediaTranslateRequest"]["required"].remove("media_url")
     schemas["VideoGenerationRequest"]["properties"]["model"]["enum"] = ["precision_v1"]  # the default's value gone
@@ -362,6 +362,8 @@ def test_fields_the_overlay_hints_at_and_the_argument_rules_read_are_reported_wh
         f"! overlay: {where}: `media_url` is no request field any more; its hints do nothing",
         f"! overlay: {where}: `media_type` is inferred from `media_url`, which is no field any more",
         f"! overlay: {where}: `export_type` is no request field any more; its hints do nothing",
+        f"! overlay: {where}: `ocr_text_box` is no request field any more; its hints do nothing "
+        "(vozo.types.OcrTextBox goes with them)",
         f"! overlay: {where}: `user_prompt` is no request field any more; its hints do nothing",
     ]
     # A stale hint is dropped, not applied: the model is required again, as the spec says, and nothing is inferred.
@@ -371,10 +373,12 @@ def test_fields_the_overlay_hints_at_and_the_argument_rules_read_are_reported_wh
     assert media_type.infer_from is None
     assert stale_hints(old) == []
     fields = {field.name for kind in kinds.values() for field in kind.fields}
-    [rule] = references.stale_rules(ROOT / "wrapper", fields)
-    assert rule.startswith("! hand-written argument rule `_audio_exports` (wrapper/vozo/_arguments.py:")
-    assert rule.endswith("reads `export_type`, which no job kind's request has any more")
-    assert references.stale_rules(ROOT / "wrapper", fields | {"export_type"}) == []
+    rules = references.stale_rules(ROOT / "wrapper", fields)
+    assert [rule.split("`")[1] for rule in rules] == ["_audio_exports", "_subtitles_or_ocr", "_ocr_box"]
+    assert rules[0].startswith("! hand-written argument rule `_audio_exports` (wrapper/vozo/_arguments.py:")
+    assert rules[0].endswith("reads `export_type`, which no job kind's request has any more")
+    assert rules[1].endswith("reads `ocr_text_box`, which no job kind's request has any more")
+    assert references.stale_rules(ROOT / "wrapper", fields | {"export_type", "ocr_text_box"}) == []
 
 
 # --- malformed pages: refused naming the page and the line ------------------------------------------------------

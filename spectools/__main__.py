@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from spectools import build, generate, references, report, staging, unasync, update, yamlio
-from spectools.jobkinds import JobKindError
+from spectools.jobkinds import JobKindError, find_job_kinds
 from spectools.merge import MergeConflictError
 from spectools.overlay import OverlayError
 from spectools.pages import PageError
@@ -90,6 +90,8 @@ def cmd_update(args: argparse.Namespace) -> int:
             lines = report.change_report(old, staged.spec)
             # The staged wrapper: a generated layer inside it is already the new one, only hand-written uses count.
             lines += references.vanished(root / "generated", staged.root / "generated", staged.root / "wrapper")
+            fields = {field.name for kind in find_job_kinds(staged.spec) for field in kind.fields}
+            lines += references.stale_rules(staged.root / "wrapper", fields)
             print(report.format_report(lines))
             staging.verify(staged)
         except (staging.StagingError, JobKindError, references.IntrospectionError) as exc:

@@ -2,16 +2,18 @@
 
 The rule: a POST whose 200 body is the ``Job`` schema (``task_id``), plus a GET at the same path + ``/{task_id}``
 whose 200 body has a ``status`` enum holding ``done`` and ``failed``, form one job kind. Its result files are the
-``*_url`` string fields of that status and of its ``result`` object; its error fields are ``err_code`` and
-``err_message`` where the status has them. The overlay adds what the rule cannot see, as ``x-vozo-*`` keys on the
-create operation: ``x-vozo-resource``, ``x-vozo-status-operation``, ``x-vozo-family``, ``x-vozo-aliases``, and
-``x-vozo-fields``, hints for request fields by name (``accepts``: file types, ``aliases``: friendly values,
-``default``, ``infer-from``, ``cli-aliases``, ``type-name``); a field Vozo removes just loses its hints.
-``x-vozo-result-types`` maps a result name to its file type (a name of the root's ``x-vozo-file-types``, or an
-extension such as ``.vtt``) where the spec's words do not tell it (``result_suffixes``).
-``x-vozo-type-names`` (``status``, ``status-value``, ``result``) and a field's ``type-name`` are the names
-``vozo.types`` gives the generated models: found by where they sit, so a schema Vozo renames keeps its public name.
-A kind the overlay does not name gets the snake_case last segment of its create path.
+``*_url`` string (or nullable string) fields of that status and of the objects in it, at any depth (not in lists:
+a list names no one file); its error fields are ``err_code`` and ``err_message`` where the status has them.
+The overlay adds what the rule cannot see, as ``x-vozo-*`` keys on the create operation: ``x-vozo-resource``,
+``x-vozo-status-operation``, ``x-vozo-family``, ``x-vozo-aliases``, and ``x-vozo-fields``, hints for request
+fields by name (``accepts``: file types, ``aliases``: friendly values, ``default``, ``infer-from``,
+``cli-aliases``, ``type-name``); a field Vozo removes, or a value its hint no longer fits, just loses the hint
+(``stale_hints`` tells the change report). ``x-vozo-result-types`` maps a result name to its file type (a name of
+the root's ``x-vozo-file-types``, or an extension such as ``.vtt``) where the spec's words do not tell it
+(``result_suffixes``). ``x-vozo-type-names`` (``status``, ``status-value``, ``result``) and a field's
+``type-name`` are the names ``vozo.types`` gives the generated models: found by where they sit, so a schema Vozo
+renames keeps its public name. A kind the overlay does not name gets the snake_case last segment of its create
+path; a name that is no identifier, or one the SDK already uses (``RESERVED_NAMES``), is refused.
 A status operation elsewhere is found by ``x-vozo-status-operation`` (an operationId), else at the create path +
 ``/{task_id}``, else through a link of the create's 200 response that passes its ``task_id``.
 """
@@ -35,10 +37,24 @@ _TYPE_WORDS = {"video": "video", "audio": "audio", "subtitle": "subtitle", "subt
                "caption": "subtitle", "captions": "subtitle", "image": "image", "thumbnail": "image"}  # fmt: skip
 # ... and the extension of each when the spec lists none for it.
 _TYPE_DEFAULTS = {"video": ".mp4", "audio": ".wav", "subtitle": ".srt", "image": ".png"}
+_MAX_DEPTH = 20  # of $refs followed and objects walked: a schema that refers to itself ends somewhere
+# Names a job kind cannot take, because the SDK already uses them where kinds are named (tests/spec/test_names.py
+# keeps these in step with the wrapper): each attribute of the clients (a resource is ``client.<name>``, held in
+# ``client._<name>``), each command of the ``vozo`` CLI (``vozo <name>``) and each name of the generated
+# ``vozo_jobs.kinds`` module (the kind's constant is its name in capitals).
+RESERVED_NAMES = frozenset(
+    {"api_key", "attach_resources", "base_url", "call", "close", "download", "downloads", "generated", "hide", "http",
+     "jobs", "max_retries", "options", "owns_transport", "request", "setup", "state", "timeout", "with_options",
+     "batch", "mock_server", "status", "wait", "kinds", "file_types"}
+)  # fmt: skip
 
 
 class JobKindError(ValueError):
     """The spec or overlay describes a job kind inconsistently (a name clash, a status operation not found)."""
+
+    def __init__(self, message: str, *, path: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.path = path  # the operation or schema to blame, in the merged spec (its page names the line)
 
 
 @dataclass(frozen=True)
@@ -79,6 +95,7 @@ class JobKind:
     status_schema: str
     statuses: tuple[str, ...]  # the status enum, in the spec's order
     results: tuple[tuple[str, tuple[str, ...]], ...]  # (result name, path of keys to its URL in the status)
+    nullable: tuple[str, ...]  # dotted keys along those paths that may be null (``result.renditions.audio_url``)
     error_fields: tuple[str | None, str | None]
     fields: tuple[RequestField, ...]
     type_names: dict[str, str] = field(default_factory=dict)  # x-vozo-type-names: status, status-value, result
@@ -153,27 +170,84 @@ def _is_status(spec: dict[str, Any], schema: Any) -> bool:
     return all(value in values for value in TERMINAL)
 
 
-def _results(spec: dict[str, Any], status_schema: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    found: list[tuple[str, tuple[str, ...]]] = []
-    for prefix, schema in (
-        ((), status_schema),
-        (("result",), resolve(spec, status_schema.get("properties", {}).get("result"))),
-    ):
-        for name, prop in schema.get("properties", {}).items():
-            if name.endswith("_url") and resolve(spec, prop).get("type") == "string":
-                found.append((name.removesuffix("_url"), (*prefix, name)))
+def json_types(spec: dict[str, Any], schema: Any, depth: int = 0) -> frozenset[str]:
+    """The JSON types a schema allows: its ``type`` (one name or a list), ``nullable``, and the types of its
+    ``oneOf``/``anyOf`` branches; an untyped schema with properties is an object."""
+    schema = resolve(spec, schema)
+    declared = schema.get("type")
+    found = {declared} if isinstance(declared, str) else set()
+    found |= set(map(str, declared)) if isinstance(declared, list) else set()
+    if schema.get("nullable") is True:
+        found.add("null")
+    for branch in [*(schema.get("oneOf") or ()), *(schema.get("anyOf") or ())] if depth < _MAX_DEPTH else ():
+        found |= json_types(spec, branch, depth + 1)
+    if not found and "properties" in schema:
+        found.add("object")
+    return frozenset(found)
+
+
+def is_text(spec: dict[str, Any], schema: Any) -> bool:
+    """A string, possibly null (``type: [string, 'null']``): what a URL field is."""
+    return json_types(spec, schema) - {"null"} == {"string"}
+
+
+def _result_fields(spec: dict[str, Any], status_schema: dict[str, Any]) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+    """(keys to a ``*_url`` text field, its schema), in the status and in its objects at any depth, in the spec's
+    order. Lists are not followed: a list of URLs has no one file to name."""
+    found: list[tuple[tuple[str, ...], dict[str, Any]]] = []
+    stack: list[tuple[tuple[str, ...], dict[str, Any], frozenset[str]]] = [((), status_schema, frozenset())]
+    while stack:
+        prefix, schema, seen = stack.pop(0)
+        nested = []
+        for name, prop in (schema.get("properties") or {}).items():
+            keys = (*prefix, str(name))
+            if str(name).endswith("_url") and is_text(spec, prop):
+                found.append((keys, resolve(spec, prop)))
+            elif "object" in json_types(spec, prop) and ref_name(prop) not in seen and len(keys) < _MAX_DEPTH:
+                nested.append((keys, resolve(spec, prop), seen | {ref_name(prop) or ""}))
+        stack[:0] = nested  # depth first: a nested object's results follow the fields beside it
+    return found
+
+
+def _nullable(spec: dict[str, Any], status_schema: dict[str, Any], paths: list[tuple[str, ...]]) -> tuple[str, ...]:
+    """The dotted keys along the results' paths whose schema allows null (``result.renditions.audio_url``)."""
+    found: dict[str, None] = {}
+    for keys in paths:
+        schema = status_schema
+        for depth, key in enumerate(keys):
+            prop = (schema.get("properties") or {}).get(key)
+            if "null" in json_types(spec, prop):
+                found[".".join(keys[: depth + 1])] = None
+            schema = resolve(spec, prop)
     return tuple(found)
 
 
+def _result_names(found: list[tuple[tuple[str, ...], dict[str, Any]]]) -> list[str]:
+    """Each result's name: its field's words without ``_url`` (``result.audio_url``: ``audio``), made longer by the
+    objects holding it when an earlier result has that name (``renditions_audio``). Only letters, digits and
+    ``_``: a name ends up in file names."""
+    names: list[str] = []
+    for keys, _ in found:
+        words = [snake_case(key) for key in (*keys[:-1], keys[-1].removesuffix("_url"))]
+        words = [word for word in words if word] or ["result"]
+        name, depth = words[-1], 1
+        while name in names and depth < len(words):
+            depth += 1
+            name = "_".join(words[-depth:])
+        while name in names:
+            name += "_"
+        names.append(name)
+    return names
+
+
 def _result_suffixes(
-    spec: dict[str, Any], status: dict[str, Any], results: tuple[tuple[str, tuple[str, ...]], ...], hints: Any
+    spec: dict[str, Any], results: list[tuple[str, tuple[str, ...], dict[str, Any]]], hints: Any
 ) -> dict[str, str]:
     """Each result's file extension: the overlay's ``x-vozo-result-types``, else an extension or a kind of file
     named by the URL field's words, else by its description's; a result nothing tells about gets none."""
     suffixes = {}
-    for name, keys in results:
-        where = status if len(keys) == 1 else resolve(spec, status.get("properties", {}).get(keys[0]))
-        description = str(resolve(spec, where.get("properties", {}).get(keys[-1])).get("description", ""))
+    for name, keys, schema in results:
+        description = str(schema.get("description", ""))
         hint = str(hints.get(name, "")) if isinstance(hints, dict) else ""
         for text in (hint, keys[-1].removesuffix("_url"), description):
             found = _named_suffix(spec, text)
@@ -200,11 +274,19 @@ def _named_suffix(spec: dict[str, Any], text: str) -> str | None:
 
 
 def _fields(spec: dict[str, Any], request: dict[str, Any], hints: dict[str, Any]) -> tuple[RequestField, ...]:
+    """The request's fields with the overlay's hints; a hint the spec no longer fits (an alias or a default that
+    is not one of the field's values now, an inference from a field gone) is dropped (``stale_hints`` says so)."""
     required = set(request.get("required", ()))
+    properties = request.get("properties") or {}
     fields = []
-    for name, prop in request.get("properties", {}).items():
+    for name, prop in properties.items():
         resolved = {**resolve(spec, prop), **{k: v for k, v in prop.items() if k != "$ref"}}
-        hint = hints.get(name, {})
+        hint = hints.get(name, {}) if isinstance(hints.get(name), dict) else {}
+        enum = {str(value) for value in resolved.get("enum", ())}
+        aliases = {str(k): str(v) for k, v in (hint.get("aliases") or {}).items() if not enum or str(v) in enum}
+        default = hint.get("default")
+        if enum and default is not None and str(default) not in enum and str(default) not in aliases:
+            default = None
         fields.append(
             RequestField(
                 name=name,
@@ -212,9 +294,9 @@ def _fields(spec: dict[str, Any], request: dict[str, Any], hints: dict[str, Any]
                 required=name in required,
                 description=" ".join(str(resolved.get("description", "")).split()),
                 accepts=tuple(hint.get("accepts", ())),
-                value_aliases=dict(hint.get("aliases", {})),
-                default=hint.get("default"),
-                infer_from=hint.get("infer-from") if hint.get("infer-from") in request.get("properties", {}) else None,
+                value_aliases=aliases,
+                default=default,
+                infer_from=hint.get("infer-from") if hint.get("infer-from") in properties else None,
                 cli_aliases=tuple(hint.get("cli-aliases", ())),
                 ref=ref_name(prop),
                 type_name=hint.get("type-name"),
@@ -259,7 +341,8 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
         request_ref = _json_body(create, "request")
         props = status_schema.get("properties", {})
         name = create.get("x-vozo-resource") or default_name(path)
-        results = _results(spec, status_schema)
+        found = _result_fields(spec, status_schema)
+        results = [(result, keys, schema) for result, (keys, schema) in zip(_result_names(found), found, strict=True)]
         kinds.append(
             JobKind(
                 name=name,
@@ -274,7 +357,8 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
                 status_operation=status_operation,
                 status_schema=ref_name(status_ref) or "",
                 statuses=_status_enum(spec, status_schema),
-                results=results,
+                results=tuple((result, keys) for result, keys, _ in results),
+                nullable=_nullable(spec, status_schema, [keys for _, keys, _ in results]),
                 error_fields=(
                     "err_code" if "err_code" in props else None,
                     "err_message" if "err_message" in props else None,
@@ -282,25 +366,93 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
                 fields=_fields(spec, resolve(spec, request_ref), create.get("x-vozo-fields", {})),
                 type_names=dict(create.get("x-vozo-type-names", {})),
                 result_ref=ref_name(props.get("result")),
-                result_suffixes=_result_suffixes(spec, status_schema, results, create.get("x-vozo-result-types")),
+                result_suffixes=_result_suffixes(spec, results, create.get("x-vozo-result-types")),
             )
         )
     _check_names(kinds)
     return sorted(kinds, key=lambda kind: kind.name)
 
 
+def not_job_kinds(spec: dict[str, Any]) -> dict[str, str]:
+    """POST path -> why it is no job kind, for each POST that answers a task id but has no status operation a
+    job kind needs (the change report says so rather than the kind silently not being one)."""
+    found = {}
+    for path, item in spec.get("paths", {}).items():
+        create = item.get("post") if isinstance(item, dict) else None
+        if not isinstance(create, dict) or not _is_job(spec, _json_body(create, "response")):
+            continue
+        try:
+            if _status_operation(spec, path, create)[2]:
+                continue
+        except JobKindError as exc:
+            found[path] = str(exc)
+            continue
+        status = spec.get("paths", {}).get(f"{path}/{{task_id}}", {}).get("get")
+        if not isinstance(status, dict):
+            found[path] = f"it answers a task_id, but there is no GET {path}/{{task_id}} to read its status"
+            continue
+        values = _status_enum(spec, resolve(spec, _json_body(status, "response")))
+        listed = ", ".join(values) if values else "no values"
+        found[path] = (
+            f"its status GET {path}/{{task_id}} lists {listed}; a job kind's status lists "
+            f"{' and '.join(TERMINAL)} (exactly so, lower case)"
+        )
+    return found
+
+
+def stale_hints(spec: dict[str, Any]) -> list[str]:
+    """Overlay hints (``x-vozo-fields``, ``x-vozo-result-types``) that name a field, value or result the spec no
+    longer has: they do nothing now, and the overlay should follow the spec."""
+    lines = []
+    for kind in find_job_kinds(spec):
+        create = spec["paths"][kind.create_path]["post"]
+        fields = {field.name: field for field in kind.fields}
+        where = f"x-vozo-fields of POST {kind.create_path}"
+        for name, hint in (create.get("x-vozo-fields") or {}).items():
+            field = fields.get(name)
+            hint = hint if isinstance(hint, dict) else {}
+            if field is None:
+                public = f" (vozo.types.{hint['type-name']} goes with them)" if hint.get("type-name") else ""
+                lines.append(f"{where}: `{name}` is no request field any more; its hints do nothing{public}")
+                continue
+            if hint.get("infer-from") and hint["infer-from"] not in fields:
+                lines.append(f"{where}: `{name}` is inferred from `{hint['infer-from']}`, which is no field any more")
+            lines += [
+                f"{where}: `{name}` alias {alias!r} stands for {value!r}, which its enum no longer lists"
+                for alias, value in (hint.get("aliases") or {}).items()
+                if str(alias) not in field.value_aliases
+            ]
+            if hint.get("default") is not None and field.default is None:
+                lines.append(f"{where}: `{name}` default {hint['default']!r} is not one of its values any more")
+        named = [name for name, _ in kind.results]
+        for result in create.get("x-vozo-result-types") or {}:
+            if result not in named:
+                lines.append(f"x-vozo-result-types of POST {kind.create_path}: `{result}` is no result file any more")
+    return lines
+
+
 def _check_names(kinds: list[JobKind]) -> None:
     seen: dict[str, str] = {}
     for kind in kinds:
-        if not kind.name.isidentifier() or keyword.iskeyword(kind.name):
+        where = ("paths", kind.create_path, "post")
+        fix = "give it another name with x-vozo-resource in openapi/overlay.yaml"
+        if not kind.name.isidentifier() or keyword.iskeyword(kind.name) or kind.name.startswith("_"):
             raise JobKindError(
-                f"job kind of POST {kind.create_path} would be named {kind.name!r}, not a Python identifier: "
-                "give it an x-vozo-resource name in openapi/overlay.yaml"
+                f"job kind of POST {kind.create_path} would be named {kind.name!r}, not a Python identifier: {fix}",
+                path=where,
+            )
+        taken = [name for name in (kind.name, *kind.aliases) if name.replace("-", "_") in RESERVED_NAMES]
+        if taken:
+            raise JobKindError(
+                f"job kind of POST {kind.create_path} would be named {taken[0]!r}, a name the SDK already uses "
+                f"(client.{taken[0]} or `vozo {taken[0].replace('_', '-')}`): {fix}",
+                path=where,
             )
         for name in (kind.name, *kind.aliases):
             if name in seen:
                 raise JobKindError(
                     f"job kind name {name!r} is used by POST {seen[name]} and POST {kind.create_path}: "
-                    "give one of them another name with x-vozo-resource in openapi/overlay.yaml"
+                    "give one of them another name with x-vozo-resource in openapi/overlay.yaml",
+                    path=where,
                 )
             seen[name] = kind.create_path

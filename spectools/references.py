@@ -96,6 +96,32 @@ def vanished(old_generated: Path, new_generated: Path, wrapper: Path) -> list[st
     ]
 
 
+# Hand-written argument rules declare the request fields they read: @_prose_rule("media_type", "export_type").
+_RULE_DECORATOR = "_prose_rule"
+
+
+def stale_rules(wrapper: Path, fields: set[str]) -> list[str]:
+    """Report lines: each hand-written argument rule reading a request field that no job kind has (``fields``, by
+    their JSON names): the rule does nothing now, and should go or follow the field's new name."""
+    lines = []
+    for file in sorted(wrapper.rglob("*.py")):
+        tree = ast.parse(file.read_text(encoding="utf-8"), filename=str(file))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for decorator in node.decorator_list:
+                if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", None) == _RULE_DECORATOR:
+                    read = [arg.value for arg in decorator.args if isinstance(arg, ast.Constant)]
+                    gone = [str(name) for name in read if name not in fields]
+                    if gone:
+                        where = f"{file.relative_to(wrapper.parent)}:{node.lineno}"
+                        lines.append(
+                            f"! hand-written argument rule `{node.name}` ({where}) reads "
+                            f"{', '.join(f'`{name}`' for name in gone)}, which no job kind's request has any more"
+                        )
+    return lines
+
+
 class _FileScan(ast.NodeVisitor):
     def __init__(self, file: str, package: str) -> None:
         self._file, self._package = file, package

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from spectools.jobkinds import JobKind, find_job_kinds
+from spectools.jobkinds import JobKind, find_job_kinds, not_job_kinds, stale_hints
 
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 # Validation keywords whose change the report shows (a new pattern can refuse what a client sends today).
@@ -162,7 +162,10 @@ def _job_kind_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     for path in sorted(before.keys() & after.keys()):
         if before[path].name != after[path].name:
             lines.append(f"~ job kind POST {path} renamed `{before[path].name}` -> `{after[path].name}`")
-    return lines
+    known = not_job_kinds(old)
+    lines += [f"! POST {path} is not a job kind: {why}" for path, why in sorted(not_job_kinds(new).items())
+              if known.get(path) != why]  # fmt: skip
+    return lines + [f"! overlay: {line}" for line in stale_hints(new)]
 
 
 def _describe_kind(sign: str, kind: JobKind) -> str:

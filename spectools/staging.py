@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from spectools import build, generate
+from spectools.jobkinds import JobKindError, find_job_kinds
 from spectools.merge import MergeConflictError
 from spectools.pages import PageError
 from spectools.sourcemap import Segment, SourceMap, generator_blames, json_path
@@ -59,9 +60,12 @@ def prepare(checkout: Path, pages: Sequence[FetchedPage], staging: Path) -> Stag
     spec = build_located(upstream, staging / "openapi" / "overlay.yaml", pages)
     build.write_atomic(staging / SPEC, build.render(spec))
     try:
+        find_job_kinds(spec)  # a kind that cannot be named is refused before the generator's seconds are spent
         outputs = generate.write_all(staging / SPEC, staging)
     except generate.GeneratorError as exc:
         raise StagingError(_Blame(pages).explain(str(exc).rstrip(), generator_blames(exc.output, spec))) from exc
+    except JobKindError as exc:
+        raise StagingError(_Blame(pages).explain(str(exc), [exc.path] if exc.path else [])) from exc
     return Staged(staging, spec, [UPSTREAM, SPEC, *outputs])
 
 

@@ -94,16 +94,23 @@ class AsyncLipsync(AsyncJobResource[JobStatus]):
     ) -> JobStatus:
         """``create``, then ``wait`` for the new job; any error while waiting carries its ``task_id``."""
         check_wait_arguments(timeout, poll_interval)  # before the create: a refusal after it would cost a paid job
-        job = await self.create(
-            reference_file_url=reference_file_url,
-            audio_url=audio_url,
-            model=model,
-            reference_file_type=reference_file_type,
-            callback_url=callback_url,
-            check_file_types=check_file_types,
-            extra_body=extra_body,
+        # No local variable: any name but the parameters could be a field's argument.
+        return await self._wait_new(
+            (
+                await self.create(
+                    reference_file_url=reference_file_url,
+                    audio_url=audio_url,
+                    model=model,
+                    reference_file_type=reference_file_type,
+                    callback_url=callback_url,
+                    check_file_types=check_file_types,
+                    extra_body=extra_body,
+                )
+            ).task_id,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_update=on_update,
         )
-        return await self._wait_new(job.task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
 
 
 class AsyncReusableLipsync(AsyncJobResource[JobStatus]):
@@ -165,14 +172,21 @@ class AsyncReusableLipsync(AsyncJobResource[JobStatus]):
     ) -> JobStatus:
         """``create``, then ``wait`` for the new job; any error while waiting carries its ``task_id``."""
         check_wait_arguments(timeout, poll_interval)  # before the create: a refusal after it would cost a paid job
-        job = await self.create(
-            model_id=model_id,
-            audio_url=audio_url,
-            callback_url=callback_url,
-            check_file_types=check_file_types,
-            extra_body=extra_body,
+        # No local variable: any name but the parameters could be a field's argument.
+        return await self._wait_new(
+            (
+                await self.create(
+                    model_id=model_id,
+                    audio_url=audio_url,
+                    callback_url=callback_url,
+                    check_file_types=check_file_types,
+                    extra_body=extra_body,
+                )
+            ).task_id,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_update=on_update,
         )
-        return await self._wait_new(job.task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
 
 
 class AsyncTranslations(AsyncJobResource[MediaTranslateJobStatus]):
@@ -270,22 +284,29 @@ class AsyncTranslations(AsyncJobResource[MediaTranslateJobStatus]):
     ) -> MediaTranslateJobStatus:
         """``create``, then ``wait`` for the new job; any error while waiting carries its ``task_id``."""
         check_wait_arguments(timeout, poll_interval)  # before the create: a refusal after it would cost a paid job
-        job = await self.create(
-            media_url=media_url,
-            target_language=target_language,
-            media_type=media_type,
-            source_language=source_language,
-            export_type=export_type,
-            subtitle_url=subtitle_url,
-            subtitle_usage_type=subtitle_usage_type,
-            ocr_text_box=ocr_text_box,
-            speaker_number=speaker_number,
-            user_prompt=user_prompt,
-            callback_url=callback_url,
-            check_file_types=check_file_types,
-            extra_body=extra_body,
+        # No local variable: any name but the parameters could be a field's argument.
+        return await self._wait_new(
+            (
+                await self.create(
+                    media_url=media_url,
+                    target_language=target_language,
+                    media_type=media_type,
+                    source_language=source_language,
+                    export_type=export_type,
+                    subtitle_url=subtitle_url,
+                    subtitle_usage_type=subtitle_usage_type,
+                    ocr_text_box=ocr_text_box,
+                    speaker_number=speaker_number,
+                    user_prompt=user_prompt,
+                    callback_url=callback_url,
+                    check_file_types=check_file_types,
+                    extra_body=extra_body,
+                )
+            ).task_id,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_update=on_update,
         )
-        return await self._wait_new(job.task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
 
 
 class AsyncResources:

@@ -29,11 +29,13 @@ LIPSYNC = JobKind(
     status_path="/v1/video_generation/{task_id}",
     statuses=("pending", "processing", "done", "failed"),
     results=(("video", ("video_url",)),),
+    nullable=(),
     result_suffixes={"video": ".mp4"},
     error_fields=(None, None),
     fields=(
         Field(
             name="reference_file_url",
+            argument="reference_file_url",
             required=True,
             schema={
                 "description": "Url that our server could download the reference file. Supported video types: .mp4 .mov .webm .avi .wmv. Supported image types: .jpg .jpeg .png .webp",
@@ -48,6 +50,7 @@ LIPSYNC = JobKind(
         ),
         Field(
             name="audio_url",
+            argument="audio_url",
             required=True,
             schema={
                 "description": "Url that our server could download the audio file from to drive the reference. Supported audio types: .wav .mp3 .m4a",
@@ -62,6 +65,7 @@ LIPSYNC = JobKind(
         ),
         Field(
             name="model",
+            argument="model",
             required=True,
             schema={
                 "type": "string",
@@ -77,6 +81,7 @@ LIPSYNC = JobKind(
         ),
         Field(
             name="reference_file_type",
+            argument="reference_file_type",
             required=True,
             schema={"type": "string", "enum": ["video", "image"], "description": "image or video"},
             description="image or video",
@@ -88,6 +93,7 @@ LIPSYNC = JobKind(
         ),
         Field(
             name="callback_url",
+            argument="callback_url",
             required=False,
             schema={
                 "description": "Url for callback if the job status changes. This URL will receive a request with the schema same as response for query job status API when job status changes.",
@@ -117,11 +123,13 @@ REUSABLE_LIPSYNC = JobKind(
     status_path="/v1/video_generation/{task_id}",
     statuses=("pending", "processing", "done", "failed"),
     results=(("video", ("video_url",)),),
+    nullable=(),
     result_suffixes={"video": ".mp4"},
     error_fields=(None, None),
     fields=(
         Field(
             name="model_id",
+            argument="model_id",
             required=True,
             schema={"description": "ID of the reusable lipsync model", "type": "string"},
             description="ID of the reusable lipsync model",
@@ -133,6 +141,7 @@ REUSABLE_LIPSYNC = JobKind(
         ),
         Field(
             name="audio_url",
+            argument="audio_url",
             required=True,
             schema={
                 "description": "Url that our server could download the audio file from to drive the reference. Supported audio types: .wav .mp3 .m4a",
@@ -147,6 +156,7 @@ REUSABLE_LIPSYNC = JobKind(
         ),
         Field(
             name="callback_url",
+            argument="callback_url",
             required=False,
             schema={
                 "description": "Url for callback if the job status changes. This URL will receive a request with the schema same as response for query job status API when job status changes.",
@@ -180,11 +190,13 @@ TRANSLATIONS = JobKind(
         ("audio", ("result", "audio_url")),
         ("subtitle", ("result", "subtitle_url")),
     ),
+    nullable=(),
     result_suffixes={"video": ".mp4", "audio": ".wav", "subtitle": ".srt"},
     error_fields=("err_code", "err_message"),
     fields=(
         Field(
             name="media_type",
+            argument="media_type",
             required=True,
             schema={"description": "Media type of input: video or audio", "type": "string", "enum": ["video", "audio"]},
             description="Media type of input: video or audio",
@@ -196,6 +208,7 @@ TRANSLATIONS = JobKind(
         ),
         Field(
             name="media_url",
+            argument="media_url",
             required=True,
             schema={
                 "description": "Publicly accessible URL of input media (video/audio) for the server to download. Maximum supported input duration is 2 hours.",
@@ -210,6 +223,7 @@ TRANSLATIONS = JobKind(
         ),
         Field(
             name="source_language",
+            argument="source_language",
             required=True,
             schema={
                 "description": "Source language code. Supports 'auto' or language codes such as en-US.",
@@ -225,6 +239,7 @@ TRANSLATIONS = JobKind(
         ),
         Field(
             name="target_language",
+            argument="target_language",
             required=True,
             schema={
                 "description": "Target language code. Locale is optional (e.g., en, en-US, zh, zh-CN). Only the language part is validated against the supported list.",
@@ -240,6 +255,7 @@ TRANSLATIONS = JobKind(
         ),
         Field(
             name="export_type",
+            argument="export_type",
             required=True,
             schema={
                 "description": "Output type. auto: match input type; video: output video; audio: output audio; all: both video and audio. When media_type=audio, export_type cannot be video or all.",
@@ -255,6 +271,7 @@ TRANSLATIONS = JobKind(
         ),
         Field(
             name="subtitle_url",
+            argument="subtitle_url",
             required=False,
             schema={
                 "description": "Publicly accessible URL of subtitle file (SRT only). Server will download and validate timestamps (non-overlap, start<=end, within media duration, total <=2h). Mutually exclusive with ocr_text_box.",
@@ -269,6 +286,7 @@ TRANSLATIONS = JobKind(
         ),
         Field(
             name="subtitle_usage_type",
+            argument="subtitle_usage_type",
             required=False,
             schema={
                 "description": "Whether the provided subtitle is original or final translated",
@@ -284,6 +302,7 @@ TRANSLATIONS = JobKind(
         ),
         Field(
             name="ocr_text_box",
+            argument="ocr_text_box",
             required=False,
             schema={
                 "description": "OCR text region in normalized coordinates [0–1], origin at top-left. Only applicable when media_type=video. Mutually exclusive with subtitle_url.",
@@ -304,6 +323,7 @@ TRANSLATIONS = JobKind(
         ),
         Field(
             name="speaker_number",
+            argument="speaker_number",
             required=False,
             schema={
                 "description": "Specify speaker count range or leave empty for auto",
@@ -319,6 +339,7 @@ TRANSLATIONS = JobKind(
         ),
         Field(
             name="user_prompt",
+            argument="user_prompt",
             required=False,
             schema={"description": "Optional translation or dubbing prompt to guide style", "type": "string"},
             description="Optional translation or dubbing prompt to guide style",
@@ -330,6 +351,7 @@ TRANSLATIONS = JobKind(
         ),
         Field(
             name="callback_url",
+            argument="callback_url",
             required=False,
             schema={"description": "Webhook callback URL for status changes", "type": "string"},
             description="Webhook callback URL for status changes",

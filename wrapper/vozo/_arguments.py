@@ -23,6 +23,7 @@ _JSON_TYPES: dict[str, Callable[[object], bool]] = {
     "boolean": lambda v: isinstance(v, bool),
     "object": lambda v: isinstance(v, Mapping),
     "array": lambda v: isinstance(v, (list, tuple)),
+    "null": lambda v: v is None,
 }
 _MAX_DEPTH = 32
 MAX_TASK_ID_BYTES = 1024
@@ -108,7 +109,13 @@ def request_body(
             raise InvalidInputError("extra_body must be a mapping of JSON field names to values")
         values.update(extra_body)
     _check_text(values)
-    return kind.request_model.from_dict(values)
+    try:
+        return kind.request_model.from_dict(values)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:  # extra_body, or a shape the checks let by
+        raise InvalidInputError(
+            f"the {kind.name} request does not have the shape the spec gives it ({type(exc).__name__}: {exc}); "
+            "check the values of extra_body and of object or list fields"
+        ) from None
 
 
 def _check_text(values: Mapping[str, object]) -> None:
@@ -178,19 +185,24 @@ def _check_field(kind: JobKind, field: Field, values: dict[str, object], *, chec
 def check_value(
     where: str, value: object, schema: Mapping[str, Any], parent: dict[str, object], aliases: Mapping[str, str]
 ) -> None:
-    """The JSON schema checks a request needs: type, enum, pattern, bounds, nested fields (pairs as min/max)."""
-    kind = schema.get("type") or ("object" if "properties" in schema else None)
+    """The JSON schema checks a request needs: type (one or a list), enum, oneOf/anyOf, pattern, bounds, nested
+    fields and list items (pairs as min/max)."""
+    types = _types(schema)
     key = where.rsplit(".", 1)[-1]
-    if kind == "object" and isinstance(value, (tuple, list)) and set(schema.get("properties", {})) == {"min", "max"}:
+    if "object" in types and isinstance(value, (tuple, list)) and set(schema.get("properties", {})) == {"min", "max"}:
         value = parent[key] = dict(zip(("min", "max"), value, strict=False))  # (min, max) for a range
-    if kind in _JSON_TYPES and not _JSON_TYPES[kind](value):
-        raise InvalidInputError(f"{where} must be a JSON {kind}, got {type(value).__name__} {value!r}")
+    known = [name for name in types if name in _JSON_TYPES]
+    if known and not any(_JSON_TYPES[name](value) for name in known):
+        raise InvalidInputError(f"{where} must be a JSON {' or '.join(known)}, got {type(value).__name__} {value!r}")
     if "enum" in schema and value not in schema["enum"]:
         allowed = ", ".join(map(repr, [*aliases, *schema["enum"]]))
         raise InvalidInputError(
             f"{where} must be one of {allowed}, got {value!r} (a value Vozo added since this SDK was built can be "
             "sent with extra_body)"
         )
+    branches = [*(schema.get("oneOf") or ()), *(schema.get("anyOf") or ())]
+    if branches and not any(_fits(where, value, branch, parent) for branch in branches):
+        raise InvalidInputError(f"{where} {value!r} fits none of the forms the spec allows for it")
     if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
         hint = f": {schema['description']}" if schema.get("description") else ""
         raise InvalidInputError(f"{where} {value!r} does not have the documented form {schema['pattern']}{hint}")
@@ -198,18 +210,59 @@ def check_value(
         low, high = schema.get("minimum"), schema.get("maximum")
         if (low is not None and value < low) or (high is not None and value > high):
             raise InvalidInputError(f"{where} must be between {low} and {high}, got {value!r}")
-    if isinstance(value, dict) and where.count(".") < _MAX_DEPTH:
+    if where.count(".") + where.count("[") >= _MAX_DEPTH:
+        return
+    if isinstance(value, dict):
         for name in schema.get("required", ()):
             if name not in value:
                 raise InvalidInputError(f"{where} needs {name}")
         for name, sub in schema.get("properties", {}).items():
             if name in value:
                 check_value(f"{where}.{name}", value[name], sub, value, {})
+    items = schema.get("items")
+    if isinstance(value, (list, tuple)) and isinstance(items, Mapping):
+        for index, item in enumerate(value):
+            check_value(f"{where}[{index}]", item, items, {}, {})
+
+
+def _types(schema: Mapping[str, Any]) -> list[str]:
+    """The JSON types a schema names: ``type`` as one name or a list; an object when it only lists properties."""
+    declared = schema.get("type")
+    if isinstance(declared, str):
+        return [declared]
+    if isinstance(declared, list):
+        return [str(name) for name in declared]
+    return ["object"] if "properties" in schema else []
+
+
+def _fits(where: str, value: object, schema: object, parent: dict[str, object]) -> bool:
+    if not isinstance(schema, Mapping):
+        return True
+    try:
+        check_value(where, value, schema, dict(parent), {})
+    except InvalidInputError:
+        return False
+    return True
 
 
 # --- rules Vozo's pages state only in prose, applied wherever their fields exist -------------------------------
 
+_Rule = Callable[[Mapping[str, object]], None]
+_PROSE_RULES: list[_Rule] = []
 
+
+def _prose_rule(*fields: str) -> Callable[[_Rule], _Rule]:
+    """Apply ``rule`` to every request. ``fields`` are the request fields it reads: `make update-spec` reports a
+    rule reading a field that no job kind has any more (spectools/references.py finds them here)."""
+
+    def register(rule: _Rule) -> _Rule:
+        _PROSE_RULES.append(rule)
+        return rule
+
+    return register
+
+
+@_prose_rule("media_type", "export_type")
 def _audio_exports(values: Mapping[str, object]) -> None:
     if values.get("media_type") == "audio" and values.get("export_type") in ("video", "all"):
         raise InvalidInputError(
@@ -217,6 +270,7 @@ def _audio_exports(values: Mapping[str, object]) -> None:
         )
 
 
+@_prose_rule("subtitle_url", "ocr_text_box", "media_type")
 def _subtitles_or_ocr(values: Mapping[str, object]) -> None:
     if values.get("subtitle_url") and values.get("ocr_text_box") is not None:
         raise InvalidInputError("subtitle_url and ocr_text_box are mutually exclusive: pass one of them")
@@ -224,12 +278,14 @@ def _subtitles_or_ocr(values: Mapping[str, object]) -> None:
         raise InvalidInputError("ocr_text_box only applies when media_type='video'")
 
 
+@_prose_rule("ocr_text_box")
 def _ocr_box(values: Mapping[str, object]) -> None:
     box = values.get("ocr_text_box")
     if isinstance(box, Mapping) and set(box) != {"x", "y", "width", "height"}:
         raise InvalidInputError(f"ocr_text_box needs exactly x, y, width and height, got {sorted(box)}")
 
 
+@_prose_rule("speaker_number")
 def _speaker_range(values: Mapping[str, object]) -> None:
     speakers = values.get("speaker_number")
     if isinstance(speakers, Mapping):
@@ -238,16 +294,8 @@ def _speaker_range(values: Mapping[str, object]) -> None:
             raise InvalidInputError(f"speaker_number needs whole numbers 1 <= min <= max, got {dict(speakers)!r}")
 
 
+@_prose_rule()
 def _non_blank_ids(values: Mapping[str, object]) -> None:
     for name, value in values.items():
         if name.endswith("_id") and isinstance(value, str) and not value.strip():
             raise InvalidInputError(f"{name} must not be blank")
-
-
-_PROSE_RULES: tuple[Callable[[Mapping[str, object]], None], ...] = (
-    _audio_exports,
-    _subtitles_or_ocr,
-    _ocr_box,
-    _speaker_range,
-    _non_blank_ids,
-)

@@ -74,11 +74,13 @@ def _fitting(data: dict[str, Any]) -> JobKind:
 
 def _check_types(kind: JobKind, data: dict[str, Any]) -> None:
     """The fields the SDK reads must have the spec's types: a result URL or error field that is not a string, or
-    a result object that is not an object, is refused rather than read."""
+    a result object that is not an object, is refused rather than read (null where the spec allows it is absent)."""
     for _, keys in kind.results:
         value: Any = data
         for depth, key in enumerate(keys):
             if not isinstance(value, dict) or key not in value:
+                break
+            if value[key] is None and ".".join(keys[: depth + 1]) in kind.nullable:
                 break
             value = value[key]
             expected = str if depth == len(keys) - 1 else dict

@@ -257,9 +257,13 @@ def main(
 
 
 class JSONValue(click.ParamType):  # type: ignore[type-arg]
-    """An object or array field given as JSON text."""
+    """An object or array field given as JSON text; for a field of several types, text that is not JSON is kept
+    as it is (``--seed abc`` and ``--seed 42`` for a string or an integer)."""
 
     name = "json"
+
+    def __init__(self, *, or_text: bool = False) -> None:
+        self.or_text = or_text
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if not isinstance(value, str):
@@ -267,16 +271,19 @@ class JSONValue(click.ParamType):  # type: ignore[type-arg]
         try:
             return json.loads(value)
         except (ValueError, RecursionError):
+            if self.or_text:
+                return value
             self.fail(f"{value!r} is not JSON", param, ctx)
 
 
-def field_option(field: Field) -> click.Option:
-    """``--field-name`` (plus the overlay's short aliases), typed as the spec types the field."""
-    schema = field.schema
-    kind = schema.get("type") or ("object" if "properties" in schema else None)
+def field_option(field: Field, taken: set[str]) -> click.Option:
+    """``--field-name`` from the field's ``create`` argument (plus the overlay's short aliases), typed as the spec
+    types the field; ``--field-<name>`` when the command already has that option (its own ``--timeout``, ...)."""
+    schema, kind = field.schema, field.json_type
     settings: dict[str, Any] = {"help": field.description or None, "show_default": field.default is not None}
-    if field.enum_values:
-        settings["type"] = click.Choice([*field.value_aliases, *field.enum_values])
+    values = [value for value in schema.get("enum", ()) if value is not None]
+    if values:  # the spec's values as they are (an integer enum takes 1, not "1")
+        settings["type"] = click.Choice([*field.value_aliases, *values])
     elif kind == "object" and set(schema.get("properties", {})) == {"min", "max"}:
         settings.update(nargs=2, type=int, metavar="MIN MAX")
     elif kind in ("object", "array"):
@@ -285,41 +292,50 @@ def field_option(field: Field) -> click.Option:
         settings["type"] = int if kind == "integer" else float
     elif kind == "boolean":
         settings["type"] = click.BOOL
+    elif len(field.json_types) > 1:
+        settings["type"] = JSONValue(or_text=True)
     required = field.required and field.default is None and field.infer_from is None
-    names = [f"--{field.name.replace('_', '-')}", *field.cli_aliases]
-    return click.Option([*names, field.name], required=required, default=field.default, **settings)
+    flag = "--" + field.argument.rstrip("_").replace("_", "-")
+    flag = f"--field-{flag[2:]}" if flag in taken else flag
+    names = [flag, *(alias for alias in field.cli_aliases if alias not in taken)]
+    taken.update(names)
+    return click.Option([*names, field.argument], required=required, default=field.default, **settings)
 
 
 def job_command(kind: JobKind) -> click.Command:
     results = kind.result_names
-    options: list[click.Parameter] = [
-        *(field_option(field) for field in kind.fields),
-        click.Option(["--no-check-file-types"], is_flag=True, help="Allow URLs without a file extension."),
-        click.Option(["--wait", "wait_flag"], is_flag=True, help="Wait for the job to finish, showing its progress."),
+    # The command's own options; their values go to names a field's argument never has (a leading _).
+    own: list[click.Parameter] = [
+        click.Option(["--no-check-file-types", "_no_check"], is_flag=True, help="Allow URLs without a file extension."),
+        click.Option(["--wait", "_wait"], is_flag=True, help="Wait for the job to finish, showing its progress."),
         click.Option(
-            ["--output", "-o"], type=click.Path(path_type=Path), help="Download the result here (implies --wait)."
+            ["--output", "-o", "_output"],
+            type=click.Path(path_type=Path),
+            help="Download the result here (implies --wait).",
         ),
         click.Option(
-            ["--which"],
+            ["--which", "_which"],
             type=click.Choice(results),
             default=results[0] if results else None,
             show_default=True,
             help="Which result file to download.",
         ),
         click.Option(
-            ["--timeout", "wait_timeout"],
+            ["--timeout", "_timeout"],
             type=float,
             default=DEFAULT_WAIT_TIMEOUT,
             show_default=True,
             help="Seconds to wait for the job.",
         ),
     ]
+    taken = {"--help", *(name for option in own for name in option.opts)}
+    options = [*(field_option(field, taken) for field in kind.fields), *own]
 
     @click.pass_obj
     def create(settings: Settings, /, **values: Any) -> None:
-        wait_flag, output = values.pop("wait_flag"), values.pop("output")
-        which, wait_timeout = values.pop("which"), values.pop("wait_timeout")
-        check = not values.pop("no_check_file_types")
+        wait_flag, output = values.pop("_wait"), values.pop("_output")
+        which, wait_timeout = values.pop("_which"), values.pop("_timeout")
+        check = not values.pop("_no_check")
         arguments = {name: value if value != () else None for name, value in values.items()}
         with handled(settings), settings.client() as client:
             resource = getattr(client, kind.name)

@@ -21,7 +21,8 @@ from vozo._errors import InvalidInputError
 class Field:
     """One request field, as the spec and overlay describe it."""
 
-    name: str
+    name: str  # in the JSON body
+    argument: str  # its keyword argument in ``create`` and column in a manifest (``class`` -> ``class_``)
     required: bool
     schema: Mapping[str, Any]  # JSON schema, every $ref inlined
     description: str
@@ -34,6 +35,21 @@ class Field:
     @property
     def enum_values(self) -> tuple[str, ...]:
         return tuple(str(value) for value in self.schema.get("enum", ()))
+
+    @property
+    def json_types(self) -> tuple[str, ...]:
+        """The JSON types the field takes, ``null`` aside (None means "not given"): ``type`` as one name or a list,
+        an object when the schema only lists properties, and the types of its ``oneOf``/``anyOf`` forms."""
+        names: dict[str, None] = {}
+        for schema in (self.schema, *self.schema.get("oneOf", ()), *self.schema.get("anyOf", ())):
+            declared = schema.get("type") or ("object" if "properties" in schema else None)
+            names.update(dict.fromkeys([declared] if isinstance(declared, str) else map(str, declared or ())))
+        return tuple(name for name in names if name != "null")
+
+    @property
+    def json_type(self) -> str | None:
+        """Its one JSON type; None when it takes several (``type: [string, integer]``) or says none."""
+        return self.json_types[0] if len(self.json_types) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,7 @@ class JobKind:
     status_path: str
     statuses: tuple[str, ...]
     results: tuple[tuple[str, tuple[str, ...]], ...]  # (result name, keys leading to its URL in the status)
+    nullable: tuple[str, ...]  # dotted keys along those that the spec allows to be null
     result_suffixes: Mapping[str, str]  # result name -> its file's extension, as the spec tells it (".srt")
     error_fields: tuple[str | None, str | None]
     fields: tuple[Field, ...]
@@ -82,6 +99,9 @@ class JobKind:
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
+
+    def field_for_argument(self, argument: str) -> Field | None:
+        return next((f for f in self.fields if f.argument == argument), None)
 
     def result_urls(self, status: Any) -> dict[str, str]:
         """The result URLs the status holds, by the names the spec declares (nothing else a server sends)."""

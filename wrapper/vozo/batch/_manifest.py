@@ -51,8 +51,9 @@ class ManifestRow:
 
 
 def accepted_fields(kind: JobKind) -> tuple[str, ...]:
-    """The request's fields (as the spec has them now) and the create call's own ``check_file_types``."""
-    return (*(field.name for field in kind.fields), "check_file_types")
+    """The create call's keyword arguments: one per request field (as the spec has them now; ``class_`` for a field
+    named ``class``), and its own ``check_file_types``."""
+    return (*(field.argument for field in kind.fields), "check_file_types")
 
 
 def load(path: str | os.PathLike[str], *, recorded_kinds: Mapping[str, str] | None = None) -> list[ManifestRow]:
@@ -300,9 +301,9 @@ def _coerce(kind: JobKind, name: str, value: Any) -> Any:
         return value
     if name == "check_file_types":
         return value.lower() in _TRUE if value.lower() in _TRUE | _FALSE else value  # else refused, field named
-    field = kind.field(name)
+    field = kind.field_for_argument(name)
     schema = field.schema if field is not None else {}
-    expected = schema.get("type") or ("object" if "properties" in schema else None)
+    expected = field.json_type if field is not None else None
     if expected == "object" and set(schema.get("properties", {})) == {"min", "max"}:
         match = re.fullmatch(r"\s*(\d+)\s*[-,]\s*(\d+)\s*", value)  # a range as "2-4" or "2,4"
         if match:
@@ -327,8 +328,10 @@ def _problem(kind: JobKind, fields: dict[str, Any]) -> str | None:
     check_file_types = arguments.pop("check_file_types", True)
     if not isinstance(check_file_types, bool):
         return f"check_file_types must be true or false, got {check_file_types!r}"
+    by_argument = {field.argument: field.name for field in kind.fields}
+    given = {by_argument[name]: value for name, value in arguments.items()}
     try:
-        request_body(kind, arguments, check_file_types=check_file_types)
+        request_body(kind, given, check_file_types=check_file_types)
     except InvalidInputError as exc:
         return str(exc)
     except (TypeError, ValueError, KeyError, RecursionError) as exc:  # a JSON value of the wrong shape

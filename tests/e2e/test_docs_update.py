@@ -170,8 +170,9 @@ def _snapshot(root: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def updated(tmp_path_factory: pytest.TempPathFactory, docs_site: str) -> Copy:
-    """A copy of this checkout (the environment shared through a .venv symlink), after `make update-spec`."""
+def updated(tmp_path_factory: pytest.TempPathFactory, docs_site: str, mypy_cache: Path) -> Copy:
+    """A copy of this checkout (the environment shared through a .venv symlink, mypy's cache with the session's
+    other mypy runs), after `make update-spec`."""
     root = tmp_path_factory.mktemp("checkout") / "vozo"
     shutil.copytree(ROOT, root, ignore=_NOT_COPIED, symlinks=True)
     (root / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
@@ -180,6 +181,7 @@ def updated(tmp_path_factory: pytest.TempPathFactory, docs_site: str) -> Copy:
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(root / "wrapper"), str(root / "generated")]),
         "PATH": os.pathsep.join([str(root / ".venv" / "bin"), os.environ.get("PATH", "")]),
+        "MYPY_CACHE_DIR": str(mypy_cache),
     }
     env.pop("VOZO_API_KEY", None)
     env.pop("VOZO_BASE_URL", None)

@@ -43,8 +43,10 @@ def fixture_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def checkout(fixture_checkout: Path, tmp_path: Path) -> Path:
-    """A fresh copy of the fixture checkout, for one test to change."""
+def checkout(fixture_checkout: Path, tmp_path: Path, mypy_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh copy of the fixture checkout, for one test to change; the mypy that `spectools update` runs on it
+    shares the session's cache."""
+    monkeypatch.setenv("MYPY_CACHE_DIR", str(mypy_cache))
     work = tmp_path / "checkout"
     shutil.copytree(fixture_checkout, work)
     return work

@@ -197,6 +197,8 @@ class FakeVozo:
         self.fail_when = fail_when
         self.external_callbacks = external_callbacks
         self.jobs: dict[str, FakeJob] = {}
+        # Jobs with a callback_url and stages still to send: the ticker looks at these only, not at every job.
+        self._to_notify: dict[str, FakeJob] = {}
         self.create_requests: list[dict[str, Any]] = []  # every create the fake handled, in order
         self.callbacks: list[tuple[str, str, int | str]] = []  # (task_id, status, HTTP status or error)
         self.injected: Counter[str] = Counter()  # faults served, by Faults field name
@@ -437,7 +439,9 @@ class FakeVozo:
             failure = self._failures.pop(0) if self._failures else None
             if failure is None and self.fail_when is not None:
                 failure = self.fail_when(job_type, body)
-            self.jobs[task_id] = FakeJob(task_id, job_type, key, body, now, stages, failure)
+            job = self.jobs[task_id] = FakeJob(task_id, job_type, key, body, now, stages, failure)
+            if job.callback_url is not None:
+                self._to_notify[task_id] = job
             self.create_requests.append({"task_id": task_id, "type": job_type, "body": body})
         if self._hold is not None:
             await self._hold._until_released(task_id)
@@ -503,9 +507,10 @@ class FakeVozo:
     async def fire_callbacks(self, http: httpx.AsyncClient) -> None:
         """POST each job's status to its callback_url for every stage it reached since the last call, in order."""
         now = self.clock()
-        for job in list(self.jobs.values()):
+        for job in list(self._to_notify.values()):
             url = job.callback_url
-            if url is None:
+            if url is None or self.jobs.get(job.task_id) is not job:  # a test took it out of fake.jobs
+                self._to_notify.pop(job.task_id, None)
                 continue
             reached = self._index(job, now)
             while job.notified < reached:
@@ -519,6 +524,8 @@ class FakeVozo:
                     self.callbacks.append((job.task_id, body["status"], sent.status_code))
                 except httpx.HTTPError as exc:
                     self.callbacks.append((job.task_id, body["status"], f"{type(exc).__name__}: {exc}"))
+            if job.notified == len(job.stages) - 1:  # its last stage is sent: nothing left to send
+                self._to_notify.pop(job.task_id, None)
 
 
 class _DroppedResponse(Response):

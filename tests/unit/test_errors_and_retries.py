@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -229,6 +230,31 @@ def test_an_error_body_nested_too_deep_to_parse_is_kept_as_an_excerpt(api, recor
     raised = api.raises(vozo.BadRequestError, lambda c: c.lipsync.get("t1"))
     assert raised.code is None
     assert (raised.body_excerpt or "").startswith("[[[")
+
+
+class Endless(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """An answer that never ends (a wrong base_url pointing at a stream); counts what it had to send."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            self.sent += 1
+            yield b" " * 65536
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self:
+            yield chunk
+
+
+@pytest.mark.parametrize("status", [200, 500])
+def test_an_answer_far_longer_than_any_vozo_sends_is_cut_off_not_read_into_memory(api, recorder, status) -> None:
+    body = Endless()
+    recorder.default = httpx.Response(status, headers={"Content-Type": "application/json"}, stream=body)
+    raised = api.raises(vozo.APIResponseValidationError, lambda c: c.with_options(max_retries=0).lipsync.get("t1"))
+    assert f"{status} from GET /v1/video_generation/t1: the answer runs past 16 MiB" in str(raised)
+    assert body.sent * 65536 <= 17 * 1024**2
 
 
 def test_an_undocumented_success_status_is_a_typed_error(api, recorder) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 import httpx
 
 from vozo._base import USER_AGENT, BearerAuth, on_request, on_response
 from vozo._config import ClientOptions
+from vozo._errors import APIResponseValidationError
 
 # httpx's pool does work proportional to its queue each time a connection frees up, so thousands of concurrent calls
 # (asyncio.gather over many jobs) spend their time in that queue: measured, 1,000 jobs took 10x longer. Calls beyond
@@ -129,12 +131,57 @@ class _AsyncThroughClient(httpx.AsyncBaseTransport):
         pass  # the user's client is the user's to close
 
 
+# Vozo's answers are a few hundred bytes; one this long comes from a wrong base_url or a broken server, and reading it
+# whole (an endless stream) would take every byte of memory.
+MAX_ANSWER_BYTES = 16 * 1024**2
+
+
+class _CappedAnswer(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """An API answer's body as received, ended with an error past ``MAX_ANSWER_BYTES``."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        self._stream = response.stream
+        self._received = 0
+
+    def _count(self, chunk: bytes) -> bytes:
+        self._received += len(chunk)
+        if self._received > MAX_ANSWER_BYTES:
+            request = self._response.request
+            raise APIResponseValidationError(
+                f"{self._response.status_code} from {request.method} {request.url.path}: the answer runs past "
+                f"{MAX_ANSWER_BYTES // 1024**2} MiB, far longer than any Vozo sends (check base_url)",
+                status_code=self._response.status_code,
+            )
+        return chunk
+
+    def __iter__(self) -> Iterator[bytes]:
+        assert isinstance(self._stream, httpx.SyncByteStream)
+        for chunk in self._stream:
+            yield self._count(chunk)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        assert isinstance(self._stream, httpx.AsyncByteStream)
+        async for chunk in self._stream:
+            yield self._count(chunk)
+
+    def close(self) -> None:
+        assert isinstance(self._stream, httpx.SyncByteStream)
+        self._stream.close()
+
+    async def aclose(self) -> None:
+        assert isinstance(self._stream, httpx.AsyncByteStream)
+        await self._stream.aclose()
+
+
 def _sync_response_hook(response: httpx.Response) -> None:
+    response.stream = _CappedAnswer(response)
     response.read()
     on_response(response)
 
 
 async def _async_response_hook(response: httpx.Response) -> None:
+    response.stream = _CappedAnswer(response)
     await response.aread()
     on_response(response)
 

@@ -200,6 +200,11 @@ def test_backoff_is_exponential_with_full_jitter(monkeypatch) -> None:
         assert max(delays) > ceiling / 2  # jitter spans the whole range, not a fixed step
 
 
+def test_backoff_stays_capped_however_many_retries_were_allowed() -> None:
+    """--max-retries 5000 against a host that is down: the 1,024th retry must wait, not overflow a float."""
+    assert 0 <= _retry.backoff(5000) <= _retry.MAX_DELAY
+
+
 @pytest.mark.parametrize(("header", "seconds"), [("12", 12.0), ("0", 0.0), ("-5", 0.0), ("soon", None), (None, None)])
 def test_parse_retry_after(header, seconds) -> None:
     assert _retry.parse_retry_after(header) == seconds

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -461,3 +462,22 @@ def test_with_json_a_refused_command_line_is_a_json_error_too(server, args, erro
     assert payload["task_id"] is None
     assert payload["message"]
     assert "Error:" in result.stderr  # click's text, with its usage line, still on stderr
+
+
+def test_a_resume_command_repeats_a_base_url_given_on_the_command_line(tmp_path) -> None:
+    """Without it, `vozo wait` would ask the default host, which knows no such job: the job would look lost."""
+    fake = FakeVozo(api_keys=[KEY], clock=lambda: 0.0)  # frozen: the wait times out, and says how to resume
+    env = {k: v for k, v in os.environ.items() if k != "VOZO_BASE_URL"} | {"VOZO_API_KEY": KEY}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([VOZO, *args], capture_output=True, text=True, env=env, timeout=60, check=False)
+
+    with fake.serve() as url:
+        first = run(
+            "--base-url", url, "--json", "lipsync", *REF, "--output", str(tmp_path / "o.mp4"), "--timeout", "0.1"
+        )
+        resume = json_lines(first.stdout)[-1]["resume"]
+        again = run(*shlex.split(resume)[1:], "--timeout", "0.1")
+    (task_id,) = fake.jobs
+    assert first.returncode == again.returncode == EXIT_CODES["job_timeout"], again.stderr
+    assert resume.startswith(f"vozo --base-url {url} wait {task_id} ")

@@ -108,7 +108,7 @@ def finish(
     which: str | None,
 ) -> None:
     waits = bool(wait_flag or output)
-    settings.follow(job.task_id, resume_command(job.task_id, kind, output, which), announce=waits)
+    settings.follow(job.task_id, resume_command(settings, job.task_id, kind, output, which), announce=waits)
     if not waits:
         emit(settings, {"task_id": job.task_id}, f"task id: {job.task_id}")
         return
@@ -116,9 +116,9 @@ def finish(
     report(settings, client, job.task_id, status, output, which)
 
 
-def resume_command(task_id: str, kind: JobKind, output: Path | None, which: str | None) -> str:
+def resume_command(settings: Settings, task_id: str, kind: JobKind, output: Path | None, which: str | None) -> str:
     """``vozo wait`` with what it needs to finish the job as the interrupted command would have."""
-    words = ["vozo", "wait", task_id, "--kind", kind.cli_name]
+    words = ["vozo", *settings.resume_options, "wait", task_id, "--kind", kind.cli_name]
     if output is not None:
         words += ["--output", str(output), *(["--which", which] if which else [])]
     return shell_command(words)
@@ -250,7 +250,11 @@ def main(
     as_json: bool,
 ) -> None:
     """Lipsynced talking videos, translation and dubbing with the Vozo API."""
-    ctx.obj = Settings(api_key, base_url, request_timeout, max_retries, as_json)
+    # A resume command repeats a --base-url typed on the command line (one from VOZO_BASE_URL is still set when it
+    # runs); never the key.
+    typed = ctx.get_parameter_source("base_url") is click.ParameterSource.COMMANDLINE
+    resume_options = ("--base-url", base_url) if typed and base_url else ()
+    ctx.obj = Settings(api_key, base_url, request_timeout, max_retries, as_json, resume_options=resume_options)
 
 
 # --- one command per job kind of the spec ----------------------------------------------------------------------
@@ -326,7 +330,7 @@ def job_command(kind: JobKind) -> click.Command:
             job = create_keeping_its_id(
                 settings,
                 lambda: resource.create(**arguments, check_file_types=check),
-                lambda task_id: resume_command(task_id, kind, output, which),
+                lambda task_id: resume_command(settings, task_id, kind, output, which),
             )
             finish(settings, client, job, kind, wait_flag, output, wait_timeout, which)
 
@@ -376,7 +380,7 @@ def wait_command(
     """Wait for a job to finish (and download its result with --output)."""
     with handled(settings), settings.client() as client:
         found = current_status(client, task_id, kind)[0]
-        settings.follow(task_id, resume_command(task_id, found, output, which))
+        settings.follow(task_id, resume_command(settings, task_id, found, output, which))
         status = watch(settings, getattr(client, found.name).wait, task_id, wait_timeout)
         report(settings, client, task_id, status, output, which)
 
@@ -391,7 +395,7 @@ def download(settings: Settings, task_id: str, output: Path, kind: str | None, w
     """Download a finished job's result to OUTPUT."""
     with handled(settings), settings.client() as client:
         found, current = current_status(client, task_id, kind)
-        settings.follow(task_id, resume_command(task_id, found, output, which))
+        settings.follow(task_id, resume_command(settings, task_id, found, output, which))
         failed = failure(task_id, found, current)
         if failed is not None:
             raise failed

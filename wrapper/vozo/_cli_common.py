@@ -88,6 +88,7 @@ class Settings:
     task_id: str | None = None  # the job this command created or follows, once known
     lost_create: bool = False  # a create failed after it may have reached Vozo: a billed job may exist
     resume: str | None = None  # the command that picks it up again after an interruption
+    resume_options: tuple[str, ...] = ()  # options of this command line a resume command must repeat
 
     def client(self) -> vozo.Vozo:
         return vozo.Vozo(**self._options())
@@ -139,7 +140,7 @@ def resume_hint(settings: Settings, error: vozo.VozoError | None) -> str | None:
     task_id = getattr(error, "task_id", None) or settings.task_id
     if settings.resume and task_id == settings.task_id:
         return settings.resume
-    return shell_command(["vozo", "wait", task_id]) if task_id else None
+    return shell_command(["vozo", *settings.resume_options, "wait", task_id]) if task_id else None
 
 
 def may_have_created(error: vozo.VozoError) -> bool:

@@ -481,3 +481,19 @@ def test_a_resume_command_repeats_a_base_url_given_on_the_command_line(tmp_path)
     (task_id,) = fake.jobs
     assert first.returncode == again.returncode == EXIT_CODES["job_timeout"], again.stderr
     assert resume.startswith(f"vozo --base-url {url} wait {task_id} ")
+
+
+@pytest.mark.parametrize("command", ["download", "lipsync"])
+def test_an_empty_output_path_is_refused_before_anything_is_paid_or_written(server, tmp_path, command) -> None:
+    """`--output "$OUT"` with OUT unset: not the current folder, silently."""
+    fake, url = server
+    task_id = json.loads(vozo(url, "--json", "lipsync", *REF, "--wait").stdout.splitlines()[-1])["task_id"]
+    args = ["download", task_id, ""] if command == "download" else ["lipsync", *REF, "--output", ""]
+    env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
+    result = subprocess.run(
+        [VOZO, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60, check=False
+    )
+    assert result.returncode == EXIT_CODES["usage"], result.stderr
+    assert "empty" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+    assert list(fake.jobs) == [task_id]

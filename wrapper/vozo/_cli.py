@@ -186,9 +186,21 @@ wait_timeout = click.option(
     show_default=True,
     help="Seconds to wait for the job.",
 )
-output_option = click.option(
-    "--output", "-o", type=click.Path(path_type=Path), help="Download the result here (implies --wait)."
-)
+
+
+class OutputPath(click.Path):
+    """Where to download: never empty, which would mean the current folder (``--output "$OUT"`` with OUT unset)."""
+
+    def __init__(self) -> None:
+        super().__init__(path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty path names no file: give a file or folder path", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+output_option = click.option("--output", "-o", type=OutputPath(), help="Download the result here (implies --wait).")
 kind_option = click.option(
     "--kind",
     type=click.Choice([name for kind in all_kinds() for name in (kind.cli_name, *kind.aliases)]),
@@ -300,9 +312,7 @@ def job_command(kind: JobKind) -> click.Command:
         *(field_option(field) for field in kind.fields),
         click.Option(["--no-check-file-types"], is_flag=True, help="Allow URLs without a file extension."),
         click.Option(["--wait", "wait_flag"], is_flag=True, help="Wait for the job to finish, showing its progress."),
-        click.Option(
-            ["--output", "-o"], type=click.Path(path_type=Path), help="Download the result here (implies --wait)."
-        ),
+        click.Option(["--output", "-o"], type=OutputPath(), help="Download the result here (implies --wait)."),
         click.Option(
             ["--which"],
             type=click.Choice(results),
@@ -387,7 +397,7 @@ def wait_command(
 
 @main.command(epilog=EPILOG)
 @click.argument("task_id")
-@click.argument("output", type=click.Path(path_type=Path))
+@click.argument("output", type=OutputPath())
 @kind_option
 @which_option
 @click.pass_obj

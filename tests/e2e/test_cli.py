@@ -497,3 +497,19 @@ def test_an_empty_output_path_is_refused_before_anything_is_paid_or_written(serv
     assert "empty" in result.stderr
     assert list(tmp_path.iterdir()) == []
     assert list(fake.jobs) == [task_id]
+
+
+def test_mock_server_on_every_interface_exports_a_url_the_client_accepts() -> None:
+    """Bound to 0.0.0.0, it is reached at 127.0.0.1: http://0.0.0.0 is refused (plain http off this machine)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    args = [VOZO, "mock-server", "--host", "0.0.0.0", "--port", "0"]  # noqa: S104 - the case under test
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as server:
+        assert server.stdout is not None
+        lines = [server.stdout.readline().rstrip("\n") for _ in range(5)]
+        url = lines[3].removeprefix("  export VOZO_BASE_URL=")
+        status = vozo(url, "status", "li-1", key="test-key")
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=60)
+    assert url.startswith("http://127.0.0.1:")
+    assert lines[0] == f"FakeVozo listening on {url}"
+    assert status.returncode == EXIT_CODES["api"], status.stderr  # reached: the fake knows no such job

@@ -417,6 +417,10 @@ def download(settings: Settings, task_id: str, output: Path, kind: str | None, w
         report(settings, client, task_id, current, output, which)
 
 
+# Hosts that bind every interface, and the address of this machine that reaches them.
+_ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}  # noqa: S104 - names them, binds nothing
+
+
 @main.command("mock-server")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0 picks a free port.")
@@ -445,6 +449,8 @@ def mock_server(host: str, port: int, keys: tuple[str, ...], step: float | None,
             raise click.ClickException(
                 f"cannot serve on {host}:{port}: the port may be in use, or {host} not an address of this machine"
             ) from exc
+        if host in _ANY_ADDRESS:  # reached through this machine's own address: http://0.0.0.0 is not a loopback host
+            url = url.replace(f"//{host}:", f"//{_ANY_ADDRESS[host]}:", 1)
         click.echo(f"FakeVozo listening on {url}")  # a line of its own: scripts read the URL from its end
         click.echo(f"It accepts the API key{'s' if len(accepted) > 1 else ''} {', '.join(accepted)}.")
         click.echo("Point the vozo command or library at it:")

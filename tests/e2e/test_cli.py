@@ -331,6 +331,20 @@ def test_with_stdout_closed_a_new_jobs_task_id_still_reaches_stderr(server, as_j
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_started_without_a_stdout_a_new_jobs_task_id_still_reaches_stderr(server, as_json) -> None:
+    """`vozo ... >&-` (a daemon, a cron job with its descriptors closed): Python has no sys.stdout at all."""
+    fake, url = server
+    env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
+    args = [VOZO, *(["--json"] if as_json else []), "lipsync", *REF]
+    closed = ["sh", "-c", 'exec "$@" >&-', "sh", *args]
+    result = subprocess.run(closed, capture_output=True, text=True, env=env, timeout=60, check=False)
+    (task_id,) = fake.jobs
+    assert f"task id: {task_id}" in result.stderr
+    assert result.returncode == EXIT_CODES["error"]
+    assert "Traceback" not in result.stderr
+
+
 def test_with_stdout_closed_a_json_error_is_told_on_stderr_with_its_exit_code(server) -> None:
     _, url = server
     result = vozo_into_a_closed_pipe(url, "--json", "status", "missing")

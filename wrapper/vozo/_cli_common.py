@@ -269,6 +269,8 @@ def stdout_closed(settings: Settings) -> NoReturn:
 
 def silence_stdout() -> None:
     """Point stdout at the null device: the flush at exit would otherwise fail on the closed pipe again."""
+    if sys.stdout is None:  # started without one: nothing to flush
+        return
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, sys.stdout.fileno())
     os.close(null)
@@ -285,7 +287,15 @@ def clock(seconds: float) -> str:
 
 def json_line(data: dict[str, Any]) -> None:
     """One JSON object per line on stdout, flushed: a script reads each as soon as it is written."""
+    check_stdout()
     print(json.dumps(data, default=str), flush=True)
+
+
+def check_stdout() -> None:
+    """Started with stdout closed (``vozo ... >&-``), Python has none and would drop every line in silence: that is
+    a reader gone, as for a closed pipe (see ``stdout_closed``)."""
+    if sys.stdout is None:
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
 
 def delivered(data: dict[str, Any]) -> bool:
@@ -303,6 +313,7 @@ def emit(settings: Settings, data: dict[str, Any], *lines: str) -> None:
     if settings.as_json:
         json_line(data)
     else:
+        check_stdout()
         out.print("\n".join(shown(line) for line in lines), markup=False)
 
 

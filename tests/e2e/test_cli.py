@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -330,6 +331,20 @@ def test_with_stdout_closed_a_new_jobs_task_id_still_reaches_stderr(server, as_j
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_started_without_a_stdout_a_new_jobs_task_id_still_reaches_stderr(server, as_json) -> None:
+    """`vozo ... >&-` (a daemon, a cron job with its descriptors closed): Python has no sys.stdout at all."""
+    fake, url = server
+    env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
+    args = [VOZO, *(["--json"] if as_json else []), "lipsync", *REF]
+    closed = ["sh", "-c", 'exec "$@" >&-', "sh", *args]
+    result = subprocess.run(closed, capture_output=True, text=True, env=env, timeout=60, check=False)
+    (task_id,) = fake.jobs
+    assert f"task id: {task_id}" in result.stderr
+    assert result.returncode == EXIT_CODES["error"]
+    assert "Traceback" not in result.stderr
+
+
 def test_with_stdout_closed_a_json_error_is_told_on_stderr_with_its_exit_code(server) -> None:
     _, url = server
     result = vozo_into_a_closed_pipe(url, "--json", "status", "missing")
@@ -461,3 +476,54 @@ def test_with_json_a_refused_command_line_is_a_json_error_too(server, args, erro
     assert payload["task_id"] is None
     assert payload["message"]
     assert "Error:" in result.stderr  # click's text, with its usage line, still on stderr
+
+
+def test_a_resume_command_repeats_a_base_url_given_on_the_command_line(tmp_path) -> None:
+    """Without it, `vozo wait` would ask the default host, which knows no such job: the job would look lost."""
+    fake = FakeVozo(api_keys=[KEY], clock=lambda: 0.0)  # frozen: the wait times out, and says how to resume
+    env = {k: v for k, v in os.environ.items() if k != "VOZO_BASE_URL"} | {"VOZO_API_KEY": KEY}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([VOZO, *args], capture_output=True, text=True, env=env, timeout=60, check=False)
+
+    with fake.serve() as url:
+        first = run(
+            "--base-url", url, "--json", "lipsync", *REF, "--output", str(tmp_path / "o.mp4"), "--timeout", "0.1"
+        )
+        resume = json_lines(first.stdout)[-1]["resume"]
+        again = run(*shlex.split(resume)[1:], "--timeout", "0.1")
+    (task_id,) = fake.jobs
+    assert first.returncode == again.returncode == EXIT_CODES["job_timeout"], again.stderr
+    assert resume.startswith(f"vozo --base-url {url} wait {task_id} ")
+
+
+@pytest.mark.parametrize("command", ["download", "lipsync"])
+def test_an_empty_output_path_is_refused_before_anything_is_paid_or_written(server, tmp_path, command) -> None:
+    """`--output "$OUT"` with OUT unset: not the current folder, silently."""
+    fake, url = server
+    task_id = json.loads(vozo(url, "--json", "lipsync", *REF, "--wait").stdout.splitlines()[-1])["task_id"]
+    args = ["download", task_id, ""] if command == "download" else ["lipsync", *REF, "--output", ""]
+    env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
+    result = subprocess.run(
+        [VOZO, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60, check=False
+    )
+    assert result.returncode == EXIT_CODES["usage"], result.stderr
+    assert "empty" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+    assert list(fake.jobs) == [task_id]
+
+
+def test_mock_server_on_every_interface_exports_a_url_the_client_accepts() -> None:
+    """Bound to 0.0.0.0, it is reached at 127.0.0.1: http://0.0.0.0 is refused (plain http off this machine)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    args = [VOZO, "mock-server", "--host", "0.0.0.0", "--port", "0"]  # noqa: S104 - the case under test
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as server:
+        assert server.stdout is not None
+        lines = [server.stdout.readline().rstrip("\n") for _ in range(5)]
+        url = lines[3].removeprefix("  export VOZO_BASE_URL=")
+        status = vozo(url, "status", "li-1", key="test-key")
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=60)
+    assert url.startswith("http://127.0.0.1:")
+    assert lines[0] == f"FakeVozo listening on {url}"
+    assert status.returncode == EXIT_CODES["api"], status.stderr  # reached: the fake knows no such job

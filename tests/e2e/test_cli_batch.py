@@ -83,3 +83,17 @@ def test_an_out_folder_that_is_a_device_is_refused_as_a_usage_error(tmp_path) ->
     result = CliRunner().invoke(main, ["batch", "run", str(manifest), "--out", os.devnull], env={"VOZO_API_KEY": KEY})
     assert result.exit_code == EXIT_CODES["usage"]
     assert f"'{os.devnull}' is not a folder" in result.stderr
+
+
+@pytest.mark.parametrize("interval", ["inf", "1e9"])
+def test_a_poll_interval_past_the_longest_poll_is_refused_not_waited_out(tmp_path, interval) -> None:
+    """The first status check comes after --poll-interval: an endless one would leave every job unwatched."""
+    fake = FakeVozo(api_keys=[KEY], clock=ManualClock())
+    with fake.serve() as url:
+        env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
+        manifest = write_manifest(tmp_path / "m.csv", 1)
+        command = [VOZO, "batch", "run", str(manifest), "--out", str(tmp_path / "out"), "--poll-interval", interval]
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=SAFETY_NET, check=False)
+    assert result.returncode == EXIT_CODES["usage"], result.stderr
+    assert "--poll-interval" in result.stderr
+    assert fake.jobs == {}

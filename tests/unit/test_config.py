@@ -228,7 +228,13 @@ def test_a_task_id_of_1_kb_is_sent(api, recorder) -> None:
     assert len(recorder.requests) == 1
 
 
-@pytest.mark.parametrize("timeout", [0, -1, -0.5, float("nan"), float("inf"), httpx.Timeout(5, read=-1), "5", True])
+@pytest.mark.parametrize(
+    "timeout",
+    [
+        *(0, -1, -0.5, float("nan"), float("inf"), httpx.Timeout(5, read=-1), "5", True),
+        *(1e10, httpx.Timeout(5, read=1e20)),  # past what a socket timeout holds (2**63 ns): OverflowError in a call
+    ],
+)
 def test_a_timeout_that_is_not_a_positive_number_is_refused(timeout: object) -> None:
     with pytest.raises(vozo.InvalidInputError, match="timeout"):
         vozo.Vozo(api_key=API_KEY, base_url=BASE_URL, timeout=timeout)  # type: ignore[arg-type]
@@ -236,6 +242,11 @@ def test_a_timeout_that_is_not_a_positive_number_is_refused(timeout: object) -> 
         vozo.AsyncVozo(api_key=API_KEY, base_url=BASE_URL, timeout=timeout)  # type: ignore[arg-type]
     with vozo.Vozo(api_key=API_KEY, base_url=BASE_URL) as client, pytest.raises(vozo.InvalidInputError):
         client.with_options(timeout=timeout)  # type: ignore[arg-type]
+
+
+def test_a_timeout_of_a_year_is_accepted() -> None:
+    with vozo.Vozo(api_key=API_KEY, base_url=BASE_URL, timeout=365 * 24 * 3600) as client:
+        assert client.timeout.read == 365 * 24 * 3600
 
 
 def test_a_timeout_of_none_per_phase_means_no_limit_for_that_phase() -> None:

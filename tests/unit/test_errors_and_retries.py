@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -199,6 +200,11 @@ def test_backoff_is_exponential_with_full_jitter(monkeypatch) -> None:
         assert max(delays) > ceiling / 2  # jitter spans the whole range, not a fixed step
 
 
+def test_backoff_stays_capped_however_many_retries_were_allowed() -> None:
+    """--max-retries 5000 against a host that is down: the 1,024th retry must wait, not overflow a float."""
+    assert 0 <= _retry.backoff(5000) <= _retry.MAX_DELAY
+
+
 @pytest.mark.parametrize(("header", "seconds"), [("12", 12.0), ("0", 0.0), ("-5", 0.0), ("soon", None), (None, None)])
 def test_parse_retry_after(header, seconds) -> None:
     assert _retry.parse_retry_after(header) == seconds
@@ -229,6 +235,31 @@ def test_an_error_body_nested_too_deep_to_parse_is_kept_as_an_excerpt(api, recor
     raised = api.raises(vozo.BadRequestError, lambda c: c.lipsync.get("t1"))
     assert raised.code is None
     assert (raised.body_excerpt or "").startswith("[[[")
+
+
+class Endless(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """An answer that never ends (a wrong base_url pointing at a stream); counts what it had to send."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            self.sent += 1
+            yield b" " * 65536
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self:
+            yield chunk
+
+
+@pytest.mark.parametrize("status", [200, 500])
+def test_an_answer_far_longer_than_any_vozo_sends_is_cut_off_not_read_into_memory(api, recorder, status) -> None:
+    body = Endless()
+    recorder.default = httpx.Response(status, headers={"Content-Type": "application/json"}, stream=body)
+    raised = api.raises(vozo.APIResponseValidationError, lambda c: c.with_options(max_retries=0).lipsync.get("t1"))
+    assert f"the answer to GET /v1/video_generation/t1 grew past {16 * 1024**2} bytes" in str(raised)
+    assert body.sent * 65536 <= 17 * 1024**2
 
 
 def test_an_undocumented_success_status_is_a_typed_error(api, recorder) -> None:

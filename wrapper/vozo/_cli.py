@@ -108,7 +108,7 @@ def finish(
     which: str | None,
 ) -> None:
     waits = bool(wait_flag or output)
-    settings.follow(job.task_id, resume_command(job.task_id, kind, output, which), announce=waits)
+    settings.follow(job.task_id, resume_command(settings, job.task_id, kind, output, which), announce=waits)
     if not waits:
         emit(settings, {"task_id": job.task_id}, f"task id: {job.task_id}")
         return
@@ -116,9 +116,9 @@ def finish(
     report(settings, client, job.task_id, status, output, which)
 
 
-def resume_command(task_id: str, kind: JobKind, output: Path | None, which: str | None) -> str:
+def resume_command(settings: Settings, task_id: str, kind: JobKind, output: Path | None, which: str | None) -> str:
     """``vozo wait`` with what it needs to finish the job as the interrupted command would have."""
-    words = ["vozo", "wait", task_id, "--kind", kind.cli_name]
+    words = ["vozo", *settings.resume_options, "wait", task_id, "--kind", kind.cli_name]
     if output is not None:
         words += ["--output", str(output), *(["--which", which] if which else [])]
     return shell_command(words)
@@ -186,9 +186,21 @@ wait_timeout = click.option(
     show_default=True,
     help="Seconds to wait for the job.",
 )
-output_option = click.option(
-    "--output", "-o", type=click.Path(path_type=Path), help="Download the result here (implies --wait)."
-)
+
+
+class OutputPath(click.Path):
+    """Where to download: never empty, which would mean the current folder (``--output "$OUT"`` with OUT unset)."""
+
+    def __init__(self) -> None:
+        super().__init__(path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty path names no file: give a file or folder path", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+output_option = click.option("--output", "-o", type=OutputPath(), help="Download the result here (implies --wait).")
 kind_option = click.option(
     "--kind",
     type=click.Choice([name for kind in all_kinds() for name in (kind.cli_name, *kind.aliases)]),
@@ -250,7 +262,11 @@ def main(
     as_json: bool,
 ) -> None:
     """Lipsynced talking videos, translation and dubbing with the Vozo API."""
-    ctx.obj = Settings(api_key, base_url, request_timeout, max_retries, as_json)
+    # A resume command repeats a --base-url typed on the command line (one from VOZO_BASE_URL is still set when it
+    # runs); never the key.
+    typed = ctx.get_parameter_source("base_url") is click.ParameterSource.COMMANDLINE
+    resume_options = ("--base-url", base_url) if typed and base_url else ()
+    ctx.obj = Settings(api_key, base_url, request_timeout, max_retries, as_json, resume_options=resume_options)
 
 
 # --- one command per job kind of the spec ----------------------------------------------------------------------
@@ -310,7 +326,7 @@ def job_command(kind: JobKind) -> click.Command:
         click.Option(["--wait", "_wait"], is_flag=True, help="Wait for the job to finish, showing its progress."),
         click.Option(
             ["--output", "-o", "_output"],
-            type=click.Path(path_type=Path),
+            type=OutputPath(),
             help="Download the result here (implies --wait).",
         ),
         click.Option(
@@ -342,7 +358,7 @@ def job_command(kind: JobKind) -> click.Command:
             job = create_keeping_its_id(
                 settings,
                 lambda: resource.create(**arguments, check_file_types=check),
-                lambda task_id: resume_command(task_id, kind, output, which),
+                lambda task_id: resume_command(settings, task_id, kind, output, which),
             )
             finish(settings, client, job, kind, wait_flag, output, wait_timeout, which)
 
@@ -392,14 +408,14 @@ def wait_command(
     """Wait for a job to finish (and download its result with --output)."""
     with handled(settings), settings.client() as client:
         found = current_status(client, task_id, kind)[0]
-        settings.follow(task_id, resume_command(task_id, found, output, which))
+        settings.follow(task_id, resume_command(settings, task_id, found, output, which))
         status = watch(settings, getattr(client, found.name).wait, task_id, wait_timeout)
         report(settings, client, task_id, status, output, which)
 
 
 @main.command(epilog=EPILOG)
 @click.argument("task_id")
-@click.argument("output", type=click.Path(path_type=Path))
+@click.argument("output", type=OutputPath())
 @kind_option
 @which_option
 @click.pass_obj
@@ -407,7 +423,7 @@ def download(settings: Settings, task_id: str, output: Path, kind: str | None, w
     """Download a finished job's result to OUTPUT."""
     with handled(settings), settings.client() as client:
         found, current = current_status(client, task_id, kind)
-        settings.follow(task_id, resume_command(task_id, found, output, which))
+        settings.follow(task_id, resume_command(settings, task_id, found, output, which))
         failed = failure(task_id, found, current)
         if failed is not None:
             raise failed
@@ -417,6 +433,10 @@ def download(settings: Settings, task_id: str, output: Path, kind: str | None, w
                 f"Wait for it and download its result with `{settings.resume}`"
             )
         report(settings, client, task_id, current, output, which)
+
+
+# Hosts that bind every interface, and the address of this machine that reaches them.
+_ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}  # noqa: S104 - names them, binds nothing
 
 
 @main.command("mock-server")
@@ -447,6 +467,8 @@ def mock_server(host: str, port: int, keys: tuple[str, ...], step: float | None,
             raise click.ClickException(
                 f"cannot serve on {host}:{port}: the port may be in use, or {host} not an address of this machine"
             ) from exc
+        if host in _ANY_ADDRESS:  # reached through this machine's own address: http://0.0.0.0 is not a loopback host
+            url = url.replace(f"//{host}:", f"//{_ANY_ADDRESS[host]}:", 1)
         click.echo(f"FakeVozo listening on {url}")  # a line of its own: scripts read the URL from its end
         click.echo(f"It accepts the API key{'s' if len(accepted) > 1 else ''} {', '.join(accepted)}.")
         click.echo("Point the vozo command or library at it:")

@@ -31,7 +31,7 @@ from vozo._cli_common import (
     unexpected,
 )
 from vozo._http import MAX_REQUESTS_IN_FLIGHT
-from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
+from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, MAX_POLL_INTERVAL
 from vozo.batch import BatchProgress, BatchSummary, RowState
 
 _STATE_STYLE = {
@@ -66,7 +66,8 @@ def batch() -> None:
               help=f"API requests in flight at once (the client allows {MAX_REQUESTS_IN_FLIGHT} at most).")  # fmt: skip
 @click.option("--downloads", type=int, default=vozo_batch.DEFAULT_DOWNLOADS, show_default=True,
               help="Downloads in flight at once.")  # fmt: skip
-@click.option("--poll-interval", type=float, default=DEFAULT_POLL_INTERVAL, show_default=True,
+@click.option("--poll-interval", type=click.FloatRange(0, MAX_POLL_INTERVAL, min_open=True),
+              default=DEFAULT_POLL_INTERVAL, show_default=True,
               help="First status check after submitting, in seconds; it grows to at most 2 min per job.")  # fmt: skip
 @click.option("--timeout", "wait_timeout", type=float, default=DEFAULT_WAIT_TIMEOUT, show_default=True,
               help="Seconds this run waits for each job before leaving it for the next run.")  # fmt: skip

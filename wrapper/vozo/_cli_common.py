@@ -88,6 +88,7 @@ class Settings:
     task_id: str | None = None  # the job this command created or follows, once known
     lost_create: bool = False  # a create failed after it may have reached Vozo: a billed job may exist
     resume: str | None = None  # the command that picks it up again after an interruption
+    resume_options: tuple[str, ...] = ()  # options of this command line a resume command must repeat
 
     def client(self) -> vozo.Vozo:
         return vozo.Vozo(**self._options())
@@ -139,7 +140,7 @@ def resume_hint(settings: Settings, error: vozo.VozoError | None) -> str | None:
     task_id = getattr(error, "task_id", None) or settings.task_id
     if settings.resume and task_id == settings.task_id:
         return settings.resume
-    return shell_command(["vozo", "wait", task_id]) if task_id else None
+    return shell_command(["vozo", *settings.resume_options, "wait", task_id]) if task_id else None
 
 
 def may_have_created(error: vozo.VozoError) -> bool:
@@ -268,6 +269,8 @@ def stdout_closed(settings: Settings) -> NoReturn:
 
 def silence_stdout() -> None:
     """Point stdout at the null device: the flush at exit would otherwise fail on the closed pipe again."""
+    if sys.stdout is None:  # started without one: nothing to flush
+        return
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, sys.stdout.fileno())
     os.close(null)
@@ -284,7 +287,15 @@ def clock(seconds: float) -> str:
 
 def json_line(data: dict[str, Any]) -> None:
     """One JSON object per line on stdout, flushed: a script reads each as soon as it is written."""
+    check_stdout()
     print(json.dumps(data, default=str), flush=True)
+
+
+def check_stdout() -> None:
+    """Started with stdout closed (``vozo ... >&-``), Python has none and would drop every line in silence: that is
+    a reader gone, as for a closed pipe (see ``stdout_closed``)."""
+    if sys.stdout is None:
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
 
 def delivered(data: dict[str, Any]) -> bool:
@@ -302,6 +313,7 @@ def emit(settings: Settings, data: dict[str, Any], *lines: str) -> None:
     if settings.as_json:
         json_line(data)
     else:
+        check_stdout()
         out.print("\n".join(shown(line) for line in lines), markup=False)
 
 

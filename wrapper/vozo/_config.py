@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -18,6 +17,9 @@ DEFAULT_BASE_URL = "https://api.vozo.ai"
 # Vozo answers job-creating and status calls quickly; connect fast, allow a slow read under load.
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 DEFAULT_MAX_RETRIES = 2
+# The longest timeout taken: far past any request, and well inside what a socket timeout holds (2**63 ns, ~292 years;
+# past it each request would fail with an OverflowError). No limit at all is httpx.Timeout(None).
+MAX_TIMEOUT = 365 * 24 * 3600.0
 
 
 class APIKey:
@@ -119,15 +121,21 @@ def as_timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
     if isinstance(value, httpx.Timeout):
         for phase, seconds in value.as_dict().items():
             if seconds is not None and not _is_seconds(seconds):
-                raise InvalidInputError(f"timeout {phase} must be a number of seconds > 0 (or None), got {seconds!r}")
+                raise InvalidInputError(
+                    f"timeout {phase} must be a number of seconds > 0, at most {MAX_TIMEOUT:g} (a year), or None; "
+                    f"got {seconds!r}"
+                )
         return value
     if not _is_seconds(value):
-        raise InvalidInputError(f"timeout must be a number of seconds > 0 or an httpx.Timeout, got {value!r}")
+        raise InvalidInputError(
+            f"timeout must be a number of seconds > 0 and at most {MAX_TIMEOUT:g} (a year), or an httpx.Timeout; "
+            f"got {value!r}"
+        )
     return httpx.Timeout(float(value))
 
 
 def _is_seconds(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= MAX_TIMEOUT
 
 
 def check_retries(value: int) -> int:

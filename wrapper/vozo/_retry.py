@@ -75,7 +75,8 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 
 def backoff(attempt: int) -> float:
     """Exponential backoff with full jitter (attempt 0 is the first retry)."""
-    return random.uniform(0, min(MAX_DELAY, INITIAL_DELAY * 2**attempt))  # noqa: S311 - jitter, not crypto
+    # The exponent is bounded: 2**1024 overflows a float, and the cap is reached long before anyway.
+    return random.uniform(0, min(MAX_DELAY, INITIAL_DELAY * 2 ** min(attempt, 64)))  # noqa: S311 - jitter, not crypto
 
 
 def retry_delay(error: VozoError, attempt: int, max_retries: int, *, idempotent: bool) -> float | None:

@@ -290,8 +290,10 @@ def test_a_create_whose_answer_is_lost_warns_that_a_billed_job_may_exist(fault, 
         (payload,) = json_lines(result.stdout)
         assert payload["task_id"] is None
         assert UNSURE in payload["warning"]
-    else:
-        assert UNSURE in " ".join(result.stderr.split())
+    else:  # said once: the library's error already carries it, so the command adds no warning line
+        told = " ".join(result.stderr.split())
+        assert told.count("Vozo may have created (and billed)") == 1
+        assert "look for it in your Vozo account" in told
     assert "Traceback" not in result.stderr
 
 
@@ -527,3 +529,16 @@ def test_mock_server_on_every_interface_exports_a_url_the_client_accepts() -> No
     assert url.startswith("http://127.0.0.1:")
     assert lines[0] == f"FakeVozo listening on {url}"
     assert status.returncode == EXIT_CODES["api"], status.stderr  # reached: the fake knows no such job
+
+
+@pytest.mark.parametrize("command", ["status", "wait", "download"])
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_a_failed_job_whose_server_echoes_the_key_never_shows_it(tmp_path, command: str, as_json: bool) -> None:
+    fake = FakeVozo(api_keys=[KEY], step_seconds=0.01, fail_when=lambda *_: (KEY, f"refused key {KEY}"))
+    with fake.serve() as url:
+        task_id = json.loads(vozo(url, "--json", "lipsync", *REF).stdout)["task_id"]
+        more = [str(tmp_path / "o.mp4")] if command == "download" else []
+        result = vozo(url, *(["--json"] if as_json else []), command, task_id, *more)
+    assert result.returncode == EXIT_CODES["job_failed"], result.stderr
+    assert "refused key ****" in result.stdout + result.stderr
+    assert KEY not in result.stdout + result.stderr

@@ -219,6 +219,16 @@ def test_an_empty_body_is_retried_then_a_download_error(serve, download, tmp_pat
     assert len(server.connections) == 2
 
 
+def test_an_empty_subtitle_file_is_a_file(serve, download, tmp_path) -> None:
+    """A silent video's subtitles may be empty: only media (video, audio, image) is never empty."""
+
+    def empty(c: Connection) -> None:
+        c.head("200 OK", {"Content-Type": "application/x-subrip", "Content-Length": "0"})
+
+    server = serve(empty)
+    assert download(f"{server.url}/s.srt", tmp_path / "s.srt").read_bytes() == b""
+
+
 def test_a_closed_port_is_a_download_error(download, tmp_path) -> None:
     with socket.socket() as bound:  # bound, never listening: connections are refused, and no one else gets the port
         bound.bind(("127.0.0.1", 0))

@@ -252,3 +252,19 @@ def test_a_timeout_of_a_year_is_accepted() -> None:
 def test_a_timeout_of_none_per_phase_means_no_limit_for_that_phase() -> None:
     with vozo.Vozo(api_key=API_KEY, base_url=BASE_URL, timeout=httpx.Timeout(5, read=None)) as client:
         assert (client.timeout.connect, client.timeout.read) == (5, None)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:s3cret@api.vozo.test:99999",  # refused as unreadable before its userinfo is looked at
+        "ftp://user:s3cret@api.vozo.test/",
+        "https://api.vozo.test/?api_key=s3cret",
+        "http://evil.test/v1?token=s3cret",
+        "http://me:s3cret@evil.test",
+    ],
+)
+def test_no_refusal_of_a_base_url_quotes_its_password_or_query(url: str) -> None:
+    with pytest.raises(vozo.InvalidInputError) as refused:
+        vozo.Vozo(api_key=API_KEY, base_url=url)
+    assert "s3cret" not in str(refused.value)

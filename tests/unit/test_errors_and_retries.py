@@ -344,6 +344,7 @@ def nested(depth: int) -> list[object]:
     [
         ({"method": "GET", "path": "/v1/x", "json": {"at": {1, 2}}}, "json= must be a JSON value"),
         ({"method": "POST", "path": "/v1/x", "json": {"ratio": float("nan")}}, "json= must be a JSON value"),
+        ({"method": "POST", "path": "/v1/x", "json": {"name": "caf\udce9"}}, "json= must be a JSON value"),
         ({"method": "POST", "path": "/v1/x", "json": nested(5000)}, "nested too deeply"),
         ({"method": 5, "path": "/v1/x"}, "method must be an HTTP method name"),
         ({"method": "GE T", "path": "/v1/x"}, "method must be an HTTP method name"),

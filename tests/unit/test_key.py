@@ -148,6 +148,9 @@ def test_a_lent_client_with_a_proxy_elsewhere_never_carries_the_key_in_clear(api
         client = vozo.AsyncVozo(http_client=httpx.AsyncClient(proxy=proxy), **options)
     with pytest.raises(vozo.InvalidInputError, match="in clear"):
         api.call(lambda _: client.lipsync.get("t1"))  # type: ignore[attr-defined]
+    with pytest.raises(vozo.InvalidInputError, match="in clear") as refused:  # a create: refused before it left
+        api.call(lambda _: client.request("POST", "/v1/video_generation", json={}))  # type: ignore[attr-defined]
+    assert "may have created" not in str(refused.value)
 
 
 def test_a_lent_client_never_lends_its_auth_or_follows_a_redirect(api, recorder) -> None:

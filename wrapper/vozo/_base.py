@@ -141,7 +141,7 @@ def answer_timeout(request: httpx.Request) -> APITimeoutError:
     timeout: Mapping[str, float | None] = request.extensions.get("timeout", {})
     budget = sum(seconds for seconds in timeout.values() if seconds is not None)
     return APITimeoutError(
-        f"AnswerTimeout ({request.method} {request.url.path}): timed out: the answer was not complete {budget:g}s "
+        f"{request.method} {request.url.path} timed out: the answer was not complete {budget:g}s "
         "after the request started (the sum of the timeout's phases, which bounds a server that sends its answer too "
         "slowly; pass a larger timeout= if this is expected)",
         request=request,
@@ -286,8 +286,8 @@ def checked_method(method: str) -> str:
 def checked_json(value: JSON) -> None:
     """Refuse a body that is not JSON before anything is sent: httpx would raise a bare TypeError or ValueError."""
     try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError, RecursionError) as exc:
+        json.dumps(value, allow_nan=False, ensure_ascii=False).encode()  # as sent: UTF-8, so no lone surrogate
+    except (TypeError, ValueError, RecursionError) as exc:  # UnicodeEncodeError is a ValueError
         problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise InvalidInputError(
             f"json= must be a JSON value (dicts, lists, str, int, finite float, bool, None): {problem}"

@@ -44,6 +44,8 @@ from vozo._jobs import DEFAULT_WAIT_TIMEOUT
 from vozo._kinds import Field, JobKind, all_kinds, kind_named
 from vozo.types import Job, JobResource
 
+Hider = Callable[[str], str]  # masks the API key in what a server sent (the client's own, ``client._hide``)
+
 
 class _Elapsed:
     """The live status line: rendered on every refresh, so its elapsed time ticks between status changes."""
@@ -127,7 +129,7 @@ def resume_command(settings: Settings, task_id: str, kind: JobKind, output: Path
 def report(
     settings: Settings, client: vozo.Vozo, task_id: str, status: Status, output: Path | None, which: str | None
 ) -> None:
-    data: dict[str, Any] = {"task_id": task_id, **status.to_dict()}
+    data: dict[str, Any] = json.loads(client._hide(json.dumps({"task_id": task_id, **status.to_dict()})))
     if output is not None:
         try:
             path = save(settings, client, status, output, which)
@@ -154,25 +156,27 @@ def current_status(client: vozo.Vozo, task_id: str, kind: str | None) -> tuple[J
     raise missing
 
 
-def failure(task_id: str, kind: JobKind, status: Status) -> vozo.JobFailedError | None:
-    """The job's failure (Vozo's err_code, its documented meaning and the message), when it ended in failed."""
+def failure(task_id: str, kind: JobKind, status: Status, hide: Hider) -> vozo.JobFailedError | None:
+    """The job's failure (Vozo's err_code, its documented meaning and the message), when it ended in failed; ``hide``
+    masks the API key should the server echo it."""
     if status.status.value != "failed":
         return None
     code, message = kind.error(status)
-    return vozo.JobFailedError(task_id, status, code=code, message=message)
+    return vozo.JobFailedError(task_id, status, code=code and hide(code), message=message and hide(message))
 
 
-def describe_status(task_id: str, kind: JobKind, status: Status) -> tuple[dict[str, Any], list[str]]:
-    """A status as JSON data and as text: a failed job's error, a done job's result URLs."""
-    data: dict[str, Any] = {"task_id": task_id, **status.to_dict()}
-    lines = [f"{task_id}: {status.status.value}"]
-    failed = failure(task_id, kind, status)
+def describe_status(task_id: str, kind: JobKind, status: Status, hide: Hider) -> tuple[dict[str, Any], list[str]]:
+    """A status as JSON data and as text (the key masked, should the server echo it): a failed job's error, a done
+    job's result URLs."""
+    data: dict[str, Any] = json.loads(hide(json.dumps({"task_id": task_id, **status.to_dict()})))
+    lines = [f"{task_id}: {hide(status.status.value)}"]
+    failed = failure(task_id, kind, status, hide)
     if failed is not None:
         data["error"] = {"code": failed.code, "message": failed.message, "meaning": failed.code_description}
         lines[0] += f" (code {failed.code or 'none given'}: {failed.message or 'no message'})"
         if failed.code_description:
             lines.append(f"  documented as: {failed.code_description}")
-    lines += [f"  {name}: {url}" for name, url in kind.result_urls(status).items()]
+    lines += [f"  {name}: {hide(url)}" for name, url in kind.result_urls(status).items()]
     return data, lines
 
 
@@ -389,9 +393,9 @@ def status(settings: Settings, task_id: str, kind: str | None) -> None:
     """Show a job's current status: a failed job's error (exit code 5), a done job's result URLs."""
     with handled(settings), settings.client() as client:
         found, current = current_status(client, task_id, kind)
-        data, lines = describe_status(task_id, found, current)
+        data, lines = describe_status(task_id, found, current, client._hide)
         emit(settings, data, *lines)
-        if failure(task_id, found, current) is not None:
+        if failure(task_id, found, current, client._hide) is not None:
             sys.exit(EXIT_CODES["job_failed"])
 
 
@@ -424,7 +428,7 @@ def download(settings: Settings, task_id: str, output: Path, kind: str | None, w
     with handled(settings), settings.client() as client:
         found, current = current_status(client, task_id, kind)
         settings.follow(task_id, resume_command(settings, task_id, found, output, which))
-        failed = failure(task_id, found, current)
+        failed = failure(task_id, found, current, client._hide)
         if failed is not None:
             raise failed
         if current.status.value != "done":

@@ -19,6 +19,7 @@ from rich.markup import escape
 
 import vozo
 from vozo._logging import logger
+from vozo._retry import JOB_MAY_EXIST, job_may_exist
 from vozo.types import AnyStatus, Job
 
 # Exit codes, so scripts can tell failures apart (also listed in `vozo --help`).
@@ -143,15 +144,6 @@ def resume_hint(settings: Settings, error: vozo.VozoError | None) -> str | None:
     return shell_command(["vozo", *settings.resume_options, "wait", task_id]) if task_id else None
 
 
-def may_have_created(error: vozo.VozoError) -> bool:
-    """Whether a failed create may still have made a job: only a refusal, or a request that never left, made none."""
-    if isinstance(error, (vozo.InvalidInputError, vozo.APIConnectError, vozo.CertificateVerifyError)):
-        return False
-    if isinstance(error, vozo.APIStatusError):
-        return error.retryable and not isinstance(error, vozo.RateLimitError)  # a 5xx may come after the job was made
-    return True  # a timeout, a dropped connection, an answer not as documented: the request may have been handled
-
-
 def fail(settings: Settings, error: vozo.VozoError) -> NoReturn:
     task_id = getattr(error, "task_id", None) or settings.task_id
     resume = resume_hint(settings, error)
@@ -167,7 +159,7 @@ def fail(settings: Settings, error: vozo.VozoError) -> NoReturn:
         if task_id:
             hint = f" (the job exists; resume with `{resume}`)" if resume else ""
             say(f"task id: {shown(task_id)}{hint}")
-        if lost:
+        if lost and JOB_MAY_EXIST not in str(error):  # the error says it already
             say(f"warning: {MAY_EXIST}")
     sys.exit(exit_code(error))
 
@@ -203,7 +195,7 @@ def create_keeping_its_id(
         try:
             return landing.result(timeout=timeout)
         except vozo.VozoError as error:
-            settings.lost_create = may_have_created(error)  # told with the error: see fail()
+            settings.lost_create = job_may_exist(error)  # told with the error: see fail()
             raise
 
     try:  # a Ctrl-C while the thread starts, too, may come after the request left: wait for the answer as well

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -159,23 +160,37 @@ def check_base_url(url: object) -> str:
     """The base URL, trimmed, as httpx will parse it when it sends the key there. Refused when httpx could not send
     to it as written, or when the bearer key would travel in clear (plain http off this machine)."""
     text = url.strip() if isinstance(url, str) else ""  # a stray space or newline from an environment variable
+    shown = _without_secrets(url) if isinstance(url, str) else url
     parsed = _parsed_url(text)
     if parsed is None or parsed.scheme not in ("https", "http") or not parsed.host:
         raise InvalidInputError(
             f"base_url must be an http(s) URL with a host, like {DEFAULT_BASE_URL} (no spaces or control characters, "
-            f"a port from 1 to 65535), got {url!r}"
+            f"a port from 1 to 65535), got {shown!r}"
         )
     if parsed.userinfo:  # not shown: it may hold a password
         raise InvalidInputError("base_url must not hold a user name or password (before '@'): the API key is the login")
     if parsed.query or parsed.fragment or text.rstrip("/").endswith(("?", "#")):
         raise InvalidInputError(
-            f"base_url must not hold a query string or fragment, got {text!r}: the API's paths are appended to it"
+            f"base_url must not hold a query string or fragment, got {shown!r}: the API's paths are appended to it"
         )
     if parsed.scheme == "http" and not is_loopback(parsed.host):
         raise InvalidInputError(
-            f"refusing base_url {text!r}: plain http to a non-loopback host would send the API key in clear; use https"
+            f"refusing base_url {shown!r}: plain http to a non-loopback host would send the API key in clear; use https"
         )
     return text.rstrip("/")
+
+
+def _without_secrets(url: str) -> str:
+    """``url`` as a message may quote it: a user and password (before an '@') and a query string (``?api_key=``)
+    are masked, even in a URL too broken to parse."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        scheme, rest = "", url
+    authority, tail = re.match(r"([^/?#]*)(.*)", rest, re.S).groups()  # type: ignore[union-attr]  # always matches
+    if "@" in authority:
+        authority = "****@" + authority.rpartition("@")[2]
+    path, query_mark, _ = tail.partition("?")
+    return f"{scheme}{separator}{authority}{path}{'?****' if query_mark else ''}"
 
 
 def _parsed_url(text: str) -> httpx.URL | None:

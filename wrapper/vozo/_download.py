@@ -166,6 +166,7 @@ class Download:
         self.expected: int | None = None  # Content-Length of the current attempt
         self.total: int | None = None  # the file's size, when Content-Length gives it (no Content-Encoding)
         self.received = 0  # bytes written by the current attempt
+        self.media = False  # the current attempt's Content-Type is video, audio or image
 
     def error(
         self, problem: str, *, retryable: bool = False, status_code: int | None = None, link_expired: bool = False
@@ -266,6 +267,8 @@ class Download:
             # no result of Vozo's is a web page: an expired or refused link that a CDN answers with a login page
             problem = f"failed: it answered with a web page, not the file{_EXPIRED_ADVICE}"
             raise self.error(problem, status_code=response.status_code, link_expired=True)
+        # Media files are never empty; subtitles of a silent video may well be.
+        self.media = response.headers.get("content-type", "").lower().startswith(("video/", "audio/", "image/"))
         length = response.headers.get("content-length", "")
         self.expected = int(length) if length.isdigit() else None
         encoded = response.headers.get("content-encoding", "identity").lower() not in ("", "identity")
@@ -338,7 +341,7 @@ class PartialFile:
         raw_bytes = raw_bytes or self._download.received
         if expected is not None and raw_bytes != expected:
             raise self._download.error(f"was cut short: {raw_bytes} of {expected} bytes", retryable=True)
-        if not self._download.received:  # no result file is empty: a server or CDN hiccup
+        if not self._download.received and self._download.media:  # no video or audio is empty: a CDN hiccup
             raise self._download.error("failed: the server sent an empty file (try again)", retryable=True)
         with self._download.file_errors(self.target, "write"):
             os.fsync(self._fd)  # the bytes are on disk before the name says the file is complete

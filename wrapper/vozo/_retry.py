@@ -32,6 +32,7 @@ from vozo._errors import (
     APITimeoutError,
     CertificateVerifyError,
     DownloadError,
+    InvalidInputError,
     RateLimitError,
     VozoError,
     add_advice,
@@ -110,7 +111,7 @@ def retry_delay(error: VozoError, attempt: int, max_retries: int, *, idempotent:
 def job_may_exist(error: VozoError) -> bool:
     """After a job-creating request failed this way, Vozo may have created the job: the request may have reached it
     and no refusal came back (a 4xx or 429 is one; a connection never made certainly sent nothing)."""
-    if isinstance(error, APIConnectError):
+    if isinstance(error, APIConnectError | CertificateVerifyError | InvalidInputError):  # refused before it left
         return False
     if isinstance(error, APIStatusError):
         return error.retryable and not isinstance(error, RateLimitError)

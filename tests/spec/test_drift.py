@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from spectools import generate
 from spectools.__main__ import main
 
 from .conftest import OPENAPI, ROOT
@@ -18,6 +21,34 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(OPENAPI, work / "openapi")
     shutil.copytree(ROOT / "generated", work / "generated", ignore=shutil.ignore_patterns("__pycache__"))
     return work
+
+
+def _inputs(spec: Path, config: Path, templates: Path) -> str:
+    """A digest of what the generator reads: the spec, its settings and every template."""
+    digest = hashlib.sha256(spec.read_bytes() + config.read_bytes())
+    for template in sorted(p for p in templates.rglob("*") if p.is_file()):
+        digest.update(template.relative_to(templates).as_posix().encode() + template.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def generate_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every check below generates from the same inputs (the edits are to the output or to the committed spec, not to
+    what the spec is built from): the generator runs for the first, the others get a copy of what it made. Other
+    inputs would run the generator again; the real `make check` always runs it."""
+    made: dict[str, list[Path]] = {}
+    store = tmp_path_factory.mktemp("generated-once")
+    generate_all: Callable[[Path, Path, Path, Path], list[Path]] = generate.generate_all
+
+    def once(spec: Path, config: Path, templates: Path, dest: Path) -> list[Path]:
+        key = _inputs(spec, config, templates)
+        if key not in made:
+            made[key] = generate_all(spec, config, templates, store / key)
+        return [Path(shutil.copytree(package, dest / package.name)) for package in made[key]]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(generate, "generate_all", once)
+        yield
 
 
 def check(work: Path) -> int:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import json
 import random
 import time
 from collections import Counter, deque
@@ -50,12 +49,11 @@ from vozo._errors import (
     PermissionDeniedError,
     RateLimitError,
     VozoError,
-    excerpt,
 )
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, MAX_POLL_INTERVAL, Poller, check_wait_arguments
 from vozo._kinds import all_kinds, kind_named, status_value
 from vozo._logging import logger
-from vozo.batch._journal import FINAL_STATES, Journal, JournalError, RowHead, RowState, usable_task_id
+from vozo.batch._journal import FINAL_STATES, Journal, JournalError, RowHead, RowState
 from vozo.batch._outputs import output_name, result_links
 from vozo_api_client.models import Job
 
@@ -287,14 +285,7 @@ class Runner:
         if job is None:
             return
         self._pauses[family(work.kind)] = 0
-        task_id = usable_task_id(getattr(job, "task_id", None))
-        if task_id is None:  # Vozo answered, but with nothing to follow the job by: it may exist, and be billed
-            body = excerpt(json.dumps(job.to_dict(), default=repr).encode())
-            await self._finish(
-                work, RowState.UNCERTAIN, error=f"the create answer has no usable task id - body: {body}"
-            )
-            return
-        work.task_id = task_id
+        task_id = work.task_id = job.task_id  # usable: create() refuses an answer without one (the row is uncertain)
         try:
             await self._commit(work.key, state=RowState.SUBMITTED, task_id=task_id, error=None, error_code=None)
         except JournalError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import itertools
 import os
+import re
 import secrets
 import sys
 import time
@@ -46,7 +47,8 @@ _EXPIRED_ADVICE = " (the link may have expired: fetch the job's status again for
 _PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 PARTIAL_MARK = ".vozo-partial-"  # in every temporary file's name: `remove_partials` finds leftovers by it
 _MAX_NAME_BYTES = 120  # a URL-derived name, kept well under every file system's 255-byte limit with room for the mark
-_WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in range(1, 10))}
+# Names Windows gives to devices, whatever their extension: CON.mp4 is the console, not a file in the folder.
+_WINDOWS_DEVICE = re.compile(r"(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(\..*)?", re.IGNORECASE)
 _OS_ADVICE = {
     errno.ENOSPC: "free some disk space, then download again",
     errno.EACCES: "choose a folder you may write to",
@@ -139,9 +141,14 @@ def safe_name(url: str) -> str:
     suffix = PurePosixPath(name).suffix[:16]
     stem = name[: len(name) - len(PurePosixPath(name).suffix)] if suffix else name
     stem = stem.encode()[: _MAX_NAME_BYTES - len(suffix.encode())].decode(errors="ignore") or "vozo-result"
-    if stem.split(".")[0].upper() in _WINDOWS_DEVICES:
+    if names_a_device(stem):
         stem = f"_{stem}"
     return stem + suffix
+
+
+def names_a_device(name: str) -> bool:
+    """Whether Windows reads the file name ``name`` (with or without extensions) as a device."""
+    return _WINDOWS_DEVICE.fullmatch(name) is not None
 
 
 def _redact(url: str) -> str:

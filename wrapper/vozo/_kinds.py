@@ -33,10 +33,6 @@ class Field:
     cli_aliases: tuple[str, ...]
 
     @property
-    def enum_values(self) -> tuple[str, ...]:
-        return tuple(str(value) for value in self.schema.get("enum", ()))
-
-    @property
     def json_types(self) -> tuple[str, ...]:
         """The JSON types the field takes, ``null`` aside (None means "not given"): ``type`` as one name or a list,
         an object when the schema only lists properties, and the types of its ``oneOf``/``anyOf`` forms."""

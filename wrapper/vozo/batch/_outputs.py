@@ -15,11 +15,11 @@ refuse ids whose rows could write the same file (``stems``).
 
 from __future__ import annotations
 
-import re
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
+from vozo._download import names_a_device
 from vozo._kinds import JobKind, kind_named
 from vozo._logging import logger
 
@@ -34,8 +34,6 @@ LOCK_NAME = "vozo-batch.lock"
 REPORT_JSON = "report.json"
 REPORT_CSV = "report.csv"
 BATCH_FILES = (JOURNAL_NAME, f"{JOURNAL_NAME}-wal", f"{JOURNAL_NAME}-shm", LOCK_NAME, REPORT_JSON, REPORT_CSV)
-# Names Windows gives to devices, whatever their extension: CON.mp4 is the console, not a file in the folder.
-_WINDOWS_DEVICE = re.compile(r"(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(\..*)?", re.IGNORECASE)
 
 
 def result_links(kind: JobKind, status: Any) -> dict[str, str]:
@@ -67,7 +65,7 @@ def _url_keys(data: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[
 
 def unusable_stem(stem: str) -> str | None:
     """Why a file name starting ``stem.`` cannot be one of a row's results (a device, a file of the batch), or None."""
-    if _WINDOWS_DEVICE.fullmatch(stem):
+    if names_a_device(stem):
         return f"{stem.split('.')[0]}.* names a device on Windows, not a file"
     taken = [name for name in BATCH_FILES if name.casefold().startswith(stem.casefold() + ".")]
     return f"{taken[0]} is the batch's own file" if taken else None

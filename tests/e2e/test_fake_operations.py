@@ -212,3 +212,24 @@ def test_hold_creates_makes_the_job_and_holds_its_answer_until_released() -> Non
         hold.release()
         creating.join(20)
     assert [job.task_id for job in jobs] == hold.task_ids
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"step_seconds": 0},
+        {"step_seconds": -1.0},
+        {"step_seconds": float("nan")},
+        {"step_seconds": float("inf")},
+        {"step_seconds": True},
+        {"max_active_jobs": -1},
+        {"max_active_jobs": 2.5},
+        {"api_keys": [""]},
+        {"api_keys": ["has space"]},
+        {"revoked_keys": ["new\nline"]},
+    ],
+)
+def test_fakevozo_refuses_settings_no_client_could_meet(settings: dict[str, object]) -> None:
+    with pytest.raises(vozo.InvalidInputError) as refused:
+        FakeVozo(**settings)  # type: ignore[arg-type]
+    assert "has space" not in str(refused.value)

@@ -61,3 +61,29 @@ def test_mock_server_leaves_fakevozo_its_own_defaults(monkeypatch: pytest.Monkey
     CliRunner().invoke(main, ["mock-server", "--port", "0"])
     CliRunner().invoke(main, ["mock-server", "--step", "0.5", "--max-active", "3", "--key", "a", "--key", "b"])
     assert made == [{}, {"step_seconds": 0.5, "max_active_jobs": 3, "api_keys": ("a", "b")}]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--step", "-1"],
+        ["--step", "0"],
+        ["--step", "inf"],
+        ["--step", "nan"],
+        ["--max-active", "-1"],
+        ["--key", ""],
+        ["--key", "two words"],
+        ["--key", "ok", "--key", "tab\there"],
+    ],
+)
+def test_mock_server_refuses_settings_no_client_could_meet_in_a_line(
+    args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def serve(*_: object) -> None:
+        raise AssertionError("served")  # instead of serving until interrupted
+
+    monkeypatch.setattr(vozo.testing.FakeVozo, "serve", serve)
+    result = CliRunner().invoke(main, ["mock-server", "--port", "0", *args])
+    assert result.exit_code == 2  # a usage error: nothing was served
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "tab\there" not in result.output  # a key is never quoted back

@@ -268,3 +268,25 @@ def test_no_refusal_of_a_base_url_quotes_its_password_or_query(url: str) -> None
     with pytest.raises(vozo.InvalidInputError) as refused:
         vozo.Vozo(api_key=API_KEY, base_url=url)
     assert "s3cret" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sk-live-0123456789abcdef",  # the key pasted into the wrong setting
+        "http://evil.test/sk-live-0123456789abcdef",
+        "https://api.vozo.test/sk-live-0123456789abcdef x",  # unreadable: a space inside
+        "https://api.vozo.test:99999/sk-live-0123456789abcdef",
+    ],
+)
+def test_no_refusal_of_a_base_url_quotes_the_api_key(url: str) -> None:
+    key = "sk-live-0123456789abcdef"
+    with pytest.raises(vozo.InvalidInputError) as refused:
+        vozo.Vozo(api_key=key, base_url=url)
+    assert key not in str(refused.value)
+    with (
+        vozo.Vozo(api_key=key, base_url="https://api.vozo.test") as client,
+        pytest.raises(vozo.InvalidInputError) as again,
+    ):
+        client.with_options(base_url=url)
+    assert key not in str(again.value)

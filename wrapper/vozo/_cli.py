@@ -447,9 +447,15 @@ _ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}  # noqa: S104 - names the
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0 picks a free port.")
 @click.option("--key", "keys", multiple=True, help="An API key it accepts (repeatable) [default: FakeVozo's].")
-@click.option("--step", type=float, help="Seconds each job status lasts [default: FakeVozo's step_seconds].")
 @click.option(
-    "--max-active", type=int, help="Concurrent jobs per key before error 1304 [default: FakeVozo's max_active_jobs]."
+    "--step",
+    type=click.FloatRange(0, min_open=True),
+    help="Seconds each job status lasts [default: FakeVozo's step_seconds].",
+)
+@click.option(
+    "--max-active",
+    type=click.IntRange(0),
+    help="Concurrent jobs per key before error 1304 [default: FakeVozo's max_active_jobs].",
 )
 def mock_server(host: str, port: int, keys: tuple[str, ...], step: float | None, max_active: int | None) -> None:
     """Run FakeVozo, a local stand-in for the Vozo API, until interrupted."""
@@ -460,7 +466,10 @@ def mock_server(host: str, port: int, keys: tuple[str, ...], step: float | None,
             f"the mock server needs the testing extra: pip install 'vozo[testing]' ({exc})"
         ) from exc
     given: dict[str, Any] = {"api_keys": keys or None, "step_seconds": step, "max_active_jobs": max_active}
-    fake = FakeVozo(**{name: value for name, value in given.items() if value is not None})
+    try:
+        fake = FakeVozo(**{name: value for name, value in given.items() if value is not None})
+    except vozo.InvalidInputError as exc:  # what click's types cannot say: a key with a space, --step inf
+        raise click.UsageError(str(exc)) from exc
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     accepted = list(keys) or sorted(fake.api_keys)  # without --key: the keys FakeVozo accepts by default

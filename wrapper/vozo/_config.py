@@ -80,13 +80,14 @@ class ClientOptions:
     ) -> ClientOptions:
         key = api_key if api_key is not None else os.environ.get("VOZO_API_KEY")
         url = base_url or os.environ.get("VOZO_BASE_URL", "").strip() or DEFAULT_BASE_URL
-        return cls(check_api_key(key), check_base_url(url), as_timeout(timeout), check_retries(max_retries))
+        checked_key = check_api_key(key)
+        return cls(checked_key, _checked_base_url(url, checked_key), as_timeout(timeout), check_retries(max_retries))
 
     def evolve(self, **changes: Any) -> ClientOptions:
         if "api_key" in changes:
             changes["api_key"] = check_api_key(changes["api_key"])
         if "base_url" in changes:
-            changes["base_url"] = check_base_url(changes["base_url"])
+            changes["base_url"] = _checked_base_url(changes["base_url"], changes.get("api_key", self.api_key))
         if "timeout" in changes:
             changes["timeout"] = as_timeout(changes["timeout"])
         if "max_retries" in changes:
@@ -178,6 +179,14 @@ def check_base_url(url: object) -> str:
             f"refusing base_url {shown!r}: plain http to a non-loopback host would send the API key in clear; use https"
         )
     return text.rstrip("/")
+
+
+def _checked_base_url(url: object, api_key: APIKey) -> str:
+    """``check_base_url``, whose refusal never quotes the key (pasted into the wrong setting, or into the URL)."""
+    try:
+        return check_base_url(url)
+    except InvalidInputError as exc:
+        raise InvalidInputError(secret_hider(api_key.reveal())(str(exc))) from None
 
 
 def _without_secrets(url: str) -> str:

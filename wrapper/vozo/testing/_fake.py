@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import os
 import random
 import threading
@@ -161,6 +162,22 @@ class _Drop(Exception):
     """Raised inside a started response, so that the server closes the connection without finishing it."""
 
 
+def _check_settings(keys: set[str], max_active_jobs: object, step_seconds: object) -> None:
+    """Settings no client could meet are refused here, not met later as a puzzling 401 or a job that never ends."""
+    for number, key in enumerate(sorted(keys, key=repr), start=1):  # never quoted: it may be a real key
+        if not isinstance(key, str) or not key or not all("!" <= char <= "~" for char in key):
+            raise InvalidInputError(
+                f"FakeVozo's keys must be printable ASCII without spaces, as a client sends them in a header: key "
+                f"{number} of {len(keys)} is not"
+            )
+    if isinstance(max_active_jobs, bool) or not isinstance(max_active_jobs, int) or max_active_jobs < 0:
+        raise InvalidInputError(
+            f"max_active_jobs must be a whole number >= 0 (0: every create refused with 1304), got {max_active_jobs!r}"
+        )
+    if isinstance(step_seconds, bool) or not isinstance(step_seconds, int | float) or not 0 < step_seconds < math.inf:
+        raise InvalidInputError(f"step_seconds must be a number of seconds > 0, got {step_seconds!r}")
+
+
 class FakeVozo:
     """A stateful local Vozo, and an ASGI application. See the ``vozo.testing`` module for how to use it.
 
@@ -190,6 +207,7 @@ class FakeVozo:
     ) -> None:
         self.api_keys = set(api_keys)
         self.revoked_keys = set(revoked_keys)
+        _check_settings(self.api_keys | self.revoked_keys, max_active_jobs, step_seconds)
         self.max_active_jobs = max_active_jobs
         self.step_seconds = step_seconds
         self.clock = clock

@@ -86,9 +86,13 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# Test files run in parallel, one pytest-xdist worker per core (at most 4: each starts its own Prism and venvs), a
+# file's tests in one worker so its module fixtures are built once; PYTEST_WORKERS=0 runs them in this process.
 # pytest exits 5 when it collects nothing: say so instead of failing silently.
+PYTEST_WORKERS ?= auto
 test: install check lint
-	$(PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; [ $$rc -ne 5 ] || echo "pytest collected no tests"; exit $$rc; }
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadfile $(PYTEST_ARGS) \
+	  || { rc=$$?; [ $$rc -ne 5 ] || echo "pytest collected no tests"; exit $$rc; }
 
 contract: install
 	$(PY) -m pytest tests/contract $(PYTEST_ARGS)

@@ -7,6 +7,7 @@ first time, and again whenever the wheel asks for something it lacks.
 
 from __future__ import annotations
 
+import fcntl
 import subprocess
 import sys
 import zipfile
@@ -79,8 +80,11 @@ def user_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory, pytestconfi
     assert pytestconfig.cache is not None
     wheelhouse = pytestconfig.cache.mkdir("vozo-wheelhouse")
     install = ("--python", str(python), "install", "--no-index", "--find-links", str(wheelhouse), str(wheel))
-    if _pip(*install).returncode != 0:
-        _must(_pip("download", "--only-binary=:all:", "--dest", str(wheelhouse), str(wheel)))
-        (wheelhouse / wheel.name).unlink(missing_ok=True)  # the next build of the same version must not lose to it
-        _must(_pip(*install))
+    # One pytest-xdist worker at a time: another's half-downloaded wheel must not be read as a broken dependency.
+    with (wheelhouse / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _pip(*install).returncode != 0:
+            _must(_pip("download", "--only-binary=:all:", "--dest", str(wheelhouse), str(wheel)))
+            (wheelhouse / wheel.name).unlink(missing_ok=True)  # the next build of the same version must not lose to it
+            _must(_pip(*install))
     return UserVenv(wheel=wheel, python=python, bin=venv / "bin")

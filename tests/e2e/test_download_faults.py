@@ -133,7 +133,10 @@ class RawServer:
 
     def close(self) -> None:
         self.stopping.set()
+        with contextlib.suppress(OSError):  # closing alone does not wake a thread blocked in accept(); this does
+            self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
+        self.accepting.join(SAFETY)
         self.finish()
 
 

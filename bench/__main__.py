@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 import vozo
-from bench import _batch, _installed, _waiting
+from bench import _batch, _installed, _instructions, _waiting
 from bench._measure import PYTHON, Run, child, median
 from vozo.testing import FakeVozo
 
@@ -130,7 +130,19 @@ def bench_calls(calls: int, rounds: int) -> list[Figure]:
     reversed every round: a drift in the machine's pace (it moves by 10-20% within minutes here) then falls on every
     side alike instead of on whichever ran last."""
     with tiny_server() as url:
-        return asyncio.run(_calls_against(url, calls, rounds))
+        figures = asyncio.run(_calls_against(url, calls, rounds))
+        if not _instructions.available():
+            print("bench: per call, instructions: skipped, valgrind not found (apt install valgrind)", file=sys.stderr)
+            return figures
+        counted = _instructions.per_call(url)
+    how = f"valgrind cachegrind, client only: (run with {_instructions.CALLS} more calls - run without) / calls"
+    return [
+        *figures,
+        Figure("per call", "lipsync.get, sync, instructions", counted["ours_sync"] / 1e3, counted["bare_sync"] / 1e3,
+               "bare httpx.Client", "k instr/call", "<= 1.10", how),
+        Figure("per call", "lipsync.get, async, instructions", counted["ours_async"] / 1e3,
+               counted["bare_async"] / 1e3, "bare httpx.AsyncClient", "k instr/call", "<= 1.10", how),
+    ]  # fmt: skip
 
 
 async def _calls_against(url: str, calls: int, rounds: int) -> list[Figure]:

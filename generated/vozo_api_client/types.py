@@ -1,8 +1,9 @@
 """Contains some shared types for properties"""
 
+import logging
 from collections.abc import Mapping, MutableMapping
 from http import HTTPStatus
-from typing import IO, BinaryIO, Generic, Literal, TypeVar
+from typing import IO, Any, BinaryIO, Generic, Literal, TypeVar
 
 from attrs import define
 
@@ -56,4 +57,70 @@ class Response(Generic[T]):
     parsed: T | None
 
 
-__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset"]
+_JSON_NAMES: dict[type, str] = {
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+    dict: "an object",
+    list: "an array",
+    type(None): "null",
+}
+
+
+def _json_name(value: object) -> str:
+    return next(
+        (name for kind, name in _JSON_NAMES.items() if type(value) is kind),
+        type(value).__name__,
+    )
+
+
+def checked_field(
+    data: dict[str, Any],
+    name: str,
+    types: tuple[type, ...] | None,
+    model: str,
+    *,
+    required: bool,
+) -> Any:
+    """Take field ``name`` out of an answer's ``data``, checked against the JSON types the spec declares for it
+    (``types``; None: any), so no model ever holds a value its annotation denies.
+
+    A required field of another type raises TypeError (the client reports the answer as not matching the spec). An
+    optional one is read as absent, with a warning naming the field (never its value, which a server wrote): Vozo may
+    retype a field, and that must not break a client generated before.
+    """
+    value = data.pop(name) if required else data.pop(name, UNSET)
+    # bool is an int to isinstance, but JSON true is no number
+    if (
+        types is None
+        or value is UNSET
+        or (isinstance(value, types) and (bool in types or type(value) is not bool))
+    ):
+        return value
+    wanted = " or ".join(dict.fromkeys(_JSON_NAMES[kind] for kind in types))
+    if required:
+        shown = repr(value)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        raise TypeError(
+            f"{model}.{name} must be {wanted}, got {_json_name(value)}: {shown}"
+        )
+    logging.getLogger("vozo").warning(
+        "%s.%s must be %s, got %s: read as absent (Vozo may have changed this field: update the vozo package)",
+        model,
+        name,
+        wanted,
+        _json_name(value),
+    )
+    return UNSET
+
+
+__all__ = [
+    "UNSET",
+    "File",
+    "FileTypes",
+    "RequestFiles",
+    "Response",
+    "Unset",
+    "checked_field",
+]

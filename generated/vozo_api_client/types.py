@@ -75,6 +75,13 @@ def _json_name(value: object) -> str:
     )
 
 
+def _fits(value: object, types: tuple[type, ...] | None) -> bool:
+    # bool is an int to isinstance, but JSON true is no number
+    return types is None or (
+        isinstance(value, types) and (bool in types or type(value) is not bool)
+    )
+
+
 def checked_field(
     data: dict[str, Any],
     name: str,
@@ -82,33 +89,42 @@ def checked_field(
     model: str,
     *,
     required: bool,
+    items: tuple[type, ...] | None = None,
 ) -> Any:
     """Take field ``name`` out of an answer's ``data``, checked against the JSON types the spec declares for it
-    (``types``; None: any), so no model ever holds a value its annotation denies.
+    (``types``, and ``items`` for an array's items; None: any), so no model holds a value its annotation denies.
 
     A required field of another type raises TypeError (the client reports the answer as not matching the spec). An
     optional one is read as absent, with a warning naming the field (never its value, which a server wrote): Vozo may
     retype a field, and that must not break a client generated before.
     """
     value = data.pop(name) if required else data.pop(name, UNSET)
-    # bool is an int to isinstance, but JSON true is no number
-    if (
-        types is None
-        or value is UNSET
-        or (isinstance(value, types) and (bool in types or type(value) is not bool))
-    ):
-        return value
-    wanted = " or ".join(dict.fromkeys(_JSON_NAMES[kind] for kind in types))
+    if value is UNSET or not _fits(value, types):
+        return (
+            value
+            if value is UNSET
+            else _mistyped(f"{model}.{name}", types, value, required)
+        )
+    if items is not None and isinstance(value, list):
+        wrong = next(
+            (index for index, item in enumerate(value) if not _fits(item, items)), None
+        )
+        if wrong is not None:
+            return _mistyped(f"{model}.{name}[{wrong}]", items, value[wrong], required)
+    return value
+
+
+def _mistyped(
+    field: str, types: tuple[type, ...] | None, value: object, required: bool
+) -> Unset:
+    wanted = " or ".join(dict.fromkeys(_JSON_NAMES[kind] for kind in types or ()))
     if required:
         shown = repr(value)
         shown = shown if len(shown) <= 80 else shown[:77] + "..."
-        raise TypeError(
-            f"{model}.{name} must be {wanted}, got {_json_name(value)}: {shown}"
-        )
+        raise TypeError(f"{field} must be {wanted}, got {_json_name(value)}: {shown}")
     logging.getLogger("vozo").warning(
-        "%s.%s must be %s, got %s: read as absent (Vozo may have changed this field: update the vozo package)",
-        model,
-        name,
+        "%s must be %s, got %s: read as absent (Vozo may have changed this field: update the vozo package)",
+        field,
         wanted,
         _json_name(value),
     )

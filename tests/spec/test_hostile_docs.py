@@ -145,6 +145,11 @@ found["callback"] = str(vozo.callbacks.parse(nullable, kind="remix").status)
 nulls = {"status": "done", "result": {"video_url": None, "renditions": {"audio_url": None}}}
 result = vozo.callbacks.parse(nulls, kind="remix").result
 found["callback_nulls"] = [repr(result.video_url), repr(result.renditions.audio_url)]
+lists = {"status": "done", "result": {"clip_urls": ["a", 1], "clips": [{"video_url": 5}, "b"]}}
+result = vozo.callbacks.parse(lists, kind="remix").result
+found["callback_lists"] = [repr(result.clip_urls), repr(result.clips)]
+clip = vozo.callbacks.parse({"status": "done", "result": {"clips": [{"video_url": 5}]}}, kind="remix").result.clips[0]
+found["callback_list_item"] = repr(clip.video_url)
 print(json.dumps(found))
 """
 
@@ -172,6 +177,8 @@ def test_a_kind_with_hostile_field_names_and_types_works_through_both_clients(ho
     # A callback may carry null where the spec allows it; elsewhere a null field reads as absent.
     assert found["callback"] == "RENDERING"
     assert found["callback_nulls"] == ["UNSET", "None"]
+    assert found["callback_lists"] == ["UNSET", "UNSET"]  # an array holding an item of another type
+    assert found["callback_list_item"] == "UNSET"  # an item's own fields are its model's to check
 
 
 CLI_AND_BATCH = """

@@ -1,5 +1,6 @@
 """Contains some shared types for properties"""
 
+import json
 import logging
 from collections.abc import Mapping, MutableMapping
 from http import HTTPStatus
@@ -118,10 +119,14 @@ def _mistyped(
     field: str, types: tuple[type, ...] | None, value: object, required: bool
 ) -> Unset:
     wanted = " or ".join(dict.fromkeys(_JSON_NAMES[kind] for kind in types or ()))
-    if required:
-        shown = repr(value)
+    if required:  # what came, as JSON (the client takes the key out of the message)
+        shown = (
+            "" if value is None else json.dumps(value, ensure_ascii=False, default=repr)
+        )
         shown = shown if len(shown) <= 80 else shown[:77] + "..."
-        raise TypeError(f"{field} must be {wanted}, got {_json_name(value)}: {shown}")
+        raise TypeError(
+            f"{field} must be {wanted}, got {_json_name(value)}{': ' if shown else ''}{shown}"
+        )
     logging.getLogger("vozo").warning(
         "%s must be %s, got %s: read as absent (Vozo may have changed this field: update the vozo package)",
         field,

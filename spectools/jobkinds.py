@@ -95,7 +95,6 @@ class JobKind:
     status_schema: str
     statuses: tuple[str, ...]  # the status enum, in the spec's order
     results: tuple[tuple[str, tuple[str, ...]], ...]  # (result name, path of keys to its URL in the status)
-    nullable: tuple[str, ...]  # dotted keys along those paths that may be null (``result.renditions.audio_url``)
     error_fields: tuple[str | None, str | None]
     fields: tuple[RequestField, ...]
     type_names: dict[str, str] = field(default_factory=dict)  # x-vozo-type-names: status, status-value, result
@@ -207,19 +206,6 @@ def _result_fields(spec: dict[str, Any], status_schema: dict[str, Any]) -> list[
                 nested.append((keys, resolve(spec, prop), seen | {ref_name(prop) or ""}))
         stack[:0] = nested  # depth first: a nested object's results follow the fields beside it
     return found
-
-
-def _nullable(spec: dict[str, Any], status_schema: dict[str, Any], paths: list[tuple[str, ...]]) -> tuple[str, ...]:
-    """The dotted keys along the results' paths whose schema allows null (``result.renditions.audio_url``)."""
-    found: dict[str, None] = {}
-    for keys in paths:
-        schema = status_schema
-        for depth, key in enumerate(keys):
-            prop = (schema.get("properties") or {}).get(key)
-            if "null" in json_types(spec, prop):
-                found[".".join(keys[: depth + 1])] = None
-            schema = resolve(spec, prop)
-    return tuple(found)
 
 
 def _result_names(found: list[tuple[tuple[str, ...], dict[str, Any]]]) -> list[str]:
@@ -358,7 +344,6 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
                 status_schema=ref_name(status_ref) or "",
                 statuses=_status_enum(spec, status_schema),
                 results=tuple((result, keys) for result, keys, _ in results),
-                nullable=_nullable(spec, status_schema, [keys for _, keys, _ in results]),
                 error_fields=(
                     "err_code" if "err_code" in props else None,
                     "err_message" if "err_message" in props else None,

@@ -1,8 +1,10 @@
 """Contains some shared types for properties"""
 
+import json
+import logging
 from collections.abc import Mapping, MutableMapping
 from http import HTTPStatus
-from typing import IO, BinaryIO, Generic, Literal, TypeVar
+from typing import IO, Any, BinaryIO, Generic, Literal, TypeVar
 
 from attrs import define
 
@@ -56,4 +58,90 @@ class Response(Generic[T]):
     parsed: T | None
 
 
-__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset"]
+_JSON_NAMES: dict[type, str] = {
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+    dict: "an object",
+    list: "an array",
+    type(None): "null",
+}
+
+
+def _json_name(value: object) -> str:
+    return next(
+        (name for kind, name in _JSON_NAMES.items() if type(value) is kind),
+        type(value).__name__,
+    )
+
+
+def _fits(value: object, types: tuple[type, ...] | None) -> bool:
+    # bool is an int to isinstance, but JSON true is no number
+    return types is None or (
+        isinstance(value, types) and (bool in types or type(value) is not bool)
+    )
+
+
+def checked_field(
+    data: dict[str, Any],
+    name: str,
+    types: tuple[type, ...] | None,
+    model: str,
+    *,
+    required: bool,
+    items: tuple[type, ...] | None = None,
+) -> Any:
+    """Take field ``name`` out of an answer's ``data``, checked against the JSON types the spec declares for it
+    (``types``, and ``items`` for an array's items; None: any), so no model holds a value its annotation denies.
+
+    A required field of another type raises TypeError (the client reports the answer as not matching the spec). An
+    optional one is read as absent, with a warning naming the field (never its value, which a server wrote): Vozo may
+    retype a field, and that must not break a client generated before.
+    """
+    value = data.pop(name) if required else data.pop(name, UNSET)
+    if value is UNSET or not _fits(value, types):
+        return (
+            value
+            if value is UNSET
+            else _mistyped(f"{model}.{name}", types, value, required)
+        )
+    if items is not None and isinstance(value, list):
+        wrong = next(
+            (index for index, item in enumerate(value) if not _fits(item, items)), None
+        )
+        if wrong is not None:
+            return _mistyped(f"{model}.{name}[{wrong}]", items, value[wrong], required)
+    return value
+
+
+def _mistyped(
+    field: str, types: tuple[type, ...] | None, value: object, required: bool
+) -> Unset:
+    wanted = " or ".join(dict.fromkeys(_JSON_NAMES[kind] for kind in types or ()))
+    if required:  # what came, as JSON (the client takes the key out of the message)
+        shown = (
+            "" if value is None else json.dumps(value, ensure_ascii=False, default=repr)
+        )
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        raise TypeError(
+            f"{field} must be {wanted}, got {_json_name(value)}{': ' if shown else ''}{shown}"
+        )
+    logging.getLogger("vozo").warning(
+        "%s must be %s, got %s: read as absent (Vozo may have changed this field: update the vozo package)",
+        field,
+        wanted,
+        _json_name(value),
+    )
+    return UNSET
+
+
+__all__ = [
+    "UNSET",
+    "File",
+    "FileTypes",
+    "RequestFiles",
+    "Response",
+    "Unset",
+    "checked_field",
+]

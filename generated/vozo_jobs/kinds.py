@@ -29,7 +29,6 @@ LIPSYNC = JobKind(
     status_path="/v1/video_generation/{task_id}",
     statuses=("pending", "processing", "done", "failed"),
     results=(("video", ("video_url",)),),
-    nullable=(),
     result_suffixes={"video": ".mp4"},
     error_fields=(None, None),
     fields=(
@@ -123,7 +122,6 @@ REUSABLE_LIPSYNC = JobKind(
     status_path="/v1/video_generation/{task_id}",
     statuses=("pending", "processing", "done", "failed"),
     results=(("video", ("video_url",)),),
-    nullable=(),
     result_suffixes={"video": ".mp4"},
     error_fields=(None, None),
     fields=(
@@ -190,7 +188,6 @@ TRANSLATIONS = JobKind(
         ("audio", ("result", "audio_url")),
         ("subtitle", ("result", "subtitle_url")),
     ),
-    nullable=(),
     result_suffixes={"video": ".mp4", "audio": ".wav", "subtitle": ".srt"},
     error_fields=("err_code", "err_message"),
     fields=(

@@ -40,13 +40,6 @@ def test_the_kind_can_be_given() -> None:
         (b"[1, 2]", None, "must be a JSON object"),
         (b"{}", None, "no string 'status'"),
         (b'{"status": 3}', None, "no string 'status'"),
-        (b'{"status": "done", "video_url": 5}', None, "callback field video_url must be a string, got int"),
-        (
-            b'{"status": "done", "result": {"audio_url": []}}',
-            None,
-            "callback field result.audio_url must be a string, got list",
-        ),
-        (b'{"status": "done", "result": "x"}', None, "callback field result must be an object, got str"),
         (b'{"status": "done"}', {"content-type": "text/plain"}, "expected JSON"),
         (None, None, "callback body must be bytes, str or a mapping, got NoneType"),  # a framework gave no body
         (memoryview(b'{"status": "done"}'), None, "callback body must be bytes, str or a mapping, got memoryview"),

@@ -66,7 +66,6 @@ class JobKind:
     status_path: str
     statuses: tuple[str, ...]
     results: tuple[tuple[str, tuple[str, ...]], ...]  # (result name, keys leading to its URL in the status)
-    nullable: tuple[str, ...]  # dotted keys along those that the spec allows to be null
     result_suffixes: Mapping[str, str]  # result name -> its file's extension, as the spec tells it (".srt")
     error_fields: tuple[str | None, str | None]
     fields: tuple[Field, ...]

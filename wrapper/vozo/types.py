@@ -5,7 +5,8 @@
 
 Models are attrs classes generated from the spec (``vozo_api_client``); unknown fields Vozo adds are kept in
 ``additional_properties`` and unknown enum values become members whose ``.value`` is the raw string. A field the
-response did not carry is ``UNSET`` (falsy): ``status.video_url or None`` reads it as ``str | None``.
+response did not carry is ``UNSET`` (falsy): ``status.video_url or None`` reads it as ``str | None``. So is an optional
+field whose JSON type is not the spec's (logged as a warning): no field holds a value its annotation denies.
 """
 
 import vozo_jobs.types

@@ -6,7 +6,7 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, checked_field
 
 T = TypeVar("T", bound="Error")
 
@@ -48,11 +48,11 @@ class Error:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        code = d.pop("code")
+        code = checked_field(d, "code", (str,), "Error", required=True)
 
-        message = d.pop("message")
+        message = checked_field(d, "message", (str,), "Error", required=True)
 
-        server_ts = d.pop("serverTs", UNSET)
+        server_ts = checked_field(d, "serverTs", (str,), "Error", required=False)
 
         error = cls(
             code=code,

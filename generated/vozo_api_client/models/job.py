@@ -6,6 +6,8 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import checked_field
+
 T = TypeVar("T", bound="Job")
 
 
@@ -35,7 +37,7 @@ class Job:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        task_id = d.pop("task_id")
+        task_id = checked_field(d, "task_id", (str,), "Job", required=True)
 
         job = cls(
             task_id=task_id,

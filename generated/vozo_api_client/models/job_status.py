@@ -7,7 +7,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.job_status_status import JobStatusStatus
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, checked_field
 
 T = TypeVar("T", bound="JobStatus")
 
@@ -44,9 +44,11 @@ class JobStatus:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        status = JobStatusStatus(d.pop("status"))
+        status = JobStatusStatus(
+            checked_field(d, "status", (str,), "JobStatus", required=True)
+        )
 
-        video_url = d.pop("video_url", UNSET)
+        video_url = checked_field(d, "video_url", (str,), "JobStatus", required=False)
 
         job_status = cls(
             status=status,

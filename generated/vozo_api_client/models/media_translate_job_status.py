@@ -7,7 +7,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.media_translate_job_status_status import MediaTranslateJobStatusStatus
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, checked_field
 
 if TYPE_CHECKING:
     from ..models.media_translate_result import MediaTranslateResult
@@ -64,13 +64,21 @@ class MediaTranslateJobStatus:
         from ..models.media_translate_result import MediaTranslateResult
 
         d = dict(src_dict)
-        status = MediaTranslateJobStatusStatus(d.pop("status"))
+        status = MediaTranslateJobStatusStatus(
+            checked_field(d, "status", (str,), "MediaTranslateJobStatus", required=True)
+        )
 
-        err_code = d.pop("err_code", UNSET)
+        err_code = checked_field(
+            d, "err_code", (str,), "MediaTranslateJobStatus", required=False
+        )
 
-        err_message = d.pop("err_message", UNSET)
+        err_message = checked_field(
+            d, "err_message", (str,), "MediaTranslateJobStatus", required=False
+        )
 
-        _result = d.pop("result", UNSET)
+        _result = checked_field(
+            d, "result", (dict,), "MediaTranslateJobStatus", required=False
+        )
         result: MediaTranslateResult | Unset
         if isinstance(_result, Unset):
             result = UNSET

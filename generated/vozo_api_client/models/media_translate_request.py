@@ -11,7 +11,7 @@ from ..models.media_translate_request_media_type import MediaTranslateRequestMed
 from ..models.media_translate_request_subtitle_usage_type import (
     MediaTranslateRequestSubtitleUsageType,
 )
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, checked_field
 
 if TYPE_CHECKING:
     from ..models.ocr_text_box import OcrTextBox
@@ -119,19 +119,37 @@ class MediaTranslateRequest:
         from ..models.speaker_number import SpeakerNumber
 
         d = dict(src_dict)
-        media_type = MediaTranslateRequestMediaType(d.pop("media_type"))
+        media_type = MediaTranslateRequestMediaType(
+            checked_field(
+                d, "media_type", (str,), "MediaTranslateRequest", required=True
+            )
+        )
 
-        media_url = d.pop("media_url")
+        media_url = checked_field(
+            d, "media_url", (str,), "MediaTranslateRequest", required=True
+        )
 
-        source_language = d.pop("source_language")
+        source_language = checked_field(
+            d, "source_language", (str,), "MediaTranslateRequest", required=True
+        )
 
-        target_language = d.pop("target_language")
+        target_language = checked_field(
+            d, "target_language", (str,), "MediaTranslateRequest", required=True
+        )
 
-        export_type = MediaTranslateRequestExportType(d.pop("export_type"))
+        export_type = MediaTranslateRequestExportType(
+            checked_field(
+                d, "export_type", (str,), "MediaTranslateRequest", required=True
+            )
+        )
 
-        subtitle_url = d.pop("subtitle_url", UNSET)
+        subtitle_url = checked_field(
+            d, "subtitle_url", (str,), "MediaTranslateRequest", required=False
+        )
 
-        _subtitle_usage_type = d.pop("subtitle_usage_type", UNSET)
+        _subtitle_usage_type = checked_field(
+            d, "subtitle_usage_type", (str,), "MediaTranslateRequest", required=False
+        )
         subtitle_usage_type: MediaTranslateRequestSubtitleUsageType | Unset
         if isinstance(_subtitle_usage_type, Unset):
             subtitle_usage_type = UNSET
@@ -140,23 +158,31 @@ class MediaTranslateRequest:
                 _subtitle_usage_type
             )
 
-        _ocr_text_box = d.pop("ocr_text_box", UNSET)
+        _ocr_text_box = checked_field(
+            d, "ocr_text_box", (dict,), "MediaTranslateRequest", required=False
+        )
         ocr_text_box: OcrTextBox | Unset
         if isinstance(_ocr_text_box, Unset):
             ocr_text_box = UNSET
         else:
             ocr_text_box = OcrTextBox.from_dict(_ocr_text_box)
 
-        _speaker_number = d.pop("speaker_number", UNSET)
+        _speaker_number = checked_field(
+            d, "speaker_number", (dict,), "MediaTranslateRequest", required=False
+        )
         speaker_number: SpeakerNumber | Unset
         if isinstance(_speaker_number, Unset):
             speaker_number = UNSET
         else:
             speaker_number = SpeakerNumber.from_dict(_speaker_number)
 
-        user_prompt = d.pop("user_prompt", UNSET)
+        user_prompt = checked_field(
+            d, "user_prompt", (str,), "MediaTranslateRequest", required=False
+        )
 
-        callback_url = d.pop("callback_url", UNSET)
+        callback_url = checked_field(
+            d, "callback_url", (str,), "MediaTranslateRequest", required=False
+        )
 
         media_translate_request = cls(
             media_type=media_type,

@@ -6,7 +6,7 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, checked_field
 
 T = TypeVar("T", bound="MediaTranslateResult")
 
@@ -48,11 +48,17 @@ class MediaTranslateResult:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        video_url = d.pop("video_url", UNSET)
+        video_url = checked_field(
+            d, "video_url", (str,), "MediaTranslateResult", required=False
+        )
 
-        audio_url = d.pop("audio_url", UNSET)
+        audio_url = checked_field(
+            d, "audio_url", (str,), "MediaTranslateResult", required=False
+        )
 
-        subtitle_url = d.pop("subtitle_url", UNSET)
+        subtitle_url = checked_field(
+            d, "subtitle_url", (str,), "MediaTranslateResult", required=False
+        )
 
         media_translate_result = cls(
             video_url=video_url,

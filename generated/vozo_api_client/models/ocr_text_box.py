@@ -6,7 +6,7 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, checked_field
 
 T = TypeVar("T", bound="OcrTextBox")
 
@@ -55,13 +55,13 @@ class OcrTextBox:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        x = d.pop("x", UNSET)
+        x = checked_field(d, "x", (int, float), "OcrTextBox", required=False)
 
-        y = d.pop("y", UNSET)
+        y = checked_field(d, "y", (int, float), "OcrTextBox", required=False)
 
-        width = d.pop("width", UNSET)
+        width = checked_field(d, "width", (int, float), "OcrTextBox", required=False)
 
-        height = d.pop("height", UNSET)
+        height = checked_field(d, "height", (int, float), "OcrTextBox", required=False)
 
         ocr_text_box = cls(
             x=x,

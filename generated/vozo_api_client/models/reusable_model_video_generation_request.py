@@ -6,7 +6,7 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, checked_field
 
 T = TypeVar("T", bound="ReusableModelVideoGenerationRequest")
 
@@ -50,11 +50,21 @@ class ReusableModelVideoGenerationRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        model_id = d.pop("model_id")
+        model_id = checked_field(
+            d, "model_id", (str,), "ReusableModelVideoGenerationRequest", required=True
+        )
 
-        audio_url = d.pop("audio_url")
+        audio_url = checked_field(
+            d, "audio_url", (str,), "ReusableModelVideoGenerationRequest", required=True
+        )
 
-        callback_url = d.pop("callback_url", UNSET)
+        callback_url = checked_field(
+            d,
+            "callback_url",
+            (str,),
+            "ReusableModelVideoGenerationRequest",
+            required=False,
+        )
 
         reusable_model_video_generation_request = cls(
             model_id=model_id,

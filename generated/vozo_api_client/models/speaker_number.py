@@ -6,7 +6,7 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, checked_field
 
 T = TypeVar("T", bound="SpeakerNumber")
 
@@ -42,9 +42,9 @@ class SpeakerNumber:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        min_ = d.pop("min", UNSET)
+        min_ = checked_field(d, "min", (int,), "SpeakerNumber", required=False)
 
-        max_ = d.pop("max", UNSET)
+        max_ = checked_field(d, "max", (int,), "SpeakerNumber", required=False)
 
         speaker_number = cls(
             min_=min_,

@@ -8,7 +8,7 @@ from attrs import field as _attrs_field
 
 from ..models.model import Model
 from ..models.reference_file_type import ReferenceFileType
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, checked_field
 
 T = TypeVar("T", bound="VideoGenerationRequest")
 
@@ -63,15 +63,31 @@ class VideoGenerationRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        reference_file_url = d.pop("reference_file_url")
+        reference_file_url = checked_field(
+            d, "reference_file_url", (str,), "VideoGenerationRequest", required=True
+        )
 
-        audio_url = d.pop("audio_url")
+        audio_url = checked_field(
+            d, "audio_url", (str,), "VideoGenerationRequest", required=True
+        )
 
-        model = Model(d.pop("model"))
+        model = Model(
+            checked_field(d, "model", (str,), "VideoGenerationRequest", required=True)
+        )
 
-        reference_file_type = ReferenceFileType(d.pop("reference_file_type"))
+        reference_file_type = ReferenceFileType(
+            checked_field(
+                d,
+                "reference_file_type",
+                (str,),
+                "VideoGenerationRequest",
+                required=True,
+            )
+        )
 
-        callback_url = d.pop("callback_url", UNSET)
+        callback_url = checked_field(
+            d, "callback_url", (str,), "VideoGenerationRequest", required=False
+        )
 
         video_generation_request = cls(
             reference_file_url=reference_file_url,

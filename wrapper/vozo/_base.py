@@ -82,10 +82,11 @@ def error_class(status: int, code: str | None) -> type[APIStatusError]:
     return by_status or APIStatusError
 
 
-def read_json(content: bytes | str) -> Any:
-    """``json.loads``, refusing a body nested past Python's parser (RecursionError) as unreadable (ValueError)."""
+def read_json(content: bytes | str, **options: Any) -> Any:
+    """``json.loads(content, **options)``; a text nested past Python's parser (RecursionError) is refused as
+    unreadable, a ValueError like any other text that is not JSON."""
     try:
-        return json.loads(content)
+        return json.loads(content, **options)
     except RecursionError:
         raise ValueError("JSON nested too deeply to read") from None
 

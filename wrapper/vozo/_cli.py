@@ -23,6 +23,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.text import Text
 
 import vozo
+from vozo._base import read_json
 from vozo._cli_batch import batch
 from vozo._cli_common import (
     EPILOG,
@@ -289,8 +290,8 @@ class JSONValue(click.ParamType):  # type: ignore[type-arg]
         if not isinstance(value, str):
             return value
         try:
-            return json.loads(value)
-        except (ValueError, RecursionError):
+            return read_json(value)
+        except ValueError:
             if self.or_text:
                 return value
             self.fail(f"{value!r} is not JSON", param, ctx)

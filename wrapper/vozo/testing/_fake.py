@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import math
 import os
 import random
@@ -29,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from vozo._base import read_json
 from vozo._config import is_loopback
 from vozo._errors import InvalidInputError
 from vozo._jobs import DONE, FAILED
@@ -429,8 +429,8 @@ class FakeVozo:
         if "json" not in request.headers.get("content-type", ""):
             return self._error(400, "5", "Invalid request parameters: the body must be JSON.")
         try:
-            body = json.loads(await request.body(), parse_constant=_refuse_constant)
-        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
+            body = read_json(await request.body(), parse_constant=_refuse_constant)
+        except ValueError:
             return self._error(400, "5", "Invalid request parameters: the body is not valid JSON.")
         problem = self.spec.first_error(method, path, body)
         if problem is not None:

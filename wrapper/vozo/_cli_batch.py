@@ -24,6 +24,7 @@ from vozo._cli_common import (
     delivered,
     err,
     fail,
+    handled,
     json_line,
     out,
     say,
@@ -132,12 +133,8 @@ def run_command(
 @click.pass_obj
 def status_command(settings: Settings, out_dir: Path, show_all: bool) -> None:
     """Show the journal of a batch whose results go to OUT_DIR (also during a run)."""
-    try:
+    with handled(settings):
         summary = vozo_batch.status(out_dir)
-    except vozo.VozoError as error:
-        fail(settings, error)
-    except Exception as error:
-        unexpected(settings, error)
     _print_summary(settings, summary, show_all=show_all)
 
 
@@ -163,12 +160,8 @@ def _print_summary(settings: Settings, summary: BatchSummary, *, show_all: bool 
             rows.add_column(column, overflow="fold")
         for row in listed:
             # Text, not markup: an error message may hold brackets ("[request id ...]").
-            rows.add_row(
-                *(
-                    Text(shown(cell))
-                    for cell in (row.key, row.kind, row.state.value, row.task_id or "", row.error or "")
-                )
-            )
+            cells = (row.key, row.kind, row.state.value, row.task_id or "", row.error or "")
+            rows.add_row(*(Text(shown(cell)) for cell in cells))
         out.print(rows)
     if summary.stopped:
         err.print(Text.assemble(("stopped submitting", "bold red"), f": {shown(summary.stopped)}"), highlight=False)

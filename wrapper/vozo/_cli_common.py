@@ -114,24 +114,21 @@ class Settings:
         return {"api_key": self.api_key, "base_url": self.base_url, "timeout": self.timeout, **given}
 
 
+# The exit code of an error: the first entry whose classes it is an instance of (else "error").
+_EXIT_CODE_OF: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
+    (vozo.InvalidInputError, "usage"),
+    (vozo.JobFailedError, "job_failed"),
+    (vozo.JobTimeoutError, "job_timeout"),
+    (vozo.DownloadError, "download"),
+    ((vozo.AuthenticationError, vozo.PermissionDeniedError, NoAPIKeyError), "auth"),
+    (vozo.RateLimitError, "rate_limited"),
+    ((vozo.APIConnectionError, vozo.InternalServerError), "unavailable"),
+    (vozo.APIStatusError, "api"),
+)
+
+
 def exit_code(error: BaseException) -> int:
-    if isinstance(error, vozo.InvalidInputError):
-        return EXIT_CODES["usage"]
-    if isinstance(error, vozo.JobFailedError):
-        return EXIT_CODES["job_failed"]
-    if isinstance(error, vozo.JobTimeoutError):
-        return EXIT_CODES["job_timeout"]
-    if isinstance(error, vozo.DownloadError):
-        return EXIT_CODES["download"]
-    if isinstance(error, (vozo.AuthenticationError, vozo.PermissionDeniedError, NoAPIKeyError)):
-        return EXIT_CODES["auth"]
-    if isinstance(error, vozo.RateLimitError):
-        return EXIT_CODES["rate_limited"]
-    if isinstance(error, (vozo.APIConnectionError, vozo.InternalServerError)):
-        return EXIT_CODES["unavailable"]
-    if isinstance(error, vozo.APIStatusError):
-        return EXIT_CODES["api"]
-    return EXIT_CODES["error"]
+    return EXIT_CODES[next((name for classes, name in _EXIT_CODE_OF if isinstance(error, classes)), "error")]
 
 
 def resume_hint(settings: Settings, error: vozo.VozoError | None) -> str | None:

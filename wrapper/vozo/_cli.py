@@ -41,7 +41,7 @@ from vozo._cli_common import (
     shown,
 )
 from vozo._config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
-from vozo._jobs import DEFAULT_WAIT_TIMEOUT
+from vozo._jobs import DEFAULT_WAIT_TIMEOUT, job_failed_error
 from vozo._kinds import Field, JobKind, all_kinds, kind_named
 from vozo.types import Job, JobResource
 
@@ -160,10 +160,7 @@ def current_status(client: vozo.Vozo, task_id: str, kind: str | None) -> tuple[J
 def failure(task_id: str, kind: JobKind, status: Status, hide: Hider) -> vozo.JobFailedError | None:
     """The job's failure (Vozo's err_code, its documented meaning and the message), when it ended in failed; ``hide``
     masks the API key should the server echo it."""
-    if status.status.value != "failed":
-        return None
-    code, message = kind.error(status)
-    return vozo.JobFailedError(task_id, status, code=code and hide(code), message=message and hide(message))
+    return job_failed_error(kind, task_id, status, hide) if status.status.value == "failed" else None
 
 
 def describe_status(task_id: str, kind: JobKind, status: Status, hide: Hider) -> tuple[dict[str, Any], list[str]]:

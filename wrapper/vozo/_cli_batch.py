@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import anyio
 import click
@@ -109,7 +109,7 @@ def run_command(
             )
 
     try:
-        with display:
+        with display.shown:
             summary = anyio.run(go)  # the batch code runs on anyio: so does its entry point
     except vozo.VozoError as error:
         fail(settings, error)
@@ -194,20 +194,10 @@ class _Display:
     """
 
     def __init__(self, *, enabled: bool) -> None:
-        self._live = (
-            Live(console=err, refresh_per_second=4, transient=True, get_renderable=self._render) if enabled else None
-        )
         self._progress: BatchProgress | None = None
         self._received = 0.0
-
-    def __enter__(self) -> _Display:
-        if self._live is not None:
-            self._live.__enter__()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._live is not None:
-            self._live.__exit__(*exc)
+        live = Live(console=err, refresh_per_second=4, transient=True, get_renderable=self._render)
+        self.shown: AbstractContextManager[object] = live if enabled else nullcontext()  # drawn while entered
 
     def update(self, progress: BatchProgress) -> None:
         self._progress, self._received = progress, time.monotonic()

@@ -21,8 +21,8 @@ from vozo._cli_common import (
     EXIT_CODES,
     Settings,
     clock,
-    delivered,
     err,
+    exit_interrupted,
     fail,
     handled,
     json_line,
@@ -115,10 +115,7 @@ def run_command(
         fail(settings, error)
     except KeyboardInterrupt:
         message = f"interrupted; every task id is in the journal: run the same command to resume ({out_dir})"
-        if settings.as_json:
-            delivered({"error": "Interrupted", "message": message, "task_id": None})
-        say(shown(message))  # on stderr as well, as for any interrupted command
-        sys.exit(EXIT_CODES["interrupted"])
+        exit_interrupted(settings, message, shown(message))
     except Exception as error:  # a bug: one line, and the journal still holds every task id
         unexpected(settings, error)
     _print_summary(settings, summary)

@@ -164,11 +164,17 @@ def fail(settings: Settings, error: vozo.VozoError) -> NoReturn:
 def interrupted(settings: Settings) -> NoReturn:
     """Ctrl-C: never click's bare "Aborted!" (exit 1): the task id of a paid job and how to resume, exit 130."""
     resume = resume_hint(settings, None)
-    if settings.as_json:
-        delivered({"error": "Interrupted", "message": "interrupted", "task_id": settings.task_id, "resume": resume})
-    say("\ninterrupted")
+    said = "\ninterrupted"
     if settings.task_id:
-        say(f"task id: {shown(settings.task_id)} (the job exists; resume with `{resume}`)")
+        said += f"\ntask id: {shown(settings.task_id)} (the job exists; resume with `{resume}`)"
+    exit_interrupted(settings, "interrupted", said, task_id=settings.task_id, resume=resume)
+
+
+def exit_interrupted(settings: Settings, message: str, said: str, **payload: object) -> NoReturn:
+    """Exit 130 after a Ctrl-C, saying ``said`` on stderr; with --json, ``message`` in a JSON line on stdout too."""
+    if settings.as_json:
+        delivered({"error": "Interrupted", "message": message, "task_id": None, **payload})
+    say(said)
     sys.exit(EXIT_CODES["interrupted"])
 
 
@@ -220,10 +226,7 @@ def create_keeping_its_id(
 def abandoned(settings: Settings, why: str) -> NoReturn:
     """A create left without its answer: the job may exist and be billed, and only the user can find it now."""
     message = f"{why}: {MAY_EXIST}"
-    if settings.as_json:
-        delivered({"error": "Interrupted", "message": message, "task_id": None})
-    say(f"\nwarning: {message}")
-    sys.exit(EXIT_CODES["interrupted"])
+    exit_interrupted(settings, message, f"\nwarning: {message}")
 
 
 @contextmanager

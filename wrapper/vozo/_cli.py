@@ -180,15 +180,6 @@ def describe_status(task_id: str, kind: JobKind, status: Status, hide: Hider) ->
 
 # --- commands ---------------------------------------------------------------------------------------------------
 
-wait_timeout = click.option(
-    "--timeout",
-    "wait_timeout",
-    type=float,
-    default=DEFAULT_WAIT_TIMEOUT,
-    show_default=True,
-    help="Seconds to wait for the job.",
-)
-
 
 class OutputPath(click.Path):
     """Where to download: never empty, which would mean the current folder (``--output "$OUT"`` with OUT unset)."""
@@ -202,7 +193,16 @@ class OutputPath(click.Path):
         return super().convert(value, param, ctx)
 
 
-output_option = click.option("--output", "-o", type=OutputPath(), help="Download the result here (implies --wait).")
+# --output and --timeout, as `vozo wait` and each job kind's command take them.
+_OUTPUT: dict[str, Any] = {"type": OutputPath(), "help": "Download the result here (implies --wait)."}
+_TIMEOUT: dict[str, Any] = {
+    "type": float,
+    "default": DEFAULT_WAIT_TIMEOUT,
+    "show_default": True,
+    "help": "Seconds to wait for the job.",
+}
+output_option = click.option("--output", "-o", **_OUTPUT)
+wait_timeout = click.option("--timeout", "wait_timeout", **_TIMEOUT)
 kind_option = click.option(
     "--kind",
     type=click.Choice([name for kind in all_kinds() for name in (kind.cli_name, *kind.aliases)]),
@@ -326,11 +326,7 @@ def job_command(kind: JobKind) -> click.Command:
     own: list[click.Parameter] = [
         click.Option(["--no-check-file-types", "_no_check"], is_flag=True, help="Allow URLs without a file extension."),
         click.Option(["--wait", "_wait"], is_flag=True, help="Wait for the job to finish, showing its progress."),
-        click.Option(
-            ["--output", "-o", "_output"],
-            type=OutputPath(),
-            help="Download the result here (implies --wait).",
-        ),
+        click.Option(["--output", "-o", "_output"], **_OUTPUT),
         click.Option(
             ["--which", "_which"],
             type=click.Choice(results),
@@ -338,13 +334,7 @@ def job_command(kind: JobKind) -> click.Command:
             show_default=True,
             help="Which result file to download.",
         ),
-        click.Option(
-            ["--timeout", "_timeout"],
-            type=float,
-            default=DEFAULT_WAIT_TIMEOUT,
-            show_default=True,
-            help="Seconds to wait for the job.",
-        ),
+        click.Option(["--timeout", "_timeout"], **_TIMEOUT),
     ]
     taken = {"--help", *(name for option in own for name in option.opts)}
     options = [*(field_option(field, taken) for field in kind.fields), *own]

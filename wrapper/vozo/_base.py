@@ -82,10 +82,11 @@ def error_class(status: int, code: str | None) -> type[APIStatusError]:
     return by_status or APIStatusError
 
 
-def read_json(content: bytes | str) -> Any:
-    """``json.loads``, refusing a body nested past Python's parser (RecursionError) as unreadable (ValueError)."""
+def read_json(content: bytes | str, **options: Any) -> Any:
+    """``json.loads(content, **options)``; a text nested past Python's parser (RecursionError) is refused as
+    unreadable, a ValueError like any other text that is not JSON."""
     try:
-        return json.loads(content)
+        return json.loads(content, **options)
     except RecursionError:
         raise ValueError("JSON nested too deeply to read") from None
 
@@ -104,7 +105,7 @@ def status_error(response: httpx.Response) -> APIStatusError:
         code, message = error.code, error.message
         server_ts = hide(str(error.server_ts)) if error.server_ts else None
     else:  # an HTML page from a proxy, or a body not in Vozo's Error shape: keep an excerpt to debug with
-        body_excerpt = excerpt(text.encode())
+        body_excerpt = excerpt(text)
         if isinstance(body, dict) and "code" in body:
             code = hide(str(body["code"]))
     cls = error_class(response.status_code, code)
@@ -209,7 +210,7 @@ def on_response(response: httpx.Response) -> None:
                 f"(or VOZO_BASE_URL), now {request.url.scheme}://{request.url.netloc.decode()}: Vozo's API is "
                 f"{DEFAULT_BASE_URL}",
                 status_code=response.status_code,
-                body_excerpt=excerpt(hide(response.content.decode("utf-8", errors="replace")).encode()),
+                body_excerpt=excerpt(response.content, hide),
             ) from exc
 
 
@@ -231,7 +232,7 @@ def redirect_error(response: httpx.Response) -> APIResponseValidationError:
         "which this client does not follow (the API key is only sent to the host it was given). Check base_url (or "
         f"VOZO_BASE_URL), now {request.url.scheme}://{request.url.netloc.decode()}: Vozo's API is {DEFAULT_BASE_URL}.",
         status_code=response.status_code,
-        body_excerpt=excerpt(hide(response.content.decode("utf-8", errors="replace")).encode()) or None,
+        body_excerpt=excerpt(response.content, hide) or None,
     )
 
 
@@ -252,7 +253,7 @@ def parsed_body(response: AnyResponse, operation: str, expected: type[T], hide: 
         raise APIResponseValidationError(
             f"{operation}: undocumented answer (status {int(response.status_code)})",
             status_code=int(response.status_code),
-            body_excerpt=excerpt(hide(response.content.decode("utf-8", errors="replace")).encode()),
+            body_excerpt=excerpt(response.content, hide),
         )
     return response.parsed
 
@@ -302,7 +303,7 @@ def created_task_id(job: Job, operation: str, hide: Callable[[str], str]) -> str
         raise APIResponseValidationError(
             f"the answer to {operation} holds no usable task id (task_id {hide(fault)}). {JOB_MAY_EXIST}",
             status_code=200,
-            body_excerpt=excerpt(hide(json.dumps(job.to_dict(), default=repr)).encode()),
+            body_excerpt=excerpt(json.dumps(job.to_dict(), default=repr), hide),
         )
     return job.task_id
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
+from vozo._base import read_json
 from vozo._errors import CallbackError, InvalidInputError
 from vozo._kinds import JobKind, all_kinds, kind_named
 
@@ -44,11 +44,9 @@ def _json(body: CallbackBody) -> dict[str, Any]:
     if not isinstance(body, bytes | bytearray | str):  # json.loads would raise a bare TypeError
         raise CallbackError(f"callback body must be bytes, str or a mapping, got {type(body).__name__}")
     try:
-        data = json.loads(body)
-    except RecursionError:
-        raise CallbackError("callback body is nested too deeply to be a Vozo status: refuse the request") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CallbackError(f"callback body is not JSON this client can read: {type(exc).__name__}") from None
+        data = read_json(body)
+    except ValueError as exc:  # a UnicodeDecodeError too
+        raise CallbackError(f"callback body is not JSON this client can read ({exc}): refuse the request") from None
     if not isinstance(data, dict):
         raise CallbackError(f"callback body must be a JSON object, got {type(data).__name__}")
     return data

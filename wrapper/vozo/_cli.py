@@ -23,6 +23,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.text import Text
 
 import vozo
+from vozo._base import read_json
 from vozo._cli_batch import batch
 from vozo._cli_common import (
     EPILOG,
@@ -40,7 +41,7 @@ from vozo._cli_common import (
     shown,
 )
 from vozo._config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
-from vozo._jobs import DEFAULT_WAIT_TIMEOUT
+from vozo._jobs import DEFAULT_WAIT_TIMEOUT, job_failed_error
 from vozo._kinds import Field, JobKind, all_kinds, kind_named
 from vozo.types import Job, JobResource
 
@@ -159,10 +160,7 @@ def current_status(client: vozo.Vozo, task_id: str, kind: str | None) -> tuple[J
 def failure(task_id: str, kind: JobKind, status: Status, hide: Hider) -> vozo.JobFailedError | None:
     """The job's failure (Vozo's err_code, its documented meaning and the message), when it ended in failed; ``hide``
     masks the API key should the server echo it."""
-    if status.status.value != "failed":
-        return None
-    code, message = kind.error(status)
-    return vozo.JobFailedError(task_id, status, code=code and hide(code), message=message and hide(message))
+    return job_failed_error(kind, task_id, status, hide) if status.status.value == "failed" else None
 
 
 def describe_status(task_id: str, kind: JobKind, status: Status, hide: Hider) -> tuple[dict[str, Any], list[str]]:
@@ -182,15 +180,6 @@ def describe_status(task_id: str, kind: JobKind, status: Status, hide: Hider) ->
 
 # --- commands ---------------------------------------------------------------------------------------------------
 
-wait_timeout = click.option(
-    "--timeout",
-    "wait_timeout",
-    type=float,
-    default=DEFAULT_WAIT_TIMEOUT,
-    show_default=True,
-    help="Seconds to wait for the job.",
-)
-
 
 class OutputPath(click.Path):
     """Where to download: never empty, which would mean the current folder (``--output "$OUT"`` with OUT unset)."""
@@ -204,7 +193,16 @@ class OutputPath(click.Path):
         return super().convert(value, param, ctx)
 
 
-output_option = click.option("--output", "-o", type=OutputPath(), help="Download the result here (implies --wait).")
+# --output and --timeout, as `vozo wait` and each job kind's command take them.
+_OUTPUT: dict[str, Any] = {"type": OutputPath(), "help": "Download the result here (implies --wait)."}
+_TIMEOUT: dict[str, Any] = {
+    "type": float,
+    "default": DEFAULT_WAIT_TIMEOUT,
+    "show_default": True,
+    "help": "Seconds to wait for the job.",
+}
+output_option = click.option("--output", "-o", **_OUTPUT)
+wait_timeout = click.option("--timeout", "wait_timeout", **_TIMEOUT)
 kind_option = click.option(
     "--kind",
     type=click.Choice([name for kind in all_kinds() for name in (kind.cli_name, *kind.aliases)]),
@@ -289,8 +287,8 @@ class JSONValue(click.ParamType):  # type: ignore[type-arg]
         if not isinstance(value, str):
             return value
         try:
-            return json.loads(value)
-        except (ValueError, RecursionError):
+            return read_json(value)
+        except ValueError:
             if self.or_text:
                 return value
             self.fail(f"{value!r} is not JSON", param, ctx)
@@ -328,11 +326,7 @@ def job_command(kind: JobKind) -> click.Command:
     own: list[click.Parameter] = [
         click.Option(["--no-check-file-types", "_no_check"], is_flag=True, help="Allow URLs without a file extension."),
         click.Option(["--wait", "_wait"], is_flag=True, help="Wait for the job to finish, showing its progress."),
-        click.Option(
-            ["--output", "-o", "_output"],
-            type=OutputPath(),
-            help="Download the result here (implies --wait).",
-        ),
+        click.Option(["--output", "-o", "_output"], **_OUTPUT),
         click.Option(
             ["--which", "_which"],
             type=click.Choice(results),
@@ -340,13 +334,7 @@ def job_command(kind: JobKind) -> click.Command:
             show_default=True,
             help="Which result file to download.",
         ),
-        click.Option(
-            ["--timeout", "_timeout"],
-            type=float,
-            default=DEFAULT_WAIT_TIMEOUT,
-            show_default=True,
-            help="Seconds to wait for the job.",
-        ),
+        click.Option(["--timeout", "_timeout"], **_TIMEOUT),
     ]
     taken = {"--help", *(name for option in own for name in option.opts)}
     options = [*(field_option(field, taken) for field in kind.fields), *own]

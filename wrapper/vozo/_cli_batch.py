@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import anyio
 import click
@@ -21,9 +21,10 @@ from vozo._cli_common import (
     EXIT_CODES,
     Settings,
     clock,
-    delivered,
     err,
+    exit_interrupted,
     fail,
+    handled,
     json_line,
     out,
     say,
@@ -108,16 +109,13 @@ def run_command(
             )
 
     try:
-        with display:
+        with display.shown:
             summary = anyio.run(go)  # the batch code runs on anyio: so does its entry point
     except vozo.VozoError as error:
         fail(settings, error)
     except KeyboardInterrupt:
         message = f"interrupted; every task id is in the journal: run the same command to resume ({out_dir})"
-        if settings.as_json:
-            delivered({"error": "Interrupted", "message": message, "task_id": None})
-        say(shown(message))  # on stderr as well, as for any interrupted command
-        sys.exit(EXIT_CODES["interrupted"])
+        exit_interrupted(settings, message, shown(message))
     except Exception as error:  # a bug: one line, and the journal still holds every task id
         unexpected(settings, error)
     _print_summary(settings, summary)
@@ -132,12 +130,8 @@ def run_command(
 @click.pass_obj
 def status_command(settings: Settings, out_dir: Path, show_all: bool) -> None:
     """Show the journal of a batch whose results go to OUT_DIR (also during a run)."""
-    try:
+    with handled(settings):
         summary = vozo_batch.status(out_dir)
-    except vozo.VozoError as error:
-        fail(settings, error)
-    except Exception as error:
-        unexpected(settings, error)
     _print_summary(settings, summary, show_all=show_all)
 
 
@@ -163,12 +157,8 @@ def _print_summary(settings: Settings, summary: BatchSummary, *, show_all: bool 
             rows.add_column(column, overflow="fold")
         for row in listed:
             # Text, not markup: an error message may hold brackets ("[request id ...]").
-            rows.add_row(
-                *(
-                    Text(shown(cell))
-                    for cell in (row.key, row.kind, row.state.value, row.task_id or "", row.error or "")
-                )
-            )
+            cells = (row.key, row.kind, row.state.value, row.task_id or "", row.error or "")
+            rows.add_row(*(Text(shown(cell)) for cell in cells))
         out.print(rows)
     if summary.stopped:
         err.print(Text.assemble(("stopped submitting", "bold red"), f": {shown(summary.stopped)}"), highlight=False)
@@ -201,20 +191,10 @@ class _Display:
     """
 
     def __init__(self, *, enabled: bool) -> None:
-        self._live = (
-            Live(console=err, refresh_per_second=4, transient=True, get_renderable=self._render) if enabled else None
-        )
         self._progress: BatchProgress | None = None
         self._received = 0.0
-
-    def __enter__(self) -> _Display:
-        if self._live is not None:
-            self._live.__enter__()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._live is not None:
-            self._live.__exit__(*exc)
+        live = Live(console=err, refresh_per_second=4, transient=True, get_renderable=self._render)
+        self.shown: AbstractContextManager[object] = live if enabled else nullcontext()  # drawn while entered
 
     def update(self, progress: BatchProgress) -> None:
         self._progress, self._received = progress, time.monotonic()

@@ -114,24 +114,21 @@ class Settings:
         return {"api_key": self.api_key, "base_url": self.base_url, "timeout": self.timeout, **given}
 
 
+# The exit code of an error: the first entry whose classes it is an instance of (else "error").
+_EXIT_CODE_OF: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
+    (vozo.InvalidInputError, "usage"),
+    (vozo.JobFailedError, "job_failed"),
+    (vozo.JobTimeoutError, "job_timeout"),
+    (vozo.DownloadError, "download"),
+    ((vozo.AuthenticationError, vozo.PermissionDeniedError, NoAPIKeyError), "auth"),
+    (vozo.RateLimitError, "rate_limited"),
+    ((vozo.APIConnectionError, vozo.InternalServerError), "unavailable"),
+    (vozo.APIStatusError, "api"),
+)
+
+
 def exit_code(error: BaseException) -> int:
-    if isinstance(error, vozo.InvalidInputError):
-        return EXIT_CODES["usage"]
-    if isinstance(error, vozo.JobFailedError):
-        return EXIT_CODES["job_failed"]
-    if isinstance(error, vozo.JobTimeoutError):
-        return EXIT_CODES["job_timeout"]
-    if isinstance(error, vozo.DownloadError):
-        return EXIT_CODES["download"]
-    if isinstance(error, (vozo.AuthenticationError, vozo.PermissionDeniedError, NoAPIKeyError)):
-        return EXIT_CODES["auth"]
-    if isinstance(error, vozo.RateLimitError):
-        return EXIT_CODES["rate_limited"]
-    if isinstance(error, (vozo.APIConnectionError, vozo.InternalServerError)):
-        return EXIT_CODES["unavailable"]
-    if isinstance(error, vozo.APIStatusError):
-        return EXIT_CODES["api"]
-    return EXIT_CODES["error"]
+    return EXIT_CODES[next((name for classes, name in _EXIT_CODE_OF if isinstance(error, classes)), "error")]
 
 
 def resume_hint(settings: Settings, error: vozo.VozoError | None) -> str | None:
@@ -167,11 +164,17 @@ def fail(settings: Settings, error: vozo.VozoError) -> NoReturn:
 def interrupted(settings: Settings) -> NoReturn:
     """Ctrl-C: never click's bare "Aborted!" (exit 1): the task id of a paid job and how to resume, exit 130."""
     resume = resume_hint(settings, None)
-    if settings.as_json:
-        delivered({"error": "Interrupted", "message": "interrupted", "task_id": settings.task_id, "resume": resume})
-    say("\ninterrupted")
+    said = "\ninterrupted"
     if settings.task_id:
-        say(f"task id: {shown(settings.task_id)} (the job exists; resume with `{resume}`)")
+        said += f"\ntask id: {shown(settings.task_id)} (the job exists; resume with `{resume}`)"
+    exit_interrupted(settings, "interrupted", said, task_id=settings.task_id, resume=resume)
+
+
+def exit_interrupted(settings: Settings, message: str, said: str, **payload: object) -> NoReturn:
+    """Exit 130 after a Ctrl-C, saying ``said`` on stderr; with --json, ``message`` in a JSON line on stdout too."""
+    if settings.as_json:
+        delivered({"error": "Interrupted", "message": message, "task_id": None, **payload})
+    say(said)
     sys.exit(EXIT_CODES["interrupted"])
 
 
@@ -223,10 +226,7 @@ def create_keeping_its_id(
 def abandoned(settings: Settings, why: str) -> NoReturn:
     """A create left without its answer: the job may exist and be billed, and only the user can find it now."""
     message = f"{why}: {MAY_EXIST}"
-    if settings.as_json:
-        delivered({"error": "Interrupted", "message": message, "task_id": None})
-    say(f"\nwarning: {message}")
-    sys.exit(EXIT_CODES["interrupted"])
+    exit_interrupted(settings, message, f"\nwarning: {message}")
 
 
 @contextmanager

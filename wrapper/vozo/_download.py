@@ -26,7 +26,7 @@ import httpx
 
 from vozo import _retry
 from vozo._errors import DownloadError, InvalidInputError
-from vozo._kinds import JobKind, kinds_for_status, status_value
+from vozo._kinds import kinds_for_status, status_value
 from vozo._logging import logger
 from vozo_jobs.kinds import AnyStatus
 
@@ -101,12 +101,6 @@ def result_url(source: DownloadSource, which: str | None) -> str:
     if scheme not in ("http", "https"):
         raise InvalidInputError(f"cannot download {url!r}: not an http(s) URL")
     return url
-
-
-def result_urls(status: AnyStatus, kind: JobKind | None = None) -> dict[str, str]:
-    """Every result URL a status offers, under the names its kind declares (nothing else the server sent)."""
-    kinds = (kind,) if kind is not None else kinds_for_status(status)
-    return kinds[0].result_urls(status) if kinds else {}
 
 
 # Vozo's status bodies carry no task id, yet a failed download must name the job: each status a client fetched is

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING
 from vozo._codes import describe
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import httpx
 
     # The status of any job kind (a union of the generated status models); users narrow it with isinstance.
@@ -156,13 +158,7 @@ class APIStatusError(VozoError):
         super().__init__(self._summary())
 
     def _summary(self) -> str:
-        text = f"{self.status_code} from {self.method} {self.path}"
-        if self.code is not None:
-            text += f": code {self.code}"
-        if self.message:
-            text += f" ({self.message})"
-        if self.code_description and self.code_description.rstrip(".") != (self.message or "").rstrip("."):
-            text += f" - documented as: {self.code_description}"
+        text = f"{self.status_code} from {self.method} {self.path}{_vozo_says(self.code, self.message)}"
         if self.request_id:
             text += f" [request id {self.request_id}]"
         if self.body_excerpt is not None:
@@ -211,14 +207,7 @@ class JobFailedError(VozoError):
         self.code = code
         self.message = message
         self.code_description = describe(code)
-        text = f"job {task_id} failed"
-        if code is not None:
-            text += f": code {code}"
-        if message:
-            text += f" ({message})"
-        if self.code_description and self.code_description.rstrip(".") != (message or "").rstrip("."):
-            text += f" - documented as: {self.code_description}"
-        super().__init__(text)
+        super().__init__(f"job {task_id} failed{_vozo_says(code, message)}")
 
 
 class JobTimeoutError(VozoError):
@@ -267,6 +256,18 @@ def add_advice(error: VozoError, advice: str) -> None:
         error.args = (f"{message.rstrip('.')}. {advice}" if message else advice, *error.args[1:])
 
 
+def _vozo_says(code: str | None, message: str | None) -> str:
+    """``: code C (message) - documented as: ...``, of what Vozo sent; the meaning its docs give a code is added
+    unless the message already says it."""
+    text = f": code {code}" if code is not None else ""
+    if message:
+        text += f" ({message})"
+    description = describe(code)
+    if description and description.rstrip(".") != (message or "").rstrip("."):
+        text += f" - documented as: {description}"
+    return text
+
+
 def _status_value(status: AnyStatus | None) -> str:
     return str(status.status.value) if status is not None else "none yet"
 
@@ -275,6 +276,7 @@ def request_id(headers: httpx.Headers) -> str | None:
     return next((headers[name] for name in _REQUEST_ID_HEADERS if name in headers), None)
 
 
-def excerpt(body: bytes) -> str:
-    text = body.decode("utf-8", errors="replace").strip()
+def excerpt(body: bytes | str, hide: Callable[[str], str] = str) -> str:
+    """The start of a body (UTF-8, undecodable bytes replaced) to debug with, the API key taken out by ``hide``."""
+    text = hide(body if isinstance(body, str) else body.decode("utf-8", errors="replace")).strip()
     return text if len(text) <= _EXCERPT else text[:_EXCERPT] + "..."

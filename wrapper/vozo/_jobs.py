@@ -56,6 +56,13 @@ def check_wait_arguments(timeout: object, poll_interval: object) -> None:
             raise InvalidInputError(f"{name} must be a number of seconds > 0, got {value!r}")
 
 
+def job_failed_error(kind: JobKind, task_id: str, status: object, hide: Callable[[str], str]) -> JobFailedError:
+    """The error of a job that ended in failed: Vozo's error fields, the API key taken out should a server echo it."""
+    code, message = (None if text is None else hide(text) for text in kind.error(status))
+    # status is always one of the kinds' status models; the error carries it typed for users.
+    return JobFailedError(task_id, cast("AnyStatus", status), code=code, message=message)
+
+
 class Poller(Generic[StatusT]):
     """Tracks one wait: the poll schedule, the deadline, change notifications and the terminal states.
 
@@ -117,9 +124,7 @@ class Poller(Generic[StatusT]):
         if value == DONE:
             return None
         if value == FAILED:
-            code, message = (None if text is None else self._hide(text) for text in self.kind.error(status))
-            # StatusT is always one of the kinds' status models; the errors carry it typed for users.
-            raise JobFailedError(self.task_id, cast("AnyStatus", status), code=code, message=message)
+            raise job_failed_error(self.kind, self.task_id, status, self._hide)
         self._enter_phase(value)
         return self._next_delay()
 

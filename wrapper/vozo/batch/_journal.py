@@ -201,11 +201,11 @@ class Journal:
         """Bring the journal in line with the manifest, in one transaction; raises on an unhandled conflict."""
         report = SyncReport()
         known = {row.key: row for row in self.rows()}
-        now = time.time()
-        for row in manifest:
-            old = known.get(row.key)
-            if old is not None and old.row_hash != row.row_hash and old.state in SENT_STATES:
-                report.changed_sent.append(row.key)
+        report.changed_sent = [
+            row.key
+            for row in manifest
+            if (old := known.get(row.key)) is not None and old.row_hash != row.row_hash and old.state in SENT_STATES
+        ]
         if report.changed_sent and not rerun_changed:
             shown = ", ".join(report.changed_sent[:10]) + (" ..." if len(report.changed_sent) > 10 else "")
             raise ManifestChangedError(
@@ -218,61 +218,69 @@ class Journal:
         with self._transaction():
             for row in manifest:
                 old = known.get(row.key)
-                fresh = RowState.INVALID if row.problem else RowState.QUEUED
                 if old is None:
                     report.new += 1
-                    self._sql(
-                        "INSERT INTO rows (row_key, position, kind, fields, row_hash, state, error, updated_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            row.key,
-                            row.position,
-                            row.kind,
-                            json.dumps(row.fields),
-                            row.row_hash,
-                            fresh,
-                            row.problem,
-                            now,
-                        ),
-                    )
+                    self._insert(row)
                     continue
                 report.resumed += 1
                 if old.row_hash != row.row_hash:
                     if old.state not in SENT_STATES:
                         report.changed_unsent.append(row.key)
-                    # --rerun-changed: a new job for the new values; the old task id stays in the row's history.
-                    self.update(
-                        row.key,
-                        position=row.position,
-                        kind=row.kind,
-                        fields=json.dumps(row.fields),
-                        row_hash=row.row_hash,
-                        state=fresh,
-                        task_id=None,
-                        status=None,
-                        error_code=None,
-                        error=row.problem,
-                        outputs={},
-                        previous_task_ids=[*old.previous_task_ids, *([old.task_id] if old.task_id else [])],
-                    )
-                    continue
-                state = old.state
-                if state is RowState.SUBMITTING:  # a crash between sending and receiving the task id
-                    state = RowState.UNCERTAIN
-                    self.update(row.key, state=state, error="sent, but no task id came back before the run stopped")
-                elif state in _FOLLOWED and usable_task_id(old.task_id) is None:  # stored by an older version
-                    state = RowState.UNCERTAIN
-                    self.update(row.key, state=state, error="sent, but the journal holds no usable task id for it")
-                if state is RowState.UNCERTAIN:
+                    self._replace(old, row)
+                elif self._resume(old, row, resubmit_uncertain=resubmit_uncertain):
                     report.uncertain.append(row.key)
-                    if resubmit_uncertain:
-                        self.update(row.key, state=RowState.QUEUED, error=None, error_code=None)
-                if old.position != row.position:
-                    self.update(row.key, position=row.position)
             for key in report.removed:
                 if known[key].state in (RowState.QUEUED, RowState.INVALID):  # never sent: nothing to keep
                     self._sql("DELETE FROM rows WHERE row_key = ?", (key,))
         return report
+
+    def _insert(self, row: ManifestRow) -> None:
+        self._sql(
+            "INSERT INTO rows (row_key, position, kind, fields, row_hash, state, error, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row.key,
+                row.position,
+                row.kind,
+                json.dumps(row.fields),
+                row.row_hash,
+                _fresh(row),
+                row.problem,
+                time.time(),
+            ),
+        )
+
+    def _replace(self, old: JournalRow, row: ManifestRow) -> None:
+        """An edited row starts over with its new values; a task id it had (--rerun-changed) stays in its history."""
+        self.update(
+            row.key,
+            position=row.position,
+            kind=row.kind,
+            fields=json.dumps(row.fields),
+            row_hash=row.row_hash,
+            state=_fresh(row),
+            task_id=None,
+            status=None,
+            error_code=None,
+            error=row.problem,
+            outputs={},
+            previous_task_ids=[*old.previous_task_ids, *([old.task_id] if old.task_id else [])],
+        )
+
+    def _resume(self, old: JournalRow, row: ManifestRow, *, resubmit_uncertain: bool) -> bool:
+        """Carry an unchanged row into this run; True when it is uncertain (sent, with no task id to follow)."""
+        state = old.state
+        if state is RowState.SUBMITTING:  # a crash between sending and receiving the task id
+            state = RowState.UNCERTAIN
+            self.update(row.key, state=state, error="sent, but no task id came back before the run stopped")
+        elif state in _FOLLOWED and usable_task_id(old.task_id) is None:  # stored by an older version
+            state = RowState.UNCERTAIN
+            self.update(row.key, state=state, error="sent, but the journal holds no usable task id for it")
+        if state is RowState.UNCERTAIN and resubmit_uncertain:
+            self.update(row.key, state=RowState.QUEUED, error=None, error_code=None)
+        if old.position != row.position:
+            self.update(row.key, position=row.position)
+        return state is RowState.UNCERTAIN
 
     def rows(self, *states: RowState) -> list[JournalRow]:
         query = "SELECT * FROM rows"
@@ -413,6 +421,11 @@ def _refuse_files_of_kept_rows(kept: list[JournalRow], manifest: list[ManifestRo
                     f"row {other!r} could write the same file ({stem}.*) as row {old.key!r}, which is no longer in "
                     f"the manifest but whose job was sent (its results are still downloaded here): rename {other!r}"
                 )
+
+
+def _fresh(row: ManifestRow) -> RowState:
+    """The state a row starts in: refused already when the manifest found a problem in it."""
+    return RowState.INVALID if row.problem else RowState.QUEUED
 
 
 def usable_task_id(value: object) -> str | None:

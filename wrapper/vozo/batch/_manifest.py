@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from vozo._arguments import request_body
+from vozo._base import read_json
 from vozo._errors import InvalidInputError
 from vozo._kinds import JobKind, all_kinds, kind_named
 from vozo.batch._outputs import stems, unusable_stem
@@ -310,12 +311,12 @@ def _coerce(kind: JobKind, name: str, value: Any) -> Any:
             return {"min": int(match.group(1)), "max": int(match.group(2))}
     try:
         if expected in ("object", "array") and value[:1] in ("{", "["):
-            return json.loads(value)
+            return read_json(value)
         if expected == "integer":
             return int(value)
         if expected == "number":
             return float(value)
-    except (ValueError, RecursionError):
+    except ValueError:
         return value  # refused by the checks, with the field named
     if expected == "boolean" and value.lower() in _TRUE | _FALSE:
         return value.lower() in _TRUE

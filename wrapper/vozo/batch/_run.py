@@ -6,6 +6,7 @@ import contextlib
 import csv
 import json
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,11 +49,8 @@ class BatchSummary:
     slowdowns: int
 
     @property
-    def counts(self) -> dict[RowState, int]:
-        found: dict[RowState, int] = {}
-        for row in self.rows:
-            found[row.state] = found.get(row.state, 0) + 1
-        return found
+    def counts(self) -> Counter[RowState]:
+        return Counter(row.state for row in self.rows)
 
     @property
     def complete(self) -> bool:

@@ -313,7 +313,7 @@ class Runner:
             state = RowState.UNCERTAIN if exc.retryable else RowState.FAILED
             await self._finish(work, state, error=str(exc), error_code=exc.code)
         except Exception as exc:  # the request may have arrived, and no task id came back
-            await self._finish(work, RowState.UNCERTAIN, error=_uncertain(exc))
+            await self._finish(work, RowState.UNCERTAIN, error=_described(exc))
         return None
 
     async def _poll(self, work: _Work) -> None:
@@ -390,7 +390,7 @@ class Runner:
     async def _download_failed(self, work: _Work, exc: Exception) -> None:
         """Try again with fresh links a few times when it may help; otherwise park the row for the next run."""
         work.download_rounds += 1
-        problem = str(exc) if isinstance(exc, VozoError) else f"{type(exc).__name__}: {exc}"
+        problem = _described(exc)
         logger.warning("batch row %s: download failed: %s", work.key, problem)
         # The next round asks for the job's status again, so it downloads from fresh links: worth it for a link
         # that expired (or was refused as expired links are) as well as for a failure that may pass.
@@ -494,7 +494,8 @@ class Runner:
         )
 
 
-def _uncertain(exc: Exception) -> str:
+def _described(exc: Exception) -> str:
+    """What went wrong, for the journal: any exception but a VozoError named by type, a server's body included."""
     message = str(exc) if isinstance(exc, VozoError) else f"{type(exc).__name__}: {exc}"
     body = getattr(exc, "body_excerpt", None)
     return f"{message} - body: {body}" if body and body not in message else message

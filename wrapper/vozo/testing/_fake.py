@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import math
 import os
 import random
@@ -20,6 +19,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from functools import partial
 from typing import Any
 
 import httpx
@@ -29,6 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from vozo._base import read_json
 from vozo._config import is_loopback
 from vozo._errors import InvalidInputError
 from vozo._jobs import DONE, FAILED
@@ -246,16 +247,13 @@ class FakeVozo:
         ]
         if missing:
             raise ValueError(f"the spec lacks operations this SDK's job kinds use: {', '.join(missing)}")
-        routes = [
-            Route(kind.create_path, self._create_route(kind, operations["POST", kind.create_path]), methods=["POST"])
-            for kind in kinds
-        ]
-        routes += [
-            Route(path, self._status_route(sharing, operations["GET", path]), methods=["GET"])
-            for path, sharing in by_status_path.items()
-        ]
+        routes = [self._route(operations["POST", kind.create_path], partial(self._create, kind=kind)) for kind in kinds]
+        for path, sharing in by_status_path.items():
+            # A status the spec opens to callers without a key is anyone's who knows the task id.
+            status, names = operations["GET", path], tuple(kind.name for kind in sharing)
+            routes.append(self._route(status, partial(self._status, types=names, owner_only=status.needs_key)))
         others = [op for where, op in operations.items() if where not in used]
-        routes += [Route(op.path, self._operation_route(op), methods=[op.method]) for op in others]
+        routes += [self._route(op, partial(self._operation, operation=op)) for op in others]
         routes.append(Route("/media/{task_id}/{name}", self._media, methods=["GET"]))
         return routes
 
@@ -390,31 +388,15 @@ class FakeVozo:
 
     # --- operations -----------------------------------------------------------------------------------------------
 
-    def _create_route(self, kind: JobKind, operation: _spec.Operation) -> Callable[[Request], Awaitable[Response]]:
-        async def create(request: Request) -> Response:
-            return await self._api(request, operation, lambda key: self._create(request, key, kind))
+    def _route(self, operation: _spec.Operation, handle: Callable[[Request, str], Awaitable[Response]]) -> Route:
+        """``operation``'s route: ``handle(request, key)`` behind the faults and key checks of every API request."""
 
-        return create
+        async def endpoint(request: Request) -> Response:
+            return await self._api(request, operation, lambda key: handle(request, key))
 
-    def _status_route(
-        self, kinds: list[JobKind], operation: _spec.Operation
-    ) -> Callable[[Request], Awaitable[Response]]:
-        names = tuple(kind.name for kind in kinds)
-        # A status the spec opens to callers without a key is anyone's who knows the task id.
-        owner_only = operation.needs_key
+        return Route(operation.path, endpoint, methods=[operation.method])
 
-        async def status(request: Request) -> Response:
-            return await self._api(request, operation, lambda key: self._status(request, key, names, owner_only))
-
-        return status
-
-    def _operation_route(self, operation: _spec.Operation) -> Callable[[Request], Awaitable[Response]]:
-        async def answer(request: Request) -> Response:
-            return await self._api(request, operation, lambda key: self._operation(request, operation))
-
-        return answer
-
-    async def _operation(self, request: Request, operation: _spec.Operation) -> Response:
+    async def _operation(self, request: Request, _key: str, operation: _spec.Operation) -> Response:
         """An operation that is not a job: its request body checked, its success response's example answered."""
         if operation.takes_json and (operation.body_required or await request.body()):
             checked = await self._checked_body(request, operation.method, operation.path)
@@ -429,8 +411,8 @@ class FakeVozo:
         if "json" not in request.headers.get("content-type", ""):
             return self._error(400, "5", "Invalid request parameters: the body must be JSON.")
         try:
-            body = json.loads(await request.body(), parse_constant=_refuse_constant)
-        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
+            body = read_json(await request.body(), parse_constant=_refuse_constant)
+        except ValueError:
             return self._error(400, "5", "Invalid request parameters: the body is not valid JSON.")
         problem = self.spec.first_error(method, path, body)
         if problem is not None:

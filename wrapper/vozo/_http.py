@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import threading
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -22,6 +23,7 @@ MAX_REQUESTS_IN_FLIGHT = 20
 RequestSlots = threading.BoundedSemaphore
 if TYPE_CHECKING:  # anyio loads with the async client: a sync user never pays for it
     import anyio
+    import httpcore  # loaded by httpx's transports, when a client is made; importing it here would load anyio
 
     AsyncRequestSlots = anyio.Semaphore
 
@@ -110,6 +112,8 @@ class _EnvironmentTransport(httpx.BaseTransport):
         with _read_from_environment(_PROXY_VARIABLES):
             self._pooled = httpx.Client(verify=tls)
             self._fresh = httpx.Client(verify=tls, limits=_FRESH_CONNECTIONS)
+        for client in (self._pooled, self._fresh):
+            _bound_reads_by_answer_deadlines(client)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         client = self._pooled if request.method in _POOLED_METHODS else self._fresh
@@ -174,10 +178,113 @@ class _AsyncThroughClient(httpx.AsyncBaseTransport):
         pass  # the user's client is the user's to close
 
 
+# The answer_deadline of the API request the current thread is sending (None for downloads and other requests).
+_answer_due: contextvars.ContextVar[float | None] = contextvars.ContextVar("vozo_answer_due", default=None)
+
+
+class _SyncAnswerDeadline(httpx.BaseTransport):
+    """Ends an API request whose answer has not begun by its ``answer_deadline``, the twin of
+    ``_AsyncAnswerDeadline``: a blocking read cannot be cancelled, so each read and write of the request is given at
+    most the time left (``_DeadlineStream``). On a user's own ``http_client`` only its timeouts apply."""
+
+    def __init__(self, transport: httpx.BaseTransport) -> None:
+        self._transport = transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        deadline = answer_deadline(request)
+        token = _answer_due.set(deadline)
+        try:
+            return self._transport.handle_request(request)
+        except httpx.TimeoutException:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise answer_timeout(request) from None
+            raise
+        finally:
+            _answer_due.reset(token)
+
+    def close(self) -> None:
+        self._transport.close()
+
+
+def _time_left(timeout: float | None) -> float | None:
+    """A read's or write's timeout, cut to what is left of the current API request's deadline."""
+    due = _answer_due.get()
+    if due is None:
+        return timeout
+    left = due - time.monotonic()
+    if left <= 0:
+        import httpcore
+
+        raise httpcore.ReadTimeout("the answer's deadline has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream:
+    """An ``httpcore.NetworkStream`` whose every wait ends by the deadline of the API request it carries (see
+    ``_time_left``)."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _time_left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _time_left(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, _time_left(timeout)))  # type: ignore[return-value]
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend:
+    """An ``httpcore.NetworkBackend`` whose connections are ``_DeadlineStream``s."""
+
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+        self._backend = backend
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._backend.connect_tcp(host, port, timeout, local_address, socket_options))  # type: ignore[return-value]
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._backend.connect_unix_socket(path, timeout, socket_options))  # type: ignore[return-value]
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _bound_reads_by_answer_deadlines(client: httpx.Client) -> None:
+    """Give every httpcore pool of ``client`` (direct and each proxy's) the ``_DeadlineBackend``. httpx offers no
+    way to pass httpcore a network backend, so it is set where httpcore keeps it and reads it for each new
+    connection; should a later httpx or httpcore keep it elsewhere, trickled answers are bounded as before."""
+    import httpcore  # loaded already: httpx made the client's transports with it
+
+    for transport in (client._transport, *client._mounts.values()):
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, httpcore.NetworkBackend):
+            pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+
+
 class _AsyncAnswerDeadline(httpx.AsyncBaseTransport):
     """Ends an API request whose answer has not begun by its ``answer_deadline``: a server trickling its status line
-    and headers trips no httpx timeout. (The body is held to the deadline as the response hook reads it; a blocking
-    read cannot be cut short, so the sync client has no twin of this.)"""
+    and headers trips no httpx timeout. (The body is held to the deadline as the response hook reads it.)"""
 
     def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
         self._transport = transport
@@ -248,7 +355,7 @@ def sync_api_client(options: ClientOptions, transport: httpx.BaseTransport) -> h
         auth=BearerAuth(options.api_key),
         headers={"User-Agent": USER_AGENT},
         timeout=options.timeout,
-        transport=transport,
+        transport=_SyncAnswerDeadline(transport),
         event_hooks={"request": [on_request], "response": [_sync_response_hook]},
     )
 

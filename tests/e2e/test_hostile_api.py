@@ -237,3 +237,17 @@ def test_a_create_trickled_in_for_ever_times_out_once_and_says_the_job_may_exist
     assert JOB_MAY_EXIST in str(raised)
     server.finish()
     assert [c.method for c in server.connections] == ["POST"]
+
+
+# --- a server that echoes the key ----------------------------------------------------------------------------------
+
+
+def test_a_key_a_server_echoes_stays_out_of_httpx_and_httpcore_log_lines(serve, call, caplog) -> None:
+    body = json.dumps({"status": "done", "video_url": "https://cdn.example.com/talking.mp4"}).encode()
+    server = serve(answer(f"200 OK {KEY}", body, {"X-Echo": f"Bearer {KEY}"}))
+    caplog.set_level("DEBUG")
+    assert call(server.url, get).status.value == "done"
+    logged = {record.name for record in caplog.records}
+    assert {"httpx", "httpcore.http11"} <= logged  # the lines that quote the reason phrase and the headers
+    assert "X-Echo" in caplog.text
+    assert KEY not in caplog.text

@@ -26,7 +26,7 @@ MAX_TIMEOUT = 365 * 24 * 3600.0
 class APIKey:
     """Holds the key so that no repr, log line or traceback of locals can show it."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("__weakref__", "_value")  # weakly held by the log filter that hides live keys
 
     def __init__(self, value: str) -> None:
         self._value = value

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import TextIO
+import weakref
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from vozo._config import APIKey
 
 logger = logging.getLogger("vozo")
 # A library stays silent unless its user configures logging (or sets VOZO_LOG): without this, Python's last-resort
@@ -51,3 +55,34 @@ def configure_from_env() -> None:
     logger.addHandler(handler)
     logger.setLevel(level)
     logger._vozo_configured = True  # type: ignore[attr-defined]  # once per process, however many clients
+
+
+# httpx's INFO line quotes the reason phrase a server sent, httpcore's DEBUG lines its headers: a server that echoes
+# the key would put it in them.
+_HTTP_LOGGERS = ("httpx", *(f"httpcore.{name}" for name in ("connection", "http11", "http2", "proxy", "socks")))
+_live_keys: weakref.WeakSet[APIKey] = weakref.WeakSet()  # the keys of this process's clients, while they live
+
+
+class _KeyFilter(logging.Filter):
+    """Takes the keys of live clients out of httpx's and httpcore's own log lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from vozo._config import secret_hider
+
+        keys = list(_live_keys)
+        if keys:
+            text = record.getMessage()
+            for key in keys:
+                text = secret_hider(key.reveal())(text)
+            record.msg, record.args = text, ()
+        return True
+
+
+def hide_in_http_logs(key: APIKey) -> None:
+    """Keep ``key`` out of httpx's and httpcore's log lines while a client holds it."""
+    if not _live_keys:
+        for name in _HTTP_LOGGERS:
+            http_logger = logging.getLogger(name)
+            if not any(isinstance(existing, _KeyFilter) for existing in http_logger.filters):
+                http_logger.addFilter(_KeyFilter())
+    _live_keys.add(key)

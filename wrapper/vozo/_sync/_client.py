@@ -27,7 +27,7 @@ from vozo._base import (
 from vozo._config import DEFAULT_MAX_RETRIES, NOT_GIVEN, ClientOptions, NotGiven, changes, secret_hider
 from vozo._download import DownloadSource, ProgressCallback
 from vozo._errors import InvalidInputError, VozoError
-from vozo._logging import configure_from_env
+from vozo._logging import configure_from_env, hide_in_http_logs
 from vozo._retry import Retrying
 from vozo._sync._governor import JobGovernor
 from vozo_api_client import Client
@@ -94,6 +94,7 @@ class Vozo(Resources):
         self._state = state
         self._owns_transport = owns_transport
         self._hide = secret_hider(options.api_key.reveal())  # for what a server sends back: it may echo the key
+        hide_in_http_logs(options.api_key)
         self._http = _http.sync_api_client(options, state.transport)
         self._downloads = _http.sync_download_client(options, state.transport)
         self._generated = Client(base_url=options.base_url).set_httpx_client(self._http)

@@ -100,12 +100,10 @@ def checked_field(
     retype a field, and that must not break a client generated before.
     """
     value = data.pop(name) if required else data.pop(name, UNSET)
-    if value is UNSET or not _fits(value, types):
-        return (
-            value
-            if value is UNSET
-            else _mistyped(f"{model}.{name}", types, value, required)
-        )
+    if value is UNSET:
+        return value
+    if not _fits(value, types):
+        return _mistyped(f"{model}.{name}", types, value, required)
     if items is not None and isinstance(value, list):
         wrong = next(
             (index for index, item in enumerate(value) if not _fits(item, items)), None

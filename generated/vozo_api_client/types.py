@@ -113,6 +113,11 @@ def checked_field(
     return value
 
 
+_WARNED: set[tuple[str, str]] = (
+    set()
+)  # (field, JSON type that came) already warned about in this process
+
+
 def _mistyped(
     field: str, types: tuple[type, ...] | None, value: object, required: bool
 ) -> Unset:
@@ -125,12 +130,17 @@ def _mistyped(
         raise TypeError(
             f"{field} must be {wanted}, got {_json_name(value)}{': ' if shown else ''}{shown}"
         )
-    logging.getLogger("vozo").warning(
-        "%s must be %s, got %s: read as absent (Vozo may have changed this field: update the vozo package)",
+    if (
         field,
-        wanted,
         _json_name(value),
-    )
+    ) not in _WARNED:  # once: a wait reads the same answer at every poll
+        _WARNED.add((field, _json_name(value)))
+        logging.getLogger("vozo").warning(
+            "%s must be %s, got %s: read as absent (Vozo may have changed this field: update the vozo package)",
+            field,
+            wanted,
+            _json_name(value),
+        )
     return UNSET
 
 

@@ -25,6 +25,7 @@ from click.testing import CliRunner
 
 import vozo
 import vozo_api_client.models
+import vozo_api_client.types
 from vozo import callbacks
 from vozo._cli import main
 from vozo._jobs import GARBLED_TOLERANCE
@@ -222,6 +223,7 @@ def assert_names_the_field(error: BaseException, case: Case) -> None:
 @pytest.fixture
 def log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.WARNING, logger="vozo")
+    vozo_api_client.types._WARNED.clear()  # each case's first reading warns (then never again in its process)
     return caplog
 
 
@@ -248,6 +250,15 @@ def test_wait_returns_a_typed_status_or_ends_on_a_status_that_never_parses(serve
         assert len(server.connections) == GARBLED_TOLERANCE + 1  # read as garbled in transit, then given up
     else:
         assert_read_as_absent(call(server.url, wait), case, log)
+
+
+def test_a_wait_warns_of_a_mistyped_field_once_not_at_every_poll(serve, call, log) -> None:
+    case = next(case for kind, case in STATUS_CASES if kind.name == "lipsync" and not case.required)
+    polls = iter(["processing"] * 3 + ["done"])
+    server = serve(lambda c: vozo_api(case.body({"status": next(polls)}))(c))
+    call(server.url, lambda client: client.lipsync.wait("t1", poll_interval=0.001))
+    warnings = [r for r in log.records if r.levelno == logging.WARNING and case.field in r.getMessage()]
+    assert (len(server.connections), len(warnings)) == (4, 1)
 
 
 @pytest.mark.parametrize(("kind", "case"), RESULT_CASES, ids=ids)

@@ -130,12 +130,9 @@ MAX_ANSWER_BYTES = 16 * 1024**2
 def answer_deadline(request: httpx.Request) -> float | None:
     """When (``time.monotonic``) the whole request must be over, its answer's last byte read: the sum of its timeout's
     phases after it started. httpx times each wait for data, so a server that trickles its answer never trips one of
-    them; this bounds it. None without a read timeout."""
-    timeout: Mapping[str, float | None] = request.extensions.get("timeout", {})
-    if timeout.get("read") is None:
-        return None
-    budget = sum(seconds for seconds in timeout.values() if seconds is not None)
-    return float(request.extensions.get("vozo_started", time.monotonic())) + budget
+    them; this bounds it. None without a read timeout. Set as the request leaves (``on_request``)."""
+    deadline: float | None = request.extensions.get("vozo_deadline")
+    return deadline
 
 
 def answer_timeout(request: httpx.Request) -> APITimeoutError:
@@ -177,7 +174,10 @@ class Answer:
 
 
 def on_request(request: httpx.Request) -> None:
-    request.extensions["vozo_started"] = time.monotonic()
+    started = request.extensions["vozo_started"] = time.monotonic()
+    timeout: Mapping[str, float | None] = request.extensions.get("timeout", {})
+    if timeout.get("read") is not None:
+        request.extensions["vozo_deadline"] = started + sum(seconds for seconds in timeout.values() if seconds)
 
 
 def on_response(response: httpx.Response) -> None:

@@ -272,7 +272,8 @@ class _DeadlineBackend:
 def _bound_reads_by_answer_deadlines(client: httpx.Client) -> None:
     """Give every httpcore pool of ``client`` (direct and each proxy's) the ``_DeadlineBackend``. httpx offers no
     way to pass httpcore a network backend, so it is set where httpcore keeps it and reads it for each new
-    connection; should a later httpx or httpcore keep it elsewhere, trickled answers are bounded as before."""
+    connection. Should a later httpx or httpcore keep it elsewhere, nothing breaks, but a trickled status line or
+    headers are again bounded by the read timeout alone (tests/e2e/test_hostile_api.py then fails)."""
     import httpcore  # loaded already: httpx made the client's transports with it
 
     for transport in (client._transport, *client._mounts.values()):

@@ -8,6 +8,7 @@ misbehaves until the client hangs up (or a safety cap far beyond any verdict), s
 from __future__ import annotations
 
 import asyncio
+import gc
 import gzip
 import json
 import time
@@ -250,4 +251,17 @@ def test_a_key_a_server_echoes_stays_out_of_httpx_and_httpcore_log_lines(serve, 
     logged = {record.name for record in caplog.records}
     assert {"httpx", "httpcore.http11"} <= logged  # the lines that quote the reason phrase and the headers
     assert "X-Echo" in caplog.text
+    assert KEY not in caplog.text
+
+
+def test_a_key_stays_hidden_in_http_logs_while_any_client_holding_it_lives(serve, caplog) -> None:
+    server = serve(answer(f"200 OK {KEY}", json.dumps({"status": "done"}).encode()))
+    first, second = vozo.Vozo(api_key=KEY, base_url=server.url), vozo.Vozo(api_key=KEY, base_url=server.url)
+    first.close()
+    del first
+    gc.collect()
+    caplog.set_level("DEBUG")
+    with second:
+        second.lipsync.get("t1")
+    assert "200 OK" in caplog.text
     assert KEY not in caplog.text

@@ -60,7 +60,9 @@ def configure_from_env() -> None:
 # httpx's INFO line quotes the reason phrase a server sent, httpcore's DEBUG lines its headers: a server that echoes
 # the key would put it in them.
 _HTTP_LOGGERS = ("httpx", *(f"httpcore.{name}" for name in ("connection", "http11", "http2", "proxy", "socks")))
-_live_keys: weakref.WeakSet[APIKey] = weakref.WeakSet()  # the keys of this process's clients, while they live
+# The keys of this process's clients while they live, by identity: equal keys of two clients are two entries, so
+# one client's end does not unhide the other's key.
+_live_keys: weakref.WeakValueDictionary[int, APIKey] = weakref.WeakValueDictionary()
 
 
 class _KeyFilter(logging.Filter):
@@ -69,7 +71,7 @@ class _KeyFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         from vozo._config import secret_hider
 
-        keys = list(_live_keys)
+        keys = list(_live_keys.values())
         if keys:
             text = record.getMessage()
             for key in keys:
@@ -85,4 +87,4 @@ def hide_in_http_logs(key: APIKey) -> None:
             http_logger = logging.getLogger(name)
             if not any(isinstance(existing, _KeyFilter) for existing in http_logger.filters):
                 http_logger.addFilter(_KeyFilter())
-    _live_keys.add(key)
+    _live_keys[id(key)] = key

@@ -11,6 +11,7 @@ import asyncio
 import gc
 import gzip
 import json
+import pickle
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -229,6 +230,16 @@ def test_an_answer_trickled_in_for_ever_times_out(serve, call) -> None:
         assert "was not complete 2s after the request started" in str(raised) or "ReadTimeout" in str(raised)
         server.finish()
         assert server.connections[0].client_hung_up
+
+
+def test_an_answer_timeout_keeps_its_request_but_not_the_key(serve, call) -> None:
+    for send in (trickled_body, trickled_head):
+        server = serve(send)
+        raised = raises(vozo.APITimeoutError, call, server.url, get, max_retries=0, timeout=httpx.Timeout(0.25))
+        assert raised.request is not None
+        assert raised.request.headers["Authorization"] == "Bearer ****"
+        assert KEY.encode() not in pickle.dumps(raised)  # errors outlive the call: logged, pickled, sent elsewhere
+        server.finish()
 
 
 @pytest.mark.parametrize("send", [trickled_body, trickled_head])

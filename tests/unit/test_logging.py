@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+import gc
 import logging
 import subprocess
 import sys
 import textwrap
+import types
 
 import pytest
 
-from .conftest import API_KEY, reply
+import vozo
+from vozo._config import APIKey
+from vozo._logging import hide_in_http_logs
+
+from .conftest import API_KEY, BASE_URL, reply
 
 
 def test_each_request_is_logged_with_method_path_status_attempt_and_time(api, recorder, caplog) -> None:
@@ -97,3 +103,53 @@ def test_vozo_log_debug_prints_each_line_once_whatever_the_app_configured(app_lo
     lines = [line for line in result.stderr.splitlines() if "GET /v1/video_generation/t1 -> 200" in line]
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(prefix), result.stderr
+
+
+# --- httpx's and httpcore's own lines: a server may echo the key into them ------------------------------------------
+
+
+def _log_as_httpx(caplog: pytest.LogCaptureFixture, message: str, *args: object) -> logging.LogRecord:
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        logging.getLogger("httpx").info(message, *args)
+    return caplog.records[-1]
+
+
+def test_a_key_stays_out_of_httpx_lines_while_any_client_holds_it(caplog) -> None:
+    key = f"{API_KEY}-held-twice"
+    first = vozo.Vozo(api_key=key, base_url=BASE_URL)
+    second = vozo.Vozo(api_key=key, base_url=BASE_URL)  # an equal key, held by another client
+    first.close()
+    del first
+    gc.collect()
+    record = _log_as_httpx(caplog, 'HTTP Request: GET %s "HTTP/1.1 200 OK %s"', BASE_URL, key)
+    assert key not in record.getMessage()
+    second.close()
+
+
+def test_a_client_made_in_another_thread_while_httpx_logs_breaks_no_request(caplog) -> None:
+    """Another thread may make a client at any instant; here one is made at every line Python runs while httpx logs
+    (the lines of logging, of the filter and of whatever it calls)."""
+    held = [APIKey(f"{API_KEY}-0")]
+    hide_in_http_logs(held[0])
+
+    def make_a_client_at_every_line(frame: types.FrameType, event: str, arg: object) -> object:
+        if event == "line" and len(held) < 1000:
+            held.append(APIKey(f"{API_KEY}-{len(held)}"))
+            hide_in_http_logs(held[-1])
+        return make_a_client_at_every_line
+
+    tracing = sys.gettrace()  # coverage's, when it runs
+    sys.settrace(make_a_client_at_every_line)
+    try:
+        record = _log_as_httpx(caplog, "HTTP Request: GET %s", f"{BASE_URL}/?echo={held[0].reveal()}")
+    finally:
+        sys.settrace(tracing)
+    assert len(held) > 1  # clients were made while the line was filtered
+    assert held[0].reveal() not in record.getMessage()
+
+
+def test_an_httpx_line_that_holds_no_key_keeps_its_arguments(caplog) -> None:
+    key = APIKey(API_KEY)
+    hide_in_http_logs(key)
+    record = _log_as_httpx(caplog, "HTTP Request: %s %s", "GET", f"{BASE_URL}/v1/x")
+    assert record.args == ("GET", f"{BASE_URL}/v1/x")  # as structured handlers read them

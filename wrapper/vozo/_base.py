@@ -16,7 +16,7 @@ import httpx
 
 from vozo._arguments import task_id_fault
 from vozo._codes import API_ERROR_CODES
-from vozo._config import DEFAULT_BASE_URL, APIKey, key_hider
+from vozo._config import DEFAULT_BASE_URL, APIKey, key_hider, spend_key
 from vozo._errors import (
     APIResponseValidationError,
     APIStatusError,
@@ -136,6 +136,7 @@ def answer_deadline(request: httpx.Request) -> float | None:
 
 
 def answer_timeout(request: httpx.Request) -> APITimeoutError:
+    spend_key(request)  # the error keeps the request
     timeout: Mapping[str, float | None] = request.extensions.get("timeout", {})
     budget = sum(seconds for seconds in timeout.values() if seconds is not None)
     return APITimeoutError(

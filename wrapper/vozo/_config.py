@@ -52,6 +52,13 @@ def key_hider(request: httpx.Request) -> Callable[[str], str]:
     return secret_hider(key if scheme == "Bearer" else "")
 
 
+def spend_key(request: httpx.Request) -> None:
+    """Replaces the key in a failed request's header with ``****``: the request outlives the call in its error (and
+    in tracebacks and pickles). It is spent: a retry builds a new one."""
+    if "Authorization" in request.headers:
+        request.headers["Authorization"] = key_hider(request)(request.headers["Authorization"])
+
+
 def secret_hider(secret: str) -> Callable[[str], str]:
     """Replaces ``secret`` with ``****`` in a text a server sent, also as it may read inside a JSON string."""
     if not secret:

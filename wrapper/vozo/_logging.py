@@ -60,8 +60,8 @@ def configure_from_env() -> None:
 # httpx's INFO line quotes the reason phrase a server sent, httpcore's DEBUG lines its headers: a server that echoes
 # the key would put it in them.
 _HTTP_LOGGERS = ("httpx", *(f"httpcore.{name}" for name in ("connection", "http11", "http2", "proxy", "socks")))
-# The keys of this process's clients while they live, by identity: equal keys of two clients are two entries, so
-# one client's end does not unhide the other's key.
+# The keys of this process's clients, while they live. Keyed by identity: keys equal by value (two clients given one
+# key) would share one entry, dropped when the first of them is collected while the other still sends it.
 _live_keys: weakref.WeakValueDictionary[int, APIKey] = weakref.WeakValueDictionary()
 
 
@@ -71,11 +71,14 @@ class _KeyFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         from vozo._config import secret_hider
 
-        keys = list(_live_keys.values())
-        if keys:
-            text = record.getMessage()
-            for key in keys:
-                text = secret_hider(key.reveal())(text)
+        # valuerefs() copies in one step: iterating the mapping itself fails if another thread makes a client meanwhile
+        secrets = {key.reveal() for key in (ref() for ref in _live_keys.valuerefs()) if key is not None}
+        if not secrets:
+            return True
+        message = text = record.getMessage()
+        for secret in secrets:
+            text = secret_hider(secret)(text)
+        if text != message:  # a line without a key keeps its arguments, as structured handlers read them
             record.msg, record.args = text, ()
         return True
 

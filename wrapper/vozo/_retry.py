@@ -22,7 +22,7 @@ from types import TracebackType
 
 import httpx
 
-from vozo._config import key_hider
+from vozo._config import key_hider, spend_key
 from vozo._errors import (
     APIConnectError,
     APIConnectionError,
@@ -156,13 +156,12 @@ def connection_error(exc: httpx.TransportError) -> APIConnectionError:
 
 def _hide_key(exc: httpx.TransportError, request: httpx.Request) -> None:
     """Takes the key out of the failed request and out of every message of the failure, which outlive the call in
-    errors, tracebacks and pickles: h11 quotes the bytes it cannot parse, so a server that echoes the key puts it there.
-    The request is spent: a retry builds a new one."""
+    errors, tracebacks and pickles: h11 quotes the bytes it cannot parse, so a server that echoes the key puts it
+    there."""
     hide = key_hider(request)
     for cause in _causes(exc):
         cause.args = tuple(hide(arg) if isinstance(arg, str) else arg for arg in cause.args)
-    if "Authorization" in request.headers:
-        request.headers["Authorization"] = hide(request.headers["Authorization"])
+    spend_key(request)
 
 
 _GENERATED = f"{os.sep}vozo_api_client{os.sep}"

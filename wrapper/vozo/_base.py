@@ -272,8 +272,9 @@ def checked_path(path: str) -> str:
     return path
 
 
-# Methods HTTP does not promise to be idempotent: sent again, they may act again (create and bill a second job).
-NOT_IDEMPOTENT_METHODS = frozenset({"POST", "PATCH"})
+# The methods HTTP defines as idempotent (RFC 9110, 9.2.2). Any other, POST, PATCH or one HTTP does not define (an
+# extension such as LOCK), may act again when sent again: create and bill a second job.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 

@@ -14,8 +14,8 @@ import httpx
 from vozo import _download, _http
 from vozo._async._governor import AsyncJobGovernor
 from vozo._base import (
+    IDEMPOTENT_METHODS,
     JSON,
-    NOT_IDEMPOTENT_METHODS,
     AnyResponse,
     checked_json,
     checked_method,
@@ -166,13 +166,13 @@ class AsyncVozo(AsyncResources):
         """Call an API operation this SDK does not know yet; returns the decoded JSON body.
 
         ``path`` is relative to ``base_url`` (``/v1/...``). Same key, retries, typed errors and logging as every
-        call; a ``POST`` (or ``PATCH``: neither is idempotent) is treated as creating a job, retried only when Vozo
-        certainly created nothing.
+        call; a method HTTP does not call idempotent (``POST``, ``PATCH``, or any but ``GET``, ``HEAD``, ``OPTIONS``,
+        ``TRACE``, ``PUT``, ``DELETE``) is treated as creating a job, retried only when Vozo certainly created nothing.
         """
         method, path = checked_method(method), checked_path(path)
         checked_json(json)
         self._state.check_usable(_http.async_loop_token())
-        idempotent = method not in NOT_IDEMPOTENT_METHODS
+        idempotent = method in IDEMPOTENT_METHODS
         for attempt in Retrying(f"{method} {path}", self._options.max_retries, idempotent=idempotent, hide=self._hide):
             with attempt:
                 async with self._state.request_slots:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import httpx
 import pytest
@@ -169,6 +170,32 @@ def test_with_options_changes_a_copy_that_shares_the_pool(api, recorder) -> None
     assert recorder.requests[-1].url.host == "other.vozo.test"
     with pytest.raises(vozo.InvalidInputError):
         api.client.with_options(max_retries=-1)
+
+
+def test_with_options_on_a_subclass_is_that_subclass_with_its_attributes(api, recorder) -> None:
+    """A user's subclass keeps what its __init__ set, on every copy, and each copy sends with its own settings."""
+    recorder.default = reply(200, {"status": "pending"})
+    base = type(api.client)
+
+    class TenantVozo(base):  # type: ignore[misc, valid-type]
+        def __init__(self, tenant: str, **options: Any) -> None:
+            super().__init__(**options)
+            self.tenant = tenant
+
+        def describe(self) -> str:
+            return f"{self.tenant} via {self.base_url}"
+
+    client_class = httpx.Client if api.flavour == "sync" else httpx.AsyncClient
+    http_client = client_class(transport=httpx.MockTransport(recorder))
+    client = TenantVozo("acme", api_key=API_KEY, base_url=BASE_URL, http_client=http_client)
+    copy = client.with_options(base_url="https://other.vozo.test").with_options(max_retries=0)
+    assert type(copy) is TenantVozo
+    assert (copy.tenant, copy.describe(), copy.max_retries) == ("acme", "acme via https://other.vozo.test", 0)
+    assert (client.describe(), client.max_retries) == (f"acme via {BASE_URL}", 2)
+    api.call(lambda _: copy.lipsync.get("t1"))
+    assert recorder.requests[-1].url.host == "other.vozo.test"
+    api.call(lambda _: client.lipsync.get("t1"))
+    assert recorder.requests[-1].url.host == "api.vozo.test"
 
 
 def test_requests_carry_the_key_and_a_user_agent(api, recorder) -> None:

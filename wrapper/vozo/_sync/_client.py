@@ -126,9 +126,12 @@ class Vozo(Resources):
     ) -> Self:
         """A copy with some settings changed, sharing this client's connection pool (closing it is a no-op).
 
+        The copy is of this client's class, with the attributes a subclass set.
+
         Per-call settings read as ``client.with_options(max_retries=5).lipsync.get(task_id)``.
         """
         copy = type(self).__new__(type(self))
+        copy.__dict__.update(self.__dict__)  # what a subclass's __init__ set; _setup replaces the client's own
         options = self._options.evolve(
             **changes(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
         )

@@ -271,6 +271,28 @@ def test_a_timeout_that_is_not_a_positive_number_is_refused(timeout: object) -> 
         client.with_options(timeout=timeout)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("max_retries", True),
+        ("max_retries", 2.0),
+        ("max_retries", "2"),
+        ("max_active_jobs", True),
+        ("max_active_jobs", 0),
+        ("max_active_jobs", 1.5),
+        ("max_active_jobs", "3"),
+    ],
+)
+def test_a_count_that_is_not_a_whole_number_is_refused(setting: str, value: object) -> None:
+    """Not a bare TypeError from comparing "3" with 1, nor True taken as 1 or 1.5 as a limit."""
+    for client_class in (vozo.Vozo, vozo.AsyncVozo):
+        with pytest.raises(vozo.InvalidInputError, match=f"^{setting} must be a whole number"):
+            client_class(api_key=API_KEY, base_url=BASE_URL, **{setting: value})
+    if setting == "max_retries":
+        with vozo.Vozo(api_key=API_KEY, base_url=BASE_URL) as client, pytest.raises(vozo.InvalidInputError):
+            client.with_options(max_retries=value)  # type: ignore[arg-type]
+
+
 def test_a_timeout_of_a_year_is_accepted() -> None:
     with vozo.Vozo(api_key=API_KEY, base_url=BASE_URL, timeout=365 * 24 * 3600) as client:
         assert client.timeout.read == 365 * 24 * 3600

@@ -24,9 +24,17 @@ from vozo._base import (
     operation_name,
     parsed_body,
 )
-from vozo._config import DEFAULT_MAX_RETRIES, NOT_GIVEN, ClientOptions, NotGiven, changes, secret_hider
+from vozo._config import (
+    DEFAULT_MAX_RETRIES,
+    NOT_GIVEN,
+    ClientOptions,
+    NotGiven,
+    changes,
+    check_max_active_jobs,
+    secret_hider,
+)
 from vozo._download import DownloadSource, ProgressCallback
-from vozo._errors import InvalidInputError, VozoError
+from vozo._errors import VozoError
 from vozo._logging import configure_from_env, hide_in_http_logs
 from vozo._retry import Retrying
 from vozo_api_client import Client
@@ -85,11 +93,8 @@ class AsyncVozo(AsyncResources):
     ) -> None:
         configure_from_env()
         options = ClientOptions.resolve(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
-        if max_active_jobs is not None and (isinstance(max_active_jobs, bool) or max_active_jobs < 1):
-            raise InvalidInputError(f"max_active_jobs must be a whole number >= 1 or None, got {max_active_jobs!r}")
-        state = AsyncClientState(
-            _http.async_transport(http_client), _http.async_request_slots(), AsyncJobGovernor(max_active_jobs)
-        )
+        governor = AsyncJobGovernor(check_max_active_jobs(max_active_jobs))
+        state = AsyncClientState(_http.async_transport(http_client), _http.async_request_slots(), governor)
         self._setup(options, state, owns_transport=True)
 
     def _setup(self, options: ClientOptions, state: AsyncClientState, *, owns_transport: bool) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -236,8 +236,11 @@ def redirect_error(response: httpx.Response) -> APIResponseValidationError:
     )
 
 
-# Any JSON value: what ``client.request`` sends and returns.
+# Any JSON value, as ``client.request`` returns it.
 JSON = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
+# Any JSON value, as ``client.request`` takes it: read-only containers, so that a ``dict[str, str]`` or a
+# ``list[int]`` fits (``dict`` and ``list`` are invariant: a ``dict[str, str]`` is no ``dict[str, JSON]``).
+JSONInput = Mapping[str, "JSONInput"] | Sequence["JSONInput"] | str | int | float | bool | None
 AnyResponse = Response[Any]
 T = TypeVar("T")
 
@@ -285,7 +288,7 @@ def checked_method(method: str) -> str:
     return method.upper()
 
 
-def checked_json(value: JSON) -> None:
+def checked_json(value: JSONInput) -> None:
     """Refuse a body that is not JSON before anything is sent: httpx would raise a bare TypeError or ValueError."""
     try:
         json.dumps(value, allow_nan=False, ensure_ascii=False).encode()  # as sent: UTF-8, so no lone surrogate

@@ -17,6 +17,7 @@ from vozo._base import (
     IDEMPOTENT_METHODS,
     JSON,
     AnyResponse,
+    JSONInput,
     checked_json,
     checked_method,
     checked_path,
@@ -170,7 +171,7 @@ class AsyncVozo(AsyncResources):
             await anyio.sleep(attempt.delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def request(self, method: str, path: str, *, json: JSON = None) -> JSON:
+    async def request(self, method: str, path: str, *, json: JSONInput = None) -> JSON:
         """Call an API operation this SDK does not know yet; returns the decoded JSON body.
 
         ``path`` is relative to ``base_url`` (``/v1/...``). Same key, retries, typed errors and logging as every

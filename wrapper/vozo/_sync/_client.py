@@ -17,6 +17,7 @@ from vozo._base import (
     IDEMPOTENT_METHODS,
     JSON,
     AnyResponse,
+    JSONInput,
     checked_json,
     checked_method,
     checked_path,
@@ -169,7 +170,7 @@ class Vozo(Resources):
             time.sleep(attempt.delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def request(self, method: str, path: str, *, json: JSON = None) -> JSON:
+    def request(self, method: str, path: str, *, json: JSONInput = None) -> JSON:
         """Call an API operation this SDK does not know yet; returns the decoded JSON body.
 
         ``path`` is relative to ``base_url`` (``/v1/...``). Same key, retries, typed errors and logging as every

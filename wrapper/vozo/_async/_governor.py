@@ -22,7 +22,8 @@ class AsyncJobGovernor:
 
     @property
     def active(self) -> int:
-        """How many jobs created through this client it has not yet seen end."""
+        """How many jobs created through this client it has not yet seen end; always 0 without a limit (the client
+        then tracks no job)."""
         return len(self._active)
 
     async def reserve(self) -> None:

@@ -23,7 +23,8 @@ class JobGovernor:
 
     @property
     def active(self) -> int:
-        """How many jobs created through this client it has not yet seen end."""
+        """How many jobs created through this client it has not yet seen end; always 0 without a limit (the client
+        then tracks no job)."""
         return len(self._active)
 
     def reserve(self) -> None:

@@ -44,8 +44,8 @@ SDK_ARGUMENTS = frozenset(
 # resources module imports: no resource class (``Async<Kind>``, ``<Kind>``) may take one (tests/spec/test_names.py).
 TAKEN_CLASS_NAMES = frozenset(
     {"AnyStatus", "AsyncJobGovernor", "AsyncJobResource", "AsyncResources", "AsyncVozo", "Callable",
-     "DownloadSource", "Job", "JobGovernor", "JobResource", "KindName", "Literal", "Mapping", "ProgressCallback",
-     "Resources", "Sequence", "UNSET", "Unset", "Vozo"}
+     "DownloadSource", "JSON", "JSONInput", "Job", "JobGovernor", "JobResource", "KindName", "Literal", "Mapping",
+     "ProgressCallback", "Resources", "Sequence", "UNSET", "Unset", "Vozo"}
 )  # fmt: skip
 
 

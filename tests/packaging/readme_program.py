@@ -12,7 +12,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import vozo
 from vozo import AsyncVozo, Vozo
-from vozo.types import AsyncTranslations, Job, JobGovernor, Lipsync, LipsyncJobStatus, TranslationJobStatus, Unset
+from vozo.types import (
+    JSON,
+    AsyncTranslations,
+    Job,
+    JobGovernor,
+    Lipsync,
+    LipsyncJobStatus,
+    TranslationJobStatus,
+    Unset,
+)
 
 
 def quickstart() -> None:
@@ -77,6 +86,25 @@ def results(status: LipsyncJobStatus, dubbed: TranslationJobStatus) -> None:
     assert_type(status.video_url or None, str | None)
     if not isinstance(dubbed.result, Unset):
         assert_type(dubbed.result.audio_url or None, str | None)
+
+
+class TenantVozo(Vozo):
+    tenant = "acme"
+
+
+def before_an_update(client: Vozo, tenant_client: TenantVozo) -> None:
+    """An operation the SDK does not know yet, and a field its spec lacks: the user's own typed values go in as
+    they are (``dict`` and ``list`` are invariant, so a ``dict[str, str]`` must be taken as it is), JSON comes out."""
+    payload: dict[str, str] = {"name": "thing"}
+    assert_type(client.request("POST", "/v1/new/thing", json=payload), JSON)
+    ids: list[int] = [1, 2]
+    nested: dict[str, list[dict[str, int]]] = {"items": [{"n": 1}]}
+    assert_type(client.request("PUT", "/v1/new/thing?dry_run=1", json={"ids": ids, "nested": nested}), JSON)
+    extra: dict[str, list[str]] = {"glossary_ids": ["g1"]}
+    job = client.translations.create(media_url="https://example.com/talk.mp4", target_language="es", extra_body=extra)
+    assert_type(job, Job)
+    assert_type(tenant_client.with_options(timeout=5.0).tenant, str)
+    assert_type(client.jobs.limit, int | None)
 
 
 def callback(body: bytes, headers: dict[str, str]) -> None:

@@ -34,6 +34,19 @@ def test_the_kind_can_be_given() -> None:
 
 
 @pytest.mark.parametrize(
+    "body",
+    [
+        b'\xef\xbb\xbf{"status": "done"}',  # UTF-8 with a byte order mark, as some servers send it
+        '\ufeff{"status": "done"}',  # the same bytes as a framework decodes them (UTF-8 keeps the mark)
+        bytearray(b'{"status": "done"}'),
+        '{"status": "done", "err_message": "caf\u00e9"}'.encode("utf-16"),  # JSON's other encodings, with their BOM
+    ],
+)
+def test_a_body_is_read_in_every_form_a_web_framework_hands_it(body) -> None:
+    assert callbacks.parse(body, {"Content-Type": "application/json"}, kind="lipsync").status is LipsyncStatus.DONE
+
+
+@pytest.mark.parametrize(
     ("body", "headers", "message"),
     [
         (b"not json", None, "not JSON"),
@@ -43,6 +56,7 @@ def test_the_kind_can_be_given() -> None:
         (b'{"status": "done"}', {"content-type": "text/plain"}, "expected JSON"),
         (None, None, "callback body must be bytes, str or a mapping, got NoneType"),  # a framework gave no body
         (memoryview(b'{"status": "done"}'), None, "callback body must be bytes, str or a mapping, got memoryview"),
+        (b'{"status": "done"}', [(b"content-type", b"application/json")], "headers must be a mapping"),  # ASGI's raw
     ],
 )
 def test_bad_callback_bodies_are_refused_clearly(body, headers, message) -> None:

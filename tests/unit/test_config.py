@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import httpx
 import pytest
@@ -171,6 +172,32 @@ def test_with_options_changes_a_copy_that_shares_the_pool(api, recorder) -> None
         api.client.with_options(max_retries=-1)
 
 
+def test_with_options_on_a_subclass_is_that_subclass_with_its_attributes(api, recorder) -> None:
+    """A user's subclass keeps what its __init__ set, on every copy, and each copy sends with its own settings."""
+    recorder.default = reply(200, {"status": "pending"})
+    base = type(api.client)
+
+    class TenantVozo(base):  # type: ignore[misc, valid-type]
+        def __init__(self, tenant: str, **options: Any) -> None:
+            super().__init__(**options)
+            self.tenant = tenant
+
+        def describe(self) -> str:
+            return f"{self.tenant} via {self.base_url}"
+
+    client_class = httpx.Client if api.flavour == "sync" else httpx.AsyncClient
+    http_client = client_class(transport=httpx.MockTransport(recorder))
+    client = TenantVozo("acme", api_key=API_KEY, base_url=BASE_URL, http_client=http_client)
+    copy = client.with_options(base_url="https://other.vozo.test").with_options(max_retries=0)
+    assert type(copy) is TenantVozo
+    assert (copy.tenant, copy.describe(), copy.max_retries) == ("acme", "acme via https://other.vozo.test", 0)
+    assert (client.describe(), client.max_retries) == (f"acme via {BASE_URL}", 2)
+    api.call(lambda _: copy.lipsync.get("t1"))
+    assert recorder.requests[-1].url.host == "other.vozo.test"
+    api.call(lambda _: client.lipsync.get("t1"))
+    assert recorder.requests[-1].url.host == "api.vozo.test"
+
+
 def test_requests_carry_the_key_and_a_user_agent(api, recorder) -> None:
     recorder.default = reply(200, {"status": "pending"})
     api.call(lambda c: c.lipsync.get("task with space%2F"))
@@ -242,6 +269,28 @@ def test_a_timeout_that_is_not_a_positive_number_is_refused(timeout: object) -> 
         vozo.AsyncVozo(api_key=API_KEY, base_url=BASE_URL, timeout=timeout)  # type: ignore[arg-type]
     with vozo.Vozo(api_key=API_KEY, base_url=BASE_URL) as client, pytest.raises(vozo.InvalidInputError):
         client.with_options(timeout=timeout)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("max_retries", True),
+        ("max_retries", 2.0),
+        ("max_retries", "2"),
+        ("max_active_jobs", True),
+        ("max_active_jobs", 0),
+        ("max_active_jobs", 1.5),
+        ("max_active_jobs", "3"),
+    ],
+)
+def test_a_count_that_is_not_a_whole_number_is_refused(setting: str, value: object) -> None:
+    """Not a bare TypeError from comparing "3" with 1, nor True taken as 1 or 1.5 as a limit."""
+    for client_class in (vozo.Vozo, vozo.AsyncVozo):
+        with pytest.raises(vozo.InvalidInputError, match=f"^{setting} must be a whole number"):
+            client_class(api_key=API_KEY, base_url=BASE_URL, **{setting: value})
+    if setting == "max_retries":
+        with vozo.Vozo(api_key=API_KEY, base_url=BASE_URL) as client, pytest.raises(vozo.InvalidInputError):
+            client.with_options(max_retries=value)  # type: ignore[arg-type]
 
 
 def test_a_timeout_of_a_year_is_accepted() -> None:

@@ -359,7 +359,10 @@ def test_request_refuses_what_it_cannot_send_before_sending_anything(api, record
     assert recorder.requests == []
 
 
-@pytest.mark.parametrize(("method", "sent"), [("PATCH", 1), ("post", 1), ("PUT", 3), ("DELETE", 3), ("GET", 3)])
+@pytest.mark.parametrize(
+    ("method", "sent"),
+    [("PATCH", 1), ("post", 1), ("LOCK", 1), ("X-Create", 1), ("PUT", 3), ("DELETE", 3), ("GET", 3), ("options", 3)],
+)
 def test_request_retries_a_5xx_only_for_a_method_http_calls_idempotent(api, recorder, method, sent) -> None:
     recorder.default = reply(500, ERROR_BODY)
     raised = api.raises(vozo.InternalServerError, lambda c: c.request(method, "/v1/x", json={}))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -249,6 +250,39 @@ def test_every_spec_operation_is_called_through_a_resource(api, recorder) -> Non
         api.call(lambda c, name=name: getattr(c, name).get("t-1"))
     called = {(r.method, r.url.path.replace("/t-1", "/{task_id}")) for r in recorder.requests}
     assert called == declared
+
+
+def nested(depth: int) -> list[object]:
+    value: list[object] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("extra_body", "where"),
+    [
+        ({"ratio": float("nan")}, "ratio"),
+        ({"ratio": float("inf")}, "ratio"),
+        ({"tags": {"a", "b"}}, "tags"),
+        ({"notes": [{"at": datetime.now(UTC)}]}, "notes"),
+        ({"seed": 10**5000}, "seed"),  # past int's 4,300 digits: json.dumps raises ValueError
+        ({"deep": nested(5000)}, "deep"),
+    ],
+)
+def test_extra_body_that_is_not_json_is_refused_before_any_request(api, recorder, extra_body, where) -> None:
+    """httpx would raise a bare TypeError or ValueError inside the create: refused instead, naming the field."""
+    with pytest.raises(vozo.InvalidInputError, match=rf"^{where} cannot be sent as JSON"):
+        api.call(create_lipsync(extra_body=extra_body))
+    assert recorder.requests == []
+
+
+def test_an_object_field_with_a_nan_is_refused_before_any_request(api, recorder) -> None:
+    box = {"x": float("nan"), "y": 0.1, "width": 0.5, "height": 0.2}
+    arguments = {"media_url": "https://m.test/a.mp4", "target_language": "es", "ocr_text_box": box}
+    with pytest.raises(vozo.InvalidInputError, match=r"^ocr_text_box cannot be sent as JSON"):
+        api.call(lambda c: c.translations.create(**arguments))
+    assert recorder.requests == []
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ pages state only in prose (an audio input cannot export video, ...) apply wherev
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from pathlib import PurePosixPath
@@ -110,12 +111,28 @@ def request_body(
         values.update(extra_body)
     _check_text(values)
     try:
-        return kind.request_model.from_dict(values)
+        body = kind.request_model.from_dict(values)
     except (TypeError, ValueError, KeyError, AttributeError) as exc:  # extra_body, or a shape the checks let by
         raise InvalidInputError(
             f"the {kind.name} request does not have the shape the spec gives it ({type(exc).__name__}: {exc}); "
             "check the values of extra_body and of object or list fields"
         ) from None
+    _check_json(body.to_dict())
+    return body
+
+
+def _check_json(fields: Mapping[str, object]) -> None:
+    """Each field encodes as httpx will send it (no NaN or infinity): a value that does not (a set, a datetime, an
+    integer past Python's 4,300 digits, nesting past its recursion limit) is refused here, naming the field, rather
+    than failing as a bare TypeError or ValueError inside the request."""
+    for name, value in fields.items():
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as exc:
+            problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise InvalidInputError(
+                f"{name} cannot be sent as JSON ({problem}): pass dicts, lists, str, int, finite float, bool or None"
+            ) from None
 
 
 def _check_text(values: Mapping[str, object]) -> None:

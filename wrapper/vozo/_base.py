@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -237,8 +237,11 @@ def redirect_error(response: httpx.Response) -> APIResponseValidationError:
     )
 
 
-# Any JSON value: what ``client.request`` sends and returns.
+# Any JSON value, as ``client.request`` returns it.
 JSON = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
+# Any JSON value, as ``client.request`` takes it: read-only containers, so that a ``dict[str, str]`` or a
+# ``list[int]`` fits (``dict`` and ``list`` are invariant: a ``dict[str, str]`` is no ``dict[str, JSON]``).
+JSONInput = Mapping[str, "JSONInput"] | Sequence["JSONInput"] | str | int | float | bool | None
 AnyResponse = Response[Any]
 T = TypeVar("T")
 
@@ -273,8 +276,9 @@ def checked_path(path: str) -> str:
     return path
 
 
-# Methods HTTP does not promise to be idempotent: sent again, they may act again (create and bill a second job).
-NOT_IDEMPOTENT_METHODS = frozenset({"POST", "PATCH"})
+# The methods HTTP defines as idempotent (RFC 9110, 9.2.2). Any other, POST, PATCH or one HTTP does not define (an
+# extension such as LOCK), may act again when sent again: create and bill a second job.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
@@ -285,7 +289,7 @@ def checked_method(method: str) -> str:
     return method.upper()
 
 
-def checked_json(value: JSON) -> None:
+def checked_json(value: JSONInput) -> None:
     """Refuse a body that is not JSON before anything is sent: httpx would raise a bare TypeError or ValueError."""
     try:
         json.dumps(value, allow_nan=False, ensure_ascii=False).encode()  # as sent: UTF-8, so no lone surrogate

@@ -16,6 +16,10 @@ CallbackBody = bytes | str | Mapping[str, Any]
 
 def parse_status(body: CallbackBody, headers: Mapping[str, str] | None, kind: str | None) -> Any:
     if headers is not None:
+        if not callable(getattr(headers, "items", None)):  # any framework's headers mapping has items()
+            raise CallbackError(
+                f"callback headers must be a mapping of header names to values, got {type(headers).__name__}"
+            )
         content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "application/json")
         if "json" not in content_type.lower():
             raise CallbackError(f"callback Content-Type is {content_type!r}, expected JSON")
@@ -43,6 +47,8 @@ def _json(body: CallbackBody) -> dict[str, Any]:
         return dict(body)
     if not isinstance(body, bytes | bytearray | str):  # json.loads would raise a bare TypeError
         raise CallbackError(f"callback body must be bytes, str or a mapping, got {type(body).__name__}")
+    if isinstance(body, str):  # json.loads skips a UTF-8 BOM in bytes; text a framework decoded as UTF-8 keeps it
+        body = body.removeprefix("\ufeff")
     try:
         data = read_json(body)
     except ValueError as exc:  # a UnicodeDecodeError too

@@ -147,9 +147,19 @@ def _is_seconds(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= MAX_TIMEOUT
 
 
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # True is an int to Python, not a count
+
+
 def check_retries(value: int) -> int:
-    if not isinstance(value, int) or value < 0:
+    if not _is_whole(value) or value < 0:
         raise InvalidInputError(f"max_retries must be a whole number >= 0, got {value!r}")
+    return value
+
+
+def check_max_active_jobs(value: int | None) -> int | None:
+    if value is not None and (not _is_whole(value) or value < 1):
+        raise InvalidInputError(f"max_active_jobs must be a whole number >= 1 or None, got {value!r}")
     return value
 
 

@@ -7,11 +7,15 @@ Models are attrs classes generated from the spec (``vozo_api_client``); unknown 
 ``additional_properties`` and unknown enum values become members whose ``.value`` is the raw string. A field the
 response did not carry is ``UNSET`` (falsy): ``status.video_url or None`` reads it as ``str | None``. So is an optional
 field whose JSON type is not the spec's (logged as a warning): no field holds a value its annotation denies.
+
+``JSON`` is what ``client.request`` returns, ``JSONInput`` what it takes as ``json=``.
 """
 
 import vozo_jobs.types
 from vozo._async._governor import AsyncJobGovernor as AsyncJobGovernor
 from vozo._async._resource import AsyncJobResource as AsyncJobResource
+from vozo._base import JSON as JSON
+from vozo._base import JSONInput as JSONInput
 from vozo._download import DownloadSource as DownloadSource
 from vozo._download import ProgressCallback as ProgressCallback
 from vozo._sync._governor import JobGovernor as JobGovernor
@@ -27,11 +31,13 @@ from vozo_jobs.kinds import KindName as KindName
 from vozo_jobs.types import *  # noqa: F403 - the models' public names, generated from the overlay
 
 __all__ = [
+    "JSON",
     "UNSET",
     "AnyStatus",
     "AsyncJobGovernor",
     "AsyncJobResource",
     "DownloadSource",
+    "JSONInput",
     "Job",
     "JobGovernor",
     "JobResource",

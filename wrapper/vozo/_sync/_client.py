@@ -14,9 +14,10 @@ import httpx
 
 from vozo import _download, _http
 from vozo._base import (
+    IDEMPOTENT_METHODS,
     JSON,
-    NOT_IDEMPOTENT_METHODS,
     AnyResponse,
+    JSONInput,
     checked_json,
     checked_method,
     checked_path,
@@ -24,9 +25,17 @@ from vozo._base import (
     operation_name,
     parsed_body,
 )
-from vozo._config import DEFAULT_MAX_RETRIES, NOT_GIVEN, ClientOptions, NotGiven, changes, secret_hider
+from vozo._config import (
+    DEFAULT_MAX_RETRIES,
+    NOT_GIVEN,
+    ClientOptions,
+    NotGiven,
+    changes,
+    check_max_active_jobs,
+    secret_hider,
+)
 from vozo._download import DownloadSource, ProgressCallback
-from vozo._errors import InvalidInputError, VozoError
+from vozo._errors import VozoError
 from vozo._logging import configure_from_env, hide_in_http_logs
 from vozo._retry import Retrying
 from vozo._sync._governor import JobGovernor
@@ -84,9 +93,8 @@ class Vozo(Resources):
     ) -> None:
         configure_from_env()
         options = ClientOptions.resolve(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
-        if max_active_jobs is not None and (isinstance(max_active_jobs, bool) or max_active_jobs < 1):
-            raise InvalidInputError(f"max_active_jobs must be a whole number >= 1 or None, got {max_active_jobs!r}")
-        state = ClientState(_http.sync_transport(http_client), _http.sync_request_slots(), JobGovernor(max_active_jobs))
+        governor = JobGovernor(check_max_active_jobs(max_active_jobs))
+        state = ClientState(_http.sync_transport(http_client), _http.sync_request_slots(), governor)
         self._setup(options, state, owns_transport=True)
 
     def _setup(self, options: ClientOptions, state: ClientState, *, owns_transport: bool) -> None:
@@ -126,9 +134,12 @@ class Vozo(Resources):
     ) -> Self:
         """A copy with some settings changed, sharing this client's connection pool (closing it is a no-op).
 
+        The copy is of this client's class, with the attributes a subclass set.
+
         Per-call settings read as ``client.with_options(max_retries=5).lipsync.get(task_id)``.
         """
         copy = type(self).__new__(type(self))
+        copy.__dict__.update(self.__dict__)  # what a subclass's __init__ set; _setup replaces the client's own
         options = self._options.evolve(
             **changes(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
         )
@@ -159,17 +170,17 @@ class Vozo(Resources):
             time.sleep(attempt.delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def request(self, method: str, path: str, *, json: JSON = None) -> JSON:
+    def request(self, method: str, path: str, *, json: JSONInput = None) -> JSON:
         """Call an API operation this SDK does not know yet; returns the decoded JSON body.
 
         ``path`` is relative to ``base_url`` (``/v1/...``). Same key, retries, typed errors and logging as every
-        call; a ``POST`` (or ``PATCH``: neither is idempotent) is treated as creating a job, retried only when Vozo
-        certainly created nothing.
+        call; a method HTTP does not call idempotent (``POST``, ``PATCH``, or any but ``GET``, ``HEAD``, ``OPTIONS``,
+        ``TRACE``, ``PUT``, ``DELETE``) is treated as creating a job, retried only when Vozo certainly created nothing.
         """
         method, path = checked_method(method), checked_path(path)
         checked_json(json)
         self._state.check_usable(_http.sync_loop_token())
-        idempotent = method not in NOT_IDEMPOTENT_METHODS
+        idempotent = method in IDEMPOTENT_METHODS
         for attempt in Retrying(f"{method} {path}", self._options.max_retries, idempotent=idempotent, hide=self._hide):
             with attempt:
                 with self._state.request_slots:

@@ -23,7 +23,8 @@ class JobGovernor:
 
     @property
     def active(self) -> int:
-        """How many jobs created through this client it has not yet seen end."""
+        """How many jobs created through this client it has not yet seen end; always 0 without a limit (the client
+        then tracks no job)."""
         return len(self._active)
 
     def reserve(self) -> None:
@@ -37,8 +38,13 @@ class JobGovernor:
             self._slots.release()
 
     def started(self, task_id: str) -> None:
-        if self._slots is not None:
-            self._active.add(task_id)
+        """A create reserved a slot and Vozo answered ``task_id``. An id this client already tracks (Vozo gave an
+        identical request its existing job) is one job, ended once: its second slot is free at once."""
+        if self._slots is None:
+            return
+        if task_id in self._active:
+            self._slots.release()
+        self._active.add(task_id)
 
     def ended(self, task_id: str) -> None:
         """The job reached done or failed: its slot is free (once, and only for jobs this client created)."""

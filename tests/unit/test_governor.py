@@ -1,0 +1,133 @@
+"""The job governor (``max_active_jobs``): a slot per job this client created, back when the job ends or when the
+create made none (a failure, a cancellation). Asyncio and trio tasks, and sync threads, over an in-process transport.
+
+No verdict waits on the wall clock: a create that should find a slot is checked once every task is blocked
+(``anyio.wait_all_tasks_blocked``), so one left waiting for a slot is seen as waiting, not timed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+import vozo
+
+from .conftest import API_KEY, BASE_URL
+
+LIPSYNC = {"reference_file_url": "https://m.test/presenter.mp4", "audio_url": "https://m.test/voice.mp3"}
+BACKENDS = ["asyncio", "trio"]
+
+
+class Answers:
+    """Answers creates with the task ids given (then ``t1``, ``t2``, ...), ``fail`` creates with 400, ``hang``
+    creates never; every status is ``done``."""
+
+    def __init__(self, *task_ids: str) -> None:
+        self.task_ids = list(task_ids)
+        self.creates = 0
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json={"status": "done", "video_url": "https://cdn.test/v.mp4"})
+        self.creates += 1
+        if b'"fail"' in request.content:
+            return httpx.Response(400, json={"code": "1001", "message": "bad request"})
+        return httpx.Response(200, json={"task_id": self.task_ids.pop(0) if self.task_ids else f"t{self.creates}"})
+
+    async def async_answer(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        if b'"hang"' in request.content:
+            self.creates += 1
+            await anyio.sleep_forever()
+        return self.answer(request)
+
+
+def async_client(fake: Answers, limit: int) -> vozo.AsyncVozo:
+    http_client = httpx.AsyncClient(transport=httpx.MockTransport(fake.async_answer))
+    return vozo.AsyncVozo(api_key=API_KEY, base_url=BASE_URL, max_active_jobs=limit, http_client=http_client)
+
+
+async def creates_that_find_a_slot(client: vozo.AsyncVozo, count: int, **extra: Any) -> int:
+    """Start ``count`` creates; once every task is blocked, how many got through (the rest wait for a slot)."""
+    done: list[str] = []
+
+    async def create() -> None:
+        done.append((await client.lipsync.create(**LIPSYNC, **extra)).task_id)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(count):
+            group.start_soon(create)
+        await anyio.wait_all_tasks_blocked()
+        group.cancel_scope.cancel()
+    return len(done)
+
+
+def run(backend: str, scenario: Callable[[], Awaitable[None]]) -> None:
+    anyio.run(scenario, backend=backend)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_same_task_id_twice_holds_one_slot(backend: str) -> None:
+    """Vozo answering two identical creates with one existing job: one job, ended once, so one slot. Before, the
+    second slot was never given back, and after enough such answers every create waited forever."""
+    fake = Answers("same", "same")
+
+    async def scenario() -> None:
+        async with async_client(fake, limit=2) as client:
+            assert await creates_that_find_a_slot(client, 2) == 2
+            assert client.jobs.active == 1
+            await client.lipsync.get("same")  # done: its slot is free
+            assert client.jobs.active == 0
+            assert await creates_that_find_a_slot(client, 3) == 2  # both slots, and only two
+
+    run(backend, scenario)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_create_cancelled_while_queued_or_in_flight_gives_its_slot_back(backend: str) -> None:
+    fake = Answers()
+
+    async def scenario() -> None:
+        async with async_client(fake, limit=1) as client:
+            assert await creates_that_find_a_slot(client, 2, extra_body={"hang": True}) == 0  # one sent, one queued
+            assert (fake.creates, client.jobs.active) == (1, 0)
+            assert await creates_that_find_a_slot(client, 1) == 1  # neither cancelled create kept the slot
+
+    run(backend, scenario)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_failed_create_gives_its_slot_back(backend: str) -> None:
+    fake = Answers()
+
+    async def scenario() -> None:
+        async with async_client(fake, limit=1) as client:
+            for _ in range(3):  # each failure frees the one slot for the next
+                with pytest.raises(vozo.BadRequestError):
+                    await client.lipsync.create(**LIPSYNC, extra_body={"fail": True})
+            assert await creates_that_find_a_slot(client, 1) == 1
+
+    run(backend, scenario)
+
+
+def test_sync_threads_share_the_slots_and_failures_give_theirs_back() -> None:
+    fake = Answers("same", "same")
+    http_client = httpx.Client(transport=httpx.MockTransport(fake.answer))
+    with vozo.Vozo(api_key=API_KEY, base_url=BASE_URL, max_active_jobs=2, http_client=http_client) as client:
+        with pytest.raises(vozo.BadRequestError):
+            client.lipsync.create(**LIPSYNC, extra_body={"fail": True})
+        threads = [threading.Thread(target=client.lipsync.create, kwargs=LIPSYNC) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert (fake.creates, client.jobs.active) == (3, 1)  # "same" twice: one job
+        client.lipsync.get("same")
+        # Both slots are free, and only two: taken without blocking, so a slot lost fails here instead of hanging
+        slots = client._state.jobs._slots
+        assert [slots.acquire(blocking=False) for _ in range(3)] == [True, True, False]

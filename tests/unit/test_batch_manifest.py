@@ -140,12 +140,18 @@ def test_a_row_that_fits_several_kinds_is_invalid_and_names_the_choices(tmp_path
     several, none = vozo.batch.load(write(tmp_path / "m.csv", text))
     assert several.kind == none.kind == ""
     assert several.problem == (
-        "no kind column, and its fields (audio_url) fit several job kinds: "
-        "add a kind column naming one of lipsync, reusable_lipsync"
+        "no kind given, and its fields (audio_url) fit several job kinds: "
+        "name one of lipsync, reusable_lipsync in a kind column"
     )
     assert none.problem is not None
     assert "no job kind has all its fields (media_url, reference_file_url)" in none.problem
-    assert "add a kind column naming one of lipsync, reusable_lipsync, translations" in none.problem
+    assert "name one of lipsync, reusable_lipsync, translations in a kind column" in none.problem
+
+
+def test_an_empty_kind_cell_is_not_called_a_missing_kind_column(tmp_path) -> None:
+    (row,) = vozo.batch.load(write(tmp_path / "m.csv", "id,kind,audio_url\nx,,https://m.test/a.mp3\n"))
+    assert row.problem is not None
+    assert row.problem.startswith("no kind given, and its fields (audio_url) fit several job kinds")
 
 
 def test_a_new_job_kind_never_turns_a_refused_row_into_a_job(tmp_path, dub_kind_added) -> None:
@@ -153,7 +159,7 @@ def test_a_new_job_kind_never_turns_a_refused_row_into_a_job(tmp_path, dub_kind_
     (row,) = vozo.batch.load(manifest)
     assert row.kind == ""  # not a dub_audio job, though it has every field a dub_audio job needs
     assert row.problem is not None
-    assert "fit several job kinds: add a kind column naming one of translations, dub_audio" in row.problem
+    assert "fit several job kinds: name one of translations, dub_audio in a kind column" in row.problem
     explicit = write(tmp_path / "k.csv", "id,kind,media_url\nx,dub_audio,https://m.test/t.mp4\n")
     assert [r.kind for r in vozo.batch.load(explicit)] == ["dub_audio"]  # a kind column says what the user wants
 

@@ -33,3 +33,18 @@ def test_no_answer_within_the_wait_after_ctrl_c_warns_that_a_job_may_exist_and_e
         " ".join(shown.err.split())
     )
     assert ('"task_id": null' in shown.out) is as_json
+
+
+def test_a_refused_file_type_names_the_commands_option_not_the_python_argument(monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from vozo._cli import main
+
+    monkeypatch.setenv("VOZO_API_KEY", "cli-test-key")
+    monkeypatch.setenv("VOZO_BASE_URL", "http://127.0.0.1:9")  # never reached: refused before any request
+    result = CliRunner().invoke(main, ["lipsync", "--reference", "https://m.test/a", "--audio", "https://m.test/a.mp3"])
+    assert result.exit_code == EXIT_CODES["usage"]
+    shown = " ".join(result.output.split())
+    assert "(no extension)" in shown
+    assert "pass --no-check-file-types" in shown
+    assert "check_file_types=False" not in shown

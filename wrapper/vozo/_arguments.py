@@ -61,6 +61,10 @@ def task_id_fault(value: object) -> str | None:
     return None
 
 
+# How the refusal of a URL without a file extension says to let it through; the CLI names its own option instead.
+SKIP_FILE_TYPE_CHECK = "check_file_types=False"
+
+
 def check_url(field: str, url: object, accepted: tuple[str, ...], *, check_file_type: bool = True) -> str:
     if not isinstance(url, str) or not url.strip():
         raise InvalidInputError(f"{field} must be a non-empty URL string, got {url!r}")
@@ -74,7 +78,7 @@ def check_url(field: str, url: object, accepted: tuple[str, ...], *, check_file_
         found = extension(url) or "no extension"
         raise InvalidInputError(
             f"{field} {url!r} has an unsupported file type ({found}); accepted: {' '.join(accepted)}. "
-            "For a URL without a file extension, pass check_file_types=False."
+            f"For a URL without a file extension, pass {SKIP_FILE_TYPE_CHECK}."
         )
     return url.strip()
 

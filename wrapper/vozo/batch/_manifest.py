@@ -282,7 +282,7 @@ def _inferred(record: dict[str, Any], recorded: str | None) -> JobKind | str:
         return fitting[0]
     fields = _names(sorted(named)) or "none"
     why = f"its fields ({fields}) fit several job kinds" if fitting else f"no job kind has all its fields ({fields})"
-    return f"no kind column, and {why}: add a kind column naming one of {_names(fitting or all_kinds())}"
+    return f"no kind given, and {why}: name one of {_names(fitting or all_kinds())} in a kind column"
 
 
 def _known_kind(name: str) -> JobKind | None:

@@ -179,6 +179,7 @@ def test_a_refused_create_says_nothing_of_a_job(serve, call) -> None:
     with closed_port() as port:  # never reached Vozo: retried, and nothing to look for
         raised = raises(vozo.APIConnectError, call, f"http://127.0.0.1:{port}", lambda c: c.lipsync.create(**LIPSYNC))
     assert JOB_MAY_EXIST not in str(raised)
+    assert f"Nothing was sent: no connection could be made at http://127.0.0.1:{port}. Check base_url" in str(raised)
 
 
 # --- answers that never end ---------------------------------------------------------------------------------------

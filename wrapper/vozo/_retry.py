@@ -145,13 +145,21 @@ def connection_error(exc: httpx.TransportError) -> APIConnectionError:
     elif isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
         error = APIConnectTimeoutError(text, request=request)
     elif isinstance(exc, httpx.ConnectError):
-        error = APIConnectError(text, request=request)
+        error = APIConnectError(f"{text}. {_unreachable(request)}", request=request)
     elif isinstance(exc, httpx.TimeoutException):
         error = APITimeoutError(text, request=request)
     else:
         error = APIConnectionError(text, request=request)
     error.__cause__ = exc
     return error
+
+
+def _unreachable(request: httpx.Request | None) -> str:
+    at = f" at {request.url.scheme}://{request.url.netloc.decode('ascii', 'replace')}" if request is not None else ""
+    return (
+        f"Nothing was sent: no connection could be made{at}. Check base_url (or VOZO_BASE_URL), this machine's "
+        "network, and the proxy HTTPS_PROXY or ALL_PROXY names, if any"
+    )
 
 
 def _hide_key(exc: httpx.TransportError, request: httpx.Request) -> None:

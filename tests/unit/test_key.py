@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 import vozo
+from vozo._config import hide_in_json, secret_hider
 
 from .conftest import API_KEY, BASE_URL, reply
 
@@ -229,3 +230,25 @@ TEXT_FIELDS = ("code", "message", "server_ts", "request_id", "body_excerpt")
 
 
 CREATE = {"reference_file_url": "https://m.test/a.mp4", "audio_url": "https://m.test/a.mp3"}
+
+
+@pytest.mark.parametrize("key", ["k", "x", "test", "sk_1"])
+def test_a_short_placeholder_key_is_hidden_where_it_stands_alone_without_garbling_words(key: str) -> None:
+    hide = secret_hider(key)
+    assert hide(f'{{"task_id": "t1", "export_type": "video", "message": "latest key {key} refused"}}') == (
+        '{"task_id": "t1", "export_type": "video", "message": "latest key **** refused"}'
+    )
+    assert hide(f"Bearer {key}") == "Bearer ****"
+    assert hide(f'"{key}"') == '"****"'
+    assert hide(f"key={key};") == "key=****;"
+
+
+def test_a_real_key_is_hidden_wherever_it_appears() -> None:
+    assert secret_hider(API_KEY)(f"x{API_KEY}y") == "x****y"
+
+
+def test_a_status_shown_as_json_keeps_its_shape_whatever_the_key_holds() -> None:
+    for key in ('"', "{", ":", "k"):
+        data = {"task_id": "t1", "status": "failed", "err_message": f"bad key {key}", "result": {"urls": [key]}}
+        shown = hide_in_json(data, secret_hider(key))
+        assert shown == {**data, "err_message": "bad key ****", "result": {"urls": ["****"]}}

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import json
 import shlex
 import signal
 import sys
@@ -41,7 +40,7 @@ from vozo._cli_common import (
     shell_command,
     shown,
 )
-from vozo._config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from vozo._config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, hide_in_json
 from vozo._jobs import DEFAULT_WAIT_TIMEOUT, job_failed_error
 from vozo._kinds import Field, JobKind, all_kinds, kind_named
 from vozo.types import Job, JobResource
@@ -131,7 +130,7 @@ def resume_command(settings: Settings, task_id: str, kind: JobKind, output: Path
 def report(
     settings: Settings, client: vozo.Vozo, task_id: str, status: Status, output: Path | None, which: str | None
 ) -> None:
-    data: dict[str, Any] = json.loads(client._hide(json.dumps({"task_id": task_id, **status.to_dict()})))
+    data: dict[str, Any] = hide_in_json({"task_id": task_id, **status.to_dict()}, client._hide)
     if output is not None:
         try:
             path = save(settings, client, status, output, which)
@@ -167,7 +166,7 @@ def failure(task_id: str, kind: JobKind, status: Status, hide: Hider) -> vozo.Jo
 def describe_status(task_id: str, kind: JobKind, status: Status, hide: Hider) -> tuple[dict[str, Any], list[str]]:
     """A status as JSON data and as text (the key masked, should the server echo it): a failed job's error, a done
     job's result URLs."""
-    data: dict[str, Any] = json.loads(hide(json.dumps({"task_id": task_id, **status.to_dict()})))
+    data: dict[str, Any] = hide_in_json({"task_id": task_id, **status.to_dict()}, hide)
     lines = [f"{task_id}: {hide(status.status.value)}"]
     failed = failure(task_id, kind, status, hide)
     if failed is not None:

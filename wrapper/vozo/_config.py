@@ -59,12 +59,21 @@ def spend_key(request: httpx.Request) -> None:
         request.headers["Authorization"] = key_hider(request)(request.headers["Authorization"])
 
 
+# A key shorter than this is a placeholder of a test ("k", "test"), no real key: hidden only where it stands alone,
+# as a word of its own, so that it does not garble every word holding its letters ("tas****_id" for "k").
+_SHORT_KEY = 8
+
+
 def secret_hider(secret: str) -> Callable[[str], str]:
     """Replaces ``secret`` with ``****`` in a text a server sent, also as it may read inside a JSON string."""
     if not secret:
         return lambda text: text
     # '"' and '\\' escaped, and "/" perhaps as "\\/"
     forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret)[1:-1].replace("/", "\\/")}
+    if len(secret) < _SHORT_KEY:
+        alone = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
+        pattern = re.compile(f"(?<![0-9A-Za-z])(?:{alone})(?![0-9A-Za-z])")
+        return lambda text: pattern.sub("****", text)
 
     def hide(text: str) -> str:
         for form in forms:
@@ -72,6 +81,18 @@ def secret_hider(secret: str) -> Callable[[str], str]:
         return text
 
     return hide
+
+
+def hide_in_json(data: Any, hide: Callable[[str], str]) -> Any:
+    """Decoded JSON with ``hide`` applied to each string in it, keys included: masking the text it was written as
+    could break its syntax (a key holding a quote or a brace)."""
+    if isinstance(data, str):
+        return hide(data)
+    if isinstance(data, dict):
+        return {hide(str(key)): hide_in_json(value, hide) for key, value in data.items()}
+    if isinstance(data, list):
+        return [hide_in_json(value, hide) for value in data]
+    return data
 
 
 @dataclass(frozen=True)

@@ -121,3 +121,11 @@ def virtual_time(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]) -> list[f
     machine's load. Returns the sleeps (their sum is the time that passed)."""
     monkeypatch.setattr(_jobs, "time", SimpleNamespace(monotonic=lambda: sum(sleeps)))
     return sleeps
+
+
+def nested(depth: int) -> list[object]:
+    """A JSON value nested ``depth`` lists deep."""
+    value: list[object] = []
+    for _ in range(depth):
+        value = [value]
+    return value

@@ -10,7 +10,7 @@ import pytest
 import vozo
 from vozo import _retry
 
-from .conftest import API_KEY, reply
+from .conftest import API_KEY, nested, reply
 
 ERROR_BODY = {"code": "5", "message": "Invalid request parameters.", "serverTs": "1732460000000"}
 CREATE = {"reference_file_url": "https://m.test/a.mp4", "audio_url": "https://m.test/a.mp3"}
@@ -330,13 +330,6 @@ def test_a_bug_inside_an_attempt_is_not_taken_for_a_spec_mismatch(api, recorder,
     with pytest.raises(KeyError, match="a bug of ours"):
         api.call(lambda c: c.lipsync.get("t1"))
     assert len(recorder.requests) == 1
-
-
-def nested(depth: int) -> list[object]:
-    value: list[object] = []
-    for _ in range(depth):
-        value = [value]
-    return value
 
 
 @pytest.mark.parametrize(

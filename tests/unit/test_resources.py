@@ -9,7 +9,7 @@ import pytest
 import vozo
 from vozo.types import Model, ReferenceFileType
 
-from .conftest import reply
+from .conftest import nested, reply
 
 JOB = {"task_id": "6f1c2b9e"}
 
@@ -250,13 +250,6 @@ def test_every_spec_operation_is_called_through_a_resource(api, recorder) -> Non
         api.call(lambda c, name=name: getattr(c, name).get("t-1"))
     called = {(r.method, r.url.path.replace("/t-1", "/{task_id}")) for r in recorder.requests}
     assert called == declared
-
-
-def nested(depth: int) -> list[object]:
-    value: list[object] = []
-    for _ in range(depth):
-        value = [value]
-    return value
 
 
 @pytest.mark.parametrize(

@@ -101,6 +101,10 @@ def _refuse_a_key_in_clear_to_a_proxy(
         )
 
 
+# The answer_deadline of the API request the current thread is sending (None for downloads and other requests).
+_answer_due: contextvars.ContextVar[float | None] = contextvars.ContextVar("vozo_answer_due", default=None)
+
+
 class _EnvironmentTransport(httpx.BaseTransport):
     """The transports a plain ``httpx.Client()`` builds: the proxies HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY
     name, TLS trusting SSL_CERT_FILE / SSL_CERT_DIR. (Passing our own ``transport=`` would turn those proxies off.)
@@ -120,7 +124,20 @@ class _EnvironmentTransport(httpx.BaseTransport):
         # httpx's own routing (its proxy mounts or its direct transport), without a second send()'s per-call cost
         route = client._transport_for_url(request.url)
         _refuse_a_key_in_clear_to_a_proxy(request, route)
-        return route.handle_request(request)
+        deadline = answer_deadline(request)  # an API request's; None for a download
+        if deadline is None:
+            return route.handle_request(request)
+        # The sync twin of _AsyncAnswerDeadline: a blocking read cannot be cancelled, so each read and write of the
+        # request is given at most the time left (_DeadlineStream).
+        token = _answer_due.set(deadline)
+        try:
+            return route.handle_request(request)
+        except httpx.TimeoutException:
+            if time.monotonic() >= deadline:
+                raise answer_timeout(request) from None
+            raise
+        finally:
+            _answer_due.reset(token)
 
     def close(self) -> None:
         self._pooled.close()
@@ -178,34 +195,6 @@ class _AsyncThroughClient(httpx.AsyncBaseTransport):
         pass  # the user's client is the user's to close
 
 
-# The answer_deadline of the API request the current thread is sending (None for downloads and other requests).
-_answer_due: contextvars.ContextVar[float | None] = contextvars.ContextVar("vozo_answer_due", default=None)
-
-
-class _SyncAnswerDeadline(httpx.BaseTransport):
-    """Ends an API request whose answer has not begun by its ``answer_deadline``, the twin of
-    ``_AsyncAnswerDeadline``: a blocking read cannot be cancelled, so each read and write of the request is given at
-    most the time left (``_DeadlineStream``). On a user's own ``http_client`` only its timeouts apply."""
-
-    def __init__(self, transport: httpx.BaseTransport) -> None:
-        self._transport = transport
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        deadline = answer_deadline(request)
-        token = _answer_due.set(deadline)
-        try:
-            return self._transport.handle_request(request)
-        except httpx.TimeoutException:
-            if deadline is not None and time.monotonic() >= deadline:
-                raise answer_timeout(request) from None
-            raise
-        finally:
-            _answer_due.reset(token)
-
-    def close(self) -> None:
-        self._transport.close()
-
-
 def _time_left(timeout: float | None) -> float | None:
     """A read's or write's timeout, cut to what is left of the current API request's deadline."""
     due = _answer_due.get()
@@ -225,6 +214,9 @@ class _DeadlineStream:
 
     def __init__(self, stream: httpcore.NetworkStream) -> None:
         self._stream = stream
+        # Called as they are, once or twice per request: bound here, not through a method of ours
+        self.close = stream.close
+        self.get_extra_info = stream.get_extra_info
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return self._stream.read(max_bytes, _time_left(timeout))
@@ -232,16 +224,10 @@ class _DeadlineStream:
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._stream.write(buffer, _time_left(timeout))
 
-    def close(self) -> None:
-        self._stream.close()
-
     def start_tls(
         self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.NetworkStream:
         return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, _time_left(timeout)))  # type: ignore[return-value]
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
 
 
 class _DeadlineBackend:
@@ -356,7 +342,7 @@ def sync_api_client(options: ClientOptions, transport: httpx.BaseTransport) -> h
         auth=BearerAuth(options.api_key),
         headers={"User-Agent": USER_AGENT},
         timeout=options.timeout,
-        transport=_SyncAnswerDeadline(transport),
+        transport=transport,
         event_hooks={"request": [on_request], "response": [_sync_response_hook]},
     )
 

@@ -288,6 +288,7 @@ def test_an_object_field_with_a_nan_is_refused_before_any_request(api, recorder)
     ],
 )
 def test_text_that_cannot_be_sent_as_utf8_is_refused_before_any_request(api, recorder, overrides, where) -> None:
-    with pytest.raises(vozo.InvalidInputError, match=rf"{where}.* is not UTF-8 text: .* is a lone surrogate"):
+    with pytest.raises(vozo.InvalidInputError, match=rf"{where}.* is not UTF-8 text: .* is a lone surrogate") as caught:
         api.call(create_lipsync(**overrides))
     assert recorder.requests == []
+    str(caught.value).encode()  # the message itself can be printed and logged: the bad key is shown escaped

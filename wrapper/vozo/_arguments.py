@@ -155,6 +155,7 @@ def _check_text(values: Mapping[str, object]) -> None:
             try:
                 value.encode()
             except UnicodeEncodeError as exc:
+                where = where.encode(errors="backslashreplace").decode()  # a key may hold it: shown escaped
                 raise InvalidInputError(
                     f"{where} is not UTF-8 text: {value[exc.start]!r} at position {exc.start} is a lone surrogate "
                     "(was it read from bytes in another encoding?); pass it as UTF-8 text"

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import collections
+import json
+import types
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -350,6 +353,23 @@ def test_request_refuses_what_it_cannot_send_before_sending_anything(api, record
     raised = api.raises(vozo.InvalidInputError, lambda c: c.request(**arguments))
     assert message in str(raised)
     assert recorder.requests == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        types.MappingProxyType({"name": "a", "ids": (1, 2)}),
+        collections.UserDict({"name": "a", "ids": collections.UserList([1, 2])}),
+        {"name": "a", "ids": range(1, 3)},
+    ],
+)
+def test_request_sends_any_mapping_and_sequence_its_json_type_takes(api, recorder, body) -> None:
+    """``json=`` is typed ``JSONInput`` (any Mapping, any Sequence): what mypy lets through is sent, as JSON."""
+    recorder.default = reply(200, {})
+    api.call(lambda c: c.request("POST", "/v1/x", json=body))
+    (sent,) = recorder.requests
+    assert sent.headers["Content-Type"] == "application/json"
+    assert json.loads(sent.content) == {"name": "a", "ids": [1, 2]}
 
 
 @pytest.mark.parametrize(

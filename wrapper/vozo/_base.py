@@ -289,15 +289,25 @@ def checked_method(method: str) -> str:
     return method.upper()
 
 
-def checked_json(value: JSONInput) -> None:
-    """Refuse a body that is not JSON before anything is sent: httpx would raise a bare TypeError or ValueError."""
+def encoded_json(value: JSONInput) -> bytes:
+    """``value`` encoded as httpx's ``json=`` would, any Mapping and Sequence ``JSONInput`` takes included (httpx's
+    encoder knows only dict, list and tuple); a body that is not JSON is refused before anything is sent."""
     try:
-        json.dumps(value, allow_nan=False, ensure_ascii=False).encode()  # as sent: UTF-8, so no lone surrogate
+        text = json.dumps(value, default=_plain_container, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+        return text.encode()  # UTF-8, as sent: so no lone surrogate
     except (TypeError, ValueError, RecursionError) as exc:  # UnicodeEncodeError is a ValueError
         problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise InvalidInputError(
             f"json= must be a JSON value (dicts, lists, str, int, finite float, bool, None): {problem}"
         ) from None
+
+
+def _plain_container(value: object) -> object:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray | memoryview):  # bytes are no text
+        return list(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def created_task_id(job: Job, operation: str, hide: Callable[[str], str]) -> str:

@@ -18,10 +18,10 @@ from vozo._base import (
     JSON,
     AnyResponse,
     JSONInput,
-    checked_json,
     checked_method,
     checked_path,
     decoded_json,
+    encoded_json,
     operation_name,
     parsed_body,
 )
@@ -179,13 +179,14 @@ class AsyncVozo(AsyncResources):
         ``TRACE``, ``PUT``, ``DELETE``) is treated as creating a job, retried only when Vozo certainly created nothing.
         """
         method, path = checked_method(method), checked_path(path)
-        checked_json(json)
+        body = None if json is None else encoded_json(json)
+        headers = None if body is None else {"Content-Type": "application/json"}
         self._state.check_usable(_http.async_loop_token())
         idempotent = method in IDEMPOTENT_METHODS
         for attempt in Retrying(f"{method} {path}", self._options.max_retries, idempotent=idempotent, hide=self._hide):
             with attempt:
                 async with self._state.request_slots:
-                    response = await self._http.request(method, path, json=json)
+                    response = await self._http.request(method, path, content=body, headers=headers)
                 return decoded_json(response)
             await anyio.sleep(attempt.delay)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -18,10 +18,10 @@ from vozo._base import (
     JSON,
     AnyResponse,
     JSONInput,
-    checked_json,
     checked_method,
     checked_path,
     decoded_json,
+    encoded_json,
     operation_name,
     parsed_body,
 )
@@ -178,13 +178,14 @@ class Vozo(Resources):
         ``TRACE``, ``PUT``, ``DELETE``) is treated as creating a job, retried only when Vozo certainly created nothing.
         """
         method, path = checked_method(method), checked_path(path)
-        checked_json(json)
+        body = None if json is None else encoded_json(json)
+        headers = None if body is None else {"Content-Type": "application/json"}
         self._state.check_usable(_http.sync_loop_token())
         idempotent = method in IDEMPOTENT_METHODS
         for attempt in Retrying(f"{method} {path}", self._options.max_retries, idempotent=idempotent, hide=self._hide):
             with attempt:
                 with self._state.request_slots:
-                    response = self._http.request(method, path, json=json)
+                    response = self._http.request(method, path, content=body, headers=headers)
                 return decoded_json(response)
             time.sleep(attempt.delay)
         raise AssertionError("unreachable")  # pragma: no cover

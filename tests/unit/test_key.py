@@ -241,6 +241,7 @@ def test_a_short_placeholder_key_is_hidden_where_it_stands_alone_without_garblin
     assert hide(f"Bearer {key}") == "Bearer ****"
     assert hide(f'"{key}"') == '"****"'
     assert hide(f"key={key};") == "key=****;"
+    assert hide(f"Bearer%20{key}") == "Bearer%20****"
 
 
 def test_a_real_key_is_hidden_wherever_it_appears() -> None:

@@ -128,9 +128,10 @@ MAX_ANSWER_BYTES = 16 * 1024**2
 
 
 def answer_deadline(request: httpx.Request) -> float | None:
-    """When (``time.monotonic``) the whole request must be over, its answer's last byte read: the sum of its timeout's
-    phases after it started. httpx times each wait for data, so a server that trickles its answer never trips one of
-    them; this bounds it. None without a read timeout. Set as the request leaves (``on_request``)."""
+    """When (``time.monotonic``) the whole request must be over: the sum of its timeout's phases after it started.
+    httpx times each wait for data, so a server that trickles its answer never trips one of them; this bounds it (the
+    status line and headers at the deadline; the body between the chunks it comes in, so its last read may end up to
+    one read timeout later). None without a read timeout. Set as the request leaves (``on_request``)."""
     deadline: float | None = request.extensions.get("vozo_deadline")
     return deadline
 

@@ -59,8 +59,9 @@ def spend_key(request: httpx.Request) -> None:
         request.headers["Authorization"] = key_hider(request)(request.headers["Authorization"])
 
 
-# A key shorter than this is a placeholder of a test ("k", "test"), no real key: hidden only where it stands alone,
-# as a word of its own, so that it does not garble every word holding its letters ("tas****_id" for "k").
+# A key shorter than this is a placeholder of a test ("k", "test"), no real key: hidden only where no letter touches
+# it, so that it does not garble every word holding its letters ("tas****_id" for "k"), yet is hidden after a digit
+# or a symbol ("Bearer%20test").
 _SHORT_KEY = 8
 
 
@@ -72,7 +73,7 @@ def secret_hider(secret: str) -> Callable[[str], str]:
     forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret)[1:-1].replace("/", "\\/")}
     if len(secret) < _SHORT_KEY:
         alone = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
-        pattern = re.compile(f"(?<![0-9A-Za-z])(?:{alone})(?![0-9A-Za-z])")
+        pattern = re.compile(f"(?<![A-Za-z])(?:{alone})(?![A-Za-z])")
         return lambda text: pattern.sub("****", text)
 
     def hide(text: str) -> str:

@@ -349,6 +349,46 @@ def test_creates_never_ride_a_stale_pooled_connection_while_reads_keep_the_pool(
     assert "GET" in server.dropped  # reads did reuse the pool (and were retried, being idempotent)
 
 
+def test_reads_keep_one_connection_without_a_connection_header(flavour: str) -> None:
+    """HTTP/1.1 keeps a connection open unless a side says ``Connection: close``: the client sends no Connection
+    header (httpx's default ``keep-alive`` says nothing and costs every call), and its reads still share one."""
+    connections: list[list[dict[bytes, bytes]]] = []  # per connection, the headers of each request on it
+
+    def answer_each_request(connection: socket.socket) -> None:
+        protocol, requests = h11.Connection(h11.SERVER), []
+        connections.append(requests)
+        with connection, contextlib.suppress(OSError, h11.ProtocolError):
+            while True:
+                event = protocol.next_event()
+                if event is h11.NEED_DATA:
+                    protocol.receive_data(connection.recv(65536))
+                elif isinstance(event, h11.Request):
+                    requests.append({name.lower(): value for name, value in event.headers})
+                elif isinstance(event, h11.EndOfMessage):
+                    body = b'{"status": "pending"}'
+                    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+                    connection.sendall(protocol.send(h11.Response(status_code=200, headers=headers)))
+                    connection.sendall(protocol.send(h11.Data(data=body)) + protocol.send(h11.EndOfMessage()))
+                    protocol.start_next_cycle()
+                elif isinstance(event, h11.ConnectionClosed):
+                    return
+
+    def three_reads(client: Any) -> Any:
+        if isinstance(client, vozo.Vozo):
+            return [client.lipsync.get("t1") for _ in range(3)]
+
+        async def reads() -> Any:
+            return [await client.lipsync.get("t1") for _ in range(3)]
+
+        return reads()
+
+    with serving(answer_each_request) as url:
+        assert len(run(flavour, three_reads, base_url=url)) == 3
+    assert len(connections) == 1
+    assert len(connections[0]) == 3
+    assert all(b"connection" not in headers and b"authorization" in headers for headers in connections[0])
+
+
 # --- a certificate that fails verification -------------------------------------------------------------------------
 
 

@@ -57,6 +57,20 @@ def wait_for(condition: Callable[[], bool]) -> None:
         time.sleep(0.001)
 
 
+class CountedSlots(_http.RequestSlots):
+    """The sync client's slots, counting the calls that reached them."""
+
+    def __init__(self) -> None:
+        super().__init__(_http.MAX_REQUESTS_IN_FLIGHT)
+        self.arrived = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self.arrived += 1
+        super().__enter__()
+
+
 def test_sync_calls_beyond_the_limit_wait_for_a_slot_shared_with_copies() -> None:
     seen = InFlight()
 
@@ -68,12 +82,16 @@ def test_sync_calls_beyond_the_limit_wait_for_a_slot_shared_with_copies() -> Non
     client = vozo.Vozo(
         api_key=API_KEY, base_url=BASE_URL, http_client=httpx.Client(transport=httpx.MockTransport(handler))
     )
+    made = client._state.request_slots  # the client's own: as many free slots as the limit
+    assert isinstance(made, _http.RequestSlots)
+    assert made._tokens.qsize() == _http.MAX_REQUESTS_IN_FLIGHT
+    slots = client._state.request_slots = CountedSlots()
     copy = client.with_options(max_retries=0)
-    slots = client._state.request_slots
     with ThreadPoolExecutor(max_workers=CALLS) as pool:
         results = pool.map(lambda i: (client, copy)[i % 2].lipsync.get(f"t{i}"), range(CALLS))
         try:
-            wait_for(lambda: settled(seen, len(slots._cond._waiters)))
+            # A call that reached the slots and is not in the transport (which holds every call) waits for a slot.
+            wait_for(lambda: slots.arrived == CALLS and settled(seen, slots.arrived - seen.now))
             assert seen.now == _http.MAX_REQUESTS_IN_FLIGHT
         finally:
             seen.gate.set()

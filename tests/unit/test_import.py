@@ -37,6 +37,12 @@ def test_the_heavy_modules_load_when_asked_for() -> None:
     assert {"vozo.batch", "vozo.testing", "vozo._cli", "sqlite3", "starlette", "filelock"} <= loaded
 
 
+def test_import_vozo_leaves_the_sync_request_slots_queue_for_the_first_client() -> None:
+    # queue (with heapq and _queue) is ~1 ms, a twentieth of what `import vozo` adds to httpx's own import
+    assert "queue" not in loaded_after("import vozo; vozo.Vozo")
+    assert "queue" in loaded_after("import vozo; vozo.Vozo(api_key='k')")
+
+
 # What a sync program that never creates a translation does not need: the async client with anyio, and the
 # endpoints and request models of each kind (loaded when a kind is first used).
 ON_DEMAND = [

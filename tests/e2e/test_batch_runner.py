@@ -96,3 +96,35 @@ def test_a_batch_holds_only_the_rows_in_flight(tmp_path, monkeypatch) -> None:
     gc.collect()
     assert not live  # nothing kept once the run is over
     assert 0 < most <= 3 * 5  # at Vozo (max_active), and being downloaded: never the 80 rows
+
+
+def test_a_row_costs_one_commit_per_step_it_takes(tmp_path, monkeypatch) -> None:
+    """Each commit is an fsync: done is written with the download it starts, and the last result file with the
+    row's completion, so a row of one result costs submitting, submitted, each status before done, done, completed."""
+    writes: list[tuple[str, dict[str, Any]]] = []
+    update = Journal.update
+
+    def recorded(journal: Journal, key: str, **values: Any) -> None:
+        writes.append((key, values))
+        update(journal, key, **values)
+
+    monkeypatch.setattr(Journal, "update", recorded)
+    fake = FakeVozo(api_keys=[KEY], step_seconds=0.01, max_active_jobs=10)
+    with fake.serve() as url:
+        summary = anyio.run(run_batch, url, write_manifest(tmp_path / "m.csv", 2, 2), tmp_path / "out")
+    assert summary.counts == {RowState.COMPLETED: 4}
+    for key in ("ls-0000", "ls-0001", "tr-0000", "tr-0001"):
+        steps = [values for row, values in writes if row == key]
+        done = [values for values in steps if values.get("status") == "done"]
+        assert done == [{"status": "done", "state": RowState.DOWNLOADING}]
+        completed = steps[-1]
+        assert completed["state"] is RowState.COMPLETED
+        results = len(completed["outputs"])  # lipsync: the video; translation: video, audio and subtitles
+        assert results == (1 if key.startswith("ls") else 3)
+        # every result but the last is committed as it lands; the last one with the completion
+        assert sum(1 for values in steps if set(values) == {"outputs"}) == results - 1
+        assert [values["state"] for values in steps if "state" in values] == [
+            RowState.SUBMITTED,
+            RowState.DOWNLOADING,
+            RowState.COMPLETED,
+        ]

@@ -50,7 +50,14 @@ from vozo._errors import (
     RateLimitError,
     VozoError,
 )
-from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, MAX_POLL_INTERVAL, Poller, check_wait_arguments
+from vozo._jobs import (
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_WAIT_TIMEOUT,
+    DONE,
+    MAX_POLL_INTERVAL,
+    Poller,
+    check_wait_arguments,
+)
 from vozo._kinds import all_kinds, kind_named, status_value
 from vozo._logging import logger
 from vozo.batch._journal import FINAL_STATES, Journal, JournalError, RowHead, RowState
@@ -323,8 +330,8 @@ class Runner:
             await self._poll_failed(work, status)
             return
         value = status_value(status)
-        if value != work.status:
-            work.status = value
+        changed, work.status = value != work.status, value
+        if changed and value != DONE:  # done is written below, with the row's next state: one commit
             await self._commit(work.key, status=value)
         try:
             delay = work.poller.observe(status)
@@ -341,8 +348,10 @@ class Runner:
             return
         self._leave_vozo(work)
         if work.state is not RowState.DOWNLOADING:
-            await self._commit(work.key, state=RowState.DOWNLOADING)
+            await self._commit(work.key, status=value, state=RowState.DOWNLOADING)
             self._set_state(work, RowState.DOWNLOADING)
+        elif changed:
+            await self._commit(work.key, status=value)
         self._spawn(self._download, work, status)
 
     async def _ask(self, work: _Work) -> tuple[float, Any]:
@@ -375,13 +384,14 @@ class Runner:
                 urls = result_links(kind_named(work.kind), status)
                 if not urls:
                     raise InvalidInputError(f"the job is done but its status has no result URL: {status.to_dict()}")
-                for which, url in urls.items():
-                    if _on_disk(work.outputs.get(which)):
-                        continue  # this result was downloaded before a crash
+                # A result downloaded before a crash is not fetched again.
+                missing = [(which, url) for which, url in urls.items() if not _on_disk(work.outputs.get(which))]
+                for which, url in missing:
                     name = output_name(work.key, work.kind, which, url)
                     target = await self.client.download(url, self.out / name, task_id=work.task_id)
                     work.outputs[which] = str(target)
-                    await self._commit(work.key, outputs=work.outputs)
+                    if which != missing[-1][0]:  # the last one is written with the row's completion
+                        await self._commit(work.key, outputs=work.outputs)
             except Exception as exc:  # whatever broke this row's download, the other rows go on
                 await self._download_failed(work, exc)
                 return
@@ -449,10 +459,12 @@ class Runner:
         self._queues[name].appendleft((work.key, work.kind))
 
     def _leave_vozo(self, work: _Work) -> None:
-        """The job no longer counts against the key's cap; a lowered limit grows back once 1304s stop."""
+        """The job no longer counts against the key's cap; a lowered limit grows back once 1304s stop. The loop is
+        woken at once: the next row is submitted while this one's step goes on (its commit, its download)."""
         name = family(work.kind)
         if work.key in self._active[name]:
             self._active[name].discard(work.key)
+            self._wake.set()
             if time.monotonic() - self._last_slowdown[name] > _LIMIT_PROBE_AFTER:
                 self._limits[name] = min(self.max_active, self._limits[name] + 1)
 

@@ -7,6 +7,7 @@ import functools
 import gc
 import threading
 import weakref
+from types import SimpleNamespace
 from typing import Any
 
 import anyio
@@ -128,3 +129,33 @@ def test_a_row_costs_one_commit_per_step_it_takes(tmp_path, monkeypatch) -> None
             RowState.DOWNLOADING,
             RowState.COMPLETED,
         ]
+
+
+def test_a_jobs_first_look_counts_from_when_its_create_was_sent(tmp_path, monkeypatch) -> None:
+    """On short jobs the create's answer and the commit of its task id must not push every later look back: the
+    first look is one poll interval after the create left. The commit here takes 0.01 s of the scheduler's clock,
+    half the interval run_batch polls at (0.02 s)."""
+    real = _scheduler.time.monotonic
+    offset = 0.0
+    first_delays: list[float] = []
+    update, start_polling = Journal.update, _scheduler.Runner._start_polling
+
+    def slow_submitted_commit(journal: Journal, key: str, **values: Any) -> None:
+        nonlocal offset
+        if values.get("state") is RowState.SUBMITTED:
+            offset += 0.01
+        update(journal, key, **values)
+
+    def recorded(runner: _scheduler.Runner, work: Any, *, delay: float) -> None:
+        first_delays.append(delay)
+        start_polling(runner, work, delay=delay)
+
+    monkeypatch.setattr(_scheduler, "time", SimpleNamespace(monotonic=lambda: real() + offset))
+    monkeypatch.setattr(Journal, "update", slow_submitted_commit)
+    monkeypatch.setattr(_scheduler.Runner, "_start_polling", recorded)
+    fake = FakeVozo(api_keys=[KEY], step_seconds=0.01, max_active_jobs=10)
+    with fake.serve() as url:
+        summary = anyio.run(run_batch, url, write_manifest(tmp_path / "m.csv", 2), tmp_path / "out")
+    assert summary.counts == {RowState.COMPLETED: 2}
+    assert len(first_delays) == 2
+    assert all(delay <= 0.02 - 0.01 for delay in first_delays)  # and the create's round trip is taken out too

@@ -288,6 +288,7 @@ class Runner:
             await self._requeue(work, "not sent yet: the run stopped")
             return
         self._set_state(work, RowState.SUBMITTING)
+        sent = time.monotonic()
         job = await self._send(work, fields)
         if job is None:
             return
@@ -299,7 +300,10 @@ class Runner:
             exc.task_id = task_id  # the job exists: its id must reach the user some way
             raise
         self._set_state(work, RowState.SUBMITTED)
-        self._start_polling(work, delay=min(self.poll_interval, MAX_POLL_INTERVAL, self.timeout))  # as the Poller
+        # The first look one interval after the job began (as the Poller's), not after the answer and this commit:
+        # on short jobs their round trips would push every later look back.
+        first = min(self.poll_interval, MAX_POLL_INTERVAL, self.timeout)
+        self._start_polling(work, delay=max(0.0, sent + first - time.monotonic()))
 
     async def _send(self, work: _Work, fields: dict[str, Any]) -> Job | None:
         """The create request; None when its outcome was settled here (refused, failed or uncertain)."""

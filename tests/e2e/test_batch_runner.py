@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import itertools
 import threading
 import weakref
 from types import SimpleNamespace
@@ -14,6 +15,7 @@ import anyio
 import pytest
 
 import vozo.batch
+from vozo._jobs import Poller
 from vozo.batch import RowState, _scheduler
 from vozo.batch._journal import Journal
 from vozo.testing import FakeVozo
@@ -159,3 +161,54 @@ def test_a_jobs_first_look_counts_from_when_its_create_was_sent(tmp_path, monkey
     assert summary.counts == {RowState.COMPLETED: 2}
     assert len(first_delays) == 2
     assert all(delay <= 0.02 - 0.01 for delay in first_delays)  # and the create's round trip is taken out too
+
+
+@pytest.mark.parametrize("lateness", [0.1, 0.4])
+def test_a_late_look_does_not_push_the_later_ones_back(tmp_path, monkeypatch, lateness) -> None:
+    """Each look is made ``lateness`` s of the scheduler's clock after it was due (an event loop's latency,
+    magnified): the next one is still due the Poller's delay after the previous was due, so lateness does not add
+    up over a job; but never sooner than half a delay after the look was made (requests waiting for their turn)."""
+    real = _scheduler.time.monotonic
+    offset = 0.0
+    dues: dict[str, list[float]] = {}
+    delays: dict[str, list[float]] = {}
+    ask, schedule, observe = _scheduler.Runner._ask, _scheduler.Runner._schedule_at, Poller.observe
+
+    async def late(runner: _scheduler.Runner, work: Any) -> Any:
+        nonlocal offset
+        offset += lateness
+        return await ask(runner, work)
+
+    def recorded_due(runner: _scheduler.Runner, work: Any, when: float) -> None:
+        schedule(runner, work, when)
+        dues.setdefault(work.task_id, []).append(when)
+
+    def recorded_delay(poller: Poller[Any], status: Any) -> float | None:
+        delay = observe(poller, status)
+        if delay is not None:
+            delays.setdefault(poller.task_id, []).append(delay)
+        return delay
+
+    monkeypatch.setattr(_scheduler, "time", SimpleNamespace(monotonic=lambda: real() + offset))
+    monkeypatch.setattr(_scheduler.Runner, "_ask", late)
+    monkeypatch.setattr(_scheduler.Runner, "_schedule_at", recorded_due)
+    monkeypatch.setattr(Poller, "observe", recorded_delay)
+    fake = FakeVozo(api_keys=[KEY], step_seconds=0.5, max_active_jobs=10)
+
+    async def main() -> vozo.batch.BatchSummary:
+        async with vozo.AsyncVozo(api_key=KEY, base_url=url) as client:
+            return await vozo.batch.run(client, write_manifest(tmp_path / "m.csv", 1), tmp_path / "out",
+                                        poll_interval=0.5)  # fmt: skip
+
+    with fake.serve() as url:
+        summary = anyio.run(main)
+    assert summary.counts == {RowState.COMPLETED: 1}  # one row: its looks alone move the clock
+    assert len(delays) == 1
+    for task_id, after in delays.items():
+        looks = dues[task_id]
+        assert len(looks) == len(after) + 1  # the first look, then one per look that did not see done
+        gaps = [later - earlier for earlier, later in itertools.pairwise(looks)]
+        if lateness < min(after) / 2:  # poll_interval 0.5: delays 0.5, 0.75, ...
+            assert gaps == pytest.approx(after)  # from when each look was due, whatever the real latency
+        else:  # half a delay after the look was made: its lateness, plus the real time the look took to start
+            assert all(lateness + delay / 2 <= gap < lateness + delay for gap, delay in zip(gaps, after, strict=True))

@@ -123,6 +123,7 @@ class _Work:
     status: str | None = None
     outputs: dict[str, str] = field(default_factory=dict)
     poller: Poller[Any] | None = None
+    due: float = 0.0  # when its next step is due (time.monotonic)
     download_rounds: int = 0
 
 
@@ -346,9 +347,10 @@ class Runner:
             await self._park(work, f"{exc}; run the batch again to keep waiting")
             return
         if delay is not None:
-            # Counted from when this look was made, so each answer's round trip and journal write do not push every
-            # later look back: the Poller's lateness bounds hold, and a batch of short jobs keeps its pace.
-            self._schedule(work, max(0.0, asked + delay - time.monotonic()))
+            # Counted from when this look was due, so neither the event loop's latency nor each answer's round trip
+            # and journal write push every later look back: the Poller's lateness bounds hold, and a batch of short
+            # jobs keeps its pace. A look made late (requests queued for their turn) is followed half a delay later.
+            self._schedule_at(work, max(work.due + delay, asked + delay / 2))
             return
         self._leave_vozo(work)
         if work.state is not RowState.DOWNLOADING:
@@ -436,7 +438,11 @@ class Runner:
         self._schedule(work, delay)
 
     def _schedule(self, work: _Work, delay: float) -> None:
-        heapq.heappush(self._due, (time.monotonic() + delay, next(self._order), work))
+        self._schedule_at(work, time.monotonic() + delay)
+
+    def _schedule_at(self, work: _Work, when: float) -> None:
+        work.due = when
+        heapq.heappush(self._due, (when, next(self._order), work))
 
     async def _slow_down(self, work: _Work, exc: VozoError, retry_after: float | None, *, lower_limit: bool) -> None:
         """Put the row back at the head of its queue and pause that queue: Retry-After, else a growing backoff."""

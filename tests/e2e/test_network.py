@@ -274,6 +274,23 @@ def test_a_certificate_from_a_private_ca_is_trusted_through_the_environment(
 # --- a job-creating POST never rides a connection the server may be closing ------------------------------------------
 
 
+def server_events(connection: socket.socket, protocol: h11.Connection) -> Iterator[Any]:
+    """A server-side h11 connection's events, read as they come, until the client closes it."""
+    while not isinstance(event := protocol.next_event(), h11.ConnectionClosed):
+        if event is h11.NEED_DATA:
+            protocol.receive_data(connection.recv(65536))
+        else:
+            yield event
+
+
+def answer_json(connection: socket.socket, protocol: h11.Connection, body: bytes) -> None:
+    """A 200 carrying ``body`` as JSON; the connection then waits for its next request (keep-alive)."""
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    connection.sendall(protocol.send(h11.Response(status_code=200, headers=headers)))
+    connection.sendall(protocol.send(h11.Data(data=body)) + protocol.send(h11.EndOfMessage()))
+    protocol.start_next_cycle()
+
+
 class StaleKeepAliveServer:
     """Answers the first request on each connection and leaves it open, as keep-alive; a later request on the same
     connection is read and the connection closed without an answer, as when the server's keep-alive timeout fires
@@ -297,11 +314,8 @@ class StaleKeepAliveServer:
         protocol = h11.Connection(h11.SERVER)
         answered = False
         with connection, contextlib.suppress(OSError, h11.ProtocolError):
-            while True:
-                event = protocol.next_event()
-                if event is h11.NEED_DATA:
-                    protocol.receive_data(connection.recv(65536))
-                elif isinstance(event, h11.Request):
+            for event in server_events(connection, protocol):
+                if isinstance(event, h11.Request):
                     method = event.method.decode()
                 elif isinstance(event, h11.EndOfMessage) and answered:
                     with self._lock:
@@ -310,14 +324,10 @@ class StaleKeepAliveServer:
                 elif isinstance(event, h11.EndOfMessage):
                     with self._lock:  # noted before the answer leaves: the client may count as soon as it has it
                         self.answered.append(method)
-                    body = b'{"task_id": "t1"}' if method == "POST" else b'{"status": "pending"}'
-                    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-                    connection.sendall(protocol.send(h11.Response(status_code=200, headers=headers)))
-                    connection.sendall(protocol.send(h11.Data(data=body)) + protocol.send(h11.EndOfMessage()))
+                    answer_json(
+                        connection, protocol, b'{"task_id": "t1"}' if method == "POST" else b'{"status": "pending"}'
+                    )
                     answered = True
-                    protocol.start_next_cycle()
-                elif isinstance(event, h11.ConnectionClosed):
-                    return
 
     def close(self) -> None:
         self._listener.close()
@@ -358,20 +368,11 @@ def test_reads_keep_one_connection_without_a_connection_header(flavour: str) -> 
         protocol, requests = h11.Connection(h11.SERVER), []
         connections.append(requests)
         with connection, contextlib.suppress(OSError, h11.ProtocolError):
-            while True:
-                event = protocol.next_event()
-                if event is h11.NEED_DATA:
-                    protocol.receive_data(connection.recv(65536))
-                elif isinstance(event, h11.Request):
+            for event in server_events(connection, protocol):
+                if isinstance(event, h11.Request):
                     requests.append({name.lower(): value for name, value in event.headers})
                 elif isinstance(event, h11.EndOfMessage):
-                    body = b'{"status": "pending"}'
-                    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-                    connection.sendall(protocol.send(h11.Response(status_code=200, headers=headers)))
-                    connection.sendall(protocol.send(h11.Data(data=body)) + protocol.send(h11.EndOfMessage()))
-                    protocol.start_next_cycle()
-                elif isinstance(event, h11.ConnectionClosed):
-                    return
+                    answer_json(connection, protocol, b'{"status": "pending"}')
 
     def three_reads(client: Any) -> Any:
         if isinstance(client, vozo.Vozo):

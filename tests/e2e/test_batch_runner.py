@@ -96,3 +96,30 @@ def test_a_batch_holds_only_the_rows_in_flight(tmp_path, monkeypatch) -> None:
     gc.collect()
     assert not live  # nothing kept once the run is over
     assert 0 < most <= 3 * 5  # at Vozo (max_active), and being downloaded: never the 80 rows
+
+
+@pytest.mark.parametrize("deleted", [("vozo-batch.sqlite",), ("vozo-batch.sqlite", "vozo-batch.sqlite-wal",
+                                                            "vozo-batch.sqlite-shm")])  # fmt: skip
+def test_a_journal_deleted_during_the_run_is_written_back_with_every_task_id(tmp_path, deleted) -> None:
+    """Deleted mid-run, the journal used to live on only in the run's open file: gone when the run ended, so the
+    next run took the folder for a new batch and submitted (and billed) every row again."""
+    out = tmp_path / "out"
+    fake = FakeVozo(api_keys=[KEY], step_seconds=0.01, max_active_jobs=10)
+    removed = threading.Event()
+
+    def delete_once_a_row_is_sent(progress: vozo.batch.BatchProgress) -> None:
+        if not removed.is_set() and progress.counts.get(RowState.SUBMITTED):
+            removed.set()
+            for name in deleted:
+                (out / name).unlink(missing_ok=True)
+
+    manifest = write_manifest(tmp_path / "m.csv", 6, 2)
+    with fake.serve() as url:
+        anyio.run(functools.partial(run_batch, url, manifest, out, on_progress=delete_once_a_row_is_sent))
+        assert removed.is_set()
+        journalled = vozo.batch.status(out)
+        assert journalled.counts == {RowState.COMPLETED: 8}
+        assert {row.task_id for row in journalled.rows} == set(fake.jobs)
+        again = anyio.run(run_batch, url, manifest, out)
+    assert again.counts == {RowState.COMPLETED: 8}
+    assert len(fake.create_requests) == 8  # nothing submitted twice

@@ -31,6 +31,7 @@ import anyio
 
 from vozo._arguments import checked_task_id
 from vozo._errors import InvalidInputError, VozoError
+from vozo._logging import logger
 from vozo.batch._manifest import ManifestError, ManifestRow
 from vozo.batch._outputs import stems
 
@@ -171,6 +172,8 @@ class Journal:
         except sqlite3.Error as exc:
             self._db.close()
             raise _unusable(path, exc) from None
+        self._read_only = read_only
+        self._identity = _identity(path)
         if version is None or version["value"] != _SCHEMA_VERSION:
             self._db.close()
             found = "none" if version is None else version["value"]
@@ -190,7 +193,10 @@ class Journal:
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            try:
+                self._keep_on_disk()
+            finally:
+                self._db.close()
 
     async def in_thread(self, call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         """``call`` (a method of this journal) in a worker thread; returns once it is done (committed), even if the
@@ -324,12 +330,46 @@ class Journal:
         """Run one statement; a failure of SQLite (a damaged file, a full disk) becomes a JournalError."""
         try:
             with self._lock:
-                return self._db.execute(statement, parameters).fetchall()
+                found = self._db.execute(statement, parameters).fetchall()
+                self._keep_on_disk()
+                return found
         except sqlite3.Error as exc:
             raise JournalError(
                 f"the batch journal {self.path} could not be read or written ({type(exc).__name__}: {exc}). "
                 "Fix the cause (disk space, permissions, a damaged disk) and run the same command again: every "
                 "task id already written is kept, and no row is submitted twice."
+            ) from None
+
+    def _keep_on_disk(self) -> None:
+        """A journal deleted (or replaced) while this run writes it lives on only in the run's open file, lost when
+        the run ends: the next run would take the folder for a new batch and submit every row again. So it is
+        written back whole under its name (over whatever file took it: this run holds the folder's lock, and the
+        latest state), and used from there on. Never inside a transaction, whose statements share one connection."""
+        if self._read_only or self._db.in_transaction or _identity(self.path) == self._identity:
+            return
+        logger.warning("the batch journal %s was deleted or replaced during the run: writing it back", self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_name(f".{self.path.name}.new")
+            temporary.unlink(missing_ok=True)
+            copy = sqlite3.connect(temporary)
+            try:
+                self._db.backup(copy)
+            finally:
+                copy.close()
+            os.replace(temporary, self.path)
+            # Closed before the copy is opened: it removes its write-ahead log (and its name, which the copy's is).
+            self._db.close()
+            self._db = _connect(self.path, read_only=False)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._identity = _identity(self.path)
+        except (OSError, sqlite3.Error) as exc:
+            raise JournalError(
+                f"the batch journal {self.path} was deleted or replaced during the run and could not be written "
+                f"back ({exc}). Its task ids are in report.json beside it once the run stops: keep that file, and "
+                "do not run the batch again in this folder without its journal, or rows would be billed twice."
             ) from None
 
     def _transaction(self) -> _Transaction:
@@ -366,6 +406,15 @@ def _create(path: Path) -> None:
     finally:
         db.close()
     os.replace(temporary, path)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which file is under ``path`` (device, inode), or None: one deleted and another put there is not the same."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:

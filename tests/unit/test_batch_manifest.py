@@ -111,6 +111,25 @@ def test_a_manifest_that_cannot_be_used_is_refused_as_a_whole(tmp_path, text, me
         vozo.batch.load(write(tmp_path / "m.csv", text))
 
 
+@pytest.mark.parametrize(
+    ("separator", "shown"),
+    [(";", "';'"), ("\t", "tabs"), ("|", "'|'")],
+)
+@pytest.mark.parametrize(
+    "header",
+    ["id{s}reference_file_url{s}audio_url", "id{s}kind{s}media_url{s}target_language", "audio_url{s}model_id"],
+)
+def test_a_csv_file_separated_by_another_character_than_commas_says_so(tmp_path, separator, shown, header) -> None:
+    """As spreadsheets set to many European languages save a "CSV": the whole header used to be one unknown field,
+    or a cell of a row one 'in a column with no name' when a link held a comma."""
+    row = separator.join(["a", "translation", "https://m.test/a,b.mp4", "es"][: header.count("{s}") + 1])
+    manifest = write(tmp_path / "m.csv", header.format(s=separator) + "\n" + row + "\n")
+    with pytest.raises(ManifestError) as refused:
+        vozo.batch.load(manifest)
+    assert f"its columns seem separated by {shown}, not commas" in str(refused.value)
+    assert "save it as comma-separated values" in str(refused.value)
+
+
 # --- a row without a kind column: a kind only when exactly one fits ---------------------------------------------
 
 

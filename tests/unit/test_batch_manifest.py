@@ -255,6 +255,33 @@ def test_an_edit_to_a_sent_row_is_refused_unless_rerun_and_the_old_task_id_is_ke
     assert (row.state, row.task_id, row.previous_task_ids) == (RowState.QUEUED, None, ["t-0"])
 
 
+@pytest.mark.parametrize("kind_cell", ["translation", "translations", ""])
+def test_a_row_journalled_under_an_older_name_of_its_kind_is_not_taken_for_an_edited_one(tmp_path, kind_cell) -> None:
+    """A vozo before job kinds came from the spec journalled a translation row as kind "translation" (and hashed
+    it so); the same journal schema, resumed by this one, called every such row sent since "changed" and told the
+    user to pass --rerun-changed: to pay for each again."""
+    manifest = write(
+        tmp_path / "m.csv",
+        f"id,kind,media_url,target_language\nt1,{kind_cell},https://m.test/t.mp4,es\n",
+    )
+    (row,) = vozo.batch.load(manifest)
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.sync([row], rerun_changed=False, resubmit_uncertain=False)
+    older = dataclasses.replace(row, kind="translation")  # as that vozo wrote it
+    journal.update("t1", kind="translation", row_hash=older.row_hash, state=RowState.SUBMITTED, task_id="tr-1")
+    report = journal.sync(
+        vozo.batch.load(manifest, recorded_kinds={"t1": "translation"}), rerun_changed=False, resubmit_uncertain=False
+    )
+    assert (report.changed_sent, report.changed_unsent, report.resumed) == ([], [], 1)
+    resumed = _row(journal, "t1")
+    assert (resumed.state, resumed.task_id, resumed.kind, resumed.row_hash) == (
+        RowState.SUBMITTED,
+        "tr-1",
+        "translations",
+        row.row_hash,
+    )
+
+
 def test_uncertain_rows_are_queued_again_only_on_request(tmp_path) -> None:
     journal = Journal(tmp_path / "journal.sqlite")
     manifest = rows(tmp_path, "https://m.test/0.mp3")

@@ -22,7 +22,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -31,6 +31,7 @@ import anyio
 
 from vozo._arguments import checked_task_id
 from vozo._errors import InvalidInputError, VozoError
+from vozo._kinds import kind_named
 from vozo._logging import logger
 from vozo.batch._manifest import ManifestError, ManifestRow
 from vozo.batch._outputs import stems
@@ -210,7 +211,7 @@ class Journal:
         report.changed_sent = [
             row.key
             for row in manifest
-            if (old := known.get(row.key)) is not None and old.row_hash != row.row_hash and old.state in SENT_STATES
+            if (old := known.get(row.key)) is not None and _edited(old, row) and old.state in SENT_STATES
         ]
         if report.changed_sent and not rerun_changed:
             shown = ", ".join(report.changed_sent[:10]) + (" ..." if len(report.changed_sent) > 10 else "")
@@ -229,11 +230,14 @@ class Journal:
                     self._insert(row)
                     continue
                 report.resumed += 1
-                if old.row_hash != row.row_hash:
+                if _edited(old, row):
                     if old.state not in SENT_STATES:
                         report.changed_unsent.append(row.key)
                     self._replace(old, row)
-                elif self._resume(old, row, resubmit_uncertain=resubmit_uncertain):
+                    continue
+                if old.row_hash != row.row_hash:  # journalled under an older name of its kind: now under this one
+                    self.update(row.key, kind=row.kind, row_hash=row.row_hash)
+                if self._resume(old, row, resubmit_uncertain=resubmit_uncertain):
                     report.uncertain.append(row.key)
             for key in report.removed:
                 if known[key].state in (RowState.QUEUED, RowState.INVALID):  # never sent: nothing to keep
@@ -470,6 +474,18 @@ def _refuse_files_of_kept_rows(kept: list[JournalRow], manifest: list[ManifestRo
                     f"row {other!r} could write the same file ({stem}.*) as row {old.key!r}, which is no longer in "
                     f"the manifest but whose job was sent (its results are still downloaded here): rename {other!r}"
                 )
+
+
+def _edited(old: JournalRow, row: ManifestRow) -> bool:
+    """Whether the manifest's row differs from the journalled one. A kind journalled under another of its names (a
+    vozo before job kinds came from the spec wrote "translation" for translations) is the same kind."""
+    if old.row_hash == row.row_hash:
+        return False
+    try:
+        kind = kind_named(old.kind).name
+    except InvalidInputError:  # a kind this vozo does not know: not the row's
+        return True
+    return replace(row, kind=kind, fields=old.fields).row_hash != row.row_hash
 
 
 def _fresh(row: ManifestRow) -> RowState:

@@ -287,10 +287,12 @@ def test_uncertain_rows_are_queued_again_only_on_request(tmp_path) -> None:
     manifest = rows(tmp_path, "https://m.test/0.mp3")
     journal.sync(manifest, rerun_changed=False, resubmit_uncertain=False)
     journal.mark_submitting("r0")
-    journal.sync(manifest, rerun_changed=False, resubmit_uncertain=False)
+    kept = journal.sync(manifest, rerun_changed=False, resubmit_uncertain=False)
     assert _row(journal, "r0").state is RowState.UNCERTAIN
-    journal.sync(manifest, rerun_changed=False, resubmit_uncertain=True)
+    assert (kept.uncertain, kept.resubmitted) == (["r0"], [])
+    resent = journal.sync(manifest, rerun_changed=False, resubmit_uncertain=True)
     assert _row(journal, "r0").state is RowState.QUEUED
+    assert (resent.uncertain, resent.resubmitted) == ([], ["r0"])  # was reported as still left uncertain
     assert _row(journal, "r0").submissions == 1
 
 

@@ -133,6 +133,7 @@ class SyncReport:
     changed_sent: list[str] = field(default_factory=list)  # edited after being sent (a conflict unless rerun)
     removed: list[str] = field(default_factory=list)  # no longer in the manifest
     uncertain: list[str] = field(default_factory=list)  # caught between sending and receiving a task id
+    resubmitted: list[str] = field(default_factory=list)  # uncertain, and queued again (resubmit_uncertain)
 
 
 class ManifestChangedError(ManifestError):
@@ -237,8 +238,7 @@ class Journal:
                     continue
                 if old.row_hash != row.row_hash:  # journalled under an older name of its kind: now under this one
                     self.update(row.key, kind=row.kind, row_hash=row.row_hash)
-                if self._resume(old, row, resubmit_uncertain=resubmit_uncertain):
-                    report.uncertain.append(row.key)
+                self._resume(old, row, report, resubmit_uncertain=resubmit_uncertain)
             for key in report.removed:
                 if known[key].state in (RowState.QUEUED, RowState.INVALID):  # never sent: nothing to keep
                     self._sql("DELETE FROM rows WHERE row_key = ?", (key,))
@@ -277,8 +277,8 @@ class Journal:
             previous_task_ids=[*old.previous_task_ids, *([old.task_id] if old.task_id else [])],
         )
 
-    def _resume(self, old: JournalRow, row: ManifestRow, *, resubmit_uncertain: bool) -> bool:
-        """Carry an unchanged row into this run; True when it is uncertain (sent, with no task id to follow)."""
+    def _resume(self, old: JournalRow, row: ManifestRow, report: SyncReport, *, resubmit_uncertain: bool) -> None:
+        """Carry an unchanged row into this run; one uncertain (sent, with no task id to follow) is reported."""
         state = old.state
         if state is RowState.SUBMITTING:  # a crash between sending and receiving the task id
             state = RowState.UNCERTAIN
@@ -288,9 +288,11 @@ class Journal:
             self.update(row.key, state=state, error="sent, but the journal holds no usable task id for it")
         if state is RowState.UNCERTAIN and resubmit_uncertain:
             self.update(row.key, state=RowState.QUEUED, error=None, error_code=None)
+            report.resubmitted.append(row.key)
+        elif state is RowState.UNCERTAIN:
+            report.uncertain.append(row.key)
         if old.position != row.position:
             self.update(row.key, position=row.position)
-        return state is RowState.UNCERTAIN
 
     def rows(self, *states: RowState) -> list[JournalRow]:
         query = "SELECT * FROM rows"

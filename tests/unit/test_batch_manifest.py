@@ -307,6 +307,24 @@ def test_removed_rows_unsent_are_dropped_sent_are_kept(tmp_path) -> None:
     assert [row.key for row in journal.rows()] == ["r0", "r1"]
 
 
+def test_a_removed_row_a_crash_caught_sending_is_uncertain_not_submitting_forever(tmp_path) -> None:
+    """Kept because it was sent, it stayed "submitting": no run follows such a row, so every run after reported a
+    create in flight (and the batch incomplete) instead of a row to look for in the Vozo account."""
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.sync(rows(tmp_path, "https://m.test/0.mp3", "https://m.test/1.mp3", "https://m.test/2.mp3"),
+                 rerun_changed=False, resubmit_uncertain=False)  # fmt: skip
+    journal.mark_submitting("r1")  # the process dies here: sent, no task id yet
+    journal.mark_submitting("r2")
+    journal.update("r2", state=RowState.SUBMITTED, task_id="../v1/x")  # no status request can name it
+    report = journal.sync(rows(tmp_path, "https://m.test/0.mp3"), rerun_changed=False, resubmit_uncertain=True)
+    assert (report.removed, report.uncertain, report.resubmitted) == (["r1", "r2"], ["r1", "r2"], [])
+    assert [(row.key, row.state) for row in journal.rows()] == [
+        ("r0", RowState.QUEUED),
+        ("r1", RowState.UNCERTAIN),  # never resubmitted: it is no longer in the manifest
+        ("r2", RowState.UNCERTAIN),
+    ]
+
+
 def test_the_journal_is_in_wal_mode(tmp_path) -> None:
     Journal(tmp_path / "j.sqlite").close()
     import sqlite3

@@ -242,6 +242,8 @@ class Journal:
             for key in report.removed:
                 if known[key].state in (RowState.QUEUED, RowState.INVALID):  # never sent: nothing to keep
                     self._sql("DELETE FROM rows WHERE row_key = ?", (key,))
+                elif self._settled(known[key]) is RowState.UNCERTAIN:  # kept, never resubmitted: not in the manifest
+                    report.uncertain.append(key)
         return report
 
     def _insert(self, row: ManifestRow) -> None:
@@ -279,13 +281,7 @@ class Journal:
 
     def _resume(self, old: JournalRow, row: ManifestRow, report: SyncReport, *, resubmit_uncertain: bool) -> None:
         """Carry an unchanged row into this run; one uncertain (sent, with no task id to follow) is reported."""
-        state = old.state
-        if state is RowState.SUBMITTING:  # a crash between sending and receiving the task id
-            state = RowState.UNCERTAIN
-            self.update(row.key, state=state, error="sent, but no task id came back before the run stopped")
-        elif state in _FOLLOWED and usable_task_id(old.task_id) is None:  # stored by an older version
-            state = RowState.UNCERTAIN
-            self.update(row.key, state=state, error="sent, but the journal holds no usable task id for it")
+        state = self._settled(old)
         if state is RowState.UNCERTAIN and resubmit_uncertain:
             self.update(row.key, state=RowState.QUEUED, error=None, error_code=None)
             report.resubmitted.append(row.key)
@@ -293,6 +289,18 @@ class Journal:
             report.uncertain.append(row.key)
         if old.position != row.position:
             self.update(row.key, position=row.position)
+
+    def _settled(self, old: JournalRow) -> RowState:
+        """The row's state for a new run: one sent without a task id to follow it by is uncertain."""
+        if old.state is RowState.SUBMITTING:  # a crash between sending and receiving the task id
+            self.update(
+                old.key, state=RowState.UNCERTAIN, error="sent, but no task id came back before the run stopped"
+            )
+            return RowState.UNCERTAIN
+        if old.state in _FOLLOWED and usable_task_id(old.task_id) is None:  # stored by an older version
+            self.update(old.key, state=RowState.UNCERTAIN, error="sent, but the journal holds no usable task id for it")
+            return RowState.UNCERTAIN
+        return old.state
 
     def rows(self, *states: RowState) -> list[JournalRow]:
         query = "SELECT * FROM rows"

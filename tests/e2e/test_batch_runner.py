@@ -212,3 +212,30 @@ def test_a_late_look_does_not_push_the_later_ones_back(tmp_path, monkeypatch, la
             assert gaps == pytest.approx(after)  # from when each look was due, whatever the real latency
         else:  # half a delay after the look was made: its lateness, plus the real time the look took to start
             assert all(lateness + delay / 2 <= gap < lateness + delay for gap, delay in zip(gaps, after, strict=True))
+
+
+@pytest.mark.parametrize("deleted", [("vozo-batch.sqlite",), ("vozo-batch.sqlite", "vozo-batch.sqlite-wal",
+                                                            "vozo-batch.sqlite-shm")])  # fmt: skip
+def test_a_journal_deleted_during_the_run_is_written_back_with_every_task_id(tmp_path, deleted) -> None:
+    """Deleted mid-run, the journal used to live on only in the run's open file: gone when the run ended, so the
+    next run took the folder for a new batch and submitted (and billed) every row again."""
+    out = tmp_path / "out"
+    fake = FakeVozo(api_keys=[KEY], step_seconds=0.01, max_active_jobs=10)
+    removed = threading.Event()
+
+    def delete_once_a_row_is_sent(progress: vozo.batch.BatchProgress) -> None:
+        if not removed.is_set() and progress.counts.get(RowState.SUBMITTED):
+            removed.set()
+            for name in deleted:
+                (out / name).unlink(missing_ok=True)
+
+    manifest = write_manifest(tmp_path / "m.csv", 6, 2)
+    with fake.serve() as url:
+        anyio.run(functools.partial(run_batch, url, manifest, out, on_progress=delete_once_a_row_is_sent))
+        assert removed.is_set()
+        journalled = vozo.batch.status(out)
+        assert journalled.counts == {RowState.COMPLETED: 8}
+        assert {row.task_id for row in journalled.rows} == set(fake.jobs)
+        again = anyio.run(run_batch, url, manifest, out)
+    assert again.counts == {RowState.COMPLETED: 8}
+    assert len(fake.create_requests) == 8  # nothing submitted twice

@@ -17,7 +17,7 @@ import vozo
 from vozo._cli import main
 from vozo._cli_common import EXIT_CODES
 from vozo.batch import RowState
-from vozo.testing import FakeVozo, ManualClock
+from vozo.testing import FakeVozo, Faults, ManualClock
 
 from .conftest import KEY
 from .test_batch import write_manifest
@@ -97,3 +97,22 @@ def test_a_poll_interval_past_the_longest_poll_is_refused_not_waited_out(tmp_pat
     assert result.returncode == EXIT_CODES["usage"], result.stderr
     assert "--poll-interval" in result.stderr
     assert fake.jobs == {}
+
+
+def test_uncertain_rows_are_told_how_to_send_them_again_and_not_told_so_once_they_are(tmp_path) -> None:
+    """A 5xx to a create leaves its row uncertain: the run that made it did not name --resubmit-uncertain, and the
+    run given that flag said the rows were "not resubmitted unless you pass --resubmit-uncertain"."""
+    fake = FakeVozo(api_keys=[KEY], step_seconds=0.01, faults=Faults(burst=1, burst_status=502))  # the first create
+    manifest, out = write_manifest(tmp_path / "m.csv", 2), tmp_path / "out"
+    with fake.serve() as url:
+        env = {"VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
+        command = ["batch", "run", str(manifest), "--out", str(out), "--poll-interval", "0.01", "--max-active", "1"]
+        first = CliRunner().invoke(main, command, env=env)
+        again = CliRunner().invoke(main, [*command, "--resubmit-uncertain"], env=env)
+    assert first.exit_code == EXIT_CODES["incomplete"], first.output
+    assert "1 row(s) uncertain" in first.stderr
+    assert "--resubmit-uncertain" in first.stderr
+    assert again.exit_code == EXIT_CODES["ok"], again.output
+    assert "1 uncertain row(s) submitted again (--resubmit-uncertain)" in again.stderr
+    assert "unless you pass" not in again.stderr
+    assert len(fake.create_requests) == 2  # the 502 created nothing; each row completed once

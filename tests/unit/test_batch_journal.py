@@ -153,3 +153,25 @@ def test_a_manifest_the_batch_would_overwrite_is_refused(tmp_path) -> None:
         run_refusing_every_request(manifest, tmp_path / "out", sent)
     assert manifest.read_bytes() == written
     assert not sent
+
+
+def test_a_folder_whose_report_says_a_batch_ran_there_is_not_taken_for_a_new_batch_without_its_journal(
+    tmp_path,
+) -> None:
+    """The journal gone (deleted, left behind by a copy) and report.json still there: the run started a new batch,
+    submitting (and billing) again every row the report lists as sent."""
+    manifest = write_manifest(tmp_path / "m.csv")
+    out = tmp_path / "out"
+    journal_of_a_batch(out, manifest).unlink()
+    (out / "report.json").write_text('{"rows": [{"id": "r0", "task_id": "t-0"}]}\n')
+    sent: list[httpx.Request] = []
+    with pytest.raises(JournalError) as refused:
+        run_refusing_every_request(manifest, out, sent)
+    assert f"{out / 'report.json'} says a batch ran here, but its journal {out / JOURNAL_NAME} is missing" in str(
+        refused.value
+    )
+    assert not sent
+    assert not (out / JOURNAL_NAME).exists()
+    (out / "report.json").rename(tmp_path / "report-of-the-old-batch.json")  # the way to start over it names
+    run_refusing_every_request(manifest, out, sent)
+    assert sent

@@ -111,6 +111,25 @@ def test_a_manifest_that_cannot_be_used_is_refused_as_a_whole(tmp_path, text, me
         vozo.batch.load(write(tmp_path / "m.csv", text))
 
 
+@pytest.mark.parametrize(
+    ("separator", "shown"),
+    [(";", "';'"), ("\t", "tabs"), ("|", "'|'")],
+)
+@pytest.mark.parametrize(
+    "header",
+    ["id{s}reference_file_url{s}audio_url", "id{s}kind{s}media_url{s}target_language", "audio_url{s}model_id"],
+)
+def test_a_csv_file_separated_by_another_character_than_commas_says_so(tmp_path, separator, shown, header) -> None:
+    """As spreadsheets set to many European languages save a "CSV": the whole header used to be one unknown field,
+    or a cell of a row one 'in a column with no name' when a link held a comma."""
+    row = separator.join(["a", "translation", "https://m.test/a,b.mp4", "es"][: header.count("{s}") + 1])
+    manifest = write(tmp_path / "m.csv", header.format(s=separator) + "\n" + row + "\n")
+    with pytest.raises(ManifestError) as refused:
+        vozo.batch.load(manifest)
+    assert f"its columns seem separated by {shown}, not commas" in str(refused.value)
+    assert "save it as comma-separated values" in str(refused.value)
+
+
 # --- a row without a kind column: a kind only when exactly one fits ---------------------------------------------
 
 
@@ -236,15 +255,44 @@ def test_an_edit_to_a_sent_row_is_refused_unless_rerun_and_the_old_task_id_is_ke
     assert (row.state, row.task_id, row.previous_task_ids) == (RowState.QUEUED, None, ["t-0"])
 
 
+@pytest.mark.parametrize("kind_cell", ["translation", "translations", ""])
+def test_a_row_journalled_under_an_older_name_of_its_kind_is_not_taken_for_an_edited_one(tmp_path, kind_cell) -> None:
+    """A vozo before job kinds came from the spec journalled a translation row as kind "translation" (and hashed
+    it so); the same journal schema, resumed by this one, called every such row sent since "changed" and told the
+    user to pass --rerun-changed: to pay for each again."""
+    manifest = write(
+        tmp_path / "m.csv",
+        f"id,kind,media_url,target_language\nt1,{kind_cell},https://m.test/t.mp4,es\n",
+    )
+    (row,) = vozo.batch.load(manifest)
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.sync([row], rerun_changed=False, resubmit_uncertain=False)
+    older = dataclasses.replace(row, kind="translation")  # as that vozo wrote it
+    journal.update("t1", kind="translation", row_hash=older.row_hash, state=RowState.SUBMITTED, task_id="tr-1")
+    report = journal.sync(
+        vozo.batch.load(manifest, recorded_kinds={"t1": "translation"}), rerun_changed=False, resubmit_uncertain=False
+    )
+    assert (report.changed_sent, report.changed_unsent, report.resumed) == ([], [], 1)
+    resumed = _row(journal, "t1")
+    assert (resumed.state, resumed.task_id, resumed.kind, resumed.row_hash) == (
+        RowState.SUBMITTED,
+        "tr-1",
+        "translations",
+        row.row_hash,
+    )
+
+
 def test_uncertain_rows_are_queued_again_only_on_request(tmp_path) -> None:
     journal = Journal(tmp_path / "journal.sqlite")
     manifest = rows(tmp_path, "https://m.test/0.mp3")
     journal.sync(manifest, rerun_changed=False, resubmit_uncertain=False)
     journal.mark_submitting("r0")
-    journal.sync(manifest, rerun_changed=False, resubmit_uncertain=False)
+    kept = journal.sync(manifest, rerun_changed=False, resubmit_uncertain=False)
     assert _row(journal, "r0").state is RowState.UNCERTAIN
-    journal.sync(manifest, rerun_changed=False, resubmit_uncertain=True)
+    assert (kept.uncertain, kept.resubmitted) == (["r0"], [])
+    resent = journal.sync(manifest, rerun_changed=False, resubmit_uncertain=True)
     assert _row(journal, "r0").state is RowState.QUEUED
+    assert (resent.uncertain, resent.resubmitted) == ([], ["r0"])  # was reported as still left uncertain
     assert _row(journal, "r0").submissions == 1
 
 
@@ -257,6 +305,24 @@ def test_removed_rows_unsent_are_dropped_sent_are_kept(tmp_path) -> None:
     report = journal.sync(rows(tmp_path, "https://m.test/0.mp3"), rerun_changed=False, resubmit_uncertain=False)
     assert report.removed == ["r1", "r2"]
     assert [row.key for row in journal.rows()] == ["r0", "r1"]
+
+
+def test_a_removed_row_a_crash_caught_sending_is_uncertain_not_submitting_forever(tmp_path) -> None:
+    """Kept because it was sent, it stayed "submitting": no run follows such a row, so every run after reported a
+    create in flight (and the batch incomplete) instead of a row to look for in the Vozo account."""
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.sync(rows(tmp_path, "https://m.test/0.mp3", "https://m.test/1.mp3", "https://m.test/2.mp3"),
+                 rerun_changed=False, resubmit_uncertain=False)  # fmt: skip
+    journal.mark_submitting("r1")  # the process dies here: sent, no task id yet
+    journal.mark_submitting("r2")
+    journal.update("r2", state=RowState.SUBMITTED, task_id="../v1/x")  # no status request can name it
+    report = journal.sync(rows(tmp_path, "https://m.test/0.mp3"), rerun_changed=False, resubmit_uncertain=True)
+    assert (report.removed, report.uncertain, report.resubmitted) == (["r1", "r2"], ["r1", "r2"], [])
+    assert [(row.key, row.state) for row in journal.rows()] == [
+        ("r0", RowState.QUEUED),
+        ("r1", RowState.UNCERTAIN),  # never resubmitted: it is no longer in the manifest
+        ("r2", RowState.UNCERTAIN),
+    ]
 
 
 def test_the_journal_is_in_wal_mode(tmp_path) -> None:

@@ -160,6 +160,8 @@ def _print_summary(settings: Settings, summary: BatchSummary, *, show_all: bool 
             cells = (row.key, row.kind, row.state.value, row.task_id or "", row.error or "")
             rows.add_row(*(Text(shown(cell)) for cell in cells))
         out.print(rows)
+    if (uncertain := _uncertain_note(summary)) is not None:
+        err.print(uncertain, highlight=False)
     if summary.stopped:
         err.print(Text.assemble(("stopped submitting", "bold red"), f": {shown(summary.stopped)}"), highlight=False)
     say(shown(f"report: {summary.out / 'report.json'}, {summary.out / 'report.csv'}"))
@@ -175,12 +177,23 @@ def _sync_notes(sync: vozo_batch.SyncReport) -> list[str]:
         notes.append(f"{len(sync.changed_sent)} row(s) edited after being sent: submitted again (--rerun-changed)")
     if sync.removed:
         notes.append(f"{len(sync.removed)} row(s) no longer in the manifest: unsent ones dropped, sent ones kept")
-    if sync.uncertain:
+    if sync.resubmitted:
         notes.append(
-            f"{len(sync.uncertain)} row(s) uncertain: sent, but no task id came back (Vozo may have created and "
-            "billed the job); they are not resubmitted unless you pass --resubmit-uncertain"
+            f"{len(sync.resubmitted)} uncertain row(s) submitted again (--resubmit-uncertain): Vozo bills twice any "
+            "of them it had created already"
         )
     return notes
+
+
+def _uncertain_note(summary: BatchSummary) -> str | None:
+    """What to do about the rows left uncertain, said after every run and status that finds some."""
+    uncertain = summary.counts.get(RowState.UNCERTAIN, 0)
+    if not uncertain:
+        return None
+    return (
+        f"{uncertain} row(s) uncertain: sent, but no task id came back (Vozo may have created and billed the job); "
+        "look for them in your Vozo account: they are not submitted again unless you pass --resubmit-uncertain"
+    )
 
 
 class _Display:

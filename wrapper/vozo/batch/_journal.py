@@ -22,7 +22,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -31,6 +31,8 @@ import anyio
 
 from vozo._arguments import checked_task_id
 from vozo._errors import InvalidInputError, VozoError
+from vozo._kinds import kind_named
+from vozo._logging import logger
 from vozo.batch._manifest import ManifestError, ManifestRow
 from vozo.batch._outputs import stems
 
@@ -131,6 +133,7 @@ class SyncReport:
     changed_sent: list[str] = field(default_factory=list)  # edited after being sent (a conflict unless rerun)
     removed: list[str] = field(default_factory=list)  # no longer in the manifest
     uncertain: list[str] = field(default_factory=list)  # caught between sending and receiving a task id
+    resubmitted: list[str] = field(default_factory=list)  # uncertain, and queued again (resubmit_uncertain)
 
 
 class ManifestChangedError(ManifestError):
@@ -171,6 +174,8 @@ class Journal:
         except sqlite3.Error as exc:
             self._db.close()
             raise _unusable(path, exc) from None
+        self._read_only = read_only
+        self._identity = _identity(path)
         if version is None or version["value"] != _SCHEMA_VERSION:
             self._db.close()
             found = "none" if version is None else version["value"]
@@ -190,7 +195,10 @@ class Journal:
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            try:
+                self._keep_on_disk()
+            finally:
+                self._db.close()
 
     async def in_thread(self, call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         """``call`` (a method of this journal) in a worker thread; returns once it is done (committed), even if the
@@ -204,7 +212,7 @@ class Journal:
         report.changed_sent = [
             row.key
             for row in manifest
-            if (old := known.get(row.key)) is not None and old.row_hash != row.row_hash and old.state in SENT_STATES
+            if (old := known.get(row.key)) is not None and _edited(old, row) and old.state in SENT_STATES
         ]
         if report.changed_sent and not rerun_changed:
             shown = ", ".join(report.changed_sent[:10]) + (" ..." if len(report.changed_sent) > 10 else "")
@@ -223,15 +231,19 @@ class Journal:
                     self._insert(row)
                     continue
                 report.resumed += 1
-                if old.row_hash != row.row_hash:
+                if _edited(old, row):
                     if old.state not in SENT_STATES:
                         report.changed_unsent.append(row.key)
                     self._replace(old, row)
-                elif self._resume(old, row, resubmit_uncertain=resubmit_uncertain):
-                    report.uncertain.append(row.key)
+                    continue
+                if old.row_hash != row.row_hash:  # journalled under an older name of its kind: now under this one
+                    self.update(row.key, kind=row.kind, row_hash=row.row_hash)
+                self._resume(old, row, report, resubmit_uncertain=resubmit_uncertain)
             for key in report.removed:
                 if known[key].state in (RowState.QUEUED, RowState.INVALID):  # never sent: nothing to keep
                     self._sql("DELETE FROM rows WHERE row_key = ?", (key,))
+                elif self._settled(known[key]) is RowState.UNCERTAIN:  # kept, never resubmitted: not in the manifest
+                    report.uncertain.append(key)
         return report
 
     def _insert(self, row: ManifestRow) -> None:
@@ -267,20 +279,28 @@ class Journal:
             previous_task_ids=[*old.previous_task_ids, *([old.task_id] if old.task_id else [])],
         )
 
-    def _resume(self, old: JournalRow, row: ManifestRow, *, resubmit_uncertain: bool) -> bool:
-        """Carry an unchanged row into this run; True when it is uncertain (sent, with no task id to follow)."""
-        state = old.state
-        if state is RowState.SUBMITTING:  # a crash between sending and receiving the task id
-            state = RowState.UNCERTAIN
-            self.update(row.key, state=state, error="sent, but no task id came back before the run stopped")
-        elif state in _FOLLOWED and usable_task_id(old.task_id) is None:  # stored by an older version
-            state = RowState.UNCERTAIN
-            self.update(row.key, state=state, error="sent, but the journal holds no usable task id for it")
+    def _resume(self, old: JournalRow, row: ManifestRow, report: SyncReport, *, resubmit_uncertain: bool) -> None:
+        """Carry an unchanged row into this run; one uncertain (sent, with no task id to follow) is reported."""
+        state = self._settled(old)
         if state is RowState.UNCERTAIN and resubmit_uncertain:
             self.update(row.key, state=RowState.QUEUED, error=None, error_code=None)
+            report.resubmitted.append(row.key)
+        elif state is RowState.UNCERTAIN:
+            report.uncertain.append(row.key)
         if old.position != row.position:
             self.update(row.key, position=row.position)
-        return state is RowState.UNCERTAIN
+
+    def _settled(self, old: JournalRow) -> RowState:
+        """The row's state for a new run: one sent without a task id to follow it by is uncertain."""
+        if old.state is RowState.SUBMITTING:  # a crash between sending and receiving the task id
+            self.update(
+                old.key, state=RowState.UNCERTAIN, error="sent, but no task id came back before the run stopped"
+            )
+            return RowState.UNCERTAIN
+        if old.state in _FOLLOWED and usable_task_id(old.task_id) is None:  # stored by an older version
+            self.update(old.key, state=RowState.UNCERTAIN, error="sent, but the journal holds no usable task id for it")
+            return RowState.UNCERTAIN
+        return old.state
 
     def rows(self, *states: RowState) -> list[JournalRow]:
         query = "SELECT * FROM rows"
@@ -324,12 +344,46 @@ class Journal:
         """Run one statement; a failure of SQLite (a damaged file, a full disk) becomes a JournalError."""
         try:
             with self._lock:
-                return self._db.execute(statement, parameters).fetchall()
+                found = self._db.execute(statement, parameters).fetchall()
+                self._keep_on_disk()
+                return found
         except sqlite3.Error as exc:
             raise JournalError(
                 f"the batch journal {self.path} could not be read or written ({type(exc).__name__}: {exc}). "
                 "Fix the cause (disk space, permissions, a damaged disk) and run the same command again: every "
                 "task id already written is kept, and no row is submitted twice."
+            ) from None
+
+    def _keep_on_disk(self) -> None:
+        """A journal deleted (or replaced) while this run writes it lives on only in the run's open file, lost when
+        the run ends: the next run would take the folder for a new batch and submit every row again. So it is
+        written back whole under its name (over whatever file took it: this run holds the folder's lock, and the
+        latest state), and used from there on. Never inside a transaction, whose statements share one connection."""
+        if self._read_only or self._db.in_transaction or _identity(self.path) == self._identity:
+            return
+        logger.warning("the batch journal %s was deleted or replaced during the run: writing it back", self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_name(f".{self.path.name}.new")
+            temporary.unlink(missing_ok=True)
+            copy = sqlite3.connect(temporary)
+            try:
+                self._db.backup(copy)
+            finally:
+                copy.close()
+            os.replace(temporary, self.path)
+            # Closed before the copy is opened: it removes its write-ahead log (and its name, which the copy's is).
+            self._db.close()
+            self._db = _connect(self.path, read_only=False)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._identity = _identity(self.path)
+        except (OSError, sqlite3.Error) as exc:
+            raise JournalError(
+                f"the batch journal {self.path} was deleted or replaced during the run and could not be written "
+                f"back ({exc}). Its task ids are in report.json beside it once the run stops: keep that file, and "
+                "do not run the batch again in this folder without its journal, or rows would be billed twice."
             ) from None
 
     def _transaction(self) -> _Transaction:
@@ -366,6 +420,15 @@ def _create(path: Path) -> None:
     finally:
         db.close()
     os.replace(temporary, path)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which file is under ``path`` (device, inode), or None: one deleted and another put there is not the same."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
@@ -421,6 +484,18 @@ def _refuse_files_of_kept_rows(kept: list[JournalRow], manifest: list[ManifestRo
                     f"row {other!r} could write the same file ({stem}.*) as row {old.key!r}, which is no longer in "
                     f"the manifest but whose job was sent (its results are still downloaded here): rename {other!r}"
                 )
+
+
+def _edited(old: JournalRow, row: ManifestRow) -> bool:
+    """Whether the manifest's row differs from the journalled one. A kind journalled under another of its names (a
+    vozo before job kinds came from the spec wrote "translation" for translations) is the same kind."""
+    if old.row_hash == row.row_hash:
+        return False
+    try:
+        kind = kind_named(old.kind).name
+    except InvalidInputError:  # a kind this vozo does not know: not the row's
+        return True
+    return replace(row, kind=kind, fields=old.fields).row_hash != row.row_hash
 
 
 def _fresh(row: ManifestRow) -> RowState:

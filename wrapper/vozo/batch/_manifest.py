@@ -29,6 +29,7 @@ from vozo._kinds import JobKind, all_kinds, kind_named
 from vozo.batch._outputs import stems, unusable_stem
 
 _ROW_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")  # it names the output files: no separator, no dot first
+_OTHER_SEPARATORS = {";": "';'", "\t": "tabs", "|": "'|'"}  # what a .csv manifest is sometimes separated by
 _TRUE, _FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n"}
 MAX_DEPTH = 16  # nesting of a row's values; the create calls' own fields are at most 2 deep
 
@@ -153,6 +154,7 @@ def _read_csv(lines: Iterator[str], manifest: str) -> list[tuple[int, dict[str, 
 def _csv_header(cells: list[str], manifest: str) -> list[str]:
     """The column names; one given twice is refused: which of its cells would be the row's value?"""
     names = [cell.strip() for cell in cells]
+    _refuse_other_separators([name for name in names if name], manifest)
     for column, name in enumerate(names, start=1):
         if name and name in names[: column - 1]:
             first = names.index(name) + 1
@@ -160,6 +162,20 @@ def _csv_header(cells: list[str], manifest: str) -> list[str]:
                 f"manifest {manifest}: column {name!r} appears twice (columns {first} and {column}): keep one"
             )
     return names
+
+
+def _refuse_other_separators(names: list[str], manifest: str) -> None:
+    """A header read as one column holding another separator: a spreadsheet set to a language whose decimal mark is
+    a comma saves its "CSV" with ';' (or tabs), which would be met as one unknown field, or as cells in no column."""
+    if len(names) != 1:
+        return
+    for separator, shown in _OTHER_SEPARATORS.items():
+        if separator in names[0]:
+            raise ManifestError(
+                f"manifest {manifest}: its columns seem separated by {shown}, not commas (the header is read as one "
+                f"column, {names[0]!r}); save it as comma-separated values (in a spreadsheet: CSV UTF-8, comma "
+                "delimited), or as JSONL"
+            )
 
 
 def _csv_record(header: list[str], cells: list[str], manifest: str, position: int) -> dict[str, Any]:

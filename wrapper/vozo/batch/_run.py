@@ -158,6 +158,7 @@ def _locked(folder: Path) -> Iterator[Journal]:
             "submitted. Fix that, or give another --out folder you can write to."
         ) from None
     try:
+        _refuse_a_lost_journal(folder)
         journal = Journal(folder / JOURNAL_NAME)
         try:
             yield journal
@@ -165,6 +166,18 @@ def _locked(folder: Path) -> Iterator[Journal]:
             journal.close()
     finally:
         lock.release()
+
+
+def _refuse_a_lost_journal(folder: Path) -> None:
+    """A folder whose report says a batch ran there, and no journal: a new one would submit every row again."""
+    journal, report = folder / JOURNAL_NAME, folder / REPORT_JSON
+    if report.is_file() and not journal.exists():
+        raise JournalError(
+            f"{report} says a batch ran here, but its journal {journal} is missing; nothing was submitted. Without "
+            "it every row would be submitted, and billed, again: restore it from a backup if you have one. To "
+            f"start this batch over instead, move {report.name} aside (it lists the task ids of the rows sent) and "
+            "run again."
+        )
 
 
 def remove_partial_files(folder: Path) -> None:

@@ -98,6 +98,11 @@ def test_the_reference_type_is_inferred_case_insensitively_ignoring_the_query(ap
             "model must be one of 'standard', 'precision', 'standard_v1', 'precision_v1', got 'precison'",
         ),
         ({"callback_url": "hooks.test/vozo"}, "callback_url must be an http\\(s\\) URL"),
+        # A control character inside a URL: the server would fetch another file than named (or none).
+        ({"reference_file_url": "https://m.test/a\x00b.mp4"}, r"reference_file_url .* control character '\\x00'"),
+        ({"audio_url": "https://m.test/a\nb.mp3"}, r"audio_url .* control character '\\n' at position 16"),
+        ({"callback_url": "https://hooks.test\x7f/vozo"}, r"callback_url .* control character '\\x7f'"),
+        ({"reference_file_url": "https://m.test/a\u0085.mp4"}, r"control character '\\x85'"),
     ],
 )
 def test_bad_input_is_refused_before_any_request(api, recorder, overrides, message) -> None:

@@ -28,6 +28,7 @@ _JSON_TYPES: dict[str, Callable[[object], bool]] = {
 }
 _MAX_DEPTH = 32
 MAX_TASK_ID_BYTES = 1024
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _TASK_ID_REFUSED = re.compile(r"[/?#\x00-\x1f\x7f-\x9f]")
 
 
@@ -73,6 +74,13 @@ def check_url(field: str, url: object, accepted: tuple[str, ...], *, check_file_
         raise InvalidInputError(
             f"{field} must be an http(s) URL that Vozo's servers can download, got {url!r} "
             "(a local file must be uploaded somewhere reachable first)"
+        )
+    # No URL holds one (RFC 3986); sent as it is, Vozo's servers would fetch another file than named, or none.
+    control = _CONTROL_CHARACTER.search(url.strip())
+    if control is not None:
+        raise InvalidInputError(
+            f"{field} {url!r} holds the control character {control.group()!r} at position {control.start()}; "
+            "pass the URL without it (percent-encode it if the file's name really holds it)"
         )
     if check_file_type and accepted and extension(url) not in accepted:
         found = extension(url) or "no extension"

@@ -12,6 +12,7 @@ from typing import Any
 import anyio
 import pytest
 from click.testing import CliRunner
+from filelock import FileLock
 
 import vozo
 from vozo._cli import main
@@ -116,3 +117,23 @@ def test_uncertain_rows_are_told_how_to_send_them_again_and_not_told_so_once_the
     assert "1 uncertain row(s) submitted again (--resubmit-uncertain)" in again.stderr
     assert "unless you pass" not in again.stderr
     assert len(fake.create_requests) == 2  # the 502 created nothing; each row completed once
+
+
+def test_a_folder_another_run_holds_and_a_manifest_edited_after_sending_exit_2_before_any_request(tmp_path) -> None:
+    """The two refusals the README's exit-code table names for `vozo batch run` (2), each said in one line."""
+    fake = FakeVozo(api_keys=[KEY], step_seconds=0.01)
+    manifest, out = write_manifest(tmp_path / "m.csv", 2), tmp_path / "out"
+    with fake.serve() as url:
+        env = {"VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
+        command = ["batch", "run", str(manifest), "--out", str(out), "--poll-interval", "0.01"]
+        assert CliRunner().invoke(main, command, env=env).exit_code == EXIT_CODES["ok"]
+        sent = len(fake.create_requests)
+        with FileLock(out / "vozo-batch.lock"):
+            locked = CliRunner().invoke(main, command, env=env)
+        manifest.write_text(manifest.read_text().replace("0000.mp3", "0000-new.mp3"))
+        changed = CliRunner().invoke(main, command, env=env)
+    assert (locked.exit_code, changed.exit_code) == (EXIT_CODES["usage"], EXIT_CODES["usage"])
+    assert "another vozo batch run" in locked.stderr
+    assert "--rerun-changed" in changed.stderr
+    assert "Traceback" not in locked.output + changed.output
+    assert len(fake.create_requests) == sent

@@ -411,3 +411,20 @@ def test_a_batch_folder_this_user_cannot_write_to_is_read_by_status_and_refused_
     assert f"cannot use {out} as the batch's output folder (Permission denied" in done["run"].stderr
     assert "Traceback" not in done["status"].stderr + done["run"].stderr
     assert sorted(p.name for p in out.iterdir()) == ["vozo-batch.sqlite"]  # neither wrote a thing
+
+
+def test_result_paths_name_the_files_from_any_directory_when_out_was_relative(served, tmp_path, monkeypatch) -> None:
+    """Journalled relative to where the run started, `vozo batch status` (and a resume) run from anywhere else named
+    files that are not there: a resume would fetch a finished row's first result again."""
+    _, url = served
+    manifest = write_manifest(tmp_path / "jobs.csv", 1, 1)
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    anyio.run(run_batch, url, manifest, Path("out"))
+    monkeypatch.chdir(tmp_path)
+    summary = vozo.batch.status(tmp_path / "here" / "out")
+    files = [Path(path) for row in summary.rows for path in row.outputs.values()]
+    assert len(files) == 4  # one lipsync video; a translation's video, audio and subtitles
+    assert all(path.is_absolute() and path.is_file() for path in files), files
+    report = json.loads((tmp_path / "here" / "out" / "report.json").read_text())
+    assert sorted(str(path) for path in files) == sorted(f for row in report["rows"] for f in row["outputs"].values())

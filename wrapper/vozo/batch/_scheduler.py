@@ -147,7 +147,7 @@ class Runner:
         # Refusals (429, 1304) and connect failures are this scheduler's to pace, per family: no client retries.
         self._creator = client.with_options(max_retries=0)
         self.journal = journal
-        self.out = out
+        self.out = out.absolute()  # the journal's file paths must name the same files from wherever a run starts
         self.max_active = max_active
         self.poll_interval = poll_interval
         self.timeout = timeout

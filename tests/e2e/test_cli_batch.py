@@ -137,3 +137,23 @@ def test_a_folder_another_run_holds_and_a_manifest_edited_after_sending_exit_2_b
     assert "--rerun-changed" in changed.stderr
     assert "Traceback" not in locked.output + changed.output
     assert len(fake.create_requests) == sent
+
+
+def test_without_a_terminal_a_run_vozo_keeps_refusing_says_so_on_stderr_instead_of_waiting_silently(tmp_path) -> None:
+    """The key's one slot is taken by a job that never ends, so every other create is answered 1304: with stderr
+    not a terminal (cron, CI, a log file) there is no live table, and the run said nothing until it ended."""
+    fake = FakeVozo(api_keys=[KEY], clock=ManualClock(), max_active_jobs=1)
+    manifest, out = write_manifest(tmp_path / "m.csv", 2), tmp_path / "out"
+    with fake.serve() as url:
+        env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
+        command = [VOZO, "batch", "run", str(manifest), "--out", str(out), "--poll-interval", "0.05"]
+        with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+            assert child.stderr is not None
+            line = child.stderr.readline()  # the run goes on for ever: this is its first line (pytest-timeout)
+            child.send_signal(signal.SIGINT)
+            child.communicate(timeout=60)
+    assert "1 submitted" in line, line
+    assert "lipsync submissions paused for" in line, line
+    assert "code 1304" in line, line
+    assert "those sent outside this batch" in line, line
+    assert child.returncode == EXIT_CODES["interrupted"]

@@ -90,7 +90,8 @@ def run_command(
     rerun_changed: bool,
 ) -> None:
     """Run (or resume) every job of MANIFEST; results, journal and report go to --out."""
-    display = _Display(enabled=not settings.as_json and err.is_terminal)
+    # JSON output is for programs: neither the table nor the lines.
+    display = _Display(live=not settings.as_json and err.is_terminal, lines=not (settings.as_json or err.is_terminal))
 
     async def go() -> BatchSummary:
         async with settings.async_client() as client:
@@ -197,20 +198,30 @@ def _uncertain_note(summary: BatchSummary) -> str | None:
 
 
 class _Display:
-    """A live table on stderr (counts per state, elapsed time, rate, ETA); off when not a tty.
+    """Progress on stderr: a live table on a terminal; elsewhere (a log, cron, CI) a plain line at most once a
+    minute, and at once when submissions pause, so that a run Vozo keeps refusing (1304) never waits in silence.
 
     The runner reports transitions; the table is drawn from the latest report on every refresh, its elapsed time,
     rate and ETA brought up to the moment, so that it keeps moving while no row changes state.
     """
 
-    def __init__(self, *, enabled: bool) -> None:
+    def __init__(self, *, live: bool, lines: bool) -> None:
         self._progress: BatchProgress | None = None
         self._received = 0.0
-        live = Live(console=err, refresh_per_second=4, transient=True, get_renderable=self._render)
-        self.shown: AbstractContextManager[object] = live if enabled else nullcontext()  # drawn while entered
+        self._lines = lines
+        self._line_at = time.monotonic()  # the first line a minute in: a short run says only its summary
+        self._told_paused = False
+        table = Live(console=err, refresh_per_second=4, transient=True, get_renderable=self._render)
+        self.shown: AbstractContextManager[object] = table if live else nullcontext()  # drawn while entered
 
     def update(self, progress: BatchProgress) -> None:
         self._progress, self._received = progress, time.monotonic()
+        if not self._lines:
+            return
+        if (progress.paused is not None and not self._told_paused) or self._received - self._line_at >= _LINE_EVERY:
+            self._line_at, self._told_paused = self._received, progress.paused is not None
+            counts = ", ".join(f"{n} {state.value}" for state, n in progress.counts.items())
+            err.print(Text(f"{clock(progress.elapsed)} {counts}" + _rate_and_pause(progress)), highlight=False)
 
     def _render(self) -> Table:
         table = Table(box=None, show_header=False)
@@ -223,10 +234,14 @@ class _Display:
         for state in RowState:
             if progress.counts.get(state):
                 table.add_row(str(progress.counts[state]), state.value)
-        eta = clock(progress.eta) if progress.eta is not None else "-"
-        table.add_row(
-            "",
-            f"{clock(progress.elapsed)} elapsed, {progress.rate:.1f} rows/min, ETA {eta}, "
-            f"{progress.slowdowns} slow-downs",
-        )
+        table.add_row("", f"{clock(progress.elapsed)} elapsed" + _rate_and_pause(progress))
         return table
+
+
+_LINE_EVERY = 60.0  # seconds between progress lines when stderr is not a terminal
+
+
+def _rate_and_pause(progress: BatchProgress) -> str:
+    eta = clock(progress.eta) if progress.eta is not None else "-"
+    said = f", {progress.rate:.1f} rows/min, ETA {eta}, {progress.slowdowns} slow-downs"
+    return said + (f"; {shown(progress.paused)}" if progress.paused is not None else "")

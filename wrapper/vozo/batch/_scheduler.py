@@ -96,6 +96,7 @@ class BatchProgress:
     finished_this_run: int
     elapsed: float
     slowdowns: int  # 1304/429 answers (and unreachable moments) that paused submissions
+    paused: str | None = None  # why submissions are paused at this moment (the refusal that paused them), else None
 
     @property
     def remaining(self) -> int:
@@ -161,6 +162,7 @@ class Runner:
         self._active: dict[str, set[str]] = {name: set() for name in families}
         self._queues: dict[str, deque[tuple[str, str]]] = {name: deque() for name in families}  # (key, kind)
         self._paused_until = dict.fromkeys(families, 0.0)
+        self._paused_by: dict[str, str] = {}  # family -> the refusal that paused it last
         self._last_slowdown = dict.fromkeys(families, -_LIMIT_PROBE_AFTER)
         self._pauses = Counter[str]()
         self._due: list[tuple[float, int, _Work]] = []  # the shared poller: (when, tie-break, row)
@@ -459,6 +461,9 @@ class Runner:
             backoff = _jitter(min(_MAX_PAUSE, 0.25 * 2 ** self._pauses[name]))
             pause = retry_after if retry_after is not None and retry_after <= _MAX_PAUSE else backoff
             self._paused_until[name] = now + pause
+            why = f"{name} submissions paused for {pause:.2g} s, then tried again: {exc}"
+            cap = " (every job of this key counts, queued ones and those sent outside this batch)"
+            self._paused_by[name] = why + (cap if lower_limit else "")
         await self._requeue(work, f"not sent yet: {exc}")
 
     async def _requeue(self, work: _Work, reason: str) -> None:
@@ -507,12 +512,15 @@ class Runner:
             self._wake.set()
 
     def progress(self) -> BatchProgress:
+        now = time.monotonic()
+        paused = [self._paused_by[name] for name, until in sorted(self._paused_until.items()) if until > now]
         return BatchProgress(
             counts={state: n for state, n in self._counts.items() if n},
             total=self._total,
             finished_this_run=self._finished,
-            elapsed=time.monotonic() - self._started,
+            elapsed=now - self._started,
             slowdowns=self.slowdowns,
+            paused="; ".join(paused) or None,
         )
 
 

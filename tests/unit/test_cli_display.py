@@ -45,7 +45,7 @@ def test_the_job_status_line_ticks_without_a_status_change(fake_time: FakeTime) 
 
 
 def test_the_batch_table_brings_elapsed_rate_and_eta_up_to_the_moment(fake_time: FakeTime) -> None:
-    display = _cli_batch._Display(enabled=False)
+    display = _cli_batch._Display(live=False, lines=False)
     display.update(
         BatchProgress(
             counts={RowState.COMPLETED: 10, RowState.SUBMITTED: 10}, total=20, finished_this_run=10, elapsed=60.0,
@@ -55,6 +55,32 @@ def test_the_batch_table_brings_elapsed_rate_and_eta_up_to_the_moment(fake_time:
     assert "1m 00s elapsed, 10.0 rows/min, ETA 1m 00s" in text(display._render())
     fake_time.now += 60  # no report for a minute: the rate halves and the ETA grows, as they really do
     assert "2m 00s elapsed, 5.0 rows/min, ETA 2m 00s" in text(display._render())
+
+
+def test_without_a_terminal_progress_is_a_line_a_minute_and_one_at_once_when_submissions_pause(
+    fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stderr = io.StringIO()
+    monkeypatch.setattr(_cli_batch, "err", Console(file=stderr, width=300, color_system=None))
+    display = _cli_batch._Display(live=False, lines=True)
+
+    def report(elapsed: float, paused: str | None = None) -> list[str]:
+        fake_time.now = 1000.0 + elapsed
+        counts = {RowState.COMPLETED: 1, RowState.QUEUED: 3}
+        display.update(BatchProgress(counts, 4, 1, elapsed, slowdowns=2, paused=paused))
+        said, _ = stderr.getvalue().splitlines(), stderr.truncate(0)
+        stderr.seek(0)
+        return said
+
+    assert report(10) == []  # a short run says only its summary
+    refused = "lipsync submissions paused for 8 s, then tried again: 400 ... code 1304"
+    assert report(11, refused) == [f"11s 1 completed, 3 queued, 5.5 rows/min, ETA 32s, 2 slow-downs; {refused}"]
+    assert report(20, refused) == []  # told already; the next line comes a minute after
+    assert report(30) == []
+    assert report(71, refused) == [f"1m 11s 1 completed, 3 queued, 0.8 rows/min, ETA 3m 33s, 2 slow-downs; {refused}"]
+    assert report(90) == []
+    assert report(95, refused) == []  # paused again within the minute: after a line that said so
+    assert len(report(131)) == 1
 
 
 @pytest.mark.parametrize(

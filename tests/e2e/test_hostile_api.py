@@ -233,6 +233,20 @@ def test_an_answer_trickled_in_for_ever_times_out(serve, call) -> None:
         assert server.connections[0].client_hung_up
 
 
+@pytest.mark.parametrize("send", [trickled_body, trickled_head])
+def test_an_answer_trickled_in_for_ever_times_out_through_a_users_own_http_client(serve, call, send) -> None:
+    """The client's own pools bound each read by the answer's deadline; a user's http_client (its proxies, TLS) is
+    held to the same deadline."""
+    server = serve(send)
+    own = httpx.Client() if call.flavour == "sync" else httpx.AsyncClient()
+    started = time.monotonic()
+    raised = raises(vozo.APITimeoutError, call, server.url, get, max_retries=0, timeout=TIMEOUT, http_client=own)
+    assert time.monotonic() - started < SAFETY  # the client gave up, not the server
+    assert "was not complete 2s after the request started" in str(raised)
+    server.finish()
+    assert server.connections[0].client_hung_up
+
+
 def test_an_answer_timeout_keeps_its_request_but_not_the_key(serve, call) -> None:
     for send in (trickled_body, trickled_head):
         server = serve(send)

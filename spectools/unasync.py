@@ -20,6 +20,7 @@ SUBS = [
     ("Async([A-Z][A-Za-z0-9_]*)", r"\2"),
     ("async_([a-z][a-z0-9_]*)", r"sync_\2"),
     ("asyncio_detailed", "sync_detailed"),
+    ("handle_async_request", "handle_request"),
     ("async def", "def"),
     ("async with", "with"),
     ("async for", "for"),

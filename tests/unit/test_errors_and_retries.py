@@ -329,7 +329,8 @@ def test_a_bug_inside_an_attempt_is_not_taken_for_a_spec_mismatch(api, recorder,
         raise KeyError("a bug of ours")
 
     monkeypatch.setattr("vozo._base.on_response", broken)
-    monkeypatch.setattr("vozo._http.on_response", broken)
+    monkeypatch.setattr("vozo._async._transport.on_response", broken)
+    monkeypatch.setattr("vozo._sync._transport.on_response", broken)
     with pytest.raises(KeyError, match="a bug of ours"):
         api.call(lambda c: c.lipsync.get("t1"))
     assert len(recorder.requests) == 1

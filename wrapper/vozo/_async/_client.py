@@ -12,6 +12,7 @@ import anyio
 import httpx
 
 from vozo import _download, _http
+from vozo._async import _transport
 from vozo._async._governor import AsyncJobGovernor
 from vozo._base import (
     IDEMPOTENT_METHODS,
@@ -95,7 +96,7 @@ class AsyncVozo(AsyncResources):
         configure_from_env()
         options = ClientOptions.resolve(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
         governor = AsyncJobGovernor(check_max_active_jobs(max_active_jobs))
-        state = AsyncClientState(_http.async_transport(http_client), _http.async_request_slots(), governor)
+        state = AsyncClientState(_transport.async_transport(http_client), _http.async_request_slots(), governor)
         self._setup(options, state, owns_transport=True)
 
     def _setup(self, options: ClientOptions, state: AsyncClientState, *, owns_transport: bool) -> None:
@@ -104,8 +105,8 @@ class AsyncVozo(AsyncResources):
         self._owns_transport = owns_transport
         self._hide = secret_hider(options.api_key.reveal())  # for what a server sends back: it may echo the key
         hide_in_http_logs(options.api_key)
-        self._http = _http.async_api_client(options, state.transport)
-        self._downloads = _http.async_download_client(options, state.transport)
+        self._http = _transport.async_api_client(options, state.transport)
+        self._downloads = _transport.async_download_client(options, state.transport)
         self._generated = Client(base_url=options.base_url).set_async_httpx_client(self._http)
         self.jobs = state.jobs
         self._attach_resources(self)

@@ -38,6 +38,7 @@ from vozo._download import DownloadSource, ProgressCallback
 from vozo._errors import VozoError
 from vozo._logging import configure_from_env, hide_in_http_logs
 from vozo._retry import Retrying
+from vozo._sync import _transport
 from vozo._sync._governor import JobGovernor
 from vozo_api_client import Client
 from vozo_jobs._sync_resources import Resources
@@ -94,7 +95,7 @@ class Vozo(Resources):
         configure_from_env()
         options = ClientOptions.resolve(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
         governor = JobGovernor(check_max_active_jobs(max_active_jobs))
-        state = ClientState(_http.sync_transport(http_client), _http.sync_request_slots(), governor)
+        state = ClientState(_transport.sync_transport(http_client), _http.sync_request_slots(), governor)
         self._setup(options, state, owns_transport=True)
 
     def _setup(self, options: ClientOptions, state: ClientState, *, owns_transport: bool) -> None:
@@ -103,8 +104,8 @@ class Vozo(Resources):
         self._owns_transport = owns_transport
         self._hide = secret_hider(options.api_key.reveal())  # for what a server sends back: it may echo the key
         hide_in_http_logs(options.api_key)
-        self._http = _http.sync_api_client(options, state.transport)
-        self._downloads = _http.sync_download_client(options, state.transport)
+        self._http = _transport.sync_api_client(options, state.transport)
+        self._downloads = _transport.sync_download_client(options, state.transport)
         self._generated = Client(base_url=options.base_url).set_httpx_client(self._http)
         self.jobs = state.jobs
         self._attach_resources(self)

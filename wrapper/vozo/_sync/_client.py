@@ -74,12 +74,12 @@ class Vozo(Resources):
     ``api_key`` defaults to ``$VOZO_API_KEY`` and ``base_url`` to ``$VOZO_BASE_URL`` or https://api.vozo.ai.
     ``timeout`` (seconds or an ``httpx.Timeout``) applies to each request: to each wait for data, and an answer still
     arriving after the sum of its phases is cut off. ``max_retries`` applies to each call: reads are retried on
-    outages, and a job-creating request only when Vozo certainly created nothing. ``http_client`` lends
-    its transport (proxies, TLS, limits); it is not modified or closed. Each job kind of the API is a resource:
-    ``client.lipsync``, ``client.reusable_lipsync``, ``client.translations``. ``max_active_jobs`` (default None: no
-    limit) keeps at most that many of this client's jobs active on the key, queueing further creates in the client
-    (see ``client.jobs``); set it to your key's cap (5 or 10) when you run many jobs at once. Use as a context
-    manager, or call ``close()``, to release connections.
+    outages, and a job-creating request only when Vozo certainly created nothing. ``http_client`` lends its
+    transport (proxies, TLS, limits); it is not closed, and its own requests go as before. Each job kind of the API
+    is a resource: ``client.lipsync``, ``client.reusable_lipsync``, ``client.translations``. ``max_active_jobs``
+    (default None: no limit) keeps at most that many of this client's jobs active on the key, queueing further
+    creates in the client (see ``client.jobs``); set it to your key's cap (5 or 10) when you run many jobs at once.
+    Use as a context manager, or call ``close()``, to release connections.
     """
 
     def __init__(

@@ -20,20 +20,20 @@ CREATE = {"reference_file_url": "https://m.test/a.mp4", "audio_url": "https://m.
 
 
 @pytest.mark.parametrize(
-    ("status", "error"),
+    ("status", "error", "advice"),
     [
-        (400, vozo.BadRequestError),
-        (401, vozo.AuthenticationError),
-        (403, vozo.PermissionDeniedError),
-        (404, vozo.NotFoundError),
-        (409, vozo.APIStatusError),
-        (429, vozo.RateLimitError),
-        (500, vozo.InternalServerError),
-        (502, vozo.InternalServerError),
-        (503, vozo.InternalServerError),
+        (400, vozo.BadRequestError, "created no job: fix what the code names, then send it again"),
+        (401, vozo.AuthenticationError, "Check the API key (api_key= or VOZO_API_KEY)"),
+        (403, vozo.PermissionDeniedError, "check its plan and permissions in your Vozo account"),
+        (404, vozo.NotFoundError, "Check the task id (as the create call returned it) and base_url"),
+        (409, vozo.APIStatusError, "Check the request against Vozo's documentation"),
+        (429, vozo.RateLimitError, "wait for some jobs to finish, then try again"),
+        (500, vozo.InternalServerError, "A failure on Vozo's side; try again later"),
+        (502, vozo.InternalServerError, "A failure on Vozo's side; try again later"),
+        (503, vozo.InternalServerError, "A failure on Vozo's side; try again later"),
     ],
 )
-def test_each_status_raises_its_class_with_vozos_fields(api, recorder, status, error) -> None:
+def test_each_status_raises_its_class_with_vozos_fields_and_what_to_do(api, recorder, status, error, advice) -> None:
     recorder.default = reply(
         status, {"code": "77", "message": "nope", "serverTs": "1732460000000"}, headers={"X-Request-Id": "req-9"}
     )
@@ -49,6 +49,7 @@ def test_each_status_raises_its_class_with_vozos_fields(api, recorder, status, e
     assert raised.method == "GET"
     assert raised.path == "/v1/video_generation/t1"
     assert f"{status} from GET /v1/video_generation/t1: code 77 (nope)" in str(raised)
+    assert advice in str(raised).rsplit(" - body: ", 1)[-1]  # what to do comes last
 
 
 def test_an_html_error_page_keeps_a_short_excerpt(api, recorder) -> None:
@@ -78,6 +79,10 @@ def test_vozos_code_picks_the_class_a_400_cannot(api, recorder, code, error, ret
     assert raised.retryable is retryable
     assert raised.code_description == vozo.describe(code)
     assert raised.code_description in str(raised)
+    # What to do follows; a create that may have reached Vozo (1000) is never told to "try again later".
+    assert "try again later" not in str(raised)
+    if code == "104":
+        assert str(raised).endswith("Add credits to your Vozo account, then send it again")
 
 
 def test_a_numeric_code_is_read_as_the_documented_string(api, recorder) -> None:

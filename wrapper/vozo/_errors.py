@@ -131,6 +131,8 @@ class APIStatusError(VozoError):
     """
 
     retryable: bool = False
+    # What to do about it, ending the message; each class says its own.
+    _advice_text = "Check the request against Vozo's documentation of this operation and code"
 
     def __init__(
         self,
@@ -163,39 +165,63 @@ class APIStatusError(VozoError):
             text += f" [request id {self.request_id}]"
         if self.body_excerpt is not None:
             text += f" - body: {self.body_excerpt!r}"
-        return text
+        return f"{text}. {self._advice()}"
+
+    def _advice(self) -> str:
+        return self._advice_text
 
 
 class BadRequestError(APIStatusError):
     """400: Vozo refused the request (code 5: invalid parameters, 1502: audio cannot be downloaded, ...)."""
 
+    _advice_text = "Vozo refused the request as sent, and created no job: fix what the code names, then send it again"
+
 
 class AuthenticationError(APIStatusError):
     """401, or code 1302: the API key is missing, invalid or revoked."""
+
+    _advice_text = "Check the API key (api_key= or VOZO_API_KEY): it may be mistyped, or revoked in your Vozo account"
 
 
 class PermissionDeniedError(APIStatusError):
     """403, or codes 7, 814, 1305, 1503: the account may not make this call."""
 
+    _advice_text = "This key's account may not make this call: check its plan and permissions in your Vozo account"
+
 
 class InsufficientCreditsError(PermissionDeniedError):
     """Code 104: not enough credits. Not retryable: retrying cannot succeed until credits are added."""
 
+    _advice_text = "Add credits to your Vozo account, then send it again"
+
 
 class NotFoundError(APIStatusError):
     """404."""
+
+    _advice_text = (
+        "Check the task id (as the create call returned it) and base_url: a job made with another key or on another "
+        "server is not found"
+    )
 
 
 class RateLimitError(APIStatusError):
     """429, or code 1304 (too many concurrent jobs for this key, queued ones included). Retryable after a pause."""
 
     retryable = True
+    _advice_text = (
+        "Too many jobs or requests at once for this key, even after the client's retries: wait for some jobs to "
+        "finish, then try again (max_active_jobs= keeps a client under the key's cap)"
+    )
 
 
 class InternalServerError(APIStatusError):
     """5xx, or code 1000. Retryable."""
 
     retryable = True
+
+    def _advice(self) -> str:
+        # A job-creating request may have created the job: the retry layer says so instead of "try again".
+        return "A failure on Vozo's side" + ("; try again later" if self.method in ("GET", "HEAD") else "")
 
 
 class JobFailedError(VozoError):

@@ -272,7 +272,7 @@ def test_an_answer_far_longer_than_any_vozo_sends_is_cut_off_not_read_into_memor
 
 def test_an_undocumented_success_status_is_a_typed_error(api, recorder) -> None:
     recorder.default = reply(202, {"task_id": "t"})
-    assert "undocumented answer (status 202)" in str(
+    assert "undocumented answer (status 202). Check base_url" in str(
         api.raises(vozo.APIResponseValidationError, lambda c: c.lipsync.get("t1"))
     )
 

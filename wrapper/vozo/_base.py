@@ -260,7 +260,8 @@ def parsed_body(response: AnyResponse, operation: str, expected: type[T], hide: 
     """The generated response's parsed model, checked to be the one the spec promises for success."""
     if not isinstance(response.parsed, expected):  # a 2xx the spec does not list; the hook raised for errors
         raise APIResponseValidationError(
-            f"{operation}: undocumented answer (status {int(response.status_code)})",
+            f"{operation}: undocumented answer (status {int(response.status_code)}). Check base_url; if it is "
+            "Vozo's API, Vozo changed this answer: update the vozo package",
             status_code=int(response.status_code),
             body_excerpt=excerpt(response.content, hide),
         )

@@ -153,6 +153,17 @@ def test_translation_results_by_kind_and_into_a_folder(api, recorder, tmp_path) 
         api.call(lambda c: c.download(status, tmp_path))
 
 
+@pytest.mark.parametrize("ending", sorted({"/", os.sep}))  # and "\\" on Windows
+def test_a_path_ending_in_a_separator_is_a_folder_made_for_the_file_not_the_files_name(
+    api, recorder, tmp_path, ending
+) -> None:
+    """`vozo wait ID --output results/` wrote a file named "results" where the folder did not exist yet."""
+    recorder.default = media(VIDEO)
+    path = api.call(lambda c: c.download("https://cdn.test/talk.mp4", f"{tmp_path / 'new' / 'results'}{ending}"))
+    assert path == tmp_path / "new" / "results" / "talk.mp4"
+    assert path.read_bytes() == VIDEO
+
+
 @pytest.mark.parametrize(
     ("source", "message"),
     [

@@ -182,10 +182,11 @@ class Download:
         )
 
     def target(self, path: str | os.PathLike[str]) -> Path:
-        """The file to write; a folder gets a safe name from the URL. Parent folders are created."""
+        """The file to write; a folder (one that exists, or any path ending in a separator: ``out/``) gets a safe
+        name from the URL. Parent folders are created."""
         target = Path(path)
         with self.file_errors(target, "create the folder of"):
-            if target.is_dir():
+            if target.is_dir() or os.fspath(path).endswith(("/", os.sep)):
                 target = target / safe_name(self.url)
             if target.name in ("", ".", ".."):
                 raise self.error(f"failed: {str(target)!r} names no file (give a file or folder path)")

@@ -206,10 +206,10 @@ class Vozo(Resources):
 
         ``source`` is a URL or a done job status of any kind; ``which`` names one of its result files (``video``,
         ``audio``, ``subtitle``: the kind's ``*_url`` fields), by default the kind's first one. A folder as ``path``
-        gets a safe name from the URL. The bytes go to a temporary file beside the target
-        (``.NAME.vozo-partial-XXXXXXXX``), are checked against Content-Length and renamed into place only when
-        complete: a failure never leaves a partial file under ``path``, nor the temporary one. The API key is never
-        sent with it. ``on_progress(done, total)``.
+        (or a path ending in ``/``, made if need be) gets a safe name from the URL. The bytes go to a temporary file
+        beside the target (``.NAME.vozo-partial-XXXXXXXX``), are checked against Content-Length and renamed into place
+        only when complete: a failure never leaves a partial file under ``path``, nor the temporary one. The API key
+        is never sent with it. ``on_progress(done, total)``.
 
         Every failure is a ``DownloadError`` carrying ``task_id`` (pass the job's). ``max_bytes`` refuses a longer
         body (None: no limit). ``deadline`` is the seconds the whole download may take, retries included; by

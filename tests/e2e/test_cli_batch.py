@@ -154,6 +154,7 @@ def test_without_a_terminal_a_run_vozo_keeps_refusing_says_so_on_stderr_instead_
             child.communicate(timeout=60)
     assert "1 submitted" in line, line
     assert "lipsync submissions paused for" in line, line
-    assert "code 1304" in line, line
+    assert "code 1304 (API key has reached the maximum number of concurrent requests.)" in line, line
+    assert "max_active_jobs" not in line  # the advice to a single call: the batch paces itself
     assert "those sent outside this batch" in line, line
     assert child.returncode == EXIT_CODES["interrupted"]

@@ -209,8 +209,8 @@ class RateLimitError(APIStatusError):
 
     retryable = True
     _advice_text = (
-        "Too many jobs or requests at once for this key, even after the client's retries: wait for some jobs to "
-        "finish, then try again (max_active_jobs= keeps a client under the key's cap)"
+        "Too many jobs or requests at once for this key: wait for some jobs to finish, then try again "
+        "(max_active_jobs= keeps a client under the key's cap)"
     )
 
 

@@ -461,7 +461,7 @@ class Runner:
             backoff = _jitter(min(_MAX_PAUSE, 0.25 * 2 ** self._pauses[name]))
             pause = retry_after if retry_after is not None and retry_after <= _MAX_PAUSE else backoff
             self._paused_until[name] = now + pause
-            why = f"{name} submissions paused for {pause:.2g} s, then tried again: {exc}"
+            why = f"{name} submissions paused for {pause:.2g} s, then tried again: {_refusal(exc)}"
             cap = " (every job of this key counts, queued ones and those sent outside this batch)"
             self._paused_by[name] = why + (cap if lower_limit else "")
         await self._requeue(work, f"not sent yet: {exc}")
@@ -522,6 +522,14 @@ class Runner:
             slowdowns=self.slowdowns,
             paused="; ".join(paused) or None,
         )
+
+
+def _refusal(exc: VozoError) -> str:
+    """What Vozo answered, without the advice its message gives a single call: the batch paces itself."""
+    if not isinstance(exc, APIStatusError):
+        return str(exc)
+    code = f": code {exc.code} ({exc.code_description or exc.message})" if exc.code is not None else ""
+    return f"{exc.status_code} from {exc.method} {exc.path}{code}"
 
 
 def _described(exc: Exception) -> str:

@@ -79,6 +79,7 @@ def test_vozos_code_picks_the_class_a_400_cannot(api, recorder, code, error, ret
     assert raised.retryable is retryable
     assert raised.code_description == vozo.describe(code)
     assert raised.code_description in str(raised)
+    assert ".." not in str(raised)  # the documented meaning's own period, then the advice
     # What to do follows; a create that may have reached Vozo (1000) is never told to "try again later".
     assert "try again later" not in str(raised)
     if code == "104":

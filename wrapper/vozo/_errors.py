@@ -165,7 +165,7 @@ class APIStatusError(VozoError):
             text += f" [request id {self.request_id}]"
         if self.body_excerpt is not None:
             text += f" - body: {self.body_excerpt!r}"
-        return f"{text}. {self._advice()}"
+        return f"{text.rstrip('.')}. {self._advice()}"  # a code's documented meaning may end in its own period
 
     def _advice(self) -> str:
         return self._advice_text

@@ -70,6 +70,7 @@ def test_a_failed_translation_carries_err_code_and_err_message(api, recorder) ->
     raised = api.raises(vozo.JobFailedError, lambda c: c.translations.wait("tr1", **FAST))
     assert (raised.code, raised.message) == ("10002", "Uploaded video has no audio stream")
     assert "job tr1 failed: code 10002" in str(raised)
+    assert str(raised).endswith("It will not finish: create a new job (after fixing the input, if the code names it)")
 
 
 def test_waiting_past_the_deadline_raises_job_timeout(api, recorder, virtual_time) -> None:
@@ -78,6 +79,7 @@ def test_waiting_past_the_deadline_raises_job_timeout(api, recorder, virtual_tim
     assert raised.task_id == "t1"
     assert raised.last_status.status.value == "processing"
     assert "still not finished after 60s (last status: processing)" in str(raised)
+    assert "wait again with its task_id (or a larger timeout=); creating it again would pay twice" in str(raised)
     assert sum(virtual_time) == 60  # the last look's delay is cut to the deadline: no look is wasted past it
 
 

@@ -233,7 +233,8 @@ class JobFailedError(VozoError):
         self.code = code
         self.message = message
         self.code_description = describe(code)
-        super().__init__(f"job {task_id} failed{_vozo_says(code, message)}")
+        said = f"job {task_id} failed{_vozo_says(code, message)}".rstrip(".")
+        super().__init__(f"{said}. It will not finish: create a new job (after fixing the input, if the code names it)")
 
 
 class JobTimeoutError(VozoError):
@@ -244,7 +245,8 @@ class JobTimeoutError(VozoError):
         self.timeout = timeout
         self.last_status: AnyStatus | None = last_status  # None when no status was ever read
         super().__init__(
-            f"job {task_id} still not finished after {timeout:g}s (last status: {_status_value(last_status)})"
+            f"job {task_id} still not finished after {timeout:g}s (last status: {_status_value(last_status)}). It may "
+            "still finish: wait again with its task_id (or a larger timeout=); creating it again would pay twice"
         )
 
 

@@ -221,7 +221,10 @@ def test_parse_retry_after(header, seconds) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "message"),
-    [(b"<html>oops</html>", "is not JSON"), (b'{"video_url": "https://x/v.mp4"}', "does not match the spec")],
+    [
+        (b"<html>oops</html>", "is not JSON"),
+        (b'{"video_url": "https://x/v.mp4"}', "does not match the spec: the required field 'status' is missing"),
+    ],
 )
 def test_a_success_body_that_breaks_the_spec_is_a_typed_error(api, recorder, raw, message) -> None:
     recorder.default = reply(200, raw=raw)

@@ -288,10 +288,12 @@ class Retrying:
             return error
         if self._reads_response and isinstance(exc, (KeyError, TypeError, ValueError)) and _raised_parsing(exc):
             # the generated model could not read a JSON success body: a required field missing or mistyped
+            # The generated models raise KeyError(name) for a required field that is missing.
+            problem = f"the required field {exc.args[0]!r} is missing" if isinstance(exc, KeyError) and exc.args else ""
             error = APIResponseValidationError(
-                f"the response to {self.operation} does not match the spec: {type(exc).__name__}: "
-                f"{self._hide(str(exc))}. Check base_url; if it is Vozo's API, Vozo changed this answer: update the "
-                "vozo package"
+                f"the response to {self.operation} does not match the spec: "
+                f"{self._hide(problem or f'{type(exc).__name__}: {exc}')}. Check base_url; if it is Vozo's API, Vozo "
+                "changed this answer: update the vozo package"
             )
             error.__cause__ = exc
             return error

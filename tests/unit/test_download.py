@@ -153,6 +153,16 @@ def test_translation_results_by_kind_and_into_a_folder(api, recorder, tmp_path) 
         api.call(lambda c: c.download(status, tmp_path))
 
 
+def test_a_failed_download_names_its_link_without_the_signature_or_credentials(api, recorder, tmp_path) -> None:
+    recorder.default = httpx.Response(403, content=b"denied")
+    url = "https://reader:s3cret@cdn.test/talk.mp4?X-Amz-Signature=SIGNED"
+    raised = api.raises(vozo.DownloadError, lambda c: c.download(url, tmp_path / "talk.mp4"))
+    assert "download of https://…@cdn.test/talk.mp4?… failed: HTTP 403" in str(raised)
+    assert "s3cret" not in str(raised)
+    assert "SIGNED" not in str(raised)
+    assert raised.url == url  # the program that asked has it whole
+
+
 @pytest.mark.parametrize("ending", sorted({"/", os.sep}))  # and "\\" on Windows
 def test_a_path_ending_in_a_separator_is_a_folder_made_for_the_file_not_the_files_name(
     api, recorder, tmp_path, ending

@@ -146,9 +146,11 @@ def names_a_device(name: str) -> bool:
 
 
 def _redact(url: str) -> str:
-    """Result links are often signed: keep their query string out of messages and logs."""
+    """Result links are often signed: keep their query string, and any user name and password, out of messages and
+    logs."""
     parts = urlsplit(url)
-    return parts._replace(query="…" if parts.query else "").geturl()
+    _, at, host = parts.netloc.rpartition("@")
+    return parts._replace(netloc=f"…@{host}" if at else host, query="…" if parts.query else "").geturl()
 
 
 class Download:

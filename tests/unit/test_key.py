@@ -193,6 +193,8 @@ def test_a_connection_error_keeps_its_request_but_not_the_key(api, recorder, fai
         "//evil.test/v1/x",
         "v1/x",
         "/v1/../x",
+        "/v1/%2e%2e/x",
+        "/v1/.%2E/x",
         "/v1/x\r\nX-Injected: 1",
         "/v1/x\x00",
         "/v1/\x7f",

@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -275,7 +275,8 @@ def checked_path(path: str) -> str:
     parts = urlsplit(path)
     if parts.scheme or parts.netloc or not path.startswith("/"):
         raise InvalidInputError(f"path must be relative to the API's base URL, like '/v1/...', got {path!r}")
-    if any(segment in (".", "..") for segment in parts.path.split("/")):
+    # "%2e%2e" too: httpx decodes it to ".." before sending, and the server resolves it away.
+    if any(unquote(segment) in (".", "..") for segment in parts.path.split("/")):
         raise InvalidInputError(f"path must not hold '.' or '..' segments, got {path!r}")
     if " " in path:  # control characters were refused above
         raise InvalidInputError(f"path must not hold spaces or control characters (percent-encode them), got {path!r}")

@@ -267,7 +267,14 @@ def test_a_name_from_the_url_stays_in_the_folder_and_is_one_the_os_takes(
     assert leftovers(folder) == [name]
 
 
-@pytest.mark.parametrize(("name", "message"), [("a\x00b.mp4", "embedded null byte"), ("missing/..", "names no file")])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("a\x00b.mp4", "embedded null byte"),
+        ("new/a\x00b.mp4", "embedded null byte"),  # refused before the folder is made
+        ("missing/..", "names no file"),
+    ],
+)
 def test_a_path_the_os_refuses_is_a_download_error(api, recorder, tmp_path, name, message) -> None:
     recorder.default = media(VIDEO)
     raised = api.raises(

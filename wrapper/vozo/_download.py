@@ -188,6 +188,8 @@ class Download:
         name from the URL. Parent folders are created."""
         target = Path(path)
         with self.file_errors(target, "create the folder of"):
+            if "\x00" in os.fspath(target):  # as the OS would refuse it, but before any folder is made for it
+                raise ValueError("embedded null byte")
             if target.is_dir() or os.fspath(path).endswith(("/", os.sep)):
                 target = target / safe_name(self.url)
             if target.name in ("", ".", ".."):

@@ -2,8 +2,8 @@
 
 Every API request is held to its answer's deadline (``answer_deadline``): each read and write of it is given at most
 the time left, so a server trickling its status line, headers or body cannot hold a call past it. That bound lives in
-the httpcore pools' network backend (``DeadlineBackend``): per read, it costs a fraction of a timer per request, and
-a blocking read, which nothing can cancel, needs it anyway.
+the httpcore pools' network backend (``AsyncDeadlineBackend``): per read, it costs a fraction of a timer per
+request, and a blocking read, which nothing can cancel, needs it anyway.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ async def within_answer_deadline(
     request: httpx.Request, send: Callable[[httpx.Request], Awaitable[httpx.Response]]
 ) -> httpx.Response:
     """``send(request)``, each read and write of it given at most the time left before its answer's deadline (see
-    ``DeadlineStream``). A download has no such deadline."""
+    ``AsyncDeadlineStream``). A download has no such deadline."""
     deadline = answer_deadline(request)
     if deadline is None:
         return await send(request)
@@ -101,10 +101,10 @@ async def within_answer_deadline(
 
 
 def bound_reads_by_answer_deadlines(client: httpx.AsyncClient) -> None:
-    """Give every httpcore pool of ``client`` (direct and each proxy's) the ``DeadlineBackend``. httpx offers no way
-    to pass httpcore a network backend, so it is set where httpcore keeps it and reads it for each new connection.
-    Should a later httpx or httpcore keep it elsewhere, nothing breaks, but a trickled status line or headers are
-    again bounded by the read timeout alone (tests/e2e/test_hostile_api.py then fails)."""
+    """Give every httpcore pool of ``client`` (direct and each proxy's) the ``AsyncDeadlineBackend``. httpx offers
+    no way to pass httpcore a network backend, so it is set where httpcore keeps it and reads it for each new
+    connection. Should a later httpx or httpcore keep it elsewhere, nothing breaks, but a trickled status line or
+    headers are again bounded by the read timeout alone (tests/e2e/test_hostile_api.py then fails)."""
     import httpcore  # loaded already: httpx made the client's transports with it
 
     for transport in (client._transport, *client._mounts.values()):

@@ -3,8 +3,8 @@
 
 Every API request is held to its answer's deadline (``answer_deadline``): each read and write of it is given at most
 the time left, so a server trickling its status line, headers or body cannot hold a call past it. That bound lives in
-the httpcore pools' network backend (``DeadlineBackend``): per read, it costs a fraction of a timer per request, and
-a blocking read, which nothing can cancel, needs it anyway.
+the httpcore pools' network backend (``DeadlineBackend``): per read, it costs a fraction of a timer per
+request, and a blocking read, which nothing can cancel, needs it anyway.
 """
 
 from __future__ import annotations
@@ -100,10 +100,10 @@ def within_answer_deadline(request: httpx.Request, send: Callable[[httpx.Request
 
 
 def bound_reads_by_answer_deadlines(client: httpx.Client) -> None:
-    """Give every httpcore pool of ``client`` (direct and each proxy's) the ``DeadlineBackend``. httpx offers no way
-    to pass httpcore a network backend, so it is set where httpcore keeps it and reads it for each new connection.
-    Should a later httpx or httpcore keep it elsewhere, nothing breaks, but a trickled status line or headers are
-    again bounded by the read timeout alone (tests/e2e/test_hostile_api.py then fails)."""
+    """Give every httpcore pool of ``client`` (direct and each proxy's) the ``DeadlineBackend``. httpx offers
+    no way to pass httpcore a network backend, so it is set where httpcore keeps it and reads it for each new
+    connection. Should a later httpx or httpcore keep it elsewhere, nothing breaks, but a trickled status line or
+    headers are again bounded by the read timeout alone (tests/e2e/test_hostile_api.py then fails)."""
     import httpcore  # loaded already: httpx made the client's transports with it
 
     for transport in (client._transport, *client._mounts.values()):

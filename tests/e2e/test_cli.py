@@ -542,3 +542,16 @@ def test_a_failed_job_whose_server_echoes_the_key_never_shows_it(tmp_path, comma
     assert result.returncode == EXIT_CODES["job_failed"], result.stderr
     assert "refused key ****" in result.stdout + result.stderr
     assert KEY not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("timeout", ["nan", "-1", "0", "-inf"])
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_a_wait_timeout_that_is_no_duration_is_refused_before_a_job_is_created(server, timeout, as_json) -> None:
+    """`--wait --timeout nan` must not create (and bill) a job only to refuse the timeout afterwards."""
+    fake, url = server
+    result = vozo(url, *(["--json"] if as_json else []), "lipsync", *REF, "--wait", "--timeout", timeout)
+    assert result.returncode == EXIT_CODES["usage"], result.stderr
+    assert "--timeout" in result.stderr
+    assert fake.jobs == {}
+    if as_json:
+        assert json_lines(result.stdout)[-1]["error"] == "BadParameter"

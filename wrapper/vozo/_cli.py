@@ -41,7 +41,7 @@ from vozo._cli_common import (
     shown,
 )
 from vozo._config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, hide_in_json
-from vozo._jobs import DEFAULT_WAIT_TIMEOUT, job_failed_error
+from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, check_wait_arguments, job_failed_error
 from vozo._kinds import Field, JobKind, all_kinds, kind_named
 from vozo.types import Job, JobResource
 
@@ -193,10 +193,24 @@ class OutputPath(click.Path):
         return super().convert(value, param, ctx)
 
 
+class WaitSeconds(click.ParamType):  # type: ignore[type-arg]
+    """A wait's timeout, refused as the wait would refuse it (NaN, 0, negative) but before anything is created."""
+
+    name = "float"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        seconds = click.FLOAT.convert(value, param, ctx)
+        try:
+            check_wait_arguments(seconds, DEFAULT_POLL_INTERVAL)
+        except vozo.InvalidInputError as exc:
+            self.fail(str(exc), param, ctx)
+        return seconds
+
+
 # --output and --timeout, as `vozo wait` and each job kind's command take them.
 _OUTPUT: dict[str, Any] = {"type": OutputPath(), "help": "Download the result here (implies --wait)."}
 _TIMEOUT: dict[str, Any] = {
-    "type": float,
+    "type": WaitSeconds(),
     "default": DEFAULT_WAIT_TIMEOUT,
     "show_default": True,
     "help": "Seconds to wait for the job.",

@@ -555,3 +555,15 @@ def test_a_wait_timeout_that_is_no_duration_is_refused_before_a_job_is_created(s
     assert fake.jobs == {}
     if as_json:
         assert json_lines(result.stdout)[-1]["error"] == "BadParameter"
+
+
+@pytest.mark.parametrize("args", [["status"], ["lipsync", "--model", "nope"], ["bogus"]])
+def test_started_without_a_stderr_a_refused_command_line_leaves_stdout_one_json_line(server, args) -> None:
+    """`vozo --json ... 2>&-`: click's usage text, with no stderr to go to, must not land on stdout amid the JSON."""
+    _, url = server
+    env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
+    closed = ["sh", "-c", 'exec "$@" 2>&-', "sh", VOZO, "--json", *args]
+    result = subprocess.run(closed, stdout=subprocess.PIPE, text=True, env=env, timeout=60, check=False)
+    assert result.returncode == EXIT_CODES["usage"]
+    (line,) = result.stdout.splitlines()
+    assert json.loads(line)["task_id"] is None

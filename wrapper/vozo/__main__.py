@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import signal
 import sys
 
@@ -23,6 +24,8 @@ def main() -> None:
     # flight waits for its answer, a partial download is removed, exit 130. Raised as SIGINT so that whoever handles
     # Ctrl-C at that moment (Python, or asyncio in `vozo batch run`) handles it.
     signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
+    if sys.stderr is None:  # started with stderr closed (`2>&-`): click would print its usage errors on stdout instead
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - the process's stderr, open until it exits
     for stream in (sys.stdout, sys.stderr):  # a non-UTF-8 locale: a name it cannot encode is escaped, not a crash
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")

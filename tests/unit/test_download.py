@@ -189,6 +189,25 @@ def test_nothing_to_download_is_a_clear_error(api, recorder, tmp_path, source, m
     assert recorder.requests == []
 
 
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("file:///etc/passwd", "not an http"),
+        ("ftp://u:secret@cdn.test/a.mp4", "not an http"),
+        ("http://[::1/a", "valid"),
+    ],
+)
+def test_a_result_url_the_server_sent_that_is_not_http_is_a_download_error(api, recorder, tmp_path, url, problem):
+    """Not the caller's mistake (InvalidInputError, `vozo` exit 2 "usage"): the server's answer named it."""
+    status = JobStatus.from_dict({"status": "done", "video_url": url, "task_id": "t-9"})
+    raised = api.raises(vozo.DownloadError, lambda c: c.download(status, tmp_path / "x.mp4"))
+    assert problem in str(raised)
+    assert "secret" not in str(raised)
+    assert raised.task_id == "t-9"
+    assert recorder.requests == []
+    assert leftovers(tmp_path) == []
+
+
 @pytest.mark.parametrize("host", ["a" * 64 + ".test", "cdn..test"])
 def test_a_host_name_dns_cannot_take_is_a_download_error(tmp_path, host) -> None:
     """Labels of 64+ characters or empty ones fail in the host name's encoding, before any lookup (no network). The

@@ -97,10 +97,20 @@ def result_url(source: DownloadSource, which: str | None) -> str:
     try:
         scheme = urlsplit(url).scheme
     except ValueError as exc:  # "http://[::1/...": an unclosed IPv6 address
-        raise InvalidInputError(f"cannot download {url!r}: not a valid URL ({exc})") from None
-    if scheme not in ("http", "https"):
-        raise InvalidInputError(f"cannot download {url!r}: not an http(s) URL")
-    return url
+        problem = f"not a valid URL ({exc})"
+    else:
+        problem = "" if scheme in ("http", "https") else "not an http(s) URL"
+    if not problem:
+        return url
+    if isinstance(source, str):  # the caller's own argument
+        raise InvalidInputError(f"cannot download {url!r}: {problem}")
+    # The server's answer named it: a download failure (never a local file), not a mistake of the caller's.
+    raise DownloadError(
+        f"download of {_redact(url)} refused: the job status's {which} link is {problem}, so nothing was downloaded; "
+        "fetch the job's status again later, and check base_url if it is not Vozo's API",
+        url=url,
+        task_id=task_id_of(source),
+    )
 
 
 # Vozo's status bodies carry no task id, yet a failed download must name the job: each status a client fetched is
@@ -148,7 +158,10 @@ def names_a_device(name: str) -> bool:
 def _redact(url: str) -> str:
     """Result links are often signed: keep their query string, and any user name and password, out of messages and
     logs."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1/...": no telling its host from its credentials, so none of it is shown
+        return "a link that is not a valid URL"
     _, at, host = parts.netloc.rpartition("@")
     return parts._replace(netloc=f"…@{host}" if at else host, query="…" if parts.query else "").geturl()
 

@@ -515,18 +515,36 @@ def test_an_empty_output_path_is_refused_before_anything_is_paid_or_written(serv
     assert list(fake.jobs) == [task_id]
 
 
-def test_mock_server_on_every_interface_exports_a_url_the_client_accepts() -> None:
-    """Bound to 0.0.0.0, it is reached at 127.0.0.1: http://0.0.0.0 is refused (plain http off this machine)."""
+def ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("host", "reached_at"),
+    [
+        ("0.0.0.0", "http://127.0.0.1:"),  # noqa: S104 - the case under test
+        pytest.param("::", "http://[::1]:", marks=pytest.mark.skipif(not ipv6_loopback(), reason="no IPv6 here")),
+        pytest.param("::1", "http://[::1]:", marks=pytest.mark.skipif(not ipv6_loopback(), reason="no IPv6 here")),
+    ],
+)
+def test_mock_server_exports_a_url_the_client_accepts(host, reached_at) -> None:
+    """Bound to every interface, it is reached at the loopback address: http://0.0.0.0 is refused (plain http off
+    this machine); an IPv6 address is bracketed in the URL (http://::1:8000 is no URL)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    args = [VOZO, "mock-server", "--host", "0.0.0.0", "--port", "0"]  # noqa: S104 - the case under test
+    args = [VOZO, "mock-server", "--host", host, "--port", "0"]
     with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as server:
         assert server.stdout is not None
         lines = [server.stdout.readline().rstrip("\n") for _ in range(5)]
-        url = lines[3].removeprefix("  export VOZO_BASE_URL=")
+        url = shlex.split(lines[3])[1].removeprefix("VOZO_BASE_URL=")  # quoted as a shell reads it: [::1]
         status = vozo(url, "status", "li-1", key="test-key")
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=60)
-    assert url.startswith("http://127.0.0.1:")
+    assert url.startswith(reached_at)
     assert lines[0] == f"FakeVozo listening on {url}"
     assert status.returncode == EXIT_CODES["api"], status.stderr  # reached: the fake knows no such job
 

@@ -444,8 +444,8 @@ def download(settings: Settings, task_id: str, output: Path, kind: str | None, w
         report(settings, client, task_id, current, output, which)
 
 
-# Hosts that bind every interface, and the address of this machine that reaches them.
-_ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}  # noqa: S104 - names them, binds nothing
+# Hosts that bind every interface (as a URL writes them), and the address of this machine that reaches them.
+_ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]"}  # noqa: S104 - names them, binds nothing
 
 
 @main.command("mock-server")
@@ -485,8 +485,8 @@ def mock_server(host: str, port: int, keys: tuple[str, ...], step: float | None,
             raise click.ClickException(
                 f"cannot serve on {host}:{port}: the port may be in use, or {host} not an address of this machine"
             ) from exc
-        if host in _ANY_ADDRESS:  # reached through this machine's own address: http://0.0.0.0 is not a loopback host
-            url = url.replace(f"//{host}:", f"//{_ANY_ADDRESS[host]}:", 1)
+        for any_address, loopback in _ANY_ADDRESS.items():  # reached through this machine's own address instead:
+            url = url.replace(f"//{any_address}:", f"//{loopback}:", 1)  # http://0.0.0.0 is not a loopback host
         click.echo(f"FakeVozo listening on {url}")  # a line of its own: scripts read the URL from its end
         click.echo(f"It accepts the API key{'s' if len(accepted) > 1 else ''} {', '.join(accepted)}.")
         click.echo("Point the vozo command or library at it:")

@@ -297,8 +297,9 @@ class FakeVozo:
                 raise RuntimeError(f"FakeVozo did not start on {host}:{port}")
             time.sleep(0.01)
         bound = server.servers[0].sockets[0].getsockname()[1]
+        url_host = f"[{host}]" if ":" in host else host  # an IPv6 address is bracketed in a URL
         try:
-            yield f"http://{host}:{bound}"
+            yield f"http://{url_host}:{bound}"
         finally:
             if self._hold is not None:  # a held answer would keep the server from shutting down
                 self._hold.release()

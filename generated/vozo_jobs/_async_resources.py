@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from vozo._async._client import AsyncVozo
     from vozo_api_client.models import (
         Job,
+        Model,
         OcrTextBox,
+        ReferenceFileType,
         SpeakerNumber,
     )
 
@@ -42,8 +44,8 @@ class AsyncLipsync(AsyncJobResource[JobStatus]):
         *,
         reference_file_url: str,
         audio_url: str,
-        model: Literal["standard_v1", "precision_v1", "standard", "precision"] = "standard",
-        reference_file_type: Literal["video", "image"] | None = None,
+        model: Literal["standard_v1", "precision_v1", "standard", "precision"] | Model = "standard",
+        reference_file_type: Literal["video", "image"] | ReferenceFileType | None = None,
         callback_url: str | None = None,
         check_file_types: bool = True,
         extra_body: Mapping[str, object] | None = None,
@@ -83,8 +85,8 @@ class AsyncLipsync(AsyncJobResource[JobStatus]):
         *,
         reference_file_url: str,
         audio_url: str,
-        model: Literal["standard_v1", "precision_v1", "standard", "precision"] = "standard",
-        reference_file_type: Literal["video", "image"] | None = None,
+        model: Literal["standard_v1", "precision_v1", "standard", "precision"] | Model = "standard",
+        reference_file_type: Literal["video", "image"] | ReferenceFileType | None = None,
         callback_url: str | None = None,
         check_file_types: bool = True,
         extra_body: Mapping[str, object] | None = None,

@@ -28,7 +28,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 help:
 	@echo "make demo          one lipsync job end to end through the vozo CLI against a local fake Vozo"
 	@echo "make test          install, check for drift, lint, run every test (the CI command)"
-	@echo "make install       .venv with the package, its extras and the dev tools; node_modules with Prism"
+	@echo "make install       .venv with the package, its extras and the dev tools; node_modules with Prism and pyright"
 	@echo "make spec          openapi/upstream/*.md + openapi/overlay.yaml -> openapi/vozo.yaml"
 	@echo "make generate      openapi/vozo.yaml -> generated/vozo_api_client (clean regeneration)"
 	@echo "make update-spec   refresh openapi/upstream from SOURCE=$(SOURCE), regenerate, report; all or nothing"

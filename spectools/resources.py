@@ -137,6 +137,13 @@ class _Namer:
             return "Literal[" + ", ".join(repr(value) for value in values) + "]"
         return self._type(field.schema, field.ref, 0)
 
+    def public_enum_class(self, field: RequestField, request_cls: str) -> str | None:
+        """The generated enum class of a field ``vozo.types`` names (``type-name``), or None."""
+        if not field.type_name or not field.enum:
+            return None
+        cls = self.classes.get(snake_case(field.ref or f"{request_cls}_{field.name}"))
+        return self.use(cls) if cls else None
+
     def _type(self, schema: dict[str, Any], ref: str | None, depth: int) -> str:
         """The Python type of a JSON schema: each type it allows (``type`` lists, ``oneOf``/``anyOf`` branches),
         ``null`` left out (None means "not given"); ``object`` where nothing tells."""
@@ -229,6 +236,9 @@ def _kind_context(kind: JobKind, namer: _Namer) -> dict[str, Any]:
     fields = []
     for field in sorted(kind.fields, key=lambda f: not (f.required and not f.optional_in_sdk)):
         annotation = namer.python_type(field)
+        enum_class = namer.public_enum_class(field, request_cls)
+        if enum_class:  # vozo.types offers the spec's enum (Model.PRECISION_V1): its members are accepted values too
+            annotation += f" | {enum_class}"
         required = field.required and not field.optional_in_sdk
         fields.append(
             {

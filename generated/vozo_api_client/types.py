@@ -47,6 +47,9 @@ class File:
 
 T = TypeVar("T")
 
+# Any JSON value: what a field no schema declares holds (a model's ``additional_properties``).
+JSON = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
+
 
 @define
 class Response(Generic[T]):
@@ -145,6 +148,7 @@ def _mistyped(
 
 
 __all__ = [
+    "JSON",
     "UNSET",
     "File",
     "FileTypes",

@@ -11,17 +11,23 @@ from typing import TYPE_CHECKING, Literal
 
 from vozo._async._resource import AsyncJobResource
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, check_wait_arguments
-from vozo_api_client.models import JobStatus, MediaTranslateJobStatus
+
+# The models its annotations name are imported at run time (importing vozo_api_client.models loads them all anyway),
+# so that typing.get_type_hints and inspect.signature(eval_str=True) read a create's arguments (pydantic, typer, ...).
+from vozo_api_client.models import (
+    Job,
+    JobStatus,
+    MediaTranslateJobStatus,
+    Model,
+    OcrTextBox,
+    ReferenceFileType,
+    SpeakerNumber,
+)
 
 from vozo_jobs.kinds import LIPSYNC, REUSABLE_LIPSYNC, TRANSLATIONS
 
 if TYPE_CHECKING:
     from vozo._async._client import AsyncVozo
-    from vozo_api_client.models import (
-        Job,
-        OcrTextBox,
-        SpeakerNumber,
-    )
 
 __all__ = ["AsyncLipsync", "AsyncResources", "AsyncReusableLipsync", "AsyncTranslations"]  # re-exported by vozo.types
 
@@ -42,8 +48,8 @@ class AsyncLipsync(AsyncJobResource[JobStatus]):
         *,
         reference_file_url: str,
         audio_url: str,
-        model: Literal["standard_v1", "precision_v1", "standard", "precision"] = "standard",
-        reference_file_type: Literal["video", "image"] | None = None,
+        model: Literal["standard_v1", "precision_v1", "standard", "precision"] | Model = "standard",
+        reference_file_type: Literal["video", "image"] | ReferenceFileType | None = None,
         callback_url: str | None = None,
         check_file_types: bool = True,
         extra_body: Mapping[str, object] | None = None,
@@ -83,8 +89,8 @@ class AsyncLipsync(AsyncJobResource[JobStatus]):
         *,
         reference_file_url: str,
         audio_url: str,
-        model: Literal["standard_v1", "precision_v1", "standard", "precision"] = "standard",
-        reference_file_type: Literal["video", "image"] | None = None,
+        model: Literal["standard_v1", "precision_v1", "standard", "precision"] | Model = "standard",
+        reference_file_type: Literal["video", "image"] | ReferenceFileType | None = None,
         callback_url: str | None = None,
         check_file_types: bool = True,
         extra_body: Mapping[str, object] | None = None,

@@ -74,17 +74,31 @@ def wheel_files(wheel: Path) -> set[str]:
 @pytest.fixture(scope="session")
 def user_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> UserVenv:
     """A fresh venv holding the wheel and its runtime dependencies, nothing else."""
+    return _user_venv(wheel, str(wheel), tmp_path_factory, pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def user_venv_with_extras(
+    wheel: Path, tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> UserVenv:
+    """A fresh venv holding the wheel with the extras of its Python API (``testing``, ``batch``), nothing else."""
+    return _user_venv(wheel, f"{wheel}[testing,batch]", tmp_path_factory, pytestconfig)
+
+
+def _user_venv(
+    wheel: Path, requirement: str, tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> UserVenv:
     venv = tmp_path_factory.mktemp("user-venv")
     _must(subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], capture_output=True, text=True))
     python = venv / "bin" / "python"
     assert pytestconfig.cache is not None
     wheelhouse = pytestconfig.cache.mkdir("vozo-wheelhouse")
-    install = ("--python", str(python), "install", "--no-index", "--find-links", str(wheelhouse), str(wheel))
+    install = ("--python", str(python), "install", "--no-index", "--find-links", str(wheelhouse), requirement)
     # One pytest-xdist worker at a time: another's half-downloaded wheel must not be read as a broken dependency.
     with (wheelhouse / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if _pip(*install).returncode != 0:
-            _must(_pip("download", "--only-binary=:all:", "--dest", str(wheelhouse), str(wheel)))
+            _must(_pip("download", "--only-binary=:all:", "--dest", str(wheelhouse), requirement))
             (wheelhouse / wheel.name).unlink(missing_ok=True)  # the next build of the same version must not lose to it
             _must(_pip(*install))
     return UserVenv(wheel=wheel, python=python, bin=venv / "bin")

@@ -1,10 +1,14 @@
-"""mypy --strict on a user's program, against the wheel installed in a fresh venv (not our source folders).
+"""mypy --strict and pyright strict (VS Code's Pylance) on users' programs, against the wheel installed in a fresh
+venv (not our source folders).
 
-Without py.typed mypy refuses the import ("missing library stubs or py.typed marker") and every type is Any.
+Without py.typed mypy refuses the import ("missing library stubs or py.typed marker") and every type is Any; pyright
+strict reports every ``Unknown`` type our surface lets through (reportUnknownMemberType, ...).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -12,9 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.packaging.conftest import UserVenv
+from tests.packaging.conftest import ROOT, UserVenv
 
 HERE = Path(__file__).parent
+PYRIGHT = ROOT / "node_modules" / ".bin" / "pyright"  # pinned in package.json, installed by `make install`
+# Each program, and the venv it needs: the README's examples need only the wheel, the whole surface its extras too.
+PROGRAMS = [("readme_program.py", "user_venv"), ("surface_program.py", "user_venv_with_extras")]
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +44,63 @@ def mypy_strict(user_venv: UserVenv, program: Path, cache: Path) -> subprocess.C
     )
 
 
-def test_the_readme_program_type_checks_with_precise_public_returns(
-    user_venv: UserVenv, tmp_path: Path, mypy_cache: Path
+def pyright_strict(user_venv: UserVenv, program: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """pyright in strict mode, resolving imports in the user's venv only, with no configuration from this checkout."""
+    if not PYRIGHT.exists():
+        pytest.fail(f"{PYRIGHT} is missing: run `make install` (npm ci installs pyright)")
+    config = {"typeCheckingMode": "strict", "pythonVersion": "3.11"}
+    (program.parent / "pyrightconfig.json").write_text(json.dumps(config))
+    env = {name: value for name, value in os.environ.items() if name not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    return subprocess.run(
+        [str(PYRIGHT), "--pythonpath", str(user_venv.python), *options, program.name],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=program.parent,
+        env=env,
+    )
+
+
+@pytest.mark.parametrize(("name", "venv"), PROGRAMS)
+def test_a_user_program_passes_mypy_strict_with_precise_public_types(
+    name: str, venv: str, tmp_path: Path, mypy_cache: Path, request: pytest.FixtureRequest
 ) -> None:
-    program = tmp_path / "readme_program.py"
-    shutil.copy(HERE / "readme_program.py", program)
-    result = mypy_strict(user_venv, program, mypy_cache)
+    program = tmp_path / name
+    shutil.copy(HERE / name, program)
+    result = mypy_strict(request.getfixturevalue(venv), program, mypy_cache)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Success: no issues found in 1 source file" in result.stdout
+
+
+@pytest.mark.parametrize(("name", "venv"), PROGRAMS)
+def test_a_user_program_passes_pyright_strict_with_no_unknown_type(
+    name: str, venv: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    program = tmp_path / name
+    shutil.copy(HERE / name, program)
+    result = pyright_strict(request.getfixturevalue(venv), program)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 errors, 0 warnings, 0 informations" in result.stdout, result.stdout
+
+
+def test_pyright_reports_what_users_would_see_red(user_venv: UserVenv, tmp_path: Path) -> None:
+    """The pyright runs above can fail: it reads the installed wheel (a misspelt Literal is an error, not an
+    unresolved import) in strict mode (an Unknown type is an error, as basic mode would let it be)."""
+    program = tmp_path / "red.py"
+    program.write_text(
+        "from vozo import Vozo\n\n"
+        'Vozo().lipsync.create(reference_file_url="https://e.com/a.mp4", audio_url="https://e.com/a.mp3", '
+        'model="precison")\n\n\n'
+        "def untyped(value):\n"
+        "    return value.anything\n"
+    )
+    result = pyright_strict(user_venv, program, "--outputjson")
+    assert result.returncode == 1, result.stdout + result.stderr
+    # (line, rule) of each error, lines counted from 0
+    errors = {(d["range"]["start"]["line"], d.get("rule")) for d in json.loads(result.stdout)["generalDiagnostics"]}
+    assert (2, "reportArgumentType") in errors, errors
+    assert (6, "reportUnknownMemberType") in errors, errors
+    assert not {rule for _, rule in errors if rule and "Import" in rule}, errors
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import pydoc
 import re
 import subprocess
 import sys
+import typing
 
 import pytest
 
@@ -55,3 +57,18 @@ def test_help_of_the_client_lists_each_job_resource_with_its_summary_from_the_sp
     for kind in all_kinds():
         entry = rf"^ \|  {kind.name}\n \|      {re.escape(kind.summary)} \(``POST {re.escape(kind.create_path)}``\)\.$"
         assert re.search(entry, text, re.MULTILINE), f"help() does not list {kind.name}"
+
+
+@pytest.mark.parametrize("client", [vozo.Vozo, vozo.AsyncVozo], ids=lambda cls: cls.__name__)
+def test_the_arguments_of_every_create_resolve_at_run_time(client: type) -> None:
+    """get_type_hints and inspect.signature(eval_str=True), as pydantic's validate_call or typer read them: every
+    name an annotation uses is importable where the method lives, not only under TYPE_CHECKING."""
+    instance = client(api_key="k")
+    for kind in all_kinds():
+        resource = getattr(instance, kind.name)
+        for method in (resource.create, resource.create_and_wait):
+            hints = typing.get_type_hints(method)
+            assert hints["return"] in (vozo.types.Job, kind.status_model)
+            parameters = inspect.signature(method, eval_str=True).parameters
+            assert {field.argument for field in kind.fields} <= set(parameters)
+            assert all(parameters[name].annotation == hints[name] for name in parameters)

@@ -37,6 +37,9 @@ from vozo._logging import logger
 from vozo._retry import JOB_MAY_EXIST, attempt_number, parse_retry_after
 from vozo._version import __version__
 from vozo_api_client.models import Error, Job
+
+# JSON: what client.request returns, the one alias for any JSON value (the models' unknown fields hold it too).
+from vozo_api_client.types import JSON as JSON
 from vozo_api_client.types import Response
 
 USER_AGENT = f"vozo-python/{__version__}"
@@ -242,8 +245,6 @@ def redirect_error(response: httpx.Response) -> APIResponseValidationError:
     )
 
 
-# Any JSON value, as ``client.request`` returns it.
-JSON = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
 # Any JSON value, as ``client.request`` takes it: read-only containers, so that a ``dict[str, str]`` or a
 # ``list[int]`` fits (``dict`` and ``list`` are invariant: a ``dict[str, str]`` is no ``dict[str, JSON]``).
 JSONInput = Mapping[str, "JSONInput"] | Sequence["JSONInput"] | str | int | float | bool | None

@@ -4,7 +4,8 @@
 ``client.jobs`` a ``JobGovernor``.
 
 Models are attrs classes generated from the spec (``vozo_api_client``); unknown fields Vozo adds are kept in
-``additional_properties`` and unknown enum values become members whose ``.value`` is the raw string. A field the
+``additional_properties`` (as ``JSON`` values) and unknown enum values become members whose value is the raw string
+(compare ``str(member)`` with a value not listed: type checkers hold ``.value`` to the listed ones). A field the
 response did not carry is ``UNSET`` (falsy): ``status.video_url or None`` reads it as ``str | None``. So is an optional
 field whose JSON type is not the spec's (logged as a warning): no field holds a value its annotation denies.
 

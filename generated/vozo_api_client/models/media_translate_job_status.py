@@ -7,7 +7,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.media_translate_job_status_status import MediaTranslateJobStatusStatus
-from ..types import UNSET, Unset, checked_field
+from ..types import JSON, UNSET, Unset, checked_field
 
 if TYPE_CHECKING:
     from ..models.media_translate_result import MediaTranslateResult
@@ -30,7 +30,7 @@ class MediaTranslateJobStatus:
     err_code: str | Unset = UNSET
     err_message: str | Unset = UNSET
     result: MediaTranslateResult | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    additional_properties: dict[str, JSON] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         status = self.status.value
@@ -99,10 +99,10 @@ class MediaTranslateJobStatus:
     def additional_keys(self) -> list[str]:
         return list(self.additional_properties.keys())
 
-    def __getitem__(self, key: str) -> Any:
+    def __getitem__(self, key: str) -> JSON:
         return self.additional_properties[key]
 
-    def __setitem__(self, key: str, value: Any) -> None:
+    def __setitem__(self, key: str, value: JSON) -> None:
         self.additional_properties[key] = value
 
     def __delitem__(self, key: str) -> None:

@@ -11,7 +11,7 @@ from ..models.media_translate_request_media_type import MediaTranslateRequestMed
 from ..models.media_translate_request_subtitle_usage_type import (
     MediaTranslateRequestSubtitleUsageType,
 )
-from ..types import UNSET, Unset, checked_field
+from ..types import JSON, UNSET, Unset, checked_field
 
 if TYPE_CHECKING:
     from ..models.ocr_text_box import OcrTextBox
@@ -56,7 +56,7 @@ class MediaTranslateRequest:
     speaker_number: SpeakerNumber | Unset = UNSET
     user_prompt: str | Unset = UNSET
     callback_url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    additional_properties: dict[str, JSON] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         media_type = self.media_type.value
@@ -205,10 +205,10 @@ class MediaTranslateRequest:
     def additional_keys(self) -> list[str]:
         return list(self.additional_properties.keys())
 
-    def __getitem__(self, key: str) -> Any:
+    def __getitem__(self, key: str) -> JSON:
         return self.additional_properties[key]
 
-    def __setitem__(self, key: str, value: Any) -> None:
+    def __setitem__(self, key: str, value: JSON) -> None:
         self.additional_properties[key] = value
 
     def __delitem__(self, key: str) -> None:

@@ -2,6 +2,11 @@ from enum import StrEnum
 
 
 class MediaTranslateRequestSubtitleUsageType(StrEnum):
+    """One of the values the spec lists, or one Vozo added since: a pseudo-member named ``UNKNOWN`` whose value is
+    the raw one. Branch on the listed members (``is``; ``match`` with a ``case _:``) and compare ``str(member)``
+    with a value not listed (``str(member) == "reviewing"``): type checkers take ``.value`` and ``.name`` to be
+    listed ones, and call a comparison of them with another value always false."""
+
     FINAL_TRANSLATED = "final_translated"
     ORIGINAL = "original"
 

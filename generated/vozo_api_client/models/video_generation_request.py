@@ -8,7 +8,7 @@ from attrs import field as _attrs_field
 
 from ..models.model import Model
 from ..models.reference_file_type import ReferenceFileType
-from ..types import UNSET, Unset, checked_field
+from ..types import JSON, UNSET, Unset, checked_field
 
 T = TypeVar("T", bound="VideoGenerationRequest")
 
@@ -32,7 +32,7 @@ class VideoGenerationRequest:
     model: Model
     reference_file_type: ReferenceFileType
     callback_url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    additional_properties: dict[str, JSON] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         reference_file_url = self.reference_file_url
@@ -104,10 +104,10 @@ class VideoGenerationRequest:
     def additional_keys(self) -> list[str]:
         return list(self.additional_properties.keys())
 
-    def __getitem__(self, key: str) -> Any:
+    def __getitem__(self, key: str) -> JSON:
         return self.additional_properties[key]
 
-    def __setitem__(self, key: str, value: Any) -> None:
+    def __setitem__(self, key: str, value: JSON) -> None:
         self.additional_properties[key] = value
 
     def __delitem__(self, key: str) -> None:

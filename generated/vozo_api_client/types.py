@@ -18,6 +18,10 @@ class Unset:
     def __repr__(self) -> str:
         return "UNSET"
 
+    def __reduce__(self) -> str:
+        # The one UNSET, also after pickle or deepcopy: models test `is not UNSET` (a copy would be sent as a value).
+        return "UNSET"
+
 
 UNSET: Unset = Unset()
 

@@ -38,3 +38,23 @@ def test_a_field_the_response_did_not_carry_reads_as_unset_in_reprs() -> None:
     assert "video_url=UNSET" in repr(status)
     assert status.video_url is vozo.types.UNSET
     assert (status.video_url or None) is None
+
+
+def test_a_pickled_or_copied_status_keeps_its_fields_unset() -> None:
+    """Statuses are cached and sent between processes (pickle, deepcopy): an absent field must stay the one UNSET,
+    or ``to_dict`` sends the copy as a value and ``json.dumps`` of it fails."""
+    import copy
+    import json
+    import pickle
+
+    from vozo_api_client.types import UNSET
+
+    body = {"status": "queued_for_gpu", "result": {"subtitle_url": "https://x/s.srt"}, "progress": 3}
+    status = MediaTranslateJobStatus.from_dict(body)
+    pickled = pickle.loads(pickle.dumps(status))  # noqa: S301 - bytes this test just made
+    for twin in (pickled, copy.deepcopy(status), copy.copy(status)):
+        assert twin.err_code is UNSET
+        assert twin.result is not UNSET
+        assert twin.result.video_url is UNSET
+        assert json.loads(json.dumps(twin.to_dict())) == body
+        assert twin.status.value == "queued_for_gpu"

@@ -391,3 +391,47 @@ def test_request_retries_a_5xx_only_for_a_method_http_calls_idempotent(api, reco
     raised = api.raises(vozo.InternalServerError, lambda c: c.request(method, "/v1/x", json={}))
     assert len(recorder.requests) == sent
     assert ("Vozo may have created (and billed) the job" in str(raised)) is (sent == 1)
+
+
+def _one_of_each_error() -> list[vozo.VozoError]:
+    status = vozo.types.LipsyncJobStatus.from_dict({"status": "failed", "err_code": "1502", "err_message": "no audio"})
+    request = httpx.Request("GET", "https://api.vozo.test/v1/video_generation/t1")
+    fields = {"status_code": 400, "method": "POST", "path": "/v1/video_generation", "code": "5", "message": "bad"}
+    errors: list[vozo.VozoError] = [
+        vozo.VozoError("closed"),
+        vozo.InvalidInputError("no"),
+        vozo.CallbackError("forged"),
+        vozo.MissingExtraError("pip install 'vozo[testing]'"),
+        vozo.APIResponseValidationError("garbled", status_code=200, body_excerpt="{"),
+        vozo.JobFailedError("t1", status, code="1502", message="no audio"),
+        vozo.JobTimeoutError("t1", 60.0, status),
+        vozo.DownloadError("cut", url="https://cdn.test/a.mp4", status_code=503, retryable=True, task_id="t1"),
+    ]
+    for cls in (vozo.APIConnectionError, vozo.APIConnectError, vozo.APITimeoutError, vozo.APIConnectTimeoutError):
+        errors.append(cls("reset", request=request))
+    errors.append(vozo.CertificateVerifyError("self-signed"))
+    for cls in (vozo.APIStatusError, vozo.BadRequestError, vozo.AuthenticationError, vozo.PermissionDeniedError):
+        errors.append(cls(**fields))
+    for cls in (vozo.InsufficientCreditsError, vozo.NotFoundError, vozo.RateLimitError, vozo.InternalServerError):
+        errors.append(cls(**fields, retry_after=3.0, request_id="req-1"))
+    return errors
+
+
+def test_every_error_survives_pickling_as_a_process_pool_sends_it() -> None:
+    """ProcessPoolExecutor, multiprocessing and Celery pickle a worker's exception: pickle calls cls(*args), which
+    keyword-only constructors refused (TypeError at unpickling, in the parent)."""
+    import pickle
+
+    errors = _one_of_each_error()
+    assert {type(error).__name__ for error in errors} == set(vozo._errors.__all__)  # a new class needs a case here
+    for error in errors:
+        error.task_id = error.task_id or "t9"
+        copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - bytes this test just made
+        assert type(copy) is type(error)
+        assert (str(copy), copy.args, copy.task_id) == (str(error), error.args, error.task_id)
+        assert {k: v for k, v in vars(copy).items() if k not in ("status", "last_status", "request")} == {
+            k: v for k, v in vars(error).items() if k not in ("status", "last_status", "request")
+        }
+    failed = pickle.loads(pickle.dumps(errors[5]))  # noqa: S301 - bytes this test just made
+    assert isinstance(failed, vozo.JobFailedError)
+    assert failed.status.to_dict() == {"status": "failed", "err_code": "1502", "err_message": "no audio"}

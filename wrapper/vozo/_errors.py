@@ -24,13 +24,12 @@ VozoError
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from vozo._codes import describe
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import httpx
 
     # The status of any job kind (a union of the generated status models); users narrow it with isinstance.
@@ -73,6 +72,18 @@ class VozoError(Exception):
     """
 
     task_id: str | None = None
+
+    def __reduce__(self) -> tuple[Callable[..., VozoError], tuple[type[VozoError], tuple[object, ...]], dict[str, Any]]:
+        # pickle would call cls(*args), which most subclasses cannot take (keyword arguments; args holds only the
+        # message): rebuilt from args and attributes instead, for errors sent across processes (ProcessPoolExecutor,
+        # multiprocessing, Celery).
+        return (_rebuilt, (type(self), self.args), self.__dict__)
+
+
+def _rebuilt(cls: type[VozoError], args: tuple[object, ...]) -> VozoError:
+    error = cls.__new__(cls)
+    error.args = args
+    return error
 
 
 class InvalidInputError(VozoError, ValueError):

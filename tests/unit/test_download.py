@@ -148,9 +148,14 @@ def test_translation_results_by_kind_and_into_a_folder(api, recorder, tmp_path) 
     assert recorder.requests[0].url == "https://cdn.test/k.es.srt"
     with pytest.raises(
         vozo.InvalidInputError,
-        match=r"has no 'video' result \(its kind has: video, audio, subtitle; present: audio, subtitle",
+        match=r"has no 'video' result \(its kind has: video, audio, subtitle; present: audio, subtitle; status: "
+        r"done\): Vozo sent no such link for this job: fetch its status again, or download another result",
     ):
         api.call(lambda c: c.download(status, tmp_path))
+    with pytest.raises(
+        vozo.InvalidInputError, match=r"has no 'poster' .*: pass which= one of: video, audio, subtitle$"
+    ):
+        api.call(lambda c: c.download(status, tmp_path, which="poster"))
 
 
 def test_a_failed_download_names_its_link_without_the_signature_or_credentials(api, recorder, tmp_path) -> None:
@@ -177,7 +182,11 @@ def test_a_path_ending_in_a_separator_is_a_folder_made_for_the_file_not_the_file
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        (JobStatus.from_dict({"status": "processing"}), "lipsync job has no 'video' result .*present: none yet"),
+        (
+            JobStatus.from_dict({"status": "processing"}),
+            r"lipsync job has no 'video' result .*present: none yet; status: processing\): wait for the job to finish "
+            r"first \(client.lipsync.wait\(task_id\)\)",
+        ),
         ("ftp://cdn.test/a.mp4", "not an http"),
         ("http://[::1/a.mp4", "not a valid URL"),  # an unclosed IPv6 address, as a server may send it
         (42, "takes a URL or a job status"),

@@ -90,9 +90,16 @@ def result_url(source: DownloadSource, which: str | None) -> str:
         if not url:
             declared = ", ".join(kinds[0].result_names)
             have = ", ".join(sorted(urls)) or "none yet"
+            state = status_value(source)
+            if state != "done":
+                advice = f"wait for the job to finish first (client.{kinds[0].name}.wait(task_id))"
+            elif which not in kinds[0].result_names:
+                advice = f"pass which= one of: {declared}"
+            else:
+                advice = "Vozo sent no such link for this job: fetch its status again, or download another result"
             raise InvalidInputError(
                 f"this {kinds[0].name} job has no {which!r} result (its kind has: {declared}; present: {have}; "
-                f"status: {status_value(source)})"
+                f"status: {state}): {advice}"
             )
     try:
         scheme = urlsplit(url).scheme

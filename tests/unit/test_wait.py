@@ -124,6 +124,28 @@ def test_create_and_wait_keeps_the_task_id_on_errors(api, recorder, virtual_time
     assert raised.task_id == "t-paid"
 
 
+@pytest.mark.parametrize("raised_by_user", [KeyError, KeyboardInterrupt])
+def test_an_interrupted_create_and_wait_still_names_the_paid_job(api, recorder, raised_by_user) -> None:
+    """on_update's own error, or Ctrl-C while waiting, propagates as it is; its traceback names the job it left."""
+    interruption = raised_by_user("the user's")
+    recorder.replies = [reply(200, {"task_id": "t-paid"})]
+    recorder.default = reply(200, {"status": "pending"})
+
+    def seen(status: object) -> None:
+        raise interruption
+
+    raised = api.raises(
+        type(interruption),
+        lambda c: c.lipsync.create_and_wait(
+            reference_file_url="https://m.test/a.png", audio_url="https://m.test/a.wav", on_update=seen, **FAST
+        ),
+    )
+    assert raised is interruption
+    assert raised.__notes__ == [
+        "vozo: lipsync job t-paid goes on at Vozo; client.lipsync.wait('t-paid') waits for it again"
+    ]
+
+
 def test_the_poll_interval_grows_to_its_cap(monkeypatch) -> None:
     poller = _jobs.Poller(kind_named("lipsync"), "t", timeout=10_000, poll_interval=2.0, on_update=None)
     from vozo_api_client.models import JobStatus

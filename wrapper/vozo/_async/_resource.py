@@ -104,15 +104,24 @@ class AsyncJobResource(Generic[StatusT]):
             just_created=just_created, hide=self._client._hide,
         )  # fmt: skip
         delay = poller.first_delay
-        while True:
-            if delay:
-                await anyio.sleep(delay)
-            try:
-                status = await self.get(task_id)
-            except VozoError as exc:
-                delay = poller.transient(exc)
-                continue
-            next_delay = poller.observe(status)
-            if next_delay is None:
-                return status
-            delay = next_delay
+        try:
+            while True:
+                if delay:
+                    await anyio.sleep(delay)
+                try:
+                    status = await self.get(task_id)
+                except VozoError as exc:
+                    delay = poller.transient(exc)
+                    continue
+                next_delay = poller.observe(status)
+                if next_delay is None:
+                    return status
+                delay = next_delay
+        except VozoError:
+            raise  # carries task_id
+        except BaseException as exc:  # Ctrl-C, a cancellation, on_update's own error: the paid job must not be lost
+            exc.add_note(
+                f"vozo: {self.kind.name} job {task_id} goes on at Vozo; client.{self.kind.name}.wait({task_id!r}) "
+                "waits for it again"
+            )
+            raise

@@ -29,3 +29,19 @@ def test_an_async_client_used_in_a_second_event_loop_says_so() -> None:
         asyncio.run(client.lipsync.get("t1"))
     with pytest.raises(vozo.VozoError, match="create one client per event loop"):
         trio.run(client.lipsync.get, "t1")
+
+
+@pytest.mark.parametrize("client_class", [vozo.Vozo, vozo.AsyncVozo])
+def test_a_client_refuses_pickle_and_copies_saying_what_to_do_instead(client_class) -> None:
+    """Its connections, job slots and event loop cannot be copied nor cross processes: a VozoError, not a TypeError
+    about an RLock from deep inside."""
+    import copy
+    import pickle
+
+    client = client_class(api_key=API_KEY, base_url=BASE_URL, max_active_jobs=3)
+    for attempt in (pickle.dumps, copy.copy, copy.deepcopy):
+        with pytest.raises(vozo.VozoError, match=r"create one in each process, share one within it, and use with_"):
+            attempt(client)
+    assert repr(client.jobs) == f"<{type(client.jobs).__name__} active=0 limit=3>"
+    with pytest.raises(AttributeError):
+        client.jobs.limit = 5  # its slots are made for the first: a new limit would change nothing

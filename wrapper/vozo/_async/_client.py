@@ -6,7 +6,7 @@ import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, NoReturn, Self, TypeVar
 
 import anyio
 import httpx
@@ -246,3 +246,10 @@ class AsyncVozo(AsyncResources):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
+
+    def __reduce__(self) -> NoReturn:
+        # Its connections, job slots and event loop cannot be copied, nor sent to another process.
+        raise VozoError(
+            f"a {type(self).__name__} cannot be pickled or copied: create one in each process, share one within it, "
+            "and use with_options() for other settings"
+        )

@@ -16,9 +16,17 @@ class AsyncJobGovernor:
     __module__ = "vozo.types"  # its public home, for help() and reprs, even before vozo.types is imported
 
     def __init__(self, limit: int | None) -> None:
-        self.limit = limit
+        self._limit = limit
         self._slots = _http.async_job_slots(limit) if limit is not None else None
         self._active: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} active={self.active} limit={self._limit}>"
+
+    @property
+    def limit(self) -> int | None:
+        """``max_active_jobs`` as the client was made with it (read-only: its slots are made for it)."""
+        return self._limit
 
     @property
     def active(self) -> int:

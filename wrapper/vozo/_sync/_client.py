@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, NoReturn, Self, TypeVar
 
 import httpx
 
@@ -245,3 +245,10 @@ class Vozo(Resources):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
+
+    def __reduce__(self) -> NoReturn:
+        # Its connections, job slots and event loop cannot be copied, nor sent to another process.
+        raise VozoError(
+            f"a {type(self).__name__} cannot be pickled or copied: create one in each process, share one within it, "
+            "and use with_options() for other settings"
+        )

@@ -435,3 +435,11 @@ def test_every_error_survives_pickling_as_a_process_pool_sends_it() -> None:
     failed = pickle.loads(pickle.dumps(errors[5]))  # noqa: S301 - bytes this test just made
     assert isinstance(failed, vozo.JobFailedError)
     assert failed.status.to_dict() == {"status": "failed", "err_code": "1502", "err_message": "no audio"}
+
+
+def test_the_code_tables_are_read_only_since_the_client_reads_them_too() -> None:
+    with pytest.raises(TypeError):
+        vozo.API_ERROR_CODES["1304"] = vozo.API_ERROR_CODES["5"]  # type: ignore[index]
+    with pytest.raises(TypeError):
+        del vozo.JOB_ERROR_CODES["999"]  # type: ignore[attr-defined]
+    assert vozo.describe("1304") == "API key has reached the maximum number of concurrent requests."

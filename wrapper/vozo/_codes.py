@@ -5,7 +5,9 @@ Codes arrive as strings in the ``code`` field of an error body, or in ``err_code
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Literal
 
 Kind = Literal["bad_request", "authentication", "permission", "credits", "rate_limit", "server"]
@@ -46,8 +48,9 @@ _JOB = [
     ErrorCode("10003", "Transcoding failure (the rest of Vozo's description is not in the stored docs).", None, False),
 ]
 
-API_ERROR_CODES: dict[str, ErrorCode] = {entry.code: entry for entry in _API}
-JOB_ERROR_CODES: dict[str, ErrorCode] = {entry.code: entry for entry in _JOB}
+# Read-only: the client reads them too (describe, the error classes), so a user's edit must not change its behaviour.
+API_ERROR_CODES: Mapping[str, ErrorCode] = MappingProxyType({entry.code: entry for entry in _API})
+JOB_ERROR_CODES: Mapping[str, ErrorCode] = MappingProxyType({entry.code: entry for entry in _JOB})
 
 
 def describe(code: str | None) -> str | None:

@@ -131,3 +131,112 @@ def test_sync_threads_share_the_slots_and_failures_give_theirs_back() -> None:
         # Both slots are free, and only two: taken without blocking, so a slot lost fails here instead of hanging
         slots = client._state.jobs._slots
         assert [slots.acquire(blocking=False) for _ in range(3)] == [True, True, False]
+
+
+class Statuses:
+    """Creates answered ``t1``, ``t2``, ...; each job's status as set in ``values`` (``pending`` until then, 404
+    for ``"gone"``), and the task ids whose status was asked."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+        self.asked: list[str] = []
+        self.creates = 0
+        self.asked_thrice: anyio.Event | None = None  # set once a job's status was asked three times
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            self.creates += 1
+            return httpx.Response(200, json={"task_id": f"t{self.creates}"})
+        task_id = request.url.path.rsplit("/", 1)[-1]
+        self.asked.append(task_id)
+        if self.asked_thrice is not None and self.asked.count(task_id) == 3:
+            self.asked_thrice.set()
+        value = self.values.get(task_id, "pending")
+        if value == "gone":
+            return httpx.Response(404, json={"code": "5", "message": "Task not found."})
+        return httpx.Response(200, json={"status": value})
+
+    async def async_answer(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        return self.answer(request)
+
+
+@pytest.fixture
+def quick_asking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A waiting create asks after unwatched jobs every millisecond instead of from 2 s."""
+    from vozo._async import _governor as async_governor
+    from vozo._sync import _governor as sync_governor
+
+    for module in (async_governor, sync_governor):
+        monkeypatch.setattr(module, "DEFAULT_POLL_INTERVAL", 0.001)
+        monkeypatch.setattr(module, "MAX_POLL_INTERVAL", 0.001)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("ending", ["done", "failed", "gone"])
+def test_a_job_whose_wait_was_cancelled_frees_its_slot_once_a_waiting_create_sees_it_end(
+    backend: str, ending: str, quick_asking: None
+) -> None:
+    """A wait cancelled (a user's timeout) left its job holding the slot for ever: the next creates waited for ever.
+    A waiting create now asks after jobs no wait watches; while they run, it keeps waiting."""
+    fake = Statuses()
+
+    async def scenario() -> None:
+        http_client = httpx.AsyncClient(transport=httpx.MockTransport(fake.async_answer))
+        async with vozo.AsyncVozo(
+            api_key=API_KEY, base_url=BASE_URL, max_active_jobs=1, http_client=http_client
+        ) as client:
+            async with anyio.create_task_group() as group:  # a wait cancelled once the job exists
+                group.start_soon(lambda: client.lipsync.create_and_wait(**LIPSYNC))
+                await anyio.wait_all_tasks_blocked()  # created, waiting its first interval
+                group.cancel_scope.cancel()
+            assert (fake.creates, client.jobs.active) == (1, 1)
+            created: list[str] = []
+
+            async def create() -> None:
+                created.append((await client.lipsync.create(**LIPSYNC)).task_id)
+
+            with anyio.fail_after(60):  # a safety net only: each step ends as soon as what it waits for happens
+                async with anyio.create_task_group() as group:
+                    fake.asked_thrice = anyio.Event()
+                    group.start_soon(create)
+                    await fake.asked_thrice.wait()  # asked after, still running: the create keeps waiting
+                    assert created == []
+                    fake.values["t1"] = ending
+            assert (created, client.jobs.active) == (["t2"], 1)
+
+    run(backend, scenario)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_waiting_create_leaves_a_watched_job_to_its_wait(backend: str, quick_asking: None) -> None:
+    fake = Statuses()
+
+    async def scenario() -> None:
+        http_client = httpx.AsyncClient(transport=httpx.MockTransport(fake.async_answer))
+        async with vozo.AsyncVozo(
+            api_key=API_KEY, base_url=BASE_URL, max_active_jobs=1, http_client=http_client
+        ) as client:
+            async with anyio.create_task_group() as group:
+                group.start_soon(lambda: client.lipsync.wait("t1", poll_interval=3600))  # no look for an hour
+                job = await client.lipsync.create(**LIPSYNC)
+                assert job.task_id == "t1"
+                with anyio.move_on_after(0.05):  # many turns of asking, were it to ask
+                    await client.lipsync.create(**LIPSYNC)
+                group.cancel_scope.cancel()
+            assert fake.asked == ["t1"]  # only the wait's own first look
+
+    run(backend, scenario)
+
+
+def test_a_sync_create_waiting_for_a_slot_asks_after_a_job_no_wait_watches(quick_asking: None) -> None:
+    fake = Statuses()
+    http_client = httpx.Client(transport=httpx.MockTransport(fake.answer))
+    with vozo.Vozo(api_key=API_KEY, base_url=BASE_URL, max_active_jobs=1, http_client=http_client) as client:
+        client.lipsync.create(**LIPSYNC)  # only created: its outcome was to come from a callback
+        fake.values["t1"] = "done"
+        created: list[str] = []
+        thread = threading.Thread(target=lambda: created.append(client.lipsync.create(**LIPSYNC).task_id))
+        thread.start()
+        thread.join(timeout=60)  # a safety net only: it ends as soon as t1 is seen done
+        assert (created, fake.asked) == (["t2"], ["t1"])

@@ -36,6 +36,19 @@ def async_job_slots(limit: int) -> anyio.Semaphore:
     return anyio.Semaphore(limit, max_value=limit)
 
 
+def sync_acquire_within(slots: threading.BoundedSemaphore, seconds: float) -> bool:
+    return slots.acquire(timeout=seconds)
+
+
+async def async_acquire_within(slots: anyio.Semaphore, seconds: float) -> bool:
+    import anyio
+
+    with anyio.move_on_after(seconds):
+        await slots.acquire()
+        return True
+    return False
+
+
 def sync_loop_token() -> object:
     """The sync client runs in no event loop."""
     return None

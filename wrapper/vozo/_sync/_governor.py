@@ -8,7 +8,16 @@ holds a slot from its create until this client sees it end (``wait``, or a ``get
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 from vozo import _http
+from vozo._errors import NotFoundError, VozoError
+from vozo._jobs import DEFAULT_POLL_INTERVAL, MAX_POLL_INTERVAL
+
+# How a job is asked after: its kind's ``get``, which frees the slot when it reads done or failed.
+StatusCheck = Callable[[str], object]
 
 
 class JobGovernor:
@@ -19,7 +28,9 @@ class JobGovernor:
     def __init__(self, limit: int | None) -> None:
         self._limit = limit
         self._slots = _http.sync_job_slots(limit) if limit is not None else None
-        self._active: set[str] = set()
+        self._active: dict[str, StatusCheck] = {}
+        self._watched: Counter[str] = Counter()  # task id -> waits in progress
+        self._asking = False
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} active={self.active} limit={self._limit}>"
@@ -36,26 +47,61 @@ class JobGovernor:
         return len(self._active)
 
     def reserve(self) -> None:
-        """Wait for a free slot before a create (returns at once without a limit)."""
-        if self._slots is not None:
-            self._slots.acquire()
+        """Wait for a free slot before a create (returns at once without a limit).
+
+        A job no wait is watching (its wait was cancelled or interrupted, or it was only created) would hold its
+        slot for ever: while a create waits, such jobs are asked after, as a wait would poll them, and the first
+        seen ended frees its slot."""
+        if self._slots is None:
+            return
+        delay = DEFAULT_POLL_INTERVAL
+        while not _http.sync_acquire_within(self._slots, delay):
+            self._ask_after_unwatched()
+            delay = min(delay * 1.5, MAX_POLL_INTERVAL)
+
+    def _ask_after_unwatched(self) -> None:
+        if self._asking:  # another waiting create is asking already
+            return
+        self._asking = True
+        try:
+            for task_id, check in list(self._active.items()):
+                if self._watched[task_id] or task_id not in self._active:
+                    continue
+                try:
+                    check(task_id)
+                except NotFoundError:
+                    self.ended(task_id)  # Vozo knows no such job (any more): it holds no slot there either
+                except VozoError:
+                    pass  # an outage, a refusal: asked again at the next turn
+        finally:
+            self._asking = False
 
     def give_back(self) -> None:
         """The create that reserved a slot created no job that this client knows of."""
         if self._slots is not None:
             self._slots.release()
 
-    def started(self, task_id: str) -> None:
+    def started(self, task_id: str, check: StatusCheck) -> None:
         """A create reserved a slot and Vozo answered ``task_id``. An id this client already tracks (Vozo gave an
         identical request its existing job) is one job, ended once: its second slot is free at once."""
         if self._slots is None:
             return
         if task_id in self._active:
             self._slots.release()
-        self._active.add(task_id)
+        self._active[task_id] = check
+
+    @contextmanager
+    def watching(self, task_id: str) -> Iterator[None]:
+        """A wait in progress: it will see the job end, so a waiting create need not ask after it."""
+        self._watched[task_id] += 1
+        try:
+            yield
+        finally:
+            self._watched[task_id] -= 1
+            if not self._watched[task_id]:
+                del self._watched[task_id]
 
     def ended(self, task_id: str) -> None:
         """The job reached done or failed: its slot is free (once, and only for jobs this client created)."""
-        if self._slots is not None and task_id in self._active:
-            self._active.discard(task_id)
+        if self._slots is not None and self._active.pop(task_id, None) is not None:
             self._slots.release()

@@ -87,7 +87,7 @@ class JobResource(Generic[StatusT]):
         except BaseException:
             self._client.jobs.give_back()  # no job this client knows of holds the slot
             raise
-        self._client.jobs.started(task_id)
+        self._client.jobs.started(task_id, self.get)
         return job
 
     def _poll(
@@ -103,20 +103,9 @@ class JobResource(Generic[StatusT]):
             self.kind, task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update,
             just_created=just_created, hide=self._client._hide,
         )  # fmt: skip
-        delay = poller.first_delay
         try:
-            while True:
-                if delay:
-                    time.sleep(delay)
-                try:
-                    status = self.get(task_id)
-                except VozoError as exc:
-                    delay = poller.transient(exc)
-                    continue
-                next_delay = poller.observe(status)
-                if next_delay is None:
-                    return status
-                delay = next_delay
+            with self._client.jobs.watching(task_id):
+                return self._poll_until_done(poller)
         except VozoError:
             raise  # carries task_id
         except BaseException as exc:  # Ctrl-C, a cancellation, on_update's own error: the paid job must not be lost
@@ -125,3 +114,18 @@ class JobResource(Generic[StatusT]):
                 "waits for it again"
             )
             raise
+
+    def _poll_until_done(self, poller: Poller[StatusT]) -> StatusT:
+        task_id, delay = poller.task_id, poller.first_delay
+        while True:
+            if delay:
+                time.sleep(delay)
+            try:
+                status = self.get(task_id)
+            except VozoError as exc:
+                delay = poller.transient(exc)
+                continue
+            next_delay = poller.observe(status)
+            if next_delay is None:
+                return status
+            delay = next_delay

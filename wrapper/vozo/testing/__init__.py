@@ -8,7 +8,9 @@ Needs the ``testing`` extra (``pip install 'vozo[testing]'``): Starlette, uvicor
     with fake.serve() as base_url:                     # a real socket, for Vozo or AsyncVozo
         client = vozo.Vozo(api_key="test-key", base_url=base_url)
         ...
-    # or in-process: vozo.AsyncVozo(..., http_client=httpx.AsyncClient(transport=fake.transport()))
+    # or in-process (AsyncVozo only; the host is never dialled, yet plain http is refused off loopback):
+    # vozo.AsyncVozo(api_key="test-key", base_url="https://vozo.test",
+    #                http_client=httpx.AsyncClient(transport=fake.transport()))
 
 Tests whose verdict depends on when a job changes status should not race the wall clock: give the fake a manual
 clock and move it yourself. Nothing finishes until you say so.

@@ -233,3 +233,27 @@ def test_fakevozo_refuses_settings_no_client_could_meet(settings: dict[str, obje
     with pytest.raises(vozo.InvalidInputError) as refused:
         FakeVozo(**settings)  # type: ignore[arg-type]
     assert "has space" not in str(refused.value)
+
+
+def test_the_in_process_transport_serves_the_sync_client_too(tmp_path: Path) -> None:
+    """fake.transport() was httpx's ASGITransport, async only: a sync Vozo over it failed with a raw AttributeError
+    ('no attribute handle_request'), leaving sync users only the socket of serve()."""
+    fake = FakeVozo(api_keys=[KEY], step_seconds=1.0, clock=ManualClock())
+    with (
+        httpx.Client(transport=fake.transport()) as http,  # the user's: closing it stops the transport's loop
+        vozo.Vozo(api_key=KEY, base_url="https://vozo.test", http_client=http) as client,
+    ):
+        status = client.lipsync.create_and_wait(
+            reference_file_url="https://x.test/a.mp4",
+            audio_url="https://x.test/a.mp3",
+            poll_interval=0.001,
+            on_update=lambda _: fake.advance(1.0),
+        )
+        path = client.download(status, tmp_path / "talk.mp4")
+        assert path.read_bytes()[4:8] == b"ftyp"  # the fake's sample MP4
+        with pytest.raises(vozo.AuthenticationError):
+            client.with_options(api_key="wrong").lipsync.get("x")
+    threads = [thread for thread in threading.enumerate() if thread.name == "fake-vozo-in-process"]
+    for thread in threads:
+        thread.join(timeout=60)  # a safety net only: it ends as soon as the loop stops
+    assert not any(thread.is_alive() for thread in threads)

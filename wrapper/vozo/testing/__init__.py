@@ -8,7 +8,7 @@ Needs the ``testing`` extra (``pip install 'vozo[testing]'``): Starlette, uvicor
     with fake.serve() as base_url:                     # a real socket, for Vozo or AsyncVozo
         client = vozo.Vozo(api_key="test-key", base_url=base_url)
         ...
-    # or in-process (AsyncVozo only; the host is never dialled, yet plain http is refused off loopback):
+    # or in-process (the host is never dialled, yet plain http is refused off loopback; httpx.Client for Vozo):
     # vozo.AsyncVozo(api_key="test-key", base_url="https://vozo.test",
     #                http_client=httpx.AsyncClient(transport=fake.transport()))
 
@@ -32,6 +32,6 @@ To test what your code does while Vozo has created a job but its answer (the tas
 from vozo._extras import requires_extra
 
 with requires_extra("testing", "vozo.testing"):
-    from vozo.testing._fake import CreateHold, FakeJob, FakeVozo, Faults, ManualClock
+    from vozo.testing._fake import CreateHold, FakeJob, FakeVozo, Faults, InProcessTransport, ManualClock
 
-__all__ = ["CreateHold", "FakeJob", "FakeVozo", "Faults", "ManualClock"]
+__all__ = ["CreateHold", "FakeJob", "FakeVozo", "Faults", "InProcessTransport", "ManualClock"]

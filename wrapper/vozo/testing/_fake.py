@@ -179,6 +179,54 @@ def _check_settings(keys: set[str], max_active_jobs: object, step_seconds: objec
         raise InvalidInputError(f"step_seconds must be a number of seconds > 0, got {step_seconds!r}")
 
 
+class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """FakeVozo in process, for ``httpx.Client`` and ``httpx.AsyncClient`` alike.
+
+    The app is asynchronous (asyncio): a sync client's requests run on an event loop of the transport's own, in a
+    daemon thread (it cannot keep a process from exiting), started at the first one and stopped by ``close``."""
+
+    def __init__(self, app: FakeVozo) -> None:
+        self._asgi = httpx.ASGITransport(app=app)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._asgi.handle_async_request(request)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()  # a sync body, as a stream the app can read asynchronously
+
+        async def answer() -> httpx.Response:
+            response = await self._asgi.handle_async_request(request)
+            return httpx.Response(response.status_code, headers=response.headers, content=await response.aread())
+
+        return asyncio.run_coroutine_threadsafe(answer(), self._running_loop()).result()
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(
+                    target=_run_until_stopped, args=(self._loop,), name="fake-vozo-in-process", daemon=True
+                ).start()
+            return self._loop
+
+    def close(self) -> None:
+        with self._lock:
+            loop, self._loop = self._loop, None
+        if loop is not None:
+            loop.call_soon_threadsafe(loop.stop)
+
+
+def _run_until_stopped(loop: asyncio.AbstractEventLoop) -> None:
+    loop.run_forever()
+    left = asyncio.all_tasks(loop)  # the app's callback ticker: cancelled, not destroyed pending
+    for task in left:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+    loop.close()
+
+
 class FakeVozo:
     """A stateful local Vozo, and an ASGI application. See the ``vozo.testing`` module for how to use it.
 
@@ -278,9 +326,10 @@ class FakeVozo:
             raise InvalidInputError("advance() needs FakeVozo(clock=ManualClock()); this fake runs on another clock")
         self.clock.advance(seconds)
 
-    def transport(self) -> httpx.ASGITransport:
-        """For ``httpx.AsyncClient(transport=...)``: in-process, no socket (callbacks need ``serve``)."""
-        return httpx.ASGITransport(app=self)
+    def transport(self) -> InProcessTransport:
+        """For ``httpx.Client(transport=...)`` or ``httpx.AsyncClient(transport=...)``: in-process, no socket
+        (callbacks need ``serve``)."""
+        return InProcessTransport(self)
 
     @contextlib.contextmanager
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:

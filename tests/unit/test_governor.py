@@ -47,7 +47,7 @@ class Answers:
         return self.answer(request)
 
 
-def async_client(fake: Answers, limit: int) -> vozo.AsyncVozo:
+def async_client(fake: Answers | Statuses, limit: int) -> vozo.AsyncVozo:
     http_client = httpx.AsyncClient(transport=httpx.MockTransport(fake.async_answer))
     return vozo.AsyncVozo(api_key=API_KEY, base_url=BASE_URL, max_active_jobs=limit, http_client=http_client)
 
@@ -182,10 +182,7 @@ def test_a_job_whose_wait_was_cancelled_frees_its_slot_once_a_waiting_create_see
     fake = Statuses()
 
     async def scenario() -> None:
-        http_client = httpx.AsyncClient(transport=httpx.MockTransport(fake.async_answer))
-        async with vozo.AsyncVozo(
-            api_key=API_KEY, base_url=BASE_URL, max_active_jobs=1, http_client=http_client
-        ) as client:
+        async with async_client(fake, limit=1) as client:
             async with anyio.create_task_group() as group:  # a wait cancelled once the job exists
                 group.start_soon(lambda: client.lipsync.create_and_wait(**LIPSYNC))
                 await anyio.wait_all_tasks_blocked()  # created, waiting its first interval
@@ -213,10 +210,7 @@ def test_a_waiting_create_leaves_a_watched_job_to_its_wait(backend: str, quick_a
     fake = Statuses()
 
     async def scenario() -> None:
-        http_client = httpx.AsyncClient(transport=httpx.MockTransport(fake.async_answer))
-        async with vozo.AsyncVozo(
-            api_key=API_KEY, base_url=BASE_URL, max_active_jobs=1, http_client=http_client
-        ) as client:
+        async with async_client(fake, limit=1) as client:
             async with anyio.create_task_group() as group:
                 group.start_soon(lambda: client.lipsync.wait("t1", poll_interval=3600))  # no look for an hour
                 job = await client.lipsync.create(**LIPSYNC)

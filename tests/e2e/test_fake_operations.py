@@ -257,3 +257,33 @@ def test_the_in_process_transport_serves_the_sync_client_too(tmp_path: Path) -> 
     for thread in threads:
         thread.join(timeout=60)  # a safety net only: it ends as soon as the loop stops
     assert not any(thread.is_alive() for thread in threads)
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ({"reset_before": 1.0}, vozo.APIConnectionError),
+        ({"reset_after": 1.0}, vozo.APIConnectionError),
+        ({"truncate_downloads": 1.0}, vozo.DownloadError),
+    ],
+)
+@pytest.mark.parametrize("side", ["sync", "async"])
+def test_a_dropped_connection_in_process_is_the_error_a_socket_gives(fault, error, side, tmp_path: Path) -> None:
+    """In process there is no connection to drop: httpx's ASGITransport raised a bare AssertionError instead."""
+    fake = FakeVozo(api_keys=[KEY], step_seconds=1.0, clock=ManualClock(), faults=Faults(seed=1, **fault))
+    create = {"reference_file_url": "https://x.test/a.mp4", "audio_url": "https://x.test/a.mp3", "poll_interval": 0.001}
+
+    def through_sync() -> None:
+        with httpx.Client(transport=fake.transport()) as http:
+            client = vozo.Vozo(api_key=KEY, base_url="https://vozo.test", http_client=http, max_retries=0)
+            client.download(client.lipsync.create_and_wait(**create, on_update=lambda _: fake.advance(1.0)), tmp_path)
+
+    async def through_async() -> None:
+        async with httpx.AsyncClient(transport=fake.transport()) as http:
+            client = vozo.AsyncVozo(api_key=KEY, base_url="https://vozo.test", http_client=http, max_retries=0)
+            status = await client.lipsync.create_and_wait(**create, on_update=lambda _: fake.advance(1.0))
+            await client.download(status, tmp_path)
+
+    with pytest.raises(error, match="FakeVozo dropped the connection"):
+        through_sync() if side == "sync" else asyncio.run(through_async())
+    assert list(tmp_path.iterdir()) == []  # no file, not even a partial one

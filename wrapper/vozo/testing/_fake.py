@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import itertools
 import math
 import os
@@ -159,6 +160,10 @@ async def _stall(until: threading.Event | None) -> None:
         await asyncio.sleep(0.01)
 
 
+# Set while InProcessTransport runs the app: a dropped connection is raised to it rather than left to a server.
+_IN_PROCESS: contextvars.ContextVar[bool] = contextvars.ContextVar("fake_vozo_in_process", default=False)
+
+
 class _Drop(Exception):
     """Raised inside a started response, so that the server closes the connection without finishing it."""
 
@@ -191,13 +196,19 @@ class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self._lock = threading.Lock()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._asgi.handle_async_request(request)
+        token = _IN_PROCESS.set(True)
+        try:
+            return await self._asgi.handle_async_request(request)
+        except _Drop:  # a reset or truncation fault
+            raise httpx.RemoteProtocolError("FakeVozo dropped the connection before its answer was complete") from None
+        finally:
+            _IN_PROCESS.reset(token)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()  # a sync body, as a stream the app can read asynchronously
 
         async def answer() -> httpx.Response:
-            response = await self._asgi.handle_async_request(request)
+            response = await self.handle_async_request(request)
             return httpx.Response(response.status_code, headers=response.headers, content=await response.aread())
 
         return asyncio.run_coroutine_threadsafe(answer(), self._running_loop()).result()
@@ -368,6 +379,8 @@ class FakeVozo:
         try:
             await self._starlette(scope, receive, send)
         except _Drop:
+            if _IN_PROCESS.get():
+                raise  # no connection to drop: InProcessTransport raises what a dropped one would
             return  # the response was started and not finished: the connection is dropped mid-way
 
     @contextlib.asynccontextmanager

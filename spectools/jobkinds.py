@@ -25,7 +25,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from spectools.sourcemap import json_path
+
 TERMINAL = ("done", "failed")
+JOB_SCHEMA = "Job"  # what every create answers: the wrapper parses it as vozo_api_client.models.Job
 # Extensions a result's own words may name (``srt_url``, "a WebVTT file"): plain ones only, they end file names.
 RESULT_EXTENSIONS = frozenset(
     {"mp4", "mov", "webm", "mkv", "avi", "wav", "mp3", "m4a", "aac", "flac", "ogg", "srt", "vtt", "json",
@@ -324,6 +327,9 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
             continue
         status_ref = _json_body(status, "response")
         status_schema = resolve(spec, status_ref)
+        _check_required(spec, path, status_path, status_ref, "status")
+        _check_job_schema(path, create)
+        _check_required(spec, path, path, _json_body(create, "response"), "task_id", method="post")
         request_ref = _json_body(create, "request")
         props = status_schema.get("properties", {})
         name = create.get("x-vozo-resource") or default_name(path)
@@ -356,6 +362,46 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
         )
     _check_names(kinds)
     return sorted(kinds, key=lambda kind: kind.name)
+
+
+def _check_job_schema(path: str, create: dict[str, Any]) -> None:
+    """A job kind's create answers the ``Job`` schema itself: the SDK parses every create's answer as the ``Job``
+    model (``vozo.types.Job``), so an answer of another schema, however like it, would fail each create after Vozo
+    made (and billed) the job. Refused, naming the answer's schema."""
+    body = _json_body(create, "response")
+    if ref_name(body) == JOB_SCHEMA:
+        return
+    answer = f"schema {ref_name(body)!r}" if ref_name(body) else "a schema written in place"
+    where = ("paths", path, "post", "responses", "200", "content", "application/json", "schema")
+    raise JobKindError(
+        f"POST {path} answers a task_id with {answer}, not the {JOB_SCHEMA!r} schema every job kind's create "
+        f"answers (the SDK reads each create's answer as vozo.types.{JOB_SCHEMA}): it would be a job kind whose "
+        f"every create fails after Vozo made the job, so the spec is refused; if Vozo renamed {JOB_SCHEMA!r}, the "
+        "SDK's wrapper must follow",
+        path=where,
+    )
+
+
+def _check_required(
+    spec: dict[str, Any], create_path: str, path: str, body: Any, name: str, method: str = "get"
+) -> None:
+    """A job kind's status must carry ``status`` and its create's answer ``task_id``: the SDK reads them on every
+    answer, so a spec that makes either optional (its model's attribute may be unset) is refused, naming the schema
+    and the overlay action that makes it required again (the overlay may add to a ``required`` list)."""
+    if name in (resolve(spec, body).get("required") or ()):
+        return
+    schema = ref_name(body)
+    if schema is not None:
+        where: tuple[str, ...] = ("components", "schemas", schema)
+    else:
+        where = ("paths", path, method, "responses", "200", "content", "application/json", "schema")
+    target = json_path(where)
+    raise JobKindError(
+        f"job kind of POST {create_path}: the 200 body of {method.upper()} {path} does not list `{name}` as "
+        f"required, but every job kind's {'status' if name == 'status' else 'create answer'} carries it; if Vozo "
+        f"always sends it, add it in openapi/overlay.yaml (target: {target}, update: {{required: [{name}]}})",
+        path=where,
+    )
 
 
 def not_job_kinds(spec: dict[str, Any]) -> dict[str, str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -488,3 +489,61 @@ def test_an_invalid_schema_is_refused_naming_page_line_and_full_path(
     assert message in str(refused.value)
     line = text.count("\n", 0, text.index(marker)) + 1
     assert f"in https://docs.test/{CREATE_PAGE} line {line}, at {path}" in str(refused.value)
+
+
+# --- a job kind the SDK could not read back: refused before anything is generated --------------------------------
+
+_GET = (HOSTILE / GET_PAGE).read_text(encoding="utf-8")
+_JOB = "    Job:\n      required:\n        - task_id\n"
+_STATUS_REQUIRED = "    RemixJobStatus:\n      required:\n        - status\n"
+
+# (which page, the text, its replacement, the refusal, the schema path it names, the text on the line it names)
+UNREADABLE = {
+    "status-optional": (
+        GET_PAGE, _STATUS_REQUIRED, "    RemixJobStatus:\n",
+        "GET /v1/media/remix/{task_id} does not list `status` as required",
+        "$.components.schemas.RemixJobStatus", "    RemixJobStatus:",
+    ),
+    "task-id-optional": (
+        CREATE_PAGE, _JOB, "    Job:\n      required: []\n",
+        "POST /v1/media/remix does not list `task_id` as required",
+        "$.components.schemas.Job", "    Job:",
+    ),
+    "other-job-schema": (
+        CREATE_PAGE, "$ref: '#/components/schemas/Job'", "$ref: '#/components/schemas/RemixJob'",
+        "POST /v1/media/remix answers a task_id with schema 'RemixJob', not the 'Job' schema",
+        "$.paths['/v1/media/remix'].post.responses['200'].content['application/json'].schema",
+        "schema:\n                $ref: '#/components/schemas/RemixJob'",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("page", "old", "new", "message", "path", "marker"), UNREADABLE.values(), ids=UNREADABLE.keys()
+)
+def test_a_kind_whose_answers_the_sdk_cannot_read_is_refused_naming_page_line_and_path(
+    page: str, old: str, new: str, message: str, path: str, marker: str, tmp_path: Path
+) -> None:
+    """A status whose ``status`` may be absent broke mypy on the wrapper (a traceback-like refusal naming no page);
+    a create answering another schema than ``Job`` passed the update, and then every create failed after Vozo had
+    made (and billed) the job."""
+    texts = {CREATE_PAGE: _CREATE, GET_PAGE: _GET}
+    assert old in texts[page]
+    texts[page] = texts[page].replace(old, new, 1)
+    if page == CREATE_PAGE and "RemixJob'" in new:  # the renamed answer schema, defined on the page
+        texts[page] = texts[page].replace("    Job:\n", "    RemixJob:\n", 1)
+    (tmp_path / "checkout" / "openapi").mkdir(parents=True)
+    shutil.copy(FIXTURES / "overlay.yaml", tmp_path / "checkout" / "openapi" / "overlay.yaml")
+    pages = [page for page in _pages() if page.name not in texts]
+    if old == _JOB:  # every page defines the shared Job schema: all of them change it, or they would disagree
+        pages = [FetchedPage(p.name, p.url, p.text.replace(old, new)) for p in pages]
+    pages += [FetchedPage(name, f"https://docs.test/{name}", text) for name, text in texts.items()]
+    with pytest.raises(staging.StagingError) as refused:
+        staging.prepare(tmp_path / "checkout", pages, tmp_path / "staging")
+    assert message in str(refused.value)
+    line = texts[page].count("\n", 0, texts[page].index(marker)) + 1
+    if old == _JOB:  # named where the first page defining it defines it
+        assert re.search(rf"in https://docs\.test/\S+\.md line \d+, at {re.escape(path)}$", str(refused.value))
+    else:
+        assert f"in https://docs.test/{page} line {line}, at {path}" in str(refused.value)
+    assert not (tmp_path / "staging" / "generated").exists()  # refused before the generator ran

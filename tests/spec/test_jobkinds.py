@@ -24,7 +24,8 @@ def ref(name: str) -> dict[str, str]:
 
 
 def status_schema(*values: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "object", "properties": {"status": {"type": "string", "enum": list(values)}, **extra}}
+    properties = {"status": {"type": "string", "enum": list(values)}, **extra}
+    return {"type": "object", "required": ["status"], "properties": properties}
 
 
 def spec_with(paths: dict[str, Any], **schemas: Any) -> dict[str, Any]:

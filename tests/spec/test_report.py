@@ -50,6 +50,7 @@ def dub_audio_pair(spec: dict) -> None:
     schemas["DubAudioRequest"] = {"type": "object", "properties": {"audio_url": {"type": "string"}}}
     schemas["DubAudioJobStatus"] = {
         "type": "object",
+        "required": ["status"],
         "properties": {
             "status": {"type": "string", "enum": ["queuing", "dubbing", "done", "failed"]},
             "err_code": {"type": "string"},
@@ -75,7 +76,7 @@ def test_a_new_job_kind_is_reported_with_the_name_it_gets(upstream, overlay_file
     added = lines.index("+ POST /v1/media/dub_audio (operation added)")
     assert added > 0  # job kinds come first
     assert lines[added + 1] == "    request: + field `audio_url` (string, optional)"  # a new operation's fields
-    assert "    response 200: + field `status` (string, optional, one of: queuing, dubbing, done, failed)" in lines
+    assert "    response 200: + field `status` (string, required, one of: queuing, dubbing, done, failed)" in lines
     named = copy.deepcopy(new)
     named["paths"]["/v1/media/dub_audio"]["post"]["x-vozo-resource"] = "dubbing"
     assert change_report(new, named) == ["~ job kind POST /v1/media/dub_audio renamed `dub_audio` -> `dubbing`"]

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from openapi_python_client.strings import PythonIdentifier
+from openapi_python_client.strings import PythonIdentifier, snake_case
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
@@ -16,6 +16,7 @@ from spectools import yamlio
 from spectools.merge import merge_pages, ordered
 from spectools.overlay import apply_overlay
 from spectools.pages import load_pages
+from spectools.sourcemap import json_path
 
 # openapi-python-client's default (openapi/generator/config.yaml sets none): the prefix of attributes that would
 # not be identifiers (``2pass`` -> ``field_2pass``).
@@ -62,7 +63,40 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
             "refused; ask Vozo to rename the field",
             path=path,
         )
+    duplicate = _enum_member_clash(spec)
+    if duplicate is not None:
+        member, first, second, path = duplicate
+        raise SpecInvalidError(
+            f"enum values {first!r} and {second!r} would both be the member {member} of its generated enum class "
+            "(openapi-python-client refuses that with a traceback): if both are meant, name the members with "
+            f"`x-enum-varnames` in openapi/overlay.yaml (target: {json_path(path)}), else ask Vozo to fix the list",
+            path=(*path, "enum"),
+        )
     return spec
+
+
+def _enum_member_clash(spec: dict[str, Any]) -> tuple[str, Any, Any, tuple[str | int, ...]] | None:
+    """The first enum (in document order) two of whose string values openapi-python-client would give one member
+    name, as its ``EnumProperty.values_from_list`` names them (``Done`` and ``done`` are both ``DONE``): the
+    member, the two values and the enum's schema path; None when there is none. ``x-enum-varnames`` names the
+    members instead, as the generator does."""
+    for node, path in _walk(spec):
+        values = node.get("enum") if isinstance(node, dict) else None
+        if not isinstance(values, list):
+            continue
+        values = [value for value in values if value is not None]
+        if not values or not all(isinstance(value, str) for value in values):
+            continue  # integers are VALUE_<n>, always distinct; mixed types are refused by the generator
+        names = node.get("x-enum-varnames")
+        if isinstance(names, list) and len(names) == len(values):
+            continue
+        members: dict[str, Any] = {}
+        for index, value in enumerate(values):
+            key = value.upper() if value and value[0].isalpha() else f"VALUE_{index}"
+            if key in members:
+                return key, members[key], value, path
+            members[snake_case(key).upper()] = value
+    return None
 
 
 # Attributes a field cannot take in a model openapi-python-client generates: the model's own members, and names

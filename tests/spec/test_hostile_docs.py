@@ -473,6 +473,21 @@ INVALID = {
         "$.components.schemas.RemixSegment.properties.D",
         "        D:",
     ),
+    # Two values one member name: openapi-python-client died with a 60-line traceback naming no page.
+    "enum-values-one-member": (
+        "            - café\n",
+        "            - café\n            - Café\n",
+        "enum values 'café' and 'Café' would both be the member CAFÉ of its generated enum class",
+        "$.components.schemas.RemixRequest.properties.mood.enum",
+        "          enum:\n            - ''",
+    ),
+    "enum-values-one-member-dashed": (
+        "                - warm\n",
+        "                - warm-ish\n                - warm_ish\n",
+        "enum values 'warm-ish' and 'warm_ish' would both be the member WARM_ISH",
+        "$.components.schemas.RemixRequest.properties.tone.anyOf[0].enum",
+        "              enum:\n                - warm-ish",
+    ),
 }
 
 

@@ -340,23 +340,26 @@ def job_command(kind: JobKind) -> click.Command:
     own: list[click.Parameter] = [
         click.Option(["--no-check-file-types", "_no_check"], is_flag=True, help="Allow URLs without a file extension."),
         click.Option(["--wait", "_wait"], is_flag=True, help="Wait for the job to finish, showing its progress."),
-        click.Option(["--output", "-o", "_output"], **_OUTPUT),
-        click.Option(
-            ["--which", "_which"],
-            type=click.Choice(results),
-            default=results[0] if results else None,
-            show_default=True,
-            help="Which result file to download.",
-        ),
-        click.Option(["--timeout", "_timeout"], **_TIMEOUT),
     ]
+    if results:  # a kind whose status declares no result file has nothing to download: -o is refused before a create
+        own += [
+            click.Option(["--output", "-o", "_output"], **_OUTPUT),
+            click.Option(
+                ["--which", "_which"],
+                type=click.Choice(results),
+                default=results[0],
+                show_default=True,
+                help="Which result file to download.",
+            ),
+        ]
+    own.append(click.Option(["--timeout", "_timeout"], **_TIMEOUT))
     taken = {"--help", *(name for option in own for name in option.opts)}
     options = [*(field_option(field, taken) for field in kind.fields), *own]
 
     @click.pass_obj
     def create(settings: Settings, /, **values: Any) -> None:
-        wait_flag, output = values.pop("_wait"), values.pop("_output")
-        which, wait_timeout = values.pop("_which"), values.pop("_timeout")
+        wait_flag, output = values.pop("_wait"), values.pop("_output", None)
+        which, wait_timeout = values.pop("_which", None), values.pop("_timeout")
         check = not values.pop("_no_check")
         arguments = {name: value if value != () else None for name, value in values.items()}
         with handled(settings), settings.client() as client:

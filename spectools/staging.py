@@ -20,6 +20,7 @@ from typing import Any
 from spectools import build, generate
 from spectools.jobkinds import JobKindError, find_job_kinds
 from spectools.merge import MergeConflictError
+from spectools.overlay import OverlayError
 from spectools.pages import PageError
 from spectools.sourcemap import Segment, SourceMap, generator_blames, json_path
 from spectools.update import FetchedPage
@@ -80,6 +81,8 @@ def build_located(upstream: Path, overlay: Path, pages: Sequence[FetchedPage]) -
         raise StagingError(where.explain(str(exc), [exc.path], exc.pages)) from exc
     except build.SpecInvalidError as exc:
         raise StagingError(where.explain(str(exc), [exc.path])) from exc
+    except OverlayError as exc:  # names openapi/overlay.yaml and its actions: the staging copy's path would not help
+        raise StagingError(str(exc)) from exc
 
 
 def verify(staged: Staged) -> None:

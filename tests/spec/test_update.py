@@ -244,7 +244,16 @@ def test_a_removed_page_that_the_overlay_targets_is_an_error(site: Site, checkou
     llms.write_text("\n".join(line for line in llms.read_text().splitlines() if "translate_dub/get" not in line))
     before = snapshot(checkout)
     assert run_update(site.base, checkout) == 1
-    assert "selects nothing" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # Every action decorating the operation, at once, with what to do (it said "target ... selects nothing" of
+    # the first action only, and not that nothing was written).
+    assert "the overlay decorates operations no page documents any more (Vozo removed or renamed them)" in err
+    assert [line.split(" decorates ")[1] for line in err.splitlines() if line.startswith("  action ")] == [
+        "GET /v1/media/translate/{task_id}",
+        "GET /v1/media/translate/{task_id}",
+    ]
+    assert "delete those actions from openapi/overlay.yaml" in err
+    assert f"nothing was written: {checkout} is as it was." in err
     assert snapshot(checkout) == before
 
 

@@ -329,6 +329,8 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
         status_schema = resolve(spec, status_ref)
         _check_required(spec, path, status_path, status_ref, "status")
         _check_job_schema(path, create)
+        _check_parameters(spec, path, path, "post", allowed=())
+        _check_parameters(spec, path, status_path, "get", allowed=("task_id",))
         _check_required(spec, path, path, _json_body(create, "response"), "task_id", method="post")
         request_ref = _json_body(create, "request")
         props = status_schema.get("properties", {})
@@ -362,6 +364,44 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
         )
     _check_names(kinds)
     return sorted(kinds, key=lambda kind: kind.name)
+
+
+def _check_parameters(spec: dict[str, Any], create_path: str, path: str, method: str, allowed: tuple[str, ...]) -> None:
+    """The SDK calls a job kind's create with its JSON body alone and its status with ``task_id`` alone (a path
+    parameter of that name): an operation that also requires a path, query, header or cookie parameter (or names
+    the task id otherwise) could not be called, every create would fail with a TypeError, so it is refused."""
+    item = spec.get("paths", {}).get(path, {})
+    declared = [(("paths", path, "parameters"), item.get("parameters"))]
+    declared.append((("paths", path, method, "parameters"), item.get(method, {}).get("parameters")))
+    taken: dict[tuple[str, str], tuple[Any, ...]] = {}  # (in, name) -> where; an operation's own ones override
+    for where, parameters in declared:
+        for index, parameter in enumerate(parameters if isinstance(parameters, list) else ()):
+            parameter = _followed(spec, parameter)
+            taken[(str(parameter.get("in")), str(parameter.get("name")))] = (*where, index, parameter)
+    for (place, name), (*where, parameter) in taken.items():
+        if (place, name) == ("path", "task_id") and name in allowed:
+            continue
+        if not (parameter.get("required") or place == "path"):
+            continue  # an optional one is left out, as the SDK leaves it
+        takes = "its JSON body alone" if method == "post" else "the task id alone, as the path parameter `task_id`"
+        raise JobKindError(
+            f"job kind of POST {create_path}: {method.upper()} {path} requires the {place} parameter `{name}`, but "
+            f"the SDK calls a job kind's {'create' if method == 'post' else 'status'} operation with {takes}: it "
+            "could not call it, so the spec is refused",
+            path=tuple(where),
+        )
+
+
+def _followed(spec: dict[str, Any], node: Any) -> dict[str, Any]:
+    """``node`` with a local ``$ref`` (``#/components/parameters/X``) followed."""
+    for _ in range(_MAX_DEPTH):
+        if not (isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/")):
+            break
+        target: Any = spec
+        for part in node["$ref"][2:].split("/"):
+            target = target.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(target, dict) else {}
+        node = target
+    return node if isinstance(node, dict) else {}
 
 
 def _check_job_schema(path: str, create: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import pytest
@@ -232,3 +233,50 @@ def test_the_fixture_spec_types_each_result() -> None:
     by_create = {kind.create_operation: kind for kind in kinds}
     assert by_create["create_translation_job"].result_suffixes == {"video": ".mp4", "audio": ".wav", "subtitle": ".srt"}
     assert by_create["create_lipsync_job"].result_suffixes == {"video": ".mp4"}
+
+
+def _parameter(name: str, place: str, required: bool = True) -> dict[str, Any]:
+    return {"name": name, "in": place, "required": required, "schema": {"type": "string"}}
+
+
+def _pair(**parameters: Any) -> dict[str, Any]:
+    """A create and status pair; ``parameters`` adds parameters at ``create``, ``create_path``, ``status``."""
+    paths = {"/v1/x": create(), "/v1/x/{task_id}": get("S")}
+    paths["/v1/x/{task_id}"]["get"]["parameters"] = [_parameter("task_id", "path")]
+    if "create" in parameters:
+        paths["/v1/x"]["post"]["parameters"] = parameters["create"]
+    if "create_path" in parameters:
+        paths["/v1/x"]["parameters"] = parameters["create_path"]
+    if "status" in parameters:
+        paths["/v1/x/{task_id}"]["get"]["parameters"] += parameters["status"]
+    spec = spec_with(paths, S=status_schema("done", "failed"))
+    spec["components"]["parameters"] = {"Workspace": _parameter("workspace", "header")}
+    return spec
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message", "where"),
+    [
+        ({"create": [_parameter("workspace", "query")]}, "POST /v1/x requires the query parameter `workspace`",
+         ("paths", "/v1/x", "post", "parameters", 0)),
+        ({"create_path": [_parameter("project", "path", False)]}, "requires the path parameter `project`",
+         ("paths", "/v1/x", "parameters", 0)),
+        ({"status": [{"$ref": "#/components/parameters/Workspace"}]},
+         "GET /v1/x/{task_id} requires the header parameter `workspace`, but the SDK calls a job kind's status "
+         "operation with the task id alone", ("paths", "/v1/x/{task_id}", "get", "parameters", 1)),
+    ],
+    ids=["create-query", "create-path-level", "status-header-ref"],
+)  # fmt: skip
+def test_a_kind_whose_operations_require_parameters_the_sdk_never_passes_is_refused(
+    parameters: dict[str, Any], message: str, where: tuple[Any, ...]
+) -> None:
+    """Such a kind passed the update, lint and mypy; then every create raised TypeError ("a bug in vozo") and a
+    `vozo batch` row became uncertain."""
+    with pytest.raises(JobKindError, match=re.escape(message)) as refused:
+        find_job_kinds(_pair(**parameters))
+    assert refused.value.path == where
+
+
+def test_optional_parameters_are_left_out_and_the_kind_stays() -> None:
+    spec = _pair(create=[_parameter("dry_run", "query", False)], status=[_parameter("verbose", "query", False)])
+    assert [kind.name for kind in find_job_kinds(spec)] == ["x"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,7 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
         member, first, second, path = duplicate
         raise SpecInvalidError(
             f"enum values {first!r} and {second!r} would both be the member {member} of its generated enum class "
-            "(openapi-python-client refuses that with a traceback): if both are meant, name the members with "
+            "(the generator refuses it, or the class would not load): if both are meant, name the members with "
             f"`x-enum-varnames` in openapi/overlay.yaml (target: {json_path(path)}), else ask Vozo to fix the list",
             path=(*path, "enum"),
         )
@@ -77,9 +78,10 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
 
 def _enum_member_clash(spec: dict[str, Any]) -> tuple[str, Any, Any, tuple[str | int, ...]] | None:
     """The first enum (in document order) two of whose string values openapi-python-client would give one member
-    name, as its ``EnumProperty.values_from_list`` names them (``Done`` and ``done`` are both ``DONE``): the
-    member, the two values and the enum's schema path; None when there is none. ``x-enum-varnames`` names the
-    members instead, as the generator does."""
+    name, as its ``EnumProperty.values_from_list`` names them (``Done`` and ``done`` are both ``DONE``) or as Python
+    reads that name (NFKC: the black-letter capital H, U+210C, is the ``H`` of ``h``): the member, the two values
+    and the enum's schema path; None when there is none. ``x-enum-varnames`` names the members instead, as the
+    generator does."""
     for node, path in _walk(spec):
         values = node.get("enum") if isinstance(node, dict) else None
         if not isinstance(values, list):
@@ -91,11 +93,17 @@ def _enum_member_clash(spec: dict[str, Any]) -> tuple[str, Any, Any, tuple[str |
         if isinstance(names, list) and len(names) == len(values):
             continue
         members: dict[str, Any] = {}
+        read_as: dict[str, str] = {}  # the name Python reads each member as (NFKC) -> the member
         for index, value in enumerate(values):
             key = value.upper() if value and value[0].isalpha() else f"VALUE_{index}"
-            if key in members:
+            if key in members:  # the generator refuses it
                 return key, members[key], value, path
-            members[snake_case(key).upper()] = value
+            member = snake_case(key).upper()
+            python = unicodedata.normalize("NFKC", member)
+            if read_as.get(python, member) != member:  # two members Python reads as one: the import fails
+                return python, members[read_as[python]], value, path
+            members[member] = value
+            read_as[python] = member
     return None
 
 

@@ -481,6 +481,14 @@ INVALID = {
         "$.components.schemas.RemixRequest.properties.mood.enum",
         "          enum:\n            - ''",
     ),
+    # Two members Python reads as one (identifiers are NFKC-normalised): `import vozo` failed with a TypeError.
+    "enum-values-one-member-nfkc": (
+        "            - café\n",
+        "            - café\n            - h\n            - \u210c\n",
+        "enum values 'h' and '\u210c' would both be the member H of its generated enum class",
+        "$.components.schemas.RemixRequest.properties.mood.enum",
+        "          enum:\n            - ''",
+    ),
     "enum-values-one-member-dashed": (
         "                - warm\n",
         "                - warm-ish\n                - warm_ish\n",

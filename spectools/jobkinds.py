@@ -134,6 +134,23 @@ def resolve(spec: dict[str, Any], schema: Any, depth: int = 0) -> dict[str, Any]
     return schema if isinstance(schema, dict) else {}
 
 
+def object_schema(spec: dict[str, Any], schema: Any, depth: int = 0) -> dict[str, Any]:
+    """``schema`` resolved, with the ``properties`` and ``required`` of its ``allOf`` parts merged in (as the
+    generated model merges them): a request or status written as ``allOf: [Base, {...}]`` has all their fields."""
+    schema = resolve(spec, schema)
+    parts = schema.get("allOf")
+    if not isinstance(parts, list) or depth >= _MAX_DEPTH:
+        return schema
+    properties: dict[str, Any] = {}
+    required: list[Any] = []
+    for part in [*parts, schema]:
+        part = schema if part is schema else object_schema(spec, part, depth + 1)
+        properties.update(part.get("properties") or {})
+        required += part.get("required") or []
+    merged = {key: value for key, value in schema.items() if key != "allOf"}
+    return {"type": "object", **merged, "properties": properties, "required": list(dict.fromkeys(required))}
+
+
 def ref_name(schema: Any) -> str | None:
     if isinstance(schema, dict) and "$ref" in schema:
         return str(schema["$ref"]).rsplit("/", 1)[-1]
@@ -163,12 +180,12 @@ def _status_enum(spec: dict[str, Any], status_schema: dict[str, Any]) -> tuple[s
 
 def _is_job(spec: dict[str, Any], schema: Any) -> bool:
     """The ``Job`` schema, or any object like it: its ``task_id`` is a string (the shape is what matters)."""
-    task_id = resolve(spec, resolve(spec, schema).get("properties", {}).get("task_id"))
+    task_id = resolve(spec, object_schema(spec, schema).get("properties", {}).get("task_id"))
     return task_id.get("type") == "string"
 
 
 def _is_status(spec: dict[str, Any], schema: Any) -> bool:
-    values = _status_enum(spec, resolve(spec, schema))
+    values = _status_enum(spec, object_schema(spec, schema))
     return all(value in values for value in TERMINAL)
 
 
@@ -326,7 +343,7 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
         if not status:
             continue
         status_ref = _json_body(status, "response")
-        status_schema = resolve(spec, status_ref)
+        status_schema = object_schema(spec, status_ref)
         _check_required(spec, path, status_path, status_ref, "status")
         _check_job_schema(path, create)
         _check_parameters(spec, path, path, "post", allowed=())
@@ -356,7 +373,7 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
                     "err_code" if "err_code" in props else None,
                     "err_message" if "err_message" in props else None,
                 ),
-                fields=_fields(spec, resolve(spec, request_ref), create.get("x-vozo-fields", {})),
+                fields=_fields(spec, object_schema(spec, request_ref), create.get("x-vozo-fields", {})),
                 type_names=dict(create.get("x-vozo-type-names", {})),
                 result_ref=ref_name(props.get("result")),
                 result_suffixes=_result_suffixes(spec, results, create.get("x-vozo-result-types")),
@@ -428,7 +445,7 @@ def _check_required(
     """A job kind's status must carry ``status`` and its create's answer ``task_id``: the SDK reads them on every
     answer, so a spec that makes either optional (its model's attribute may be unset) is refused, naming the schema
     and the overlay action that makes it required again (the overlay may add to a ``required`` list)."""
-    if name in (resolve(spec, body).get("required") or ()):
+    if name in (object_schema(spec, body).get("required") or ()):
         return
     schema = ref_name(body)
     if schema is not None:
@@ -462,7 +479,7 @@ def not_job_kinds(spec: dict[str, Any]) -> dict[str, str]:
         if not isinstance(status, dict):
             found[path] = f"it answers a task_id, but there is no GET {path}/{{task_id}} to read its status"
             continue
-        values = _status_enum(spec, resolve(spec, _json_body(status, "response")))
+        values = _status_enum(spec, object_schema(spec, _json_body(status, "response")))
         listed = ", ".join(values) if values else "no values"
         found[path] = (
             f"its status GET {path}/{{task_id}} lists {listed}; a job kind's status lists "

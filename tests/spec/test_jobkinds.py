@@ -280,3 +280,25 @@ def test_a_kind_whose_operations_require_parameters_the_sdk_never_passes_is_refu
 def test_optional_parameters_are_left_out_and_the_kind_stays() -> None:
     spec = _pair(create=[_parameter("dry_run", "query", False)], status=[_parameter("verbose", "query", False)])
     assert [kind.name for kind in find_job_kinds(spec)] == ["x"]
+
+
+def test_a_request_and_a_status_written_with_allof_have_the_fields_of_every_part() -> None:
+    """An allOf request gave a kind whose create took no argument and then failed on a KeyError; an allOf status
+    was no job kind ("lists no values")."""
+    base = {"type": "object", "required": ["audio_url"], "properties": {"audio_url": {"type": "string"}}}
+    more = {"type": "object", "required": ["target_language"], "properties": {"target_language": {"type": "string"}}}
+    spec = spec_with(
+        {"/v1/x": create("R"), "/v1/x/{task_id}": get("S")},
+        Base=base,
+        R={"allOf": [ref("Base"), {**more, "properties": {**more["properties"], "voice": {"type": "string"}}}]},
+        S={"allOf": [ref("Status"), {"type": "object", "properties": {"result": ref("DubResult")}}]},
+        Status=status_schema("queued", "done", "failed", err_code={"type": "string"}),
+        DubResult=DUB_RESULT,
+    )
+    [kind] = find_job_kinds(spec)
+    assert [(field.name, field.required) for field in kind.fields] == [
+        ("audio_url", True), ("target_language", True), ("voice", False)
+    ]  # fmt: skip
+    assert kind.statuses == ("queued", "done", "failed")
+    assert kind.result_url_fields == ("result.audio_url", "result.subtitle_url")
+    assert kind.error_fields == ("err_code", None)

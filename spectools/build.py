@@ -64,6 +64,15 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
             "refused; ask Vozo to rename the field",
             path=path,
         )
+    shared = _shared_attribute(spec)
+    if shared is not None:
+        attribute, first, path = shared
+        raise SpecInvalidError(
+            f"fields {first!r} and {path[-1]!r} would both be the attribute {attribute!r} of their generated model "
+            "(openapi-python-client drops the whole schema then, and with it every operation using it): ask Vozo "
+            "to rename one of them",
+            path=path,
+        )
     duplicate = _enum_member_clash(spec)
     if duplicate is not None:
         member, first, second, path = duplicate
@@ -121,6 +130,20 @@ def _model_name_clash(spec: dict[str, Any]) -> tuple[str, tuple[str | int, ...]]
             attribute = str(PythonIdentifier(str(name), prefix=_FIELD_PREFIX))
             if attribute in _MODEL_OWN_NAMES:
                 return attribute, (*path, "properties", name)
+    return None
+
+
+def _shared_attribute(spec: dict[str, Any]) -> tuple[str, str, tuple[str | int, ...]] | None:
+    """The first property (the attribute, the property sharing it, its path) whose generated attribute another
+    property of the same schema already has (``mediaUrl`` and ``media_url``); None when there is none."""
+    for node, path in _walk(spec):
+        properties = node.get("properties") if isinstance(node, dict) else None
+        seen: dict[str, str] = {}
+        for name in properties if isinstance(properties, dict) else ():
+            attribute = unicodedata.normalize("NFKC", str(PythonIdentifier(str(name), prefix=_FIELD_PREFIX)))
+            if attribute in seen:
+                return attribute, seen[attribute], (*path, "properties", name)
+            seen[attribute] = str(name)
     return None
 
 

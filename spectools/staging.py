@@ -97,7 +97,9 @@ def verify(staged: Staged) -> None:
         raise StagingError(f"the import check read code outside the staging copy: {', '.join(foreign)}")
     checked = _run([sys.executable, "-m", "mypy"], staged.root, env)
     if checked.returncode != 0:
-        raise StagingError(f"mypy fails on wrapper/ against the new generated code:\n{checked.stdout.strip()}")
+        said = "\n".join(part for part in (checked.stdout.strip(), checked.stderr.strip()) if part)
+        said = said.replace(f"{staged.root}{os.sep}", "") or f"(mypy said nothing; exit status {checked.returncode})"
+        raise StagingError(f"mypy fails on wrapper/ against the new generated code:\n{said}")
 
 
 def publish(checkout: Path, staged: Staged) -> None:

@@ -127,3 +127,18 @@ def test_a_schema_renamed_with_the_same_shape_is_reported_as_a_rename(upstream, 
     assert "- schema `SpeakerNumber`" in lines
     assert "+ schema `Speakers`" in lines
     assert not any("TranslateResult`" in line and line.startswith("+") for line in lines)
+
+
+def test_enum_values_that_plain_text_would_misread_are_quoted(upstream, overlay_file) -> None:
+    """A line break in a value broke the report's line in two; an empty value or one holding a comma read as
+    another number of values."""
+    old = build.build_spec(upstream, overlay_file)
+    new = copy.deepcopy(old)
+    request = new["components"]["schemas"]["MediaTranslateRequest"]["properties"]
+    request["voice_style"] = {"type": "string", "enum": ["calm", "very lively", "", "a, b", "line\nbreak", " x"]}
+    lines = change_report(old, new)
+    assert (
+        "    request: + field `voice_style` (string, optional, one of: calm, very lively, '', 'a, b', "
+        "'line\\nbreak', ' x')"
+    ) in lines
+    assert all("\n" not in line for line in lines)

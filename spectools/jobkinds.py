@@ -346,6 +346,7 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
         status_schema = object_schema(spec, status_ref)
         _check_required(spec, path, status_path, status_ref, "status")
         _check_job_schema(path, create)
+        _check_json_request(path, create)
         _check_parameters(spec, path, path, "post", allowed=())
         _check_parameters(spec, path, status_path, "get", allowed=("task_id",))
         _check_required(spec, path, path, _json_body(create, "response"), "task_id", method="post")
@@ -419,6 +420,22 @@ def _followed(spec: dict[str, Any], node: Any) -> dict[str, Any]:
             target = target.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(target, dict) else {}
         node = target
     return node if isinstance(node, dict) else {}
+
+
+def _check_json_request(path: str, create: dict[str, Any]) -> None:
+    """The SDK sends a job kind's create its fields as a JSON body: a create documented with another body only
+    (``multipart/form-data``) would be a kind whose create takes no argument and fails every time."""
+    body = create.get("requestBody")
+    content = body.get("content") if isinstance(body, dict) else None
+    if not isinstance(content, dict) or _json_body(create, "request") is not None:
+        return
+    media_types = ", ".join(map(str, content)) or "no media type"
+    raise JobKindError(
+        f"POST {path} answers a task_id and has a status operation, but its request body is {media_types}, not "
+        "application/json, the body the SDK sends a job kind's create: it could not send the fields, so the spec "
+        "is refused",
+        path=("paths", path, "post", "requestBody", "content"),
+    )
 
 
 def _check_job_schema(path: str, create: dict[str, Any]) -> None:

@@ -302,3 +302,13 @@ def test_a_request_and_a_status_written_with_allof_have_the_fields_of_every_part
     assert kind.statuses == ("queued", "done", "failed")
     assert kind.result_url_fields == ("result.audio_url", "result.subtitle_url")
     assert kind.error_fields == ("err_code", None)
+
+
+def test_a_kind_whose_create_takes_no_json_body_is_refused() -> None:
+    """A multipart create was a kind whose create took no argument and failed every time, after a clean update."""
+    spec = spec_with({"/v1/x": create("R"), "/v1/x/{task_id}": get("S")}, R=JOB, S=status_schema("done", "failed"))
+    body = spec["paths"]["/v1/x"]["post"]["requestBody"]
+    body["content"] = {"multipart/form-data": body["content"]["application/json"]}
+    with pytest.raises(JobKindError, match=r"request body is multipart/form-data, not application/json") as refused:
+        find_job_kinds(spec)
+    assert refused.value.path == ("paths", "/v1/x", "post", "requestBody", "content")

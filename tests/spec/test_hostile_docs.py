@@ -578,3 +578,19 @@ def test_a_kind_whose_answers_the_sdk_cannot_read_is_refused_naming_page_line_an
     else:
         assert f"in https://docs.test/{page} line {line}, at {path}" in str(refused.value)
     assert not (tmp_path / "staging" / "generated").exists()  # refused before the generator ran
+
+
+def test_prose_with_characters_python_refuses_in_source_still_generates(hostile: Path) -> None:
+    """A NUL in a description (YAML writes it "\\0") stopped the update: "the generated vozo_jobs/_async_resources.py
+    would not parse (source code string cannot contain null bytes, line None)", naming no page."""
+    spec = yamlio.load(hostile / "spec.yaml")
+    create = spec["paths"]["/v1/media/remix"]["post"]
+    create["description"] = 'Remix\x00 it\r\nnow\u2028then \x1b[31m """ \\N{BULLET}'
+    create["summary"] = "Sum\x00mary \\u12"
+    request = spec["components"]["schemas"]["RemixRequest"]["properties"]
+    request["tone"]["description"] = "nul\x00 and\rcarriage"
+    files = resources.render(spec, hostile / "generated" / "vozo_api_client")
+    for name, source in files.items():
+        compile(source, name, "exec")  # raises on a NUL, an unterminated string, a bad escape
+    assert "Remix  it" in files["_async_resources.py"]
+    assert "\\\\N{BULLET}" in files["_async_resources.py"]  # a backslash stays a backslash

@@ -308,9 +308,11 @@ class JSONValue(click.ParamType):  # type: ignore[type-arg]
             self.fail(f"{value!r} is not JSON", param, ctx)
 
 
-def field_option(field: Field, taken: set[str]) -> click.Option:
+def field_option(field: Field, taken: set[str], reserved: frozenset[str] = frozenset()) -> click.Option:
     """``--field-name`` from the field's ``create`` argument (plus the overlay's short aliases), typed as the spec
-    types the field; ``--field-<name>`` when the command already has that option (its own ``--timeout``, ...)."""
+    types the field; ``--field-<name>`` when the command already has that option (its own ``--timeout``, ...) or
+    another field has it as an alias (``reserved``: a new field ``target`` does not take ``--target`` from
+    ``target_language``, so a documented command keeps its meaning)."""
     schema, kind = field.schema, field.json_type
     settings: dict[str, Any] = {"help": field.description or None, "show_default": field.default is not None}
     values = [value for value in schema.get("enum", ()) if value is not None]
@@ -328,7 +330,8 @@ def field_option(field: Field, taken: set[str]) -> click.Option:
         settings["type"] = JSONValue(or_text=True)
     required = field.required and field.default is None and field.infer_from is None
     flag = "--" + field.argument.rstrip("_").replace("_", "-")
-    flag = f"--field-{flag[2:]}" if flag in taken else flag
+    while flag in taken or flag in reserved:
+        flag = f"--field-{flag[2:]}"
     names = [flag, *(alias for alias in field.cli_aliases if alias not in taken)]
     taken.update(names)
     return click.Option([*names, field.argument], required=required, default=field.default, **settings)
@@ -354,7 +357,8 @@ def job_command(kind: JobKind) -> click.Command:
         ]
     own.append(click.Option(["--timeout", "_timeout"], **_TIMEOUT))
     taken = {"--help", *(name for option in own for name in option.opts)}
-    options = [*(field_option(field, taken) for field in kind.fields), *own]
+    aliases = frozenset(alias for field in kind.fields for alias in field.cli_aliases)
+    options = [*(field_option(field, taken, aliases - set(field.cli_aliases)) for field in kind.fields), *own]
 
     @click.pass_obj
     def create(settings: Settings, /, **values: Any) -> None:

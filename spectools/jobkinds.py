@@ -345,6 +345,7 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
         status_ref = _json_body(status, "response")
         status_schema = object_schema(spec, status_ref)
         _check_required(spec, path, status_path, status_ref, "status")
+        _check_status_type(spec, path, status_path, status_ref, status_schema)
         _check_job_schema(path, create)
         _check_json_request(path, create)
         _check_parameters(spec, path, path, "post", allowed=())
@@ -420,6 +421,31 @@ def _followed(spec: dict[str, Any], node: Any) -> dict[str, Any]:
             target = target.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(target, dict) else {}
         node = target
     return node if isinstance(node, dict) else {}
+
+
+def _check_status_type(
+    spec: dict[str, Any], create_path: str, status_path: str, status_ref: Any, status_schema: dict[str, Any]
+) -> None:
+    """A job kind's ``status`` is a string, one of its enum's: one that may also be null (``type: [string, 'null']``,
+    ``nullable``, a null in the enum) is generated as an optional value the SDK cannot compare, so it is refused."""
+    prop = status_schema.get("properties", {}).get("status")
+    types = json_types(spec, prop)
+    values = resolve(spec, prop).get("enum") or ()
+    if types <= {"string"} and None not in values:
+        return
+    name = ref_name(status_ref)
+    where: tuple[str, ...] = (
+        ("components", "schemas", name, "properties", "status")
+        if name and "status" in (resolve(spec, status_ref).get("properties") or {})
+        else ("paths", status_path, "get", "responses", "200")
+    )
+    allowed = ", ".join(sorted((types - {"string"}) | ({"null"} if None in values else set())))
+    raise JobKindError(
+        f"job kind of POST {create_path}: the `status` of GET {status_path} may also be {allowed}, but the SDK "
+        "reads every job status as one of the status enum's strings: it could not tell a job's state, so the spec "
+        "is refused",
+        path=where,
+    )
 
 
 def _check_json_request(path: str, create: dict[str, Any]) -> None:

@@ -535,6 +535,12 @@ UNREADABLE = {
         "GET /v1/media/remix/{task_id} does not list `status` as required",
         "$.components.schemas.RemixJobStatus", "    RemixJobStatus:",
     ),
+    "status-nullable": (
+        GET_PAGE, "          description: Current job status\n          type: string\n",
+        "          description: Current job status\n          type:\n            - string\n            - 'null'\n",
+        "the `status` of GET /v1/media/remix/{task_id} may also be null",
+        "$.components.schemas.RemixJobStatus.properties.status", "        status:\n          description: Current job",
+    ),
     "task-id-optional": (
         CREATE_PAGE, _JOB, "    Job:\n      required: []\n",
         "POST /v1/media/remix does not list `task_id` as required",

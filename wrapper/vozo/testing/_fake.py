@@ -495,7 +495,7 @@ class FakeVozo:
                 for key in keys[:-1]:
                     where = where.setdefault(key, {})
                 where[keys[-1]] = f"{media}/{_media.file_name(name, kind.result_suffixes)}"
-        return body
+        return self.spec.complete(body, self.spec.status_schema(kind.status_path))
 
     # --- callbacks --------------------------------------------------------------------------------------------------
 

@@ -260,3 +260,19 @@ def test_a_status_carries_every_field_the_spec_requires_at_every_stage() -> None
             assert client.translations.get(job.task_id).status  # the client reads it as well
             fake.advance(1.0)
     assert seen[-1]["result"]["video_url"].endswith(".mp4")  # a real result link once done, not a placeholder
+
+
+def test_a_create_answer_carries_every_field_the_job_schema_requires() -> None:
+    """A Job requiring more than task_id: FakeVozo answered {"task_id": ...} alone, and every create through a
+    client generated from that spec failed with "the required field 'created_at' is missing" after the fake had
+    made the job."""
+    spec = copy.deepcopy(packaged_spec())
+    job = spec["components"]["schemas"]["Job"]
+    job["properties"]["created_at"] = {"type": "string", "format": "date-time"}
+    job["required"] = ["task_id", "created_at"]
+    fake = FakeVozo(api_keys=[KEY], step_seconds=0.01, spec=spec)
+    with fake.serve() as url, vozo.Vozo(api_key=KEY, base_url=url) as client:
+        created = client.lipsync.create(reference_file_url="https://m.test/p.mp4", audio_url="https://m.test/v.mp3")
+    assert created.task_id in fake.jobs
+    answer = {"task_id": created.task_id, **created.additional_properties}  # this client's Job lists task_id only
+    assert list(Draft202012Validator(job).iter_errors(answer)) == []

@@ -151,16 +151,18 @@ class Spec:
             found = found.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(found, dict) else {}
         return found
 
-    def status_schema(self, path: str) -> dict[str, Any]:
-        """The 200 JSON body schema of ``GET path`` (a job kind's status), resolved; empty when the spec has none."""
-        operation = self.document.get("paths", {}).get(path, {}).get("get", {})
+    def answer_schema(self, method: str, path: str) -> dict[str, Any]:
+        """The 200 JSON body schema of an operation (a job kind's create or status), resolved; empty when the spec
+        has none."""
+        operation = self.document.get("paths", {}).get(path, {}).get(method, {})
         response = self._resolve(operation.get("responses", {}).get("200", {}))
         return self._resolve(response.get("content", {}).get("application/json", {}).get("schema"))
 
     def complete(self, body: dict[str, Any], schema: Any, depth: int = 0) -> dict[str, Any]:
         """``body`` with every field ``schema`` requires and ``body`` lacks given a valid value, in the objects it
         holds too: a status of a kind whose spec requires more than ``status`` (``progress``, ``err_code``, a
-        ``result`` at every stage) is what the spec says Vozo sends."""
+        ``result`` at every stage), or a create whose ``Job`` requires more than ``task_id``, is what the spec says
+        Vozo sends."""
         schema = self._resolve(schema)
         parts = [schema, *(self._resolve(part) for part in schema.get("allOf") or ())]
         properties = {name: prop for part in parts for name, prop in (part.get("properties") or {}).items()}

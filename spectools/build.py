@@ -31,9 +31,12 @@ HEADER = (
 class SpecInvalidError(ValueError):
     """The merged document is not valid OpenAPI 3.1."""
 
-    def __init__(self, message: str, *, path: tuple[str | int, ...]) -> None:
+    def __init__(
+        self, message: str, *, path: tuple[str | int, ...], also: tuple[tuple[str | int, ...], ...] = ()
+    ) -> None:
         super().__init__(message)
         self.path = path  # the invalid node, in the merged spec
+        self.also = also  # other nodes to blame with it (the other operation sharing an operationId)
 
 
 def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
@@ -48,6 +51,16 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
                 path=dangling[:-1],
             )
         raise SpecInvalidError(f"{reference!r} points at no schema any page defines", path=dangling[:-1])
+    shared = _shared_operation_id(spec)
+    if shared is not None:
+        operation_id, first, second = shared
+        raise SpecInvalidError(
+            f"operationId {operation_id!r} is given to {first[2].upper()} {first[1]} and to {second[2].upper()} "
+            f"{second[1]}: operation ids name the generated functions, so each must be unique (one may come from "
+            "openapi/overlay.yaml)",
+            path=(*first, "operationId"),
+            also=((*second, "operationId"),),
+        )
     try:
         validate(spec)
     except OpenAPIValidationError as exc:
@@ -130,6 +143,22 @@ def _model_name_clash(spec: dict[str, Any]) -> tuple[str, tuple[str | int, ...]]
             attribute = str(PythonIdentifier(str(name), prefix=_FIELD_PREFIX))
             if attribute in _MODEL_OWN_NAMES:
                 return attribute, (*path, "properties", name)
+    return None
+
+
+def _shared_operation_id(spec: dict[str, Any]) -> tuple[str, tuple[str, str, str], tuple[str, str, str]] | None:
+    """The first operationId two operations share, with both operations' paths (the validator names one of them
+    and blames the document root, so the page that brought the other went unnamed); None when all differ."""
+    seen: dict[str, tuple[str, str, str]] = {}
+    for path, item in (spec.get("paths") or {}).items():
+        for method, operation in item.items() if isinstance(item, dict) else ():
+            operation_id = operation.get("operationId") if isinstance(operation, dict) else None
+            if not isinstance(operation_id, str):
+                continue
+            where = ("paths", str(path), str(method))
+            if operation_id in seen:
+                return operation_id, seen[operation_id], where
+            seen[operation_id] = where
     return None
 
 

@@ -80,7 +80,7 @@ def build_located(upstream: Path, overlay: Path, pages: Sequence[FetchedPage]) -
     except MergeConflictError as exc:
         raise StagingError(where.explain(str(exc), [exc.path], exc.pages)) from exc
     except build.SpecInvalidError as exc:
-        raise StagingError(where.explain(str(exc), [exc.path])) from exc
+        raise StagingError(where.explain(str(exc), [exc.path, *exc.also])) from exc
     except OverlayError as exc:  # names openapi/overlay.yaml and its actions: the staging copy's path would not help
         raise StagingError(str(exc)) from exc
 

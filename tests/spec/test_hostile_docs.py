@@ -473,6 +473,14 @@ INVALID = {
         "$.components.schemas.RemixSegment.properties.D",
         "        D:",
     ),
+    # The validator named one of the two operations and blamed the document root ("at $").
+    "operation-id-shared": (
+        "    post:\n",
+        "    post:\n      operationId: create_translation_job\n",
+        "operationId 'create_translation_job' is given to POST /v1/media/remix and to POST /v1/media/translate",
+        "$.paths['/v1/media/remix'].post.operationId",
+        "      operationId: create_translation_job",
+    ),
     # The generator's own refusal named the schema but not the fields ("<UntrustedString object at 0x...>").
     "fields-one-attribute": (
         "        start:\n",

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from vozo._cli import job_command
+import click
+
+from vozo._cli import accept_json_after_subcommands, job_command
 from vozo._kinds import JobKind, kind_named
 
 
@@ -45,3 +47,16 @@ def test_prefixed_names_never_repeat() -> None:
     assert len(names) == len(set(names))
     assert options["field_timeout"] == ["--field-timeout"]
     assert options["timeout"] == ["--field-field-timeout"]
+
+
+def test_a_field_named_json_leaves_the_command_its_json_flag() -> None:
+    """A field `json` took --json, so `vozo <kind> ... --json` (documented for every command) set that field, or
+    failed asking for its value, instead of asking for JSON output."""
+    command = job_command(_with_fields("json"))
+    group = click.Group("vozo", commands=[command])
+    accept_json_after_subcommands(group)
+    flags = [param for param in command.params if "--json" in param.opts]
+    assert [(param.opts, param.is_flag, param.expose_value) for param in flags] == [(["--json"], True, False)]
+    assert next(param.opts for param in command.params if param.name == "json" and param.expose_value) == [
+        "--field-json"
+    ]

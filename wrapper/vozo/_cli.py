@@ -356,7 +356,8 @@ def job_command(kind: JobKind) -> click.Command:
             ),
         ]
     own.append(click.Option(["--timeout", "_timeout"], **_TIMEOUT))
-    taken = {"--help", *(name for option in own for name in option.opts)}
+    # --help, and --json, which accept_json_after_subcommands gives every command: a field named json is --field-json
+    taken = {"--help", "--json", *(name for option in own for name in option.opts)}
     aliases = frozenset(alias for field in kind.fields for alias in field.cli_aliases)
     options = [*(field_option(field, taken, aliases - set(field.cli_aliases)) for field in kind.fields), *own]
 
@@ -517,7 +518,7 @@ def accept_json_after_subcommands(group: click.Group) -> None:
     for command in group.commands.values():
         if isinstance(command, click.Group):
             accept_json_after_subcommands(command)
-        elif command.name != "mock-server" and not any(param.name == "json" for param in command.params):
+        elif command.name != "mock-server" and not any("--json" in param.opts for param in command.params):
             command.params.append(  # hidden aliases share their command's params: added once
                 click.Option(
                     ["--json"],

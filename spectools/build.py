@@ -51,6 +51,16 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
                 path=dangling[:-1],
             )
         raise SpecInvalidError(f"{reference!r} points at no schema any page defines", path=dangling[:-1])
+    unsent = _key_not_sent(spec)
+    if unsent is not None:
+        operation, scheme = unsent
+        described = _scheme_words(spec["components"]["securitySchemes"][scheme])
+        raise SpecInvalidError(
+            f"{operation} asks for the API key as {described} (security scheme {scheme!r}), but the SDK sends it as "
+            "a bearer token (Authorization: Bearer) only: every call would be refused as unauthenticated, so the "
+            "spec is refused until the wrapper sends the key that way (wrapper/vozo/_base.py, BearerAuth)",
+            path=("components", "securitySchemes", scheme),
+        )
     shared = _shared_operation_id(spec)
     if shared is not None:
         operation_id, first, second = shared
@@ -144,6 +154,38 @@ def _model_name_clash(spec: dict[str, Any]) -> tuple[str, tuple[str | int, ...]]
             if attribute in _MODEL_OWN_NAMES:
                 return attribute, (*path, "properties", name)
     return None
+
+
+def _key_not_sent(spec: dict[str, Any]) -> tuple[str, str] | None:
+    """The first operation (``POST /v1/x``) and the security scheme it requires that is not an HTTP bearer token,
+    the one way the SDK sends the key; None when every operation takes a bearer token (or no key)."""
+    schemes = (spec.get("components") or {}).get("securitySchemes") or {}
+    for path, item in (spec.get("paths") or {}).items():
+        for method, operation in item.items() if isinstance(item, dict) else ():
+            if method not in _METHODS or not isinstance(operation, dict):
+                continue
+            requirements = operation.get("security", spec.get("security")) or []
+            if not requirements or any(all(_is_bearer(schemes.get(name)) for name in r) for r in requirements):
+                continue  # no key, or one alternative the SDK meets
+            names = [name for r in requirements for name in r if not _is_bearer(schemes.get(name))]
+            if names and names[0] in schemes:
+                return f"{method.upper()} {path}", names[0]
+    return None
+
+
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _is_bearer(scheme: Any) -> bool:
+    return isinstance(scheme, dict) and scheme.get("type") == "http" and str(scheme.get("scheme")).lower() == "bearer"
+
+
+def _scheme_words(scheme: dict[str, Any]) -> str:
+    if scheme.get("type") == "apiKey":
+        return f"{scheme.get('in')} {scheme.get('name')!r}"
+    if scheme.get("type") == "http":
+        return f"HTTP {scheme.get('scheme')} authentication"
+    return f"{scheme.get('type')} authentication"
 
 
 def _shared_operation_id(spec: dict[str, Any]) -> tuple[str, tuple[str, str, str], tuple[str, str, str]] | None:

@@ -608,3 +608,19 @@ def test_prose_with_characters_python_refuses_in_source_still_generates(hostile:
         compile(source, name, "exec")  # raises on a NUL, an unterminated string, a bad escape
     assert "Remix  it" in files["_async_resources.py"]
     assert "\\\\N{BULLET}" in files["_async_resources.py"]  # a backslash stays a backslash
+
+
+def test_a_key_asked_for_otherwise_than_as_a_bearer_token_is_refused_naming_the_scheme(tmp_path: Path) -> None:
+    """An operation whose key goes in a header or the query passed the update, lint and mypy; then every call was
+    refused as unauthenticated (the SDK sends Authorization: Bearer only), FakeVozo's included."""
+    scheme = "    keyAuth:\n      type: apiKey\n      in: header\n      name: X-Api-Key\n"
+    text = _CREATE.replace("  securitySchemes:\n", "  securitySchemes:\n" + scheme, 1)
+    text = text.replace("    post:\n", "    post:\n      security:\n        - keyAuth: []\n", 1)
+    pages = [page for page in _pages() if page.name != CREATE_PAGE]
+    pages.append(FetchedPage(CREATE_PAGE, f"https://docs.test/{CREATE_PAGE}", text))
+    with pytest.raises(staging.StagingError) as refused:
+        _build(pages, tmp_path)
+    message = str(refused.value)
+    assert message.startswith("POST /v1/media/remix asks for the API key as header 'X-Api-Key' (security scheme")
+    line = text.count("\n", 0, text.index("    keyAuth:")) + 1
+    assert f"in https://docs.test/{CREATE_PAGE} line {line}, at $.components.securitySchemes.keyAuth" in message

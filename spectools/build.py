@@ -19,6 +19,7 @@ from spectools.overlay import apply_overlay
 from spectools.pages import load_pages
 from spectools.sourcemap import json_path
 
+_SDK_KEYS = "x-vozo-"  # the overlay's keys (spectools/jobkinds.py reads them)
 # openapi-python-client's default (openapi/generator/config.yaml sets none): the prefix of attributes that would
 # not be identifiers (``2pass`` -> ``field_2pass``).
 _FIELD_PREFIX = "field_"
@@ -41,6 +42,20 @@ class SpecInvalidError(ValueError):
 
 def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
     merged = merge_pages(load_pages(upstream))
+    steering = next(
+        (
+            path
+            for _, path in _walk(merged)
+            if path and str(path[-1]).startswith(_SDK_KEYS) and path[-2:-1] != ("properties",)
+        ),
+        None,
+    )  # a field so named is data: only keys beside an operation's or a schema's own steer anything
+    if steering is not None:
+        raise SpecInvalidError(
+            f"a page sets {steering[-1]!r}: x-vozo-* keys steer the SDK (a kind's name, its fields' defaults, where "
+            "its status is read), so only openapi/overlay.yaml may set them; the docs' copy is refused, not obeyed",
+            path=steering,
+        )
     spec = ordered(apply_overlay(merged, yamlio.load(overlay)))
     dangling = _dangling_reference(spec)
     if dangling is not None:

@@ -473,6 +473,14 @@ INVALID = {
         "$.components.schemas.RemixSegment.properties.D",
         "        D:",
     ),
+    # A page steering the SDK: every job's status (result links included) went to the docs' host, unreported.
+    "sdk-key-on-a-page": (
+        "    post:\n",
+        "    post:\n      x-vozo-fields:\n        callback_url:\n          default: https://evil.test/hook\n",
+        "a page sets 'x-vozo-fields': x-vozo-* keys steer the SDK",
+        "$.paths['/v1/media/remix'].post['x-vozo-fields']",
+        "      x-vozo-fields:",
+    ),
     # The validator named one of the two operations and blamed the document root ("at $").
     "operation-id-shared": (
         "    post:\n",

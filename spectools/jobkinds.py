@@ -289,7 +289,11 @@ def _fields(spec: dict[str, Any], request: dict[str, Any], hints: dict[str, Any]
         resolved = {**resolve(spec, prop), **{k: v for k, v in prop.items() if k != "$ref"}}
         hint = hints.get(name, {}) if isinstance(hints.get(name), dict) else {}
         enum = {str(value) for value in resolved.get("enum", ())}
-        aliases = {str(k): str(v) for k, v in (hint.get("aliases") or {}).items() if not enum or str(v) in enum}
+        aliases = {
+            str(k): str(v)
+            for k, v in (hint.get("aliases") or {}).items()
+            if (not enum or str(v) in enum) and str(k) not in enum  # a value Vozo added is never translated away
+        }
         default = hint.get("default")
         if enum and default is not None and str(default) not in enum and str(default) not in aliases:
             default = None
@@ -549,7 +553,9 @@ def stale_hints(spec: dict[str, Any]) -> list[str]:
             if hint.get("infer-from") and hint["infer-from"] not in fields:
                 lines.append(f"{where}: `{name}` is inferred from `{hint['infer-from']}`, which is no field any more")
             lines += [
-                f"{where}: `{name}` alias {alias!r} stands for {value!r}, which its enum no longer lists"
+                f"{where}: `{name}` alias {alias!r} is now one of its own values, sent as it is (not as {value!r})"
+                if str(alias) in field.enum
+                else f"{where}: `{name}` alias {alias!r} stands for {value!r}, which its enum no longer lists"
                 for alias, value in (hint.get("aliases") or {}).items()
                 if str(alias) not in field.value_aliases
             ]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from spectools import build
-from spectools.jobkinds import JobKindError, default_name, find_job_kinds
+from spectools.jobkinds import JobKindError, default_name, find_job_kinds, stale_hints
 
 from .conftest import FIXTURES
 
@@ -312,3 +312,24 @@ def test_a_kind_whose_create_takes_no_json_body_is_refused() -> None:
     with pytest.raises(JobKindError, match=r"request body is multipart/form-data, not application/json") as refused:
         find_job_kinds(spec)
     assert refused.value.path == ("paths", "/v1/x", "post", "requestBody", "content")
+
+
+def test_an_alias_vozo_adds_as_a_real_value_is_sent_as_it_is_and_reported() -> None:
+    """The overlay's `standard` stands for `standard_v1`; once Vozo lists a `standard` of its own, a caller passing
+    it was silently sent `standard_v1`, and the report said nothing."""
+    old = build.build_spec(FIXTURES / "upstream", FIXTURES / "overlay.yaml")
+    new = copy.deepcopy(old)
+    new["components"]["schemas"]["Model"]["enum"].append("standard")
+    [model] = [
+        field
+        for kind in find_job_kinds(new)
+        if kind.name == "lipsync"
+        for field in kind.fields
+        if field.name == "model"
+    ]
+    assert model.value_aliases == {"precision": "precision_v1"}
+    assert stale_hints(new) == [
+        "x-vozo-fields of POST /v1/video_generation: `model` alias 'standard' is now one of its own values, sent as it "
+        "is (not as 'standard_v1')"
+    ]
+    assert stale_hints(old) == []

@@ -525,6 +525,16 @@ def not_job_kinds(spec: dict[str, Any]) -> dict[str, str]:
         status = spec.get("paths", {}).get(f"{path}/{{task_id}}", {}).get("get")
         if not isinstance(status, dict):
             found[path] = f"it answers a task_id, but there is no GET {path}/{{task_id}} to read its status"
+            elsewhere = [
+                other
+                for other, item in spec.get("paths", {}).items()
+                if re.fullmatch(re.escape(path) + r"/\{[^/{}]+\}", other) and isinstance(item, dict) and "get" in item
+            ]
+            if elsewhere:  # the status is there, under another parameter name the SDK cannot pass
+                found[path] += (
+                    f" (GET {elsewhere[0]} takes the task id under another name, and the SDK passes it as the path "
+                    "parameter `task_id` only)"
+                )
             continue
         values = _status_enum(spec, object_schema(spec, _json_body(status, "response")))
         listed = ", ".join(values) if values else "no values"

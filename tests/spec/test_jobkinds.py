@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from spectools import build
-from spectools.jobkinds import JobKindError, default_name, find_job_kinds, stale_hints
+from spectools.jobkinds import JobKindError, default_name, find_job_kinds, not_job_kinds, stale_hints
 
 from .conftest import FIXTURES
 
@@ -333,3 +333,13 @@ def test_an_alias_vozo_adds_as_a_real_value_is_sent_as_it_is_and_reported() -> N
         "is (not as 'standard_v1')"
     ]
     assert stale_hints(old) == []
+
+
+def test_a_status_read_under_another_parameter_name_is_named_in_the_reason() -> None:
+    """The report said "there is no GET /v1/x/{task_id}" beside a GET /v1/x/{id}, which looked like a lie."""
+    spec = spec_with({"/v1/x": create(), "/v1/x/{id}": get("S")}, S=status_schema("done", "failed"))
+    assert find_job_kinds(spec) == []
+    assert not_job_kinds(spec)["/v1/x"] == (
+        "it answers a task_id, but there is no GET /v1/x/{task_id} to read its status (GET /v1/x/{id} takes the "
+        "task id under another name, and the SDK passes it as the path parameter `task_id` only)"
+    )

@@ -107,8 +107,8 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
         attribute, first, path = shared
         raise SpecInvalidError(
             f"fields {first!r} and {path[-1]!r} would both be the attribute {attribute!r} of their generated model "
-            "(openapi-python-client drops the whole schema then, and with it every operation using it): ask Vozo "
-            "to rename one of them",
+            "(openapi-python-client drops the whole schema then, and with it every operation using it, or the "
+            "model would not load): ask Vozo to rename one of them",
             path=path,
         )
     duplicate = _enum_member_clash(spec)
@@ -221,15 +221,26 @@ def _shared_operation_id(spec: dict[str, Any]) -> tuple[str, tuple[str, str, str
 
 def _shared_attribute(spec: dict[str, Any]) -> tuple[str, str, tuple[str | int, ...]] | None:
     """The first property (the attribute, the property sharing it, its path) whose generated attribute another
-    property of the same schema already has (``mediaUrl`` and ``media_url``); None when there is none."""
+    property of the same schema would have too, as openapi-python-client names them: snake_case first, and for
+    two that meet there, each name with only what is no identifier taken out (``mediaUrl`` and ``media_url`` part
+    again; ``a-b`` and ``a.b`` are both ``ab``, and it drops the whole schema). None when there is none."""
     for node, path in _walk(spec):
         properties = node.get("properties") if isinstance(node, dict) else None
-        seen: dict[str, str] = {}
-        for name in properties if isinstance(properties, dict) else ():
-            attribute = unicodedata.normalize("NFKC", str(PythonIdentifier(str(name), prefix=_FIELD_PREFIX)))
-            if attribute in seen:
-                return attribute, seen[attribute], (*path, "properties", name)
-            seen[attribute] = str(name)
+        names: dict[str, str] = {}  # property -> its attribute, as the generator settles it
+        for name in map(str, properties if isinstance(properties, dict) else ()):
+            attribute = str(PythonIdentifier(name, prefix=_FIELD_PREFIX))
+            for other, taken in list(names.items()):
+                if taken != attribute:
+                    continue
+                names[other] = str(PythonIdentifier(other, prefix=_FIELD_PREFIX, skip_snake_case=True))
+                attribute = str(PythonIdentifier(name, prefix=_FIELD_PREFIX, skip_snake_case=True))
+                if attribute == names[other]:
+                    return attribute, other, (*path, "properties", name)
+            read_as = unicodedata.normalize("NFKC", attribute)  # Python reads identifiers NFKC-normalised
+            other = next((o for o, a in names.items() if unicodedata.normalize("NFKC", a) == read_as), None)
+            if other is not None:
+                return read_as, other, (*path, "properties", name)
+            names[name] = attribute
     return None
 
 

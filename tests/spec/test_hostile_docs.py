@@ -492,10 +492,10 @@ INVALID = {
     # The generator's own refusal named the schema but not the fields ("<UntrustedString object at 0x...>").
     "fields-one-attribute": (
         "        start:\n",
-        "        start:\n          type: number\n        Start:\n",
-        "fields 'start' and 'Start' would both be the attribute 'start' of their generated model",
-        "$.components.schemas.RemixSegment.properties.Start",
-        "        Start:",
+        "        start:\n          type: number\n        s-tart:\n          type: number\n        s.tart:\n",
+        "fields 's-tart' and 's.tart' would both be the attribute 'start' of their generated model",
+        "$.components.schemas.RemixSegment.properties['s.tart']",
+        "        s.tart:",
     ),
     # Two values one member name: openapi-python-client died with a 60-line traceback naming no page.
     "enum-values-one-member": (

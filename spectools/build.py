@@ -41,7 +41,7 @@ class SpecInvalidError(ValueError):
 
 
 def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
-    merged = merge_pages(load_pages(upstream))
+    merged = _without_ignored_headers(merge_pages(load_pages(upstream)))
     steering = next(
         (
             path
@@ -169,6 +169,31 @@ def _model_name_clash(spec: dict[str, Any]) -> tuple[str, tuple[str | int, ...]]
             if attribute in _MODEL_OWN_NAMES:
                 return attribute, (*path, "properties", name)
     return None
+
+
+# Header parameters OpenAPI says "SHALL be ignored" (3.1, Parameter Object): the security scheme, the body's media
+# type and content negotiation say them. openapi-python-client would make each a required argument that nothing passes.
+_IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
+
+
+def _without_ignored_headers(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` without the header parameters OpenAPI ignores (a page documenting ``Authorization`` as a required
+    header made a job kind the SDK could not call)."""
+    for item in (spec.get("paths") or {}).values():
+        holders = [item, *(item.get(method) for method in _METHODS)] if isinstance(item, dict) else []
+        for holder in holders:
+            parameters = holder.get("parameters") if isinstance(holder, dict) else None
+            if isinstance(parameters, list):
+                holder["parameters"] = [p for p in parameters if not _ignored_header(p)]
+    return spec
+
+
+def _ignored_header(parameter: Any) -> bool:
+    return (
+        isinstance(parameter, dict)
+        and parameter.get("in") == "header"
+        and str(parameter.get("name", "")).lower() in _IGNORED_HEADERS
+    )
 
 
 def _key_not_sent(spec: dict[str, Any]) -> tuple[str, str] | None:

@@ -100,3 +100,26 @@ def test_fields_the_generator_tells_apart_are_not_refused() -> None:
 
     assert build._shared_attribute(spec("mediaUrl", "media_url", "audio_url", "audio-url", "Audio_URL")) is None
     assert build._shared_attribute(spec("$", "-")) == ("field_", "$", ("components", "schemas", "S", "properties", "-"))
+
+
+def test_header_parameters_openapi_ignores_are_dropped() -> None:
+    """A page documenting Authorization (or Accept, Content-Type) as a required header parameter, which OpenAPI
+    says to ignore, made a job kind whose every create needed an argument nothing passes."""
+    spec = {
+        "paths": {
+            "/v1/x": {
+                "parameters": [{"name": "accept", "in": "header", "required": True}],
+                "post": {
+                    "parameters": [
+                        {"name": "Authorization", "in": "header", "required": True},
+                        {"name": "Content-Type", "in": "header", "required": True},
+                        {"name": "X-Trace", "in": "header"},
+                        {"name": "authorization", "in": "query"},
+                    ]
+                },
+            }
+        }
+    }
+    cleaned = build._without_ignored_headers(spec)
+    assert cleaned["paths"]["/v1/x"]["parameters"] == []
+    assert [p["name"] for p in cleaned["paths"]["/v1/x"]["post"]["parameters"]] == ["X-Trace", "authorization"]

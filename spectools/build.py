@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from openapi_python_client.strings import PythonIdentifier
+from openapi_python_client.strings import PythonIdentifier, snake_case
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
@@ -16,7 +17,9 @@ from spectools import yamlio
 from spectools.merge import merge_pages, ordered
 from spectools.overlay import apply_overlay
 from spectools.pages import load_pages
+from spectools.sourcemap import json_path
 
+_SDK_KEYS = "x-vozo-"  # the overlay's keys (spectools/jobkinds.py reads them)
 # openapi-python-client's default (openapi/generator/config.yaml sets none): the prefix of attributes that would
 # not be identifiers (``2pass`` -> ``field_2pass``).
 _FIELD_PREFIX = "field_"
@@ -29,13 +32,30 @@ HEADER = (
 class SpecInvalidError(ValueError):
     """The merged document is not valid OpenAPI 3.1."""
 
-    def __init__(self, message: str, *, path: tuple[str | int, ...]) -> None:
+    def __init__(
+        self, message: str, *, path: tuple[str | int, ...], also: tuple[tuple[str | int, ...], ...] = ()
+    ) -> None:
         super().__init__(message)
         self.path = path  # the invalid node, in the merged spec
+        self.also = also  # other nodes to blame with it (the other operation sharing an operationId)
 
 
 def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
-    merged = merge_pages(load_pages(upstream))
+    merged = _without_ignored_headers(merge_pages(load_pages(upstream)))
+    steering = next(
+        (
+            path
+            for _, path in _walk(merged)
+            if path and str(path[-1]).startswith(_SDK_KEYS) and path[-2:-1] != ("properties",)
+        ),
+        None,
+    )  # a field so named is data: only keys beside an operation's or a schema's own steer anything
+    if steering is not None:
+        raise SpecInvalidError(
+            f"a page sets {steering[-1]!r}: x-vozo-* keys steer the SDK (a kind's name, its fields' defaults, where "
+            "its status is read), so only openapi/overlay.yaml may set them; the docs' copy is refused, not obeyed",
+            path=steering,
+        )
     spec = ordered(apply_overlay(merged, yamlio.load(overlay)))
     dangling = _dangling_reference(spec)
     if dangling is not None:
@@ -46,6 +66,26 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
                 path=dangling[:-1],
             )
         raise SpecInvalidError(f"{reference!r} points at no schema any page defines", path=dangling[:-1])
+    unsent = _key_not_sent(spec)
+    if unsent is not None:
+        operation, scheme = unsent
+        described = _scheme_words(spec["components"]["securitySchemes"][scheme])
+        raise SpecInvalidError(
+            f"{operation} asks for the API key as {described} (security scheme {scheme!r}), but the SDK sends it as "
+            "a bearer token (Authorization: Bearer) only: every call would be refused as unauthenticated, so the "
+            "spec is refused until the wrapper sends the key that way (wrapper/vozo/_base.py, BearerAuth)",
+            path=("components", "securitySchemes", scheme),
+        )
+    shared = _shared_operation_id(spec)
+    if shared is not None:
+        operation_id, first, second = shared
+        raise SpecInvalidError(
+            f"operationId {operation_id!r} is given to {first[2].upper()} {first[1]} and to {second[2].upper()} "
+            f"{second[1]}: operation ids name the generated functions, so each must be unique (one may come from "
+            "openapi/overlay.yaml)",
+            path=(*first, "operationId"),
+            also=((*second, "operationId"),),
+        )
     try:
         validate(spec)
     except OpenAPIValidationError as exc:
@@ -62,7 +102,56 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
             "refused; ask Vozo to rename the field",
             path=path,
         )
+    shared = _shared_attribute(spec)
+    if shared is not None:
+        attribute, first, path = shared
+        raise SpecInvalidError(
+            f"fields {first!r} and {path[-1]!r} would both be the attribute {attribute!r} of their generated model "
+            "(openapi-python-client drops the whole schema then, and with it every operation using it, or the "
+            "model would not load): ask Vozo to rename one of them",
+            path=path,
+        )
+    duplicate = _enum_member_clash(spec)
+    if duplicate is not None:
+        member, first, second, path = duplicate
+        raise SpecInvalidError(
+            f"enum values {first!r} and {second!r} would both be the member {member} of its generated enum class "
+            "(the generator refuses it, or the class would not load): if both are meant, name the members with "
+            f"`x-enum-varnames` in openapi/overlay.yaml (target: {json_path(path)}), else ask Vozo to fix the list",
+            path=(*path, "enum"),
+        )
     return spec
+
+
+def _enum_member_clash(spec: dict[str, Any]) -> tuple[str, Any, Any, tuple[str | int, ...]] | None:
+    """The first enum (in document order) two of whose string values openapi-python-client would give one member
+    name, as its ``EnumProperty.values_from_list`` names them (``Done`` and ``done`` are both ``DONE``) or as Python
+    reads that name (NFKC: the black-letter capital H, U+210C, is the ``H`` of ``h``): the member, the two values
+    and the enum's schema path; None when there is none. ``x-enum-varnames`` names the members instead, as the
+    generator does."""
+    for node, path in _walk(spec):
+        values = node.get("enum") if isinstance(node, dict) else None
+        if not isinstance(values, list):
+            continue
+        values = [value for value in values if value is not None]
+        if not values or not all(isinstance(value, str) for value in values):
+            continue  # integers are VALUE_<n>, always distinct; mixed types are refused by the generator
+        names = node.get("x-enum-varnames")
+        if isinstance(names, list) and len(names) == len(values):
+            continue
+        members: dict[str, Any] = {}
+        read_as: dict[str, str] = {}  # the name Python reads each member as (NFKC) -> the member
+        for index, value in enumerate(values):
+            key = value.upper() if value and value[0].isalpha() else f"VALUE_{index}"
+            if key in members:  # the generator refuses it
+                return key, members[key], value, path
+            member = snake_case(key).upper()
+            python = unicodedata.normalize("NFKC", member)
+            if read_as.get(python, member) != member:  # two members Python reads as one: the import fails
+                return python, members[read_as[python]], value, path
+            members[member] = value
+            read_as[python] = member
+    return None
 
 
 # Attributes a field cannot take in a model openapi-python-client generates: the model's own members, and names
@@ -79,6 +168,104 @@ def _model_name_clash(spec: dict[str, Any]) -> tuple[str, tuple[str | int, ...]]
             attribute = str(PythonIdentifier(str(name), prefix=_FIELD_PREFIX))
             if attribute in _MODEL_OWN_NAMES:
                 return attribute, (*path, "properties", name)
+    return None
+
+
+# Header parameters OpenAPI says "SHALL be ignored" (3.1, Parameter Object): the security scheme, the body's media
+# type and content negotiation say them. openapi-python-client would make each a required argument that nothing passes.
+_IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
+
+
+def _without_ignored_headers(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` without the header parameters OpenAPI ignores (a page documenting ``Authorization`` as a required
+    header made a job kind the SDK could not call)."""
+    for item in (spec.get("paths") or {}).values():
+        holders = [item, *(item.get(method) for method in _METHODS)] if isinstance(item, dict) else []
+        for holder in holders:
+            parameters = holder.get("parameters") if isinstance(holder, dict) else None
+            if isinstance(parameters, list):
+                holder["parameters"] = [p for p in parameters if not _ignored_header(p)]
+    return spec
+
+
+def _ignored_header(parameter: Any) -> bool:
+    return (
+        isinstance(parameter, dict)
+        and parameter.get("in") == "header"
+        and str(parameter.get("name", "")).lower() in _IGNORED_HEADERS
+    )
+
+
+def _key_not_sent(spec: dict[str, Any]) -> tuple[str, str] | None:
+    """The first operation (``POST /v1/x``) and the security scheme it requires that is not an HTTP bearer token,
+    the one way the SDK sends the key; None when every operation takes a bearer token (or no key)."""
+    schemes = (spec.get("components") or {}).get("securitySchemes") or {}
+    for path, item in (spec.get("paths") or {}).items():
+        for method, operation in item.items() if isinstance(item, dict) else ():
+            if method not in _METHODS or not isinstance(operation, dict):
+                continue
+            requirements = operation.get("security", spec.get("security")) or []
+            if not requirements or any(all(_is_bearer(schemes.get(name)) for name in r) for r in requirements):
+                continue  # no key, or one alternative the SDK meets
+            names = [name for r in requirements for name in r if not _is_bearer(schemes.get(name))]
+            if names and names[0] in schemes:
+                return f"{method.upper()} {path}", names[0]
+    return None
+
+
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _is_bearer(scheme: Any) -> bool:
+    return isinstance(scheme, dict) and scheme.get("type") == "http" and str(scheme.get("scheme")).lower() == "bearer"
+
+
+def _scheme_words(scheme: dict[str, Any]) -> str:
+    if scheme.get("type") == "apiKey":
+        return f"{scheme.get('in')} {scheme.get('name')!r}"
+    if scheme.get("type") == "http":
+        return f"HTTP {scheme.get('scheme')} authentication"
+    return f"{scheme.get('type')} authentication"
+
+
+def _shared_operation_id(spec: dict[str, Any]) -> tuple[str, tuple[str, str, str], tuple[str, str, str]] | None:
+    """The first operationId two operations share, with both operations' paths (the validator names one of them
+    and blames the document root, so the page that brought the other went unnamed); None when all differ."""
+    seen: dict[str, tuple[str, str, str]] = {}
+    for path, item in (spec.get("paths") or {}).items():
+        for method, operation in item.items() if isinstance(item, dict) else ():
+            operation_id = operation.get("operationId") if isinstance(operation, dict) else None
+            if not isinstance(operation_id, str):
+                continue
+            where = ("paths", str(path), str(method))
+            if operation_id in seen:
+                return operation_id, seen[operation_id], where
+            seen[operation_id] = where
+    return None
+
+
+def _shared_attribute(spec: dict[str, Any]) -> tuple[str, str, tuple[str | int, ...]] | None:
+    """The first property (the attribute, the property sharing it, its path) whose generated attribute another
+    property of the same schema would have too, as openapi-python-client names them: snake_case first, and for
+    two that meet there, each name with only what is no identifier taken out (``mediaUrl`` and ``media_url`` part
+    again; ``a-b`` and ``a.b`` are both ``ab``, and it drops the whole schema). None when there is none."""
+    for node, path in _walk(spec):
+        properties = node.get("properties") if isinstance(node, dict) else None
+        names: dict[str, str] = {}  # property -> its attribute, as the generator settles it
+        for name in map(str, properties if isinstance(properties, dict) else ()):
+            attribute = str(PythonIdentifier(name, prefix=_FIELD_PREFIX))
+            for other, taken in list(names.items()):
+                if taken != attribute:
+                    continue
+                names[other] = str(PythonIdentifier(other, prefix=_FIELD_PREFIX, skip_snake_case=True))
+                attribute = str(PythonIdentifier(name, prefix=_FIELD_PREFIX, skip_snake_case=True))
+                if attribute == names[other]:
+                    return attribute, other, (*path, "properties", name)
+            read_as = unicodedata.normalize("NFKC", attribute)  # Python reads identifiers NFKC-normalised
+            other = next((o for o, a in names.items() if unicodedata.normalize("NFKC", a) == read_as), None)
+            if other is not None:
+                return read_as, other, (*path, "properties", name)
+            names[name] = attribute
     return None
 
 

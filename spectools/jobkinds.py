@@ -25,7 +25,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from spectools.sourcemap import json_path
+
 TERMINAL = ("done", "failed")
+JOB_SCHEMA = "Job"  # what every create answers: the wrapper parses it as vozo_api_client.models.Job
 # Extensions a result's own words may name (``srt_url``, "a WebVTT file"): plain ones only, they end file names.
 RESULT_EXTENSIONS = frozenset(
     {"mp4", "mov", "webm", "mkv", "avi", "wav", "mp3", "m4a", "aac", "flac", "ogg", "srt", "vtt", "json",
@@ -131,6 +134,23 @@ def resolve(spec: dict[str, Any], schema: Any, depth: int = 0) -> dict[str, Any]
     return schema if isinstance(schema, dict) else {}
 
 
+def object_schema(spec: dict[str, Any], schema: Any, depth: int = 0) -> dict[str, Any]:
+    """``schema`` resolved, with the ``properties`` and ``required`` of its ``allOf`` parts merged in (as the
+    generated model merges them): a request or status written as ``allOf: [Base, {...}]`` has all their fields."""
+    schema = resolve(spec, schema)
+    parts = schema.get("allOf")
+    if not isinstance(parts, list) or depth >= _MAX_DEPTH:
+        return schema
+    properties: dict[str, Any] = {}
+    required: list[Any] = []
+    for part in [*parts, schema]:
+        part = schema if part is schema else object_schema(spec, part, depth + 1)
+        properties.update(part.get("properties") or {})
+        required += part.get("required") or []
+    merged = {key: value for key, value in schema.items() if key != "allOf"}
+    return {"type": "object", **merged, "properties": properties, "required": list(dict.fromkeys(required))}
+
+
 def ref_name(schema: Any) -> str | None:
     if isinstance(schema, dict) and "$ref" in schema:
         return str(schema["$ref"]).rsplit("/", 1)[-1]
@@ -160,12 +180,12 @@ def _status_enum(spec: dict[str, Any], status_schema: dict[str, Any]) -> tuple[s
 
 def _is_job(spec: dict[str, Any], schema: Any) -> bool:
     """The ``Job`` schema, or any object like it: its ``task_id`` is a string (the shape is what matters)."""
-    task_id = resolve(spec, resolve(spec, schema).get("properties", {}).get("task_id"))
+    task_id = resolve(spec, object_schema(spec, schema).get("properties", {}).get("task_id"))
     return task_id.get("type") == "string"
 
 
 def _is_status(spec: dict[str, Any], schema: Any) -> bool:
-    values = _status_enum(spec, resolve(spec, schema))
+    values = _status_enum(spec, object_schema(spec, schema))
     return all(value in values for value in TERMINAL)
 
 
@@ -269,7 +289,11 @@ def _fields(spec: dict[str, Any], request: dict[str, Any], hints: dict[str, Any]
         resolved = {**resolve(spec, prop), **{k: v for k, v in prop.items() if k != "$ref"}}
         hint = hints.get(name, {}) if isinstance(hints.get(name), dict) else {}
         enum = {str(value) for value in resolved.get("enum", ())}
-        aliases = {str(k): str(v) for k, v in (hint.get("aliases") or {}).items() if not enum or str(v) in enum}
+        aliases = {
+            str(k): str(v)
+            for k, v in (hint.get("aliases") or {}).items()
+            if (not enum or str(v) in enum) and str(k) not in enum  # a value Vozo added is never translated away
+        }
         default = hint.get("default")
         if enum and default is not None and str(default) not in enum and str(default) not in aliases:
             default = None
@@ -323,7 +347,14 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
         if not status:
             continue
         status_ref = _json_body(status, "response")
-        status_schema = resolve(spec, status_ref)
+        status_schema = object_schema(spec, status_ref)
+        _check_required(spec, path, status_path, status_ref, "status")
+        _check_status_type(spec, path, status_path, status_ref, status_schema)
+        _check_job_schema(path, create)
+        _check_json_request(path, create)
+        _check_parameters(spec, path, path, "post", allowed=())
+        _check_parameters(spec, path, status_path, "get", allowed=("task_id",))
+        _check_required(spec, path, path, _json_body(create, "response"), "task_id", method="post")
         request_ref = _json_body(create, "request")
         props = status_schema.get("properties", {})
         name = create.get("x-vozo-resource") or default_name(path)
@@ -348,7 +379,7 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
                     "err_code" if "err_code" in props else None,
                     "err_message" if "err_message" in props else None,
                 ),
-                fields=_fields(spec, resolve(spec, request_ref), create.get("x-vozo-fields", {})),
+                fields=_fields(spec, object_schema(spec, request_ref), create.get("x-vozo-fields", {})),
                 type_names=dict(create.get("x-vozo-type-names", {})),
                 result_ref=ref_name(props.get("result")),
                 result_suffixes=_result_suffixes(spec, results, create.get("x-vozo-result-types")),
@@ -356,6 +387,125 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
         )
     _check_names(kinds)
     return sorted(kinds, key=lambda kind: kind.name)
+
+
+def _check_parameters(spec: dict[str, Any], create_path: str, path: str, method: str, allowed: tuple[str, ...]) -> None:
+    """The SDK calls a job kind's create with its JSON body alone and its status with ``task_id`` alone (a path
+    parameter of that name): an operation that also requires a path, query, header or cookie parameter (or names
+    the task id otherwise) could not be called, every create would fail with a TypeError, so it is refused."""
+    item = spec.get("paths", {}).get(path, {})
+    declared = [(("paths", path, "parameters"), item.get("parameters"))]
+    declared.append((("paths", path, method, "parameters"), item.get(method, {}).get("parameters")))
+    taken: dict[tuple[str, str], tuple[Any, ...]] = {}  # (in, name) -> where; an operation's own ones override
+    for where, parameters in declared:
+        for index, parameter in enumerate(parameters if isinstance(parameters, list) else ()):
+            parameter = _followed(spec, parameter)
+            taken[(str(parameter.get("in")), str(parameter.get("name")))] = (*where, index, parameter)
+    for (place, name), (*where, parameter) in taken.items():
+        if (place, name) == ("path", "task_id") and name in allowed:
+            continue
+        if not (parameter.get("required") or place == "path"):
+            continue  # an optional one is left out, as the SDK leaves it
+        takes = "its JSON body alone" if method == "post" else "the task id alone, as the path parameter `task_id`"
+        raise JobKindError(
+            f"job kind of POST {create_path}: {method.upper()} {path} requires the {place} parameter `{name}`, but "
+            f"the SDK calls a job kind's {'create' if method == 'post' else 'status'} operation with {takes}: it "
+            "could not call it, so the spec is refused",
+            path=tuple(where),
+        )
+
+
+def _followed(spec: dict[str, Any], node: Any) -> dict[str, Any]:
+    """``node`` with a local ``$ref`` (``#/components/parameters/X``) followed."""
+    for _ in range(_MAX_DEPTH):
+        if not (isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/")):
+            break
+        target: Any = spec
+        for part in node["$ref"][2:].split("/"):
+            target = target.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(target, dict) else {}
+        node = target
+    return node if isinstance(node, dict) else {}
+
+
+def _check_status_type(
+    spec: dict[str, Any], create_path: str, status_path: str, status_ref: Any, status_schema: dict[str, Any]
+) -> None:
+    """A job kind's ``status`` is a string, one of its enum's: one that may also be null (``type: [string, 'null']``,
+    ``nullable``, a null in the enum) is generated as an optional value the SDK cannot compare, so it is refused."""
+    prop = status_schema.get("properties", {}).get("status")
+    types = json_types(spec, prop)
+    values = resolve(spec, prop).get("enum") or ()
+    if types <= {"string"} and None not in values:
+        return
+    name = ref_name(status_ref)
+    where: tuple[str, ...] = (
+        ("components", "schemas", name, "properties", "status")
+        if name and "status" in (resolve(spec, status_ref).get("properties") or {})
+        else ("paths", status_path, "get", "responses", "200")
+    )
+    allowed = ", ".join(sorted((types - {"string"}) | ({"null"} if None in values else set())))
+    raise JobKindError(
+        f"job kind of POST {create_path}: the `status` of GET {status_path} may also be {allowed}, but the SDK "
+        "reads every job status as one of the status enum's strings: it could not tell a job's state, so the spec "
+        "is refused",
+        path=where,
+    )
+
+
+def _check_json_request(path: str, create: dict[str, Any]) -> None:
+    """The SDK sends a job kind's create its fields as a JSON body: a create documented with another body only
+    (``multipart/form-data``) would be a kind whose create takes no argument and fails every time."""
+    body = create.get("requestBody")
+    content = body.get("content") if isinstance(body, dict) else None
+    if not isinstance(content, dict) or _json_body(create, "request") is not None:
+        return
+    media_types = ", ".join(map(str, content)) or "no media type"
+    raise JobKindError(
+        f"POST {path} answers a task_id and has a status operation, but its request body is {media_types}, not "
+        "application/json, the body the SDK sends a job kind's create: it could not send the fields, so the spec "
+        "is refused",
+        path=("paths", path, "post", "requestBody", "content"),
+    )
+
+
+def _check_job_schema(path: str, create: dict[str, Any]) -> None:
+    """A job kind's create answers the ``Job`` schema itself: the SDK parses every create's answer as the ``Job``
+    model (``vozo.types.Job``), so an answer of another schema, however like it, would fail each create after Vozo
+    made (and billed) the job. Refused, naming the answer's schema."""
+    body = _json_body(create, "response")
+    if ref_name(body) == JOB_SCHEMA:
+        return
+    answer = f"schema {ref_name(body)!r}" if ref_name(body) else "a schema written in place"
+    where = ("paths", path, "post", "responses", "200", "content", "application/json", "schema")
+    raise JobKindError(
+        f"POST {path} answers a task_id with {answer}, not the {JOB_SCHEMA!r} schema every job kind's create "
+        f"answers (the SDK reads each create's answer as vozo.types.{JOB_SCHEMA}): it would be a job kind whose "
+        f"every create fails after Vozo made the job, so the spec is refused; if Vozo renamed {JOB_SCHEMA!r}, the "
+        "SDK's wrapper must follow",
+        path=where,
+    )
+
+
+def _check_required(
+    spec: dict[str, Any], create_path: str, path: str, body: Any, name: str, method: str = "get"
+) -> None:
+    """A job kind's status must carry ``status`` and its create's answer ``task_id``: the SDK reads them on every
+    answer, so a spec that makes either optional (its model's attribute may be unset) is refused, naming the schema
+    and the overlay action that makes it required again (the overlay may add to a ``required`` list)."""
+    if name in (object_schema(spec, body).get("required") or ()):
+        return
+    schema = ref_name(body)
+    if schema is not None:
+        where: tuple[str, ...] = ("components", "schemas", schema)
+    else:
+        where = ("paths", path, method, "responses", "200", "content", "application/json", "schema")
+    target = json_path(where)
+    raise JobKindError(
+        f"job kind of POST {create_path}: the 200 body of {method.upper()} {path} does not list `{name}` as "
+        f"required, but every job kind's {'status' if name == 'status' else 'create answer'} carries it; if Vozo "
+        f"always sends it, add it in openapi/overlay.yaml (target: {target}, update: {{required: [{name}]}})",
+        path=where,
+    )
 
 
 def not_job_kinds(spec: dict[str, Any]) -> dict[str, str]:
@@ -375,8 +525,18 @@ def not_job_kinds(spec: dict[str, Any]) -> dict[str, str]:
         status = spec.get("paths", {}).get(f"{path}/{{task_id}}", {}).get("get")
         if not isinstance(status, dict):
             found[path] = f"it answers a task_id, but there is no GET {path}/{{task_id}} to read its status"
+            elsewhere = [
+                other
+                for other, item in spec.get("paths", {}).items()
+                if re.fullmatch(re.escape(path) + r"/\{[^/{}]+\}", other) and isinstance(item, dict) and "get" in item
+            ]
+            if elsewhere:  # the status is there, under another parameter name the SDK cannot pass
+                found[path] += (
+                    f" (GET {elsewhere[0]} takes the task id under another name, and the SDK passes it as the path "
+                    "parameter `task_id` only)"
+                )
             continue
-        values = _status_enum(spec, resolve(spec, _json_body(status, "response")))
+        values = _status_enum(spec, object_schema(spec, _json_body(status, "response")))
         listed = ", ".join(values) if values else "no values"
         found[path] = (
             f"its status GET {path}/{{task_id}} lists {listed}; a job kind's status lists "
@@ -403,7 +563,9 @@ def stale_hints(spec: dict[str, Any]) -> list[str]:
             if hint.get("infer-from") and hint["infer-from"] not in fields:
                 lines.append(f"{where}: `{name}` is inferred from `{hint['infer-from']}`, which is no field any more")
             lines += [
-                f"{where}: `{name}` alias {alias!r} stands for {value!r}, which its enum no longer lists"
+                f"{where}: `{name}` alias {alias!r} is now one of its own values, sent as it is (not as {value!r})"
+                if str(alias) in field.enum
+                else f"{where}: `{name}` alias {alias!r} stands for {value!r}, which its enum no longer lists"
                 for alias, value in (hint.get("aliases") or {}).items()
                 if str(alias) not in field.value_aliases
             ]

@@ -26,6 +26,18 @@ def apply_overlay(doc: dict[str, Any], overlay: dict[str, Any], *, additive_only
     typo or an upstream rename cannot silently drop one of our additions.
     """
     _check_shape(overlay)
+    gone = [
+        f"  action {index + 1} ({action['target']}) decorates {operation}"
+        for index, action in enumerate(overlay["actions"])
+        if (operation := operation_gone(action["target"], doc)) is not None
+    ]
+    if gone:
+        raise OverlayError(
+            "the overlay decorates operations no page documents any more (Vozo removed or renamed them):\n"
+            + "\n".join(gone)
+            + "\ndelete those actions from openapi/overlay.yaml (or point them at the operation's new path), then "
+            "run the update again"
+        )
     result = copy.deepcopy(doc)
     for index, action in enumerate(overlay["actions"]):
         label = f"overlay action {index + 1} ({action.get('description') or action['target']})"
@@ -48,6 +60,28 @@ def apply_overlay(doc: dict[str, Any], overlay: dict[str, Any], *, additive_only
             for match in matches:
                 _merge(match.obj, action["update"], label, additive_only, "".join(f"/{p}" for p in match.parts))
     return result
+
+
+_OPERATION_TARGET = re.compile(
+    r"""^\$\.paths\[(?P<quote>['"])(?P<path>.*?)(?P=quote)\]"""
+    r"(?:\.(?P<method>get|put|post|delete|options|head|patch|trace))?(?=[.\[]|$)"
+)
+
+
+def operation_gone(target: str, doc: dict[str, Any]) -> str | None:
+    """``POST /v1/x`` (or the path alone) when ``target`` addresses one path or operation by name and ``doc`` has
+    none there: what a docs update that drops an operation leaves the overlay pointing at."""
+    found = _OPERATION_TARGET.match(target)
+    if found is None:
+        return None
+    paths = doc.get("paths") if isinstance(doc.get("paths"), dict) else {}
+    item = paths.get(found["path"])
+    method = found["method"]
+    if item is None:
+        return f"{method.upper()} {found['path']}" if method else f"path {found['path']}"
+    if method and not (isinstance(item, dict) and method in item):
+        return f"{method.upper()} {found['path']}"
+    return None
 
 
 def _check_shape(overlay: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,18 @@ _CONSTRAINTS = (
 _PROSE = ("description", "title", "example", "examples")
 
 
+def shown(values: Iterable[str]) -> str:
+    """Enum values for a report line, comma-separated: quoted where plain text would mislead (an empty value, a
+    comma, spaces at an end, a line break or another character that does not print, a quote to start with)."""
+    plain = [
+        value
+        if value and value.isprintable() and value == value.strip() and "," not in value and value[0] not in "'\""
+        else repr(value)
+        for value in values
+    ]
+    return ", ".join(plain)
+
+
 @dataclass(frozen=True)
 class Field:
     type: str
@@ -27,7 +40,7 @@ class Field:
     def describe(self) -> str:
         details = [self.type, "required" if self.required else "optional"]
         if self.enum:
-            details.append(f"one of: {', '.join(self.enum)}")
+            details.append(f"one of: {shown(self.enum)}")
         details += [f"{key} {value}" for key, value in self.constraints]
         return ", ".join(details)
 
@@ -134,9 +147,9 @@ def _compare_fields(part: str, old: dict[str, Field], new: dict[str, Field]) -> 
         added = [v for v in after.enum if v not in before.enum]
         removed = [v for v in before.enum if v not in after.enum]
         if added:
-            lines.append(f"{part}: `{name}` enum + {', '.join(added)}")
+            lines.append(f"{part}: `{name}` enum + {shown(added)}")
         if removed:
-            lines.append(f"{part}: `{name}` enum - {', '.join(removed)}")
+            lines.append(f"{part}: `{name}` enum - {shown(removed)}")
         lines += [f"{part}: `{name}` {change}" for change in _constraint_changes(before, after)]
     return lines
 

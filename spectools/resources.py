@@ -11,6 +11,7 @@ import ast
 import re
 import subprocess
 import sys
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,7 +223,14 @@ def _class_name(name: str) -> str:
 
 
 def _docstring(text: str) -> str:
+    """Prose for a docstring: backslashes kept as written, no closing quotes, and a space for each character Python
+    refuses in source or reads as the end of a line (NUL, a carriage return, an escape code, U+2028)."""
+    text = "".join(" " if _unprintable(char) else char for char in text)
     return text.replace("\\", "\\\\").replace('"""', "'''").strip()
+
+
+def _unprintable(char: str) -> bool:
+    return char not in "\n\t" and unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs")
 
 
 def _kind_context(kind: JobKind, namer: _Namer) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any
 from spectools import build, generate
 from spectools.jobkinds import JobKindError, find_job_kinds
 from spectools.merge import MergeConflictError
+from spectools.overlay import OverlayError
 from spectools.pages import PageError
 from spectools.sourcemap import Segment, SourceMap, generator_blames, json_path
 from spectools.update import FetchedPage
@@ -79,7 +80,9 @@ def build_located(upstream: Path, overlay: Path, pages: Sequence[FetchedPage]) -
     except MergeConflictError as exc:
         raise StagingError(where.explain(str(exc), [exc.path], exc.pages)) from exc
     except build.SpecInvalidError as exc:
-        raise StagingError(where.explain(str(exc), [exc.path])) from exc
+        raise StagingError(where.explain(str(exc), [exc.path, *exc.also])) from exc
+    except OverlayError as exc:  # names openapi/overlay.yaml and its actions: the staging copy's path would not help
+        raise StagingError(str(exc)) from exc
 
 
 def verify(staged: Staged) -> None:
@@ -94,7 +97,9 @@ def verify(staged: Staged) -> None:
         raise StagingError(f"the import check read code outside the staging copy: {', '.join(foreign)}")
     checked = _run([sys.executable, "-m", "mypy"], staged.root, env)
     if checked.returncode != 0:
-        raise StagingError(f"mypy fails on wrapper/ against the new generated code:\n{checked.stdout.strip()}")
+        said = "\n".join(part for part in (checked.stdout.strip(), checked.stderr.strip()) if part)
+        said = said.replace(f"{staged.root}{os.sep}", "") or f"(mypy said nothing; exit status {checked.returncode})"
+        raise StagingError(f"mypy fails on wrapper/ against the new generated code:\n{said}")
 
 
 def publish(checkout: Path, staged: Staged) -> None:

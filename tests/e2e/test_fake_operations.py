@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 
 import vozo
 from vozo.testing import FakeVozo, Faults, ManualClock
+from vozo.testing._spec import packaged_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "ops-key"
@@ -287,3 +288,45 @@ def test_a_dropped_connection_in_process_is_the_error_a_socket_gives(fault, erro
     with pytest.raises(error, match="FakeVozo dropped the connection"):
         through_sync() if side == "sync" else asyncio.run(through_async())
     assert list(tmp_path.iterdir()) == []  # no file, not even a partial one
+
+
+def test_a_status_carries_every_field_the_spec_requires_at_every_stage() -> None:
+    """A kind whose status schema requires more than `status` (`progress`, `err_code`, a `result` from the start):
+    FakeVozo answered `{"status": "queuing"}`, which the spec it serves refuses, and the client with it
+    ("the required field 'err_code' is missing")."""
+    spec = copy.deepcopy(packaged_spec())
+    schemas = spec["components"]["schemas"]
+    status = schemas["MediaTranslateJobStatus"]
+    status["properties"]["progress"] = {"type": "integer", "minimum": 0, "maximum": 100}
+    status["required"] = ["status", "err_code", "progress", "result"]
+    schemas["MediaTranslateResult"]["required"] = ["video_url"]
+    clock = ManualClock()
+    fake = FakeVozo(api_keys=[KEY], step_seconds=1.0, clock=clock, spec=spec)
+    validator = Draft202012Validator({**status, "components": spec["components"]})
+    seen = []
+    with fake.serve() as url, vozo.Vozo(api_key=KEY, base_url=url) as client:
+        job = client.translations.create(media_url="https://m.test/t.mp4", target_language="es")
+        while not seen or seen[-1]["status"] != "done":
+            body = httpx.get(f"{url}/v1/media/translate/{job.task_id}", headers=AUTH).json()
+            errors = [error.message for error in validator.iter_errors(body)]
+            assert errors == [], (body, errors)
+            seen.append(body)
+            assert client.translations.get(job.task_id).status  # the client reads it as well
+            fake.advance(1.0)
+    assert seen[-1]["result"]["video_url"].endswith(".mp4")  # a real result link once done, not a placeholder
+
+
+def test_a_create_answer_carries_every_field_the_job_schema_requires() -> None:
+    """A Job requiring more than task_id: FakeVozo answered {"task_id": ...} alone, and every create through a
+    client generated from that spec failed with "the required field 'created_at' is missing" after the fake had
+    made the job."""
+    spec = copy.deepcopy(packaged_spec())
+    job = spec["components"]["schemas"]["Job"]
+    job["properties"]["created_at"] = {"type": "string", "format": "date-time"}
+    job["required"] = ["task_id", "created_at"]
+    fake = FakeVozo(api_keys=[KEY], step_seconds=0.01, spec=spec)
+    with fake.serve() as url, vozo.Vozo(api_key=KEY, base_url=url) as client:
+        created = client.lipsync.create(reference_file_url="https://m.test/p.mp4", audio_url="https://m.test/v.mp3")
+    assert created.task_id in fake.jobs
+    answer = {"task_id": created.task_id, **created.additional_properties}  # this client's Job lists task_id only
+    assert list(Draft202012Validator(job).iter_errors(answer)) == []

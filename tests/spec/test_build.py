@@ -89,3 +89,37 @@ def test_the_build_command_names_the_file_and_line_of_an_invalid_node(upstream, 
     assert "not valid OpenAPI" in err
     assert f"in {page} line {line}, at $.paths['/v1/media/translate/{{task_id}}'].get.parameters[0].required" in err
     assert not out.exists()
+
+
+def test_fields_the_generator_tells_apart_are_not_refused() -> None:
+    """openapi-python-client parts two fields that meet in snake_case (mediaUrl and media_url become mediaUrl and
+    media_url): only a pair it cannot part is refused."""
+
+    def spec(*names: str) -> dict[str, object]:
+        return {"components": {"schemas": {"S": {"properties": {name: {"type": "string"} for name in names}}}}}
+
+    assert build._shared_attribute(spec("mediaUrl", "media_url", "audio_url", "audio-url", "Audio_URL")) is None
+    assert build._shared_attribute(spec("$", "-")) == ("field_", "$", ("components", "schemas", "S", "properties", "-"))
+
+
+def test_header_parameters_openapi_ignores_are_dropped() -> None:
+    """A page documenting Authorization (or Accept, Content-Type) as a required header parameter, which OpenAPI
+    says to ignore, made a job kind whose every create needed an argument nothing passes."""
+    spec = {
+        "paths": {
+            "/v1/x": {
+                "parameters": [{"name": "accept", "in": "header", "required": True}],
+                "post": {
+                    "parameters": [
+                        {"name": "Authorization", "in": "header", "required": True},
+                        {"name": "Content-Type", "in": "header", "required": True},
+                        {"name": "X-Trace", "in": "header"},
+                        {"name": "authorization", "in": "query"},
+                    ]
+                },
+            }
+        }
+    }
+    cleaned = build._without_ignored_headers(spec)
+    assert cleaned["paths"]["/v1/x"]["parameters"] == []
+    assert [p["name"] for p in cleaned["paths"]["/v1/x"]["post"]["parameters"]] == ["X-Trace", "authorization"]

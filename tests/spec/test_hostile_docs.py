@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -472,6 +473,53 @@ INVALID = {
         "$.components.schemas.RemixSegment.properties.D",
         "        D:",
     ),
+    # A page steering the SDK: every job's status (result links included) went to the docs' host, unreported.
+    "sdk-key-on-a-page": (
+        "    post:\n",
+        "    post:\n      x-vozo-fields:\n        callback_url:\n          default: https://evil.test/hook\n",
+        "a page sets 'x-vozo-fields': x-vozo-* keys steer the SDK",
+        "$.paths['/v1/media/remix'].post['x-vozo-fields']",
+        "      x-vozo-fields:",
+    ),
+    # The validator named one of the two operations and blamed the document root ("at $").
+    "operation-id-shared": (
+        "    post:\n",
+        "    post:\n      operationId: create_translation_job\n",
+        "operationId 'create_translation_job' is given to POST /v1/media/remix and to POST /v1/media/translate",
+        "$.paths['/v1/media/remix'].post.operationId",
+        "      operationId: create_translation_job",
+    ),
+    # The generator's own refusal named the schema but not the fields ("<UntrustedString object at 0x...>").
+    "fields-one-attribute": (
+        "        start:\n",
+        "        start:\n          type: number\n        s-tart:\n          type: number\n        s.tart:\n",
+        "fields 's-tart' and 's.tart' would both be the attribute 'start' of their generated model",
+        "$.components.schemas.RemixSegment.properties['s.tart']",
+        "        s.tart:",
+    ),
+    # Two values one member name: openapi-python-client died with a 60-line traceback naming no page.
+    "enum-values-one-member": (
+        "            - café\n",
+        "            - café\n            - Café\n",
+        "enum values 'café' and 'Café' would both be the member CAFÉ of its generated enum class",
+        "$.components.schemas.RemixRequest.properties.mood.enum",
+        "          enum:\n            - ''",
+    ),
+    # Two members Python reads as one (identifiers are NFKC-normalised): `import vozo` failed with a TypeError.
+    "enum-values-one-member-nfkc": (
+        "            - café\n",
+        "            - café\n            - h\n            - \u210c\n",
+        "enum values 'h' and '\u210c' would both be the member H of its generated enum class",
+        "$.components.schemas.RemixRequest.properties.mood.enum",
+        "          enum:\n            - ''",
+    ),
+    "enum-values-one-member-dashed": (
+        "                - warm\n",
+        "                - warm-ish\n                - warm_ish\n",
+        "enum values 'warm-ish' and 'warm_ish' would both be the member WARM_ISH",
+        "$.components.schemas.RemixRequest.properties.tone.anyOf[0].enum",
+        "              enum:\n                - warm-ish",
+    ),
 }
 
 
@@ -488,3 +536,99 @@ def test_an_invalid_schema_is_refused_naming_page_line_and_full_path(
     assert message in str(refused.value)
     line = text.count("\n", 0, text.index(marker)) + 1
     assert f"in https://docs.test/{CREATE_PAGE} line {line}, at {path}" in str(refused.value)
+
+
+# --- a job kind the SDK could not read back: refused before anything is generated --------------------------------
+
+_GET = (HOSTILE / GET_PAGE).read_text(encoding="utf-8")
+_JOB = "    Job:\n      required:\n        - task_id\n"
+_STATUS_REQUIRED = "    RemixJobStatus:\n      required:\n        - status\n"
+
+# (which page, the text, its replacement, the refusal, the schema path it names, the text on the line it names)
+UNREADABLE = {
+    "status-optional": (
+        GET_PAGE, _STATUS_REQUIRED, "    RemixJobStatus:\n",
+        "GET /v1/media/remix/{task_id} does not list `status` as required",
+        "$.components.schemas.RemixJobStatus", "    RemixJobStatus:",
+    ),
+    "status-nullable": (
+        GET_PAGE, "          description: Current job status\n          type: string\n",
+        "          description: Current job status\n          type:\n            - string\n            - 'null'\n",
+        "the `status` of GET /v1/media/remix/{task_id} may also be null",
+        "$.components.schemas.RemixJobStatus.properties.status", "        status:\n          description: Current job",
+    ),
+    "task-id-optional": (
+        CREATE_PAGE, _JOB, "    Job:\n      required: []\n",
+        "POST /v1/media/remix does not list `task_id` as required",
+        "$.components.schemas.Job", "    Job:",
+    ),
+    "other-job-schema": (
+        CREATE_PAGE, "$ref: '#/components/schemas/Job'", "$ref: '#/components/schemas/RemixJob'",
+        "POST /v1/media/remix answers a task_id with schema 'RemixJob', not the 'Job' schema",
+        "$.paths['/v1/media/remix'].post.responses['200'].content['application/json'].schema",
+        "schema:\n                $ref: '#/components/schemas/RemixJob'",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("page", "old", "new", "message", "path", "marker"), UNREADABLE.values(), ids=UNREADABLE.keys()
+)
+def test_a_kind_whose_answers_the_sdk_cannot_read_is_refused_naming_page_line_and_path(
+    page: str, old: str, new: str, message: str, path: str, marker: str, tmp_path: Path
+) -> None:
+    """A status whose ``status`` may be absent broke mypy on the wrapper (a traceback-like refusal naming no page);
+    a create answering another schema than ``Job`` passed the update, and then every create failed after Vozo had
+    made (and billed) the job."""
+    texts = {CREATE_PAGE: _CREATE, GET_PAGE: _GET}
+    assert old in texts[page]
+    texts[page] = texts[page].replace(old, new, 1)
+    if page == CREATE_PAGE and "RemixJob'" in new:  # the renamed answer schema, defined on the page
+        texts[page] = texts[page].replace("    Job:\n", "    RemixJob:\n", 1)
+    (tmp_path / "checkout" / "openapi").mkdir(parents=True)
+    shutil.copy(FIXTURES / "overlay.yaml", tmp_path / "checkout" / "openapi" / "overlay.yaml")
+    pages = [page for page in _pages() if page.name not in texts]
+    if old == _JOB:  # every page defines the shared Job schema: all of them change it, or they would disagree
+        pages = [FetchedPage(p.name, p.url, p.text.replace(old, new)) for p in pages]
+    pages += [FetchedPage(name, f"https://docs.test/{name}", text) for name, text in texts.items()]
+    with pytest.raises(staging.StagingError) as refused:
+        staging.prepare(tmp_path / "checkout", pages, tmp_path / "staging")
+    assert message in str(refused.value)
+    line = texts[page].count("\n", 0, texts[page].index(marker)) + 1
+    if old == _JOB:  # named where the first page defining it defines it
+        assert re.search(rf"in https://docs\.test/\S+\.md line \d+, at {re.escape(path)}$", str(refused.value))
+    else:
+        assert f"in https://docs.test/{page} line {line}, at {path}" in str(refused.value)
+    assert not (tmp_path / "staging" / "generated").exists()  # refused before the generator ran
+
+
+def test_prose_with_characters_python_refuses_in_source_still_generates(hostile: Path) -> None:
+    """A NUL in a description (YAML writes it "\\0") stopped the update: "the generated vozo_jobs/_async_resources.py
+    would not parse (source code string cannot contain null bytes, line None)", naming no page."""
+    spec = yamlio.load(hostile / "spec.yaml")
+    create = spec["paths"]["/v1/media/remix"]["post"]
+    create["description"] = 'Remix\x00 it\r\nnow\u2028then \x1b[31m """ \\N{BULLET}'
+    create["summary"] = "Sum\x00mary \\u12"
+    request = spec["components"]["schemas"]["RemixRequest"]["properties"]
+    request["tone"]["description"] = "nul\x00 and\rcarriage"
+    files = resources.render(spec, hostile / "generated" / "vozo_api_client")
+    for name, source in files.items():
+        compile(source, name, "exec")  # raises on a NUL, an unterminated string, a bad escape
+    assert "Remix  it" in files["_async_resources.py"]
+    assert "\\\\N{BULLET}" in files["_async_resources.py"]  # a backslash stays a backslash
+
+
+def test_a_key_asked_for_otherwise_than_as_a_bearer_token_is_refused_naming_the_scheme(tmp_path: Path) -> None:
+    """An operation whose key goes in a header or the query passed the update, lint and mypy; then every call was
+    refused as unauthenticated (the SDK sends Authorization: Bearer only), FakeVozo's included."""
+    scheme = "    keyAuth:\n      type: apiKey\n      in: header\n      name: X-Api-Key\n"
+    text = _CREATE.replace("  securitySchemes:\n", "  securitySchemes:\n" + scheme, 1)
+    text = text.replace("    post:\n", "    post:\n      security:\n        - keyAuth: []\n", 1)
+    pages = [page for page in _pages() if page.name != CREATE_PAGE]
+    pages.append(FetchedPage(CREATE_PAGE, f"https://docs.test/{CREATE_PAGE}", text))
+    with pytest.raises(staging.StagingError) as refused:
+        _build(pages, tmp_path)
+    message = str(refused.value)
+    assert message.startswith("POST /v1/media/remix asks for the API key as header 'X-Api-Key' (security scheme")
+    line = text.count("\n", 0, text.index("    keyAuth:")) + 1
+    assert f"in https://docs.test/{CREATE_PAGE} line {line}, at $.components.securitySchemes.keyAuth" in message

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import pytest
 
 from spectools import build
-from spectools.jobkinds import JobKindError, default_name, find_job_kinds
+from spectools.jobkinds import JobKindError, default_name, find_job_kinds, not_job_kinds, stale_hints
 
 from .conftest import FIXTURES
 
@@ -24,7 +25,8 @@ def ref(name: str) -> dict[str, str]:
 
 
 def status_schema(*values: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "object", "properties": {"status": {"type": "string", "enum": list(values)}, **extra}}
+    properties = {"status": {"type": "string", "enum": list(values)}, **extra}
+    return {"type": "object", "required": ["status"], "properties": properties}
 
 
 def spec_with(paths: dict[str, Any], **schemas: Any) -> dict[str, Any]:
@@ -231,3 +233,113 @@ def test_the_fixture_spec_types_each_result() -> None:
     by_create = {kind.create_operation: kind for kind in kinds}
     assert by_create["create_translation_job"].result_suffixes == {"video": ".mp4", "audio": ".wav", "subtitle": ".srt"}
     assert by_create["create_lipsync_job"].result_suffixes == {"video": ".mp4"}
+
+
+def _parameter(name: str, place: str, required: bool = True) -> dict[str, Any]:
+    return {"name": name, "in": place, "required": required, "schema": {"type": "string"}}
+
+
+def _pair(**parameters: Any) -> dict[str, Any]:
+    """A create and status pair; ``parameters`` adds parameters at ``create``, ``create_path``, ``status``."""
+    paths = {"/v1/x": create(), "/v1/x/{task_id}": get("S")}
+    paths["/v1/x/{task_id}"]["get"]["parameters"] = [_parameter("task_id", "path")]
+    if "create" in parameters:
+        paths["/v1/x"]["post"]["parameters"] = parameters["create"]
+    if "create_path" in parameters:
+        paths["/v1/x"]["parameters"] = parameters["create_path"]
+    if "status" in parameters:
+        paths["/v1/x/{task_id}"]["get"]["parameters"] += parameters["status"]
+    spec = spec_with(paths, S=status_schema("done", "failed"))
+    spec["components"]["parameters"] = {"Workspace": _parameter("workspace", "header")}
+    return spec
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message", "where"),
+    [
+        ({"create": [_parameter("workspace", "query")]}, "POST /v1/x requires the query parameter `workspace`",
+         ("paths", "/v1/x", "post", "parameters", 0)),
+        ({"create_path": [_parameter("project", "path", False)]}, "requires the path parameter `project`",
+         ("paths", "/v1/x", "parameters", 0)),
+        ({"status": [{"$ref": "#/components/parameters/Workspace"}]},
+         "GET /v1/x/{task_id} requires the header parameter `workspace`, but the SDK calls a job kind's status "
+         "operation with the task id alone", ("paths", "/v1/x/{task_id}", "get", "parameters", 1)),
+    ],
+    ids=["create-query", "create-path-level", "status-header-ref"],
+)  # fmt: skip
+def test_a_kind_whose_operations_require_parameters_the_sdk_never_passes_is_refused(
+    parameters: dict[str, Any], message: str, where: tuple[Any, ...]
+) -> None:
+    """Such a kind passed the update, lint and mypy; then every create raised TypeError ("a bug in vozo") and a
+    `vozo batch` row became uncertain."""
+    with pytest.raises(JobKindError, match=re.escape(message)) as refused:
+        find_job_kinds(_pair(**parameters))
+    assert refused.value.path == where
+
+
+def test_optional_parameters_are_left_out_and_the_kind_stays() -> None:
+    spec = _pair(create=[_parameter("dry_run", "query", False)], status=[_parameter("verbose", "query", False)])
+    assert [kind.name for kind in find_job_kinds(spec)] == ["x"]
+
+
+def test_a_request_and_a_status_written_with_allof_have_the_fields_of_every_part() -> None:
+    """An allOf request gave a kind whose create took no argument and then failed on a KeyError; an allOf status
+    was no job kind ("lists no values")."""
+    base = {"type": "object", "required": ["audio_url"], "properties": {"audio_url": {"type": "string"}}}
+    more = {"type": "object", "required": ["target_language"], "properties": {"target_language": {"type": "string"}}}
+    spec = spec_with(
+        {"/v1/x": create("R"), "/v1/x/{task_id}": get("S")},
+        Base=base,
+        R={"allOf": [ref("Base"), {**more, "properties": {**more["properties"], "voice": {"type": "string"}}}]},
+        S={"allOf": [ref("Status"), {"type": "object", "properties": {"result": ref("DubResult")}}]},
+        Status=status_schema("queued", "done", "failed", err_code={"type": "string"}),
+        DubResult=DUB_RESULT,
+    )
+    [kind] = find_job_kinds(spec)
+    assert [(field.name, field.required) for field in kind.fields] == [
+        ("audio_url", True), ("target_language", True), ("voice", False)
+    ]  # fmt: skip
+    assert kind.statuses == ("queued", "done", "failed")
+    assert kind.result_url_fields == ("result.audio_url", "result.subtitle_url")
+    assert kind.error_fields == ("err_code", None)
+
+
+def test_a_kind_whose_create_takes_no_json_body_is_refused() -> None:
+    """A multipart create was a kind whose create took no argument and failed every time, after a clean update."""
+    spec = spec_with({"/v1/x": create("R"), "/v1/x/{task_id}": get("S")}, R=JOB, S=status_schema("done", "failed"))
+    body = spec["paths"]["/v1/x"]["post"]["requestBody"]
+    body["content"] = {"multipart/form-data": body["content"]["application/json"]}
+    with pytest.raises(JobKindError, match=r"request body is multipart/form-data, not application/json") as refused:
+        find_job_kinds(spec)
+    assert refused.value.path == ("paths", "/v1/x", "post", "requestBody", "content")
+
+
+def test_an_alias_vozo_adds_as_a_real_value_is_sent_as_it_is_and_reported() -> None:
+    """The overlay's `standard` stands for `standard_v1`; once Vozo lists a `standard` of its own, a caller passing
+    it was silently sent `standard_v1`, and the report said nothing."""
+    old = build.build_spec(FIXTURES / "upstream", FIXTURES / "overlay.yaml")
+    new = copy.deepcopy(old)
+    new["components"]["schemas"]["Model"]["enum"].append("standard")
+    [model] = [
+        field
+        for kind in find_job_kinds(new)
+        if kind.name == "lipsync"
+        for field in kind.fields
+        if field.name == "model"
+    ]
+    assert model.value_aliases == {"precision": "precision_v1"}
+    assert stale_hints(new) == [
+        "x-vozo-fields of POST /v1/video_generation: `model` alias 'standard' is now one of its own values, sent as it "
+        "is (not as 'standard_v1')"
+    ]
+    assert stale_hints(old) == []
+
+
+def test_a_status_read_under_another_parameter_name_is_named_in_the_reason() -> None:
+    """The report said "there is no GET /v1/x/{task_id}" beside a GET /v1/x/{id}, which looked like a lie."""
+    spec = spec_with({"/v1/x": create(), "/v1/x/{id}": get("S")}, S=status_schema("done", "failed"))
+    assert find_job_kinds(spec) == []
+    assert not_job_kinds(spec)["/v1/x"] == (
+        "it answers a task_id, but there is no GET /v1/x/{task_id} to read its status (GET /v1/x/{id} takes the "
+        "task id under another name, and the SDK passes it as the path parameter `task_id` only)"
+    )

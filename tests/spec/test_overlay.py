@@ -47,7 +47,14 @@ def test_filter_expressions_follow_rfc_9535() -> None:
 
 def test_a_target_that_selects_nothing_is_an_error() -> None:
     with pytest.raises(OverlayError, match=r"selects nothing"):
-        apply_overlay(DOC, overlay({"target": "$.paths['/v1/gone'].get", "update": {"summary": "x"}}))
+        apply_overlay(DOC, overlay({"target": "$.paths['/v1/a'].post.tags", "update": {"summary": "x"}}))
+
+
+@pytest.mark.parametrize("target", ["$.paths['/v1/gone'].get", "$.paths['/v1/a'].get.responses", '$.paths["/v1/x"]'])
+def test_a_target_naming_an_operation_no_page_has_is_an_error_naming_the_operation(target: str) -> None:
+    with pytest.raises(OverlayError, match=r"decorates operations no page documents any more") as refused:
+        apply_overlay(DOC, overlay({"target": target, "update": {"summary": "x"}}))
+    assert f"action 1 ({target}) decorates " in str(refused.value)
 
 
 def test_the_additive_rule_refuses_to_change_or_remove_what_upstream_documents() -> None:

@@ -50,6 +50,7 @@ def dub_audio_pair(spec: dict) -> None:
     schemas["DubAudioRequest"] = {"type": "object", "properties": {"audio_url": {"type": "string"}}}
     schemas["DubAudioJobStatus"] = {
         "type": "object",
+        "required": ["status"],
         "properties": {
             "status": {"type": "string", "enum": ["queuing", "dubbing", "done", "failed"]},
             "err_code": {"type": "string"},
@@ -75,7 +76,7 @@ def test_a_new_job_kind_is_reported_with_the_name_it_gets(upstream, overlay_file
     added = lines.index("+ POST /v1/media/dub_audio (operation added)")
     assert added > 0  # job kinds come first
     assert lines[added + 1] == "    request: + field `audio_url` (string, optional)"  # a new operation's fields
-    assert "    response 200: + field `status` (string, optional, one of: queuing, dubbing, done, failed)" in lines
+    assert "    response 200: + field `status` (string, required, one of: queuing, dubbing, done, failed)" in lines
     named = copy.deepcopy(new)
     named["paths"]["/v1/media/dub_audio"]["post"]["x-vozo-resource"] = "dubbing"
     assert change_report(new, named) == ["~ job kind POST /v1/media/dub_audio renamed `dub_audio` -> `dubbing`"]
@@ -126,3 +127,18 @@ def test_a_schema_renamed_with_the_same_shape_is_reported_as_a_rename(upstream, 
     assert "- schema `SpeakerNumber`" in lines
     assert "+ schema `Speakers`" in lines
     assert not any("TranslateResult`" in line and line.startswith("+") for line in lines)
+
+
+def test_enum_values_that_plain_text_would_misread_are_quoted(upstream, overlay_file) -> None:
+    """A line break in a value broke the report's line in two; an empty value or one holding a comma read as
+    another number of values."""
+    old = build.build_spec(upstream, overlay_file)
+    new = copy.deepcopy(old)
+    request = new["components"]["schemas"]["MediaTranslateRequest"]["properties"]
+    request["voice_style"] = {"type": "string", "enum": ["calm", "very lively", "", "a, b", "line\nbreak", " x"]}
+    lines = change_report(old, new)
+    assert (
+        "    request: + field `voice_style` (string, optional, one of: calm, very lively, '', 'a, b', "
+        "'line\\nbreak', ' x')"
+    ) in lines
+    assert all("\n" not in line for line in lines)

@@ -6,6 +6,7 @@ import functools
 import http.server
 import re
 import shutil
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -244,7 +245,16 @@ def test_a_removed_page_that_the_overlay_targets_is_an_error(site: Site, checkou
     llms.write_text("\n".join(line for line in llms.read_text().splitlines() if "translate_dub/get" not in line))
     before = snapshot(checkout)
     assert run_update(site.base, checkout) == 1
-    assert "selects nothing" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # Every action decorating the operation, at once, with what to do (it said "target ... selects nothing" of
+    # the first action only, and not that nothing was written).
+    assert "the overlay decorates operations no page documents any more (Vozo removed or renamed them)" in err
+    assert [line.split(" decorates ")[1] for line in err.splitlines() if line.startswith("  action ")] == [
+        "GET /v1/media/translate/{task_id}",
+        "GET /v1/media/translate/{task_id}",
+    ]
+    assert "delete those actions from openapi/overlay.yaml" in err
+    assert f"nothing was written: {checkout} is as it was." in err
     assert snapshot(checkout) == before
 
 
@@ -315,3 +325,18 @@ def test_job_kinds_that_clash_refuse_the_update(site: Site, checkout: Path, caps
     assert "job kind name 'translate' is used by POST /v1/media/translate and POST /v1/video_generation" in err
     assert "nothing was written" in err
     assert snapshot(checkout) == before
+
+
+def test_a_mypy_that_fails_on_stderr_alone_is_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """mypy crashing (a damaged cache, an internal error) prints to stderr only: the refusal said nothing more than
+    "mypy fails on wrapper/ against the new generated code:"."""
+
+    def run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        if command[1:3] == ["-m", "mypy"]:
+            return subprocess.CompletedProcess(command, 2, "", f"{tmp_path}/wrapper/vozo/x.py: error: INTERNAL ERROR")
+        return subprocess.CompletedProcess(command, 0, f"{tmp_path}/a.py\n{tmp_path}/b.py\n", "")
+
+    monkeypatch.setattr(staging, "_run", run)
+    with pytest.raises(staging.StagingError) as refused:
+        staging.verify(staging.Staged(tmp_path, {}, []))
+    assert str(refused.value).endswith("code:\nwrapper/vozo/x.py: error: INTERNAL ERROR")

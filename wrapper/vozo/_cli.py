@@ -308,9 +308,11 @@ class JSONValue(click.ParamType):  # type: ignore[type-arg]
             self.fail(f"{value!r} is not JSON", param, ctx)
 
 
-def field_option(field: Field, taken: set[str]) -> click.Option:
+def field_option(field: Field, taken: set[str], reserved: frozenset[str] = frozenset()) -> click.Option:
     """``--field-name`` from the field's ``create`` argument (plus the overlay's short aliases), typed as the spec
-    types the field; ``--field-<name>`` when the command already has that option (its own ``--timeout``, ...)."""
+    types the field; ``--field-<name>`` when the command already has that option (its own ``--timeout``, ...) or
+    another field has it as an alias (``reserved``: a new field ``target`` does not take ``--target`` from
+    ``target_language``, so a documented command keeps its meaning)."""
     schema, kind = field.schema, field.json_type
     settings: dict[str, Any] = {"help": field.description or None, "show_default": field.default is not None}
     values = [value for value in schema.get("enum", ()) if value is not None]
@@ -328,7 +330,8 @@ def field_option(field: Field, taken: set[str]) -> click.Option:
         settings["type"] = JSONValue(or_text=True)
     required = field.required and field.default is None and field.infer_from is None
     flag = "--" + field.argument.rstrip("_").replace("_", "-")
-    flag = f"--field-{flag[2:]}" if flag in taken else flag
+    while flag in taken or flag in reserved:
+        flag = f"--field-{flag[2:]}"
     names = [flag, *(alias for alias in field.cli_aliases if alias not in taken)]
     taken.update(names)
     return click.Option([*names, field.argument], required=required, default=field.default, **settings)
@@ -340,23 +343,28 @@ def job_command(kind: JobKind) -> click.Command:
     own: list[click.Parameter] = [
         click.Option(["--no-check-file-types", "_no_check"], is_flag=True, help="Allow URLs without a file extension."),
         click.Option(["--wait", "_wait"], is_flag=True, help="Wait for the job to finish, showing its progress."),
-        click.Option(["--output", "-o", "_output"], **_OUTPUT),
-        click.Option(
-            ["--which", "_which"],
-            type=click.Choice(results),
-            default=results[0] if results else None,
-            show_default=True,
-            help="Which result file to download.",
-        ),
-        click.Option(["--timeout", "_timeout"], **_TIMEOUT),
     ]
-    taken = {"--help", *(name for option in own for name in option.opts)}
-    options = [*(field_option(field, taken) for field in kind.fields), *own]
+    if results:  # a kind whose status declares no result file has nothing to download: -o is refused before a create
+        own += [
+            click.Option(["--output", "-o", "_output"], **_OUTPUT),
+            click.Option(
+                ["--which", "_which"],
+                type=click.Choice(results),
+                default=results[0],
+                show_default=True,
+                help="Which result file to download.",
+            ),
+        ]
+    own.append(click.Option(["--timeout", "_timeout"], **_TIMEOUT))
+    # --help, and --json, which accept_json_after_subcommands gives every command: a field named json is --field-json
+    taken = {"--help", "--json", *(name for option in own for name in option.opts)}
+    aliases = frozenset(alias for field in kind.fields for alias in field.cli_aliases)
+    options = [*(field_option(field, taken, aliases - set(field.cli_aliases)) for field in kind.fields), *own]
 
     @click.pass_obj
     def create(settings: Settings, /, **values: Any) -> None:
-        wait_flag, output = values.pop("_wait"), values.pop("_output")
-        which, wait_timeout = values.pop("_which"), values.pop("_timeout")
+        wait_flag, output = values.pop("_wait"), values.pop("_output", None)
+        which, wait_timeout = values.pop("_which", None), values.pop("_timeout")
         check = not values.pop("_no_check")
         arguments = {name: value if value != () else None for name, value in values.items()}
         with handled(settings), settings.client() as client:
@@ -510,7 +518,7 @@ def accept_json_after_subcommands(group: click.Group) -> None:
     for command in group.commands.values():
         if isinstance(command, click.Group):
             accept_json_after_subcommands(command)
-        elif command.name != "mock-server" and not any(param.name == "json" for param in command.params):
+        elif command.name != "mock-server" and not any("--json" in param.opts for param in command.params):
             command.params.append(  # hidden aliases share their command's params: added once
                 click.Option(
                     ["--json"],

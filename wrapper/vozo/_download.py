@@ -83,8 +83,13 @@ def result_url(source: DownloadSource, which: str | None) -> str:
         kinds = kinds_for_status(source)
         if not kinds:
             raise InvalidInputError(f"download() takes a URL or a job status, got {type(source).__name__}")
+        if not kinds[0].result_names:
+            raise InvalidInputError(
+                f"a {kinds[0].name} job has no result file to download: the spec declares no result link in its "
+                "status (a *_url field outside lists): what the job made is in the status itself"
+            )
         if which is None:
-            which = next(iter(kinds[0].result_names), "")
+            which = kinds[0].result_names[0]
         urls = kinds[0].result_urls(source)
         url = urls.get(which, "")
         if not url:

@@ -389,8 +389,9 @@ class Runner:
     async def _download(self, work: _Work, status: Any) -> None:
         async with self._downloads:
             try:
-                urls = result_links(kind_named(work.kind), status)
-                if not urls:
+                kind = kind_named(work.kind)
+                urls = result_links(kind, status)
+                if not urls and kind.results:  # a kind whose status declares no result file is done when done
                     raise InvalidInputError(f"the job is done but its status has no result URL: {status.to_dict()}")
                 # A result downloaded before a crash is not fetched again.
                 missing = [(which, url) for which, url in urls.items() if not _on_disk(work.outputs.get(which))]

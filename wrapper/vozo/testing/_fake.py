@@ -508,7 +508,7 @@ class FakeVozo:
             self.create_requests.append({"task_id": task_id, "type": job_type, "body": body})
         if self._hold is not None:
             await self._hold._until_released(task_id)
-        return JSONResponse({"task_id": task_id})
+        return JSONResponse(self.spec.complete({"task_id": task_id}, self.spec.answer_schema("post", kind.create_path)))
 
     async def _status(self, request: Request, key: str, types: tuple[JobType, ...], owner_only: bool) -> Response:
         job = self.jobs.get(request.path_params["task_id"])
@@ -557,7 +557,7 @@ class FakeVozo:
                 for key in keys[:-1]:
                     where = where.setdefault(key, {})
                 where[keys[-1]] = f"{media}/{_media.file_name(name, kind.result_suffixes)}"
-        return body
+        return self.spec.complete(body, self.spec.answer_schema("get", kind.status_path))
 
     # --- callbacks --------------------------------------------------------------------------------------------------
 

@@ -151,6 +151,30 @@ class Spec:
             found = found.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(found, dict) else {}
         return found
 
+    def answer_schema(self, method: str, path: str) -> dict[str, Any]:
+        """The 200 JSON body schema of an operation (a job kind's create or status), resolved; empty when the spec
+        has none."""
+        operation = self.document.get("paths", {}).get(path, {}).get(method, {})
+        response = self._resolve(operation.get("responses", {}).get("200", {}))
+        return self._resolve(response.get("content", {}).get("application/json", {}).get("schema"))
+
+    def complete(self, body: dict[str, Any], schema: Any, depth: int = 0) -> dict[str, Any]:
+        """``body`` with every field ``schema`` requires and ``body`` lacks given a valid value, in the objects it
+        holds too: a status of a kind whose spec requires more than ``status`` (``progress``, ``err_code``, a
+        ``result`` at every stage), or a create whose ``Job`` requires more than ``task_id``, is what the spec says
+        Vozo sends."""
+        schema = self._resolve(schema)
+        parts = [schema, *(self._resolve(part) for part in schema.get("allOf") or ())]
+        properties = {name: prop for part in parts for name, prop in (part.get("properties") or {}).items()}
+        required = [name for part in parts for name in part.get("required") or ()]
+        for name in required:
+            if name not in body and name in properties:
+                body[name] = self.instance(properties[name], depth + 1)
+        for name, value in body.items():
+            if isinstance(value, dict) and name in properties and depth < _MAX_DEPTH:
+                self.complete(value, properties[name], depth + 1)
+        return body
+
     def instance(self, schema: Any, depth: int = 0) -> Any:
         """A value valid against ``schema``: its example, default, const or first enum value, else one built."""
         schema = self._resolve(schema)

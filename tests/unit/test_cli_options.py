@@ -1,0 +1,62 @@
+"""A job command's options after a docs update: a new field never takes an option another field's overlay alias
+or the command itself has, so a documented command line keeps its meaning."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import click
+
+from vozo._cli import accept_json_after_subcommands, job_command
+from vozo._kinds import JobKind, kind_named
+
+
+def _options(kind: JobKind) -> dict[str, list[str]]:
+    """Each parameter's destination -> its option names."""
+    return {str(param.name): list(param.opts) for param in job_command(kind).params}
+
+
+def _with_fields(*names: str) -> JobKind:
+    """translations with new plain string fields named ``names`` before its own (the spec's order is kept)."""
+    kind = kind_named("translations")
+    template = next(field for field in kind.fields if field.name == "target_language")
+    added = tuple(
+        dataclasses.replace(
+            template, name=name, argument=name, required=False, cli_aliases=(), accepts=(), value_aliases={},
+            default=None, infer_from=None,
+        )
+        for name in names
+    )  # fmt: skip
+    return dataclasses.replace(kind, fields=(*added, *kind.fields))
+
+
+def test_a_new_field_named_like_another_field_s_alias_gets_field_prefixed() -> None:
+    """`vozo translate --media URL --target es` (the README's command) set two new fields `media` and `target`
+    once Vozo documented them first, instead of media_url and target_language."""
+    options = _options(_with_fields("target", "media"))
+    assert options["target"] == ["--field-target"]
+    assert options["media"] == ["--field-media"]
+    assert options["target_language"] == ["--target-language", "--target"]
+    assert options["media_url"] == ["--media-url", "--media"]
+
+
+def test_prefixed_names_never_repeat() -> None:
+    """A field `field_timeout` before `timeout` took --field-timeout, and `timeout` got it again."""
+    options = _options(_with_fields("field_timeout", "timeout"))
+    names = [name for opts in options.values() for name in opts]
+    assert len(names) == len(set(names))
+    assert options["field_timeout"] == ["--field-timeout"]
+    assert options["timeout"] == ["--field-field-timeout"]
+
+
+def test_a_field_named_json_leaves_the_command_its_json_flag() -> None:
+    """A field `json` took --json, so `vozo <kind> ... --json` (documented for every command) set that field, or
+    failed asking for its value, instead of asking for JSON output."""
+    command = job_command(_with_fields("json"))
+    group = click.Group("vozo", commands=[command])
+    accept_json_after_subcommands(group)
+    flags = [param for param in command.params if "--json" in param.opts]
+    assert [(param.opts, param.is_flag, param.expose_value) for param in flags] == [(["--json"], True, False)]
+    assert next(param.opts for param in command.params if param.name == "json" and param.expose_value) == [
+        "--field-json"
+    ]

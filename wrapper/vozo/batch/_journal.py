@@ -331,6 +331,20 @@ class Journal:
         )
         return self.row(key).fields
 
+    def record_task_id(self, key: str, task_id: str, same_ids: Sequence[str]) -> str | None:
+        """Commit the row as submitted with ``task_id``, unless another row already holds that id for a kind whose
+        status it is read through (``same_ids``, kind names): then return that row's key and leave the row as it is.
+        One call, under the journal's single writer, so two answers with the same id cannot both be taken."""
+        found = self._sql(
+            f"SELECT row_key FROM rows WHERE task_id = ? AND row_key != ? AND kind IN ({', '.join('?' for _ in same_ids)})"  # noqa: S608, E501
+            " ORDER BY position LIMIT 1",
+            (task_id, key, *same_ids),
+        )
+        if found:
+            return str(found[0]["row_key"])
+        self.update(key, state=RowState.SUBMITTED, task_id=task_id, error=None, error_code=None)
+        return None
+
     def update(self, key: str, **values: Any) -> None:
         """Commit one transition of one row (durably, before the caller acts on it)."""
         for name in ("outputs", "previous_task_ids"):

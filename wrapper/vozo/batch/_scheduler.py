@@ -297,11 +297,22 @@ class Runner:
             return
         self._pauses[family(work.kind)] = 0
         task_id = work.task_id = job.task_id  # usable: create() refuses an answer without one (the row is uncertain)
+        status_path = kind_named(work.kind).status_path
+        same_ids = [kind.name for kind in all_kinds() if kind.status_path == status_path]
         try:
-            await self._commit(work.key, state=RowState.SUBMITTED, task_id=task_id, error=None, error_code=None)
+            holder = await self.journal.in_thread(self.journal.record_task_id, work.key, task_id, same_ids)
         except JournalError as exc:
             exc.task_id = task_id  # the job exists: its id must reach the user some way
             raise
+        if holder is not None:  # two rows polling one job would both "complete" with its files: one is forged
+            work.task_id = None
+            await self._finish(
+                work,
+                RowState.UNCERTAIN,
+                error=f"Vozo answered this row's create with task id {task_id!r}, which row {holder!r} already holds: "
+                "this row's own job (if Vozo created and billed one) is unknown; look for it in your Vozo account",
+            )
+            return
         self._set_state(work, RowState.SUBMITTED)
         # The first look one interval after the job began (as the Poller's), not after the answer and this commit:
         # on short jobs their round trips would push every later look back.

@@ -154,6 +154,8 @@ class Statuses:
         value = self.values.get(task_id, "pending")
         if value == "gone":
             return httpx.Response(404, json={"code": "5", "message": "Task not found."})
+        if value == "revoked":
+            return httpx.Response(401, json={"code": "1302", "message": "Invalid API key."})
         return httpx.Response(200, json={"status": value})
 
     async def async_answer(self, request: httpx.Request) -> httpx.Response:
@@ -234,3 +236,38 @@ def test_a_sync_create_waiting_for_a_slot_asks_after_a_job_no_wait_watches(quick
         thread.start()
         thread.join(timeout=60)  # a safety net only: it ends as soon as t1 is seen done
         assert (created, fake.asked) == (["t2"], ["t1"])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_waiting_create_raises_a_refusal_its_asking_meets_instead_of_waiting_for_ever(
+    backend: str, quick_asking: None
+) -> None:
+    """A key revoked (401) or refused (403) while a create waits for a slot: asking after the unwatched job was
+    refused at every turn and the refusal dropped, so the create waited for ever, silently, for a slot it could not
+    use. It now fails with the refusal, as a wait does; the unwatched job keeps its slot, and nothing was created."""
+    fake = Statuses()
+
+    async def scenario() -> None:
+        async with async_client(fake, limit=1) as client:
+            await client.lipsync.create(**LIPSYNC)  # only created: no wait watches it
+            fake.values["t1"] = "revoked"
+            with anyio.fail_after(60):  # a safety net only: the first turn of asking ends it
+                with pytest.raises(vozo.AuthenticationError):
+                    await client.lipsync.create(**LIPSYNC)
+            assert (fake.creates, client.jobs.active) == (1, 1)
+            fake.values["t1"] = "done"
+            with anyio.fail_after(60):  # asking resumes with the next create: the flag was reset
+                assert (await client.lipsync.create(**LIPSYNC)).task_id == "t2"
+
+    run(backend, scenario)
+
+
+def test_a_sync_waiting_create_raises_a_refusal_its_asking_meets(quick_asking: None) -> None:
+    fake = Statuses()
+    http_client = httpx.Client(transport=httpx.MockTransport(fake.answer))
+    with vozo.Vozo(api_key=API_KEY, base_url=BASE_URL, max_active_jobs=1, http_client=http_client) as client:
+        client.lipsync.create(**LIPSYNC)
+        fake.values["t1"] = "revoked"
+        with pytest.raises(vozo.AuthenticationError):
+            client.lipsync.create(**LIPSYNC)
+        assert (fake.creates, client.jobs.active) == (1, 1)

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from vozo import _http
-from vozo._errors import NotFoundError, VozoError
-from vozo._jobs import DEFAULT_POLL_INTERVAL, MAX_POLL_INTERVAL
+from vozo._errors import APIResponseValidationError, NotFoundError, VozoError
+from vozo._jobs import DEFAULT_POLL_INTERVAL, MAX_POLL_INTERVAL, is_transient
 
 # How a job is asked after: its kind's ``get``, which frees the slot when it reads done or failed.
 StatusCheck = Callable[[str], object]
@@ -71,8 +71,12 @@ class JobGovernor:
                     check(task_id)
                 except NotFoundError:
                     self.ended(task_id)  # Vozo knows no such job (any more): it holds no slot there either
-                except VozoError:
-                    pass  # an outage, a refusal: asked again at the next turn
+                except VozoError as exc:
+                    if not (is_transient(exc) or isinstance(exc, APIResponseValidationError)):
+                        # A refusal (a key revoked, 401/403): the create could not succeed either, and waiting on
+                        # would wait for ever in silence. The create fails with it, as a wait would; nothing created.
+                        raise
+                    # an outage or a garbled body: asked again at the next turn
         finally:
             self._asking = False
 

@@ -287,3 +287,29 @@ def test_a_dropped_connection_in_process_is_the_error_a_socket_gives(fault, erro
     with pytest.raises(error, match="FakeVozo dropped the connection"):
         through_sync() if side == "sync" else asyncio.run(through_async())
     assert list(tmp_path.iterdir()) == []  # no file, not even a partial one
+
+
+def test_closing_the_in_process_transport_under_a_sync_request_is_the_error_a_socket_gives() -> None:
+    """The sync client's http_client closed while a create's answer is pending (another thread, a fixture's
+    teardown): the transport's loop stopped and the create raised a bare concurrent.futures.CancelledError, no
+    VozoError. It is now a dropped connection, so the create says the job may exist, as over a socket."""
+    fake = FakeVozo(api_keys=[KEY], clock=ManualClock())
+    http = httpx.Client(transport=fake.transport())
+    client = vozo.Vozo(api_key=KEY, base_url="https://vozo.test", http_client=http, max_retries=0)
+    outcome: list[object] = []
+
+    def create() -> None:
+        try:
+            outcome.append(client.lipsync.create(reference_file_url=REFERENCE, audio_url=AUDIO))
+        except BaseException as exc:  # what the user would see, whatever it is
+            outcome.append(exc)
+
+    with fake.hold_creates() as hold:
+        creating = threading.Thread(target=create)
+        creating.start()
+        assert hold.held.wait(20)  # only against a hung test: the event says when, not the clock
+        http.close()
+        creating.join(20)
+    [error] = outcome
+    assert isinstance(error, vozo.APIConnectionError), error
+    assert "FakeVozo" in str(error)

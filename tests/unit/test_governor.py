@@ -271,3 +271,43 @@ def test_a_sync_waiting_create_raises_a_refusal_its_asking_meets(quick_asking: N
         with pytest.raises(vozo.AuthenticationError):
             client.lipsync.create(**LIPSYNC)
         assert (fake.creates, client.jobs.active) == (1, 1)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_unwatched_job_is_asked_after_on_its_own_schedule_not_at_every_waiting_creates_turn(
+    backend: str, quick_asking: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each waiting create kept its own schedule, from 2 s: creates that began waiting at different moments (a batch
+    feeding them in) each asked after the unwatched jobs at their own turns, so a job was asked far more often than a
+    wait polls it (every 2 s for ever instead of growing to every 2 min). The job now has one schedule: with the
+    clock standing still, twenty turns of waiting ask after it once."""
+    from vozo import _http
+    from vozo._async import _governor as async_governor
+
+    # time stands still for the governor: no ask falls due again
+    monkeypatch.setattr(async_governor, "monotonic", lambda: 1000.0, raising=False)
+    turns = 0
+    enough = anyio.Event()
+    acquire_within = _http.async_acquire_within
+
+    async def counted(slots: anyio.Semaphore, seconds: float) -> bool:
+        nonlocal turns
+        turns += 1
+        if turns == 20:
+            enough.set()
+        return await acquire_within(slots, seconds)
+
+    monkeypatch.setattr(_http, "async_acquire_within", counted)
+    fake = Statuses()
+
+    async def scenario() -> None:
+        async with async_client(fake, limit=1) as client:
+            await client.lipsync.create(**LIPSYNC)  # only created: no wait watches it
+            with anyio.fail_after(60):  # a safety net only: twenty turns of 1 ms each
+                async with anyio.create_task_group() as group:
+                    group.start_soon(lambda: client.lipsync.create(**LIPSYNC))
+                    await enough.wait()
+                    group.cancel_scope.cancel()
+            assert fake.asked == ["t1"]
+
+    run(backend, scenario)

@@ -330,3 +330,29 @@ def test_a_create_answer_carries_every_field_the_job_schema_requires() -> None:
     assert created.task_id in fake.jobs
     answer = {"task_id": created.task_id, **created.additional_properties}  # this client's Job lists task_id only
     assert list(Draft202012Validator(job).iter_errors(answer)) == []
+
+
+def test_closing_the_in_process_transport_under_a_sync_request_is_the_error_a_socket_gives() -> None:
+    """The sync client's http_client closed while a create's answer is pending (another thread, a fixture's
+    teardown): the transport's loop stopped and the create raised a bare concurrent.futures.CancelledError, no
+    VozoError. It is now a dropped connection, so the create says the job may exist, as over a socket."""
+    fake = FakeVozo(api_keys=[KEY], clock=ManualClock())
+    http = httpx.Client(transport=fake.transport())
+    client = vozo.Vozo(api_key=KEY, base_url="https://vozo.test", http_client=http, max_retries=0)
+    outcome: list[object] = []
+
+    def create() -> None:
+        try:
+            outcome.append(client.lipsync.create(reference_file_url=REFERENCE, audio_url=AUDIO))
+        except BaseException as exc:  # what the user would see, whatever it is
+            outcome.append(exc)
+
+    with fake.hold_creates() as hold:
+        creating = threading.Thread(target=create)
+        creating.start()
+        assert hold.held.wait(20)  # only against a hung test: the event says when, not the clock
+        http.close()
+        creating.join(20)
+    [error] = outcome
+    assert isinstance(error, vozo.APIConnectionError), error
+    assert "FakeVozo" in str(error)

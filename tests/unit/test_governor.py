@@ -154,6 +154,8 @@ class Statuses:
         value = self.values.get(task_id, "pending")
         if value == "gone":
             return httpx.Response(404, json={"code": "5", "message": "Task not found."})
+        if value == "revoked":
+            return httpx.Response(401, json={"code": "1302", "message": "Invalid API key."})
         return httpx.Response(200, json={"status": value})
 
     async def async_answer(self, request: httpx.Request) -> httpx.Response:
@@ -234,3 +236,78 @@ def test_a_sync_create_waiting_for_a_slot_asks_after_a_job_no_wait_watches(quick
         thread.start()
         thread.join(timeout=60)  # a safety net only: it ends as soon as t1 is seen done
         assert (created, fake.asked) == (["t2"], ["t1"])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_waiting_create_raises_a_refusal_its_asking_meets_instead_of_waiting_for_ever(
+    backend: str, quick_asking: None
+) -> None:
+    """A key revoked (401) or refused (403) while a create waits for a slot: asking after the unwatched job was
+    refused at every turn and the refusal dropped, so the create waited for ever, silently, for a slot it could not
+    use. It now fails with the refusal, as a wait does; the unwatched job keeps its slot, and nothing was created."""
+    fake = Statuses()
+
+    async def scenario() -> None:
+        async with async_client(fake, limit=1) as client:
+            await client.lipsync.create(**LIPSYNC)  # only created: no wait watches it
+            fake.values["t1"] = "revoked"
+            with anyio.fail_after(60):  # a safety net only: the first turn of asking ends it
+                with pytest.raises(vozo.AuthenticationError):
+                    await client.lipsync.create(**LIPSYNC)
+            assert (fake.creates, client.jobs.active) == (1, 1)
+            fake.values["t1"] = "done"
+            with anyio.fail_after(60):  # asking resumes with the next create: the flag was reset
+                assert (await client.lipsync.create(**LIPSYNC)).task_id == "t2"
+
+    run(backend, scenario)
+
+
+def test_a_sync_waiting_create_raises_a_refusal_its_asking_meets(quick_asking: None) -> None:
+    fake = Statuses()
+    http_client = httpx.Client(transport=httpx.MockTransport(fake.answer))
+    with vozo.Vozo(api_key=API_KEY, base_url=BASE_URL, max_active_jobs=1, http_client=http_client) as client:
+        client.lipsync.create(**LIPSYNC)
+        fake.values["t1"] = "revoked"
+        with pytest.raises(vozo.AuthenticationError):
+            client.lipsync.create(**LIPSYNC)
+        assert (fake.creates, client.jobs.active) == (1, 1)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_unwatched_job_is_asked_after_on_its_own_schedule_not_at_every_waiting_creates_turn(
+    backend: str, quick_asking: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each waiting create kept its own schedule, from 2 s: creates that began waiting at different moments (a batch
+    feeding them in) each asked after the unwatched jobs at their own turns, so a job was asked far more often than a
+    wait polls it (every 2 s for ever instead of growing to every 2 min). The job now has one schedule: with the
+    clock standing still, twenty turns of waiting ask after it once."""
+    from vozo import _http
+    from vozo._async import _governor as async_governor
+
+    # time stands still for the governor: no ask falls due again
+    monkeypatch.setattr(async_governor, "monotonic", lambda: 1000.0, raising=False)
+    turns = 0
+    enough = anyio.Event()
+    acquire_within = _http.async_acquire_within
+
+    async def counted(slots: anyio.Semaphore, seconds: float) -> bool:
+        nonlocal turns
+        turns += 1
+        if turns == 20:
+            enough.set()
+        return await acquire_within(slots, seconds)
+
+    monkeypatch.setattr(_http, "async_acquire_within", counted)
+    fake = Statuses()
+
+    async def scenario() -> None:
+        async with async_client(fake, limit=1) as client:
+            await client.lipsync.create(**LIPSYNC)  # only created: no wait watches it
+            with anyio.fail_after(60):  # a safety net only: twenty turns of 1 ms each
+                async with anyio.create_task_group() as group:
+                    group.start_soon(lambda: client.lipsync.create(**LIPSYNC))
+                    await enough.wait()
+                    group.cancel_scope.cancel()
+            assert fake.asked == ["t1"]
+
+    run(backend, scenario)

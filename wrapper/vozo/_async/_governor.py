@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from time import monotonic
 
 from vozo import _http
-from vozo._errors import NotFoundError, VozoError
-from vozo._jobs import DEFAULT_POLL_INTERVAL, MAX_POLL_INTERVAL
+from vozo._errors import APIResponseValidationError, NotFoundError, VozoError
+from vozo._jobs import DEFAULT_POLL_INTERVAL, MAX_POLL_INTERVAL, is_transient
 
 # How a job is asked after: its kind's ``get``, which frees the slot when it reads done or failed.
 StatusCheck = Callable[[str], Awaitable[object]]
@@ -30,6 +31,9 @@ class AsyncJobGovernor:
         self._active: dict[str, StatusCheck] = {}
         self._watched: Counter[str] = Counter()  # task id -> waits in progress
         self._asking = False
+        # task id -> (when it is next due to be asked after, the interval after that): each job's own schedule, so
+        # creates waiting from different moments do not each restart it from 2 s
+        self._next_ask: dict[str, tuple[float, float]] = {}
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} active={self.active} limit={self._limit}>"
@@ -66,12 +70,21 @@ class AsyncJobGovernor:
             for task_id, check in list(self._active.items()):
                 if self._watched[task_id] or task_id not in self._active:
                     continue
+                now = monotonic()
+                due, interval = self._next_ask.get(task_id, (now, DEFAULT_POLL_INTERVAL))
+                if due > now:
+                    continue
+                self._next_ask[task_id] = (now + interval, min(interval * 1.5, MAX_POLL_INTERVAL))
                 try:
                     await check(task_id)
                 except NotFoundError:
                     self.ended(task_id)  # Vozo knows no such job (any more): it holds no slot there either
-                except VozoError:
-                    pass  # an outage, a refusal: asked again at the next turn
+                except VozoError as exc:
+                    if not (is_transient(exc) or isinstance(exc, APIResponseValidationError)):
+                        # A refusal (a key revoked, 401/403): the create could not succeed either, and waiting on
+                        # would wait for ever in silence. The create fails with it, as a wait would; nothing created.
+                        raise
+                    # an outage or a garbled body: asked again at the next turn
         finally:
             self._asking = False
 
@@ -103,4 +116,5 @@ class AsyncJobGovernor:
     def ended(self, task_id: str) -> None:
         """The job reached done or failed: its slot is free (once, and only for jobs this client created)."""
         if self._slots is not None and self._active.pop(task_id, None) is not None:
+            self._next_ask.pop(task_id, None)
             self._slots.release()

@@ -7,6 +7,7 @@ from the response schema), after the same auth, faults and request-body checks.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import contextvars
 import itertools
@@ -211,7 +212,12 @@ class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             response = await self.handle_async_request(request)
             return httpx.Response(response.status_code, headers=response.headers, content=await response.aread())
 
-        return asyncio.run_coroutine_threadsafe(answer(), self._running_loop()).result()
+        try:
+            return asyncio.run_coroutine_threadsafe(answer(), self._running_loop()).result()
+        except concurrent.futures.CancelledError:  # close() stopped the loop under it (another thread's)
+            raise httpx.RemoteProtocolError(
+                "FakeVozo's in-process transport was closed before its answer was complete"
+            ) from None
 
     def _running_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:

@@ -311,3 +311,33 @@ def test_an_unwatched_job_is_asked_after_on_its_own_schedule_not_at_every_waitin
             assert fake.asked == ["t1"]
 
     run(backend, scenario)
+
+
+def test_sync_threads_watching_one_job_keep_its_count() -> None:
+    """Two threads waiting on one job: the count and its removal raced (a KeyError out of a wait, or a job left
+    counted as watched for ever, never asked after). Thread switches forced often, so a race shows."""
+    import sys
+
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        governor = vozo.types.JobGovernor(limit=1)
+        errors: list[BaseException] = []
+
+        def wait_often() -> None:
+            try:
+                for _ in range(2000):
+                    with governor.watching("t1"):
+                        pass
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=wait_often) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch_interval)
+    assert errors == []
+    assert governor._watched == {}

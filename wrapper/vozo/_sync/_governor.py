@@ -8,6 +8,7 @@ holds a slot from its create until this client sees it end (``wait``, or a ``get
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ class JobGovernor:
         self._slots = _http.sync_job_slots(limit) if limit is not None else None
         self._active: dict[str, StatusCheck] = {}
         self._watched: Counter[str] = Counter()  # task id -> waits in progress
+        self._watch_lock = threading.Lock()  # the sync client's waits run in threads: a count and its removal as one
         self._asking = False
         # task id -> (when it is next due to be asked after, the interval after that): each job's own schedule, so
         # creates waiting from different moments do not each restart it from 2 s
@@ -106,13 +108,15 @@ class JobGovernor:
     @contextmanager
     def watching(self, task_id: str) -> Iterator[None]:
         """A wait in progress: it will see the job end, so a waiting create need not ask after it."""
-        self._watched[task_id] += 1
+        with self._watch_lock:
+            self._watched[task_id] += 1
         try:
             yield
         finally:
-            self._watched[task_id] -= 1
-            if not self._watched[task_id]:
-                del self._watched[task_id]
+            with self._watch_lock:
+                self._watched[task_id] -= 1
+                if not self._watched[task_id]:
+                    del self._watched[task_id]
 
     def ended(self, task_id: str) -> None:
         """The job reached done or failed: its slot is free (once, and only for jobs this client created)."""

@@ -473,15 +473,16 @@ def _unusable(path: Path, exc: OSError | sqlite3.Error) -> JournalError:
         return _damaged(path, str(exc))
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     return JournalError(
-        f"the batch journal {path} cannot be opened ({reason}); nothing was submitted. Nothing says it is damaged: "
-        "fix the cause (permissions, a read-only or full disk, a folder in its place) and run the same command again."
+        f"the batch journal {path} cannot be opened ({reason}); no job is sent while it cannot be. Nothing says it is "
+        "damaged: fix the cause (permissions, a read-only or full disk, a folder in its place) and run the same "
+        "command again."
     )
 
 
 def _damaged(path: Path, reason: str) -> JournalError:
     return JournalError(
-        f"the batch journal {path} is damaged or is not a vozo batch journal ({reason}); nothing was submitted. It "
-        "holds the task ids of the jobs already sent: restore it from a backup if you have one (report.json beside "
+        f"the batch journal {path} is damaged or is not a vozo batch journal ({reason}); no job is sent while it is. "
+        "It holds the task ids of the jobs already sent: restore it from a backup if you have one (report.json beside "
         "it lists the task ids of the last run). To start this batch over instead, move the journal aside and run "
         "again: rows already sent would then be submitted, and billed, a second time."
     )

@@ -212,27 +212,27 @@ class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             response = await self.handle_async_request(request)
             return httpx.Response(response.status_code, headers=response.headers, content=await response.aread())
 
-        try:
-            return asyncio.run_coroutine_threadsafe(answer(), self._running_loop()).result()
-        except concurrent.futures.CancelledError:  # close() stopped the loop under it (another thread's)
-            raise httpx.RemoteProtocolError(
-                "FakeVozo's in-process transport was closed before its answer was complete"
-            ) from None
-
-    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        # Submitted under the lock that close() stops the loop under: a request is either queued before the stop
+        # (then cancelled with the loop's other tasks) or runs on a new loop, never left on a stopped one.
         with self._lock:
             if self._loop is None:
                 self._loop = asyncio.new_event_loop()
                 threading.Thread(
                     target=_run_until_stopped, args=(self._loop,), name="fake-vozo-in-process", daemon=True
                 ).start()
-            return self._loop
+            future = asyncio.run_coroutine_threadsafe(answer(), self._loop)
+        try:
+            return future.result()
+        except concurrent.futures.CancelledError:  # close() stopped the loop under it (another thread's)
+            raise httpx.RemoteProtocolError(
+                "FakeVozo's in-process transport was closed before its answer was complete"
+            ) from None
 
     def close(self) -> None:
         with self._lock:
             loop, self._loop = self._loop, None
-        if loop is not None:
-            loop.call_soon_threadsafe(loop.stop)
+            if loop is not None:
+                loop.call_soon_threadsafe(loop.stop)
 
 
 def _run_until_stopped(loop: asyncio.AbstractEventLoop) -> None:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 # Vozo documents queues of 1-120 minutes, then ~10 (standard) or ~20 (precision) minutes of processing.
 DEFAULT_WAIT_TIMEOUT = 3 * 60 * 60.0
 DEFAULT_POLL_INTERVAL = 2.0
-_GROWTH = 1.5
+POLL_GROWTH = 1.5  # each look waits this much longer than the last, within the phase caps (Poller)
 # The poll schedule (see Poller). While queued nothing can finish, so looks are sparse; but no sparser than a fifth
 # of the shortest documented processing, so the start of processing is seen early enough to plan around it.
 MAX_POLL_INTERVAL = 120.0
@@ -143,7 +143,7 @@ class Poller(Generic[StatusT]):
         if remaining <= 0:
             raise JobTimeoutError(self.task_id, self.timeout, cast("AnyStatus | None", self._last)) from cause
         delay = min(self._interval, self._phase_cap(), remaining)
-        self._interval = min(self._interval * _GROWTH, MAX_POLL_INTERVAL)
+        self._interval = min(self._interval * POLL_GROWTH, MAX_POLL_INTERVAL)
         self._last_delay = delay
         if self._processing_for is not None:
             self._processing_for += delay

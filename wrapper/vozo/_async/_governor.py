@@ -15,7 +15,7 @@ from time import monotonic
 
 from vozo import _http
 from vozo._errors import APIResponseValidationError, NotFoundError, VozoError
-from vozo._jobs import DEFAULT_POLL_INTERVAL, MAX_POLL_INTERVAL, is_transient
+from vozo._jobs import DEFAULT_POLL_INTERVAL, MAX_POLL_INTERVAL, POLL_GROWTH, is_transient
 
 # How a job is asked after: its kind's ``get``, which frees the slot when it reads done or failed.
 StatusCheck = Callable[[str], Awaitable[object]]
@@ -62,7 +62,7 @@ class AsyncJobGovernor:
         delay = DEFAULT_POLL_INTERVAL
         while not await _http.async_acquire_within(self._slots, delay):
             await self._ask_after_unwatched()
-            delay = min(delay * 1.5, MAX_POLL_INTERVAL)
+            delay = min(delay * POLL_GROWTH, MAX_POLL_INTERVAL)
 
     async def _ask_after_unwatched(self) -> None:
         if self._asking:  # another waiting create is asking already
@@ -76,7 +76,7 @@ class AsyncJobGovernor:
                 due, interval = self._next_ask.get(task_id, (now, DEFAULT_POLL_INTERVAL))
                 if due > now:
                     continue
-                self._next_ask[task_id] = (now + interval, min(interval * 1.5, MAX_POLL_INTERVAL))
+                self._next_ask[task_id] = (now + interval, min(interval * POLL_GROWTH, MAX_POLL_INTERVAL))
                 try:
                     await check(task_id)
                 except NotFoundError:

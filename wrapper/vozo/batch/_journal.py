@@ -331,14 +331,15 @@ class Journal:
         )
         return self.row(key).fields
 
-    def record_task_id(self, key: str, task_id: str, same_ids: Sequence[str]) -> str | None:
+    def record_task_id(self, key: str, task_id: str, kinds_sharing_status: Sequence[str]) -> str | None:
         """Commit the row as submitted with ``task_id``, unless another row already holds that id for a kind whose
-        status it is read through (``same_ids``, kind names): then return that row's key and leave the row as it is.
-        One call, under the journal's single writer, so two answers with the same id cannot both be taken."""
+        status it is read through (``kinds_sharing_status``, kind names): then return that row's key and leave the row
+        as it is. One call, under the journal's single writer, so two answers with the same id cannot both be taken."""
+        kinds = ", ".join("?" for _ in kinds_sharing_status)
         found = self._sql(
-            f"SELECT row_key FROM rows WHERE task_id = ? AND row_key != ? AND kind IN ({', '.join('?' for _ in same_ids)})"  # noqa: S608, E501
+            f"SELECT row_key FROM rows WHERE task_id = ? AND row_key != ? AND kind IN ({kinds})"  # noqa: S608
             " ORDER BY position LIMIT 1",
-            (task_id, key, *same_ids),
+            (task_id, key, *kinds_sharing_status),
         )
         if found:
             return str(found[0]["row_key"])

@@ -298,9 +298,9 @@ class Runner:
         self._pauses[family(work.kind)] = 0
         task_id = work.task_id = job.task_id  # usable: create() refuses an answer without one (the row is uncertain)
         status_path = kind_named(work.kind).status_path
-        same_ids = [kind.name for kind in all_kinds() if kind.status_path == status_path]
+        kinds_sharing_status = [kind.name for kind in all_kinds() if kind.status_path == status_path]
         try:
-            holder = await self.journal.in_thread(self.journal.record_task_id, work.key, task_id, same_ids)
+            holder = await self.journal.in_thread(self.journal.record_task_id, work.key, task_id, kinds_sharing_status)
         except JournalError as exc:
             exc.task_id = task_id  # the job exists: its id must reach the user some way
             raise

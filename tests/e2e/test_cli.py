@@ -226,6 +226,18 @@ def test_status_of_a_done_job_lists_its_result_urls(server) -> None:
     assert shown.stdout.splitlines() == [f"{task_id}: done", f"  video: {url}/media/{task_id}/video.mp4"]
 
 
+def test_a_result_downloaded_into_a_folder_is_named_after_its_task_id_and_replaces_nothing(server, tmp_path) -> None:
+    _, url = server
+    task_id = json_lines(vozo(url, "--json", "lipsync", *REF, "--wait").stdout)[0]["task_id"]
+    (tmp_path / f"{task_id}.mp4").write_bytes(b"an earlier take")
+    for name in (f"{task_id}-2.mp4", f"{task_id}-3.mp4"):
+        fetched = vozo(url, "download", task_id, f"{tmp_path}/")
+        assert fetched.returncode == 0, fetched.stderr
+        assert f"-> {tmp_path / name} (" in fetched.stdout
+        assert is_playable_mp4((tmp_path / name).read_bytes())
+    assert (tmp_path / f"{task_id}.mp4").read_bytes() == b"an earlier take"
+
+
 def test_downloading_an_unfinished_job_says_how_to_wait_for_it(tmp_path) -> None:
     fake = FakeVozo(api_keys=[KEY], clock=lambda: 0.0)
     with fake.serve() as url:

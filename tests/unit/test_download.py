@@ -144,7 +144,7 @@ def test_translation_results_by_kind_and_into_a_folder(api, recorder, tmp_path) 
         }
     )
     path = api.call(lambda c: c.download(status, tmp_path, which="subtitle"))
-    assert path == tmp_path / "k.es.srt"
+    assert path == tmp_path / "translations.subtitle.srt"  # no task id known: the kind's name
     assert recorder.requests[0].url == "https://cdn.test/k.es.srt"
     with pytest.raises(
         vozo.InvalidInputError,
@@ -166,6 +166,41 @@ def test_a_failed_download_names_its_link_without_the_signature_or_credentials(a
     assert "s3cret" not in str(raised)
     assert "SIGNED" not in str(raised)
     assert raised.url == url  # the program that asked has it whole
+
+
+def test_a_status_downloaded_into_a_folder_is_named_after_its_job_not_after_its_link(api, recorder, tmp_path) -> None:
+    """A link's last segment is the server's choice: `.../notes.mp4` named, and replaced, a file of the folder."""
+    recorder.default = lambda _: media(VIDEO)
+    (tmp_path / "notes.mp4").write_bytes(b"mine")
+    lipsync = JobStatus.from_dict({"status": "done", "video_url": "https://cdn.test/notes.mp4"})
+    assert api.call(lambda c: c.download(lipsync, tmp_path, task_id="li-7")) == tmp_path / "li-7.mp4"
+    translation = MediaTranslateJobStatus.from_dict(
+        {"status": "done", "result": {"subtitle_url": "https://cdn.test/notes.sh"}}
+    )
+    path = api.call(lambda c: c.download(translation, tmp_path, which="subtitle", task_id="../tr-1"))
+    assert path == tmp_path / "_tr-1.subtitle.srt"  # the spec's file type, not the link's .sh
+    assert (tmp_path / "notes.mp4").read_bytes() == b"mine"
+    assert leftovers(tmp_path) == ["_tr-1.subtitle.srt", "li-7.mp4", "notes.mp4"]
+
+
+@pytest.mark.parametrize("hard_links", [True, False])
+def test_a_name_this_sdk_chose_never_replaces_a_file_in_the_folder(
+    api, recorder, tmp_path, monkeypatch, hard_links
+) -> None:
+    recorder.default = lambda _: media(VIDEO)
+    if not hard_links:  # FAT, some network file systems
+        monkeypatch.setattr(os, "link", lambda *_: (_ for _ in ()).throw(OSError(errno.EPERM, "no links")))
+    (tmp_path / "talk.mp4").write_bytes(b"mine")
+    (tmp_path / "talk-3.mp4").mkdir()
+    first = api.call(lambda c: c.download("https://cdn.test/talk.mp4", tmp_path))
+    second = api.call(lambda c: c.download("https://cdn.test/talk.mp4", f"{tmp_path}/"))
+    assert (first, second) == (tmp_path / "talk-2.mp4", tmp_path / "talk-4.mp4")
+    assert first.read_bytes() == second.read_bytes() == VIDEO
+    assert (tmp_path / "talk.mp4").read_bytes() == b"mine"
+    assert leftovers(tmp_path) == ["talk-2.mp4", "talk-3.mp4", "talk-4.mp4", "talk.mp4"]
+    # a file the caller named is replaced, as asked
+    assert api.call(lambda c: c.download("https://cdn.test/talk.mp4", tmp_path / "talk.mp4")) == tmp_path / "talk.mp4"
+    assert (tmp_path / "talk.mp4").read_bytes() == VIDEO
 
 
 @pytest.mark.parametrize("ending", sorted({"/", os.sep}))  # and "\\" on Windows

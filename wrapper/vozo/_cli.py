@@ -208,7 +208,10 @@ class WaitSeconds(click.ParamType):  # type: ignore[type-arg]
 
 
 # --output and --timeout, as `vozo wait` and each job kind's command take them.
-_OUTPUT: dict[str, Any] = {"type": OutputPath(), "help": "Download the result here (implies --wait)."}
+_OUTPUT: dict[str, Any] = {
+    "type": OutputPath(),
+    "help": "Download the result here: a file, or a folder, where it is named after the task id (implies --wait).",
+}
 _TIMEOUT: dict[str, Any] = {
     "type": WaitSeconds(),
     "default": DEFAULT_WAIT_TIMEOUT,

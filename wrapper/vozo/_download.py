@@ -26,7 +26,7 @@ import httpx
 
 from vozo import _retry
 from vozo._errors import DownloadError, InvalidInputError
-from vozo._kinds import kinds_for_status, status_value
+from vozo._kinds import JobKind, kinds_for_status, status_value
 from vozo._logging import logger
 from vozo_jobs.kinds import AnyStatus
 
@@ -45,6 +45,11 @@ _DONTNEED = getattr(os, "POSIX_FADV_DONTNEED", 0)
 EXPIRED_LINK_STATUSES = frozenset({401, 403, 404, 410})  # what a result link answers once it has expired
 _EXPIRED_ADVICE = " (the link may have expired: fetch the job's status again for a fresh URL)"
 _PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+KNOWN_SUFFIXES = frozenset(
+    {".mp4", ".mov", ".webm", ".mkv", ".mp3", ".wav", ".m4a", ".aac", ".flac", ".ogg", ".srt", ".vtt", ".ass",
+     ".json", ".txt", ".csv", ".png", ".jpg", ".jpeg", ".webp", ".gif", ".zip"}
+)  # fmt: skip
+FALLBACK_SUFFIX = ".bin"  # a result whose file type nothing in the spec tells
 PARTIAL_MARK = ".vozo-partial-"  # in every temporary file's name: `remove_partials` finds leftovers by it
 _MAX_NAME_BYTES = 120  # a URL-derived name, kept well under every file system's 255-byte limit with room for the mark
 # Names Windows gives to devices, whatever their extension: CON.mp4 is the console, not a file in the folder.
@@ -152,14 +157,45 @@ def safe_name(url: str) -> str:
     The URL comes from a server: separators (``/``, ``\\``, ``%2F``), NUL and other control characters, leading
     dots (``..``, hidden files), Windows device names and over-long names never reach the file system.
     """
-    segment = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
-    name = "".join(char if char.isalnum() or char in "-_.+" else "_" for char in segment).strip(".")
+    name = _cleaned(unquote(urlsplit(url).path.rsplit("/", 1)[-1]))
     suffix = PurePosixPath(name).suffix[:16]
     stem = name[: len(name) - len(PurePosixPath(name).suffix)] if suffix else name
-    stem = stem.encode()[: _MAX_NAME_BYTES - len(suffix.encode())].decode(errors="ignore") or "vozo-result"
-    if names_a_device(stem):
-        stem = f"_{stem}"
-    return stem + suffix
+    return _fitted(stem, suffix, "vozo-result")
+
+
+def folder_file_name(source: DownloadSource, which: str | None, url: str, task_id: str | None) -> str:
+    """The name a download into a folder gets. A status's: its job's task id (else its kind's name), its result's
+    name where the kind has several, and a known extension of that result's file type, as ``vozo batch`` names
+    files: a link's last segment could name any file already in the folder. A URL's (the caller's own): its last
+    segment, made safe."""
+    if isinstance(source, str):
+        return safe_name(url)
+    kind = kinds_for_status(source)[0]
+    which = which or kind.result_names[0]
+    stem = _cleaned(task_id or "") or kind.name
+    if len(kind.result_names) > 1:
+        stem = f"{stem}.{_cleaned(which)}"
+    return _fitted(stem, result_suffix(kind, which, url), kind.name)
+
+
+def result_suffix(kind: JobKind, which: str, url: str) -> str:
+    """The link's extension when it is a plain, known one; else the one the spec tells for the result; else .bin."""
+    suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
+    if suffix not in KNOWN_SUFFIXES:
+        declared = kind.result_suffixes.get(which, "")
+        suffix = declared if declared in KNOWN_SUFFIXES else FALLBACK_SUFFIX
+    return suffix
+
+
+def _cleaned(text: str) -> str:
+    """``text`` without separators, control characters or leading and trailing dots."""
+    return "".join(char if char.isalnum() or char in "-_.+" else "_" for char in text).strip(".")
+
+
+def _fitted(stem: str, suffix: str, fallback: str) -> str:
+    """``stem + suffix``, cut to a length every file system takes, and never a Windows device's name."""
+    stem = stem.encode()[: _MAX_NAME_BYTES - len(suffix.encode())].decode(errors="ignore") or fallback
+    return (f"_{stem}" if names_a_device(stem) else stem) + suffix
 
 
 def names_a_device(name: str) -> bool:
@@ -208,24 +244,25 @@ class Download:
             task_id=self.task_id,
         )
 
-    def target(self, path: str | os.PathLike[str]) -> Path:
-        """The file to write; a folder (one that exists, or any path ending in a separator: ``out/``) gets a safe
-        name from the URL. Parent folders are created."""
+    def target(self, path: str | os.PathLike[str], name: str) -> tuple[Path, bool]:
+        """The file to write, and whether it may replace a file there. A folder (one that exists, or any path ending
+        in a separator: ``out/``) gets ``name``, which never replaces a file. Parent folders are created."""
         target = Path(path)
+        replace = True
         with self.file_errors(target, "create the folder of"):
             if "\x00" in os.fspath(target):  # as the OS would refuse it, but before any folder is made for it
                 raise ValueError("embedded null byte")
             if target.is_dir() or os.fspath(path).endswith(("/", os.sep)):
-                target = target / safe_name(self.url)
+                target, replace = target / name, False
             if target.name in ("", ".", ".."):
                 raise self.error(f"failed: {str(target)!r} names no file (give a file or folder path)")
-            if target.exists() and not target.is_file():  # the rename into place would replace the device or pipe
+            if replace and target.exists() and not target.is_file():  # a rename would replace the device or pipe
                 raise self.error(
                     f"failed: {str(target)!r} is not a regular file (a device, pipe or socket): give a file or folder "
                     "path"
                 )
             target.parent.mkdir(parents=True, exist_ok=True)
-        return target
+        return target, replace
 
     @contextmanager
     def file_errors(self, path: Path, doing: str) -> Iterator[None]:
@@ -333,8 +370,11 @@ class PartialFile:
     permissions the user's umask gives, as any file their programs write, so the finished file has them too.
     """
 
-    def __init__(self, target: Path, download: Download, on_progress: ProgressCallback | None) -> None:
+    def __init__(
+        self, target: Path, download: Download, on_progress: ProgressCallback | None, *, replace: bool
+    ) -> None:
         self.target = target
+        self._replace = replace
         self._download = download
         self._on_progress = on_progress
         self._committed = False
@@ -364,8 +404,10 @@ class PartialFile:
             _fadvise(self._fd, self._written_back, self._download.received - self._written_back, _DONTNEED)
         self._written_back = self._download.received
 
-    def commit(self, raw_bytes: int) -> None:
-        """Rename into place once the body is whole (``raw_bytes`` as received, against Content-Length)."""
+    def commit(self, raw_bytes: int) -> Path:
+        """Put the file in place once the body is whole (``raw_bytes`` as received, against Content-Length), and
+        return where: ``target``, or, when it may not replace a file and one is there, the first free name beside it
+        (``STEM-2.EXT``, ``STEM-3.EXT``...)."""
         expected = self._download.expected
         # No raw bytes, yet bytes written: httpx read the body before streaming it (a Response(content=...) from a
         # MockTransport), so the wire count stays 0: count what was written instead of calling it cut short.
@@ -378,9 +420,13 @@ class PartialFile:
             os.fsync(self._fd)  # the bytes are on disk before the name says the file is complete
             if sys.platform == "win32":
                 self._close()  # Windows renames no open file
-            os.replace(self.path, self.target)  # elsewhere still locked: `remove_partials` cannot take it meanwhile
+            # Elsewhere still locked: `remove_partials` cannot take it meanwhile.
+            if self._replace:
+                os.replace(self.path, self.target)
+            placed = self.target if self._replace else _place(self.path, self.target)
             self._committed = True
             self._close()
+        return placed
 
     def _close(self) -> None:
         if self._open:
@@ -398,6 +444,27 @@ class PartialFile:
                 self.path.unlink(missing_ok=True)
         with suppress(OSError):
             self._close()
+
+
+def _place(source: Path, target: Path) -> Path:
+    """Move ``source`` to ``target``, or to the first of ``STEM-2.EXT``, ``STEM-3.EXT``... that no file holds. A hard
+    link claims a name atomically, where a rename would replace a file made in the meantime; a file system without
+    hard links gets a check, then the rename."""
+    stem, suffix = target.stem, target.suffix
+    for number in range(1, 1000):
+        candidate = target if number == 1 else target.with_name(f"{stem}-{number}{suffix}")
+        try:
+            os.link(source, candidate)
+        except FileExistsError:
+            continue
+        except OSError:
+            if candidate.exists():
+                continue
+            os.replace(source, candidate)
+            return candidate
+        source.unlink()
+        return candidate
+    raise FileExistsError(errno.EEXIST, "no free file name beside it", str(target))
 
 
 def _create_partial(target: Path) -> tuple[int, Path]:
@@ -444,24 +511,24 @@ def sync_stream(
     url: str,
     path: str | os.PathLike[str],
     *,
+    folder_name: str,
     max_retries: int,
     task_id: str | None = None,
     on_progress: ProgressCallback | None = None,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     deadline: float | None = None,
 ) -> Path:
-    """Download ``url`` to ``path`` (a folder gets a safe name from the URL), retrying what may go better."""
+    """Download ``url`` to ``path`` (a folder gets ``folder_name``), retrying what may go better."""
     download = Download(url, task_id=task_id, max_bytes=max_bytes, deadline=deadline)
-    target = download.target(path)
+    target, replace = download.target(path, folder_name)
     for attempt in itertools.count():
         try:
             with download.failures(), client.stream("GET", url, timeout=download.timeout(client.timeout)) as response:
                 download.start(response)
-                with PartialFile(target, download, on_progress) as part:
+                with PartialFile(target, download, on_progress, replace=replace) as part:
                     for piece in response.iter_bytes():
                         part.write(piece)
-                    part.commit(response.num_bytes_downloaded)
-                    return target
+                    return part.commit(response.num_bytes_downloaded)
         except DownloadError as error:
             time.sleep(download.retry_delay(error, attempt, max_retries))
     raise AssertionError("unreachable")  # pragma: no cover
@@ -472,6 +539,7 @@ async def async_stream(
     url: str,
     path: str | os.PathLike[str],
     *,
+    folder_name: str,
     max_retries: int,
     task_id: str | None = None,
     on_progress: ProgressCallback | None = None,
@@ -482,18 +550,17 @@ async def async_stream(
     import anyio.to_thread  # loaded with async use only: a sync user never pays for it
 
     download = Download(url, task_id=task_id, max_bytes=max_bytes, deadline=deadline)
-    target = download.target(path)
+    target, replace = download.target(path, folder_name)
     for attempt in itertools.count():
         try:
             with download.failures(), anyio.CancelScope(deadline=anyio.current_time() + download.left()) as scope:
                 async with client.stream("GET", url, timeout=download.timeout(client.timeout)) as response:
                     download.start(response)
-                    with PartialFile(target, download, on_progress) as part:
+                    with PartialFile(target, download, on_progress, replace=replace) as part:
                         async for piece in response.aiter_bytes():
                             part.write(piece)
                             scope.deadline = anyio.current_time() + download.left()  # a default deadline grows
-                        await anyio.to_thread.run_sync(part.commit, response.num_bytes_downloaded)
-                        return target
+                        return await anyio.to_thread.run_sync(part.commit, response.num_bytes_downloaded)
             raise download.overdue()  # only reached when the scope ran out of time
         except DownloadError as error:
             await anyio.sleep(download.retry_delay(error, attempt, max_retries))

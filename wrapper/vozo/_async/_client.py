@@ -207,22 +207,26 @@ class AsyncVozo(AsyncResources):
 
         ``source`` is a URL or a done job status of any kind; ``which`` names one of its result files (``video``,
         ``audio``, ``subtitle``: the kind's ``*_url`` fields), by default the kind's first one. A folder as ``path``
-        (or a path ending in ``/``, made if need be) gets a safe name from the URL. The bytes go to a temporary file
-        beside the target (``.NAME.vozo-partial-XXXXXXXX``), are checked against Content-Length and renamed into place
-        only when complete: a failure never leaves a partial file under ``path``, nor the temporary one. The API key
-        is never sent with it. ``on_progress(done, total)``.
+        (or a path ending in ``/``, made if need be) gets a name of this SDK's making, which never replaces a file
+        there (``-2``, ``-3``... is added): a status's result is named after its task id (``li-1.mp4``;
+        ``tr-1.subtitle.srt`` for a kind with several results), a URL's after its last segment, made safe. The bytes
+        go to a temporary file beside the target (``.NAME.vozo-partial-XXXXXXXX``), are checked against
+        Content-Length and renamed into place only when complete: a failure never leaves a partial file under
+        ``path``, nor the temporary one. The API key is never sent with it. ``on_progress(done, total)``.
 
         Every failure is a ``DownloadError`` carrying ``task_id`` (pass the job's). ``max_bytes`` refuses a longer
         body (None: no limit). ``deadline`` is the seconds the whole download may take, retries included; by
         default ten minutes plus one second per 100 kB of the file.
         """
         self._state.check_usable(_http.async_loop_token())
+        url, task_id = _download.result_url(source, which), task_id or _download.task_id_of(source)
         return await _download.async_stream(
             self._downloads,
-            _download.result_url(source, which),
+            url,
             path,
+            folder_name=_download.folder_file_name(source, which, url, task_id),
             max_retries=self._options.max_retries,
-            task_id=task_id or _download.task_id_of(source),
+            task_id=task_id,
             on_progress=on_progress,
             max_bytes=max_bytes,
             deadline=deadline,

@@ -15,19 +15,12 @@ refuse ids whose rows could write the same file (``stems``).
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import urlsplit
 
-from vozo._download import names_a_device
+from vozo._download import names_a_device, result_suffix
 from vozo._kinds import JobKind, kind_named
 from vozo._logging import logger
 
-KNOWN_SUFFIXES = frozenset(
-    {".mp4", ".mov", ".webm", ".mkv", ".mp3", ".wav", ".m4a", ".aac", ".flac", ".ogg", ".srt", ".vtt", ".ass",
-     ".json", ".txt", ".csv", ".png", ".jpg", ".jpeg", ".webp", ".gif", ".zip"}
-)  # fmt: skip
-FALLBACK_SUFFIX = ".bin"  # a result whose file type nothing in the spec tells
 # The batch's own files, beside the results: no row may write one of them.
 JOURNAL_NAME = "vozo-batch.sqlite"
 LOCK_NAME = "vozo-batch.lock"
@@ -79,11 +72,7 @@ def stems(key: str, kind_name: str) -> tuple[str, ...]:
 
 def output_name(key: str, kind_name: str, which: str, url: str) -> str:
     """The file name of one result of a row; ``key`` is a checked manifest id, ``which`` a declared result name."""
-    names = kind_named(kind_name).result_names
-    if which not in names:
+    kind = kind_named(kind_name)
+    if which not in kind.result_names:
         raise ValueError(f"{which!r} is not a result the spec declares for a {kind_name} job")
-    suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
-    if suffix not in KNOWN_SUFFIXES:
-        declared = kind_named(kind_name).result_suffixes.get(which, "")
-        suffix = declared if declared in KNOWN_SUFFIXES else FALLBACK_SUFFIX
-    return (key if len(names) == 1 else f"{key}.{which}") + suffix
+    return (key if len(kind.result_names) == 1 else f"{key}.{which}") + result_suffix(kind, which, url)

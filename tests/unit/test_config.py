@@ -136,6 +136,19 @@ def test_a_base_url_with_a_query_or_fragment_is_refused(url: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("url", "instead"),
+    [("https://api.vozo.ai/v1", "https://api.vozo.ai"), ("http://127.0.0.1:9/v1/", "http://127.0.0.1:9")],
+)
+def test_a_base_url_ending_in_the_version_every_path_starts_with_is_refused(url: str, instead: str) -> None:
+    """Other APIs' base URLs end in /v1 (https://api.openai.com/v1): here every call went to /v1/v1/... and each
+    answered 404 "check the task id"."""
+    message = f"base_url must not end in /v1, got '{url}': .* /v1/v1/... and find nothing; use '{instead}'$"
+    with pytest.raises(vozo.InvalidInputError, match=message):
+        vozo.Vozo(api_key=API_KEY, base_url=url)
+    assert vozo.Vozo(api_key=API_KEY, base_url="https://gateway.test/vozo/v1").base_url.endswith("/vozo/v1")
+
+
+@pytest.mark.parametrize(
     "url", ["https://me:s3cret@api.vozo.ai", "http://s3cret@127.0.0.1:9", "http://me:s3cret@h.test"]
 )
 def test_a_base_url_with_credentials_is_refused_without_showing_them(url: str) -> None:

@@ -217,7 +217,23 @@ def check_base_url(url: object) -> str:
         raise InvalidInputError(
             f"refusing base_url {shown!r}: plain http to a non-loopback host would send the API key in clear; use https"
         )
+    version = _paths_first_segment()
+    if version is not None and parsed.path.strip("/") == version:  # as other APIs' base URLs end (".../v1")
+        instead = text.rstrip("/")[: -len(version)].rstrip("/")
+        raise InvalidInputError(
+            f"base_url must not end in /{version}, got {shown!r}: the API's paths start with it (/{version}/...), so "
+            f"every call would go to /{version}/{version}/... and find nothing; use {instead!r}"
+        )
     return text.rstrip("/")
+
+
+def _paths_first_segment() -> str | None:
+    """The first segment every job operation's path of the spec starts with (``v1``), or None."""
+    from vozo._kinds import all_kinds  # the spec's job kinds import this module's package: read late
+
+    paths = [path for kind in all_kinds() for path in (kind.create_path, kind.status_path)]
+    segments = {path.strip("/").split("/")[0] for path in paths}
+    return segments.pop() if len(segments) == 1 else None
 
 
 def _checked_base_url(url: object, api_key: APIKey) -> str:

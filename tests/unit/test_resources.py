@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -103,6 +104,12 @@ def test_the_reference_type_is_inferred_case_insensitively_ignoring_the_query(ap
         ({"audio_url": "https://m.test/a\nb.mp3"}, r"audio_url .* control character '\\n' at position 16"),
         ({"callback_url": "https://hooks.test\x7f/vozo"}, r"callback_url .* control character '\\x7f'"),
         ({"reference_file_url": "https://m.test/a\u0085.mp4"}, r"control character '\\x85'"),
+        # A local path is no URL: said so, not "reference_file_type cannot be inferred (no extension)".
+        (
+            {"reference_file_url": Path("/media/a.mp4")},
+            r"reference_file_url must be a non-empty URL string, got \w*Path",
+        ),
+        ({"reference_file_url": 42}, "reference_file_url must be a non-empty URL string, got 42"),
     ],
 )
 def test_bad_input_is_refused_before_any_request(api, recorder, overrides, message) -> None:

@@ -228,12 +228,26 @@ def test_hold_creates_makes_the_job_and_holds_its_answer_until_released() -> Non
         {"api_keys": [""]},
         {"api_keys": ["has space"]},
         {"revoked_keys": ["new\nline"]},
+        {"api_keys": "test-key"},  # its letters would each have been a key, and "test-key" refused with a 401
+        {"revoked_keys": b"old-key"},
     ],
 )
 def test_fakevozo_refuses_settings_no_client_could_meet(settings: dict[str, object]) -> None:
     with pytest.raises(vozo.InvalidInputError) as refused:
         FakeVozo(**settings)  # type: ignore[arg-type]
     assert "has space" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("fault", "value"),
+    [("rate_limit", 2), ("truncate_downloads", -0.1), ("stall", float("nan")), ("slow", -1), ("burst", "3")],
+)
+def test_faults_refuse_what_would_inject_something_else_than_asked(fault: str, value: object) -> None:
+    with pytest.raises(vozo.InvalidInputError, match=f"Faults.{fault} "):
+        Faults(**{fault: value})  # type: ignore[arg-type]
+    faults = Faults()
+    with pytest.raises(vozo.InvalidInputError, match=f"Faults.{fault} "):
+        setattr(faults, fault, value)  # as a test may change fake.faults between steps
 
 
 def test_the_in_process_transport_serves_the_sync_client_too(tmp_path: Path) -> None:

@@ -62,12 +62,25 @@ class Faults:
     _random: random.Random = field(init=False, repr=False)
 
     def __setattr__(self, name: str, value: Any) -> None:
+        _check_fault(name, value)
         super().__setattr__(name, value)
         if name == "seed":  # at construction and whenever a test sets fake.faults.seed: the draws start again
             super().__setattr__("_random", random.Random(value))  # noqa: S311 - reproducible draws, not crypto
 
     def roll(self, share: float) -> bool:
         return share > 0 and self._random.random() < share
+
+
+_SHARES = frozenset({"rate_limit", "stall", "reset_before", "reset_after", "malformed_json", "truncate_downloads"})
+
+
+def _check_fault(name: str, value: object) -> None:
+    """A share outside 0..1 or a negative count would inject something else than the test says, silently."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if name in _SHARES and not (number and 0 <= value <= 1):  # type: ignore[operator]
+        raise InvalidInputError(f"Faults.{name} is a share of requests, from 0 to 1, got {value!r}")
+    if name in ("slow", "burst") and not (number and 0 <= value < math.inf):  # type: ignore[operator]
+        raise InvalidInputError(f"Faults.{name} must be a number >= 0, got {value!r}")
 
 
 @dataclass
@@ -271,6 +284,9 @@ class FakeVozo:
         external_callbacks: bool = False,
         spec: Mapping[str, Any] | str | os.PathLike[str] | None = None,
     ) -> None:
+        for name, keys in (("api_keys", api_keys), ("revoked_keys", revoked_keys)):
+            if isinstance(keys, str | bytes):  # set("test-key") would be its letters, each a key
+                raise InvalidInputError(f"{name} takes a list of keys, got one string: pass {name}=[key]")
         self.api_keys = set(api_keys)
         self.revoked_keys = set(revoked_keys)
         _check_settings(self.api_keys | self.revoked_keys, max_active_jobs, step_seconds)

@@ -35,6 +35,39 @@ def test_a_key_that_cannot_go_in_a_header_is_refused_without_showing_it(client_c
     assert SECRET_PART not in repr(info.value)
 
 
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        # The header's scheme copied with the key from a curl example: "Bearer Bearer ..." would be a 401 for ever.
+        (f"Bearer vz-{SECRET_PART}", "without 'Bearer ' in front of it"),
+        (f"  bearer   vz-{SECRET_PART}", "without 'Bearer ' in front of it"),
+        (f"vz-{SECRET_PART}".encode(), "api_key must be a string, got bytes"),  # was "No API key"
+    ],
+)
+@pytest.mark.parametrize("client_class", [vozo.Vozo, vozo.AsyncVozo])
+def test_a_key_given_in_another_form_says_which(client_class: type, key: object, message: str) -> None:
+    with pytest.raises(vozo.InvalidInputError, match=message) as info:
+        client_class(api_key=key, base_url=BASE_URL)
+    assert SECRET_PART not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("client_class", "lent", "message"),
+    [
+        (vozo.Vozo, httpx.AsyncClient, "http_client must be an httpx.Client, got AsyncClient"),
+        (vozo.AsyncVozo, httpx.Client, "http_client must be an httpx.AsyncClient, got Client"),
+        (vozo.Vozo, httpx.MockTransport, "http_client must be an httpx.Client, got MockTransport"),
+    ],
+)
+def test_an_http_client_of_the_other_kind_is_refused_before_the_first_call(
+    client_class: type, lent: type, message: str
+) -> None:
+    """It was taken, and the first call failed inside httpx with AttributeError: 'coroutine' has no 'stream'."""
+    http_client = lent(lambda request: httpx.Response(200)) if lent is httpx.MockTransport else lent()
+    with pytest.raises(vozo.InvalidInputError, match=message):
+        client_class(api_key=API_KEY, base_url=BASE_URL, http_client=http_client)
+
+
 def test_a_bad_key_in_the_environment_is_refused_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VOZO_API_KEY", f"vz-{SECRET_PART}\nmore")
     with pytest.raises(vozo.InvalidInputError, match="control character") as info:

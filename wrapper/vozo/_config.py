@@ -126,12 +126,16 @@ class ClientOptions:
 
 def check_api_key(value: object) -> APIKey:
     """The key, trimmed, once it is certain to fit in an HTTP header. No message here ever shows it."""
+    if value is not None and not isinstance(value, str):  # never shown: bytes may hold the key itself
+        raise InvalidInputError(f"api_key must be a string, got {type(value).__name__}")
     if not isinstance(value, str) or not value.strip():
         raise VozoError(
             "No API key: pass api_key=... or set the VOZO_API_KEY environment variable "
             "(create a key in your Vozo account; the API needs a business plan)."
         )
     key = value.strip()
+    if key.partition(" ")[0].lower() == "bearer":  # the header's scheme, copied with the key from a curl example
+        raise InvalidInputError("pass the API key without 'Bearer ' in front of it: the client adds it to the header")
     # A newline would end the header (httpx then quotes it in a protocol error); non-ASCII cannot be encoded in it.
     for position, char in enumerate(key, start=1):
         if not " " <= char <= "~":

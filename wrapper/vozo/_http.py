@@ -113,6 +113,15 @@ def read_from_environment(variables: str) -> Iterator[None]:
         raise VozoError(f"cannot use {variables} from the environment: {exc} (fix or unset the variable)") from exc
 
 
+def check_http_client(http_client: object, expected: type[httpx.Client | httpx.AsyncClient]) -> None:
+    """A client of the other kind (or no client at all) would fail at the first call, deep inside httpx."""
+    if http_client is not None and not isinstance(http_client, expected):
+        raise InvalidInputError(
+            f"http_client must be an httpx.{expected.__name__}, got {type(http_client).__qualname__}: Vozo takes an "
+            "httpx.Client, AsyncVozo an httpx.AsyncClient"
+        )
+
+
 def refuse_a_key_in_clear_to_a_proxy(
     request: httpx.Request, route: httpx.BaseTransport | httpx.AsyncBaseTransport
 ) -> None:

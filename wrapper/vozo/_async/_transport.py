@@ -22,6 +22,7 @@ from vozo._http import (
     POOLED_METHODS,
     PROXY_VARIABLES,
     answer_due,
+    check_http_client,
     read_from_environment,
     refuse_a_key_in_clear_to_a_proxy,
     time_left,
@@ -166,6 +167,7 @@ class AsyncDeadlineBackend:
 
 
 def async_transport(http_client: httpx.AsyncClient | None) -> httpx.AsyncBaseTransport:
+    check_http_client(http_client, httpx.AsyncClient)
     return AsyncThroughClient(http_client) if http_client is not None else AsyncEnvironmentTransport()
 
 

@@ -23,6 +23,7 @@ from vozo._http import (
     POOLED_METHODS,
     PROXY_VARIABLES,
     answer_due,
+    check_http_client,
     read_from_environment,
     refuse_a_key_in_clear_to_a_proxy,
     time_left,
@@ -165,6 +166,7 @@ class DeadlineBackend:
 
 
 def sync_transport(http_client: httpx.Client | None) -> httpx.BaseTransport:
+    check_http_client(http_client, httpx.Client)
     return ThroughClient(http_client) if http_client is not None else EnvironmentTransport()
 
 

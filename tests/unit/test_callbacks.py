@@ -94,6 +94,26 @@ def test_verify_behind_a_proxy_with_the_expected_url() -> None:
     assert callbacks.verify_token(received, b"k", expected_url="https://hooks.example.com/vozo")
 
 
+@pytest.mark.parametrize("received", ["http://[::1/vozo?vozo_token=abc", "https://hooks.test:99999/vozo?vozo_token=a"])
+def test_a_received_url_no_parser_can_read_is_not_verified_rather_than_an_error(received: str) -> None:
+    """Whoever calls the endpoint writes the URL: a ValueError there was a 500 for the receiving app."""
+    assert callbacks.verify_token(received, "s3cret") is False
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: callbacks.verify_token(b"https://hooks.test/vozo?vozo_token=a", "k"), "received_url .* got bytes"),
+        (lambda: callbacks.verify_token("https://hooks.test/vozo", "k", expected_url="http://[::1/x"), "expected_url"),
+        (lambda: callbacks.add_token("http://[::1/vozo", "k"), "callback_url must be a URL string"),
+        (lambda: callbacks.add_token(None, "k"), "callback_url must be a URL string .*got NoneType"),
+    ],
+)
+def test_what_the_caller_passes_wrongly_is_an_invalid_input_error(call, message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        call()
+
+
 def test_an_empty_secret_is_refused() -> None:
     for call in (
         lambda: callbacks.add_token("https://hooks.test/x", ""),

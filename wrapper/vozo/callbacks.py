@@ -43,7 +43,7 @@ def add_token(callback_url: str, secret: str | bytes) -> str:
 
     The secret itself never appears in the URL. Give the result to Vozo as ``callback_url``.
     """
-    base, _ = _split_token(callback_url)
+    base, _ = _split_checked(callback_url, "callback_url")
     separator = "&" if urlsplit(base).query else "?"
     fragment = urlsplit(callback_url).fragment
     return f"{base}{separator}{urlencode({TOKEN_PARAM: _token(base, secret)})}" + (f"#{fragment}" if fragment else "")
@@ -55,8 +55,26 @@ def verify_token(received_url: str, secret: str | bytes, *, expected_url: str | 
     Behind a proxy that rewrites host or scheme, pass ``expected_url``: the URL you gave ``add_token``.
     Comparison is constant-time.
     """
-    base, token = _split_token(received_url)
+    if not isinstance(received_url, str):
+        raise InvalidInputError(
+            f"received_url must be the URL as a string (str(request.url)), got {type(received_url).__name__}"
+        )
+    expected_base = _split_checked(expected_url, "expected_url")[0] if expected_url is not None else None
+    try:
+        base, token = _split_token(received_url)
+    except ValueError:  # a URL no client of ours made ("http://[::1/..."): the request is not from Vozo's callback
+        return False
     if token is None:
         return False
-    expected = _token(_split_token(expected_url)[0] if expected_url else base, secret)
+    expected = _token(expected_base or base, secret)
     return hmac.compare_digest(token.encode(), expected.encode())
+
+
+def _split_checked(url: object, name: str) -> tuple[str, str | None]:
+    """``_split_token`` of a URL the caller gave, refused when it is none."""
+    try:
+        if not isinstance(url, str):
+            raise ValueError(f"got {type(url).__name__}")
+        return _split_token(url)
+    except ValueError as exc:
+        raise InvalidInputError(f"{name} must be a URL string like https://you.example/vozo-callback ({exc})") from None

@@ -192,12 +192,14 @@ def test_a_name_this_sdk_chose_never_replaces_a_file_in_the_folder(
         monkeypatch.setattr(os, "link", lambda *_: (_ for _ in ()).throw(OSError(errno.EPERM, "no links")))
     (tmp_path / "talk.mp4").write_bytes(b"mine")
     (tmp_path / "talk-3.mp4").mkdir()
+    (tmp_path / "talk-4.mp4").symlink_to(tmp_path / "nowhere")  # a link leading nowhere is still a name taken
     first = api.call(lambda c: c.download("https://cdn.test/talk.mp4", tmp_path))
     second = api.call(lambda c: c.download("https://cdn.test/talk.mp4", f"{tmp_path}/"))
-    assert (first, second) == (tmp_path / "talk-2.mp4", tmp_path / "talk-4.mp4")
+    assert (first, second) == (tmp_path / "talk-2.mp4", tmp_path / "talk-5.mp4")
     assert first.read_bytes() == second.read_bytes() == VIDEO
     assert (tmp_path / "talk.mp4").read_bytes() == b"mine"
-    assert leftovers(tmp_path) == ["talk-2.mp4", "talk-3.mp4", "talk-4.mp4", "talk.mp4"]
+    assert (tmp_path / "talk-4.mp4").is_symlink()
+    assert leftovers(tmp_path) == ["talk-2.mp4", "talk-3.mp4", "talk-4.mp4", "talk-5.mp4", "talk.mp4"]
     # a file the caller named is replaced, as asked
     assert api.call(lambda c: c.download("https://cdn.test/talk.mp4", tmp_path / "talk.mp4")) == tmp_path / "talk.mp4"
     assert (tmp_path / "talk.mp4").read_bytes() == VIDEO

@@ -458,7 +458,7 @@ def _place(source: Path, target: Path) -> Path:
         except FileExistsError:
             continue
         except OSError:
-            if candidate.exists():
+            if os.path.lexists(candidate):  # a link too, even one leading nowhere
                 continue
             os.replace(source, candidate)
             return candidate

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import anyio
 import httpx
 import pytest
@@ -143,6 +145,40 @@ def test_an_interrupted_create_and_wait_still_names_the_paid_job(api, recorder, 
     assert raised is interruption
     assert raised.__notes__ == [
         "vozo: lipsync job t-paid goes on at Vozo; client.lipsync.wait('t-paid') waits for it again"
+    ]
+
+
+def test_a_wait_a_task_group_cancels_names_its_paid_job_in_the_log(caplog) -> None:
+    """One create_and_wait failing cancels its siblings in a TaskGroup, which drops their CancelledErrors, notes and
+    all: the log is then the only place left that names the jobs still running at Vozo."""
+    ids = iter(["t-fails", "t-paid"])
+
+    async def vozo_api(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return reply(200, {"task_id": next(ids)})
+        if request.url.path.endswith("t-paid"):
+            polled.set()
+            return reply(200, {"status": "pending"})
+        await polled.wait()  # the sibling is waiting on its job when this one fails: no race with the clock
+        return reply(200, {"status": "failed"})
+
+    async def both() -> None:
+        client = vozo.AsyncVozo(
+            api_key=API_KEY, base_url=BASE_URL, http_client=httpx.AsyncClient(transport=httpx.MockTransport(vozo_api))
+        )
+        async with client, asyncio.TaskGroup() as group:
+            for audio in ("https://m.test/a.wav", "https://m.test/b.wav"):
+                group.create_task(
+                    client.lipsync.create_and_wait(reference_file_url="https://m.test/a.png", audio_url=audio, **FAST)
+                )
+
+    polled = asyncio.Event()
+    with pytest.raises(ExceptionGroup) as raised:
+        asyncio.run(both())
+    assert [type(error) for error in raised.value.exceptions] == [vozo.JobFailedError]  # t-paid's is gone
+    assert [record.getMessage() for record in caplog.records if record.levelname == "WARNING"] == [
+        "lipsync job t-paid goes on at Vozo; client.lipsync.wait('t-paid') waits for it again (its wait ended with "
+        "CancelledError)"
     ]
 
 

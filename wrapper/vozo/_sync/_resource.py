@@ -17,6 +17,7 @@ from vozo._base import created_task_id, operation_name
 from vozo._errors import VozoError
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, DONE, FAILED, Poller
 from vozo._kinds import JobKind, status_value
+from vozo._logging import logger
 from vozo_api_client.models import Job
 
 if TYPE_CHECKING:
@@ -109,10 +110,11 @@ class JobResource(Generic[StatusT]):
         except VozoError:
             raise  # carries task_id
         except BaseException as exc:  # Ctrl-C, a cancellation, on_update's own error: the paid job must not be lost
-            exc.add_note(
-                f"vozo: {self.kind.name} job {task_id} goes on at Vozo; client.{self.kind.name}.wait({task_id!r}) "
-                "waits for it again"
-            )
+            name = self.kind.name
+            left = f"{name} job {task_id} goes on at Vozo; client.{name}.wait({task_id!r}) waits for it again"
+            exc.add_note(f"vozo: {left}")
+            # A task group drops its cancelled children's exceptions, notes and all: the log still names the job.
+            logger.warning("%s (its wait ended with %s)", left, type(exc).__name__)
             raise
 
     def _poll_until_done(self, poller: Poller[StatusT]) -> StatusT:

@@ -3,22 +3,31 @@ before each next step, and its memory held by the rows in flight, not by every r
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import itertools
+import json
+import os
+import shutil
+import sqlite3
 import threading
 import weakref
+from collections import Counter
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import anyio
+import anyio.lowlevel
+import httpx
 import pytest
 
 import vozo.batch
 from vozo._jobs import Poller
 from vozo.batch import RowState, _scheduler
-from vozo.batch._journal import Journal
-from vozo.testing import FakeVozo
+from vozo.batch._journal import Journal, JournalReplacedError
+from vozo.testing import FakeVozo, ManualClock
 
 from .conftest import KEY
 from .test_batch import row_of, run_batch, write_manifest
@@ -239,3 +248,126 @@ def test_a_journal_deleted_during_the_run_is_written_back_with_every_task_id(tmp
         again = anyio.run(run_batch, url, manifest, out)
     assert again.counts == {RowState.COMPLETED: 8}
     assert len(fake.create_requests) == 8  # nothing submitted twice
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_batch_on_a_client_with_max_active_jobs_is_the_only_one_asking_after_its_jobs(
+    tmp_path, monkeypatch, backend
+) -> None:
+    """A client's max_active_jobs governor asks after its jobs no wait watches whenever a create waits for a slot; a
+    batch polls its jobs itself, without a wait, so each job was asked after twice while the client was saturated:
+    extra status requests for nothing. The batch now tells the governor it watches them: every status request for
+    a job is one of the batch's own looks. Time is driven: the fake moves a step after each of the batch's looks, and
+    the governor's clock jumps past every job's next ask at each turn of a waiting create, and that create turns
+    twice (asking in between) before each look while creates wait."""
+    from vozo import _http
+    from vozo._async import _governor
+
+    rows = 4
+    fake = FakeVozo(api_keys=[KEY], step_seconds=1.0, max_active_jobs=10, clock=ManualClock())
+    governor_clock = ManualClock()
+    monkeypatch.setattr(_governor, "monotonic", governor_clock)  # the client's governor is made with it
+    turns = 0
+    turned = anyio.Event()
+
+    async def a_turn_passes(slots: anyio.Semaphore, seconds: float) -> bool:  # each wait for a slot, in no time
+        nonlocal turns, turned
+        await anyio.lowlevel.checkpoint()
+        if slots.value:
+            slots.acquire_nowait()
+            return True
+        governor_clock.advance(seconds + 1000.0)  # every scheduled ask is due at the next turn
+        turns += 1
+        turned.set()
+        turned = anyio.Event()
+        return False
+
+    looks: Counter[str] = Counter()  # the batch's own
+    ask = _scheduler.Runner._ask
+
+    async def looked(runner: _scheduler.Runner, work: Any) -> Any:
+        start = turns
+        while len(fake.create_requests) < rows and turns < start + 2:  # creates wait for a slot: let them ask
+            await turned.wait()
+        looks[work.task_id] += 1
+        answer = await ask(runner, work)
+        fake.advance(1.0)
+        return answer
+
+    asked: Counter[str] = Counter()  # every status request the API received
+
+    async def count(request: httpx.Request) -> None:
+        if request.method == "GET" and request.url.path.startswith("/v1/video_generation/"):
+            asked[request.url.path.rsplit("/", 1)[1]] += 1
+
+    monkeypatch.setattr(_http, "async_acquire_within", a_turn_passes)
+    monkeypatch.setattr(_scheduler.Runner, "_ask", looked)
+
+    async def main() -> vozo.batch.BatchSummary:
+        http = httpx.AsyncClient(event_hooks={"request": [count]})
+        async with vozo.AsyncVozo(api_key=KEY, base_url=url, max_active_jobs=1, http_client=http) as client:
+            with anyio.fail_after(EVENT_TIMEOUT):
+                return await vozo.batch.run(client, write_manifest(tmp_path / "m.csv", rows), tmp_path / "out",
+                                            max_active=rows, poll_interval=0.01)  # fmt: skip
+
+    with fake.serve() as url:
+        summary = anyio.run(main, backend=backend)
+    assert summary.counts == {RowState.COMPLETED: rows}
+    assert turns >= 2 * (rows - 1)  # creates did wait for a slot, and turned while the batch's jobs ran
+    assert len(looks) == rows
+    assert asked == looks
+
+
+def _put_in_place(path: Path, other: Path, how: str) -> None:
+    """What can happen to a journal behind a run's back: a copy over it, a file moved in, another run writing it."""
+    if how == "overwritten":  # cp other.sqlite vozo-batch.sqlite: the same file, another content
+        shutil.copyfile(other, path)
+    elif how == "replaced":  # another file moved in under the name
+        shutil.copyfile(other, path.with_name("moved-in"))
+        os.replace(path.with_name("moved-in"), path)
+    else:  # another program (a second run) writes it through SQLite
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as db:
+            db.execute("UPDATE rows SET error = 'another run' WHERE row_key = 'ls-0005'")
+
+
+@pytest.mark.parametrize("how", ["overwritten", "replaced", "written"])
+def test_a_journal_replaced_during_the_run_stops_it_keeping_every_task_id_and_the_file_put_there(tmp_path, how) -> None:
+    """A journal overwritten in place went unnoticed: the run read and wrote another batch's file through its own
+    write-ahead log, mixing the two batches' states (and closing put its log into that file). One moved in was
+    written over; one another run wrote was shared. The run now stops at its next statement, writes nothing more,
+    leaves the file there as it found it, and keeps the task id of every job it knew, in the error and beside it."""
+    out = tmp_path / "out"
+    fake = FakeVozo(api_keys=[KEY], step_seconds=0.01, max_active_jobs=10)
+    changed = threading.Event()
+
+    def change_once_a_row_is_sent(progress: vozo.batch.BatchProgress) -> None:
+        if not changed.is_set() and progress.counts.get(RowState.SUBMITTED):
+            changed.set()
+            _put_in_place(out / "vozo-batch.sqlite", other, how)
+
+    with fake.serve() as url:
+        anyio.run(run_batch, url, write_manifest(tmp_path / "other.csv", 2), tmp_path / "other")
+        other = tmp_path / "other" / "vozo-batch.sqlite"
+        others = {row.task_id for row in vozo.batch.status(tmp_path / "other").rows}
+        with pytest.raises(JournalReplacedError) as stopped:
+            anyio.run(functools.partial(run_batch, url, write_manifest(tmp_path / "m.csv", 6), out,
+                                        on_progress=change_once_a_row_is_sent))  # fmt: skip
+    assert changed.is_set()
+    message = str(stopped.value)
+    assert {"overwritten": "overwritten in place", "replaced": "replaced by another file",
+            "written": "written by another program"}[how] in message  # fmt: skip
+    assert "put its own journal back" in message
+    sent = set(fake.jobs) - others  # every job this batch's creates made
+    assert sent
+    kept = {task_id for ids in stopped.value.task_ids.values() for task_id in ids}
+    assert kept == sent
+    assert stopped.value.saved is not None
+    saved = json.loads(stopped.value.saved.read_text())["task_ids"]
+    assert {task_id for ids in saved.values() for task_id in ids} == sent
+    assert all(task_id in message for task_id in sorted(sent)[:5])
+    after = {row.key: row.task_id for row in vozo.batch.status(out).rows}
+    if how == "written":  # the same journal, shared through SQLite: this run's rows, as far as they were written
+        assert set(after) == {f"ls-{n:04d}" for n in range(6)}
+    else:  # left as it was put there: none of this run's log read into it
+        assert after == {row.key: row.task_id for row in vozo.batch.status(tmp_path / "other").rows}
+        assert (out / "vozo-batch.sqlite").read_bytes() == other.read_bytes()

@@ -175,3 +175,21 @@ def test_a_folder_whose_report_says_a_batch_ran_there_is_not_taken_for_a_new_bat
     (out / "report.json").rename(tmp_path / "report-of-the-old-batch.json")  # the way to start over it names
     run_refusing_every_request(manifest, out, sent)
     assert sent
+
+
+def test_a_journals_own_checkpoints_and_readers_are_not_taken_for_another_file(tmp_path) -> None:
+    """The run's own checkpoints (every _CHECKPOINT_EVERY statements) change the main file: the journal signs it
+    again after each, so a long run is not stopped as if its journal had been overwritten; nor by a reader."""
+    from vozo.batch import _journal
+
+    manifest = write_manifest(tmp_path / "m.csv")
+    journal = Journal(tmp_path / JOURNAL_NAME)
+    journal.sync(vozo.batch.load(manifest), rerun_changed=False, resubmit_uncertain=False)
+    before = (tmp_path / JOURNAL_NAME).stat().st_mtime_ns, (tmp_path / JOURNAL_NAME).stat().st_size
+    for n in range(2 * _journal._CHECKPOINT_EVERY):
+        journal.update("r0", error="x" * (n % 7))
+        if n % 100 == 0:
+            vozo.batch.status(tmp_path)  # `vozo batch status` during the run
+    after = (tmp_path / JOURNAL_NAME).stat().st_mtime_ns, (tmp_path / JOURNAL_NAME).stat().st_size
+    assert after != before  # checkpointed into the main file meanwhile
+    journal.close()

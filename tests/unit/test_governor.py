@@ -7,6 +7,7 @@ No verdict waits on the wall clock: a create that should find a slot is checked 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,6 +17,8 @@ import httpx
 import pytest
 
 import vozo
+from vozo._jobs import DEFAULT_POLL_INTERVAL
+from vozo.testing import ManualClock
 
 from .conftest import API_KEY, BASE_URL
 
@@ -284,8 +287,9 @@ def test_an_unwatched_job_is_asked_after_on_its_own_schedule_not_at_every_waitin
     from vozo import _http
     from vozo._async import _governor as async_governor
 
-    # time stands still for the governor: no ask falls due again
-    monkeypatch.setattr(async_governor, "monotonic", lambda: 1000.0, raising=False)
+    # time stands still for the governor once the job's first ask is due: no ask falls due again
+    clock = ManualClock(1000.0)
+    monkeypatch.setattr(async_governor, "monotonic", clock, raising=False)
     turns = 0
     enough = anyio.Event()
     acquire_within = _http.async_acquire_within
@@ -303,6 +307,7 @@ def test_an_unwatched_job_is_asked_after_on_its_own_schedule_not_at_every_waitin
     async def scenario() -> None:
         async with async_client(fake, limit=1) as client:
             await client.lipsync.create(**LIPSYNC)  # only created: no wait watches it
+            clock.advance(0.001)  # its first ask, one interval after its create
             with anyio.fail_after(60):  # a safety net only: twenty turns of 1 ms each
                 async with anyio.create_task_group() as group:
                     group.start_soon(lambda: client.lipsync.create(**LIPSYNC))
@@ -341,3 +346,71 @@ def test_sync_threads_watching_one_job_keep_its_count() -> None:
         sys.setswitchinterval(switch_interval)
     assert errors == []
     assert governor._watched == {}
+
+
+@pytest.mark.parametrize("flavour", ["async", "sync"])
+def test_a_job_whose_wait_ends_while_a_create_has_waited_long_is_asked_when_its_own_ask_falls_due(
+    flavour: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A waiting create kept a wake-up delay of its own, from 2 s growing to 2 min, beside each job's asking schedule:
+    a wait cancelled once the create had waited long left its job unasked until the create next woke, up to 2 min
+    later. The create now wakes when the earliest ask may fall due: the job is asked one interval after its wait
+    ended. Time is the governor's clock, moved by each wait for a slot by as long as it would have lasted."""
+    from vozo import _http
+
+    clock = ManualClock()
+    wait_ends_at = 1000.0  # the create has waited long by then: a delay of its own would have grown to 2 min
+    asked_at: list[float] = []
+    wait = contextlib.ExitStack()
+
+    def time_passes(seconds: float) -> None:  # no slot frees meanwhile: each wait lasts as long as it was given
+        end = clock() + seconds
+        if clock() < wait_ends_at <= end:
+            clock.advance(wait_ends_at - clock())
+            wait.close()  # the job's wait is cancelled
+        clock.advance(end - clock())
+
+    if flavour == "async":
+        governor: Any = vozo.types.AsyncJobGovernor(1, clock=clock)
+
+        async def check(task_id: str) -> None:
+            asked_at.append(clock())
+            governor.ended(task_id)  # it read done
+
+        async def acquire_within(slots: anyio.Semaphore, seconds: float) -> bool:
+            await anyio.lowlevel.checkpoint()
+            if slots.value:
+                slots.acquire_nowait()
+                return True
+            time_passes(seconds)
+            return False
+
+        async def scenario() -> None:
+            await governor.reserve()
+            governor.started("t1", check)
+            wait.enter_context(governor.watching("t1"))
+            monkeypatch.setattr(_http, "async_acquire_within", acquire_within)
+            with anyio.fail_after(60):  # a safety net only: the clock is the governor's
+                await governor.reserve()
+
+        anyio.run(scenario)
+    else:
+        governor = vozo.types.JobGovernor(1, clock=clock)
+
+        def sync_check(task_id: str) -> None:
+            asked_at.append(clock())
+            governor.ended(task_id)
+
+        def sync_acquire_within(slots: threading.BoundedSemaphore, seconds: float) -> bool:
+            if slots.acquire(blocking=False):
+                return True
+            time_passes(seconds)
+            return False
+
+        governor.reserve()
+        governor.started("t1", sync_check)
+        wait.enter_context(governor.watching("t1"))
+        monkeypatch.setattr(_http, "sync_acquire_within", sync_acquire_within)
+        governor.reserve()
+    assert asked_at == [wait_ends_at + DEFAULT_POLL_INTERVAL]
+    assert governor.active == 0

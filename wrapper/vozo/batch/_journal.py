@@ -8,6 +8,13 @@ A journal is created whole (built under a temporary name, then renamed), so one 
 schema: a file that is empty, zeroed, truncated or not SQLite is damaged, and refused with a ``JournalError``
 rather than taken for a new batch, which would submit (and bill) every row again.
 
+A run holds its journal alone, and checks at each statement that it still does: the file under the journal's name
+must be the one it opened, unchanged but by its own writes (SQLite writes the main file only when it checkpoints, and
+the run does its checkpoints itself), and no other connection may have written it (``PRAGMA data_version``). A
+journal replaced, overwritten in place or written by another run stops the run (``JournalReplacedError``) before it
+writes anything more: its later writes would mix two batches' state. The task ids the journal held are kept in
+memory for that moment: written beside it and named in the error, since the file may not hold them any more.
+
 A running batch commits from a worker thread (``in_thread``): each commit fsyncs (``synchronous=FULL``), and the
 event loop must go on meanwhile. The caller awaits each commit before its next step, so the rule above holds; one
 thread at a time uses the connection (a lock, and a single-slot limiter that keeps the commits in order).
@@ -15,15 +22,17 @@ thread at a time uses the connection (a lock, and a single-slot limiter that kee
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
+import shutil
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -74,6 +83,8 @@ FINAL_STATES = frozenset({RowState.COMPLETED, RowState.FAILED, RowState.INVALID,
 SENT_STATES = frozenset(RowState) - {RowState.QUEUED, RowState.INVALID}
 _FOLLOWED = frozenset({RowState.SUBMITTED, RowState.DOWNLOADING, RowState.DOWNLOAD_FAILED})  # need a task id
 _HEAD_COLUMNS = "row_key, kind, state, task_id, status, outputs"
+_CHECKPOINT_EVERY = 500  # statements between the run's own checkpoints (SQLite's automatic ones are turned off)
+_SHOWN_TASK_IDS = 10
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
@@ -123,6 +134,14 @@ class JournalRow:
         }
 
 
+class _Lost(Enum):
+    """How the file under the journal's name stopped being the run's journal (a value completes a sentence)."""
+
+    WRITTEN = "was written by another program (another `vozo batch run` on the same journal?)"
+    REPLACED = "was replaced by another file"
+    OVERWRITTEN = "was overwritten in place (its size or modification time changed)"
+
+
 @dataclass
 class SyncReport:
     """How the manifest compared with the journal when a run started."""
@@ -142,6 +161,17 @@ class ManifestChangedError(ManifestError):
 
 class JournalError(VozoError):
     """The batch journal cannot be read or written: damaged, not a journal, or the disk refused a write."""
+
+
+class JournalReplacedError(JournalError):
+    """The file under the journal's name is no longer the one this run keeps: replaced, overwritten or written by
+    another run. ``task_ids`` (row id -> task ids, current last) and ``saved`` (the file they were written to, or
+    None) keep the jobs the batch sent."""
+
+    def __init__(self, message: str, task_ids: dict[str, list[str]], saved: Path | None) -> None:
+        super().__init__(message)
+        self.task_ids = task_ids
+        self.saved = saved
 
 
 class Journal:
@@ -175,7 +205,6 @@ class Journal:
             self._db.close()
             raise _unusable(path, exc) from None
         self._read_only = read_only
-        self._identity = _identity(path)
         if version is None or version["value"] != _SCHEMA_VERSION:
             self._db.close()
             found = "none" if version is None else version["value"]
@@ -183,6 +212,31 @@ class Journal:
                 f"{path} was written by another version of vozo (journal schema {found}, this one reads "
                 f"{_SCHEMA_VERSION}): run this batch with the vozo that started it, or give a new --out folder"
             )
+        self._lost: _Lost | None = None  # how the file under the name stopped being this run's journal
+        self._task_ids: dict[str, list[str]] = {}  # row key -> its task ids (previous ones first), for that moment
+        self._statements = 0
+        if not read_only:
+            try:
+                self._hold()
+                for found_row in self._db.execute(
+                    "SELECT row_key, task_id, previous_task_ids FROM rows "
+                    "WHERE task_id IS NOT NULL OR previous_task_ids != '[]'"
+                ):
+                    ids = [*json.loads(found_row["previous_task_ids"]), found_row["task_id"]]
+                    self._task_ids[found_row["row_key"]] = [str(i) for i in ids if i]
+            except (OSError, sqlite3.Error) as exc:
+                self._db.close()
+                raise _unusable(path, exc) from None
+
+    def _hold(self) -> None:
+        """Take the file under the name as this run's: its identity, and the writes of others seen so far."""
+        self._db.execute("PRAGMA wal_autocheckpoint=0").fetchall()  # the main file changes only when _sql checkpoints
+        signature = _signature(self.path)
+        if signature is None:
+            raise FileNotFoundError(errno.ENOENT, "deleted as it was opened", str(self.path))
+        self._signature = signature
+        self._wal = _identity(_wal_of(self.path))
+        self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
 
     @classmethod
     def open_existing(cls, path: Path) -> Journal:
@@ -195,6 +249,9 @@ class Journal:
 
     def close(self) -> None:
         with self._lock:
+            if self._lost is not None:
+                self._let_go()
+                return
             try:
                 self._keep_on_disk()
             finally:
@@ -335,6 +392,7 @@ class Journal:
         """Commit the row as submitted with ``task_id``, unless another row already holds that id for a kind whose
         status it is read through (``kinds_sharing_status``, kind names): then return that row's key and leave the row
         as it is. One call, under the journal's single writer, so two answers with the same id cannot both be taken."""
+        self._task_ids.setdefault(key, []).append(task_id)  # kept whatever becomes of the file (see replaced_error)
         kinds = ", ".join("?" for _ in kinds_sharing_status)
         found = self._sql(
             f"SELECT row_key FROM rows WHERE task_id = ? AND row_key != ? AND kind IN ({kinds})"  # noqa: S608
@@ -342,6 +400,7 @@ class Journal:
             (task_id, key, *kinds_sharing_status),
         )
         if found:
+            self._task_ids[key].pop()  # not this row's: another row's job
             return str(found[0]["row_key"])
         self.update(key, state=RowState.SUBMITTED, task_id=task_id, error=None, error_code=None)
         return None
@@ -359,8 +418,11 @@ class Journal:
         """Run one statement; a failure of SQLite (a damaged file, a full disk) becomes a JournalError."""
         try:
             with self._lock:
+                self._check_held()
                 found = self._db.execute(statement, parameters).fetchall()
+                self._check_held()  # one that came during the statement: its outcome is not to be trusted either
                 self._keep_on_disk()
+                self._checkpoint()
                 return found
         except sqlite3.Error as exc:
             raise JournalError(
@@ -370,13 +432,13 @@ class Journal:
             ) from None
 
     def _keep_on_disk(self) -> None:
-        """A journal deleted (or replaced) while this run writes it lives on only in the run's open file, lost when
-        the run ends: the next run would take the folder for a new batch and submit every row again. So it is
-        written back whole under its name (over whatever file took it: this run holds the folder's lock, and the
-        latest state), and used from there on. Never inside a transaction, whose statements share one connection."""
-        if self._read_only or self._db.in_transaction or _identity(self.path) == self._identity:
+        """A journal deleted while this run writes it lives on only in the run's open file, lost when the run ends:
+        the next run would take the folder for a new batch and submit every row again. So it is written back whole
+        under its name, and used from there on. Never inside a transaction, whose statements share one connection.
+        (A file put in its place is another matter: see _check_held.)"""
+        if self._read_only or self._db.in_transaction or _signature(self.path) is not None:
             return
-        logger.warning("the batch journal %s was deleted or replaced during the run: writing it back", self.path)
+        logger.warning("the batch journal %s was deleted during the run: writing it back", self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             temporary = self.path.with_name(f".{self.path.name}.new")
@@ -393,13 +455,97 @@ class Journal:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
-            self._identity = _identity(self.path)
+            self._hold()
         except (OSError, sqlite3.Error) as exc:
             raise JournalError(
-                f"the batch journal {self.path} was deleted or replaced during the run and could not be written "
-                f"back ({exc}). Its task ids are in report.json beside it once the run stops: keep that file, and "
-                "do not run the batch again in this folder without its journal, or rows would be billed twice."
+                f"the batch journal {self.path} was deleted during the run and could not be written back ({exc}). "
+                "Its task ids are in report.json beside it once the run stops: keep that file, and do not run the "
+                "batch again in this folder without its journal, or rows would be billed twice."
             ) from None
+
+    def _check_held(self) -> None:
+        """Raise JournalReplacedError unless the file under the name is still this run's journal, as it left it."""
+        if self._read_only:
+            return
+        if self._lost is None:
+            found = _signature(self.path)
+            if self._db.execute("PRAGMA data_version").fetchone()[0] != self._data_version:
+                self._lost = _Lost.WRITTEN  # first: another run's own checkpoints change the file too
+            elif found is None:
+                return  # deleted: written back (_keep_on_disk)
+            elif found[:2] != self._signature[:2]:
+                self._lost = _Lost.REPLACED
+            elif found != self._signature:
+                self._lost = _Lost.OVERWRITTEN
+            else:
+                return
+            logger.error("the batch journal %s %s during the run: the run stops", self.path, self._lost.value)
+        raise self.replaced_error()
+
+    def _checkpoint(self) -> None:
+        """The run's own checkpoint, now and then (SQLite's are off), after which the main file is signed again."""
+        if self._read_only:
+            return
+        if self._wal is None:  # the log's own identity, once SQLite made it: see _let_go
+            self._wal = _identity(_wal_of(self.path))
+        self._statements += 1
+        if self._db.in_transaction or self._statements % _CHECKPOINT_EVERY:
+            return
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.OperationalError as exc:  # busy or locked this time: the log waits for the next one
+            logger.debug("batch journal checkpoint deferred: %s", exc)
+        finally:
+            self._signature = _signature(self.path) or self._signature
+
+    def replaced_error(self) -> JournalReplacedError:
+        """What happened, what to do, and every task id this journal knew, saved beside it (and shown). Raised by
+        every statement once the file is not this run's journal; made again once the run's creates have landed."""
+        saved = self._save_task_ids()
+        known = [(key, task_id) for key, ids in self._task_ids.items() for task_id in ids]
+        shown = ", ".join(f"{key}: {task_id}" for key, task_id in known[:_SHOWN_TASK_IDS])
+        more = f" and {len(known) - _SHOWN_TASK_IDS} more" if len(known) > _SHOWN_TASK_IDS else ""
+        where = f"are saved in {saved}" if saved is not None else "could not be saved beside it"
+        what = self._lost.value if self._lost is not None else "changed"
+        return JournalReplacedError(
+            f"the batch journal {self.path} {what} while this run kept it; the run stopped, wrote nothing more "
+            f"to that file and left it as it is (writing on would have mixed two batches' state). The task ids of "
+            f"the {len(known)} job(s) this batch sent (paid jobs) {where}: {shown or 'none'}{more}. Keep them. Find "
+            f"out what changed the file; only one run may use a batch's folder at a time. To go on with this batch, "
+            f"put its own journal back under {self.path.name} and run the same command again: a journal without "
+            "those task ids would have their rows submitted, and billed, again.",
+            {key: list(ids) for key, ids in self._task_ids.items()},
+            saved,
+        )
+
+    def _save_task_ids(self) -> Path | None:
+        saved = self.path.with_name(f"{self.path.name}.task-ids.{os.getpid()}.json")
+        try:
+            temporary = saved.with_name(f".{saved.name}.part")
+            temporary.write_text(json.dumps({"journal": str(self.path), "task_ids": self._task_ids}, indent=2))
+            os.replace(temporary, saved)
+        except OSError as exc:
+            logger.error("could not save the batch's task ids in %s (%s): %s", saved, exc, self._task_ids)
+            return None
+        return saved
+
+    def _let_go(self) -> None:
+        """Close the connection without its write-ahead log reaching the file now under the name: closing copies the
+        log into the file the connection opened, and a log left under the name is read into whatever file is there."""
+        overwritten = self._lost is _Lost.OVERWRITTEN
+        foreign = self.path.with_name(f".{self.path.name}.foreign")
+        try:
+            if overwritten:  # the same file, another content: kept aside while the close writes into the file
+                shutil.copyfile(self.path, foreign)
+            self._db.close()
+            if overwritten:
+                os.replace(foreign, self.path)
+            elif self._lost is _Lost.REPLACED and _identity(_wal_of(self.path)) == self._wal is not None:
+                # this run's log, under the name of the file put in its place
+                _wal_of(self.path).unlink(missing_ok=True)
+                self.path.with_name(f"{self.path.name}-shm").unlink(missing_ok=True)
+        except (OSError, sqlite3.Error) as exc:
+            logger.error("could not leave the batch journal %s as it was found (%s)", self.path, exc)
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self)
@@ -435,6 +581,19 @@ def _create(path: Path) -> None:
     finally:
         db.close()
     os.replace(temporary, path)
+
+
+def _signature(path: Path) -> tuple[int, int, int, int] | None:
+    """Which file is under ``path`` (device, inode) and its size and modification time (ns), or None."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
+
+
+def _wal_of(path: Path) -> Path:
+    return path.with_name(f"{path.name}-wal")
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

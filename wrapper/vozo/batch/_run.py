@@ -21,7 +21,7 @@ from vozo._errors import VozoError
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 from vozo._logging import logger
 from vozo.batch import _manifest
-from vozo.batch._journal import Journal, JournalError, JournalRow, RowState, SyncReport
+from vozo.batch._journal import Journal, JournalError, JournalReplacedError, JournalRow, RowState, SyncReport
 from vozo.batch._manifest import ManifestError
 from vozo.batch._outputs import BATCH_FILES, JOURNAL_NAME, LOCK_NAME, REPORT_CSV, REPORT_JSON
 from vozo.batch._scheduler import (
@@ -119,6 +119,8 @@ async def run(
         )
         try:
             await runner.run()
+        except JournalReplacedError:  # no report from the file there now: it is not this batch's journal
+            raise journal.replaced_error() from None  # with the task ids of creates that landed since it was found
         except BaseException:
             # Written for a Ctrl-C or a crash too, but what stopped the run is what the caller must see: a report
             # that cannot be written then (the disk that refused the journal is full) is only logged.

@@ -23,6 +23,7 @@ count; a row's fields, poller and last status exist while this run works on it.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import random
@@ -166,6 +167,7 @@ class Runner:
         self._last_slowdown = dict.fromkeys(families, -_LIMIT_PROBE_AFTER)
         self._pauses = Counter[str]()
         self._due: list[tuple[float, int, _Work]] = []  # the shared poller: (when, tie-break, row)
+        self._watches: dict[str, contextlib.ExitStack] = {}  # row key -> its job, watched for the client's governor
         self._order = itertools.count()
         self._steps: anyio.abc.TaskGroup | None = None
         self._in_flight = 0  # steps started and not ended
@@ -202,6 +204,9 @@ class Runner:
                 finally:
                     self._shut_down()  # then the task group waits for the creates it spared
         finally:
+            for watch in self._watches.values():  # no longer polled: a create waiting for a slot asks after them
+                watch.close()
+            self._watches.clear()
             self._report()
         if self._crash is not None:
             raise self._crash  # raised alone, not in an exception group: the caller sees what broke
@@ -295,8 +300,9 @@ class Runner:
         job = await self._send(work, fields)
         if job is None:
             return
-        self._pauses[family(work.kind)] = 0
         task_id = work.task_id = job.task_id  # usable: create() refuses an answer without one (the row is uncertain)
+        self._watch(work)  # at once: no other task runs between the governor learning of the job and this
+        self._pauses[family(work.kind)] = 0
         status_path = kind_named(work.kind).status_path
         kinds_sharing_status = [kind.name for kind in all_kinds() if kind.status_path == status_path]
         try:
@@ -449,7 +455,15 @@ class Runner:
         assert work.task_id is not None
         kind = kind_named(work.kind)
         work.poller = Poller(kind, work.task_id, timeout=self.timeout, poll_interval=self.poll_interval, on_update=None)
+        self._watch(work)
         self._schedule(work, delay)
+
+    def _watch(self, work: _Work) -> None:
+        """The row's job is polled by this run, as a wait polls its job: the client's governor (max_active_jobs)
+        leaves it to the run instead of asking after it too whenever a create waits for a slot."""
+        if work.task_id is not None and work.key not in self._watches:
+            watch = self._watches[work.key] = contextlib.ExitStack()
+            watch.enter_context(self.client.jobs.watching(work.task_id))
 
     def _schedule(self, work: _Work, delay: float) -> None:
         self._schedule_at(work, time.monotonic() + delay)
@@ -488,6 +502,8 @@ class Runner:
     def _leave_vozo(self, work: _Work) -> None:
         """The job no longer counts against the key's cap; a lowered limit grows back once 1304s stop. The loop is
         woken at once: the next row is submitted while this one's step goes on (its commit, its download)."""
+        if (watch := self._watches.pop(work.key, None)) is not None:  # polled no more in this run
+            watch.close()
         name = family(work.kind)
         if work.key in self._active[name]:
             self._active[name].discard(work.key)

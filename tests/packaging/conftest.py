@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,20 +86,49 @@ def user_venv_with_extras(
     return _user_venv(wheel, f"{wheel}[testing,batch]", tmp_path_factory, pytestconfig)
 
 
+@pytest.fixture(scope="session")
+def user_venv_lowest(wheel: Path, tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> UserVenv:
+    """The wheel with every extra, each dependency at the lowest version its requirement allows (``>=X``: ``==X``):
+    what a user whose other packages hold them back gets."""
+    constraints = tmp_path_factory.mktemp("lowest") / "constraints.txt"
+    constraints.write_text("".join(f"{name}=={floor}\n" for name, floor in floors(wheel).items()))
+    return _user_venv(wheel, f"{wheel}[cli,testing,batch]", tmp_path_factory, pytestconfig, constraints)
+
+
+def floors(wheel: Path) -> dict[str, str]:
+    """Each dependency of the wheel (extras' included) and the version its ``>=`` names, from its metadata."""
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata,) = (name for name in archive.namelist() if name.endswith(".dist-info/METADATA"))
+        lines = archive.read(metadata).decode().splitlines()
+    found = {}
+    for line in lines:
+        if line.startswith("Requires-Dist: "):
+            requirement = Requirement(line.removeprefix("Requires-Dist: "))
+            floor = next((spec.version for spec in requirement.specifier if spec.operator == ">="), None)
+            assert floor is not None, f"{line}: a dependency without a floor cannot be tested at its floor"
+            found[requirement.name] = floor
+    return found
+
+
 def _user_venv(
-    wheel: Path, requirement: str, tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+    wheel: Path,
+    requirement: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    pytestconfig: pytest.Config,
+    constraints: Path | None = None,
 ) -> UserVenv:
     venv = tmp_path_factory.mktemp("user-venv")
     _must(subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], capture_output=True, text=True))
     python = venv / "bin" / "python"
     assert pytestconfig.cache is not None
     wheelhouse = pytestconfig.cache.mkdir("vozo-wheelhouse")
-    install = ("--python", str(python), "install", "--no-index", "--find-links", str(wheelhouse), requirement)
+    pinned = ("--constraint", str(constraints)) if constraints is not None else ()
+    install = ("--python", str(python), "install", "--no-index", "--find-links", str(wheelhouse), *pinned, requirement)
     # One pytest-xdist worker at a time: another's half-downloaded wheel must not be read as a broken dependency.
     with (wheelhouse / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if _pip(*install).returncode != 0:
-            _must(_pip("download", "--only-binary=:all:", "--dest", str(wheelhouse), requirement))
+            _must(_pip("download", "--only-binary=:all:", "--dest", str(wheelhouse), *pinned, requirement))
             (wheelhouse / wheel.name).unlink(missing_ok=True)  # the next build of the same version must not lose to it
             _must(_pip(*install))
     return UserVenv(wheel=wheel, python=python, bin=venv / "bin")

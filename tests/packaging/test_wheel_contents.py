@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-RUNTIME = {"httpx", "anyio", "attrs"}
+RUNTIME = {"httpx", "httpcore", "anyio", "attrs"}  # httpcore: imported directly; httpx installs it anyway
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def test_classifiers_say_typed_and_urls_point_at_the_docs(metadata: Message) -> 
     assert "Documentation, https://www.vozo.ai/docs" in (metadata.get_all("Project-URL") or [])
 
 
-def test_only_httpx_attrs_and_anyio_are_required_and_there_is_no_dev_extra(metadata: Message) -> None:
+def test_only_httpx_httpcore_attrs_and_anyio_are_required_and_there_is_no_dev_extra(metadata: Message) -> None:
     requires = metadata.get_all("Requires-Dist") or []
     unconditional = {requirement_name(r) for r in requires if "extra ==" not in r}
     assert unconditional == RUNTIME

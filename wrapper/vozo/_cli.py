@@ -283,7 +283,7 @@ def main(
     """Lipsynced talking videos, translation and dubbing with the Vozo API."""
     # A resume command repeats a --base-url typed on the command line (one from VOZO_BASE_URL is still set when it
     # runs); never the key.
-    typed = ctx.get_parameter_source("base_url") is click.ParameterSource.COMMANDLINE
+    typed = ctx.get_parameter_source("base_url") is click.core.ParameterSource.COMMANDLINE  # where click 8.1 has it
     resume_options = ("--base-url", base_url) if typed and base_url else ()
     ctx.obj = Settings(api_key, base_url, request_timeout, max_retries, as_json, resume_options=resume_options)
 

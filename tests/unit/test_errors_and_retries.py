@@ -52,6 +52,27 @@ def test_each_status_raises_its_class_with_vozos_fields_and_what_to_do(api, reco
     assert advice in str(raised).rsplit(" - body: ", 1)[-1]  # what to do comes last
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: c.lipsync.create(**CREATE),
+        lambda c: c.request("GET", "/v1/account/credits"),
+        lambda c: c.request("POST", "/v1/media/voice_clone", json={}),
+    ],
+)
+def test_a_404_with_no_task_id_in_the_path_names_the_operation_not_a_task_id(api, recorder, call) -> None:
+    """Every 404 said "check the task id", a create's and an unknown path's too, where no task id was sent."""
+    recorder.default = reply(404, raw=b"Not Found", headers={"Content-Type": "text/plain"})
+    raised = api.raises(vozo.NotFoundError, lambda c: call(c.with_options(max_retries=0)))
+    assert "task id" not in str(raised)
+    assert str(raised).endswith(
+        f"Nothing answers {raised.method} at this path on this server: check base_url (Vozo's API is "
+        "https://api.vozo.ai) and the path; if the server is Vozo's, the operation moved: update the vozo package"
+    )
+    status = api.raises(vozo.NotFoundError, lambda c: c.request("GET", "/v1/video_generation/t-9"))
+    assert "Check the task id" in str(status)  # a status path: its task id is what may be wrong
+
+
 def test_an_html_error_page_keeps_a_short_excerpt(api, recorder) -> None:
     page = b"<html><body><h1>502 Bad Gateway</h1>" + b"x" * 500 + b"</body></html>"
     recorder.default = reply(502, raw=page, headers={"Content-Type": "text/html"})

@@ -24,6 +24,7 @@ VozoError
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -213,6 +214,19 @@ class NotFoundError(APIStatusError):
         "Check the task id (as the create call returned it) and base_url: a job made with another key or on another "
         "server is not found"
     )
+
+    def _advice(self) -> str:
+        from vozo._config import DEFAULT_BASE_URL  # both modules import this one
+        from vozo._kinds import all_kinds
+
+        statuses = (re.sub(r"\{[^/]*\}", "[^/]+", kind.status_path) for kind in all_kinds())
+        if self.method == "GET" and any(re.search(f"{pattern}$", self.path) for pattern in statuses):
+            return self._advice_text
+        # A create, or client.request(): no task id in it, so the operation itself was not found there.
+        return (
+            f"Nothing answers {self.method} at this path on this server: check base_url (Vozo's API is "
+            f"{DEFAULT_BASE_URL}) and the path; if the server is Vozo's, the operation moved: update the vozo package"
+        )
 
 
 class RateLimitError(APIStatusError):

@@ -38,7 +38,8 @@ def parse(body: CallbackBody, headers: Mapping[str, str] | None = None, *, kind:
     """The typed status from a callback body; raises ``CallbackError`` for a body the spec does not allow.
 
     ``kind`` names the job kind the callback URL belongs to (a resource name such as ``lipsync``); without it,
-    the status model whose fields and status values fit the body is used.
+    the status model whose fields and status values fit the body is used, and a body that several kinds' statuses
+    fit alike (a bare ``{"status": "failed"}``) is refused: pass ``kind``.
     """
     status: AnyStatus = parse_status(body, headers, kind)
     return status

@@ -28,6 +28,18 @@ def test_translation_callbacks_are_recognised(body) -> None:
     assert isinstance(callbacks.parse(json.dumps(body)), TranslationJobStatus)
 
 
+@pytest.mark.parametrize("body", [{"status": "done"}, {"status": "failed"}, {"status": "done", "note": "x"}])
+def test_a_body_several_kinds_statuses_fit_alike_asks_for_the_kind_instead_of_guessing(body) -> None:
+    """A bare failure of a translation came back as a lipsync status (the first kind listed), which reads no error
+    fields: the caller is told to say which kind the callback URL belongs to."""
+    with pytest.raises(
+        callbacks.CallbackError, match=r"fits the status of several job kinds \(lipsync, translations\)"
+    ):
+        callbacks.parse(body)
+    assert isinstance(callbacks.parse(body, kind="translations"), TranslationJobStatus)
+    assert isinstance(callbacks.parse(body, kind="lipsync"), LipsyncJobStatus)
+
+
 def test_the_kind_can_be_given() -> None:
     assert isinstance(callbacks.parse({"status": "done"}, kind="translation"), TranslationJobStatus)
     assert isinstance(callbacks.parse({"status": "brand_new"}, kind="lipsync"), LipsyncJobStatus)

@@ -72,4 +72,12 @@ def _fitting(data: dict[str, Any]) -> JobKind:
         declared = _declared(kind)
         return (data["status"] in kind.statuses, len(set(data) & declared), -len(set(data) - declared))
 
-    return max(models.values(), key=score)
+    best = max(map(score, models.values()))
+    fitting = [kind for kind in models.values() if score(kind) == best]
+    if len(fitting) > 1:  # a guess would hand back another kind's model, whose fields read otherwise
+        names = ", ".join(kind.name for kind in fitting)
+        raise CallbackError(
+            f"callback body fits the status of several job kinds ({names}): pass kind= (the kind of the job whose "
+            "callback_url this is) to parse it"
+        )
+    return fitting[0]

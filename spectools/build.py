@@ -14,6 +14,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from spectools import yamlio
+from spectools.jobkinds import name_status_parameters
 from spectools.merge import merge_pages, ordered
 from spectools.overlay import apply_overlay
 from spectools.pages import load_pages
@@ -120,7 +121,7 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
             f"`x-enum-varnames` in openapi/overlay.yaml (target: {json_path(path)}), else ask Vozo to fix the list",
             path=(*path, "enum"),
         )
-    return spec
+    return name_status_parameters(spec)  # last: every error above names the paths as the pages write them
 
 
 def _enum_member_clash(spec: dict[str, Any]) -> tuple[str, Any, Any, tuple[str | int, ...]] | None:

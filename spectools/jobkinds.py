@@ -336,6 +336,59 @@ def _status_operation(spec: dict[str, Any], path: str, create: dict[str, Any]) -
     return "", "", {}
 
 
+def name_status_parameters(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` with each job's status path parameter named ``task_id``, however the docs name it (``{taskId}``,
+    ``{id}``): the name is not part of the URL, so the requests sent are the same, and the generated status function
+    takes ``task_id`` as every part of the SDK passes it. Only a GET one segment below a job's create (whose answer
+    is the ``Job`` shape) and answering a job status is renamed, and only where no ``{task_id}`` path is there."""
+    paths = spec.get("paths", {})
+    renamed: dict[str, tuple[str, str]] = {}  # path as written -> (path renamed, the parameter's old name)
+    for path, item in paths.items():
+        match = re.fullmatch(r"(.+)/\{([^/{}]+)\}", path)
+        if match is None or match.group(2) == "task_id" or not isinstance(item, dict):
+            continue
+        create_path, old = match.groups()
+        create = paths.get(create_path, {}).get("post") if isinstance(paths.get(create_path), dict) else None
+        status = item.get("get")
+        if (
+            isinstance(create, dict)
+            and isinstance(status, dict)
+            and f"{create_path}/{{task_id}}" not in paths
+            and _is_job(spec, _json_body(create, "response"))
+            and _is_status(spec, _json_body(status, "response"))
+        ):
+            renamed[path] = (f"{create_path}/{{task_id}}", old)
+    if not renamed:
+        return spec
+    spec = {**spec, "paths": {}}
+    for path, item in paths.items():
+        new_path, old = renamed.get(path, (path, ""))
+        spec["paths"][new_path] = _parameter_renamed(spec, item, old) if old else item
+    return spec
+
+
+def _parameter_renamed(spec: dict[str, Any], item: dict[str, Any], old: str) -> dict[str, Any]:
+    """``item`` (a path item) with its path parameter ``old`` named ``task_id``, in its own and its operations'
+    parameter lists; one given as a ``$ref`` is copied in, renamed, so the component others share stays as it is."""
+
+    def renamed(parameters: Any) -> Any:
+        if not isinstance(parameters, list):
+            return parameters
+        followed = [_followed(spec, parameter) for parameter in parameters]
+        return [
+            {**found, "name": "task_id"} if (found.get("in"), found.get("name")) == ("path", old) else parameter
+            for parameter, found in zip(parameters, followed, strict=True)
+        ]
+
+    copied = {key: dict(value) if isinstance(value, dict) else value for key, value in item.items()}
+    if "parameters" in copied:
+        copied["parameters"] = renamed(copied["parameters"])
+    for operation in copied.values():
+        if isinstance(operation, dict) and "parameters" in operation:
+            operation["parameters"] = renamed(operation["parameters"])
+    return copied
+
+
 def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
     """Every job kind of ``spec``, in path order; raises ``JobKindError`` when two would share a name."""
     kinds: list[JobKind] = []

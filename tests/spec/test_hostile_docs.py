@@ -1,12 +1,12 @@
 """Docs a hostile or merely surprising Vozo could publish: after `make update-spec` the SDK either works with no
 Python edited, or the update is refused, naming the page (URL, line) and the schema path, with nothing written.
 
-The building blocks are exercised directly. The pages of fixtures/hostile (a `remix` job kind whose request fields
-are named like Python keywords and builtins, hyphenated, dotted, camelCased, led by a digit or named like the SDK's
-own arguments, typed nullable, oneOf/anyOf, integer enums, odd enum values, with a status enum in mixed case and
-result URLs nested) are built and generated once beside the fixture pages; the generated code is then imported,
-type-checked and driven in subprocesses. The refusals are checked on the pages and the spec, before any generator
-runs.
+The building blocks are exercised directly. The pages of fixtures/hostile (a `remix` job kind whose request fields are
+named like Python keywords and builtins, hyphenated, dotted, camelCased, led by a digit or named like the SDK's own
+arguments, typed nullable, oneOf/anyOf, integer enums, odd enum values, with a status enum in mixed case, result URLs
+nested, and its status path's parameter named {remixId}, not {task_id}) are built and generated once beside the
+fixture pages; the generated code is then imported, type-checked and driven in subprocesses. The refusals are checked
+on the pages and the spec, before any generator runs.
 """
 
 from __future__ import annotations

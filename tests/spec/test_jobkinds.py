@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from spectools import build
-from spectools.jobkinds import JobKindError, default_name, find_job_kinds, not_job_kinds, stale_hints
+from spectools.jobkinds import (
+    JobKindError,
+    default_name,
+    find_job_kinds,
+    name_status_parameters,
+    not_job_kinds,
+    stale_hints,
+)
 
 from .conftest import FIXTURES
 
@@ -343,3 +350,32 @@ def test_a_status_read_under_another_parameter_name_is_named_in_the_reason() -> 
         "it answers a task_id, but there is no GET /v1/x/{task_id} to read its status (GET /v1/x/{id} takes the "
         "task id under another name, and the SDK passes it as the path parameter `task_id` only)"
     )
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_a_status_parameter_the_docs_name_otherwise_is_the_task_id_of_the_built_spec(shared: bool) -> None:
+    """Vozo's docs naming the status path's parameter {taskId} hid the job kind after `make update-spec`: the name is
+    not part of the URL, so the built spec names it task_id, as every part of the SDK passes it."""
+    parameter = _parameter("taskId", "path")
+    spec = spec_with(
+        {
+            "/v1/x": create(),
+            "/v1/x/{taskId}": {"get": {**get("S")["get"], "parameters": [ref_parameter() if shared else parameter]}},
+            "/v1/models/{taskId}": {
+                "get": {**get("S")["get"], "parameters": [ref_parameter() if shared else parameter]}
+            },
+        },
+        S=status_schema("done", "failed"),
+    )
+    spec["components"]["parameters"] = {"TaskId": parameter}
+    built = name_status_parameters(spec)
+    assert list(built["paths"]) == ["/v1/x", "/v1/x/{task_id}", "/v1/models/{taskId}"]  # no create above the last
+    assert built["paths"]["/v1/x/{task_id}"]["get"]["parameters"] == [{**parameter, "name": "task_id"}]
+    assert built["components"]["parameters"] == {"TaskId": parameter}  # a shared one is copied in, not changed
+    assert built["paths"]["/v1/models/{taskId}"] == spec["paths"]["/v1/models/{taskId}"]
+    (kind,) = find_job_kinds(built)
+    assert (kind.create_path, kind.status_path) == ("/v1/x", "/v1/x/{task_id}")
+
+
+def ref_parameter() -> dict[str, str]:
+    return {"$ref": "#/components/parameters/TaskId"}

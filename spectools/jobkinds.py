@@ -302,7 +302,7 @@ def _fields(spec: dict[str, Any], request: dict[str, Any], hints: dict[str, Any]
                 name=name,
                 schema=resolved,
                 required=name in required,
-                description=" ".join(str(resolved.get("description", "")).split()),
+                description=prose(resolved.get("description", "")),
                 accepts=tuple(hint.get("accepts", ())),
                 value_aliases=aliases,
                 default=default,
@@ -334,6 +334,12 @@ def _status_operation(spec: dict[str, Any], path: str, create: dict[str, Any]) -
         if found and found[0] == "get" and passes_task_id and _is_status(spec, _json_body(found[2], "response")):
             return found[1], link["operationId"], found[2]
     return "", "", {}
+
+
+def prose(text: object) -> str:
+    """A docs text as the SDK shows it (``--help``, docstrings): one line, without control characters, so an escape
+    sequence a page holds cannot redraw a terminal that prints it."""
+    return "".join(char for char in " ".join(str(text).split()) if char.isprintable())
 
 
 def name_status_parameters(spec: dict[str, Any]) -> dict[str, Any]:
@@ -418,8 +424,8 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
                 name=name,
                 family=create.get("x-vozo-family", name),
                 aliases=tuple(create.get("x-vozo-aliases", ())),
-                summary=str(create.get("summary", f"Create a {name} job")),
-                description=" ".join(str(create.get("description", "")).split()),
+                summary=prose(create.get("summary", f"Create a {name} job")),
+                description=prose(create.get("description", "")),
                 create_path=path,
                 create_operation=str(create.get("operationId", "")),
                 request_schema=ref_name(request_ref) or "",

@@ -379,3 +379,19 @@ def test_a_status_parameter_the_docs_name_otherwise_is_the_task_id_of_the_built_
 
 def ref_parameter() -> dict[str, str]:
     return {"$ref": "#/components/parameters/TaskId"}
+
+
+def test_docs_text_reaches_help_and_docstrings_as_one_printable_line() -> None:
+    """A page's summary or field description holding an escape sequence reached `vozo <kind> --help` as it was, and
+    could clear or retitle the terminal that printed it."""
+    request = {
+        "type": "object",
+        "required": ["media_url"],
+        "properties": {
+            "media_url": {"type": "string", "description": "The media\x1b[2J to\n  remix\x07.\x1b]0;pwned\x07"}
+        },
+    }
+    paths = {"/v1/x": create("R", summary="Remix\x1b[31m a\r\nvideo"), "/v1/x/{task_id}": get("S")}
+    (kind,) = find_job_kinds(spec_with(paths, R=request, S=status_schema("done", "failed")))
+    assert kind.summary == "Remix[31m a video"
+    assert [field.description for field in kind.fields] == ["The media[2J to remix.]0;pwned"]

@@ -614,7 +614,8 @@ def test_prose_with_characters_python_refuses_in_source_still_generates(hostile:
     files = resources.render(spec, hostile / "generated" / "vozo_api_client")
     for name, source in files.items():
         compile(source, name, "exec")  # raises on a NUL, an unterminated string, a bad escape
-    assert "Remix  it" in files["_async_resources.py"]
+    assert "Remix it now then [31m" in files["_async_resources.py"]  # one line, its control characters dropped
+    assert "\x1b" not in files["_async_resources.py"]
     assert "\\\\N{BULLET}" in files["_async_resources.py"]  # a backslash stays a backslash
 
 

@@ -219,7 +219,7 @@ class NotFoundError(APIStatusError):
         from vozo._config import DEFAULT_BASE_URL  # both modules import this one
         from vozo._kinds import all_kinds
 
-        statuses = (re.sub(r"\{[^/]*\}", "[^/]+", kind.status_path) for kind in all_kinds())
+        statuses = ("[^/]+".join(map(re.escape, re.split(r"\{[^/]*\}", kind.status_path))) for kind in all_kinds())
         if self.method == "GET" and any(re.search(f"{pattern}$", self.path) for pattern in statuses):
             return self._advice_text
         # A create, or client.request(): no task id in it, so the operation itself was not found there.

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import trio
 import yaml
 from jsonschema import Draft202012Validator
 
@@ -282,7 +283,7 @@ def test_the_in_process_transport_serves_the_sync_client_too(tmp_path: Path) -> 
         ({"truncate_downloads": 1.0}, vozo.DownloadError),
     ],
 )
-@pytest.mark.parametrize("side", ["sync", "async"])
+@pytest.mark.parametrize("side", ["sync", "asyncio", "trio"])
 def test_a_dropped_connection_in_process_is_the_error_a_socket_gives(fault, error, side, tmp_path: Path) -> None:
     """In process there is no connection to drop: httpx's ASGITransport raised a bare AssertionError instead."""
     fake = FakeVozo(api_keys=[KEY], step_seconds=1.0, clock=ManualClock(), faults=Faults(seed=1, **fault))
@@ -300,8 +301,37 @@ def test_a_dropped_connection_in_process_is_the_error_a_socket_gives(fault, erro
             await client.download(status, tmp_path)
 
     with pytest.raises(error, match="FakeVozo dropped the connection"):
-        through_sync() if side == "sync" else asyncio.run(through_async())
+        {
+            "sync": through_sync,
+            "asyncio": lambda: asyncio.run(through_async()),
+            "trio": lambda: trio.run(through_async),
+        }[side]()
     assert list(tmp_path.iterdir()) == []  # no file, not even a partial one
+
+
+def test_the_in_process_transport_serves_async_vozo_under_trio_too(tmp_path: Path) -> None:
+    """The app runs on asyncio: under trio, fake.transport() failed with a raw RuntimeError (no running event loop)
+    at the first request. Trio's requests now go to the transport's own loop, as a sync client's do."""
+    fake = FakeVozo(api_keys=[KEY], step_seconds=1.0, clock=ManualClock())
+
+    async def through_trio() -> Path:
+        async with (
+            httpx.AsyncClient(transport=fake.transport()) as http,
+            vozo.AsyncVozo(api_key=KEY, base_url="https://vozo.test", http_client=http) as client,
+        ):
+            status = await client.lipsync.create_and_wait(
+                reference_file_url="https://x.test/a.mp4",
+                audio_url="https://x.test/a.mp3",
+                poll_interval=0.001,
+                on_update=lambda _: fake.advance(1.0),
+            )
+            return await client.download(status, tmp_path)
+
+    assert trio.run(through_trio).read_bytes()[4:8] == b"ftyp"  # the fake's sample MP4
+    threads = [thread for thread in threading.enumerate() if thread.name == "fake-vozo-in-process"]
+    for thread in threads:
+        thread.join(timeout=60)  # a safety net only: closing the client stops the transport's loop
+    assert not any(thread.is_alive() for thread in threads)
 
 
 def test_a_status_carries_every_field_the_spec_requires_at_every_stage() -> None:

@@ -201,8 +201,9 @@ def _check_settings(keys: set[str], max_active_jobs: object, step_seconds: objec
 class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     """FakeVozo in process, for ``httpx.Client`` and ``httpx.AsyncClient`` alike.
 
-    The app is asynchronous (asyncio): a sync client's requests run on an event loop of the transport's own, in a
-    daemon thread (it cannot keep a process from exiting), started at the first one and stopped by ``close``."""
+    The app is asynchronous (asyncio): a sync client's requests, and an async client's under another event loop
+    library (trio), run on an event loop of the transport's own, in a daemon thread (it cannot keep a process from
+    exiting), started at the first one and stopped by ``close``."""
 
     def __init__(self, app: FakeVozo) -> None:
         self._asgi = httpx.ASGITransport(app=app)
@@ -210,6 +211,10 @@ class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self._lock = threading.Lock()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not _asyncio_running():  # trio: the app needs asyncio, which it finds on the transport's thread
+            import anyio.to_thread
+
+            return await anyio.to_thread.run_sync(self.handle_request, request)
         token = _IN_PROCESS.set(True)
         try:
             return await self._asgi.handle_async_request(request)
@@ -246,6 +251,17 @@ class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             loop, self._loop = self._loop, None
             if loop is not None:
                 loop.call_soon_threadsafe(loop.stop)
+
+    async def aclose(self) -> None:
+        self.close()  # the thread's loop, if trio's requests started it
+
+
+def _asyncio_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _run_until_stopped(loop: asyncio.AbstractEventLoop) -> None:

@@ -66,7 +66,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     except ValueError:
         try:
             when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: a zone offset too large for a C int
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)

@@ -443,7 +443,15 @@ def test_a_status_that_names_its_job_gives_the_error_its_task_id(api, recorder, 
     assert "fetch the job's status again for a fresh URL" in str(raised)
 
 
-@pytest.mark.parametrize(("limits", "message"), [({"max_bytes": -1}, "max_bytes"), ({"deadline": 0}, "deadline")])
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [
+        ({"max_bytes": -1}, "max_bytes"),
+        ({"deadline": 0}, "deadline"),
+        ({"deadline": "600"}, "deadline"),  # a number read from a config file: was a raw TypeError
+        ({"deadline": [1]}, "deadline"),
+    ],
+)
 def test_limits_are_checked_before_any_request(api, recorder, tmp_path, limits, message) -> None:
     with pytest.raises(vozo.InvalidInputError, match=message):
         api.call(lambda c: c.download("https://cdn.test/o.mp4", tmp_path / "o.mp4", **limits))

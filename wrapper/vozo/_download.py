@@ -220,7 +220,7 @@ class Download:
     def __init__(self, url: str, *, task_id: str | None, max_bytes: int | None, deadline: float | None) -> None:
         if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes < 0):
             raise InvalidInputError(f"max_bytes must be a whole number >= 0 or None, got {max_bytes!r}")
-        if deadline is not None and not deadline > 0:
+        if deadline is not None and not (isinstance(deadline, int | float) and deadline > 0):
             raise InvalidInputError(f"deadline must be a number of seconds > 0 or None, got {deadline!r}")
         self.url = url
         self.task_id = task_id

@@ -488,3 +488,17 @@ def test_a_redirect_from_https_to_plain_http_is_refused_and_leaves_nothing(api, 
     assert "from https to plain http" in str(raised)
     assert not raised.retryable
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("max_bytes", [None, 1024])
+def test_a_content_length_too_long_for_int_is_a_download_error(api, recorder, tmp_path, max_bytes) -> None:
+    """int() refuses more than 4,300 digits: a Content-Length that long escaped as a raw ValueError."""
+    headers = {"Content-Type": "video/mp4", "Content-Length": "9" * 5000}
+    recorder.default = httpx.Response(200, headers=headers, stream=httpx.ByteStream(VIDEO))
+    raised = api.raises(
+        vozo.DownloadError,
+        lambda c: c.download("https://cdn.test/o.mp4", tmp_path / "o.mp4", max_bytes=max_bytes, deadline=60),
+    )
+    assert "Content-Length" in str(raised)
+    assert not raised.retryable
+    assert leftovers(tmp_path) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import traceback
 
 import httpx
 import pytest
@@ -262,6 +263,22 @@ def test_a_success_body_that_echoes_the_key_is_redacted(api, recorder, answer, c
 
 
 TEXT_FIELDS = ("code", "message", "server_ts", "request_id", "body_excerpt")
+
+
+@pytest.mark.parametrize(
+    ("body", "call"),
+    [
+        ({"task_id": {"for": API_KEY}}, lambda c: c.lipsync.create(**CREATE)),
+        ({"status": {"for": API_KEY}}, lambda c: c.lipsync.get("t1")),
+    ],
+)
+def test_the_traceback_of_a_body_the_models_cannot_read_does_not_show_the_key(api, recorder, body, call) -> None:
+    """The error's own message was redacted, but the model's TypeError it is chained to quoted the body as sent, and
+    a printed traceback (or a logged one) shows every cause."""
+    recorder.default = lambda _: reply(200, body)
+    shown = "".join(traceback.format_exception(_raised(api, call)))
+    assert SECRET_PART not in shown
+    assert "****" in shown
 
 
 CREATE = {"reference_file_url": "https://m.test/a.mp4", "audio_url": "https://m.test/a.mp3"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import pickle
 import traceback
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
@@ -298,6 +299,14 @@ def test_a_short_placeholder_key_is_hidden_where_it_stands_alone_without_garblin
 
 def test_a_real_key_is_hidden_wherever_it_appears() -> None:
     assert secret_hider(API_KEY)(f"x{API_KEY}y") == "x****y"
+
+
+@pytest.mark.parametrize("key", ["vz-0123/456+789=SECRET", "vz-01234567 89&SECRET", "k+1"])
+def test_a_key_with_symbols_echoed_percent_encoded_is_hidden(key: str) -> None:
+    """A proxy or server that quotes the request (a URL, a form) percent-encodes the key's symbols."""
+    hide = secret_hider(key)
+    for echoed in (quote(key, safe=""), quote(key), quote_plus(key)):
+        assert hide(f"got Bearer%20{echoed}!") == "got Bearer%20****!"
 
 
 def test_a_status_shown_as_json_keeps_its_shape_whatever_the_key_holds() -> None:

@@ -231,6 +231,24 @@ def test_an_unreadable_http_date_in_retry_after_is_ignored_not_raised(api, recor
     assert 0 <= sleeps[0] <= _retry.MAX_DELAY  # our own backoff, as for any unreadable value
 
 
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        ({"code": "5", "message": "m" * 1_000_000}, {}),
+        ({"code": "5" * 1_000_000, "message": "bad"}, {}),
+        ({"code": "5", "message": "bad"}, {"X-Request-Id": "r" * 60_000}),
+    ],
+)
+def test_a_huge_code_message_or_request_id_does_not_bury_the_advice(api, recorder, body, headers) -> None:
+    """A server sending a megabyte in its error's message made a megabyte-long exception message (and log line);
+    the fields keep what came, the message shows its start."""
+    recorder.default = reply(400, body, headers=headers)
+    error = api.raises(vozo.BadRequestError, lambda c: c.lipsync.get("t1"))
+    assert len(str(error)) < 2000
+    assert str(error).endswith("then send it again")
+    assert (error.code, error.message) == (body["code"], body["message"])
+
+
 def test_backoff_is_exponential_with_full_jitter(monkeypatch) -> None:
     monkeypatch.setattr(_retry, "INITIAL_DELAY", 0.5)
     for attempt, ceiling in [(0, 0.5), (1, 1.0), (2, 2.0), (3, 4.0), (10, _retry.MAX_DELAY)]:

@@ -443,7 +443,15 @@ def test_a_status_that_names_its_job_gives_the_error_its_task_id(api, recorder, 
     assert "fetch the job's status again for a fresh URL" in str(raised)
 
 
-@pytest.mark.parametrize(("limits", "message"), [({"max_bytes": -1}, "max_bytes"), ({"deadline": 0}, "deadline")])
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [
+        ({"max_bytes": -1}, "max_bytes"),
+        ({"deadline": 0}, "deadline"),
+        ({"deadline": "600"}, "deadline"),  # a number read from a config file: was a raw TypeError
+        ({"deadline": [1]}, "deadline"),
+    ],
+)
 def test_limits_are_checked_before_any_request(api, recorder, tmp_path, limits, message) -> None:
     with pytest.raises(vozo.InvalidInputError, match=message):
         api.call(lambda c: c.download("https://cdn.test/o.mp4", tmp_path / "o.mp4", **limits))
@@ -478,5 +486,19 @@ def test_a_redirect_from_https_to_plain_http_is_refused_and_leaves_nothing(api, 
     recorder.default = httpx.Response(200, content=VIDEO)
     raised = api.raises(vozo.DownloadError, lambda c: c.download("https://cdn.test/out.mp4", tmp_path / "out.mp4"))
     assert "from https to plain http" in str(raised)
+    assert not raised.retryable
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("max_bytes", [None, 1024])
+def test_a_content_length_too_long_for_int_is_a_download_error(api, recorder, tmp_path, max_bytes) -> None:
+    """int() refuses more than 4,300 digits: a Content-Length that long escaped as a raw ValueError."""
+    headers = {"Content-Type": "video/mp4", "Content-Length": "9" * 5000}
+    recorder.default = httpx.Response(200, headers=headers, stream=httpx.ByteStream(VIDEO))
+    raised = api.raises(
+        vozo.DownloadError,
+        lambda c: c.download("https://cdn.test/o.mp4", tmp_path / "o.mp4", max_bytes=max_bytes, deadline=60),
+    )
+    assert "Content-Length" in str(raised)
     assert not raised.retryable
     assert leftovers(tmp_path) == []

@@ -222,6 +222,33 @@ def test_a_retry_after_beyond_the_cap_falls_back_to_backoff(api, recorder, sleep
     assert 0 <= sleeps[0] <= _retry.MAX_DELAY
 
 
+def test_an_unreadable_http_date_in_retry_after_is_ignored_not_raised(api, recorder, sleeps) -> None:
+    """A date whose zone offset overflows a C int made email.utils raise OverflowError, which escaped raw."""
+    odd = "Mon, 01 Jan 2026 00:00:00 +99999999999999999999"
+    recorder.replies = [reply(503, ERROR_BODY, headers={"Retry-After": odd})]
+    recorder.default = reply(200, {"status": "done"})
+    api.call(lambda c: c.lipsync.get("t1"))
+    assert 0 <= sleeps[0] <= _retry.MAX_DELAY  # our own backoff, as for any unreadable value
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        ({"code": "5", "message": "m" * 1_000_000}, {}),
+        ({"code": "5" * 1_000_000, "message": "bad"}, {}),
+        ({"code": "5", "message": "bad"}, {"X-Request-Id": "r" * 60_000}),
+    ],
+)
+def test_a_huge_code_message_or_request_id_does_not_bury_the_advice(api, recorder, body, headers) -> None:
+    """A server sending a megabyte in its error's message made a megabyte-long exception message (and log line);
+    the fields keep what came, the message shows its start."""
+    recorder.default = reply(400, body, headers=headers)
+    error = api.raises(vozo.BadRequestError, lambda c: c.lipsync.get("t1"))
+    assert len(str(error)) < 2000
+    assert str(error).endswith("then send it again")
+    assert (error.code, error.message) == (body["code"], body["message"])
+
+
 def test_backoff_is_exponential_with_full_jitter(monkeypatch) -> None:
     monkeypatch.setattr(_retry, "INITIAL_DELAY", 0.5)
     for attempt, ceiling in [(0, 0.5), (1, 1.0), (2, 2.0), (3, 4.0), (10, _retry.MAX_DELAY)]:
@@ -235,7 +262,17 @@ def test_backoff_stays_capped_however_many_retries_were_allowed() -> None:
     assert 0 <= _retry.backoff(5000) <= _retry.MAX_DELAY
 
 
-@pytest.mark.parametrize(("header", "seconds"), [("12", 12.0), ("0", 0.0), ("-5", 0.0), ("soon", None), (None, None)])
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("12", 12.0),
+        ("0", 0.0),
+        ("-5", 0.0),
+        ("soon", None),
+        (None, None),
+        ("Mon, 01 Jan 2026 00:00:00 +9" + "9" * 20, None),
+    ],
+)
 def test_parse_retry_after(header, seconds) -> None:
     assert _retry.parse_retry_after(header) == seconds
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import traceback
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
@@ -264,6 +266,22 @@ def test_a_success_body_that_echoes_the_key_is_redacted(api, recorder, answer, c
 TEXT_FIELDS = ("code", "message", "server_ts", "request_id", "body_excerpt")
 
 
+@pytest.mark.parametrize(
+    ("body", "call"),
+    [
+        ({"task_id": {"for": API_KEY}}, lambda c: c.lipsync.create(**CREATE)),
+        ({"status": {"for": API_KEY}}, lambda c: c.lipsync.get("t1")),
+    ],
+)
+def test_the_traceback_of_a_body_the_models_cannot_read_does_not_show_the_key(api, recorder, body, call) -> None:
+    """The error's own message was redacted, but the model's TypeError it is chained to quoted the body as sent, and
+    a printed traceback (or a logged one) shows every cause."""
+    recorder.default = lambda _: reply(200, body)
+    shown = "".join(traceback.format_exception(_raised(api, call)))
+    assert SECRET_PART not in shown
+    assert "****" in shown
+
+
 CREATE = {"reference_file_url": "https://m.test/a.mp4", "audio_url": "https://m.test/a.mp3"}
 
 
@@ -281,6 +299,14 @@ def test_a_short_placeholder_key_is_hidden_where_it_stands_alone_without_garblin
 
 def test_a_real_key_is_hidden_wherever_it_appears() -> None:
     assert secret_hider(API_KEY)(f"x{API_KEY}y") == "x****y"
+
+
+@pytest.mark.parametrize("key", ["vz-0123/456+789=SECRET", "vz-01234567 89&SECRET", "k+1"])
+def test_a_key_with_symbols_echoed_percent_encoded_is_hidden(key: str) -> None:
+    """A proxy or server that quotes the request (a URL, a form) percent-encodes the key's symbols."""
+    hide = secret_hider(key)
+    for echoed in (quote(key, safe=""), quote(key), quote_plus(key)):
+        assert hide(f"got Bearer%20{echoed}!") == "got Bearer%20****!"
 
 
 def test_a_status_shown_as_json_keeps_its_shape_whatever_the_key_holds() -> None:

@@ -37,6 +37,14 @@ def test_a_status_vozo_adds_later_counts_as_in_progress(api, recorder) -> None:
     assert seen == ["pending", "gpu_warmup", "done"]
 
 
+def test_a_failed_jobs_megabyte_message_does_not_bury_the_advice(api, recorder) -> None:
+    recorder.replies = [reply(200, {"status": "failed", "code": 20601, "message": "m" * 1_000_000})]
+    raised = api.raises(vozo.JobFailedError, lambda c: c.lipsync.wait("t-77", **FAST))
+    assert len(str(raised)) < 2000
+    assert "create a new job" in str(raised)
+    assert raised.message == "m" * 1_000_000
+
+
 def test_failed_raises_with_the_task_id_and_any_error_fields(api, recorder) -> None:
     recorder.replies = [
         reply(200, {"status": "failed", "code": 20601, "message": "There are no faces in the picture."})

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import httpx
 
@@ -71,6 +72,8 @@ def secret_hider(secret: str) -> Callable[[str], str]:
         return lambda text: text
     # '"' and '\\' escaped, and "/" perhaps as "\\/"
     forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret)[1:-1].replace("/", "\\/")}
+    # and percent-encoded, as a server or proxy that quotes the request's URL or form writes a key's symbols
+    forms |= {quote(secret, safe=""), quote(secret), quote_plus(secret)}
     if len(secret) < _SHORT_KEY:
         alone = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
         pattern = re.compile(f"(?<![A-Za-z])(?:{alone})(?![A-Za-z])")

@@ -220,7 +220,7 @@ class Download:
     def __init__(self, url: str, *, task_id: str | None, max_bytes: int | None, deadline: float | None) -> None:
         if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes < 0):
             raise InvalidInputError(f"max_bytes must be a whole number >= 0 or None, got {max_bytes!r}")
-        if deadline is not None and not deadline > 0:
+        if deadline is not None and not (isinstance(deadline, int | float) and deadline > 0):
             raise InvalidInputError(f"deadline must be a number of seconds > 0 or None, got {deadline!r}")
         self.url = url
         self.task_id = task_id
@@ -338,7 +338,14 @@ class Download:
         # Media files are never empty; subtitles of a silent video may well be.
         self.media = response.headers.get("content-type", "").lower().startswith(("video/", "audio/", "image/"))
         length = response.headers.get("content-length", "")
-        self.expected = int(length) if length.isdigit() else None
+        # ASCII only: str.isdigit() takes "²", which int() refuses. No file has a size of more than 20 digits, and
+        # int() refuses more than 4,300 of them: such a Content-Length is a lie, not a size.
+        if length.isascii() and length.isdigit() and len(length.lstrip("0")) > 20:
+            raise self.error(
+                f"refused: it announced a Content-Length of {len(length)} digits, larger than any file (check the "
+                "link, or download it again later)"
+            )
+        self.expected = int(length) if length.isascii() and length.isdigit() else None
         encoded = response.headers.get("content-encoding", "identity").lower() not in ("", "identity")
         self.total = None if encoded else self.expected
         if self.max_bytes is not None and self.expected is not None and self.expected > self.max_bytes:

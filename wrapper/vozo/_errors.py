@@ -172,9 +172,10 @@ class APIStatusError(VozoError):
         super().__init__(self._summary())
 
     def _summary(self) -> str:
-        text = f"{self.status_code} from {self.method} {self.path}{_vozo_says(self.code, self.message)}"
+        code, message = _cut(self.code), _cut(self.message)
+        text = f"{self.status_code} from {self.method} {self.path}{_vozo_says(code, message, describe(self.code))}"
         if self.request_id:
-            text += f" [request id {self.request_id}]"
+            text += f" [request id {_cut(self.request_id)}]"
         if self.body_excerpt is not None:
             text += f" - body: {self.body_excerpt!r}"
         return f"{text.rstrip('.')}. {self._advice()}"  # a code's documented meaning may end in its own period
@@ -258,7 +259,7 @@ class JobFailedError(VozoError):
         self.code = code
         self.message = message
         self.code_description = describe(code)
-        said = f"job {task_id} failed{_vozo_says(code, message)}".rstrip(".")
+        said = f"job {task_id} failed{_vozo_says(_cut(code), _cut(message), self.code_description)}".rstrip(".")
         super().__init__(f"{said}. It will not finish: create a new job (after fixing the input, if the code names it)")
 
 
@@ -309,13 +310,19 @@ def add_advice(error: VozoError, advice: str) -> None:
         error.args = (f"{message.rstrip('.')}. {advice}" if message else advice, *error.args[1:])
 
 
-def _vozo_says(code: str | None, message: str | None) -> str:
+def _cut(text: str | None) -> str | None:
+    """What a server sent, shown no longer than an excerpt: a megabyte in a field must not bury the advice (the
+    error's attributes keep it whole)."""
+    return text if text is None or len(text) <= _EXCERPT else text[:_EXCERPT] + "..."
+
+
+def _vozo_says(code: str | None, message: str | None, description: str | None = None) -> str:
     """``: code C (message) - documented as: ...``, of what Vozo sent; the meaning its docs give a code is added
     unless the message already says it."""
     text = f": code {code}" if code is not None else ""
     if message:
         text += f" ({message})"
-    description = describe(code)
+    description = description if description is not None else describe(code)
     if description and description.rstrip(".") != (message or "").rstrip("."):
         text += f" - documented as: {description}"
     return text

@@ -66,7 +66,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     except ValueError:
         try:
             when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: a zone offset too large for a C int
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
@@ -274,12 +274,19 @@ class Retrying:
     def __iter__(self) -> Iterator[Attempt]:
         return (Attempt(self, index) for index in itertools.count())
 
+    def _hide_in_causes(self, exc: BaseException) -> None:
+        """Takes the key out of the messages of ``exc`` and of what it is chained to: they quote what the server sent,
+        and a printed or logged traceback shows them all."""
+        for cause in _causes(exc):
+            cause.args = tuple(self._hide(arg) if isinstance(arg, str) else arg for arg in cause.args)
+
     def classify(self, exc: BaseException) -> VozoError | None:
         if isinstance(exc, VozoError):
             return exc
         if isinstance(exc, httpx.TransportError):
             return connection_error(exc)
         if isinstance(exc, httpx.DecodingError):
+            self._hide_in_causes(exc)
             error = APIResponseValidationError(
                 f"the response to {self.operation} could not be decoded ({self._hide(str(exc))}): its body is not in "
                 "the Content-Encoding it names. Check base_url, and any proxy between this machine and Vozo"
@@ -289,6 +296,7 @@ class Retrying:
         if self._reads_response and isinstance(exc, (KeyError, TypeError, ValueError)) and _raised_parsing(exc):
             # the generated model could not read a JSON success body: a required field missing or mistyped
             # The generated models raise KeyError(name) for a required field that is missing.
+            self._hide_in_causes(exc)  # the model's message quotes the body: it stays chained to the error
             problem = f"the required field {exc.args[0]!r} is missing" if isinstance(exc, KeyError) and exc.args else ""
             error = APIResponseValidationError(
                 f"the response to {self.operation} does not match the spec: "

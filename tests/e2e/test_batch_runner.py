@@ -14,6 +14,7 @@ import sqlite3
 import threading
 import weakref
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -223,6 +224,19 @@ def test_a_late_look_does_not_push_the_later_ones_back(tmp_path, monkeypatch, la
             assert all(lateness + delay / 2 <= gap < lateness + delay for gap, delay in zip(gaps, after, strict=True))
 
 
+def once_a_row_is_sent(
+    done: threading.Event, action: Callable[[], object]
+) -> Callable[[vozo.batch.BatchProgress], None]:
+    """An on_progress that runs ``action`` once, as soon as a row is submitted, and sets ``done``."""
+
+    def on_progress(progress: vozo.batch.BatchProgress) -> None:
+        if not done.is_set() and progress.counts.get(RowState.SUBMITTED):
+            done.set()
+            action()
+
+    return on_progress
+
+
 @pytest.mark.parametrize("deleted", [("vozo-batch.sqlite",), ("vozo-batch.sqlite", "vozo-batch.sqlite-wal",
                                                             "vozo-batch.sqlite-shm")])  # fmt: skip
 def test_a_journal_deleted_during_the_run_is_written_back_with_every_task_id(tmp_path, deleted) -> None:
@@ -231,12 +245,9 @@ def test_a_journal_deleted_during_the_run_is_written_back_with_every_task_id(tmp
     out = tmp_path / "out"
     fake = FakeVozo(api_keys=[KEY], step_seconds=0.01, max_active_jobs=10)
     removed = threading.Event()
-
-    def delete_once_a_row_is_sent(progress: vozo.batch.BatchProgress) -> None:
-        if not removed.is_set() and progress.counts.get(RowState.SUBMITTED):
-            removed.set()
-            for name in deleted:
-                (out / name).unlink(missing_ok=True)
+    delete_once_a_row_is_sent = once_a_row_is_sent(
+        removed, lambda: [(out / name).unlink(missing_ok=True) for name in deleted]
+    )
 
     manifest = write_manifest(tmp_path / "m.csv", 6, 2)
     with fake.serve() as url:
@@ -339,11 +350,9 @@ def test_a_journal_replaced_during_the_run_stops_it_keeping_every_task_id_and_th
     out = tmp_path / "out"
     fake = FakeVozo(api_keys=[KEY], step_seconds=0.01, max_active_jobs=10)
     changed = threading.Event()
-
-    def change_once_a_row_is_sent(progress: vozo.batch.BatchProgress) -> None:
-        if not changed.is_set() and progress.counts.get(RowState.SUBMITTED):
-            changed.set()
-            _put_in_place(out / "vozo-batch.sqlite", other, how)
+    change_once_a_row_is_sent = once_a_row_is_sent(
+        changed, lambda: _put_in_place(out / "vozo-batch.sqlite", other, how)
+    )
 
     with fake.serve() as url:
         anyio.run(run_batch, url, write_manifest(tmp_path / "other.csv", 2), tmp_path / "other")

@@ -27,6 +27,7 @@ SUBS = [
     ("await ", ""),
     ("aclose", "close"),
     ("aiter_bytes", "iter_bytes"),
+    ("aiter_raw", "iter_raw"),
     ("__aenter__", "__enter__"),
     ("__aexit__", "__exit__"),
     ("Awaitable\\[([^\\[\\]]*)\\]", r"\2"),

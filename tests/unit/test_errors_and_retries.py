@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import collections
+import gzip
 import json
+import tracemalloc
 import types
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -71,6 +74,39 @@ def test_a_404_with_no_task_id_in_the_path_names_the_operation_not_a_task_id(api
     )
     status = api.raises(vozo.NotFoundError, lambda c: c.request("GET", "/v1/video_generation/t-9"))
     assert "Check the task id" in str(status)  # a status path: its task id is what may be wrong
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_small_compressed_answer_that_inflates_past_the_limit_is_cut_off_without_filling_memory(
+    api, recorder, encoding
+) -> None:
+    """httpx inflates each network read whole: a 200 KB read of a bomb became 200 MB in memory before the answer's
+    16 MiB limit could refuse it. Inflated a piece at a time, the peak stays near the limit."""
+    inflated = b" " * (200 * 1024**2)
+    bomb = gzip.compress(inflated, 9) if encoding == "gzip" else zlib.compress(inflated, 9)
+    recorder.default = lambda _: httpx.Response(200, headers={"Content-Encoding": encoding}, stream=Chunks([bomb]))
+    tracemalloc.start()
+    try:
+        raised = api.raises(vozo.APIResponseValidationError, lambda c: c.with_options(max_retries=0).lipsync.get("t"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "grew past 16777216 bytes (decoded)" in str(raised)
+    assert peak < 60 * 1024**2, f"peak {peak / 1024**2:.0f} MiB"
+
+
+class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body as the network reads it, in the given pieces (MockTransport's content= would be read whole first)."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            yield chunk
 
 
 def test_an_html_error_page_keeps_a_short_excerpt(api, recorder) -> None:

@@ -9,7 +9,8 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Generator, Mapping, Sequence
+import zlib
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
@@ -177,6 +178,43 @@ class Answer:
     @property
     def body(self) -> bytes:
         return b"".join(self._chunks)
+
+
+class Inflater:
+    """gzip or deflate inflated at most 64 KiB at a time. httpx inflates each network read whole, so a small read of
+    a bomb became tens of megabytes (hundreds, from a larger read) before ``Answer`` could cut it off."""
+
+    _PIECE = 64 * 1024
+
+    def __init__(self, request: httpx.Request, wbits: int) -> None:
+        self._request = request
+        self._wbits = wbits
+        self._decoder = zlib.decompressobj(wbits)
+        self._started = False
+
+    @classmethod
+    def for_answer(cls, response: httpx.Response) -> Inflater | None:
+        """One for an answer in gzip or deflate; None for none (or another encoding, left to httpx)."""
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        wbits = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}.get(encoding)
+        return None if wbits is None else cls(response.request, wbits)
+
+    def feed(self, chunk: bytes) -> Iterator[bytes]:
+        try:
+            while chunk:
+                if not self._started and self._wbits == zlib.MAX_WBITS and chunk[:1] and chunk[0] & 0x0F != 8:
+                    self._decoder = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as httpx also reads it
+                self._started = True
+                yield self._decoder.decompress(chunk, self._PIECE)
+                chunk = self._decoder.unconsumed_tail
+        except zlib.error as exc:
+            raise httpx.DecodingError(str(exc), request=self._request) from None
+
+    def end(self) -> bytes:
+        try:
+            return self._decoder.flush()
+        except zlib.error as exc:
+            raise httpx.DecodingError(str(exc), request=self._request) from None
 
 
 def on_request(request: httpx.Request) -> None:

@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from vozo._base import USER_AGENT, Answer, BearerAuth, answer_deadline, answer_timeout, on_request, on_response
+from vozo._base import (
+    USER_AGENT,
+    Answer,
+    BearerAuth,
+    Inflater,
+    answer_deadline,
+    answer_timeout,
+    on_request,
+    on_response,
+)
 from vozo._config import ClientOptions
 from vozo._http import (
     CERTIFICATE_VARIABLES,
@@ -176,9 +185,15 @@ async def async_request_hook(request: httpx.Request) -> None:
 
 
 async def async_response_hook(response: httpx.Response) -> None:
-    answer = Answer(response.request)
-    async for chunk in response.aiter_bytes():
-        answer.add(chunk)
+    answer, inflater = Answer(response.request), Inflater.for_answer(response)
+    if inflater is None:
+        async for chunk in response.aiter_bytes():
+            answer.add(chunk)
+    else:  # inflated a piece at a time, each checked against the answer's bounds
+        async for chunk in response.aiter_raw():
+            for piece in inflater.feed(chunk):
+                answer.add(piece)
+        answer.add(inflater.end())
     response._content = answer.body  # what response.read() keeps, read within the answer's bounds
     on_response(response)
 

@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from vozo._base import USER_AGENT, Answer, BearerAuth, answer_deadline, answer_timeout, on_request, on_response
+from vozo._base import (
+    USER_AGENT,
+    Answer,
+    BearerAuth,
+    Inflater,
+    answer_deadline,
+    answer_timeout,
+    on_request,
+    on_response,
+)
 from vozo._config import ClientOptions
 from vozo._http import (
     CERTIFICATE_VARIABLES,
@@ -175,9 +184,15 @@ def sync_request_hook(request: httpx.Request) -> None:
 
 
 def sync_response_hook(response: httpx.Response) -> None:
-    answer = Answer(response.request)
-    for chunk in response.iter_bytes():
-        answer.add(chunk)
+    answer, inflater = Answer(response.request), Inflater.for_answer(response)
+    if inflater is None:
+        for chunk in response.iter_bytes():
+            answer.add(chunk)
+    else:  # inflated a piece at a time, each checked against the answer's bounds
+        for chunk in response.iter_raw():
+            for piece in inflater.feed(chunk):
+                answer.add(piece)
+        answer.add(inflater.end())
     response._content = answer.body  # what response.read() keeps, read within the answer's bounds
     on_response(response)
 

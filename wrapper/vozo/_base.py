@@ -180,6 +180,9 @@ class Answer:
         return b"".join(self._chunks)
 
 
+_WBITS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
+
+
 class Inflater:
     """gzip or deflate inflated at most 64 KiB at a time. httpx inflates each network read whole, so a small read of
     a bomb became tens of megabytes (hundreds, from a larger read) before ``Answer`` could cut it off."""
@@ -195,8 +198,8 @@ class Inflater:
     @classmethod
     def for_answer(cls, response: httpx.Response) -> Inflater | None:
         """One for an answer in gzip or deflate; None for none (or another encoding, left to httpx)."""
-        encoding = response.headers.get("content-encoding", "").strip().lower()
-        wbits = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}.get(encoding)
+        encoding = response.headers.get("content-encoding")
+        wbits = _WBITS.get(encoding.strip().lower()) if encoding else None  # most answers: none, one lookup
         return None if wbits is None else cls(response.request, wbits)
 
     def feed(self, chunk: bytes) -> Iterator[bytes]:

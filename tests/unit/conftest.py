@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -43,6 +43,20 @@ class Recorder:
 
     def json_bodies(self) -> list[Any]:
         return [json.loads(r.content) for r in self.requests if r.content]
+
+
+class Pieces(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body that arrives in several network reads (MockTransport's content= would be read whole first)."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = pieces
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.pieces
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for piece in self.pieces:
+            yield piece
 
 
 def reply(

@@ -5,7 +5,7 @@ import gzip
 import os
 import re
 import stat
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -15,7 +15,7 @@ import vozo
 from vozo import _download as download
 from vozo_api_client.models import JobStatus, MediaTranslateJobStatus
 
-from .conftest import API_KEY, reply
+from .conftest import API_KEY, Pieces, reply
 
 VIDEO = bytes(range(256)) * 4096  # 1 MiB of non-trivial bytes
 
@@ -23,20 +23,6 @@ VIDEO = bytes(range(256)) * 4096  # 1 MiB of non-trivial bytes
 def media(content: bytes, *, length: int | None = None, status: int = 200) -> httpx.Response:
     headers = {"Content-Type": "video/mp4", "Content-Length": str(len(content) if length is None else length)}
     return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content))
-
-
-class Pieces(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A body that arrives in several network reads."""
-
-    def __init__(self, pieces: list[bytes]) -> None:
-        self.pieces = pieces
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self.pieces
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for piece in self.pieces:
-            yield piece
 
 
 def leftovers(folder: Path) -> list[str]:

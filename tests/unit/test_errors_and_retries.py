@@ -16,7 +16,7 @@ import pytest
 import vozo
 from vozo import _retry
 
-from .conftest import API_KEY, nested, reply
+from .conftest import API_KEY, Pieces, nested, reply
 
 ERROR_BODY = {"code": "5", "message": "Invalid request parameters.", "serverTs": "1732460000000"}
 CREATE = {"reference_file_url": "https://m.test/a.mp4", "audio_url": "https://m.test/a.mp3"}
@@ -84,7 +84,7 @@ def test_a_small_compressed_answer_that_inflates_past_the_limit_is_cut_off_witho
     16 MiB limit could refuse it. Inflated a piece at a time, the peak stays near the limit."""
     inflated = b" " * (200 * 1024**2)
     bomb = gzip.compress(inflated, 9) if encoding == "gzip" else zlib.compress(inflated, 9)
-    recorder.default = lambda _: httpx.Response(200, headers={"Content-Encoding": encoding}, stream=Chunks([bomb]))
+    recorder.default = lambda _: httpx.Response(200, headers={"Content-Encoding": encoding}, stream=Pieces([bomb]))
     tracemalloc.start()
     try:
         raised = api.raises(vozo.APIResponseValidationError, lambda c: c.with_options(max_retries=0).lipsync.get("t"))
@@ -93,20 +93,6 @@ def test_a_small_compressed_answer_that_inflates_past_the_limit_is_cut_off_witho
         tracemalloc.stop()
     assert "grew past 16777216 bytes (decoded)" in str(raised)
     assert peak < 60 * 1024**2, f"peak {peak / 1024**2:.0f} MiB"
-
-
-class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A body as the network reads it, in the given pieces (MockTransport's content= would be read whole first)."""
-
-    def __init__(self, chunks: list[bytes]) -> None:
-        self.chunks = chunks
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self.chunks
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for chunk in self.chunks:
-            yield chunk
 
 
 def test_an_html_error_page_keeps_a_short_excerpt(api, recorder) -> None:

@@ -72,8 +72,9 @@ def _fitting(data: dict[str, Any]) -> JobKind:
         declared = _declared(kind)
         return (data["status"] in kind.statuses, len(set(data) & declared), -len(set(data) - declared))
 
-    best = max(map(score, models.values()))
-    fitting = [kind for kind in models.values() if score(kind) == best]
+    scores = {kind.name: score(kind) for kind in models.values()}
+    best = max(scores.values())
+    fitting = [kind for kind in models.values() if scores[kind.name] == best]
     if len(fitting) > 1:  # a guess would hand back another kind's model, whose fields read otherwise
         names = ", ".join(kind.name for kind in fitting)
         raise CallbackError(

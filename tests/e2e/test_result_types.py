@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import dataclasses
 import itertools
 import json
 import wave
@@ -13,6 +12,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 import yaml
@@ -39,9 +39,7 @@ def more_results(monkeypatch: pytest.MonkeyPatch) -> None:
     result = updated["components"]["schemas"]["MediaTranslateResult"]["properties"]
     result.update({name: {"type": "string"} for name in NEW_RESULTS})
     (found,) = [kind for kind in find_job_kinds(updated) if kind.name == "translations"]
-    runtime = dataclasses.replace(
-        vozo_jobs.kinds.TRANSLATIONS, results=found.results, result_suffixes=found.result_suffixes
-    )
+    runtime = attrs.evolve(vozo_jobs.kinds.TRANSLATIONS, results=found.results, result_suffixes=found.result_suffixes)
     kinds = tuple(runtime if kind.name == "translations" else kind for kind in vozo_jobs.kinds.KINDS)
     monkeypatch.setattr(vozo_jobs.kinds, "KINDS", kinds)
 

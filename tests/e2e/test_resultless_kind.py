@@ -7,11 +7,11 @@ that still serves links: what the kind declares is what counts.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
+import attrs
 import pytest
 from click.testing import CliRunner
 
@@ -30,7 +30,7 @@ MEDIA = {"media_url": "https://m.test/talk.mp4", "target_language": "de"}
 @pytest.fixture
 def resultless(monkeypatch: pytest.MonkeyPatch) -> _kinds.JobKind:
     kinds = tuple(
-        dataclasses.replace(kind, results=(), result_suffixes={}) if kind.name == "translations" else kind
+        attrs.evolve(kind, results=(), result_suffixes={}) if kind.name == "translations" else kind
         for kind in _kinds.all_kinds()
     )
     monkeypatch.setattr(_kinds, "all_kinds", lambda: kinds)

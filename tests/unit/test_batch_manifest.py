@@ -7,6 +7,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import attrs
 import httpx
 import pytest
 
@@ -138,7 +139,7 @@ def dub_kind_added(monkeypatch: pytest.MonkeyPatch) -> None:
     """A docs update adds a job kind taking a media_url (and a target_language), as translations do."""
     translations = vozo_jobs.kinds.TRANSLATIONS
     taken = {"media_url", "target_language", "callback_url"}
-    dub = dataclasses.replace(
+    dub = attrs.evolve(
         translations,
         name="dub_audio",
         family="dub_audio",
@@ -146,7 +147,7 @@ def dub_kind_added(monkeypatch: pytest.MonkeyPatch) -> None:
         create_path="/v1/media/dub_audio",
         status_path="/v1/media/dub_audio/{task_id}",
         fields=tuple(
-            dataclasses.replace(field, required=field.name == "media_url")
+            attrs.evolve(field, required=field.name == "media_url")
             for field in translations.fields
             if field.name in taken
         ),
@@ -208,7 +209,7 @@ def test_a_rows_journalled_kind_never_changes_on_resume(tmp_path, monkeypatch) -
 
 
 def _twin_of_translations() -> vozo_jobs.kinds.JobKind:
-    return dataclasses.replace(vozo_jobs.kinds.TRANSLATIONS, name="translations_v2", aliases=())
+    return attrs.evolve(vozo_jobs.kinds.TRANSLATIONS, name="translations_v2", aliases=())
 
 
 def test_only_csv_and_jsonl(tmp_path) -> None:

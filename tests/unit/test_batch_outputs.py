@@ -3,12 +3,12 @@ share a file, or leave the output folder, are refused before any request."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import re
 from pathlib import Path
 
+import attrs
 import pytest
 
 import vozo.batch
@@ -40,7 +40,7 @@ def test_a_suffix_comes_from_the_link_only_when_it_is_a_known_media_extension(ki
 
 def test_without_a_known_extension_in_the_link_the_suffix_is_the_type_the_spec_tells(monkeypatch) -> None:
     translations = vozo_jobs.kinds.TRANSLATIONS
-    retyped = dataclasses.replace(
+    retyped = attrs.evolve(
         translations,
         results=(*translations.results, ("json", ("result", "json_url")), ("report", ("result", "report_url"))),
         result_suffixes={**translations.result_suffixes, "subtitle": ".vtt", "json": ".json", "report": "/x.py"},

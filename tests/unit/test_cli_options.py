@@ -3,8 +3,7 @@ or the command itself has, so a documented command line keeps its meaning."""
 
 from __future__ import annotations
 
-import dataclasses
-
+import attrs
 import click
 
 from vozo._cli import accept_json_after_subcommands, job_command
@@ -21,13 +20,13 @@ def _with_fields(*names: str) -> JobKind:
     kind = kind_named("translations")
     template = next(field for field in kind.fields if field.name == "target_language")
     added = tuple(
-        dataclasses.replace(
+        attrs.evolve(
             template, name=name, argument=name, required=False, cli_aliases=(), accepts=(), value_aliases={},
             default=None, infer_from=None,
         )
         for name in names
     )  # fmt: skip
-    return dataclasses.replace(kind, fields=(*added, *kind.fields))
+    return attrs.evolve(kind, fields=(*added, *kind.fields))
 
 
 def test_a_new_field_named_like_another_field_s_alias_gets_field_prefixed() -> None:

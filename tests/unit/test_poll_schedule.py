@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import heapq
 import math
 from pathlib import Path
 from types import SimpleNamespace
 
+import attrs
 import httpx
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -78,7 +78,7 @@ def test_translation_stages_after_queuing_count_as_one_processing_phase() -> Non
 
 
 def test_a_job_kind_whose_values_the_poller_does_not_know_is_polled_as_if_finishing() -> None:
-    future = dataclasses.replace(kind_named("lipsync"), name="future", statuses=("waiting", "working", "done"))
+    future = attrs.evolve(kind_named("lipsync"), name="future", statuses=("waiting", "working", "done"))
     p = poller(future)
     assert looks(p, lipsync, ["waiting"] * 10) == [2.0, 3.0, 4.5, 6.75, 10.125, 15.1875, 22.78125, 25.0, 25.0, 25.0]
     assert p.observe(lipsync("done")) is None

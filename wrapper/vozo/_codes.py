@@ -6,14 +6,15 @@ Codes arrive as strings in the ``code`` field of an error body, or in ``err_code
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
+
+import attrs
 
 Kind = Literal["bad_request", "authentication", "permission", "credits", "rate_limit", "server"]
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class ErrorCode:
     code: str
     description: str

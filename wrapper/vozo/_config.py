@@ -7,10 +7,10 @@ import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+import attrs
 import httpx
 
 from vozo._errors import InvalidInputError, VozoError
@@ -99,9 +99,9 @@ def hide_in_json(data: Any, hide: Callable[[str], str]) -> Any:
     return data
 
 
-@dataclass(frozen=True)
+@attrs.frozen(eq=False)
 class ClientOptions:
-    api_key: APIKey = field(repr=False)
+    api_key: APIKey = attrs.field(repr=False)
     base_url: str
     timeout: httpx.Timeout
     max_retries: int
@@ -124,7 +124,7 @@ class ClientOptions:
             changes["timeout"] = as_timeout(changes["timeout"])
         if "max_retries" in changes:
             changes["max_retries"] = check_retries(changes["max_retries"])
-        return replace(self, **changes)
+        return attrs.evolve(self, **changes)
 
 
 def check_api_key(value: object) -> APIKey:

@@ -11,7 +11,6 @@ import errno
 import itertools
 import os
 import re
-import secrets
 import sys
 import time
 import weakref
@@ -63,10 +62,11 @@ _OS_ADVICE = {
 }
 
 if sys.platform != "win32":
-    import fcntl
 
     def _lock(fd: int) -> bool:
         """Hold an exclusive lock on a temporary file; False when another download holds it."""
+        import fcntl  # here: `import vozo` need not pay for it
+
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -479,7 +479,7 @@ def _create_partial(target: Path) -> tuple[int, Path]:
     prefix = target.name.encode()[:_MAX_NAME_BYTES].decode(errors="ignore")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
-        path = target.with_name(f".{prefix}{PARTIAL_MARK}{secrets.token_hex(4)}")
+        path = target.with_name(f".{prefix}{PARTIAL_MARK}{os.urandom(4).hex()}")
         try:
             fd = os.open(path, flags, 0o666)
         except FileExistsError:

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cached_property
 from types import ModuleType
 from typing import Any
 
+import attrs
+
 from vozo._errors import InvalidInputError
 
 
-@dataclass(frozen=True)
+# No generated eq or repr: kinds are singletons compared by identity, and generating them costs import time.
+@attrs.frozen(eq=False, repr=False)
 class Field:
     """One request field, as the spec and overlay describe it."""
 
@@ -48,7 +50,7 @@ class Field:
         return self.json_types[0] if len(self.json_types) == 1 else None
 
 
-@dataclass(frozen=True)
+@attrs.frozen(eq=False, repr=False, slots=False)  # a __dict__ for the cached_property modules
 class JobKind:
     """A create operation, its status operation, and what a status means."""
 
@@ -70,6 +72,9 @@ class JobKind:
     error_fields: tuple[str | None, str | None]
     fields: tuple[Field, ...]
     file_types: Mapping[str, tuple[str, ...]]
+
+    def __repr__(self) -> str:
+        return f"<JobKind {self.name!r}: {self.create_path}>"
 
     @cached_property
     def create(self) -> ModuleType:

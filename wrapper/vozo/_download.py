@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import itertools
 import os
-import re
 import sys
 import time
 import weakref
@@ -52,7 +51,9 @@ FALLBACK_SUFFIX = ".bin"  # a result whose file type nothing in the spec tells
 PARTIAL_MARK = ".vozo-partial-"  # in every temporary file's name: `remove_partials` finds leftovers by it
 _MAX_NAME_BYTES = 120  # a URL-derived name, kept well under every file system's 255-byte limit with room for the mark
 # Names Windows gives to devices, whatever their extension: CON.mp4 is the console, not a file in the folder.
-_WINDOWS_DEVICE = re.compile(r"(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(\..*)?", re.IGNORECASE)
+_WINDOWS_DEVICES = frozenset(
+    ["CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in range(10))]
+)
 _OS_ADVICE = {
     errno.ENOSPC: "free some disk space, then download again",
     errno.EACCES: "choose a folder you may write to",
@@ -200,7 +201,7 @@ def _fitted(stem: str, suffix: str, fallback: str) -> str:
 
 def names_a_device(name: str) -> bool:
     """Whether Windows reads the file name ``name`` (with or without extensions) as a device."""
-    return _WINDOWS_DEVICE.fullmatch(name) is not None
+    return name.split(".", 1)[0].upper() in _WINDOWS_DEVICES
 
 
 def _redact(url: str) -> str:

@@ -90,6 +90,14 @@ def _fits(value: object, types: tuple[type, ...] | None) -> bool:
     )
 
 
+def checked_object(value: object, model: str) -> dict[str, Any]:
+    """A copy of the JSON object a model is read from; any other JSON value (an array, a string) raises TypeError,
+    which the client reports as an answer not matching the spec."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{model} must be an object, got {_json_name(value)}")
+    return dict(value)
+
+
 def checked_field(
     data: dict[str, Any],
     name: str,
@@ -160,4 +168,5 @@ __all__ = [
     "Response",
     "Unset",
     "checked_field",
+    "checked_object",
 ]

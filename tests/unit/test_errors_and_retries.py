@@ -304,6 +304,8 @@ def test_parse_retry_after(header, seconds) -> None:
     [
         (b"<html>oops</html>", "is not JSON"),
         (b'{"video_url": "https://x/v.mp4"}', "does not match the spec: the required field 'status' is missing"),
+        (b'[{"status": "done"}]', "does not match the spec: TypeError: JobStatus must be an object, got an array"),
+        (b'"done"', "does not match the spec: TypeError: JobStatus must be an object, got a string"),
     ],
 )
 def test_a_success_body_that_breaks_the_spec_is_a_typed_error(api, recorder, raw, message) -> None:

@@ -6,7 +6,7 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import JSON, UNSET, Unset, checked_field
+from ..types import JSON, UNSET, Unset, checked_field, checked_object
 
 T = TypeVar("T", bound="Error")
 
@@ -47,7 +47,7 @@ class Error:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
+        d = checked_object(src_dict, "Error")
         code = checked_field(d, "code", (str,), "Error", required=True)
 
         message = checked_field(d, "message", (str,), "Error", required=True)

@@ -6,7 +6,7 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import JSON, checked_field
+from ..types import JSON, checked_field, checked_object
 
 T = TypeVar("T", bound="Job")
 
@@ -36,7 +36,7 @@ class Job:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
+        d = checked_object(src_dict, "Job")
         task_id = checked_field(d, "task_id", (str,), "Job", required=True)
 
         job = cls(

@@ -7,7 +7,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.job_status_status import JobStatusStatus
-from ..types import JSON, UNSET, Unset, checked_field
+from ..types import JSON, UNSET, Unset, checked_field, checked_object
 
 T = TypeVar("T", bound="JobStatus")
 
@@ -43,7 +43,7 @@ class JobStatus:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
+        d = checked_object(src_dict, "JobStatus")
         status = JobStatusStatus(
             checked_field(d, "status", (str,), "JobStatus", required=True)
         )

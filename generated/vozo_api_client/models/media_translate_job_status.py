@@ -7,7 +7,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.media_translate_job_status_status import MediaTranslateJobStatusStatus
-from ..types import JSON, UNSET, Unset, checked_field
+from ..types import JSON, UNSET, Unset, checked_field, checked_object
 
 if TYPE_CHECKING:
     from ..models.media_translate_result import MediaTranslateResult
@@ -63,7 +63,7 @@ class MediaTranslateJobStatus:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.media_translate_result import MediaTranslateResult
 
-        d = dict(src_dict)
+        d = checked_object(src_dict, "MediaTranslateJobStatus")
         status = MediaTranslateJobStatusStatus(
             checked_field(d, "status", (str,), "MediaTranslateJobStatus", required=True)
         )

@@ -11,7 +11,7 @@ from ..models.media_translate_request_media_type import MediaTranslateRequestMed
 from ..models.media_translate_request_subtitle_usage_type import (
     MediaTranslateRequestSubtitleUsageType,
 )
-from ..types import JSON, UNSET, Unset, checked_field
+from ..types import JSON, UNSET, Unset, checked_field, checked_object
 
 if TYPE_CHECKING:
     from ..models.ocr_text_box import OcrTextBox
@@ -118,7 +118,7 @@ class MediaTranslateRequest:
         from ..models.ocr_text_box import OcrTextBox
         from ..models.speaker_number import SpeakerNumber
 
-        d = dict(src_dict)
+        d = checked_object(src_dict, "MediaTranslateRequest")
         media_type = MediaTranslateRequestMediaType(
             checked_field(
                 d, "media_type", (str,), "MediaTranslateRequest", required=True

@@ -6,7 +6,7 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import JSON, UNSET, Unset, checked_field
+from ..types import JSON, UNSET, Unset, checked_field, checked_object
 
 T = TypeVar("T", bound="OcrTextBox")
 
@@ -54,7 +54,7 @@ class OcrTextBox:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
+        d = checked_object(src_dict, "OcrTextBox")
         x = checked_field(d, "x", (int, float), "OcrTextBox", required=False)
 
         y = checked_field(d, "y", (int, float), "OcrTextBox", required=False)

@@ -6,7 +6,7 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import JSON, UNSET, Unset, checked_field
+from ..types import JSON, UNSET, Unset, checked_field, checked_object
 
 T = TypeVar("T", bound="ReusableModelVideoGenerationRequest")
 
@@ -49,7 +49,7 @@ class ReusableModelVideoGenerationRequest:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
+        d = checked_object(src_dict, "ReusableModelVideoGenerationRequest")
         model_id = checked_field(
             d, "model_id", (str,), "ReusableModelVideoGenerationRequest", required=True
         )

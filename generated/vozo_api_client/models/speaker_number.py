@@ -6,7 +6,7 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import JSON, UNSET, Unset, checked_field
+from ..types import JSON, UNSET, Unset, checked_field, checked_object
 
 T = TypeVar("T", bound="SpeakerNumber")
 
@@ -41,7 +41,7 @@ class SpeakerNumber:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
+        d = checked_object(src_dict, "SpeakerNumber")
         min_ = checked_field(d, "min", (int,), "SpeakerNumber", required=False)
 
         max_ = checked_field(d, "max", (int,), "SpeakerNumber", required=False)

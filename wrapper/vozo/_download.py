@@ -13,7 +13,7 @@ import os
 import sys
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from vozo import _retry
+from vozo._base import Inflater
 from vozo._errors import DownloadError, InvalidInputError
 from vozo._kinds import JobKind, kinds_for_status, status_value
 from vozo._logging import logger
@@ -232,6 +233,7 @@ class Download:
         self.total: int | None = None  # the file's size, when Content-Length gives it (no Content-Encoding)
         self.received = 0  # bytes written by the current attempt
         self.media = False  # the current attempt's Content-Type is video, audio or image
+        self.inflater: Inflater | None = None  # the current attempt's, when a server gzipped the file anyway
 
     def error(
         self, problem: str, *, retryable: bool = False, status_code: int | None = None, link_expired: bool = False
@@ -347,10 +349,24 @@ class Download:
                 "link, or download it again later)"
             )
         self.expected = int(length) if length.isascii() and length.isdigit() else None
+        try:
+            self.inflater = Inflater.for_answer(response)
+        except httpx.DecodingError as exc:
+            raise self.error(f"refused: {exc}") from None
         encoded = response.headers.get("content-encoding", "identity").lower() not in ("", "identity")
         self.total = None if encoded else self.expected
         if self.max_bytes is not None and self.expected is not None and self.expected > self.max_bytes:
             raise self.error(f"refused: {self.expected} bytes announced, over max_bytes={self.max_bytes}")
+
+    def pieces(self, chunk: bytes) -> Iterable[bytes]:
+        """The file's bytes in a chunk read from the network: inflated a piece at a time when it is encoded, so a small
+        chunk never becomes a huge one (``take`` stops it past ``max_bytes``)."""
+        return (chunk,) if self.inflater is None else self.inflater.feed(chunk)
+
+    def rest(self) -> Iterable[bytes]:
+        """What an encoded file holds past its last chunk."""
+        tail = b"" if self.inflater is None else self.inflater.end()
+        return (tail,) if tail else ()
 
     def take(self, size: int) -> None:
         """Account for ``size`` more bytes before they are written; stop at once past a limit."""
@@ -534,7 +550,10 @@ def sync_stream(
             with download.failures(), client.stream("GET", url, timeout=download.timeout(client.timeout)) as response:
                 download.start(response)
                 with PartialFile(target, download, on_progress, replace=replace) as part:
-                    for piece in response.iter_bytes():
+                    for chunk in response.iter_bytes() if download.inflater is None else response.iter_raw():
+                        for piece in download.pieces(chunk):
+                            part.write(piece)
+                    for piece in download.rest():
                         part.write(piece)
                     return part.commit(response.num_bytes_downloaded)
         except DownloadError as error:
@@ -565,9 +584,13 @@ async def async_stream(
                 async with client.stream("GET", url, timeout=download.timeout(client.timeout)) as response:
                     download.start(response)
                     with PartialFile(target, download, on_progress, replace=replace) as part:
-                        async for piece in response.aiter_bytes():
-                            part.write(piece)
+                        chunks = response.aiter_bytes() if download.inflater is None else response.aiter_raw()
+                        async for chunk in chunks:
+                            for piece in download.pieces(chunk):
+                                part.write(piece)
                             scope.deadline = anyio.current_time() + download.left()  # a default deadline grows
+                        for piece in download.rest():
+                            part.write(piece)
                         return await anyio.to_thread.run_sync(part.commit, response.num_bytes_downloaded)
             raise download.overdue()  # only reached when the scope ran out of time
         except DownloadError as error:

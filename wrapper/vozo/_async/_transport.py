@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from vozo._base import (
+    ACCEPT_ENCODING,
     USER_AGENT,
     Answer,
     BearerAuth,
@@ -203,7 +204,7 @@ def async_api_client(options: ClientOptions, transport: httpx.AsyncBaseTransport
     client = httpx.AsyncClient(
         base_url=options.base_url,
         auth=BearerAuth(options.api_key),
-        headers={"User-Agent": USER_AGENT},
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},  # not br or zstd: see Inflater
         timeout=options.timeout,
         transport=transport,
         event_hooks={"request": [async_request_hook], "response": [async_response_hook]},
@@ -214,5 +215,9 @@ def async_api_client(options: ClientOptions, transport: httpx.AsyncBaseTransport
 def async_download_client(options: ClientOptions, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
     """Fetches result files from wherever Vozo hosts them: no API key, redirects followed."""
     return httpx.AsyncClient(
-        headers={"User-Agent": USER_AGENT}, timeout=options.timeout, transport=transport, follow_redirects=True
+        # Media files are compressed already: asked as they are, they come with their size (a progress total).
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
+        timeout=options.timeout,
+        transport=transport,
+        follow_redirects=True,
     )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from vozo._base import (
+    ACCEPT_ENCODING,
     USER_AGENT,
     Answer,
     BearerAuth,
@@ -202,7 +203,7 @@ def sync_api_client(options: ClientOptions, transport: httpx.BaseTransport) -> h
     client = httpx.Client(
         base_url=options.base_url,
         auth=BearerAuth(options.api_key),
-        headers={"User-Agent": USER_AGENT},
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},  # not br or zstd: see Inflater
         timeout=options.timeout,
         transport=transport,
         event_hooks={"request": [sync_request_hook], "response": [sync_response_hook]},
@@ -213,5 +214,9 @@ def sync_api_client(options: ClientOptions, transport: httpx.BaseTransport) -> h
 def sync_download_client(options: ClientOptions, transport: httpx.BaseTransport) -> httpx.Client:
     """Fetches result files from wherever Vozo hosts them: no API key, redirects followed."""
     return httpx.Client(
-        headers={"User-Agent": USER_AGENT}, timeout=options.timeout, transport=transport, follow_redirects=True
+        # Media files are compressed already: asked as they are, they come with their size (a progress total).
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
+        timeout=options.timeout,
+        transport=transport,
+        follow_redirects=True,
     )

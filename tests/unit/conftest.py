@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import tracemalloc
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import httpx
@@ -43,6 +44,18 @@ class Recorder:
 
     def json_bodies(self) -> list[Any]:
         return [json.loads(r.content) for r in self.requests if r.content]
+
+
+T = TypeVar("T")
+
+
+def with_peak_memory(run: Callable[[], T]) -> tuple[T, int]:
+    """``run()``'s result, and the most memory Python held for it at once while it ran (bytes, tracemalloc)."""
+    tracemalloc.start()
+    try:
+        return run(), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 class Pieces(httpx.SyncByteStream, httpx.AsyncByteStream):

@@ -5,7 +5,6 @@ import gzip
 import os
 import re
 import stat
-import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import vozo
 from vozo import _download as download
 from vozo_api_client.models import JobStatus, MediaTranslateJobStatus
 
-from .conftest import API_KEY, Pieces, reply
+from .conftest import API_KEY, Pieces, reply, with_peak_memory
 
 VIDEO = bytes(range(256)) * 4096  # 1 MiB of non-trivial bytes
 
@@ -68,12 +67,9 @@ def test_a_file_in_a_coding_the_client_did_not_ask_for_is_refused_before_it_is_r
     could fill memory from a few hundred bytes: refused, not retried, nothing left behind."""
     bomb = gzip.compress(gzip.compress(b"\0" * (200 * 1024**2), 9), 9)
     recorder.default = lambda _: httpx.Response(200, headers={"Content-Encoding": encoding}, stream=Pieces([bomb]))
-    tracemalloc.start()
-    try:
-        raised = api.raises(vozo.DownloadError, lambda c: c.download("https://cdn.test/out.mp4", tmp_path / "out.mp4"))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    raised, peak = with_peak_memory(
+        lambda: api.raises(vozo.DownloadError, lambda c: c.download("https://cdn.test/out.mp4", tmp_path / "out.mp4"))
+    )
     assert f"refused: it came in Content-Encoding {encoding!r}, which was not asked for" in str(raised)
     assert peak < 20 * 1024**2, f"peak {peak / 1024**2:.0f} MiB"
     assert [r.headers["Accept-Encoding"] for r in recorder.requests] == ["identity"]
@@ -84,13 +80,8 @@ def test_a_gzipped_file_is_inflated_a_piece_at_a_time_and_stopped_at_max_bytes(a
     """A server may gzip a file it was not asked to: written whole, but never inflated a read at a time into memory."""
     bomb = gzip.compress(b"\0" * (200 * 1024**2), 9)
     recorder.default = lambda _: httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=Pieces([bomb]))
-    tracemalloc.start()
-    try:
-        fetch = lambda c: c.download("https://cdn.test/out.bin", tmp_path / "out.bin", max_bytes=50 * 1024**2)  # noqa: E731
-        raised = api.raises(vozo.DownloadError, fetch)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    fetch = lambda c: c.download("https://cdn.test/out.bin", tmp_path / "out.bin", max_bytes=50 * 1024**2)  # noqa: E731
+    raised, peak = with_peak_memory(lambda: api.raises(vozo.DownloadError, fetch))
     assert "grew past max_bytes=52428800" in str(raised)
     assert peak < 20 * 1024**2, f"peak {peak / 1024**2:.0f} MiB"
     assert leftovers(tmp_path) == []

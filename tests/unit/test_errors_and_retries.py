@@ -3,7 +3,6 @@ from __future__ import annotations
 import collections
 import gzip
 import json
-import tracemalloc
 import types
 import zlib
 from collections.abc import AsyncIterator, Iterator
@@ -16,7 +15,7 @@ import pytest
 import vozo
 from vozo import _retry
 
-from .conftest import API_KEY, Pieces, nested, reply
+from .conftest import API_KEY, Pieces, nested, reply, with_peak_memory
 
 ERROR_BODY = {"code": "5", "message": "Invalid request parameters.", "serverTs": "1732460000000"}
 CREATE = {"reference_file_url": "https://m.test/a.mp4", "audio_url": "https://m.test/a.mp3"}
@@ -85,12 +84,9 @@ def test_a_small_compressed_answer_that_inflates_past_the_limit_is_cut_off_witho
     inflated = b" " * (200 * 1024**2)
     bomb = gzip.compress(inflated, 9) if encoding == "gzip" else zlib.compress(inflated, 9)
     recorder.default = lambda _: httpx.Response(200, headers={"Content-Encoding": encoding}, stream=Pieces([bomb]))
-    tracemalloc.start()
-    try:
-        raised = api.raises(vozo.APIResponseValidationError, lambda c: c.with_options(max_retries=0).lipsync.get("t"))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    raised, peak = with_peak_memory(
+        lambda: api.raises(vozo.APIResponseValidationError, lambda c: c.with_options(max_retries=0).lipsync.get("t"))
+    )
     assert "grew past 16777216 bytes (decoded)" in str(raised)
     assert peak < 60 * 1024**2, f"peak {peak / 1024**2:.0f} MiB"
 
@@ -105,12 +101,9 @@ def test_an_answer_in_a_coding_the_client_did_not_ask_for_is_refused_before_it_i
     once: a 590-byte answer in "gzip, gzip" took 548 MiB. The client asks for gzip and deflate, and reads only those."""
     body = Pieces([gzipped_twice(200 * 1024**2)])
     recorder.default = lambda _: httpx.Response(200, headers={"Content-Encoding": encoding}, stream=body)
-    tracemalloc.start()
-    try:
-        raised = api.raises(vozo.APIResponseValidationError, lambda c: c.with_options(max_retries=0).lipsync.get("t"))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    raised, peak = with_peak_memory(
+        lambda: api.raises(vozo.APIResponseValidationError, lambda c: c.with_options(max_retries=0).lipsync.get("t"))
+    )
     assert f"Content-Encoding {encoding!r}, which was not asked for" in str(raised)
     assert peak < 20 * 1024**2, f"peak {peak / 1024**2:.0f} MiB"
     assert recorder.requests[0].headers["Accept-Encoding"] == "gzip, deflate"

@@ -22,7 +22,6 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.text import Text
 
 import vozo
-from vozo._arguments import SKIP_FILE_TYPE_CHECK
 from vozo._base import read_json
 from vozo._cli_batch import batch
 from vozo._cli_common import (
@@ -372,14 +371,11 @@ def job_command(kind: JobKind) -> click.Command:
         arguments = {name: value if value != () else None for name, value in values.items()}
         with handled(settings), settings.client() as client:
             resource = getattr(client, kind.name)
-            try:
-                job = create_keeping_its_id(
-                    settings,
-                    lambda: resource.create(**arguments, check_file_types=check),
-                    lambda task_id: resume_command(settings, task_id, kind, output, which),
-                )
-            except vozo.InvalidInputError as exc:  # refused before sending: name this command's option
-                raise vozo.InvalidInputError(str(exc).replace(SKIP_FILE_TYPE_CHECK, "--no-check-file-types")) from None
+            job = create_keeping_its_id(
+                settings,
+                lambda: resource.create(**arguments, check_file_types=check),
+                lambda task_id: resume_command(settings, task_id, kind, output, which),
+            )
             finish(settings, client, job, kind, wait_flag, output, wait_timeout, which)
 
     return click.Command(

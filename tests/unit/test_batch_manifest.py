@@ -477,3 +477,19 @@ def test_a_new_row_may_not_write_the_files_of_a_removed_row_whose_job_was_sent(t
     ):
         journal.sync(edited, rerun_changed=False, resubmit_uncertain=False)
     assert [(row.key, row.state) for row in journal.rows()] == [("talk", RowState.SUBMITTED)]  # nothing changed
+
+
+def test_a_refused_row_advises_the_manifest_s_columns_not_python_arguments(tmp_path) -> None:
+    """A row whose URL has no extension was told to 'pass check_file_types=False', and one whose type could not be
+    inferred to 'pass reference_file_type='video' or 'image'': Python arguments, where a manifest has columns."""
+    manifest = write(
+        tmp_path / "m.csv",
+        CSV_HEADER
+        + "a,https://m.test/face,https://m.test/a.mp3,,,,,,\n"
+        + "b,https://m.test/face,https://m.test/a.mp3,,,,,false,\n",
+    )
+    no_extension, no_type = (row.problem or "" for row in vozo.batch.load(manifest))
+    assert "set the row's check_file_types column to false" in no_extension
+    assert "fill the row's reference_file_type column with 'video' or 'image'" in no_type
+    assert "check_file_types=" not in no_extension
+    assert "reference_file_type=" not in no_type

@@ -71,6 +71,11 @@ def check_url(field: str, url: object, accepted: tuple[str, ...], *, check_file_
         raise InvalidInputError(f"{field} must be a non-empty URL string, got {url!r}")
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
+        if not accepted:  # no file of Vozo's to fetch (callback_url: Vozo POSTs to it)
+            raise InvalidInputError(
+                f"{field} must be an absolute http(s) URL Vozo's servers can reach, like https://you.example/hook, "
+                f"got {url!r}"
+            )
         raise InvalidInputError(
             f"{field} must be an http(s) URL that Vozo's servers can download, got {url!r} "
             "(a local file must be uploaded somewhere reachable first)"

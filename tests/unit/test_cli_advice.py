@@ -63,6 +63,16 @@ def test_an_answer_timeout_advises_the_request_timeout_option(capsys) -> None:
     assert "pass a larger --request-timeout if this is expected" in said
 
 
+def test_a_download_past_its_deadline_gives_no_advice_the_command_cannot_follow(capsys) -> None:
+    error = vozo.DownloadError(
+        "download of https://cdn.test/v.mp4 did not finish within its default deadline (pass a larger deadline=, or "
+        "try again later)",
+        url="https://cdn.test/v.mp4",
+    )
+    said = _said(capsys, error)
+    assert said.endswith("did not finish within its default deadline (try again later)")
+
+
 @pytest.mark.parametrize(
     ("command", "advice"),
     [

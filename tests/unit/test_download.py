@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import errno
 import gzip
 import os
@@ -488,3 +489,23 @@ def test_a_content_length_too_long_for_int_is_a_download_error(api, recorder, tm
     assert "Content-Length" in str(raised)
     assert not raised.retryable
     assert leftovers(tmp_path) == []
+
+
+def test_an_async_def_on_progress_is_awaited_by_asyncvozo_and_refused_by_vozo(api, recorder, tmp_path, recwarn) -> None:
+    """AsyncVozo called an `async def` on_progress without awaiting it: it never ran (a RuntimeWarning aside)."""
+    recorder.default = httpx.Response(200, headers={"Content-Length": str(2 * len(VIDEO))}, stream=Pieces([VIDEO] * 2))
+    progress: list[int] = []
+
+    async def on_progress(done: int, total: int | None) -> None:
+        await asyncio.sleep(0)
+        progress.append(done)
+
+    download = lambda c: c.download("https://cdn.test/o.mp4", tmp_path / "o.mp4", on_progress=on_progress)  # noqa: E731
+    if api.flavour == "async":
+        assert api.call(download).read_bytes() == VIDEO * 2
+        assert progress == [len(VIDEO), 2 * len(VIDEO)]
+    else:
+        raised = api.raises(vozo.InvalidInputError, download)
+        assert "use AsyncVozo" in str(raised)
+        assert leftovers(tmp_path) == []
+    assert not [warning for warning in recwarn if "never awaited" in str(warning.message)]

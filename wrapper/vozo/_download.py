@@ -8,6 +8,7 @@ the OS refuses to write) and leaves neither a file under the target name nor its
 from __future__ import annotations
 
 import errno
+import inspect
 import itertools
 import os
 import re
@@ -384,6 +385,7 @@ class PartialFile:
         self._replace = replace
         self._download = download
         self._on_progress = on_progress
+        self._returned: object = None  # what on_progress last returned: see async_settle
         self._committed = False
         self._written_back = 0  # bytes handed to ``_write_back`` so far
         with download.file_errors(target.parent, "create a file in"):
@@ -401,7 +403,24 @@ class PartialFile:
         except OSError as exc:
             raise self._download.os_error(exc, self.path, "write") from exc
         if self._on_progress is not None:
-            self._on_progress(self._download.received, self._download.total)
+            self._returned = self._on_progress(self._download.received, self._download.total)
+
+    async def async_settle(self) -> None:
+        """AsyncVozo's ``on_progress`` may be ``async def``: what it returned is awaited before the next piece."""
+        returned, self._returned = self._returned, None
+        if inspect.isawaitable(returned):
+            await returned
+
+    def sync_settle(self) -> None:
+        """Vozo calls ``on_progress`` without awaiting: an ``async def`` one would never run, so it is refused."""
+        returned, self._returned = self._returned, None
+        if inspect.isawaitable(returned):
+            if inspect.iscoroutine(returned):
+                returned.close()  # never awaited, on purpose: no RuntimeWarning on top of the error
+            raise InvalidInputError(
+                "on_progress returned an awaitable: Vozo calls it without awaiting, so an async def callback never "
+                "runs. Pass a plain function, or use AsyncVozo, which awaits it"
+            )
 
     def _write_back(self) -> None:
         """Ask the kernel to start writing what came so far to disk now, so the fsync in ``commit`` finds little
@@ -535,6 +554,7 @@ def sync_stream(
                 with PartialFile(target, download, on_progress, replace=replace) as part:
                     for piece in response.iter_bytes():
                         part.write(piece)
+                        part.sync_settle()
                     return part.commit(response.num_bytes_downloaded)
         except DownloadError as error:
             time.sleep(download.retry_delay(error, attempt, max_retries))
@@ -566,6 +586,7 @@ async def async_stream(
                     with PartialFile(target, download, on_progress, replace=replace) as part:
                         async for piece in response.aiter_bytes():
                             part.write(piece)
+                            await part.async_settle()
                             scope.deadline = anyio.current_time() + download.left()  # a default deadline grows
                         return await anyio.to_thread.run_sync(part.commit, response.num_bytes_downloaded)
             raise download.overdue()  # only reached when the scope ran out of time

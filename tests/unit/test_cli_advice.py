@@ -73,6 +73,17 @@ def test_a_download_past_its_deadline_gives_no_advice_the_command_cannot_follow(
     assert said.endswith("did not finish within its default deadline (try again later)")
 
 
+def test_errors_name_the_base_url_option(capsys, monkeypatch) -> None:
+    error = vozo.NotFoundError(status_code=404, method="GET", path="/v1/video_generation/x", code="5")
+    said = _said(capsys, error)
+    assert "Check the task id (as the create call returned it) and --base-url:" in said
+    monkeypatch.setenv("VOZO_API_KEY", "cli-test-key")
+    result = CliRunner().invoke(main, ["--base-url", "http://vozo.test", "status", "li-1"])
+    assert result.exit_code == EXIT_CODES["usage"]
+    assert "refusing --base-url 'http://vozo.test'" in " ".join(result.output.split())
+    assert "base_url" not in result.output
+
+
 @pytest.mark.parametrize(
     ("command", "advice"),
     [

@@ -147,6 +147,7 @@ _COMMAND_ADVICE: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], st
     # settings refused before any request, named as the options that set them
     (re.compile(r"^timeout must be (.*), or an httpx\.Timeout;"), r"--request-timeout must be \1;"),
     (re.compile(r"^max_retries must be"), "--max-retries must be"),
+    (re.compile(r"(?<![\w.])base_url(?![\w=(])"), "--base-url"),  # "Check base_url (or VOZO_BASE_URL)"
 )
 
 

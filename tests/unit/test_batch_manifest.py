@@ -493,3 +493,12 @@ def test_a_refused_row_advises_the_manifest_s_columns_not_python_arguments(tmp_p
     assert "fill the row's reference_file_type column with 'video' or 'image'" in no_type
     assert "check_file_types=" not in no_extension
     assert "reference_file_type=" not in no_type
+
+
+def test_a_value_the_spec_does_not_list_is_not_said_to_go_in_extra_body(tmp_path) -> None:
+    """A manifest has no extra_body column, yet a row with an unknown model was told to send it with extra_body."""
+    manifest = write(tmp_path / "m.csv", CSV_HEADER + "a,https://m.test/p.mp4,https://m.test/a.mp3,turbo,,,,,\n")
+    (row,) = vozo.batch.load(manifest)
+    assert row.problem is not None
+    assert "got 'turbo' (a value Vozo added since this SDK was built needs a vozo release that knows it)" in row.problem
+    assert "extra_body" not in row.problem

@@ -73,6 +73,15 @@ def test_a_download_past_its_deadline_gives_no_advice_the_command_cannot_follow(
     assert said.endswith("did not finish within its default deadline (try again later)")
 
 
+def test_a_value_the_spec_does_not_list_is_not_said_to_go_in_extra_body(capsys) -> None:
+    error = vozo.InvalidInputError(
+        "ocr_text_box.unit must be one of 'px', got 'em' (a value Vozo added since this SDK was built can be sent with "
+        "extra_body)"
+    )
+    said = _said(capsys, error)
+    assert said.endswith("(a value Vozo added since this SDK was built needs a vozo release that knows it)")
+
+
 def test_errors_name_the_base_url_option(capsys, monkeypatch) -> None:
     error = vozo.NotFoundError(status_code=404, method="GET", path="/v1/video_generation/x", code="5")
     said = _said(capsys, error)

@@ -64,6 +64,8 @@ def task_id_fault(value: object) -> str | None:
 
 # How the refusal of a URL without a file extension says to let it through; the CLI names its own option instead.
 SKIP_FILE_TYPE_CHECK = "check_file_types=False"
+# How the refusal of a value the spec does not list says to send it anyway (a manifest and the CLI cannot).
+EXTRA_BODY = "extra_body"
 
 
 def check_url(field: str, url: object, accepted: tuple[str, ...], *, check_file_type: bool = True) -> str:
@@ -233,7 +235,7 @@ def check_value(
         allowed = ", ".join(map(repr, [*aliases, *schema["enum"]]))
         raise InvalidInputError(
             f"{where} must be one of {allowed}, got {value!r} (a value Vozo added since this SDK was built can be "
-            "sent with extra_body)"
+            f"sent with {EXTRA_BODY})"
         )
     branches = [*(schema.get("oneOf") or ()), *(schema.get("anyOf") or ())]
     if branches and not any(_fits(where, value, branch, parent) for branch in branches):

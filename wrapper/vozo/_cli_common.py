@@ -139,6 +139,7 @@ _COMMAND_ADVICE: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], st
     (re.compile(r"pass which= one of: "), "pass --which, one of: "),
     (re.compile(r"\(client\.(\w+)\.wait\(task_id\)\)"), "(vozo wait TASK_ID)"),
     (re.compile(r"\(pass a larger deadline=, or try again later\)"), "(try again later)"),  # no option sets it
+    (re.compile(r"can be sent with extra_body\)"), "needs a vozo release that knows it)"),  # no option sends it
     # a field inferred from a URL without an extension: "pass media_type='video' or 'audio'"
     (
         re.compile(r"(cannot be inferred from .*; pass )(\w+)=('[^']*'(?: or '[^']*')*)$"),

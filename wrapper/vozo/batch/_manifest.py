@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vozo._arguments import SKIP_FILE_TYPE_CHECK, request_body
+from vozo._arguments import EXTRA_BODY, SKIP_FILE_TYPE_CHECK, request_body
 from vozo._base import read_json
 from vozo._errors import InvalidInputError
 from vozo._kinds import JobKind, all_kinds, kind_named
@@ -362,4 +362,5 @@ _INFERRED_ADVICE = re.compile(r"(cannot be inferred from .*; )pass (\w+)=('[^']*
 
 def _in_manifest_terms(message: str) -> str:
     message = message.replace(f"pass {SKIP_FILE_TYPE_CHECK}", "set the row's check_file_types column to false")
+    message = message.replace(f"can be sent with {EXTRA_BODY}", "needs a vozo release that knows it")  # no column
     return _INFERRED_ADVICE.sub(lambda match: f"{match[1]}fill the row's {match[2]} column with {match[3]}", message)

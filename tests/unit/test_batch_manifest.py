@@ -502,3 +502,20 @@ def test_a_value_the_spec_does_not_list_is_not_said_to_go_in_extra_body(tmp_path
     assert row.problem is not None
     assert "got 'turbo' (a value Vozo added since this SDK was built needs a vozo release that knows it)" in row.problem
     assert "extra_body" not in row.problem
+
+
+def test_a_sync_client_is_refused_before_any_job_is_made(tmp_path) -> None:
+    """vozo.batch.run(Vozo(), ...) sent the create (a job made and billed), then failed to await its answer: the row
+    was left `uncertain`, its task id lost."""
+    manifest = write(tmp_path / "m.csv", CSV_HEADER + "a,https://m.test/p.mp4,https://m.test/a.mp3,,,,,,\n")
+    sent: list[httpx.Request] = []
+
+    def create(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"task_id": "li-1"})
+
+    client = vozo.Vozo(api_key="k", http_client=httpx.Client(transport=httpx.MockTransport(create)))
+    with client, pytest.raises(vozo.InvalidInputError, match=r"vozo.batch.run needs an AsyncVozo .*, got Vozo"):
+        asyncio.run(vozo.batch.run(client, manifest, tmp_path / "out"))  # type: ignore[arg-type]
+    assert sent == []
+    assert not (tmp_path / "out").exists()

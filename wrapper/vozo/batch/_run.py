@@ -17,7 +17,7 @@ from filelock import FileLock, Timeout
 
 from vozo._async._client import AsyncVozo
 from vozo._download import remove_partials
-from vozo._errors import VozoError
+from vozo._errors import InvalidInputError, VozoError
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 from vozo._logging import logger
 from vozo.batch import _manifest
@@ -90,8 +90,14 @@ async def run(
     ``max_active``: jobs at Vozo at once per family (lipsync, translation), the key's documented cap.
     ``concurrency``: API requests in flight at once, capped by the client's own limit (``MAX_REQUESTS_IN_FLIGHT``, 20).
     ``timeout``: how long this run waits for each job before leaving it for the next run.
-    Raises ManifestError (the manifest as a whole is unusable), ManifestChangedError, BatchLockedError.
+    Raises ManifestError (the manifest as a whole is unusable), ManifestChangedError, BatchLockedError;
+    InvalidInputError for a client that is no AsyncVozo.
     """
+    if not isinstance(client, AsyncVozo):  # a Vozo's create is no coroutine: its job would be made, then lost
+        raise InvalidInputError(
+            f"vozo.batch.run needs an AsyncVozo (async with vozo.AsyncVozo() as client: ...), got "
+            f"{type(client).__name__}"
+        )
     check_options(max_active=max_active, concurrency=concurrency, downloads=downloads,
                   poll_interval=poll_interval, timeout=timeout)  # fmt: skip
     rows = _manifest.load(manifest)  # a file that cannot be used is refused before the folder is touched

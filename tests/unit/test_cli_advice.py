@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -129,3 +130,28 @@ def test_a_refused_setting_is_named_as_its_option(monkeypatch, option, value, sa
     shown = " ".join(result.output.split())
     assert said in shown
     assert "httpx" not in shown
+
+
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [
+        (None, "No job kind's status endpoint knows it (asked: translations, lipsync)."),
+        (["--kind", "translation"], "It was asked for as a translations job (--kind): without --kind, every kind's"),
+    ],
+    ids=["every-kind", "one-kind"],
+)
+def test_a_task_id_no_kind_knows_says_which_kinds_were_asked(monkeypatch, kind, said) -> None:
+    """`vozo status ID --kind translation` of a lipsync job said only "404 from GET /v1/media/translate/ID ... Check
+    the task id": a right id under the wrong kind looked like a wrong id."""
+
+    def not_found(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json={"code": "5", "message": "Task not found."})
+
+    transport = httpx.MockTransport(not_found)
+    monkeypatch.setattr(
+        Settings, "client", lambda self: vozo.Vozo(api_key="k", http_client=httpx.Client(transport=transport))
+    )
+    monkeypatch.setenv("VOZO_API_KEY", "cli-test-key")
+    result = CliRunner().invoke(main, ["status", "li-1", *(kind or [])])
+    assert result.exit_code == EXIT_CODES["api"]
+    assert said in " ".join(result.output.split())

@@ -153,6 +153,12 @@ def current_status(client: vozo.Vozo, task_id: str, kind: str | None) -> tuple[J
         except vozo.NotFoundError as exc:
             missing = exc
     assert missing is not None
+    # The 404 names one endpoint and says to check the id: say which kinds were asked, and that --kind narrows it.
+    if kind:
+        asked = f"It was asked for as a {kinds[0].name} job (--kind): without --kind, every kind's status is asked."
+    else:
+        asked = f"No job kind's status endpoint knows it (asked: {', '.join(k.name for k in kinds)})."
+    missing.args = (f"{missing} {asked}",)
     raise missing
 
 

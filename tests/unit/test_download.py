@@ -138,7 +138,7 @@ def test_translation_results_by_kind_and_into_a_folder(api, recorder, tmp_path) 
         match=r"has no 'video' result \(its kind has: video, audio, subtitle; present: audio, subtitle; status: "
         r"done\): Vozo sent no such link for this job: fetch its status again, or download another result",
     ):
-        api.call(lambda c: c.download(status, tmp_path))
+        api.call(lambda c: c.download(status, tmp_path, which="video"))
     with pytest.raises(
         vozo.InvalidInputError, match=r"has no 'poster' .*: pass which= one of: video, audio, subtitle$"
     ):
@@ -509,3 +509,24 @@ def test_an_async_def_on_progress_is_awaited_by_asyncvozo_and_refused_by_vozo(ap
         assert "use AsyncVozo" in str(raised)
         assert leftovers(tmp_path) == []
     assert not [warning for warning in recwarn if "never awaited" in str(warning.message)]
+
+
+def test_without_which_an_audio_only_translation_downloads_its_audio(api, recorder, tmp_path) -> None:
+    """The default was the kind's first result, video: a translation of an MP3 (no video_url) failed to download
+    unless which="audio" was passed, after the job was paid for; `vozo translate --media a.mp3 -o out` always did."""
+    recorder.default = media(b"RIFF....WAVE")
+    status = MediaTranslateJobStatus.from_dict(
+        {
+            "status": "done",
+            "result": {"audio_url": "https://cdn.test/k.es.wav", "subtitle_url": "https://cdn.test/k.srt"},
+        }
+    )
+    path = api.call(lambda c: c.download(status, tmp_path / "k.es.wav"))
+    assert recorder.requests[0].url == "https://cdn.test/k.es.wav"
+    assert path.read_bytes() == b"RIFF....WAVE"
+    with_video = MediaTranslateJobStatus.from_dict(
+        {"status": "done", "result": {"audio_url": "https://cdn.test/a.wav", "video_url": "https://cdn.test/v.mp4"}}
+    )
+    recorder.default = media(b"ftyp")
+    api.call(lambda c: c.download(with_video, tmp_path / "v.mp4"))
+    assert recorder.requests[1].url == "https://cdn.test/v.mp4"  # video first, as the spec orders the results

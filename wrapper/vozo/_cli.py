@@ -233,7 +233,7 @@ kind_option = click.option(
 which_option = click.option(
     "--which",
     type=click.Choice(list(dict.fromkeys(name for kind in all_kinds() for name in kind.result_names))),
-    help="Which result file [default: the job kind's first, video for lipsync and translations].",
+    help="Which result file [default: the first the job has: video, else audio, ...].",
 )
 
 
@@ -358,9 +358,7 @@ def job_command(kind: JobKind) -> click.Command:
             click.Option(
                 ["--which", "_which"],
                 type=click.Choice(results),
-                default=results[0],
-                show_default=True,
-                help="Which result file to download.",
+                help=f"Which result file to download [default: the first the job has: {', else '.join(results)}].",
             ),
         ]
     own.append(click.Option(["--timeout", "_timeout"], **_TIMEOUT))

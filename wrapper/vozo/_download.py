@@ -81,8 +81,8 @@ else:  # Windows refuses to delete an open file: that protects a temporary file 
 
 
 def result_url(source: DownloadSource, which: str | None) -> str:
-    """The URL to download: given as is, or the ``which`` result of a job status of any kind (None: the kind's
-    first result file, as the spec orders them: ``video`` for lipsync and translations)."""
+    """The URL to download: given as is, or the ``which`` result of a job status of any kind (None: the first result
+    file the status holds, as the spec orders them: ``video`` for lipsync and translations, else ``audio``, ...)."""
     if isinstance(source, str):
         url = source
     else:
@@ -94,9 +94,9 @@ def result_url(source: DownloadSource, which: str | None) -> str:
                 f"a {kinds[0].name} job has no result file to download: the spec declares no result link in its "
                 "status (a *_url field outside lists): what the job made is in the status itself"
             )
-        if which is None:
-            which = kinds[0].result_names[0]
         urls = kinds[0].result_urls(source)
+        if which is None:  # the first the job has, in the spec's order: an audio-only translation's audio
+            which = next((name for name in kinds[0].result_names if urls.get(name)), kinds[0].result_names[0])
         url = urls.get(which, "")
         if not url:
             declared = ", ".join(kinds[0].result_names)

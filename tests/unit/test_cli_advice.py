@@ -83,6 +83,13 @@ def test_a_value_the_spec_does_not_list_is_not_said_to_go_in_extra_body(capsys) 
     assert said.endswith("(a value Vozo added since this SDK was built needs a vozo release that knows it)")
 
 
+def test_a_rate_limit_does_not_advise_the_library_s_job_governor(capsys) -> None:
+    error = vozo.RateLimitError(status_code=429, method="POST", path="/v1/video_generation", code="1304")
+    said = _said(capsys, error)
+    assert "wait for some jobs to finish, then try again" in said
+    assert "max_active_jobs" not in said
+
+
 def test_errors_name_the_base_url_option(capsys, monkeypatch) -> None:
     error = vozo.NotFoundError(status_code=404, method="GET", path="/v1/video_generation/x", code="5")
     said = _said(capsys, error)

@@ -140,6 +140,8 @@ _COMMAND_ADVICE: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], st
     (re.compile(r"\(client\.(\w+)\.wait\(task_id\)\)"), "(vozo wait TASK_ID)"),
     (re.compile(r"\(pass a larger deadline=, or try again later\)"), "(try again later)"),  # no option sets it
     (re.compile(r"can be sent with extra_body\)"), "needs a vozo release that knows it)"),  # no option sends it
+    # a job command makes one job, and `vozo batch run` has --max-active: the library's governor is not theirs
+    (re.compile(r" \(max_active_jobs= keeps a client under the key's cap\)"), ""),
     # a field inferred from a URL without an extension: "pass media_type='video' or 'audio'"
     (
         re.compile(r"(cannot be inferred from .*; pass )(\w+)=('[^']*'(?: or '[^']*')*)$"),

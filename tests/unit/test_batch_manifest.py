@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -519,3 +520,29 @@ def test_a_sync_client_is_refused_before_any_job_is_made(tmp_path) -> None:
         asyncio.run(vozo.batch.run(client, manifest, tmp_path / "out"))  # type: ignore[arg-type]
     assert sent == []
     assert not (tmp_path / "out").exists()
+
+
+def test_an_async_def_on_progress_is_refused_before_any_job_is_made(tmp_path) -> None:
+    """The batch calls on_progress from steps that cannot await: an async def one never ran (a RuntimeWarning aside)
+    while every job was created and paid for."""
+    manifest = write(tmp_path / "m.csv", CSV_HEADER + "a,https://m.test/p.mp4,https://m.test/a.mp3,,,,,,\n")
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"task_id": "li-1"} if request.method == "POST" else {"status": "pending"})
+
+    async def shown(progress: vozo.batch.BatchProgress) -> None:
+        return None
+
+    async def go(on_progress: Any) -> None:
+        lent = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+        async with lent, vozo.AsyncVozo(api_key="k", http_client=lent, max_retries=0) as client:
+            await vozo.batch.run(client, manifest, tmp_path / "out", on_progress=on_progress, timeout=5)
+
+    with pytest.raises(vozo.InvalidInputError, match="on_progress must be a plain function"):
+        asyncio.run(go(shown))
+    assert sent == []
+    # a plain callable that hands back a coroutine stops the run at its first call
+    with pytest.raises(vozo.InvalidInputError, match="on_progress must be a plain function"):
+        asyncio.run(go(lambda progress: shown(progress)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import inspect
 import json
 import os
 from collections import Counter
@@ -25,6 +26,7 @@ from vozo.batch._journal import Journal, JournalError, JournalReplacedError, Jou
 from vozo.batch._manifest import ManifestError
 from vozo.batch._outputs import BATCH_FILES, JOURNAL_NAME, LOCK_NAME, REPORT_CSV, REPORT_JSON
 from vozo.batch._scheduler import (
+    ASYNC_ON_PROGRESS,
     DEFAULT_CONCURRENCY,
     DEFAULT_DOWNLOADS,
     DEFAULT_MAX_ACTIVE,
@@ -98,6 +100,8 @@ async def run(
             f"vozo.batch.run needs an AsyncVozo (async with vozo.AsyncVozo() as client: ...), got "
             f"{type(client).__name__}"
         )
+    if inspect.iscoroutinefunction(on_progress):  # refused before any job is paid for: see Scheduler._report
+        raise InvalidInputError(ASYNC_ON_PROGRESS)
     check_options(max_active=max_active, concurrency=concurrency, downloads=downloads,
                   poll_interval=poll_interval, timeout=timeout)  # fmt: skip
     rows = _manifest.load(manifest)  # a file that cannot be used is refused before the folder is touched

@@ -524,9 +524,13 @@ def test_without_which_an_audio_only_translation_downloads_its_audio(api, record
     path = api.call(lambda c: c.download(status, tmp_path / "k.es.wav"))
     assert recorder.requests[0].url == "https://cdn.test/k.es.wav"
     assert path.read_bytes() == b"RIFF....WAVE"
+    recorder.default = media(b"RIFF....WAVE")
+    named = api.call(lambda c: c.download(status, f"{tmp_path}/folder/", task_id="tr-1"))
+    assert named == tmp_path / "folder" / "tr-1.audio.wav"  # named after the result it is, not tr-1.video.wav
+    recorder.requests.clear()
     with_video = MediaTranslateJobStatus.from_dict(
         {"status": "done", "result": {"audio_url": "https://cdn.test/a.wav", "video_url": "https://cdn.test/v.mp4"}}
     )
     recorder.default = media(b"ftyp")
     api.call(lambda c: c.download(with_video, tmp_path / "v.mp4"))
-    assert recorder.requests[1].url == "https://cdn.test/v.mp4"  # video first, as the spec orders the results
+    assert recorder.requests[0].url == "https://cdn.test/v.mp4"  # video first, as the spec orders the results

@@ -95,8 +95,7 @@ def result_url(source: DownloadSource, which: str | None) -> str:
                 "status (a *_url field outside lists): what the job made is in the status itself"
             )
         urls = kinds[0].result_urls(source)
-        if which is None:  # the first the job has, in the spec's order: an audio-only translation's audio
-            which = next((name for name in kinds[0].result_names if urls.get(name)), kinds[0].result_names[0])
+        which = which or default_result(kinds[0], source)
         url = urls.get(which, "")
         if not url:
             declared = ", ".join(kinds[0].result_names)
@@ -164,6 +163,13 @@ def safe_name(url: str) -> str:
     return _fitted(stem, suffix, "vozo-result")
 
 
+def default_result(kind: JobKind, status: Any) -> str:
+    """The result a download without ``which`` takes: the first the status holds, in the spec's order (video, else
+    audio: an audio-only translation's audio), else the kind's first (for the error saying it is missing)."""
+    urls = kind.result_urls(status)
+    return next((name for name in kind.result_names if urls.get(name)), kind.result_names[0])
+
+
 def folder_file_name(source: DownloadSource, which: str | None, url: str, task_id: str | None) -> str:
     """The name a download into a folder gets. A status's: its job's task id (else its kind's name), its result's
     name where the kind has several, and a known extension of that result's file type, as ``vozo batch`` names
@@ -172,7 +178,7 @@ def folder_file_name(source: DownloadSource, which: str | None, url: str, task_i
     if isinstance(source, str):
         return safe_name(url)
     kind = kinds_for_status(source)[0]
-    which = which or kind.result_names[0]
+    which = which or default_result(kind, source)
     stem = _cleaned(task_id or "") or kind.name
     if len(kind.result_names) > 1:
         stem = f"{stem}.{_cleaned(which)}"

@@ -59,6 +59,18 @@ def test_json_output_for_scripts(server) -> None:
     assert status == final
 
 
+def test_translating_audio_with_output_saves_the_dubbed_audio(server, tmp_path) -> None:
+    """`vozo translate --media talk.mp3 ... -o out` asked for the video (the default --which) of a job that has
+    none: exit 2 after the job was paid for, and no resume command."""
+    _, url = server
+    output = tmp_path / "talk.es.wav"
+    args = ["--json", "translate", "--media", "https://m.example.com/talk.mp3", "--target", "es", "-o", str(output)]
+    result = vozo(url, *args)
+    assert result.returncode == 0, result.stderr
+    assert json_lines(result.stdout)[-1]["output"] == str(output)
+    assert output.read_bytes()[:4] == b"RIFF"  # the fake's WAV
+
+
 def test_translate_and_download_a_chosen_result(server, tmp_path) -> None:
     _, url = server
     created = json.loads(
@@ -156,7 +168,7 @@ def test_with_json_the_task_id_is_on_stdout_as_soon_as_the_job_exists(tmp_path, 
     assert child.returncode == EXIT_CODES["interrupted"], errors
     (last,) = json_lines(rest)
     assert last["task_id"] == first["task_id"]
-    assert last["resume"] == f"vozo wait {first['task_id']} --kind lipsync --output {tmp_path / 'o.mp4'} --which video"
+    assert last["resume"] == f"vozo wait {first['task_id']} --kind lipsync --output {tmp_path / 'o.mp4'}"
     assert "Traceback" not in errors
     assert "Aborted!" not in errors
 
@@ -429,7 +441,7 @@ def test_a_file_name_with_a_newline_gets_a_one_line_resume_command_that_names_it
     words = subprocess.run(
         ["bash", "-c", f"printf '%s\\0' {resume}"], capture_output=True, text=True, check=True
     ).stdout.split("\0")[:-1]
-    assert words == ["vozo", "wait", task_id, "--kind", "lipsync", "--output", str(output), "--which", "video"]
+    assert words == ["vozo", "wait", task_id, "--kind", "lipsync", "--output", str(output)]
 
 
 @pytest.mark.parametrize("encoding", ["ascii", "latin-1"])

@@ -400,3 +400,27 @@ def test_closing_the_in_process_transport_under_a_sync_request_is_the_error_a_so
     [error] = outcome
     assert isinstance(error, vozo.APIConnectionError), error
     assert "FakeVozo" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("media_url", "export_type", "results"),
+    [
+        ("https://m.test/talk.mp3", None, ["audio_url", "subtitle_url"]),
+        ("https://m.test/talk.mp4", "audio", ["audio_url", "subtitle_url"]),
+        ("https://m.test/talk.mp4", None, ["audio_url", "subtitle_url", "video_url"]),
+        ("https://m.test/talk.mp4", "all", ["audio_url", "subtitle_url", "video_url"]),
+    ],
+    ids=["audio-input", "audio-export", "video-input", "all"],
+)
+def test_an_audio_only_translation_gives_no_video(media_url, export_type, results) -> None:
+    """FakeVozo gave a dubbed video for an audio input (Vozo: "auto: match input type"; audio cannot be exported as
+    video) and for export_type audio, so code downloading it passed its tests and would fail at Vozo."""
+    fake = FakeVozo(api_keys=[KEY], step_seconds=1.0, clock=ManualClock())
+    http = httpx.Client(transport=fake.transport())
+    with vozo.Vozo(api_key=KEY, base_url="https://vozo.test", http_client=http) as client:
+        extra = {} if export_type is None else {"export_type": export_type}
+        job = client.translations.create(media_url=media_url, target_language="es", **extra)
+        fake.advance(100)
+        status = client.translations.get(job.task_id)
+    assert str(status.status) == "done"
+    assert sorted(status.result.to_dict()) == results

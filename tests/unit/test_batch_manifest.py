@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import attrs
 import httpx
@@ -478,3 +479,71 @@ def test_a_new_row_may_not_write_the_files_of_a_removed_row_whose_job_was_sent(t
     ):
         journal.sync(edited, rerun_changed=False, resubmit_uncertain=False)
     assert [(row.key, row.state) for row in journal.rows()] == [("talk", RowState.SUBMITTED)]  # nothing changed
+
+
+def test_a_refused_row_advises_the_manifest_s_columns_not_python_arguments(tmp_path) -> None:
+    """A row whose URL has no extension was told to 'pass check_file_types=False', and one whose type could not be
+    inferred to 'pass reference_file_type='video' or 'image'': Python arguments, where a manifest has columns."""
+    manifest = write(
+        tmp_path / "m.csv",
+        CSV_HEADER
+        + "a,https://m.test/face,https://m.test/a.mp3,,,,,,\n"
+        + "b,https://m.test/face,https://m.test/a.mp3,,,,,false,\n",
+    )
+    no_extension, no_type = (row.problem or "" for row in vozo.batch.load(manifest))
+    assert "set the row's check_file_types column to false" in no_extension
+    assert "fill the row's reference_file_type column with 'video' or 'image'" in no_type
+    assert "check_file_types=" not in no_extension
+    assert "reference_file_type=" not in no_type
+
+
+def test_a_value_the_spec_does_not_list_is_not_said_to_go_in_extra_body(tmp_path) -> None:
+    """A manifest has no extra_body column, yet a row with an unknown model was told to send it with extra_body."""
+    manifest = write(tmp_path / "m.csv", CSV_HEADER + "a,https://m.test/p.mp4,https://m.test/a.mp3,turbo,,,,,\n")
+    (row,) = vozo.batch.load(manifest)
+    assert row.problem is not None
+    assert "got 'turbo' (a value Vozo added since this SDK was built needs a vozo release that knows it)" in row.problem
+    assert "extra_body" not in row.problem
+
+
+def test_a_sync_client_is_refused_before_any_job_is_made(tmp_path) -> None:
+    """vozo.batch.run(Vozo(), ...) sent the create (a job made and billed), then failed to await its answer: the row
+    was left `uncertain`, its task id lost."""
+    manifest = write(tmp_path / "m.csv", CSV_HEADER + "a,https://m.test/p.mp4,https://m.test/a.mp3,,,,,,\n")
+    sent: list[httpx.Request] = []
+
+    def create(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"task_id": "li-1"})
+
+    client = vozo.Vozo(api_key="k", http_client=httpx.Client(transport=httpx.MockTransport(create)))
+    with client, pytest.raises(vozo.InvalidInputError, match=r"vozo.batch.run needs an AsyncVozo .*, got Vozo"):
+        asyncio.run(vozo.batch.run(client, manifest, tmp_path / "out"))  # type: ignore[arg-type]
+    assert sent == []
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_async_def_on_progress_is_refused_before_any_job_is_made(tmp_path) -> None:
+    """The batch calls on_progress from steps that cannot await: an async def one never ran (a RuntimeWarning aside)
+    while every job was created and paid for."""
+    manifest = write(tmp_path / "m.csv", CSV_HEADER + "a,https://m.test/p.mp4,https://m.test/a.mp3,,,,,,\n")
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"task_id": "li-1"} if request.method == "POST" else {"status": "pending"})
+
+    async def shown(progress: vozo.batch.BatchProgress) -> None:
+        return None
+
+    async def go(on_progress: Any) -> None:
+        lent = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+        async with lent, vozo.AsyncVozo(api_key="k", http_client=lent, max_retries=0) as client:
+            await vozo.batch.run(client, manifest, tmp_path / "out", on_progress=on_progress, timeout=5)
+
+    with pytest.raises(vozo.InvalidInputError, match="on_progress must be a plain function"):
+        asyncio.run(go(shown))
+    assert sent == []
+    # a plain callable that hands back a coroutine stops the run at its first call
+    with pytest.raises(vozo.InvalidInputError, match="on_progress must be a plain function"):
+        asyncio.run(go(lambda progress: shown(progress)))

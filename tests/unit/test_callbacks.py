@@ -119,6 +119,11 @@ def test_a_received_url_no_parser_can_read_is_not_verified_rather_than_an_error(
         (lambda: callbacks.verify_token("https://hooks.test/vozo", "k", expected_url="http://[::1/x"), "expected_url"),
         (lambda: callbacks.add_token("http://[::1/vozo", "k"), "callback_url must be a URL string"),
         (lambda: callbacks.add_token(None, "k"), "callback_url must be a URL string .*got NoneType"),
+        # A URL Vozo could never POST to was signed and handed back, to be refused only by the create
+        (lambda: callbacks.add_token("hooks.test/vozo", "k"), r"got 'hooks.test/vozo': not an absolute http\(s\) URL"),
+        (lambda: callbacks.add_token("/vozo?order=1", "k"), "callback_url must be a URL string"),
+        (lambda: callbacks.add_token("ftp://hooks.test/vozo", "k"), "not an absolute http"),
+        (lambda: callbacks.verify_token("https://h.test/v", "k", expected_url="/v"), "expected_url must be a URL"),
     ],
 )
 def test_what_the_caller_passes_wrongly_is_an_invalid_input_error(call, message: str) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import errno
 import gzip
 import os
@@ -165,7 +166,7 @@ def test_translation_results_by_kind_and_into_a_folder(api, recorder, tmp_path) 
         match=r"has no 'video' result \(its kind has: video, audio, subtitle; present: audio, subtitle; status: "
         r"done\): Vozo sent no such link for this job: fetch its status again, or download another result",
     ):
-        api.call(lambda c: c.download(status, tmp_path))
+        api.call(lambda c: c.download(status, tmp_path, which="video"))
     with pytest.raises(
         vozo.InvalidInputError, match=r"has no 'poster' .*: pass which= one of: video, audio, subtitle$"
     ):
@@ -516,3 +517,48 @@ def test_a_content_length_too_long_for_int_is_a_download_error(api, recorder, tm
     assert "Content-Length" in str(raised)
     assert not raised.retryable
     assert leftovers(tmp_path) == []
+
+
+def test_an_async_def_on_progress_is_awaited_by_asyncvozo_and_refused_by_vozo(api, recorder, tmp_path, recwarn) -> None:
+    """AsyncVozo called an `async def` on_progress without awaiting it: it never ran (a RuntimeWarning aside)."""
+    recorder.default = httpx.Response(200, headers={"Content-Length": str(2 * len(VIDEO))}, stream=Pieces([VIDEO] * 2))
+    progress: list[int] = []
+
+    async def on_progress(done: int, total: int | None) -> None:
+        await asyncio.sleep(0)
+        progress.append(done)
+
+    download = lambda c: c.download("https://cdn.test/o.mp4", tmp_path / "o.mp4", on_progress=on_progress)  # noqa: E731
+    if api.flavour == "async":
+        assert api.call(download).read_bytes() == VIDEO * 2
+        assert progress == [len(VIDEO), 2 * len(VIDEO)]
+    else:
+        raised = api.raises(vozo.InvalidInputError, download)
+        assert "use AsyncVozo" in str(raised)
+        assert leftovers(tmp_path) == []
+    assert not [warning for warning in recwarn if "never awaited" in str(warning.message)]
+
+
+def test_without_which_an_audio_only_translation_downloads_its_audio(api, recorder, tmp_path) -> None:
+    """The default was the kind's first result, video: a translation of an MP3 (no video_url) failed to download
+    unless which="audio" was passed, after the job was paid for; `vozo translate --media a.mp3 -o out` always did."""
+    recorder.default = media(b"RIFF....WAVE")
+    status = MediaTranslateJobStatus.from_dict(
+        {
+            "status": "done",
+            "result": {"audio_url": "https://cdn.test/k.es.wav", "subtitle_url": "https://cdn.test/k.srt"},
+        }
+    )
+    path = api.call(lambda c: c.download(status, tmp_path / "k.es.wav"))
+    assert recorder.requests[0].url == "https://cdn.test/k.es.wav"
+    assert path.read_bytes() == b"RIFF....WAVE"
+    recorder.default = media(b"RIFF....WAVE")
+    named = api.call(lambda c: c.download(status, f"{tmp_path}/folder/", task_id="tr-1"))
+    assert named == tmp_path / "folder" / "tr-1.audio.wav"  # named after the result it is, not tr-1.video.wav
+    recorder.requests.clear()
+    with_video = MediaTranslateJobStatus.from_dict(
+        {"status": "done", "result": {"audio_url": "https://cdn.test/a.wav", "video_url": "https://cdn.test/v.mp4"}}
+    )
+    recorder.default = media(b"ftyp")
+    api.call(lambda c: c.download(with_video, tmp_path / "v.mp4"))
+    assert recorder.requests[0].url == "https://cdn.test/v.mp4"  # video first, as the spec orders the results

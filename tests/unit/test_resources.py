@@ -98,7 +98,12 @@ def test_the_reference_type_is_inferred_case_insensitively_ignoring_the_query(ap
             {"model": "precison"},
             "model must be one of 'standard', 'precision', 'standard_v1', 'precision_v1', got 'precison'",
         ),
-        ({"callback_url": "hooks.test/vozo"}, "callback_url must be an http\\(s\\) URL"),
+        # Vozo POSTs to a callback URL: no file to download, none to upload first.
+        (
+            {"callback_url": "hooks.test/vozo"},
+            r"callback_url must be an absolute http\(s\) URL Vozo's servers can reach, like "
+            r"https://you.example/hook, got 'hooks.test/vozo'$",
+        ),
         # A control character inside a URL: the server would fetch another file than named (or none).
         ({"reference_file_url": "https://m.test/a\x00b.mp4"}, r"reference_file_url .* control character '\\x00'"),
         ({"audio_url": "https://m.test/a\nb.mp3"}, r"audio_url .* control character '\\n' at position 16"),

@@ -275,3 +275,25 @@ def test_a_wait_that_is_not_positive_is_refused_before_any_request_and_before_a_
         ),
     )
     assert recorder.requests == []
+
+
+def test_an_async_def_on_update_is_awaited_by_asyncvozo_and_refused_by_vozo(api, recorder, recwarn) -> None:
+    """AsyncVozo called an `async def` on_update without awaiting it: the callback never ran, and the only sign was a
+    RuntimeWarning. Vozo cannot await it, so it says so instead of dropping it."""
+    recorder.replies = statuses("pending", "processing")
+    recorder.default = reply(200, {"status": "failed", "code": 20601})
+    seen: list[str] = []
+
+    async def on_update(status: object) -> None:
+        await asyncio.sleep(0)
+        seen.append(status.status.value)  # type: ignore[attr-defined]
+
+    if api.flavour == "async":
+        api.raises(vozo.JobFailedError, lambda c: c.lipsync.wait("t1", on_update=on_update, **FAST))
+        assert seen == ["pending", "processing", "failed"]  # the failed status's call ran too, before the error
+    else:
+        raised = api.raises(vozo.InvalidInputError, lambda c: c.lipsync.wait("t1", on_update=on_update, **FAST))
+        assert "use AsyncVozo" in str(raised)
+        assert raised.task_id == "t1"
+        assert len(recorder.requests) == 1  # refused at the first status, not after waiting to the end
+    assert not [warning for warning in recwarn if "never awaited" in str(warning.message)]

@@ -65,6 +65,8 @@ def task_id_fault(value: object) -> str | None:
 
 # How the refusal of a URL without a file extension says to let it through; the CLI names its own option instead.
 SKIP_FILE_TYPE_CHECK = "check_file_types=False"
+# How the refusal of a value the spec does not list says to send it anyway (a manifest and the CLI cannot).
+EXTRA_BODY = "extra_body"
 
 
 def check_url(field: str, url: object, accepted: tuple[str, ...], *, check_file_type: bool = True) -> str:
@@ -72,6 +74,11 @@ def check_url(field: str, url: object, accepted: tuple[str, ...], *, check_file_
         raise InvalidInputError(f"{field} must be a non-empty URL string, got {url!r}")
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
+        if not accepted:  # no file of Vozo's to fetch (callback_url: Vozo POSTs to it)
+            raise InvalidInputError(
+                f"{field} must be an absolute http(s) URL Vozo's servers can reach, like https://you.example/hook, "
+                f"got {url!r}"
+            )
         raise InvalidInputError(
             f"{field} must be an http(s) URL that Vozo's servers can download, got {url!r} "
             "(a local file must be uploaded somewhere reachable first)"
@@ -229,7 +236,7 @@ def check_value(
         allowed = ", ".join(map(repr, [*aliases, *schema["enum"]]))
         raise InvalidInputError(
             f"{where} must be one of {allowed}, got {value!r} (a value Vozo added since this SDK was built can be "
-            "sent with extra_body)"
+            f"sent with {EXTRA_BODY})"
         )
     branches = [*(schema.get("oneOf") or ()), *(schema.get("anyOf") or ())]
     if branches and not any(_fits(where, value, branch, parent) for branch in branches):

@@ -22,7 +22,6 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.text import Text
 
 import vozo
-from vozo._arguments import SKIP_FILE_TYPE_CHECK
 from vozo._base import read_json
 from vozo._cli_batch import batch
 from vozo._cli_common import (
@@ -154,6 +153,12 @@ def current_status(client: vozo.Vozo, task_id: str, kind: str | None) -> tuple[J
         except vozo.NotFoundError as exc:
             missing = exc
     assert missing is not None
+    # The 404 names one endpoint and says to check the id: say which kinds were asked, and that --kind narrows it.
+    if kind:
+        asked = f"It was asked for as a {kinds[0].name} job (--kind): without --kind, every kind's status is asked."
+    else:
+        asked = f"No job kind's status endpoint knows it (asked: {', '.join(k.name for k in kinds)})."
+    missing.args = (f"{missing} {asked}",)
     raise missing
 
 
@@ -228,7 +233,7 @@ kind_option = click.option(
 which_option = click.option(
     "--which",
     type=click.Choice(list(dict.fromkeys(name for kind in all_kinds() for name in kind.result_names))),
-    help="Which result file [default: the job kind's first, video for lipsync and translations].",
+    help="Which result file [default: the first the job has: video, else audio, ...].",
 )
 
 
@@ -353,9 +358,7 @@ def job_command(kind: JobKind) -> click.Command:
             click.Option(
                 ["--which", "_which"],
                 type=click.Choice(results),
-                default=results[0],
-                show_default=True,
-                help="Which result file to download.",
+                help=f"Which result file to download [default: the first the job has: {', else '.join(results)}].",
             ),
         ]
     own.append(click.Option(["--timeout", "_timeout"], **_TIMEOUT))
@@ -372,14 +375,11 @@ def job_command(kind: JobKind) -> click.Command:
         arguments = {name: value if value != () else None for name, value in values.items()}
         with handled(settings), settings.client() as client:
             resource = getattr(client, kind.name)
-            try:
-                job = create_keeping_its_id(
-                    settings,
-                    lambda: resource.create(**arguments, check_file_types=check),
-                    lambda task_id: resume_command(settings, task_id, kind, output, which),
-                )
-            except vozo.InvalidInputError as exc:  # refused before sending: name this command's option
-                raise vozo.InvalidInputError(str(exc).replace(SKIP_FILE_TYPE_CHECK, "--no-check-file-types")) from None
+            job = create_keeping_its_id(
+                settings,
+                lambda: resource.create(**arguments, check_file_types=check),
+                lambda task_id: resume_command(settings, task_id, kind, output, which),
+            )
             finish(settings, client, job, kind, wait_flag, output, wait_timeout, which)
 
     return click.Command(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shlex
 import sys
 import threading
@@ -18,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 
 import vozo
+from vozo._arguments import SKIP_FILE_TYPE_CHECK
 from vozo._logging import logger
 from vozo._retry import JOB_MAY_EXIST, job_may_exist
 from vozo.types import AnyStatus, Job
@@ -127,6 +129,38 @@ _EXIT_CODE_OF: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...]
 )
 
 
+# The library's errors advise Python arguments (``timeout=``, ``which=``, ``api_key=``); on the command line each has
+# an option, and advice a user cannot follow where they read it tells them nothing. (pattern, its words for the command)
+_COMMAND_ADVICE: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
+    (re.compile(re.escape(f"pass {SKIP_FILE_TYPE_CHECK}")), "pass --no-check-file-types"),
+    (re.compile(r"\(or a larger timeout=\)"), "(or a larger --timeout)"),
+    (re.compile(r"pass a larger timeout= if"), "pass a larger --request-timeout if"),
+    (re.compile(r"\(api_key= or VOZO_API_KEY\)"), "(--api-key or VOZO_API_KEY)"),
+    (re.compile(r"pass which= one of: "), "pass --which, one of: "),
+    (re.compile(r"\(client\.(\w+)\.wait\(task_id\)\)"), "(vozo wait TASK_ID)"),
+    (re.compile(r"\(pass a larger deadline=, or try again later\)"), "(try again later)"),  # no option sets it
+    (re.compile(r"can be sent with extra_body\)"), "needs a vozo release that knows it)"),  # no option sends it
+    # a job command makes one job, and `vozo batch run` has --max-active: the library's governor is not theirs
+    (re.compile(r" \(max_active_jobs= keeps a client under the key's cap\)"), ""),
+    # a field inferred from a URL without an extension: "pass media_type='video' or 'audio'"
+    (
+        re.compile(r"(cannot be inferred from .*; pass )(\w+)=('[^']*'(?: or '[^']*')*)$"),
+        lambda match: match[1] + "--" + match[2].rstrip("_").replace("_", "-") + " " + match[3].replace("'", ""),
+    ),
+    # settings refused before any request, named as the options that set them
+    (re.compile(r"^timeout must be (.*), or an httpx\.Timeout;"), r"--request-timeout must be \1;"),
+    (re.compile(r"^max_retries must be"), "--max-retries must be"),
+    (re.compile(r"(?<![\w.])base_url(?![\w=(])"), "--base-url"),  # "Check base_url (or VOZO_BASE_URL)"
+)
+
+
+def in_command_terms(message: str) -> str:
+    """``message`` with the advice it gives a Python caller given in the ``vozo`` command's options instead."""
+    for pattern, words in _COMMAND_ADVICE:
+        message = pattern.sub(words, message)
+    return message
+
+
 def exit_code(error: BaseException) -> int:
     return EXIT_CODES[next((name for classes, name in _EXIT_CODE_OF if isinstance(error, classes)), "error")]
 
@@ -145,14 +179,15 @@ def fail(settings: Settings, error: vozo.VozoError) -> NoReturn:
     task_id = getattr(error, "task_id", None) or settings.task_id
     resume = resume_hint(settings, error)
     lost = settings.lost_create and not task_id
-    payload = {"error": type(error).__name__, "message": str(error), "task_id": task_id}
+    message = in_command_terms(str(error))
+    payload = {"error": type(error).__name__, "message": message, "task_id": task_id}
     payload["code"] = getattr(error, "code", None)
     if resume:
         payload["resume"] = resume
     if lost:
         payload["warning"] = MAY_EXIST
     if not (settings.as_json and delivered(payload)):  # with stdout gone, stderr still tells the error
-        err.print(f"[bold red]error[/]: {escape(shown(str(error)))}", highlight=False)  # patterns hold [a-z]: text
+        err.print(f"[bold red]error[/]: {escape(shown(message))}", highlight=False)  # patterns hold [a-z]: text
         if task_id:
             hint = f" (the job exists; resume with `{resume}`)" if resume else ""
             say(f"task id: {shown(task_id)}{hint}")

@@ -8,6 +8,7 @@ the OS refuses to write) and leaves neither a file under the target name nor its
 from __future__ import annotations
 
 import errno
+import inspect
 import itertools
 import os
 import sys
@@ -82,8 +83,8 @@ else:  # Windows refuses to delete an open file: that protects a temporary file 
 
 
 def result_url(source: DownloadSource, which: str | None) -> str:
-    """The URL to download: given as is, or the ``which`` result of a job status of any kind (None: the kind's
-    first result file, as the spec orders them: ``video`` for lipsync and translations)."""
+    """The URL to download: given as is, or the ``which`` result of a job status of any kind (None: the first result
+    file the status holds, as the spec orders them: ``video`` for lipsync and translations, else ``audio``, ...)."""
     if isinstance(source, str):
         url = source
     else:
@@ -95,9 +96,8 @@ def result_url(source: DownloadSource, which: str | None) -> str:
                 f"a {kinds[0].name} job has no result file to download: the spec declares no result link in its "
                 "status (a *_url field outside lists): what the job made is in the status itself"
             )
-        if which is None:
-            which = kinds[0].result_names[0]
         urls = kinds[0].result_urls(source)
+        which = which or default_result(kinds[0], source)
         url = urls.get(which, "")
         if not url:
             declared = ", ".join(kinds[0].result_names)
@@ -165,6 +165,13 @@ def safe_name(url: str) -> str:
     return _fitted(stem, suffix, "vozo-result")
 
 
+def default_result(kind: JobKind, status: Any) -> str:
+    """The result a download without ``which`` takes: the first the status holds, in the spec's order (video, else
+    audio: an audio-only translation's audio), else the kind's first (for the error saying it is missing)."""
+    urls = kind.result_urls(status)
+    return next((name for name in kind.result_names if urls.get(name)), kind.result_names[0])
+
+
 def folder_file_name(source: DownloadSource, which: str | None, url: str, task_id: str | None) -> str:
     """The name a download into a folder gets. A status's: its job's task id (else its kind's name), its result's
     name where the kind has several, and a known extension of that result's file type, as ``vozo batch`` names
@@ -173,7 +180,7 @@ def folder_file_name(source: DownloadSource, which: str | None, url: str, task_i
     if isinstance(source, str):
         return safe_name(url)
     kind = kinds_for_status(source)[0]
-    which = which or kind.result_names[0]
+    which = which or default_result(kind, source)
     stem = _cleaned(task_id or "") or kind.name
     if len(kind.result_names) > 1:
         stem = f"{stem}.{_cleaned(which)}"
@@ -401,6 +408,7 @@ class PartialFile:
         self._replace = replace
         self._download = download
         self._on_progress = on_progress
+        self._returned: object = None  # what on_progress last returned: see async_settle
         self._committed = False
         self._written_back = 0  # bytes handed to ``_write_back`` so far
         with download.file_errors(target.parent, "create a file in"):
@@ -418,7 +426,24 @@ class PartialFile:
         except OSError as exc:
             raise self._download.os_error(exc, self.path, "write") from exc
         if self._on_progress is not None:
-            self._on_progress(self._download.received, self._download.total)
+            self._returned = self._on_progress(self._download.received, self._download.total)
+
+    async def async_settle(self) -> None:
+        """AsyncVozo's ``on_progress`` may be ``async def``: what it returned is awaited before the next piece."""
+        returned, self._returned = self._returned, None
+        if inspect.isawaitable(returned):
+            await returned
+
+    def sync_settle(self) -> None:
+        """Vozo calls ``on_progress`` without awaiting: an ``async def`` one would never run, so it is refused."""
+        returned, self._returned = self._returned, None
+        if inspect.isawaitable(returned):
+            if inspect.iscoroutine(returned):
+                returned.close()  # never awaited, on purpose: no RuntimeWarning on top of the error
+            raise InvalidInputError(
+                "on_progress returned an awaitable: Vozo calls it without awaiting, so an async def callback never "
+                "runs. Pass a plain function, or use AsyncVozo, which awaits it"
+            )
 
     def _write_back(self) -> None:
         """Ask the kernel to start writing what came so far to disk now, so the fsync in ``commit`` finds little
@@ -553,8 +578,10 @@ def sync_stream(
                     for chunk in response.iter_bytes() if download.inflater is None else response.iter_raw():
                         for piece in download.pieces(chunk):
                             part.write(piece)
+                            part.sync_settle()
                     for piece in download.rest():
                         part.write(piece)
+                        part.sync_settle()
                     return part.commit(response.num_bytes_downloaded)
         except DownloadError as error:
             time.sleep(download.retry_delay(error, attempt, max_retries))
@@ -588,9 +615,11 @@ async def async_stream(
                         async for chunk in chunks:
                             for piece in download.pieces(chunk):
                                 part.write(piece)
+                                await part.async_settle()
                             scope.deadline = anyio.current_time() + download.left()  # a default deadline grows
                         for piece in download.rest():
                             part.write(piece)
+                            await part.async_settle()
                         return await anyio.to_thread.run_sync(part.commit, response.num_bytes_downloaded)
             raise download.overdue()  # only reached when the scope ran out of time
         except DownloadError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from collections.abc import Callable
@@ -105,6 +106,7 @@ class Poller(Generic[StatusT]):
         self._deadline = time.monotonic() + timeout
         self._interval = poll_interval
         self._on_update: Callable[[StatusT], object] | None = on_update
+        self._returned: object = None  # what on_update returned for the status last observed: see async_settle
         self._last: StatusT | None = None
         self._garbled = 0
         self._seen_queued = False
@@ -119,7 +121,7 @@ class Poller(Generic[StatusT]):
         if self._last is None or status_value(self._last) != value:
             logger.info("%s job %s: %s", self.kind.name, self.task_id, value)
             if self._on_update is not None:
-                self._on_update(status)
+                self._returned = self._on_update(status)
         self._last = status
         if value == DONE:
             return None
@@ -127,6 +129,25 @@ class Poller(Generic[StatusT]):
             raise job_failed_error(self.kind, self.task_id, status, self._hide)
         self._enter_phase(value)
         return self._next_delay()
+
+    async def async_settle(self) -> None:
+        """AsyncVozo's ``on_update`` may be ``async def``: what it returned is awaited before the wait goes on."""
+        returned, self._returned = self._returned, None
+        if inspect.isawaitable(returned):
+            await returned
+
+    def sync_settle(self) -> None:
+        """Vozo calls ``on_update`` without awaiting: an ``async def`` one would never run, so it is refused."""
+        returned, self._returned = self._returned, None
+        if inspect.isawaitable(returned):
+            if inspect.iscoroutine(returned):
+                returned.close()  # never awaited, on purpose: no RuntimeWarning on top of the error
+            error = InvalidInputError(
+                "on_update returned an awaitable: Vozo calls it without awaiting, so an async def callback never "
+                f"runs. Pass a plain function, or use AsyncVozo, which awaits it; job {self.task_id} goes on at Vozo"
+            )
+            error.task_id = self.task_id
+            raise error
 
     def transient(self, error: VozoError) -> float:
         """Keep waiting through an outage until the deadline; anything else ends the wait."""

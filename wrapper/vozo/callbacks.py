@@ -75,6 +75,9 @@ def _split_checked(url: object, name: str) -> tuple[str, str | None]:
     try:
         if not isinstance(url, str):
             raise ValueError(f"got {type(url).__name__}")
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:  # Vozo could POST to no such URL
+            raise ValueError(f"got {url!r}: not an absolute http(s) URL")
         return _split_token(url)
     except ValueError as exc:
         raise InvalidInputError(f"{name} must be a URL string like https://you.example/vozo-callback ({exc})") from None

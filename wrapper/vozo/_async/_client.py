@@ -206,9 +206,9 @@ class AsyncVozo(AsyncResources):
         """Stream a result to ``path`` in constant memory and return the file's path.
 
         ``source`` is a URL or a done job status of any kind; ``which`` names one of its result files (``video``,
-        ``audio``, ``subtitle``: the kind's ``*_url`` fields), by default the kind's first one. A folder as ``path``
-        (or a path ending in ``/``, made if need be) gets a name of this SDK's making, which never replaces a file
-        there (``-2``, ``-3``... is added): a status's result is named after its task id (``li-1.mp4``;
+        ``audio``, ``subtitle``: the kind's ``*_url`` fields), by default the first one the status holds. A folder
+        as ``path`` (or a path ending in ``/``, made if need be) gets a name of this SDK's making, which never
+        replaces a file there (``-2``, ``-3``... is added): a status's result is named after its task id (``li-1.mp4``;
         ``tr-1.subtitle.srt`` for a kind with several results), a URL's after its last segment, made safe. The bytes
         go to a temporary file beside the target (``.NAME.vozo-partial-XXXXXXXX``), are checked against
         Content-Length and renamed into place only when complete: a failure never leaves a partial file under

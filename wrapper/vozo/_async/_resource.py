@@ -127,7 +127,10 @@ class AsyncJobResource(Generic[StatusT]):
             except VozoError as exc:
                 delay = poller.transient(exc)
                 continue
-            next_delay = poller.observe(status)
+            try:
+                next_delay = poller.observe(status)
+            finally:  # a coroutine on_update returned has run before the wait ends or goes on, even on failed
+                await poller.async_settle()
             if next_delay is None:
                 return status
             delay = next_delay

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vozo._arguments import request_body
+from vozo._arguments import EXTRA_BODY, SKIP_FILE_TYPE_CHECK, request_body
 from vozo._base import read_json
 from vozo._errors import InvalidInputError
 from vozo._kinds import JobKind, all_kinds, kind_named
@@ -350,7 +350,17 @@ def _problem(kind: JobKind, fields: dict[str, Any]) -> str | None:
     try:
         request_body(kind, given, check_file_types=check_file_types)
     except InvalidInputError as exc:
-        return str(exc)
+        return _in_manifest_terms(str(exc))
     except (TypeError, ValueError, KeyError, RecursionError) as exc:  # a JSON value of the wrong shape
         return f"{kind.name}: {type(exc).__name__}: {exc}"
     return None
+
+
+# The create call's refusals advise Python arguments; a manifest row is changed through its columns.
+_INFERRED_ADVICE = re.compile(r"(cannot be inferred from .*; )pass (\w+)=('[^']*'(?: or '[^']*')*)$")
+
+
+def _in_manifest_terms(message: str) -> str:
+    message = message.replace(f"pass {SKIP_FILE_TYPE_CHECK}", "set the row's check_file_types column to false")
+    message = message.replace(f"can be sent with {EXTRA_BODY}", "needs a vozo release that knows it")  # no column
+    return _INFERRED_ADVICE.sub(lambda match: f"{match[1]}fill the row's {match[2]} column with {match[3]}", message)

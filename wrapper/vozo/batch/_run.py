@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import inspect
 import json
 import os
 from collections import Counter
@@ -17,7 +18,7 @@ from filelock import FileLock, Timeout
 
 from vozo._async._client import AsyncVozo
 from vozo._download import remove_partials
-from vozo._errors import VozoError
+from vozo._errors import InvalidInputError, VozoError
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 from vozo._logging import logger
 from vozo.batch import _manifest
@@ -25,6 +26,7 @@ from vozo.batch._journal import Journal, JournalError, JournalReplacedError, Jou
 from vozo.batch._manifest import ManifestError
 from vozo.batch._outputs import BATCH_FILES, JOURNAL_NAME, LOCK_NAME, REPORT_CSV, REPORT_JSON
 from vozo.batch._scheduler import (
+    ASYNC_ON_PROGRESS,
     DEFAULT_CONCURRENCY,
     DEFAULT_DOWNLOADS,
     DEFAULT_MAX_ACTIVE,
@@ -94,8 +96,16 @@ async def run(
     ``max_active``: jobs at Vozo at once per family (lipsync, translation), the key's documented cap.
     ``concurrency``: API requests in flight at once, capped by the client's own limit (``MAX_REQUESTS_IN_FLIGHT``, 20).
     ``timeout``: how long this run waits for each job before leaving it for the next run.
-    Raises ManifestError (the manifest as a whole is unusable), ManifestChangedError, BatchLockedError.
+    Raises ManifestError (the manifest as a whole is unusable), ManifestChangedError, BatchLockedError;
+    InvalidInputError for a client that is no AsyncVozo.
     """
+    if not isinstance(client, AsyncVozo):  # a Vozo's create is no coroutine: its job would be made, then lost
+        raise InvalidInputError(
+            f"vozo.batch.run needs an AsyncVozo (async with vozo.AsyncVozo() as client: ...), got "
+            f"{type(client).__name__}"
+        )
+    if inspect.iscoroutinefunction(on_progress):  # refused before any job is paid for: see Scheduler._report
+        raise InvalidInputError(ASYNC_ON_PROGRESS)
     check_options(max_active=max_active, concurrency=concurrency, downloads=downloads,
                   poll_interval=poll_interval, timeout=timeout)  # fmt: skip
     rows = _manifest.load(manifest)  # a file that cannot be used is refused before the folder is touched

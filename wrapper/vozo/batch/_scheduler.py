@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import inspect
 import itertools
 import random
 import time
@@ -74,6 +75,10 @@ CONCURRENCY_LIMIT_CODE = "1304"  # Vozo: the key has reached its maximum number 
 _AT_VOZO = (RowState.SUBMITTED, RowState.DOWNLOADING, RowState.DOWNLOAD_FAILED)  # a task id to follow
 _LIMIT_PROBE_AFTER = 30.0  # seconds without a slow-down before a lowered limit grows again
 _MAX_PAUSE = 60.0
+ASYNC_ON_PROGRESS = (
+    "on_progress must be a plain function: the batch calls it on every change of a row's state, without awaiting, "
+    "so an async def one would never run (hand its work to a task or a queue instead)"
+)
 
 
 def check_options(*, max_active: int, concurrency: int, downloads: int, poll_interval: float, timeout: float) -> None:
@@ -533,7 +538,11 @@ class Runner:
         if self.on_progress is None:
             return
         try:
-            self.on_progress(self.progress())
+            returned = self.on_progress(self.progress())
+            if inspect.isawaitable(returned):  # called on every change, from steps that cannot await it
+                if inspect.iscoroutine(returned):
+                    returned.close()  # never awaited, on purpose: no RuntimeWarning on top of the error
+                raise InvalidInputError(ASYNC_ON_PROGRESS)
         except Exception as exc:  # raised again by run, once the steps in flight are safe
             if self._crash is None:
                 self._crash = exc

@@ -100,6 +100,15 @@ class FakeJob:
         return url if isinstance(url, str) else None
 
 
+def _not_made(body: dict[str, Any]) -> frozenset[str]:
+    """Results a job's own request rules out. Vozo's export_type: "audio: output audio", "auto: match input type",
+    and an audio input cannot be exported as video: such a job has no video to give (its audio and subtitles stay)."""
+    export = body.get("export_type", "auto")
+    if export == "audio" or (export == "auto" and body.get("media_type") == "audio"):
+        return frozenset({"video"})
+    return frozenset()
+
+
 class ManualClock:
     """A clock that stands still until ``advance`` moves it: jobs change status only when a test says so.
 
@@ -591,6 +600,8 @@ class FakeVozo:
             body[code_field or "err_code"], body[message_field or "err_message"] = job.failure
         elif status == DONE:
             for name, keys in kind.results:  # a small real file of the right type for each result URL field
+                if name in _not_made(job.body):
+                    continue
                 where = body
                 for key in keys[:-1]:
                     where = where.setdefault(key, {})

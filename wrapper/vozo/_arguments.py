@@ -219,7 +219,7 @@ def check_value(
     fields and list items (pairs as min/max)."""
     types = _types(schema)
     key = where.rsplit(".", 1)[-1]
-    if "object" in types and isinstance(value, (tuple, list)) and set(schema.get("properties", {})) == {"min", "max"}:
+    if "object" in types and isinstance(value, (tuple, list)) and is_range(schema):
         value = parent[key] = dict(zip(("min", "max"), value, strict=False))  # (min, max) for a range
     known = [name for name in types if name in _JSON_TYPES]
     if known and not any(_JSON_TYPES[name](value) for name in known):
@@ -253,6 +253,25 @@ def check_value(
     if isinstance(value, (list, tuple)) and isinstance(items, Mapping):
         for index, item in enumerate(value):
             check_value(f"{where}[{index}]", item, items, {}, {})
+
+
+def is_range(schema: Mapping[str, Any]) -> bool:
+    """An object of exactly ``min`` and ``max`` (speaker_number): given as two values, ``MIN MAX`` or ``2-4``."""
+    properties = schema.get("properties")
+    return isinstance(properties, Mapping) and set(properties) == {"min", "max"}
+
+
+def range_end_type(schema: Mapping[str, Any]) -> Callable[[str], int | float | str]:
+    """How the text of a range's end reads: as the spec types ``min`` and ``max`` (integers today; a docs update can
+    retype them, and the spec's check then wants its type, not the int the text once became)."""
+    properties = schema.get("properties") or {}
+    types = {name for end in ("min", "max") for name in _types(properties.get(end) or {}) if name in _JSON_TYPES}
+    types.discard("null")
+    if types <= {"integer"}:
+        return int
+    if types <= {"integer", "number"}:
+        return float
+    return str
 
 
 def _types(schema: Mapping[str, Any]) -> list[str]:

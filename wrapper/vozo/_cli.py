@@ -22,7 +22,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.text import Text
 
 import vozo
-from vozo._arguments import SKIP_FILE_TYPE_CHECK
+from vozo._arguments import SKIP_FILE_TYPE_CHECK, is_range, range_end_type
 from vozo._base import read_json
 from vozo._cli_batch import batch
 from vozo._cli_common import (
@@ -321,8 +321,8 @@ def field_option(field: Field, taken: set[str], reserved: frozenset[str] = froze
     values = [value for value in schema.get("enum", ()) if value is not None]
     if values:  # the spec's values as they are (an integer enum takes 1, not "1")
         settings["type"] = click.Choice([*field.value_aliases, *values])
-    elif kind == "object" and set(schema.get("properties", {})) == {"min", "max"}:
-        settings.update(nargs=2, type=int, metavar="MIN MAX")
+    elif kind == "object" and is_range(schema):
+        settings.update(nargs=2, type=range_end_type(schema), metavar="MIN MAX")
     elif kind in ("object", "array"):
         settings["type"] = JSONValue()
     elif kind in ("integer", "number"):

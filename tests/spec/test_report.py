@@ -142,3 +142,31 @@ def test_enum_values_that_plain_text_would_misread_are_quoted(upstream, overlay_
         "'line\\nbreak', ' x')"
     ) in lines
     assert all("\n" not in line for line in lines)
+
+
+def test_a_status_value_that_names_an_end_is_reported_as_ending_the_wait(upstream, overlay_file) -> None:
+    """`cancelled` or `expired` never turn into done: the report says a wait ends there, as at failed."""
+    old = build.build_spec(upstream, overlay_file)
+    new = copy.deepcopy(old)
+    dub_audio_pair(new)
+    status = new["components"]["schemas"]["DubAudioJobStatus"]["properties"]["status"]
+    status["enum"] = [*status["enum"], "cancelling", "cancelled"]
+    enum = new["components"]["schemas"]["MediaTranslateJobStatus"]["properties"]["status"]["enum"]
+    enum += ["expired", "timed_out"]
+    lines = change_report(old, new)
+    assert (
+        "! job kind `dub_audio`: status `cancelled` ends the job: wait() raises JobFailedError, as at failed" in lines
+    )
+    assert (
+        "! job kind `translations`: status `expired`, `timed_out` ends the job: wait() raises JobFailedError, "
+        "as at failed"
+    ) in lines
+    assert not [line for line in lines if "`cancelling`" in line and line.startswith("!")]
+    assert not [line for line in change_report(new, copy.deepcopy(new)) if "ends the job" in line]
+
+
+def test_the_report_s_words_of_an_end_are_the_wait_s() -> None:
+    from spectools.jobkinds import ENDED_WORDS
+    from vozo import _jobs
+
+    assert ENDED_WORDS == _jobs.ENDED_WORDS

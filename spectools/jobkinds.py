@@ -28,6 +28,13 @@ from typing import Any
 from spectools.sourcemap import json_path
 
 TERMINAL = ("done", "failed")
+# Words of a status value that name an end other than done (``cancelled``, ``expired``, ``cancelled_by_user``): the
+# wrapper ends a wait there as at failed (vozo._jobs.ENDED_WORDS, the same words: tests/spec/test_report.py), and the
+# report names the values a docs update adds. Whole words: ``cancelling`` is still in progress.
+ENDED_WORDS = frozenset(
+    {"cancelled", "canceled", "expired", "aborted", "rejected", "terminated", "killed", "error", "errored",
+     "failure", "timeout", "timedout"}
+)  # fmt: skip
 JOB_SCHEMA = "Job"  # what every create answers: the wrapper parses it as vozo_api_client.models.Job
 # Extensions a result's own words may name (``srt_url``, "a WebVTT file"): plain ones only, they end file names.
 RESULT_EXTENSIONS = frozenset(
@@ -109,9 +116,20 @@ class JobKind:
         return self.name.replace("_", "-")
 
     @property
+    def other_ends(self) -> tuple[str, ...]:
+        """Status values besides done and failed whose words name an end (ENDED_WORDS): waits end there, failed."""
+        return tuple(value for value in self.statuses if value not in TERMINAL and names_an_end(value))
+
+    @property
     def result_url_fields(self) -> tuple[str, ...]:
         """Dotted: ``video_url``, ``result.audio_url``."""
         return tuple(".".join(keys) for _, keys in self.results)
+
+
+def names_an_end(value: str) -> bool:
+    """Whether a status value's words (snake, kebab, camel or upper case) name an end other than done."""
+    words = [word.lower() for word in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+", value)]
+    return any(word in ENDED_WORDS for word in words) or "".join(words) in ENDED_WORDS
 
 
 def default_name(path: str) -> str:

@@ -175,6 +175,14 @@ def _job_kind_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     for path in sorted(before.keys() & after.keys()):
         if before[path].name != after[path].name:
             lines.append(f"~ job kind POST {path} renamed `{before[path].name}` -> `{after[path].name}`")
+    for path in sorted(after):
+        ends = [value for value in after[path].other_ends if path not in before or value not in before[path].other_ends]
+        if ends:
+            listed = ", ".join(f"`{value}`" for value in ends)
+            name = after[path].name
+            lines.append(
+                f"! job kind `{name}`: status {listed} ends the job: wait() raises JobFailedError, as at failed"
+            )
     known = not_job_kinds(old)
     lines += [f"! POST {path} is not a job kind: {why}" for path, why in sorted(not_job_kinds(new).items())
               if known.get(path) != why]  # fmt: skip

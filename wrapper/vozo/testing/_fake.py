@@ -34,7 +34,7 @@ from starlette.types import Receive, Scope, Send
 from vozo._base import read_json
 from vozo._config import is_loopback
 from vozo._errors import InvalidInputError
-from vozo._jobs import DONE, FAILED
+from vozo._jobs import DONE, FAILED, ends_the_job
 from vozo._kinds import JobKind, all_kinds, kind_named
 from vozo.testing import _media, _spec
 
@@ -531,8 +531,9 @@ class FakeVozo:
                 # Vozo documents no Retry-After for 1304, so none is sent: clients must pace themselves.
                 return self._error(429, "1304", "API key has reached the maximum number of concurrent requests.")
             job_type = kind.name
-            # The status enum's values in order, done last: whatever stages the spec lists, the fake walks them.
-            stages = (*(value for value in kind.statuses if value not in (DONE, FAILED)), DONE)
+            # The status enum's values in order, done last: whatever stages the spec lists, the fake walks them,
+            # but for the ends that are not done (failed, cancelled, expired: a wait would stop there).
+            stages = (*(value for value in kind.statuses if value != DONE and not ends_the_job(value)), DONE)
             if self.faults.unknown_status:
                 self.injected["unknown_status"] += 1
                 stages = (*stages[:-1], self.faults.unknown_status, stages[-1])

@@ -297,6 +297,42 @@ def _named_suffix(spec: dict[str, Any], text: str) -> str | None:
     return f".{listed[0]}" if listed else _TYPE_DEFAULTS.get(kind)
 
 
+# JSON types a default may have, as the wrapper checks them (vozo._arguments): a bool is no integer.
+_DEFAULT_TYPES = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+}
+
+
+def default_misfit(value: Any, schema: dict[str, Any]) -> str | None:
+    """Why the field no longer takes an overlay default (the API value, an alias resolved), or None when it does:
+    checked as the wrapper checks what it sends (enum, type, pattern, bounds), so a default the spec now refuses
+    is never sent for a caller who said nothing."""
+    enum = schema.get("enum")
+    if isinstance(enum, list) and str(value) not in {str(item) for item in enum}:
+        return "is not one of its values any more"
+    declared = schema.get("type")
+    types = [declared] if isinstance(declared, str) else declared if isinstance(declared, list) else []
+    known = [name for name in types if name in _DEFAULT_TYPES]
+    if known and not any(_DEFAULT_TYPES[name](value) for name in known):
+        return f"is not of its type ({' or '.join(known)})"
+    pattern = schema.get("pattern")
+    if isinstance(value, str) and isinstance(pattern, str):
+        try:
+            if not re.search(pattern, value):
+                return f"does not have its documented form {pattern}"
+        except re.error:
+            pass  # a pattern Python cannot read: the wrapper's own check will say so
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if (isinstance(low, (int, float)) and value < low) or (isinstance(high, (int, float)) and value > high):
+            return f"is not between {low} and {high}"
+    return None
+
+
 def _fields(spec: dict[str, Any], request: dict[str, Any], hints: dict[str, Any]) -> tuple[RequestField, ...]:
     """The request's fields with the overlay's hints; a hint the spec no longer fits (an alias or a default that
     is not one of the field's values now, an inference from a field gone) is dropped (``stale_hints`` says so)."""
@@ -313,7 +349,7 @@ def _fields(spec: dict[str, Any], request: dict[str, Any], hints: dict[str, Any]
             if (not enum or str(v) in enum) and str(k) not in enum  # a value Vozo added is never translated away
         }
         default = hint.get("default")
-        if enum and default is not None and str(default) not in enum and str(default) not in aliases:
+        if default is not None and default_misfit(aliases.get(str(default), default), resolved) is not None:
             default = None
         fields.append(
             RequestField(
@@ -647,7 +683,10 @@ def stale_hints(spec: dict[str, Any]) -> list[str]:
                 if str(alias) not in field.value_aliases
             ]
             if hint.get("default") is not None and field.default is None:
-                lines.append(f"{where}: `{name}` default {hint['default']!r} is not one of its values any more")
+                api_value = field.value_aliases.get(str(hint["default"]), hint["default"])
+                why = default_misfit(api_value, field.schema) or "is not one of its values any more"
+                suffix = "" if why == "is not one of its values any more" else "; it is not sent"
+                lines.append(f"{where}: `{name}` default {hint['default']!r} {why}{suffix}")
         named = [name for name, _ in kind.results]
         for result in create.get("x-vozo-result-types") or {}:
             if result not in named:

@@ -170,3 +170,21 @@ def test_the_report_s_words_of_an_end_are_the_wait_s() -> None:
     from vozo import _jobs
 
     assert ENDED_WORDS == _jobs.ENDED_WORDS
+
+
+def test_result_files_a_kind_gains_or_loses_are_reported_at_the_kind(upstream, overlay_file) -> None:
+    """lipsync's `video_url` retyped string -> object: the kind has no result file now (download(), `vozo lipsync
+    -o` and batch outputs go with it); the field lines alone did not say so."""
+    old = build.build_spec(upstream, overlay_file)
+    new = copy.deepcopy(old)
+    status = new["components"]["schemas"]["JobStatus"]["properties"]
+    status["video_url"] = {"type": "object", "properties": {"url": {"type": "string"}}}
+    status["preview_url"] = {"type": "string", "description": "A still image of the video"}
+    lines = change_report(old, new)
+    assert "~ job kind `lipsync`: result files video_url -> preview_url" in lines
+    assert "~ job kind `reusable_lipsync`: result files video_url -> preview_url" in lines
+    del status["preview_url"]
+    assert "~ job kind `lipsync`: result files video_url -> none (download() of its status has no file to fetch)" in (
+        change_report(old, new)
+    )
+    assert not [line for line in change_report(old, copy.deepcopy(old)) if "result files" in line]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -93,6 +94,8 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
         path = _keys_as_written(spec, exc.absolute_path)
         if not _holds(spec, path, exc.instance):  # a schema's error comes with a path within that schema only
             path = _schema_holding(spec, path, exc.instance) or path
+        if not path:  # the validator's own checks (path parameters) give none: the operation its message names
+            path = _operation_named(spec, exc.message) or path
         raise SpecInvalidError(f"the merged spec is not valid OpenAPI: {exc.message}", path=path) from exc
     clash = _model_name_clash(spec)
     if clash is not None:
@@ -328,6 +331,21 @@ def _schema_holding(spec: dict[str, Any], relative: tuple[str | int, ...], insta
     """The full path of the first node of ``spec`` (in document order) that holds ``instance`` at ``relative``."""
     found = (path for node, path in _walk(spec) if path and _holds(node, relative, instance))
     return next(((*path, *relative) for path in found), ())
+
+
+# "Path parameter 'clip' for 'post' operation in '/v1/x/{clip}' was not resolved": the method and the path.
+_OPERATION_IN_MESSAGE = re.compile(r"for '(?P<method>[a-z]+)' operation in '(?P<path>/[^']*)'")
+
+
+def _operation_named(spec: dict[str, Any], message: str) -> tuple[str, ...] | None:
+    """The operation a validator message without a path names, as a path in the spec, if the spec has it."""
+    found = _OPERATION_IN_MESSAGE.search(message)
+    if found is None:
+        return None
+    item = (spec.get("paths") or {}).get(found["path"])
+    if not isinstance(item, dict):
+        return None
+    return ("paths", found["path"], found["method"]) if found["method"] in item else ("paths", found["path"])
 
 
 def _keys_as_written(spec: Any, path: Iterable[Any]) -> tuple[str | int, ...]:

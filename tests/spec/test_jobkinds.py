@@ -431,3 +431,19 @@ def test_a_default_the_field_no_longer_takes_is_dropped_and_reported(change: dic
     ]
     assert [field.default for kind in find_job_kinds(old) for field in kind.fields if field.name == "source_language"]
     assert stale_hints(old) == []
+
+
+@pytest.mark.parametrize("code", ["201", "202"])
+def test_a_create_that_answers_its_task_id_with_another_2xx_is_a_job_kind(code: str) -> None:
+    """Vozo documents a new create as `202 Job queued`: it was no job kind, and the report did not say why."""
+    operation = create("DubRequest")
+    operation["post"]["responses"] = {code: operation["post"]["responses"]["200"]}
+    spec = spec_with(
+        {"/v1/media/dub_audio": operation, "/v1/media/dub_audio/{task_id}": get("DubStatus")},
+        DubRequest={"type": "object"},
+        DubStatus=DUB_STATUS,
+        DubResult=DUB_RESULT,
+    )
+    [kind] = find_job_kinds(spec)
+    assert kind.name == "dub_audio"
+    assert not_job_kinds(spec) == {}

@@ -1,6 +1,6 @@
 """Job kinds, found in the merged spec: what every job-shaped part of the SDK is generated from.
 
-The rule: a POST whose 200 body is the ``Job`` schema (``task_id``), plus a GET at the same path + ``/{task_id}``
+The rule: a POST whose 2xx body is the ``Job`` schema (``task_id``), plus a GET at the same path + ``/{task_id}``
 whose 200 body has a ``status`` enum holding ``done`` and ``failed``, form one job kind. Its result files are the
 ``*_url`` string (or nullable string) fields of that status and of the objects in it, at any depth (not in lists:
 a list names no one file); its error fields are ``err_code`` and ``err_message`` where the status has them.
@@ -15,7 +15,7 @@ the root's ``x-vozo-file-types``, or an extension such as ``.vtt``) where the sp
 renames keeps its public name. A kind the overlay does not name gets the snake_case last segment of its create
 path; a name that is no identifier, or one the SDK already uses (``RESERVED_NAMES``), is refused.
 A status operation elsewhere is found by ``x-vozo-status-operation`` (an operationId), else at the create path +
-``/{task_id}``, else through a link of the create's 200 response that passes its ``task_id``.
+``/{task_id}``, else through a link of the create's 2xx response that passes its ``task_id``.
 """
 
 from __future__ import annotations
@@ -175,10 +175,19 @@ def ref_name(schema: Any) -> str | None:
     return None
 
 
+def success_code(operation: dict[str, Any]) -> str:
+    """The response an operation answers on success: 200, else its first 2xx (a create documented as `202 Job
+    queued`); FakeVozo answers the same one (vozo/testing/_spec.py)."""
+    responses = operation.get("responses")
+    codes = sorted(str(code) for code in responses if str(code).startswith("2")) if isinstance(responses, dict) else []
+    return "200" if "200" in codes or not codes else codes[0]
+
+
 def _json_body(operation: dict[str, Any], where: str) -> Any:
     if where == "request":
         return operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
-    return operation.get("responses", {}).get("200", {}).get("content", {}).get("application/json", {}).get("schema")
+    response = operation.get("responses", {}).get(success_code(operation), {})
+    return response.get("content", {}).get("application/json", {}).get("schema")
 
 
 def _operations(spec: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, Any]]]:
@@ -382,7 +391,7 @@ def _status_operation(spec: dict[str, Any], path: str, create: dict[str, Any]) -
     status = spec.get("paths", {}).get(status_path, {}).get("get")
     if isinstance(status, dict) and _is_status(spec, _json_body(status, "response")):
         return status_path, str(status.get("operationId", "")), status
-    for link in create.get("responses", {}).get("200", {}).get("links", {}).values():
+    for link in create.get("responses", {}).get(success_code(create), {}).get("links", {}).values():
         found = _operations(spec).get(link.get("operationId", ""))
         passes_task_id = link.get("parameters", {}).get("task_id") == "$response.body#/task_id"
         if found and found[0] == "get" and passes_task_id and _is_status(spec, _json_body(found[2], "response")):
@@ -554,7 +563,7 @@ def _check_status_type(
     where: tuple[str, ...] = (
         ("components", "schemas", name, "properties", "status")
         if name and "status" in (resolve(spec, status_ref).get("properties") or {})
-        else ("paths", status_path, "get", "responses", "200")
+        else ("paths", status_path, "get", "responses", success_code(spec["paths"][status_path]["get"]))
     )
     allowed = ", ".join(sorted((types - {"string"}) | ({"null"} if None in values else set())))
     raise JobKindError(
@@ -589,7 +598,7 @@ def _check_job_schema(path: str, create: dict[str, Any]) -> None:
     if ref_name(body) == JOB_SCHEMA:
         return
     answer = f"schema {ref_name(body)!r}" if ref_name(body) else "a schema written in place"
-    where = ("paths", path, "post", "responses", "200", "content", "application/json", "schema")
+    where = ("paths", path, "post", "responses", success_code(create), "content", "application/json", "schema")
     raise JobKindError(
         f"POST {path} answers a task_id with {answer}, not the {JOB_SCHEMA!r} schema every job kind's create "
         f"answers (the SDK reads each create's answer as vozo.types.{JOB_SCHEMA}): it would be a job kind whose "
@@ -607,14 +616,15 @@ def _check_required(
     and the overlay action that makes it required again (the overlay may add to a ``required`` list)."""
     if name in (object_schema(spec, body).get("required") or ()):
         return
+    code = success_code(spec["paths"][path][method])
     schema = ref_name(body)
     if schema is not None:
         where: tuple[str, ...] = ("components", "schemas", schema)
     else:
-        where = ("paths", path, method, "responses", "200", "content", "application/json", "schema")
+        where = ("paths", path, method, "responses", code, "content", "application/json", "schema")
     target = json_path(where)
     raise JobKindError(
-        f"job kind of POST {create_path}: the 200 body of {method.upper()} {path} does not list `{name}` as "
+        f"job kind of POST {create_path}: the {code} body of {method.upper()} {path} does not list `{name}` as "
         f"required, but every job kind's {'status' if name == 'status' else 'create answer'} carries it; if Vozo "
         f"always sends it, add it in openapi/overlay.yaml (target: {target}, update: {{required: [{name}]}})",
         path=where,

@@ -547,7 +547,9 @@ class FakeVozo:
             self.create_requests.append({"task_id": task_id, "type": job_type, "body": body})
         if self._hold is not None:
             await self._hold._until_released(task_id)
-        return JSONResponse(self.spec.complete({"task_id": task_id}, self.spec.answer_schema("post", kind.create_path)))
+        answer = self.spec.complete({"task_id": task_id}, self.spec.answer_schema("post", kind.create_path))
+        create = self.spec.document.get("paths", {}).get(kind.create_path, {}).get("post", {})
+        return JSONResponse(answer, status_code=self.spec.success_code(create))  # 200, or the 202 the spec says
 
     async def _status(self, request: Request, key: str, types: tuple[JobType, ...], owner_only: bool) -> Response:
         job = self.jobs.get(request.path_params["task_id"])

@@ -447,3 +447,27 @@ def test_a_create_that_answers_its_task_id_with_another_2xx_is_a_job_kind(code: 
     [kind] = find_job_kinds(spec)
     assert kind.name == "dub_audio"
     assert not_job_kinds(spec) == {}
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (("err_code", "err_message"), ("err_code", "err_message")),
+        (("error_code", "error_message"), ("error_code", "error_message")),
+        (("errorCode", "errorMessage"), ("errorCode", "errorMessage")),
+        (("error_code", "err_msg"), ("error_code", "err_msg")),
+    ],
+)
+def test_the_error_fields_are_found_under_the_names_vozo_gives_them(
+    fields: tuple[str, str], expected: tuple[str, str]
+) -> None:
+    """A status that names its error fields error_code/error_message: JobFailedError lost Vozo's reason (the SDK
+    read only err_code/err_message), and FakeVozo put its failures in fields the spec does not have."""
+    status = status_schema("queued", "done", "failed", **{name: {"type": "string"} for name in fields})
+    spec = spec_with(
+        {"/v1/media/dub_audio": create("DubRequest"), "/v1/media/dub_audio/{task_id}": get("DubStatus")},
+        DubRequest={"type": "object"},
+        DubStatus=status,
+    )
+    [kind] = find_job_kinds(spec)
+    assert kind.error_fields == expected

@@ -169,6 +169,19 @@ def object_schema(spec: dict[str, Any], schema: Any, depth: int = 0) -> dict[str
     return {"type": "object", **merged, "properties": properties, "required": list(dict.fromkeys(required))}
 
 
+# A status's error fields, however the docs spell them (err_code, error_code, errorCode; err_message, err_msg, ...):
+# compared lower case without ``_`` and ``-``. The SDK reads them for JobFailedError; FakeVozo writes its failures
+# there. (Bare ``code``/``message`` are read at run time whatever the spec says: vozo._kinds.JobKind.error.)
+_ERROR_CODE_NAMES = ("errcode", "errorcode")
+_ERROR_MESSAGE_NAMES = ("errmessage", "errormessage", "errmsg", "errormsg")
+
+
+def _error_field(properties: dict[str, Any], names: tuple[str, ...]) -> str | None:
+    """The status field holding Vozo's error code (or message), by the first of ``names`` it is spelled as."""
+    spelled = {str(name).lower().replace("_", "").replace("-", ""): str(name) for name in reversed(list(properties))}
+    return next((spelled[name] for name in names if name in spelled), None)
+
+
 def ref_name(schema: Any) -> str | None:
     if isinstance(schema, dict) and "$ref" in schema:
         return str(schema["$ref"]).rsplit("/", 1)[-1]
@@ -497,10 +510,7 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
                 status_schema=ref_name(status_ref) or "",
                 statuses=_status_enum(spec, status_schema),
                 results=tuple((result, keys) for result, keys, _ in results),
-                error_fields=(
-                    "err_code" if "err_code" in props else None,
-                    "err_message" if "err_message" in props else None,
-                ),
+                error_fields=(_error_field(props, _ERROR_CODE_NAMES), _error_field(props, _ERROR_MESSAGE_NAMES)),
                 fields=_fields(spec, object_schema(spec, request_ref), create.get("x-vozo-fields", {})),
                 type_names=dict(create.get("x-vozo-type-names", {})),
                 result_ref=ref_name(props.get("result")),

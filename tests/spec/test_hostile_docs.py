@@ -643,3 +643,26 @@ def test_a_key_asked_for_otherwise_than_as_a_bearer_token_is_refused_naming_the_
     assert message.startswith("POST /v1/media/remix asks for the API key as header 'X-Api-Key' (security scheme")
     line = text.count("\n", 0, text.index("    keyAuth:")) + 1
     assert f"in https://docs.test/{CREATE_PAGE} line {line}, at $.components.securitySchemes.keyAuth" in message
+
+
+def test_a_task_id_vozo_retypes_is_refused_naming_page_line_and_path(tmp_path: Path) -> None:
+    """Every page's Job says `task_id: integer`: each job kind silently stopped being one, and the refusal ("the
+    spec holds no job kind") named no page, line or reason; with a new kind alone so typed, it just went missing."""
+    string_id = "        task_id:\n          description: ID of the task\n          type: string\n"
+    (tmp_path / "checkout" / "openapi").mkdir(parents=True)
+    shutil.copy(FIXTURES / "overlay.yaml", tmp_path / "checkout" / "openapi" / "overlay.yaml")
+    pages = [
+        FetchedPage(p.name, p.url, p.text.replace(string_id, string_id.replace("string", "integer"))) for p in _pages()
+    ]
+    assert all("type: integer" in p.text for p in pages if string_id.replace("string", "integer") in p.text)
+    with pytest.raises(staging.StagingError) as refused:
+        staging.prepare(tmp_path / "checkout", pages, tmp_path / "staging")
+    message = str(refused.value)
+    assert "POST /v1/media/remix answers its task_id as integer" in message, message
+    found = re.search(
+        r"in https://docs\.test/(\S+\.md) line (\d+), at \$\.components\.schemas\.Job\.properties\.task_id", message
+    )
+    assert found, message
+    text = next(p.text for p in pages if p.name == found[1])
+    assert text.splitlines()[int(found[2]) - 1] == "        task_id:"
+    assert not (tmp_path / "staging" / "generated").exists()

@@ -476,7 +476,10 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
     kinds: list[JobKind] = []
     for path, item in spec.get("paths", {}).items():
         create = item.get("post")
-        if not isinstance(create, dict) or not _is_job(spec, _json_body(create, "response")):
+        if not isinstance(create, dict):
+            continue
+        if not _is_job(spec, _json_body(create, "response")):
+            _check_task_id_type(spec, path, create)
             continue
         status_path, status_operation, status = _status_operation(spec, path, create)
         if not status:
@@ -580,6 +583,41 @@ def _check_status_type(
         f"job kind of POST {create_path}: the `status` of GET {status_path} may also be {allowed}, but the SDK "
         "reads every job status as one of the status enum's strings: it could not tell a job's state, so the spec "
         "is refused",
+        path=where,
+    )
+
+
+def _check_task_id_type(spec: dict[str, Any], path: str, create: dict[str, Any]) -> None:
+    """A create with a status operation whose answer has a ``task_id`` of another type than string (integer, say)
+    would be a job kind but for that: the SDK passes task ids as text (in URLs, journals, callbacks), so rather than
+    the kind silently not being one, the spec is refused, naming the field."""
+    answer = _json_body(create, "response")
+    task_id = object_schema(spec, answer).get("properties", {}).get("task_id")
+    if task_id is None or not _status_operation(spec, path, create)[2]:
+        return
+    schema = ref_name(answer)
+    code = success_code(create)
+    where: tuple[str, ...] = (
+        ("components", "schemas", schema, "properties", "task_id")
+        if schema is not None
+        else (
+            "paths",
+            path,
+            "post",
+            "responses",
+            code,
+            "content",
+            "application/json",
+            "schema",
+            "properties",
+            "task_id",
+        )
+    )
+    typed = " or ".join(sorted(json_types(spec, task_id))) or "untyped"
+    raise JobKindError(
+        f"POST {path} answers its task_id as {typed}, and has a status operation: a job kind, but for that the SDK "
+        "reads every task id as a string (it goes into URLs, batch journals and callbacks), so the spec is refused; "
+        f"if Vozo sends strings, say so in openapi/overlay.yaml (target: {json_path(where)}, update: {{type: string}})",
         path=where,
     )
 

@@ -390,3 +390,19 @@ def test_a_json_fenced_page_that_does_not_parse_is_named_by_url_and_line(site: S
     assert found, err
     assert line <= int(found[1]) <= line + 2
     assert snapshot(checkout) == before
+
+
+def test_two_pages_that_would_share_one_file_name_are_refused_naming_both(site: Site, checkout: Path, capsys) -> None:
+    """api_reference/a/b and api_reference/a__b are both stored as api_reference__a__b.md: one page silently
+    replaced the other, and its operations left the spec unreported."""
+    clash = "api_reference/endpoints/translate_dub__create"
+    shutil.copy(site.page("api_reference/endpoints/lipsync/create"), site.page(clash))
+    index = site.docs / "llms.txt"
+    index.write_text(index.read_text() + f"- [Clash]({site.base}/{clash}.md)\n")
+    before = snapshot(checkout)
+    assert run_update(site.base, checkout) == 1
+    err = capsys.readouterr().err
+    assert "api_reference__endpoints__translate_dub__create.md" in err, err
+    assert f"{site.base}/{TRANSLATE_CREATE}.md" in err, err
+    assert f"{site.base}/{clash}.md" in err, err
+    assert snapshot(checkout) == before

@@ -406,3 +406,18 @@ def test_two_pages_that_would_share_one_file_name_are_refused_naming_both(site: 
     assert f"{site.base}/{TRANSLATE_CREATE}.md" in err, err
     assert f"{site.base}/{clash}.md" in err, err
     assert snapshot(checkout) == before
+
+
+def test_a_guide_showing_a_json_request_is_not_taken_for_an_api_reference_page(
+    site: Site, checkout: Path, capsys
+) -> None:
+    """A json fence titled like an operation but holding a request sample, not an OpenAPI document, is prose."""
+    guide = "api_reference/endpoints/translate_dub/examples"
+    site.page(guide).write_text(
+        "# Examples\n\n```json POST /v1/media/translate\n"
+        '{"media_url": "https://m.test/a.mp4", "target_language": "es"}\n```\n'
+    )
+    index = site.docs / "llms.txt"
+    index.write_text(index.read_text() + f"- [Examples]({site.base}/{guide}.md)\n")
+    assert run_update(site.base, checkout) == 0
+    assert "API change report: no changes to operations or fields." in capsys.readouterr().out

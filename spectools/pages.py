@@ -17,7 +17,9 @@ _FENCE = re.compile(
     r"^(?P=ticks)[ \t]*$",
     re.MULTILINE | re.DOTALL,
 )
-_OPENING = re.compile(rf"^`{{3,}}{_LANGUAGE}[ \t]+[A-Za-z]+[ \t]+/", re.MULTILINE)
+_OPENING = re.compile(rf"^`{{3,}}(?P<language>{_LANGUAGE})[ \t]+[A-Za-z]+[ \t]+/", re.MULTILINE)
+# A json fence is an OpenAPI one only when its document opens with the "openapi" key (a guide's request sample is not).
+_JSON_OPENAPI = re.compile(r'[^\n]*\n\s*\{\s*"openapi"\s*:')
 
 
 class _PageLoader(yaml.SafeLoader):
@@ -150,7 +152,11 @@ def _line_of(text: str, offset: int) -> int:
 def has_fence(text: str) -> bool:
     """Whether the page opens an OpenAPI fence (closed or not: parse_page refuses one never closed, naming its line,
     where leaving the page out would drop its operations from the spec without a word)."""
-    return _OPENING.search(text.replace("\r\n", "\n")) is not None
+    text = text.replace("\r\n", "\n")
+    return any(
+        opened["language"] != "json" or _JSON_OPENAPI.match(text, opened.start()) is not None
+        for opened in _OPENING.finditer(text)
+    )
 
 
 def load_pages(folder: Path) -> list[Page]:

@@ -291,7 +291,7 @@ def test_a_status_that_names_an_end_other_than_done_ends_the_wait_as_failed(api,
 
 
 def test_a_status_on_its_way_to_an_end_is_still_in_progress(api, recorder) -> None:
-    recorder.replies = statuses("pending", "cancelling", "expiring")
+    recorder.replies = statuses("pending", "cancelling", "expiring", "error_recovering", "failed_retrying")
     recorder.default = reply(200, {"status": "done", "video_url": "https://cdn.test/out.mp4"})
     assert api.call(lambda c: c.lipsync.wait("t1", timeout=5, **FAST)).status.value == "done"
 

@@ -30,7 +30,8 @@ from spectools.sourcemap import json_path
 TERMINAL = ("done", "failed")
 # Words of a status value that name an end other than done (``cancelled``, ``expired``, ``cancelled_by_user``): the
 # wrapper ends a wait there as at failed (vozo._jobs.ENDED_WORDS, the same words: tests/spec/test_report.py), and the
-# report names the values a docs update adds. Whole words: ``cancelling`` is still in progress.
+# report names the values a docs update adds. Whole words, none of ongoing work: ``cancelling`` and
+# ``error_recovering`` are in progress.
 ENDED_WORDS = frozenset(
     {"cancelled", "canceled", "expired", "aborted", "rejected", "terminated", "killed", "error", "errored",
      "failure", "timeout", "timedout"}
@@ -129,6 +130,8 @@ class JobKind:
 def names_an_end(value: str) -> bool:
     """Whether a status value's words (snake, kebab, camel or upper case) name an end other than done."""
     words = [word.lower() for word in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+", value)]
+    if any(word.endswith("ing") for word in words):  # error_recovering, failed_retrying: still being worked on
+        return False
     return any(word in ENDED_WORDS for word in words) or "".join(words) in ENDED_WORDS
 
 

@@ -46,8 +46,9 @@ DONE, FAILED = "done", "failed"  # the terminal values every job kind's status e
 # Words of a status value that name an end other than done: Vozo cancelled the job, let it expire, gave up on it.
 # Such a value (``cancelled``, ``expired``, ``cancelled_by_user``, ``TimedOut``), whether or not the spec lists it
 # yet, ends a wait as ``failed`` does, rather than at its deadline hours later: the job will never be done. Whole
-# words only: ``cancelling`` or ``expiring`` are still on their way (in progress). spectools/jobkinds.py reports
-# the values a docs update adds with the same words (tests/spec/test_report.py keeps the two in step).
+# words only, and none of ongoing work: ``cancelling``, ``expiring``, ``error_recovering`` are still in progress.
+# spectools/jobkinds.py reports the values a docs update adds with the same words (tests/spec/test_report.py keeps
+# the two in step).
 ENDED_WORDS = frozenset(
     {"cancelled", "canceled", "expired", "aborted", "rejected", "terminated", "killed", "error", "errored",
      "failure", "timeout", "timedout"}
@@ -59,6 +60,8 @@ def ends_the_job(value: str) -> bool:
     if value == FAILED:
         return True
     words = [word.lower() for word in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+", value)]
+    if any(word.endswith("ing") for word in words):  # error_recovering, failed_retrying: still being worked on
+        return False
     return any(word in ENDED_WORDS for word in words) or "".join(words) in ENDED_WORDS
 
 

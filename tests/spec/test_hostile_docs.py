@@ -521,6 +521,14 @@ INVALID = {
         "$.components.schemas.RemixRequest.properties.tone.anyOf[0].enum",
         "              enum:\n                - warm-ish",
     ),
+    # A create documented at another host: generated and called at the SDK's base_url, where it fails every time.
+    "operation-server": (
+        "    post:\n",
+        "    post:\n      servers:\n        - url: https://upload.vozo.test\n",
+        "POST /v1/media/remix is documented at https://upload.vozo.test, not at the API's",
+        "$.paths['/v1/media/remix'].post.servers",
+        "      servers:",
+    ),
     # The validator's path-parameter check gives no path: the page of lipsync's POST ("line 14, at $") was blamed.
     "path-parameter-unresolved": (
         "paths:\n",

@@ -58,6 +58,16 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
             "its status is read), so only openapi/overlay.yaml may set them; the docs' copy is refused, not obeyed",
             path=steering,
         )
+    elsewhere = _served_elsewhere(merged)
+    if elsewhere is not None:
+        where, url = elsewhere
+        operation = f"{where[2].upper()} {where[1]}" if len(where) > 3 else f"the operations of {where[1]}"
+        raise SpecInvalidError(
+            f"{operation} is documented at {url}, not at the API's server: the SDK sends every call to its one "
+            "base_url, so it would call it where Vozo does not serve it and fail every time; the spec is refused "
+            "(ask Vozo, or teach the wrapper a second host)",
+            path=where,
+        )
     spec = ordered(apply_overlay(merged, yamlio.load(overlay)))
     dangling = _dangling_reference(spec)
     if dangling is not None:
@@ -346,6 +356,22 @@ def _operation_named(spec: dict[str, Any], message: str) -> tuple[str, ...] | No
     if not isinstance(item, dict):
         return None
     return ("paths", found["path"], found["method"]) if found["method"] in item else ("paths", found["path"])
+
+
+def _served_elsewhere(spec: dict[str, Any]) -> tuple[tuple[str, ...], str] | None:
+    """A path- or operation-level ``servers`` entry naming a URL the document's own ``servers`` do not (the
+    generated client ignores those; every call goes to base_url): where it is, and the URL."""
+    own = {str(server.get("url")) for server in spec.get("servers") or () if isinstance(server, dict)}
+    for path, item in (spec.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        places = [((), item), *(((method,), op) for method, op in item.items() if isinstance(op, dict))]
+        for keys, node in places:
+            for server in node.get("servers") or ():
+                url = str(server.get("url")) if isinstance(server, dict) else str(server)
+                if url not in own:
+                    return ("paths", path, *keys, "servers"), url
+    return None
 
 
 def _keys_as_written(spec: Any, path: Iterable[Any]) -> tuple[str | int, ...]:

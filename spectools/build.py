@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -44,6 +45,7 @@ class SpecInvalidError(ValueError):
 def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
     merged = _without_ignored_headers(merge_pages(load_pages(upstream)))
     _refuse_sdk_keys(merged)
+    _refuse_other_servers(merged)
     spec = ordered(apply_overlay(merged, yamlio.load(overlay)))
     for refuse in _REFUSALS:  # each raises SpecInvalidError naming the page and the schema path
         refuse(spec)
@@ -65,6 +67,20 @@ def _refuse_sdk_keys(merged: dict[str, Any]) -> None:
             f"a page sets {steering[-1]!r}: x-vozo-* keys steer the SDK (a kind's name, its fields' defaults, where "
             "its status is read), so only openapi/overlay.yaml may set them; the docs' copy is refused, not obeyed",
             path=steering,
+        )
+
+
+def _refuse_other_servers(merged: dict[str, Any]) -> None:
+    """An operation or path the pages place at another server than the API's."""
+    elsewhere = _served_elsewhere(merged)
+    if elsewhere is not None:
+        where, url = elsewhere
+        operation = f"{where[2].upper()} {where[1]}" if len(where) > 3 else f"the operations of {where[1]}"
+        raise SpecInvalidError(
+            f"{operation} is documented at {url}, not at the API's server: the SDK sends every call to its one "
+            "base_url, so it would call it where Vozo does not serve it and fail every time; the spec is refused "
+            "(ask Vozo, or teach the wrapper a second host)",
+            path=where,
         )
 
 
@@ -117,6 +133,8 @@ def _refuse_invalid_openapi(spec: dict[str, Any]) -> None:
         path = _keys_as_written(spec, exc.absolute_path)
         if not _holds(spec, path, exc.instance):  # a schema's error comes with a path within that schema only
             path = _schema_holding(spec, path, exc.instance) or path
+        if not path:  # the validator's own checks (path parameters) give none: the operation its message names
+            path = _operation_named(spec, exc.message) or path
         raise SpecInvalidError(f"the merged spec is not valid OpenAPI: {exc.message}", path=path) from exc
 
 
@@ -374,6 +392,37 @@ def _schema_holding(spec: dict[str, Any], relative: tuple[str | int, ...], insta
     """The full path of the first node of ``spec`` (in document order) that holds ``instance`` at ``relative``."""
     found = (path for node, path in _walk(spec) if path and _holds(node, relative, instance))
     return next(((*path, *relative) for path in found), ())
+
+
+# "Path parameter 'clip' for 'post' operation in '/v1/x/{clip}' was not resolved": the method and the path.
+_OPERATION_IN_MESSAGE = re.compile(r"for '(?P<method>[a-z]+)' operation in '(?P<path>/[^']*)'")
+
+
+def _operation_named(spec: dict[str, Any], message: str) -> tuple[str, ...] | None:
+    """The operation a validator message without a path names, as a path in the spec, if the spec has it."""
+    found = _OPERATION_IN_MESSAGE.search(message)
+    if found is None:
+        return None
+    item = (spec.get("paths") or {}).get(found["path"])
+    if not isinstance(item, dict):
+        return None
+    return ("paths", found["path"], found["method"]) if found["method"] in item else ("paths", found["path"])
+
+
+def _served_elsewhere(spec: dict[str, Any]) -> tuple[tuple[str, ...], str] | None:
+    """A path- or operation-level ``servers`` entry naming a URL the document's own ``servers`` do not (the
+    generated client ignores those; every call goes to base_url): where it is, and the URL."""
+    own = {str(server.get("url")) for server in spec.get("servers") or () if isinstance(server, dict)}
+    for path, item in (spec.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        places = [((), item), *(((method,), op) for method, op in item.items() if isinstance(op, dict))]
+        for keys, node in places:
+            for server in node.get("servers") or ():
+                url = str(server.get("url")) if isinstance(server, dict) else str(server)
+                if url not in own:
+                    return ("paths", path, *keys, "servers"), url
+    return None
 
 
 def _keys_as_written(spec: Any, path: Iterable[Any]) -> tuple[str | int, ...]:

@@ -1,6 +1,6 @@
 """Job kinds, found in the merged spec: what every job-shaped part of the SDK is generated from.
 
-The rule: a POST whose 200 body is the ``Job`` schema (``task_id``), plus a GET at the same path + ``/{task_id}``
+The rule: a POST whose 2xx body is the ``Job`` schema (``task_id``), plus a GET at the same path + ``/{task_id}``
 whose 200 body has a ``status`` enum holding ``done`` and ``failed``, form one job kind. Its result files are the
 ``*_url`` string (or nullable string) fields of that status and of the objects in it, at any depth (not in lists:
 a list names no one file); its error fields are ``err_code`` and ``err_message`` where the status has them.
@@ -15,7 +15,7 @@ the root's ``x-vozo-file-types``, or an extension such as ``.vtt``) where the sp
 renames keeps its public name. A kind the overlay does not name gets the snake_case last segment of its create
 path; a name that is no identifier, or one the SDK already uses (``RESERVED_NAMES``), is refused.
 A status operation elsewhere is found by ``x-vozo-status-operation`` (an operationId), else at the create path +
-``/{task_id}``, else through a link of the create's 200 response that passes its ``task_id``.
+``/{task_id}``, else through a link of the create's 2xx response that passes its ``task_id``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,14 @@ from typing import Any
 from spectools.sourcemap import json_path
 
 TERMINAL = ("done", "failed")
+# Words of a status value that name an end other than done (``cancelled``, ``expired``, ``cancelled_by_user``): the
+# wrapper ends a wait there as at failed (vozo._jobs.ENDED_WORDS, the same words: tests/spec/test_report.py), and the
+# report names the values a docs update adds. Whole words, none of ongoing work: ``cancelling`` and
+# ``error_recovering`` are in progress.
+ENDED_WORDS = frozenset(
+    {"cancelled", "canceled", "expired", "aborted", "rejected", "terminated", "killed", "error", "errored",
+     "failure", "timeout", "timedout"}
+)  # fmt: skip
 JOB_SCHEMA = "Job"  # what every create answers: the wrapper parses it as vozo_api_client.models.Job
 # Extensions a result's own words may name (``srt_url``, "a WebVTT file"): plain ones only, they end file names.
 RESULT_EXTENSIONS = frozenset(
@@ -109,9 +117,22 @@ class JobKind:
         return self.name.replace("_", "-")
 
     @property
+    def other_ends(self) -> tuple[str, ...]:
+        """Status values besides done and failed whose words name an end (ENDED_WORDS): waits end there, failed."""
+        return tuple(value for value in self.statuses if value not in TERMINAL and names_an_end(value))
+
+    @property
     def result_url_fields(self) -> tuple[str, ...]:
         """Dotted: ``video_url``, ``result.audio_url``."""
         return tuple(".".join(keys) for _, keys in self.results)
+
+
+def names_an_end(value: str) -> bool:
+    """Whether a status value's words (snake, kebab, camel or upper case) name an end other than done."""
+    words = [word.lower() for word in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+", value)]
+    if any(word.endswith("ing") for word in words):  # error_recovering, failed_retrying: still being worked on
+        return False
+    return any(word in ENDED_WORDS for word in words) or "".join(words) in ENDED_WORDS
 
 
 def default_name(path: str) -> str:
@@ -151,16 +172,38 @@ def object_schema(spec: dict[str, Any], schema: Any, depth: int = 0) -> dict[str
     return {"type": "object", **merged, "properties": properties, "required": list(dict.fromkeys(required))}
 
 
+# A status's error fields, however the docs spell them (err_code, error_code, errorCode; err_message, err_msg, ...):
+# compared lower case without ``_`` and ``-``. The SDK reads them for JobFailedError; FakeVozo writes its failures
+# there. (Bare ``code``/``message`` are read at run time whatever the spec says: vozo._kinds.JobKind.error.)
+_ERROR_CODE_NAMES = ("errcode", "errorcode")
+_ERROR_MESSAGE_NAMES = ("errmessage", "errormessage", "errmsg", "errormsg")
+
+
+def _error_field(properties: dict[str, Any], names: tuple[str, ...]) -> str | None:
+    """The status field holding Vozo's error code (or message), by the first of ``names`` it is spelled as."""
+    spelled = {str(name).lower().replace("_", "").replace("-", ""): str(name) for name in reversed(list(properties))}
+    return next((spelled[name] for name in names if name in spelled), None)
+
+
 def ref_name(schema: Any) -> str | None:
     if isinstance(schema, dict) and "$ref" in schema:
         return str(schema["$ref"]).rsplit("/", 1)[-1]
     return None
 
 
+def success_code(operation: dict[str, Any]) -> str:
+    """The response an operation answers on success: 200, else its first 2xx (a create documented as `202 Job
+    queued`); FakeVozo answers the same one (vozo/testing/_spec.py)."""
+    responses = operation.get("responses")
+    codes = sorted(str(code) for code in responses if str(code).startswith("2")) if isinstance(responses, dict) else []
+    return "200" if "200" in codes or not codes else codes[0]
+
+
 def _json_body(operation: dict[str, Any], where: str) -> Any:
     if where == "request":
         return operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
-    return operation.get("responses", {}).get("200", {}).get("content", {}).get("application/json", {}).get("schema")
+    response = operation.get("responses", {}).get(success_code(operation), {})
+    return response.get("content", {}).get("application/json", {}).get("schema")
 
 
 def _operations(spec: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, Any]]]:
@@ -279,6 +322,42 @@ def _named_suffix(spec: dict[str, Any], text: str) -> str | None:
     return f".{listed[0]}" if listed else _TYPE_DEFAULTS.get(kind)
 
 
+# JSON types a default may have, as the wrapper checks them (vozo._arguments): a bool is no integer.
+_DEFAULT_TYPES = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+}
+
+
+def default_misfit(value: Any, schema: dict[str, Any]) -> str | None:
+    """Why the field no longer takes an overlay default (the API value, an alias resolved), or None when it does:
+    checked as the wrapper checks what it sends (enum, type, pattern, bounds), so a default the spec now refuses
+    is never sent for a caller who said nothing."""
+    enum = schema.get("enum")
+    if isinstance(enum, list) and str(value) not in {str(item) for item in enum}:
+        return "is not one of its values any more"
+    declared = schema.get("type")
+    types = [declared] if isinstance(declared, str) else declared if isinstance(declared, list) else []
+    known = [name for name in types if name in _DEFAULT_TYPES]
+    if known and not any(_DEFAULT_TYPES[name](value) for name in known):
+        return f"is not of its type ({' or '.join(known)})"
+    pattern = schema.get("pattern")
+    if isinstance(value, str) and isinstance(pattern, str):
+        try:
+            if not re.search(pattern, value):
+                return f"does not have its documented form {pattern}"
+        except re.error:
+            pass  # a pattern Python cannot read: the wrapper's own check will say so
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if (isinstance(low, (int, float)) and value < low) or (isinstance(high, (int, float)) and value > high):
+            return f"is not between {low} and {high}"
+    return None
+
+
 def _fields(spec: dict[str, Any], request: dict[str, Any], hints: dict[str, Any]) -> tuple[RequestField, ...]:
     """The request's fields with the overlay's hints; a hint the spec no longer fits (an alias or a default that
     is not one of the field's values now, an inference from a field gone) is dropped (``stale_hints`` says so)."""
@@ -295,7 +374,7 @@ def _fields(spec: dict[str, Any], request: dict[str, Any], hints: dict[str, Any]
             if (not enum or str(v) in enum) and str(k) not in enum  # a value Vozo added is never translated away
         }
         default = hint.get("default")
-        if enum and default is not None and str(default) not in enum and str(default) not in aliases:
+        if default is not None and default_misfit(aliases.get(str(default), default), resolved) is not None:
             default = None
         fields.append(
             RequestField(
@@ -328,7 +407,7 @@ def _status_operation(spec: dict[str, Any], path: str, create: dict[str, Any]) -
     status = spec.get("paths", {}).get(status_path, {}).get("get")
     if isinstance(status, dict) and _is_status(spec, _json_body(status, "response")):
         return status_path, str(status.get("operationId", "")), status
-    for link in create.get("responses", {}).get("200", {}).get("links", {}).values():
+    for link in create.get("responses", {}).get(success_code(create), {}).get("links", {}).values():
         found = _operations(spec).get(link.get("operationId", ""))
         passes_task_id = link.get("parameters", {}).get("task_id") == "$response.body#/task_id"
         if found and found[0] == "get" and passes_task_id and _is_status(spec, _json_body(found[2], "response")):
@@ -400,7 +479,10 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
     kinds: list[JobKind] = []
     for path, item in spec.get("paths", {}).items():
         create = item.get("post")
-        if not isinstance(create, dict) or not _is_job(spec, _json_body(create, "response")):
+        if not isinstance(create, dict):
+            continue
+        if not _is_job(spec, _json_body(create, "response")):
+            _check_task_id_type(spec, path, create)
             continue
         status_path, status_operation, status = _status_operation(spec, path, create)
         if not status:
@@ -434,10 +516,7 @@ def find_job_kinds(spec: dict[str, Any]) -> list[JobKind]:
                 status_schema=ref_name(status_ref) or "",
                 statuses=_status_enum(spec, status_schema),
                 results=tuple((result, keys) for result, keys, _ in results),
-                error_fields=(
-                    "err_code" if "err_code" in props else None,
-                    "err_message" if "err_message" in props else None,
-                ),
+                error_fields=(_error_field(props, _ERROR_CODE_NAMES), _error_field(props, _ERROR_MESSAGE_NAMES)),
                 fields=_fields(spec, object_schema(spec, request_ref), create.get("x-vozo-fields", {})),
                 type_names=dict(create.get("x-vozo-type-names", {})),
                 result_ref=ref_name(props.get("result")),
@@ -500,13 +579,48 @@ def _check_status_type(
     where: tuple[str, ...] = (
         ("components", "schemas", name, "properties", "status")
         if name and "status" in (resolve(spec, status_ref).get("properties") or {})
-        else ("paths", status_path, "get", "responses", "200")
+        else ("paths", status_path, "get", "responses", success_code(spec["paths"][status_path]["get"]))
     )
     allowed = ", ".join(sorted((types - {"string"}) | ({"null"} if None in values else set())))
     raise JobKindError(
         f"job kind of POST {create_path}: the `status` of GET {status_path} may also be {allowed}, but the SDK "
         "reads every job status as one of the status enum's strings: it could not tell a job's state, so the spec "
         "is refused",
+        path=where,
+    )
+
+
+def _check_task_id_type(spec: dict[str, Any], path: str, create: dict[str, Any]) -> None:
+    """A create with a status operation whose answer has a ``task_id`` of another type than string (integer, say)
+    would be a job kind but for that: the SDK passes task ids as text (in URLs, journals, callbacks), so rather than
+    the kind silently not being one, the spec is refused, naming the field."""
+    answer = _json_body(create, "response")
+    task_id = object_schema(spec, answer).get("properties", {}).get("task_id")
+    if task_id is None or not _status_operation(spec, path, create)[2]:
+        return
+    schema = ref_name(answer)
+    code = success_code(create)
+    where: tuple[str, ...] = (
+        ("components", "schemas", schema, "properties", "task_id")
+        if schema is not None
+        else (
+            "paths",
+            path,
+            "post",
+            "responses",
+            code,
+            "content",
+            "application/json",
+            "schema",
+            "properties",
+            "task_id",
+        )
+    )
+    typed = " or ".join(sorted(json_types(spec, task_id))) or "untyped"
+    raise JobKindError(
+        f"POST {path} answers its task_id as {typed}, and has a status operation: a job kind, but for that the SDK "
+        "reads every task id as a string (it goes into URLs, batch journals and callbacks), so the spec is refused; "
+        f"if Vozo sends strings, say so in openapi/overlay.yaml (target: {json_path(where)}, update: {{type: string}})",
         path=where,
     )
 
@@ -535,7 +649,7 @@ def _check_job_schema(path: str, create: dict[str, Any]) -> None:
     if ref_name(body) == JOB_SCHEMA:
         return
     answer = f"schema {ref_name(body)!r}" if ref_name(body) else "a schema written in place"
-    where = ("paths", path, "post", "responses", "200", "content", "application/json", "schema")
+    where = ("paths", path, "post", "responses", success_code(create), "content", "application/json", "schema")
     raise JobKindError(
         f"POST {path} answers a task_id with {answer}, not the {JOB_SCHEMA!r} schema every job kind's create "
         f"answers (the SDK reads each create's answer as vozo.types.{JOB_SCHEMA}): it would be a job kind whose "
@@ -553,14 +667,15 @@ def _check_required(
     and the overlay action that makes it required again (the overlay may add to a ``required`` list)."""
     if name in (object_schema(spec, body).get("required") or ()):
         return
+    code = success_code(spec["paths"][path][method])
     schema = ref_name(body)
     if schema is not None:
         where: tuple[str, ...] = ("components", "schemas", schema)
     else:
-        where = ("paths", path, method, "responses", "200", "content", "application/json", "schema")
+        where = ("paths", path, method, "responses", code, "content", "application/json", "schema")
     target = json_path(where)
     raise JobKindError(
-        f"job kind of POST {create_path}: the 200 body of {method.upper()} {path} does not list `{name}` as "
+        f"job kind of POST {create_path}: the {code} body of {method.upper()} {path} does not list `{name}` as "
         f"required, but every job kind's {'status' if name == 'status' else 'create answer'} carries it; if Vozo "
         f"always sends it, add it in openapi/overlay.yaml (target: {target}, update: {{required: [{name}]}})",
         path=where,
@@ -629,7 +744,10 @@ def stale_hints(spec: dict[str, Any]) -> list[str]:
                 if str(alias) not in field.value_aliases
             ]
             if hint.get("default") is not None and field.default is None:
-                lines.append(f"{where}: `{name}` default {hint['default']!r} is not one of its values any more")
+                api_value = field.value_aliases.get(str(hint["default"]), hint["default"])
+                why = default_misfit(api_value, field.schema) or "is not one of its values any more"
+                suffix = "" if why == "is not one of its values any more" else "; it is not sent"
+                lines.append(f"{where}: `{name}` default {hint['default']!r} {why}{suffix}")
         named = [name for name, _ in kind.results]
         for result in create.get("x-vozo-result-types") or {}:
             if result not in named:

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from spectools.pages import Page
+from spectools.sourcemap import json_path
 
 # Top-level sections that every page repeats and that must agree.
 _SHARED_TOP_LEVEL = ("openapi", "info", "servers", "security")
@@ -20,6 +21,34 @@ class MergeConflictError(ValueError):
         self.pages = pages  # the two page files
 
 
+def _first_difference(key: tuple[str, ...], first: Any, second: Any, pages: tuple[str, str]) -> str:
+    """Where two definitions first part (depth first, in the first's key order), and how."""
+    path: list[str | int] = list(key)
+    while True:
+        if isinstance(first, dict) and isinstance(second, dict):
+            for name in [*first, *(k for k in second if k not in first)]:
+                if name not in second or name not in first:
+                    owner = pages[0] if name in first else pages[1]
+                    return f"first differing at {json_path((*path, name))} (only in {owner})"
+                if first[name] != second[name]:
+                    path.append(name)
+                    first, second = first[name], second[name]
+                    break
+            else:  # equal after all (keys in another order): nothing nearer to name
+                return f"first differing at {json_path(path)}"
+        elif isinstance(first, list) and isinstance(second, list) and len(first) == len(second):
+            index = next(i for i, (a, b) in enumerate(zip(first, second, strict=True)) if a != b)
+            path.append(index)
+            first, second = first[index], second[index]
+        else:
+            return f"first differing at {json_path(path)} ({_short(first)} and {_short(second)})"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def merge_pages(pages: list[Page]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     origin: dict[tuple[str, ...], str] = {}  # where each merged item came from, for conflict messages
@@ -31,7 +60,8 @@ def merge_pages(pages: list[Page]) -> dict[str, Any]:
             origin[key] = page.name
         elif target[name] != value:
             raise MergeConflictError(
-                f"{label} is defined differently in {origin[key]} and {page.name}",
+                f"{label} is defined differently in {origin[key]} and {page.name}, "
+                f"{_first_difference(key, target[name], value, (origin[key], page.name))}",
                 path=key,
                 pages=(origin[key], page.name),
             )

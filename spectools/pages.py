@@ -1,4 +1,4 @@
-"""Vozo doc pages: markdown files that each embed one OpenAPI document in a ````yaml METHOD /path fence."""
+"""Vozo doc pages: markdown files that each embed one OpenAPI document in a ````yaml (or json) METHOD /path fence."""
 
 from __future__ import annotations
 
@@ -9,12 +9,17 @@ from typing import Any
 
 import yaml
 
-# Vozo's pages open the fence with four backticks, the language and the operation: ````yaml POST /v1/x
+# Vozo's pages open the fence with four backticks, the language and the operation: ````yaml POST /v1/x. A document
+# fenced as JSON (````json POST /v1/x) reads the same: JSON is YAML, and the YAML parser names the line it stops at.
+_LANGUAGE = r"(?:yaml|yml|json)"
 _FENCE = re.compile(
-    r"^(?P<ticks>`{3,})yaml[ \t]+(?P<method>[A-Za-z]+)[ \t]+(?P<path>/\S*)[ \t]*\n(?P<body>.*?)^(?P=ticks)[ \t]*$",
+    rf"^(?P<ticks>`{{3,}}){_LANGUAGE}[ \t]+(?P<method>[A-Za-z]+)[ \t]+(?P<path>/\S*)[ \t]*\n(?P<body>.*?)"
+    r"^(?P=ticks)[ \t]*$",
     re.MULTILINE | re.DOTALL,
 )
-_OPENING = re.compile(r"^`{3,}yaml[ \t]+[A-Za-z]+[ \t]+/", re.MULTILINE)
+_OPENING = re.compile(rf"^`{{3,}}(?P<language>{_LANGUAGE})[ \t]+[A-Za-z]+[ \t]+/", re.MULTILINE)
+# A json fence is an OpenAPI one only when its document opens with the "openapi" key (a guide's request sample is not).
+_JSON_OPENAPI = re.compile(r'[^\n]*\n\s*\{\s*"openapi"\s*:')
 
 
 class _PageLoader(yaml.SafeLoader):
@@ -145,7 +150,13 @@ def _line_of(text: str, offset: int) -> int:
 
 
 def has_fence(text: str) -> bool:
-    return _FENCE.search(text) is not None
+    """Whether the page opens an OpenAPI fence (closed or not: parse_page refuses one never closed, naming its line,
+    where leaving the page out would drop its operations from the spec without a word)."""
+    text = text.replace("\r\n", "\n")
+    return any(
+        opened["language"] != "json" or _JSON_OPENAPI.match(text, opened.start()) is not None
+        for opened in _OPENING.finditer(text)
+    )
 
 
 def load_pages(folder: Path) -> list[Page]:

@@ -175,6 +175,19 @@ def _job_kind_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     for path in sorted(before.keys() & after.keys()):
         if before[path].name != after[path].name:
             lines.append(f"~ job kind POST {path} renamed `{before[path].name}` -> `{after[path].name}`")
+        if before[path].result_url_fields != after[path].result_url_fields:
+            # A result file retyped or moved away: download(), `vozo <kind> -o` and batch outputs follow the spec.
+            was, now = (", ".join(kind.result_url_fields) or "none" for kind in (before[path], after[path]))
+            gone = "" if after[path].results else " (download() of its status has no file to fetch)"
+            lines.append(f"~ job kind `{after[path].name}`: result files {was} -> {now}{gone}")
+    for path in sorted(after):
+        ends = [value for value in after[path].other_ends if path not in before or value not in before[path].other_ends]
+        if ends:
+            listed = ", ".join(f"`{value}`" for value in ends)
+            name = after[path].name
+            lines.append(
+                f"! job kind `{name}`: status {listed} ends the job: wait() raises JobFailedError, as at failed"
+            )
     known = not_job_kinds(old)
     lines += [f"! POST {path} is not a job kind: {why}" for path, why in sorted(not_job_kinds(new).items())
               if known.get(path) != why]  # fmt: skip

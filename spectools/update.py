@@ -86,11 +86,20 @@ def download_pages(source: str, fetch: Fetch) -> list[FetchedPage]:
     """Every API reference page that embeds an OpenAPI document."""
     base = source.rstrip("/") + "/"
     index = fetch(urljoin(base, "llms.txt"))
-    pages = []
+    pages: list[FetchedPage] = []
+    stored: dict[str, str] = {}  # file name -> the URL stored under it
     for relative, url in reference_pages(index, base):
         text = fetch(url)
-        if has_fence(text):  # overviews and guides have none
-            pages.append(FetchedPage(page_file_name(relative), url, text))
+        if not has_fence(text):  # overviews and guides have none
+            continue
+        name = page_file_name(relative)
+        if name in stored:  # a/b and a__b: one would silently replace the other, and its operations go unreported
+            raise UpdateError(
+                f"the pages {stored[name]} and {url} would both be stored as openapi/upstream/{name}; nothing was "
+                "written (ask Vozo, or rename one page's path in a local mirror)"
+            )
+        stored[name] = url
+        pages.append(FetchedPage(name, url, text))
     if not pages:
         raise UpdateError(f"the index at {base}llms.txt links no API reference page with an OpenAPI document")
     return pages

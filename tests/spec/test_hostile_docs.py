@@ -161,7 +161,8 @@ def test_a_kind_with_hostile_field_names_and_types_works_through_both_clients(ho
     assert found["parameters"] == [*ARGUMENTS, "check_file_types", "extra_body"]
     assert found["bodies"] == [BODY, BODY]  # each field under its JSON name, whatever its argument
     assert found["async"]
-    assert found["seen"] == ["Queued", "RENDERING", "cancelled", "done"]  # extra and odd-cased values: in progress
+    # Extra and odd-cased values are in progress; `cancelled` names an end (a wait stops there): the fake walks past it.
+    assert found["seen"] == ["Queued", "RENDERING", "done"]
     assert found["results"] == {
         "preview": "preview_url",
         "video": "result.video_url",
@@ -520,6 +521,23 @@ INVALID = {
         "$.components.schemas.RemixRequest.properties.tone.anyOf[0].enum",
         "              enum:\n                - warm-ish",
     ),
+    # A create documented at another host: generated and called at the SDK's base_url, where it fails every time.
+    "operation-server": (
+        "    post:\n",
+        "    post:\n      servers:\n        - url: https://upload.vozo.test\n",
+        "POST /v1/media/remix is documented at https://upload.vozo.test, not at the API's",
+        "$.paths['/v1/media/remix'].post.servers",
+        "      servers:",
+    ),
+    # The validator's path-parameter check gives no path: the page of lipsync's POST ("line 14, at $") was blamed.
+    "path-parameter-unresolved": (
+        "paths:\n",
+        "paths:\n  /v1/media/remix/{clip}/cancel:\n    post:\n      description: Cancel a clip\n"
+        "      responses:\n        '200':\n          description: cancelled\n",
+        "Path parameter 'clip' for 'post' operation in '/v1/media/remix/{clip}/cancel' was not resolved",
+        "$.paths['/v1/media/remix/{clip}/cancel'].post",
+        "    post:\n      description: Cancel a clip",
+    ),
 }
 
 
@@ -633,3 +651,26 @@ def test_a_key_asked_for_otherwise_than_as_a_bearer_token_is_refused_naming_the_
     assert message.startswith("POST /v1/media/remix asks for the API key as header 'X-Api-Key' (security scheme")
     line = text.count("\n", 0, text.index("    keyAuth:")) + 1
     assert f"in https://docs.test/{CREATE_PAGE} line {line}, at $.components.securitySchemes.keyAuth" in message
+
+
+def test_a_task_id_vozo_retypes_is_refused_naming_page_line_and_path(tmp_path: Path) -> None:
+    """Every page's Job says `task_id: integer`: each job kind silently stopped being one, and the refusal ("the
+    spec holds no job kind") named no page, line or reason; with a new kind alone so typed, it just went missing."""
+    string_id = "        task_id:\n          description: ID of the task\n          type: string\n"
+    (tmp_path / "checkout" / "openapi").mkdir(parents=True)
+    shutil.copy(FIXTURES / "overlay.yaml", tmp_path / "checkout" / "openapi" / "overlay.yaml")
+    pages = [
+        FetchedPage(p.name, p.url, p.text.replace(string_id, string_id.replace("string", "integer"))) for p in _pages()
+    ]
+    assert all("type: integer" in p.text for p in pages if string_id.replace("string", "integer") in p.text)
+    with pytest.raises(staging.StagingError) as refused:
+        staging.prepare(tmp_path / "checkout", pages, tmp_path / "staging")
+    message = str(refused.value)
+    assert re.search(r"POST /v1/\S+ answers its task_id as integer", message), message
+    found = re.search(
+        r"in https://docs\.test/(\S+\.md) line (\d+), at \$\.components\.schemas\.Job\.properties\.task_id", message
+    )
+    assert found, message
+    text = next(p.text for p in pages if p.name == found[1])
+    assert text.splitlines()[int(found[2]) - 1] == "        task_id:"
+    assert not (tmp_path / "staging" / "generated").exists()

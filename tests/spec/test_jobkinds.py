@@ -395,3 +395,79 @@ def test_docs_text_reaches_help_and_docstrings_as_one_printable_line() -> None:
     (kind,) = find_job_kinds(spec_with(paths, R=request, S=status_schema("done", "failed")))
     assert kind.summary == "Remix[31m a video"
     assert [field.description for field in kind.fields] == ["The media[2J to remix.]0;pwned"]
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"pattern": "^[a-z]{2}(-[A-Za-z]{2})?$"}, "does not have its documented form ^[a-z]{2}(-[A-Za-z]{2})?$"),
+        ({"type": "integer", "pattern": None}, "is not of its type (integer)"),
+        ({"pattern": None, "minimum": 3}, None),  # a bound on a string: the SDK checks numbers only
+    ],
+)
+def test_a_default_the_field_no_longer_takes_is_dropped_and_reported(change: dict[str, Any], why: str | None) -> None:
+    """The overlay's source_language default `auto`, after Vozo's pattern stops allowing it: were it still sent,
+    every create that leaves the field out would be refused by the SDK itself, for a value the caller never gave."""
+    old = build.build_spec(FIXTURES / "upstream", FIXTURES / "overlay.yaml")
+    new = copy.deepcopy(old)
+    prop = new["components"]["schemas"]["MediaTranslateRequest"]["properties"]["source_language"]
+    prop.update(change)
+    for key in [key for key, value in prop.items() if value is None]:
+        del prop[key]
+    [source] = [
+        field
+        for kind in find_job_kinds(new)
+        if kind.name == "translations"
+        for field in kind.fields
+        if field.name == "source_language"
+    ]
+    if why is None:
+        assert source.default == "auto"
+        assert stale_hints(new) == []
+        return
+    assert source.default is None
+    assert stale_hints(new) == [
+        f"x-vozo-fields of POST /v1/media/translate: `source_language` default 'auto' {why}; it is not sent"
+    ]
+    assert [field.default for kind in find_job_kinds(old) for field in kind.fields if field.name == "source_language"]
+    assert stale_hints(old) == []
+
+
+@pytest.mark.parametrize("code", ["201", "202"])
+def test_a_create_that_answers_its_task_id_with_another_2xx_is_a_job_kind(code: str) -> None:
+    """Vozo documents a new create as `202 Job queued`: it was no job kind, and the report did not say why."""
+    operation = create("DubRequest")
+    operation["post"]["responses"] = {code: operation["post"]["responses"]["200"]}
+    spec = spec_with(
+        {"/v1/media/dub_audio": operation, "/v1/media/dub_audio/{task_id}": get("DubStatus")},
+        DubRequest={"type": "object"},
+        DubStatus=DUB_STATUS,
+        DubResult=DUB_RESULT,
+    )
+    [kind] = find_job_kinds(spec)
+    assert kind.name == "dub_audio"
+    assert not_job_kinds(spec) == {}
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (("err_code", "err_message"), ("err_code", "err_message")),
+        (("error_code", "error_message"), ("error_code", "error_message")),
+        (("errorCode", "errorMessage"), ("errorCode", "errorMessage")),
+        (("error_code", "err_msg"), ("error_code", "err_msg")),
+    ],
+)
+def test_the_error_fields_are_found_under_the_names_vozo_gives_them(
+    fields: tuple[str, str], expected: tuple[str, str]
+) -> None:
+    """A status that names its error fields error_code/error_message: JobFailedError lost Vozo's reason (the SDK
+    read only err_code/err_message), and FakeVozo put its failures in fields the spec does not have."""
+    status = status_schema("queued", "done", "failed", **{name: {"type": "string"} for name in fields})
+    spec = spec_with(
+        {"/v1/media/dub_audio": create("DubRequest"), "/v1/media/dub_audio/{task_id}": get("DubStatus")},
+        DubRequest={"type": "object"},
+        DubStatus=status,
+    )
+    [kind] = find_job_kinds(spec)
+    assert kind.error_fields == expected

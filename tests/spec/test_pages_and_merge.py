@@ -144,3 +144,23 @@ def test_merge_output_does_not_depend_on_page_order() -> None:
 def test_an_empty_folder_is_a_page_error(tmp_path) -> None:
     with pytest.raises(PageError, match=r"no \.md pages"):
         load_pages(tmp_path)
+
+
+def test_a_conflict_names_where_the_two_definitions_first_differ() -> None:
+    """Two pages' copies of a 40-line schema that differ in one nested type: the error named only the schema."""
+    other = copy.deepcopy(ERROR)
+    other["properties"]["code"]["type"] = "integer"
+    pages = [
+        page("a.md", fragment("/v1/a", schemas={"Error": ERROR})),
+        page("b.md", fragment("/v1/b", schemas={"Error": other})),
+    ]
+    with pytest.raises(MergeConflictError) as conflict:
+        merge_pages(pages)
+    assert "first differing at $.components.schemas.Error.properties.code.type ('string' and 'integer')" in str(
+        conflict.value
+    )
+    extra = copy.deepcopy(ERROR)
+    extra["properties"]["hint"] = {"type": "string"}
+    with pytest.raises(MergeConflictError) as conflict:
+        merge_pages([pages[0], page("b.md", fragment("/v1/b", schemas={"Error": extra}))])
+    assert "first differing at $.components.schemas.Error.properties.hint (only in b.md)" in str(conflict.value)

@@ -142,3 +142,49 @@ def test_enum_values_that_plain_text_would_misread_are_quoted(upstream, overlay_
         "'line\\nbreak', ' x')"
     ) in lines
     assert all("\n" not in line for line in lines)
+
+
+def test_a_status_value_that_names_an_end_is_reported_as_ending_the_wait(upstream, overlay_file) -> None:
+    """`cancelled` or `expired` never turn into done: the report says a wait ends there, as at failed."""
+    old = build.build_spec(upstream, overlay_file)
+    new = copy.deepcopy(old)
+    dub_audio_pair(new)
+    status = new["components"]["schemas"]["DubAudioJobStatus"]["properties"]["status"]
+    status["enum"] = [*status["enum"], "cancelling", "cancelled", "error_recovering"]
+    enum = new["components"]["schemas"]["MediaTranslateJobStatus"]["properties"]["status"]["enum"]
+    enum += ["expired", "timed_out"]
+    lines = change_report(old, new)
+    assert (
+        "! job kind `dub_audio`: status `cancelled` ends the job: wait() raises JobFailedError, as at failed" in lines
+    )
+    assert (
+        "! job kind `translations`: status `expired`, `timed_out` ends the job: wait() raises JobFailedError, "
+        "as at failed"
+    ) in lines
+    assert not [line for line in lines if ("`cancelling`" in line or "recovering" in line) and line.startswith("!")]
+    assert not [line for line in change_report(new, copy.deepcopy(new)) if "ends the job" in line]
+
+
+def test_the_report_s_words_of_an_end_are_the_wait_s() -> None:
+    from spectools.jobkinds import ENDED_WORDS
+    from vozo import _jobs
+
+    assert ENDED_WORDS == _jobs.ENDED_WORDS
+
+
+def test_result_files_a_kind_gains_or_loses_are_reported_at_the_kind(upstream, overlay_file) -> None:
+    """lipsync's `video_url` retyped string -> object: the kind has no result file now (download(), `vozo lipsync
+    -o` and batch outputs go with it); the field lines alone did not say so."""
+    old = build.build_spec(upstream, overlay_file)
+    new = copy.deepcopy(old)
+    status = new["components"]["schemas"]["JobStatus"]["properties"]
+    status["video_url"] = {"type": "object", "properties": {"url": {"type": "string"}}}
+    status["preview_url"] = {"type": "string", "description": "A still image of the video"}
+    lines = change_report(old, new)
+    assert "~ job kind `lipsync`: result files video_url -> preview_url" in lines
+    assert "~ job kind `reusable_lipsync`: result files video_url -> preview_url" in lines
+    del status["preview_url"]
+    assert "~ job kind `lipsync`: result files video_url -> none (download() of its status has no file to fetch)" in (
+        change_report(old, new)
+    )
+    assert not [line for line in change_report(old, copy.deepcopy(old)) if "result files" in line]

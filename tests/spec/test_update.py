@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import re
 import shutil
 import subprocess
@@ -12,9 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from spectools import generate, staging, yamlio
 from spectools.__main__ import main
+from spectools.pages import fence_body
 from spectools.update import FetchedPage
 from tests.sockets import closed_port
 
@@ -340,3 +343,81 @@ def test_a_mypy_that_fails_on_stderr_alone_is_shown(tmp_path: Path, monkeypatch:
     with pytest.raises(staging.StagingError) as refused:
         staging.verify(staging.Staged(tmp_path, {}, []))
     assert str(refused.value).endswith("code:\nwrapper/vozo/x.py: error: INTERNAL ERROR")
+
+
+def test_a_page_whose_fence_is_never_closed_is_refused_not_skipped(site: Site, checkout: Path, capsys) -> None:
+    """An API reference page that opens its OpenAPI fence and never closes it was taken for a guide (no fence) and
+    left out: its operations vanished from the spec without a word. It is refused, naming the page and the line."""
+    page = site.page(TRANSLATE_CREATE)
+    text = page.read_text()
+    page.write_text(text[: text.rindex("````")])
+    before = snapshot(checkout)
+    assert run_update(site.base, checkout) == 1
+    err = capsys.readouterr().err
+    line = site.line_of(TRANSLATE_CREATE, "````yaml POST")
+    assert f"the ````yaml fence opened on line {line} is never closed" in err
+    assert f"in {site.base}/{TRANSLATE_CREATE}.md line {line}" in err
+    assert snapshot(checkout) == before
+
+
+def _as_json_fence(site: Site, broken: bool = False) -> None:
+    """The translate create page with its OpenAPI document fenced as JSON (````json POST /v1/media/translate)."""
+    page = site.page(TRANSLATE_CREATE)
+    text = page.read_text()
+    found = fence_body(text)
+    assert found is not None
+    document = json.dumps(yaml.safe_load(found[0]), indent=2)
+    if broken:
+        document = document.replace('"media_url": {', '"media_url": {,', 1)
+    page.write_text(text.replace(found[0], document + "\n", 1).replace("````yaml POST", "````json POST", 1))
+
+
+def test_a_page_that_fences_its_document_as_json_is_read_like_yaml(site: Site, checkout: Path, capsys) -> None:
+    _as_json_fence(site)
+    assert run_update(site.base, checkout) == 0
+    out = capsys.readouterr().out
+    assert "API change report: no changes to operations or fields." in out, out
+
+
+def test_a_json_fenced_page_that_does_not_parse_is_named_by_url_and_line(site: Site, checkout: Path, capsys) -> None:
+    _as_json_fence(site, broken=True)
+    before = snapshot(checkout)
+    assert run_update(site.base, checkout) == 1
+    err = capsys.readouterr().err
+    line = site.line_of(TRANSLATE_CREATE, '"media_url": {,')
+    assert "does not parse" in err, err
+    found = re.search(rf"in {re.escape(site.base)}/{TRANSLATE_CREATE}\.md line (\d+)", err)
+    assert found, err
+    assert line <= int(found[1]) <= line + 2
+    assert snapshot(checkout) == before
+
+
+def test_two_pages_that_would_share_one_file_name_are_refused_naming_both(site: Site, checkout: Path, capsys) -> None:
+    """api_reference/a/b and api_reference/a__b are both stored as api_reference__a__b.md: one page silently
+    replaced the other, and its operations left the spec unreported."""
+    clash = "api_reference/endpoints/translate_dub__create"
+    shutil.copy(site.page("api_reference/endpoints/lipsync/create"), site.page(clash))
+    index = site.docs / "llms.txt"
+    index.write_text(index.read_text() + f"- [Clash]({site.base}/{clash}.md)\n")
+    before = snapshot(checkout)
+    assert run_update(site.base, checkout) == 1
+    err = capsys.readouterr().err
+    assert "api_reference__endpoints__translate_dub__create.md" in err, err
+    assert f"{site.base}/{TRANSLATE_CREATE}.md" in err, err
+    assert f"{site.base}/{clash}.md" in err, err
+    assert snapshot(checkout) == before
+
+
+def test_a_guide_showing_a_json_request_is_not_taken_for_an_api_reference_page(
+    site: Site, checkout: Path, capsys
+) -> None:
+    """A json fence titled like an operation but holding a request sample, not an OpenAPI document, is prose."""
+    guide = "api_reference/endpoints/translate_dub/examples"
+    site.page(guide).write_text(
+        "# Examples\n\n```json POST /v1/media/translate\n"
+        '{"media_url": "https://m.test/a.mp4", "target_language": "es"}\n```\n'
+    )
+    index = site.docs / "llms.txt"
+    index.write_text(index.read_text() + f"- [Examples]({site.base}/{guide}.md)\n")
+    assert run_update(site.base, checkout) == 0
+    assert "API change report: no changes to operations or fields." in capsys.readouterr().out

@@ -547,3 +547,34 @@ def test_an_async_def_on_progress_is_refused_before_any_job_is_made(tmp_path) ->
     # a plain callable that hands back a coroutine stops the run at its first call
     with pytest.raises(vozo.InvalidInputError, match="on_progress must be a plain function"):
         asyncio.run(go(lambda progress: shown(progress)))
+
+
+@pytest.mark.parametrize(
+    ("type_", "expected"), [("integer", {"min": 2, "max": 4}), ("string", {"min": "2", "max": "4"})]
+)
+def test_a_range_cell_reads_its_two_values_as_the_spec_types_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, type_: str, expected: dict[str, object]
+) -> None:
+    """A "2-4" cell after a docs update retyped speaker_number's min and max: the row is valid, typed as the spec."""
+    kind = vozo_jobs.kinds.TRANSLATIONS
+    fields = tuple(
+        attrs.evolve(
+            field,
+            schema={
+                **field.schema,
+                "properties": {n: {**s, "type": type_} for n, s in field.schema["properties"].items()},
+            },
+        )
+        if field.name == "speaker_number"
+        else field
+        for field in kind.fields
+    )
+    monkeypatch.setattr(
+        vozo_jobs.kinds,
+        "KINDS",
+        tuple(attrs.evolve(kind, fields=fields) if k is kind else k for k in vozo_jobs.kinds.KINDS),
+    )
+    text = "kind,media_url,target_language,speaker_number\ntranslations,https://m.test/t.mp4,es,2-4\n"
+    (row,) = vozo.batch.load(write(tmp_path / "m.csv", text))
+    assert row.fields["speaker_number"] == expected
+    assert row.problem is None

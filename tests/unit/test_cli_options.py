@@ -59,3 +59,29 @@ def test_a_field_named_json_leaves_the_command_its_json_flag() -> None:
     assert next(param.opts for param in command.params if param.name == "json" and param.expose_value) == [
         "--field-json"
     ]
+
+
+def _speaker_range_typed(type_: str) -> JobKind:
+    """translations after a docs update that types speaker_number's min and max as ``type_``."""
+    kind = kind_named("translations")
+    fields = tuple(
+        attrs.evolve(
+            field,
+            schema={
+                **field.schema,
+                "properties": {name: {**sub, "type": type_} for name, sub in field.schema["properties"].items()},
+            },
+        )
+        if field.name == "speaker_number"
+        else field
+        for field in kind.fields
+    )
+    return attrs.evolve(kind, fields=fields)
+
+
+def test_a_min_max_range_reads_its_two_values_as_the_spec_types_them() -> None:
+    """`--speakers 1 2` gives the range's ends the type the spec gives them (today integers), not always int."""
+    cases = {"integer": (("1", "2"), (1, 2)), "number": (("1.5", "2"), (1.5, 2.0)), "string": (("1", "2"), ("1", "2"))}
+    for type_, (given, expected) in cases.items():
+        option = next(p for p in job_command(_speaker_range_typed(type_)).params if p.name == "speaker_number")
+        assert option.type_cast_value(click.Context(click.Command("x")), given) == expected

@@ -4,10 +4,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 
 import vozo
+import vozo_jobs.kinds
+from vozo._arguments import request_body
 from vozo.types import Model, ReferenceFileType
 
 from .conftest import nested, reply
@@ -309,3 +312,50 @@ def test_text_that_cannot_be_sent_as_utf8_is_refused_before_any_request(api, rec
         api.call(create_lipsync(**overrides))
     assert recorder.requests == []
     str(caught.value).encode()  # the message itself can be printed and logged: the bad key is shown escaped
+
+
+# --- the rules Vozo states only in prose, after `make update-spec` changed the fields they read ------------------
+
+
+def _translations_with(**schemas: dict[str, Any]) -> Any:
+    """Today's translate kind with the schemas of some fields as a docs update could leave them."""
+    kind = vozo_jobs.kinds.TRANSLATIONS
+    fields = tuple(attrs.evolve(f, schema=schemas[f.name]) if f.name in schemas else f for f in kind.fields)
+    return attrs.evolve(kind, fields=fields)
+
+
+def _with_properties(name: str, **properties: dict[str, Any]) -> dict[str, Any]:
+    field = vozo_jobs.kinds.TRANSLATIONS.field(name)
+    assert field is not None
+    return {**field.schema, "properties": {**field.schema["properties"], **properties}}
+
+
+TRANSLATE = {"media_url": "https://m.test/keynote.mp4", "target_language": "es"}
+BOX = {"x": 0.1, "y": 0.8, "width": 0.8, "height": 0.15}
+
+
+def test_a_key_vozo_adds_to_the_ocr_box_is_taken_and_sent() -> None:
+    """The prose rule wants x, y, width and height; a key the spec now lists beside them is no typo to refuse."""
+    kind = _translations_with(ocr_text_box=_with_properties("ocr_text_box", rotation={"type": "number"}))
+    body = request_body(kind, {**TRANSLATE, "ocr_text_box": {**BOX, "rotation": 90.0}}, check_file_types=True)
+    assert body.to_dict()["ocr_text_box"] == {**BOX, "rotation": 90.0}
+    with pytest.raises(vozo.InvalidInputError, match=r"needs exactly x, y, width and height \(and may have rotation\)"):
+        request_body(kind, {**TRANSLATE, "ocr_text_box": {**BOX, "rotaton": 90.0}}, check_file_types=True)
+    with pytest.raises(vozo.InvalidInputError, match="needs exactly x, y, width and height, got"):
+        request_body(
+            vozo_jobs.kinds.TRANSLATIONS, {**TRANSLATE, "ocr_text_box": {**BOX, "rotation": 1}}, check_file_types=True
+        )
+
+
+def test_a_speaker_range_vozo_retypes_is_checked_as_the_spec_now_says() -> None:
+    """speaker_number min/max retyped integer -> string: the spec's check decides, not the whole-number rule."""
+    text = {"type": "string"}
+    kind = _translations_with(speaker_number=_with_properties("speaker_number", min=text, max=text))
+    # Taken (this checkout's SpeakerNumber model still types them integers; the regenerated one reads strings).
+    request_body(kind, {**TRANSLATE, "speaker_number": {"min": "1", "max": "2"}}, check_file_types=True)
+    with pytest.raises(vozo.InvalidInputError, match=r"speaker_number\.min must be a JSON string"):
+        request_body(kind, {**TRANSLATE, "speaker_number": {"min": 1, "max": 2}}, check_file_types=True)
+    with pytest.raises(vozo.InvalidInputError, match="1 <= min <= max"):
+        request_body(
+            vozo_jobs.kinds.TRANSLATIONS, {**TRANSLATE, "speaker_number": {"min": 2, "max": 1}}, check_file_types=True
+        )

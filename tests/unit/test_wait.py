@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 
 import anyio
+import attrs
 import httpx
 import pytest
 
@@ -297,3 +298,37 @@ def test_an_async_def_on_update_is_awaited_by_asyncvozo_and_refused_by_vozo(api,
         assert raised.task_id == "t1"
         assert len(recorder.requests) == 1  # refused at the first status, not after waiting to the end
     assert not [warning for warning in recwarn if "never awaited" in str(warning.message)]
+
+
+@pytest.mark.parametrize("value", ["cancelled", "expired", "CANCELED", "cancelled_by_user", "timed_out", "Aborted"])
+def test_a_status_that_names_an_end_other_than_done_ends_the_wait_as_failed(api, recorder, value) -> None:
+    """Vozo adds `cancelled` (or lets jobs expire): the job will never be done, so waiting ends there at once, as at
+    failed, rather than at its deadline hours later; before or after `make update-spec` lists the value."""
+    recorder.replies = statuses("pending", "processing")
+    recorder.default = reply(200, {"status": value})
+    raised = api.raises(vozo.JobFailedError, lambda c: c.lipsync.wait("t-9", timeout=5, **FAST))
+    assert raised.task_id == "t-9"
+    assert raised.status.status.value == value
+    assert f"job t-9 ended {value!r}" in str(raised)
+    assert len(recorder.requests) == 3
+
+
+def test_a_status_on_its_way_to_an_end_is_still_in_progress(api, recorder) -> None:
+    recorder.replies = statuses("pending", "cancelling", "expiring", "error_recovering", "failed_retrying")
+    recorder.default = reply(200, {"status": "done", "video_url": "https://cdn.test/out.mp4"})
+    assert api.call(lambda c: c.lipsync.wait("t1", timeout=5, **FAST)).status.value == "done"
+
+
+def test_fake_vozo_walks_a_kinds_stages_but_not_the_values_that_end_it(monkeypatch) -> None:
+    """A spec whose status lists `cancelled` or `expired` before done: FakeVozo's jobs still walk on to done."""
+
+    import vozo_jobs.kinds
+    from vozo.testing import FakeVozo
+
+    lipsync = vozo_jobs.kinds.LIPSYNC
+    ending = attrs.evolve(lipsync, statuses=("pending", "cancelled", "processing", "expired", "done", "failed"))
+    monkeypatch.setattr(vozo_jobs.kinds, "KINDS", tuple(ending if k is lipsync else k for k in vozo_jobs.kinds.KINDS))
+    fake = FakeVozo(api_keys=[API_KEY])
+    with fake.serve() as url, vozo.Vozo(api_key=API_KEY, base_url=url) as client:
+        job = client.lipsync.create(reference_file_url="https://m.test/p.mp4", audio_url="https://m.test/a.mp3")
+    assert fake.jobs[job.task_id].stages == ("pending", "processing", "done")

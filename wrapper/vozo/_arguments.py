@@ -124,7 +124,7 @@ def request_body(
     for field in kind.fields:
         _check_field(kind, field, values, check_file_types=check_file_types)
     for rule in _PROSE_RULES:
-        rule(values)
+        rule(kind, values)
     if extra_body is not None:
         if not isinstance(extra_body, Mapping) or not all(isinstance(key, str) for key in extra_body):
             raise InvalidInputError("extra_body must be a mapping of JSON field names to values")
@@ -227,7 +227,7 @@ def check_value(
     fields and list items (pairs as min/max)."""
     types = _types(schema)
     key = where.rsplit(".", 1)[-1]
-    if "object" in types and isinstance(value, (tuple, list)) and set(schema.get("properties", {})) == {"min", "max"}:
+    if "object" in types and isinstance(value, (tuple, list)) and is_range(schema):
         value = parent[key] = dict(zip(("min", "max"), value, strict=False))  # (min, max) for a range
     known = [name for name in types if name in _JSON_TYPES]
     if known and not any(_JSON_TYPES[name](value) for name in known):
@@ -263,6 +263,25 @@ def check_value(
             check_value(f"{where}[{index}]", item, items, {}, {})
 
 
+def is_range(schema: Mapping[str, Any]) -> bool:
+    """An object of exactly ``min`` and ``max`` (speaker_number): given as two values, ``MIN MAX`` or ``2-4``."""
+    properties = schema.get("properties")
+    return isinstance(properties, Mapping) and set(properties) == {"min", "max"}
+
+
+def range_end_type(schema: Mapping[str, Any]) -> Callable[[str], int | float | str]:
+    """How the text of a range's end reads: as the spec types ``min`` and ``max`` (integers today; a docs update can
+    retype them, and the spec's check then wants its type, not the int the text once became)."""
+    properties = schema.get("properties") or {}
+    types = {name for end in ("min", "max") for name in _types(properties.get(end) or {}) if name in _JSON_TYPES}
+    types.discard("null")
+    if types <= {"integer"}:
+        return int
+    if types <= {"integer", "number"}:
+        return float
+    return str
+
+
 def _types(schema: Mapping[str, Any]) -> list[str]:
     """The JSON types a schema names: ``type`` as one name or a list; an object when it only lists properties."""
     declared = schema.get("type")
@@ -285,7 +304,9 @@ def _fits(where: str, value: object, schema: object, parent: dict[str, object]) 
 
 # --- rules Vozo's pages state only in prose, applied wherever their fields exist -------------------------------
 
-_Rule = Callable[[Mapping[str, object]], None]
+# A rule reads the request's values and may read the kind's fields, whose schemas follow the docs: a rule states
+# what the spec does not, never against what it now says (a key Vozo adds, a field it retypes).
+_Rule = Callable[[JobKind, Mapping[str, object]], None]
 _PROSE_RULES: list[_Rule] = []
 
 
@@ -301,7 +322,7 @@ def _prose_rule(*fields: str) -> Callable[[_Rule], _Rule]:
 
 
 @_prose_rule("media_type", "export_type")
-def _audio_exports(values: Mapping[str, object]) -> None:
+def _audio_exports(_kind: JobKind, values: Mapping[str, object]) -> None:
     if values.get("media_type") == "audio" and values.get("export_type") in ("video", "all"):
         raise InvalidInputError(
             f"export_type={values['export_type']!r} needs video input; for media_type='audio' use 'auto' or 'audio'"
@@ -309,7 +330,7 @@ def _audio_exports(values: Mapping[str, object]) -> None:
 
 
 @_prose_rule("subtitle_url", "ocr_text_box", "media_type")
-def _subtitles_or_ocr(values: Mapping[str, object]) -> None:
+def _subtitles_or_ocr(_kind: JobKind, values: Mapping[str, object]) -> None:
     if values.get("subtitle_url") and values.get("ocr_text_box") is not None:
         raise InvalidInputError("subtitle_url and ocr_text_box are mutually exclusive: pass one of them")
     if values.get("ocr_text_box") is not None and values.get("media_type") not in (None, "video"):
@@ -317,23 +338,38 @@ def _subtitles_or_ocr(values: Mapping[str, object]) -> None:
 
 
 @_prose_rule("ocr_text_box")
-def _ocr_box(values: Mapping[str, object]) -> None:
+def _ocr_box(kind: JobKind, values: Mapping[str, object]) -> None:
+    """x, y, width and height (those the spec still lists), and no other key but those the spec adds beside them."""
     box = values.get("ocr_text_box")
-    if isinstance(box, Mapping) and set(box) != {"x", "y", "width", "height"}:
-        raise InvalidInputError(f"ocr_text_box needs exactly x, y, width and height, got {sorted(box)}")
+    if not isinstance(box, Mapping):
+        return
+    field = kind.field("ocr_text_box")
+    listed = field.schema.get("properties") if field is not None else None
+    listed = list(listed) if isinstance(listed, Mapping) and listed else ["x", "y", "width", "height"]
+    needed = [name for name in ("x", "y", "width", "height") if name in listed]
+    optional = [name for name in listed if name not in needed]
+    if not set(needed) <= set(box) <= set(listed):
+        more = f" (and may have {', '.join(optional)})" if optional else ""
+        raise InvalidInputError(
+            f"ocr_text_box needs exactly {', '.join(needed[:-1])} and {needed[-1]}{more}, got {sorted(box)}"
+            if len(needed) > 1
+            else f"ocr_text_box takes {', '.join(listed)}, got {sorted(box)}"
+        )
 
 
 @_prose_rule("speaker_number")
-def _speaker_range(values: Mapping[str, object]) -> None:
+def _speaker_range(_kind: JobKind, values: Mapping[str, object]) -> None:
     speakers = values.get("speaker_number")
     if isinstance(speakers, Mapping):
         low, high = speakers.get("min"), speakers.get("max")
+        if any(n is not None and not _JSON_TYPES["number"](n) for n in (low, high)):
+            return  # the spec types min/max otherwise now (a docs update retyped them), and its check let them by
         if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in (low, high)) or low > high:  # type: ignore[operator]
             raise InvalidInputError(f"speaker_number needs whole numbers 1 <= min <= max, got {dict(speakers)!r}")
 
 
 @_prose_rule()
-def _non_blank_ids(values: Mapping[str, object]) -> None:
+def _non_blank_ids(_kind: JobKind, values: Mapping[str, object]) -> None:
     for name, value in values.items():
         if name.endswith("_id") and isinstance(value, str) and not value.strip():
             raise InvalidInputError(f"{name} must not be blank")

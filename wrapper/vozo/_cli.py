@@ -22,6 +22,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.text import Text
 
 import vozo
+from vozo._arguments import is_range, range_end_type
 from vozo._base import read_json
 from vozo._cli_batch import batch
 from vozo._cli_common import (
@@ -40,7 +41,13 @@ from vozo._cli_common import (
     shown,
 )
 from vozo._config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, hide_in_json
-from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, check_wait_arguments, job_failed_error
+from vozo._jobs import (
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_WAIT_TIMEOUT,
+    check_wait_arguments,
+    ends_the_job,
+    job_failed_error,
+)
 from vozo._kinds import Field, JobKind, all_kinds, kind_named
 from vozo.types import Job, JobResource
 
@@ -163,9 +170,9 @@ def current_status(client: vozo.Vozo, task_id: str, kind: str | None) -> tuple[J
 
 
 def failure(task_id: str, kind: JobKind, status: Status, hide: Hider) -> vozo.JobFailedError | None:
-    """The job's failure (Vozo's err_code, its documented meaning and the message), when it ended in failed; ``hide``
-    masks the API key should the server echo it."""
-    return job_failed_error(kind, task_id, status, hide) if status.status.value == "failed" else None
+    """The job's failure (Vozo's err_code, its documented meaning and the message), when it ended in failed (or
+    cancelled, expired, ...); ``hide`` masks the API key should the server echo it."""
+    return job_failed_error(kind, task_id, status, hide) if ends_the_job(str(status.status.value)) else None
 
 
 def describe_status(task_id: str, kind: JobKind, status: Status, hide: Hider) -> tuple[dict[str, Any], list[str]]:
@@ -326,8 +333,8 @@ def field_option(field: Field, taken: set[str], reserved: frozenset[str] = froze
     values = [value for value in schema.get("enum", ()) if value is not None]
     if values:  # the spec's values as they are (an integer enum takes 1, not "1")
         settings["type"] = click.Choice([*field.value_aliases, *values])
-    elif kind == "object" and set(schema.get("properties", {})) == {"min", "max"}:
-        settings.update(nargs=2, type=int, metavar="MIN MAX")
+    elif kind == "object" and is_range(schema):
+        settings.update(nargs=2, type=range_end_type(schema), metavar="MIN MAX")
     elif kind in ("object", "array"):
         settings["type"] = JSONValue()
     elif kind in ("integer", "number"):

@@ -251,7 +251,8 @@ class InternalServerError(APIStatusError):
 
 
 class JobFailedError(VozoError):
-    """The job ended in ``failed``. Carries the final status and Vozo's error fields when it sent any."""
+    """The job ended in ``failed``, or in another end that is not ``done`` (``cancelled``, ``expired``). Carries the
+    final status and Vozo's error fields when it sent any."""
 
     def __init__(self, task_id: str, status: AnyStatus, *, code: str | None, message: str | None) -> None:
         self.task_id = task_id
@@ -259,7 +260,9 @@ class JobFailedError(VozoError):
         self.code = code
         self.message = message
         self.code_description = describe(code)
-        said = f"job {task_id} failed{_vozo_says(_cut(code), _cut(message), self.code_description)}".rstrip(".")
+        value = _status_value(status)
+        ended = "failed" if value == "failed" else f"ended {value!r}"
+        said = f"job {task_id} {ended}{_vozo_says(_cut(code), _cut(message), self.code_description)}".rstrip(".")
         super().__init__(f"{said}. It will not finish: create a new job (after fixing the input, if the code names it)")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Generic, TypeVar, cast
@@ -43,6 +44,26 @@ GARBLED_TOLERANCE = 3
 
 StatusT = TypeVar("StatusT")
 DONE, FAILED = "done", "failed"  # the terminal values every job kind's status enum holds (spectools/jobkinds.py)
+# Words of a status value that name an end other than done: Vozo cancelled the job, let it expire, gave up on it.
+# Such a value (``cancelled``, ``expired``, ``cancelled_by_user``, ``TimedOut``), whether or not the spec lists it
+# yet, ends a wait as ``failed`` does, rather than at its deadline hours later: the job will never be done. Whole
+# words only, and none of ongoing work: ``cancelling``, ``expiring``, ``error_recovering`` are still in progress.
+# spectools/jobkinds.py reports the values a docs update adds with the same words (tests/spec/test_report.py keeps
+# the two in step).
+ENDED_WORDS = frozenset(
+    {"cancelled", "canceled", "expired", "aborted", "rejected", "terminated", "killed", "error", "errored",
+     "failure", "timeout", "timedout"}
+)  # fmt: skip
+
+
+def ends_the_job(value: str) -> bool:
+    """Whether a status value other than done ends the job: ``failed``, or one whose words say so (ENDED_WORDS)."""
+    if value == FAILED:
+        return True
+    words = [word.lower() for word in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+", value)]
+    if any(word.endswith("ing") for word in words):  # error_recovering, failed_retrying: still being worked on
+        return False
+    return any(word in ENDED_WORDS for word in words) or "".join(words) in ENDED_WORDS
 
 
 def is_transient(error: VozoError) -> bool:
@@ -58,7 +79,8 @@ def check_wait_arguments(timeout: object, poll_interval: object) -> None:
 
 
 def job_failed_error(kind: JobKind, task_id: str, status: object, hide: Callable[[str], str]) -> JobFailedError:
-    """The error of a job that ended in failed: Vozo's error fields, the API key taken out should a server echo it."""
+    """The error of a job that ended in failed (or cancelled, expired, ...): Vozo's error fields, the API key taken
+    out should a server echo it."""
     code, message = (None if text is None else hide(text) for text in kind.error(status))
     # status is always one of the kinds' status models; the error carries it typed for users.
     return JobFailedError(task_id, cast("AnyStatus", status), code=code, message=message)
@@ -67,7 +89,8 @@ def job_failed_error(kind: JobKind, task_id: str, status: object, hide: Callable
 class Poller(Generic[StatusT]):
     """Tracks one wait: the poll schedule, the deadline, change notifications and the terminal states.
 
-    Any status other than done and failed (including one Vozo adds later) means the job is still in progress.
+    Any status other than done and failed (including one Vozo adds later) means the job is still in progress,
+    except a value whose words name another end (``cancelled``, ``expired``: ``ends_the_job``), which fails it.
     A job created a moment ago is still queued, so its first look waits one interval (``just_created``).
 
     The schedule follows the job's phase. The interval starts at ``poll_interval`` and grows x1.5 per look,
@@ -125,7 +148,7 @@ class Poller(Generic[StatusT]):
         self._last = status
         if value == DONE:
             return None
-        if value == FAILED:
+        if ends_the_job(value):  # failed, or an end such as cancelled or expired: it will never be done
             raise job_failed_error(self.kind, self.task_id, status, self._hide)
         self._enter_phase(value)
         return self._next_delay()

@@ -15,7 +15,7 @@ from vozo import _download
 from vozo._arguments import checked_task_id, request_body
 from vozo._base import created_task_id, operation_name
 from vozo._errors import VozoError
-from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, DONE, FAILED, Poller
+from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, DONE, Poller, ends_the_job
 from vozo._kinds import JobKind, status_value
 from vozo._logging import logger
 from vozo_api_client.models import Job
@@ -43,7 +43,7 @@ class JobResource(Generic[StatusT]):
         task_id = checked_task_id(task_id)
         status = self._client.call(self.kind.status.sync_detailed, self.kind.status_model, task_id=task_id)
         _download.remember_task_id(status, task_id)
-        if status_value(status) in (DONE, FAILED):
+        if status_value(status) == DONE or ends_the_job(status_value(status)):
             self._client.jobs.ended(task_id)
         return cast(StatusT, status)
 
@@ -58,9 +58,10 @@ class JobResource(Generic[StatusT]):
         """Poll until the job is ``done`` and return that status.
 
         ``on_update(status)`` is called whenever the status value changes. Raises ``JobFailedError`` on
-        ``failed`` (with Vozo's error code and message) and ``JobTimeoutError`` after ``timeout`` seconds (default
-        3 h: Vozo queues jobs for up to 2 h, then processes them for 10-20 min); both carry the ``task_id``. A
-        status this client does not know yet counts as in progress. Outages are waited through until the deadline.
+        ``failed`` (with Vozo's error code and message) or on a value whose words name another end (``cancelled``,
+        ``expired``, ...), and ``JobTimeoutError`` after ``timeout`` seconds (default 3 h: Vozo queues jobs for up
+        to 2 h, then processes them for 10-20 min); both carry the ``task_id``. Any other status this client does
+        not know yet counts as in progress. Outages are waited through until the deadline.
         How often it looks follows the job's phase: from ``poll_interval``, growing x1.5, at most every 2 min while
         queued (nothing can finish there), every 1 min early in processing, and every 25 s once half the
         documented ~10 min of processing may have passed (or when that is unknown).

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vozo._arguments import EXTRA_BODY, SKIP_FILE_TYPE_CHECK, request_body
+from vozo._arguments import EXTRA_BODY, SKIP_FILE_TYPE_CHECK, is_range, range_end_type, request_body
 from vozo._base import read_json
 from vozo._errors import InvalidInputError
 from vozo._kinds import JobKind, all_kinds, kind_named
@@ -321,10 +321,14 @@ def _coerce(kind: JobKind, name: str, value: Any) -> Any:
     field = kind.field_for_argument(name)
     schema = field.schema if field is not None else {}
     expected = field.json_type if field is not None else None
-    if expected == "object" and set(schema.get("properties", {})) == {"min", "max"}:
-        match = re.fullmatch(r"\s*(\d+)\s*[-,]\s*(\d+)\s*", value)  # a range as "2-4" or "2,4"
+    if expected == "object" and is_range(schema):
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*[-,]\s*(\d+(?:\.\d+)?)\s*", value)  # a range: "2-4", "2,4"
         if match:
-            return {"min": int(match.group(1)), "max": int(match.group(2))}
+            end = range_end_type(schema)  # as the spec types min and max (integers today)
+            try:
+                return {"min": end(match.group(1)), "max": end(match.group(2))}
+            except ValueError:  # "1.5-2" for integers: refused by the checks, with the field named
+                return {"min": match.group(1), "max": match.group(2)}
     try:
         if expected in ("object", "array") and value[:1] in ("{", "["):
             return read_json(value)

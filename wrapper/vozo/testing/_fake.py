@@ -34,7 +34,7 @@ from starlette.types import Receive, Scope, Send
 from vozo._base import read_json
 from vozo._config import is_loopback
 from vozo._errors import InvalidInputError
-from vozo._jobs import DONE, FAILED
+from vozo._jobs import DONE, FAILED, ends_the_job
 from vozo._kinds import JobKind, all_kinds, kind_named
 from vozo.testing import _media, _spec
 
@@ -540,8 +540,9 @@ class FakeVozo:
                 # Vozo documents no Retry-After for 1304, so none is sent: clients must pace themselves.
                 return self._error(429, "1304", "API key has reached the maximum number of concurrent requests.")
             job_type = kind.name
-            # The status enum's values in order, done last: whatever stages the spec lists, the fake walks them.
-            stages = (*(value for value in kind.statuses if value not in (DONE, FAILED)), DONE)
+            # The status enum's values in order, done last: whatever stages the spec lists, the fake walks them,
+            # but for the ends that are not done (failed, cancelled, expired: a wait would stop there).
+            stages = (*(value for value in kind.statuses if value != DONE and not ends_the_job(value)), DONE)
             if self.faults.unknown_status:
                 self.injected["unknown_status"] += 1
                 stages = (*stages[:-1], self.faults.unknown_status, stages[-1])
@@ -555,7 +556,9 @@ class FakeVozo:
             self.create_requests.append({"task_id": task_id, "type": job_type, "body": body})
         if self._hold is not None:
             await self._hold._until_released(task_id)
-        return JSONResponse(self.spec.complete({"task_id": task_id}, self.spec.answer_schema("post", kind.create_path)))
+        answer = self.spec.complete({"task_id": task_id}, self.spec.answer_schema("post", kind.create_path))
+        create = self.spec.document.get("paths", {}).get(kind.create_path, {}).get("post", {})
+        return JSONResponse(answer, status_code=self.spec.success_code(create))  # 200, or the 202 the spec says
 
     async def _status(self, request: Request, key: str, types: tuple[JobType, ...], owner_only: bool) -> Response:
         job = self.jobs.get(request.path_params["task_id"])

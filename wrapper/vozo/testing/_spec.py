@@ -123,10 +123,15 @@ class Spec:
         places = dict.fromkeys(_place(self._resolve(schemes.get(name))) for name in named)
         return tuple(places) or (_AUTHORIZATION_BEARER,)
 
+    def success_code(self, operation: dict[str, Any]) -> int:
+        """The status an operation answers on success: 200, else its first 2xx (a create documented as `202 Job
+        queued`), as spectools.jobkinds.success_code finds a job kind's answer."""
+        codes = sorted(str(code) for code in operation.get("responses", {}) if str(code).startswith("2"))
+        return int("200" if "200" in codes else codes[0] if codes else "200")
+
     def _success(self, operation: dict[str, Any]) -> tuple[int, Any, bool]:
         """The success status (200, else the first 2xx) and its JSON body: its example, else one built."""
-        codes = sorted(str(code) for code in operation.get("responses", {}) if str(code).startswith("2"))
-        code = "200" if "200" in codes else codes[0] if codes else "200"
+        code = str(self.success_code(operation))
         media = self._resolve(operation.get("responses", {}).get(code, {})).get("content", {}).get("application/json")
         if not isinstance(media, dict):
             return int(code), None, False
@@ -152,10 +157,10 @@ class Spec:
         return found
 
     def answer_schema(self, method: str, path: str) -> dict[str, Any]:
-        """The 200 JSON body schema of an operation (a job kind's create or status), resolved; empty when the spec
-        has none."""
+        """The success JSON body schema of an operation (a job kind's create or status: 200, else its first 2xx),
+        resolved; empty when the spec has none."""
         operation = self.document.get("paths", {}).get(path, {}).get(method, {})
-        response = self._resolve(operation.get("responses", {}).get("200", {}))
+        response = self._resolve(operation.get("responses", {}).get(str(self.success_code(operation)), {}))
         return self._resolve(response.get("content", {}).get("application/json", {}).get("schema"))
 
     def complete(self, body: dict[str, Any], schema: Any, depth: int = 0) -> dict[str, Any]:

@@ -7,6 +7,7 @@ pages state only in prose (an audio input cannot export video, ...) apply wherev
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -36,6 +37,22 @@ _TASK_ID_REFUSED = _CONTROL_CHARACTERS | {"/", "?", "#"}
 def extension(url: str) -> str:
     """The lower-cased file extension of a URL's path, ignoring query string and fragment ('' when none)."""
     return PurePosixPath(unquote(urlsplit(url).path)).suffix.lower()
+
+
+def refuse_awaitable(returned: object, callback: str, *, task_id: str | None = None) -> None:
+    """Vozo calls ``callback`` without awaiting: what an ``async def`` one returned would never run, so it is refused
+    (``AsyncVozo`` awaits it)."""
+    if not inspect.isawaitable(returned):
+        return
+    if inspect.iscoroutine(returned):
+        returned.close()  # never awaited, on purpose: no RuntimeWarning on top of the error
+    goes_on = f"; job {task_id} goes on at Vozo" if task_id else ""
+    error = InvalidInputError(
+        f"{callback} returned an awaitable: Vozo calls it without awaiting, so an async def callback never runs. Pass "
+        f"a plain function, or use AsyncVozo, which awaits it{goes_on}"
+    )
+    error.task_id = task_id
+    raise error
 
 
 def checked_task_id(value: object) -> str:

@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from vozo import _retry
+from vozo._arguments import refuse_awaitable
 from vozo._base import Inflater
 from vozo._errors import DownloadError, InvalidInputError
 from vozo._kinds import JobKind, kinds_for_status, status_value
@@ -435,15 +436,8 @@ class PartialFile:
             await returned
 
     def sync_settle(self) -> None:
-        """Vozo calls ``on_progress`` without awaiting: an ``async def`` one would never run, so it is refused."""
         returned, self._returned = self._returned, None
-        if inspect.isawaitable(returned):
-            if inspect.iscoroutine(returned):
-                returned.close()  # never awaited, on purpose: no RuntimeWarning on top of the error
-            raise InvalidInputError(
-                "on_progress returned an awaitable: Vozo calls it without awaiting, so an async def callback never "
-                "runs. Pass a plain function, or use AsyncVozo, which awaits it"
-            )
+        refuse_awaitable(returned, "on_progress")
 
     def _write_back(self) -> None:
         """Ask the kernel to start writing what came so far to disk now, so the fsync in ``commit`` finds little

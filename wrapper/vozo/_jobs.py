@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
+from vozo._arguments import refuse_awaitable
 from vozo._errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -160,17 +161,8 @@ class Poller(Generic[StatusT]):
             await returned
 
     def sync_settle(self) -> None:
-        """Vozo calls ``on_update`` without awaiting: an ``async def`` one would never run, so it is refused."""
         returned, self._returned = self._returned, None
-        if inspect.isawaitable(returned):
-            if inspect.iscoroutine(returned):
-                returned.close()  # never awaited, on purpose: no RuntimeWarning on top of the error
-            error = InvalidInputError(
-                "on_update returned an awaitable: Vozo calls it without awaiting, so an async def callback never "
-                f"runs. Pass a plain function, or use AsyncVozo, which awaits it; job {self.task_id} goes on at Vozo"
-            )
-            error.task_id = self.task_id
-            raise error
+        refuse_awaitable(returned, "on_update", task_id=self.task_id)
 
     def transient(self, error: VozoError) -> float:
         """Keep waiting through an outage until the deadline; anything else ends the wait."""

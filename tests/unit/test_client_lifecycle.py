@@ -21,6 +21,27 @@ def test_a_closed_client_says_so(api) -> None:
     assert "this client was closed" in str(api.raises(vozo.VozoError, lambda _: copy.lipsync.get("t1")))
 
 
+def test_a_closed_client_is_not_reopened_by_a_with_block() -> None:
+    """httpx refuses to reopen a closed client; ours entered again silently, and failed only at the next call."""
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"status": "pending"}))
+    with vozo.Vozo(api_key=API_KEY, base_url=BASE_URL, http_client=httpx.Client(transport=transport)) as client:
+        pass
+    with pytest.raises(vozo.VozoError, match="closed and cannot be reopened"), client:
+        pass
+    with pytest.raises(vozo.VozoError, match="closed and cannot be reopened"), client.with_options(max_retries=0):
+        pass
+
+    async def reopen() -> None:
+        http_client = httpx.AsyncClient(transport=transport)
+        async with vozo.AsyncVozo(api_key=API_KEY, base_url=BASE_URL, http_client=http_client) as async_client:
+            pass
+        with pytest.raises(vozo.VozoError, match="closed and cannot be reopened"):
+            async with async_client:
+                pass
+
+    asyncio.run(reopen())
+
+
 def test_an_async_client_used_in_a_second_event_loop_says_so() -> None:
     transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"status": "pending"}))
     client = vozo.AsyncVozo(api_key=API_KEY, base_url=BASE_URL, http_client=httpx.AsyncClient(transport=transport))

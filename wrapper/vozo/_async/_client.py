@@ -241,6 +241,8 @@ class AsyncVozo(AsyncResources):
             await self._downloads.aclose()
 
     async def __aenter__(self) -> Self:
+        if self._state.closed:  # as httpx refuses to reopen a client: its pool is gone
+            raise VozoError("this client was closed and cannot be reopened: create a new one inside the `with` block")
         return self
 
     async def __aexit__(

@@ -240,6 +240,8 @@ class Vozo(Resources):
             self._downloads.close()
 
     def __enter__(self) -> Self:
+        if self._state.closed:  # as httpx refuses to reopen a client: its pool is gone
+            raise VozoError("this client was closed and cannot be reopened: create a new one inside the `with` block")
         return self
 
     def __exit__(

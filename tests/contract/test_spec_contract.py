@@ -5,9 +5,10 @@ Excluded, because Prism cannot honour them and saying so is more honest than a f
 - unsupported_method: Prism answers undeclared methods 405 without an Allow header;
 - response_schema_conformance for negative cases only: Prism answers a body it cannot parse with its own shape;
 - not_a_server_error for negative cases whose Content-Type is not a media type at all: Prism's content-type
-  parser throws and it answers 500 ("invalid media type");
-- content_type_conformance for negative cases carrying a Content-Length or Transfer-Encoding header: Node's HTTP
-  parser answers one it cannot frame ("content-length: 1bAw") with a bare 400, no Content-Type, before Prism sees it.
+  parser throws and it answers 500 ("invalid media type").
+Cases this mock cannot answer at all are not sent to it (hypothesis.assume; Hypothesis generates others): a
+Content-Type that is no media type ("DQ") can kill Prism (whatwg-mimetype throws uncaught: every later test then
+fails), and Node's HTTP parser answers a Content-Length it cannot frame ("1bAw") with a bare 400 before Prism sees it.
 Anything else that fails is a spec defect, fixed in openapi/overlay.yaml.
 """
 
@@ -39,9 +40,15 @@ def excluded_for(case: schemathesis.Case) -> list[Any]:
     content_type = next((v for k, v in (case.headers or {}).items() if k.lower() == "content-type"), None)
     if content_type is not None and not _MEDIA_TYPE.match(content_type):
         excluded.append(checks.not_a_server_error)
-    if any(k.lower() in ("content-length", "transfer-encoding") for k in case.headers or {}):
-        excluded.append(checks.content_type_conformance)
     return excluded
+
+
+def mock_can_answer(case: schemathesis.Case) -> bool:
+    headers = {name.lower(): value for name, value in (case.headers or {}).items()}
+    content_type = headers.get("content-type")
+    if content_type is not None and not _MEDIA_TYPE.match(content_type):
+        return False
+    return "content-length" not in headers and "transfer-encoding" not in headers
 
 
 static = schemathesis.pytest.from_fixture("vozo_schema")
@@ -50,11 +57,13 @@ dynamic = schemathesis.pytest.from_fixture("vozo_schema_dynamic")
 
 @static.parametrize()
 def test_prism_static_honours_the_spec(case: schemathesis.Case) -> None:
+    hypothesis.assume(mock_can_answer(case))
     case.call_and_validate(excluded_checks=excluded_for(case))
 
 
 @dynamic.parametrize()
 def test_prism_dynamic_honours_the_spec(case: schemathesis.Case) -> None:
+    hypothesis.assume(mock_can_answer(case))
     case.call_and_validate(excluded_checks=excluded_for(case))
 
 

@@ -39,20 +39,33 @@ def extension(url: str) -> str:
     return PurePosixPath(unquote(urlsplit(url).path)).suffix.lower()
 
 
-def refuse_awaitable(returned: object, callback: str, *, task_id: str | None = None) -> None:
-    """Vozo calls ``callback`` without awaiting: what an ``async def`` one returned would never run, so it is refused
-    (``AsyncVozo`` awaits it)."""
-    if not inspect.isawaitable(returned):
-        return
-    if inspect.iscoroutine(returned):
-        returned.close()  # never awaited, on purpose: no RuntimeWarning on top of the error
-    goes_on = f"; job {task_id} goes on at Vozo" if task_id else ""
-    error = InvalidInputError(
-        f"{callback} returned an awaitable: Vozo calls it without awaiting, so an async def callback never runs. Pass "
-        f"a plain function, or use AsyncVozo, which awaits it{goes_on}"
-    )
-    error.task_id = task_id
-    raise error
+class CallbackReturn:
+    """What a user's callback (``on_update``, ``on_progress``) returned last. ``AsyncVozo`` awaits it, so an
+    ``async def`` callback runs; ``Vozo`` calls it without awaiting, where one would never run, so it is refused."""
+
+    def __init__(self, callback: str, *, task_id: str | None = None) -> None:
+        self._callback = callback
+        self._task_id = task_id
+        self.last: object = None
+
+    async def async_settle(self) -> None:
+        returned, self.last = self.last, None
+        if inspect.isawaitable(returned):
+            await returned
+
+    def sync_settle(self) -> None:
+        returned, self.last = self.last, None
+        if not inspect.isawaitable(returned):
+            return
+        if inspect.iscoroutine(returned):
+            returned.close()  # never awaited, on purpose: no RuntimeWarning on top of the error
+        goes_on = f"; job {self._task_id} goes on at Vozo" if self._task_id else ""
+        error = InvalidInputError(
+            f"{self._callback} returned an awaitable: Vozo calls it without awaiting, so an async def callback never "
+            f"runs. Pass a plain function, or use AsyncVozo, which awaits it{goes_on}"
+        )
+        error.task_id = self._task_id
+        raise error
 
 
 def checked_task_id(value: object) -> str:

@@ -8,7 +8,6 @@ the OS refuses to write) and leaves neither a file under the target name nor its
 from __future__ import annotations
 
 import errno
-import inspect
 import itertools
 import os
 import sys
@@ -24,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from vozo import _retry
-from vozo._arguments import refuse_awaitable
+from vozo._arguments import CallbackReturn
 from vozo._base import Inflater
 from vozo._errors import DownloadError, InvalidInputError
 from vozo._kinds import JobKind, kinds_for_status, status_value
@@ -409,7 +408,7 @@ class PartialFile:
         self._replace = replace
         self._download = download
         self._on_progress = on_progress
-        self._returned: object = None  # what on_progress last returned: see async_settle
+        self.returned = CallbackReturn("on_progress")  # settled by the download loop after each piece
         self._committed = False
         self._written_back = 0  # bytes handed to ``_write_back`` so far
         with download.file_errors(target.parent, "create a file in"):
@@ -427,17 +426,7 @@ class PartialFile:
         except OSError as exc:
             raise self._download.os_error(exc, self.path, "write") from exc
         if self._on_progress is not None:
-            self._returned = self._on_progress(self._download.received, self._download.total)
-
-    async def async_settle(self) -> None:
-        """AsyncVozo's ``on_progress`` may be ``async def``: what it returned is awaited before the next piece."""
-        returned, self._returned = self._returned, None
-        if inspect.isawaitable(returned):
-            await returned
-
-    def sync_settle(self) -> None:
-        returned, self._returned = self._returned, None
-        refuse_awaitable(returned, "on_progress")
+            self.returned.last = self._on_progress(self._download.received, self._download.total)
 
     def _write_back(self) -> None:
         """Ask the kernel to start writing what came so far to disk now, so the fsync in ``commit`` finds little
@@ -572,10 +561,10 @@ def sync_stream(
                     for chunk in response.iter_bytes() if download.inflater is None else response.iter_raw():
                         for piece in download.pieces(chunk):
                             part.write(piece)
-                            part.sync_settle()
+                            part.returned.sync_settle()
                     for piece in download.rest():
                         part.write(piece)
-                        part.sync_settle()
+                        part.returned.sync_settle()
                     return part.commit(response.num_bytes_downloaded)
         except DownloadError as error:
             time.sleep(download.retry_delay(error, attempt, max_retries))
@@ -609,11 +598,11 @@ async def async_stream(
                         async for chunk in chunks:
                             for piece in download.pieces(chunk):
                                 part.write(piece)
-                                await part.async_settle()
+                                await part.returned.async_settle()
                             scope.deadline = anyio.current_time() + download.left()  # a default deadline grows
                         for piece in download.rest():
                             part.write(piece)
-                            await part.async_settle()
+                            await part.returned.async_settle()
                         return await anyio.to_thread.run_sync(part.commit, response.num_bytes_downloaded)
             raise download.overdue()  # only reached when the scope ran out of time
         except DownloadError as error:

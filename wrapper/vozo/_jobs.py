@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
 import math
 import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
-from vozo._arguments import refuse_awaitable
+from vozo._arguments import CallbackReturn
 from vozo._errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -130,7 +129,7 @@ class Poller(Generic[StatusT]):
         self._deadline = time.monotonic() + timeout
         self._interval = poll_interval
         self._on_update: Callable[[StatusT], object] | None = on_update
-        self._returned: object = None  # what on_update returned for the status last observed: see async_settle
+        self.returned = CallbackReturn("on_update", task_id=task_id)  # settled by the resource after each look
         self._last: StatusT | None = None
         self._garbled = 0
         self._seen_queued = False
@@ -145,7 +144,7 @@ class Poller(Generic[StatusT]):
         if self._last is None or status_value(self._last) != value:
             logger.info("%s job %s: %s", self.kind.name, self.task_id, value)
             if self._on_update is not None:
-                self._returned = self._on_update(status)
+                self.returned.last = self._on_update(status)
         self._last = status
         if value == DONE:
             return None
@@ -153,16 +152,6 @@ class Poller(Generic[StatusT]):
             raise job_failed_error(self.kind, self.task_id, status, self._hide)
         self._enter_phase(value)
         return self._next_delay()
-
-    async def async_settle(self) -> None:
-        """AsyncVozo's ``on_update`` may be ``async def``: what it returned is awaited before the wait goes on."""
-        returned, self._returned = self._returned, None
-        if inspect.isawaitable(returned):
-            await returned
-
-    def sync_settle(self) -> None:
-        returned, self._returned = self._returned, None
-        refuse_awaitable(returned, "on_update", task_id=self.task_id)
 
     def transient(self, error: VozoError) -> float:
         """Keep waiting through an outage until the deadline; anything else ends the wait."""

@@ -131,7 +131,7 @@ class AsyncJobResource(Generic[StatusT]):
             try:
                 next_delay = poller.observe(status)
             finally:  # a coroutine on_update returned has run before the wait ends or goes on, even on failed
-                await poller.async_settle()
+                await poller.returned.async_settle()
             if next_delay is None:
                 return status
             delay = next_delay

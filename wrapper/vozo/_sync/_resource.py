@@ -131,7 +131,7 @@ class JobResource(Generic[StatusT]):
             try:
                 next_delay = poller.observe(status)
             finally:  # a coroutine on_update returned has run before the wait ends or goes on, even on failed
-                poller.sync_settle()
+                poller.returned.sync_settle()
             if next_delay is None:
                 return status
             delay = next_delay

@@ -43,9 +43,10 @@ class CallbackReturn:
     """What a user's callback (``on_update``, ``on_progress``) returned last. ``AsyncVozo`` awaits it, so an
     ``async def`` callback runs; ``Vozo`` calls it without awaiting, where one would never run, so it is refused."""
 
-    def __init__(self, callback: str, *, task_id: str | None = None) -> None:
+    def __init__(self, callback: str, *, task_id: str | None = None, refusal: str | None = None) -> None:
         self._callback = callback
         self._task_id = task_id
+        self._refusal = refusal  # the words of the refusal, where the caller's own say more
         self.last: object = None
 
     async def async_settle(self) -> None:
@@ -61,8 +62,9 @@ class CallbackReturn:
             returned.close()  # never awaited, on purpose: no RuntimeWarning on top of the error
         goes_on = f"; job {self._task_id} goes on at Vozo" if self._task_id else ""
         error = InvalidInputError(
-            f"{self._callback} returned an awaitable: Vozo calls it without awaiting, so an async def callback never "
-            f"runs. Pass a plain function, or use AsyncVozo, which awaits it{goes_on}"
+            self._refusal
+            or f"{self._callback} returned an awaitable: Vozo calls it without awaiting, so an async def callback "
+            f"never runs. Pass a plain function, or use AsyncVozo, which awaits it{goes_on}"
         )
         error.task_id = self._task_id
         raise error

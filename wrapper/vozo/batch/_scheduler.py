@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import heapq
-import inspect
 import itertools
 import random
 import time
@@ -37,6 +36,7 @@ from typing import Any
 
 import anyio
 
+from vozo._arguments import CallbackReturn
 from vozo._async._client import AsyncVozo
 from vozo._async._resource import AsyncJobResource
 from vozo._errors import (
@@ -159,6 +159,7 @@ class Runner:
         self.poll_interval = poll_interval
         self.timeout = timeout
         self.on_progress = on_progress
+        self._progress_returned = CallbackReturn("on_progress", refusal=ASYNC_ON_PROGRESS)
         self.stopped: str | None = None  # why no more jobs are submitted (the key was refused)
         self.slowdowns = 0
         self._requests = anyio.Semaphore(concurrency)
@@ -538,11 +539,9 @@ class Runner:
         if self.on_progress is None:
             return
         try:
-            returned = self.on_progress(self.progress())
-            if inspect.isawaitable(returned):  # called on every change, from steps that cannot await it
-                if inspect.iscoroutine(returned):
-                    returned.close()  # never awaited, on purpose: no RuntimeWarning on top of the error
-                raise InvalidInputError(ASYNC_ON_PROGRESS)
+            # called on every change, from steps that cannot await it
+            self._progress_returned.last = self.on_progress(self.progress())
+            self._progress_returned.sync_settle()
         except Exception as exc:  # raised again by run, once the steps in flight are safe
             if self._crash is None:
                 self._crash = exc

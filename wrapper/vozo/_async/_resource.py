@@ -43,7 +43,8 @@ class AsyncJobResource(Generic[StatusT]):
         task_id = checked_task_id(task_id)
         status = await self._client.call(self.kind.status.asyncio_detailed, self.kind.status_model, task_id=task_id)
         _download.remember_task_id(status, task_id)
-        if status_value(status) == DONE or ends_the_job(status_value(status)):
+        value = status_value(status)
+        if value == DONE or ends_the_job(value):
             self._client.jobs.ended(task_id)
         return cast(StatusT, status)
 

@@ -223,6 +223,11 @@ async def async_everything() -> None:
             assert_type(row.task_id, str | None)
             print(row.key, row.error_code, row.outputs)
         assert_type(summary.counts[vozo.batch.RowState.COMPLETED], int)
+        report = summary.report()  # what report.json holds: keys a type checker knows
+        assert_type(report, vozo.batch.BatchReport)
+        assert_type(report["rows"][0]["task_id"], str | None)
+        assert_type(summary.rows[0].fields, dict[str, JSON])
+        assert_type(vozo.batch.load("catalogue.csv")[0].fields, dict[str, JSON])
         assert_type(vozo.batch.status("results/"), vozo.batch.BatchSummary)
 
 
@@ -303,7 +308,10 @@ def testing() -> None:
         with fake.hold_creates() as hold:
             assert_type(hold.held.is_set(), bool)
             hold.release()
-        print(fake.status_of(job.task_id), len(fake.create_requests), fake.injected["rate_limit"])
+        print(len(fake.create_requests), fake.injected["rate_limit"])
+        assert_type(fake.status_of(job.task_id), dict[str, JSON])
+        assert_type(fake.create_requests[0]["body"], dict[str, JSON])
+        assert_type(fake.jobs[job.task_id].body, dict[str, JSON])
     transport = fake.transport()
     AsyncVozo(api_key="test-key", http_client=httpx.AsyncClient(transport=transport))
     assert_type(UNSET, Unset)

@@ -9,7 +9,7 @@ import re
 import shlex
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -312,7 +312,7 @@ def clock(seconds: float) -> str:
     return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
-def json_line(data: dict[str, Any]) -> None:
+def json_line(data: Mapping[str, object]) -> None:
     """One JSON object per line on stdout, flushed: a script reads each as soon as it is written."""
     check_stdout()
     print(json.dumps(data, default=str), flush=True)

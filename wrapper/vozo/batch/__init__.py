@@ -18,11 +18,19 @@ same code.
 """
 
 from vozo._extras import requires_extra
-from vozo.batch._journal import FINAL_STATES, JournalError, JournalRow, ManifestChangedError, RowState, SyncReport
+from vozo.batch._journal import (
+    FINAL_STATES,
+    JournalError,
+    JournalRow,
+    ManifestChangedError,
+    RowReport,
+    RowState,
+    SyncReport,
+)
 from vozo.batch._manifest import ManifestError, ManifestRow, load
 
 with requires_extra("batch", "vozo.batch"):
-    from vozo.batch._run import BatchLockedError, BatchSummary, run, status
+    from vozo.batch._run import BatchLockedError, BatchReport, BatchSummary, run, status
 from vozo.batch._scheduler import DEFAULT_CONCURRENCY, DEFAULT_DOWNLOADS, DEFAULT_MAX_ACTIVE, BatchProgress
 
 __all__ = [
@@ -32,12 +40,14 @@ __all__ = [
     "FINAL_STATES",
     "BatchLockedError",
     "BatchProgress",
+    "BatchReport",
     "BatchSummary",
     "JournalError",
     "JournalRow",
     "ManifestChangedError",
     "ManifestError",
     "ManifestRow",
+    "RowReport",
     "RowState",
     "SyncReport",
     "load",

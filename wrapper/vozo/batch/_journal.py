@@ -34,11 +34,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum, StrEnum
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypedDict, TypeVar
 
 import anyio
 
 from vozo._arguments import checked_task_id
+from vozo._base import JSON
 from vozo._errors import InvalidInputError, VozoError
 from vozo._kinds import kind_named
 from vozo._logging import logger
@@ -101,12 +102,28 @@ class RowHead:
     outputs: dict[str, str]
 
 
+class RowReport(TypedDict):
+    """A row as report.json holds it (``JournalRow.to_report``)."""
+
+    id: str
+    position: int
+    kind: str
+    state: str  # a RowState's value
+    task_id: str | None
+    status: str | None
+    submissions: int
+    error_code: str | None
+    error: str | None
+    outputs: dict[str, str]
+    previous_task_ids: list[str]
+
+
 @dataclass(frozen=True)
 class JournalRow:
     key: str
     position: int
     kind: str
-    fields: dict[str, Any]
+    fields: dict[str, JSON]  # the manifest row's values, as ManifestRow.fields
     row_hash: str
     state: RowState
     task_id: str | None
@@ -118,7 +135,7 @@ class JournalRow:
     previous_task_ids: list[str]  # jobs made for earlier values of an edited row (--rerun-changed)
     updated_at: float
 
-    def to_report(self) -> dict[str, Any]:
+    def to_report(self) -> RowReport:
         return {
             "id": self.key,
             "position": self.position,

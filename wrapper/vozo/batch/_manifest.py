@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from vozo._arguments import EXTRA_BODY, SKIP_FILE_TYPE_CHECK, is_range, range_end_type, request_body
-from vozo._base import read_json
+from vozo._base import JSON, read_json
 from vozo._errors import InvalidInputError
 from vozo._kinds import JobKind, all_kinds, kind_named
 from vozo.batch._outputs import stems, unusable_stem
@@ -43,7 +43,7 @@ class ManifestRow:
     key: str
     position: int  # 1-based, in manifest order
     kind: str  # the job kind's resource name
-    fields: dict[str, Any]  # keyword arguments of the kind's create call
+    fields: dict[str, JSON]  # keyword arguments of the kind's create call
     problem: str | None  # why the row is refused before any request, or None
 
     @property

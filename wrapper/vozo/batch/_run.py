@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO, TypedDict
 
 from filelock import FileLock, Timeout
 
@@ -22,7 +22,15 @@ from vozo._errors import InvalidInputError, VozoError
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 from vozo._logging import logger
 from vozo.batch import _manifest
-from vozo.batch._journal import Journal, JournalError, JournalReplacedError, JournalRow, RowState, SyncReport
+from vozo.batch._journal import (
+    Journal,
+    JournalError,
+    JournalReplacedError,
+    JournalRow,
+    RowReport,
+    RowState,
+    SyncReport,
+)
 from vozo.batch._manifest import ManifestError
 from vozo.batch._outputs import BATCH_FILES, JOURNAL_NAME, LOCK_NAME, REPORT_CSV, REPORT_JSON
 from vozo.batch._scheduler import (
@@ -46,6 +54,16 @@ class BatchLockedError(ManifestError):
     """Another run is using this output folder (two runs on one journal could submit a row twice)."""
 
 
+class BatchReport(TypedDict):
+    """What report.json holds (``BatchSummary.report``)."""
+
+    out: str
+    complete: bool
+    stopped: str | None
+    counts: dict[str, int]  # rows by RowState value
+    rows: list[RowReport]
+
+
 @dataclass(frozen=True)
 class BatchSummary:
     out: Path
@@ -67,7 +85,7 @@ class BatchSummary:
     def unfinished(self) -> list[JournalRow]:
         return [row for row in self.rows if row.state is not RowState.COMPLETED]
 
-    def report(self) -> dict[str, Any]:
+    def report(self) -> BatchReport:
         return {
             "out": str(self.out),
             "complete": self.complete,
@@ -229,7 +247,8 @@ def write_report(summary: BatchSummary) -> None:
         writer = csv.DictWriter(file, [*_REPORT_COLUMNS, "outputs"])
         writer.writeheader()
         for row in report["rows"]:
-            cells = {**{k: row[k] for k in _REPORT_COLUMNS}, "outputs": " ".join(row["outputs"].values())}
+            cells: dict[str, object] = {column: value for column, value in row.items() if column in _REPORT_COLUMNS}
+            cells["outputs"] = " ".join(row["outputs"].values())
             writer.writerow({column: _inert(value) for column, value in cells.items()})
 
     _replace(summary.out / REPORT_JSON, document)

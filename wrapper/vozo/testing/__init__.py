@@ -32,6 +32,6 @@ To test what your code does while Vozo has created a job but its answer (the tas
 from vozo._extras import requires_extra
 
 with requires_extra("testing", "vozo.testing"):
-    from vozo.testing._fake import CreateHold, FakeJob, FakeVozo, Faults, InProcessTransport, ManualClock
+    from vozo.testing._fake import CreateHold, CreateRequest, FakeJob, FakeVozo, Faults, InProcessTransport, ManualClock
 
-__all__ = ["CreateHold", "FakeJob", "FakeVozo", "Faults", "InProcessTransport", "ManualClock"]
+__all__ = ["CreateHold", "CreateRequest", "FakeJob", "FakeVozo", "Faults", "InProcessTransport", "ManualClock"]

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from functools import partial
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 from starlette.applications import Starlette
@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from vozo._base import read_json
+from vozo._base import JSON, read_json
 from vozo._config import is_loopback
 from vozo._errors import InvalidInputError
 from vozo._jobs import DONE, FAILED, ends_the_job
@@ -83,12 +83,20 @@ def _check_fault(name: str, value: object) -> None:
         raise InvalidInputError(f"Faults.{name} must be a number >= 0, got {value!r}")
 
 
+class CreateRequest(TypedDict):
+    """A create the fake handled (``FakeVozo.create_requests``)."""
+
+    task_id: str
+    type: JobType
+    body: dict[str, JSON]
+
+
 @dataclass
 class FakeJob:
     task_id: str
     type: JobType
     api_key: str
-    body: dict[str, Any]
+    body: dict[str, JSON]  # the create request's JSON body
     created: float
     stages: tuple[str, ...]
     failure: tuple[str, str] | None = None  # (code, message) it ends with instead of done
@@ -100,7 +108,7 @@ class FakeJob:
         return url if isinstance(url, str) else None
 
 
-def _not_made(body: dict[str, Any]) -> frozenset[str]:
+def _not_made(body: dict[str, JSON]) -> frozenset[str]:
     """Results a job's own request rules out. Vozo's export_type: "audio: output audio", "auto: match input type",
     and an audio input cannot be exported as video: such a job has no video to give (its audio and subtitles stay)."""
     export = body.get("export_type", "auto")
@@ -305,7 +313,7 @@ class FakeVozo:
         step_seconds: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         faults: Faults | None = None,
-        fail_when: Callable[[JobType, dict[str, Any]], tuple[str, str] | None] | None = None,
+        fail_when: Callable[[JobType, dict[str, JSON]], tuple[str, str] | None] | None = None,
         external_callbacks: bool = False,
         spec: Mapping[str, Any] | str | os.PathLike[str] | None = None,
     ) -> None:
@@ -324,7 +332,7 @@ class FakeVozo:
         self.jobs: dict[str, FakeJob] = {}
         # Jobs with a callback_url and stages still to send: the ticker looks at these only, not at every job.
         self._to_notify: dict[str, FakeJob] = {}
-        self.create_requests: list[dict[str, Any]] = []  # every create the fake handled, in order
+        self.create_requests: list[CreateRequest] = []  # every create the fake handled, in order
         self.callbacks: list[tuple[str, str, int | str]] = []  # (task_id, status, HTTP status or error)
         self.injected: Counter[str] = Counter()  # faults served, by Faults field name
         self.requests: Counter[str] = Counter()  # API requests received, by "METHOD /path" (task ids as {task_id})
@@ -413,7 +421,7 @@ class FakeVozo:
             server.should_exit = True
             thread.join(timeout=10)
 
-    def status_of(self, task_id: str) -> dict[str, Any]:
+    def status_of(self, task_id: str) -> dict[str, JSON]:
         """The body the status endpoint would answer for ``task_id`` now (base URL left relative)."""
         return self._status_body(self.jobs[task_id], "")
 

@@ -117,13 +117,7 @@ async def run(
     Raises ManifestError (the manifest as a whole is unusable), ManifestChangedError, BatchLockedError;
     InvalidInputError for a client that is no AsyncVozo.
     """
-    if not isinstance(client, AsyncVozo):  # a Vozo's create is no coroutine: its job would be made, then lost
-        raise InvalidInputError(
-            f"vozo.batch.run needs an AsyncVozo (async with vozo.AsyncVozo() as client: ...), got "
-            f"{type(client).__name__}"
-        )
-    if inspect.iscoroutinefunction(on_progress):  # refused before any job is paid for: see Scheduler._report
-        raise InvalidInputError(ASYNC_ON_PROGRESS)
+    _refuse_a_client_or_callback(client, on_progress)
     check_options(max_active=max_active, concurrency=concurrency, downloads=downloads,
                   poll_interval=poll_interval, timeout=timeout)  # fmt: skip
     rows = _manifest.load(manifest)  # a file that cannot be used is refused before the folder is touched
@@ -164,6 +158,17 @@ async def run(
         summary = BatchSummary(folder, journal.rows(), sync, runner.stopped, runner.slowdowns)
         write_report(summary)
     return summary
+
+
+def _refuse_a_client_or_callback(client: object, on_progress: object) -> None:
+    """Refused before any job is paid for."""
+    if not isinstance(client, AsyncVozo):  # a Vozo's create is no coroutine: its job would be made, then lost
+        raise InvalidInputError(
+            f"vozo.batch.run needs an AsyncVozo (async with vozo.AsyncVozo() as client: ...), got "
+            f"{type(client).__name__}"
+        )
+    if inspect.iscoroutinefunction(on_progress):  # see Scheduler._report
+        raise InvalidInputError(ASYNC_ON_PROGRESS)
 
 
 def _refuse_a_manifest_of_the_batch(manifest: Path, folder: Path) -> None:

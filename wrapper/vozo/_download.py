@@ -1,14 +1,13 @@
 """Result downloads: streamed in constant memory to a temporary file beside the target, renamed when complete.
 
 Every failure is a ``DownloadError`` (HTTP status, connection, timeout, redirect loop, size limit, deadline, a file
-the OS refuses to write) and leaves neither a file under the target name nor its temporary file. ``async_stream`` and
-``sync_stream`` are twins: same steps, one blocking, one awaiting.
+the OS refuses to write) and leaves neither a file under the target name nor its temporary file. The loop that streams
+a file through these is ``vozo._async._streaming`` (its sync twin derived).
 """
 
 from __future__ import annotations
 
 import errno
-import itertools
 import os
 import sys
 import time
@@ -394,6 +393,48 @@ class Download:
         return delay
 
 
+class AsyncDeadline:
+    """An async download's deadline as an anyio cancel scope, which also cuts a wait for the next byte short.
+    ``renew`` moves it as the body comes: a default deadline grows with the bytes received (``Download.left``)."""
+
+    def __init__(self, download: Download) -> None:
+        import anyio
+
+        self._download = download
+        self._scope = anyio.CancelScope(deadline=anyio.current_time() + download.left())
+
+    def __enter__(self) -> AsyncDeadline:
+        self._scope.__enter__()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        return bool(self._scope.__exit__(exc_type, exc, tb))
+
+    def renew(self) -> None:
+        import anyio
+
+        self._scope.deadline = anyio.current_time() + self._download.left()
+
+
+class Deadline:
+    """A sync download's deadline needs no scope: each read waits at most the time left (``Download.timeout``), and
+    ``Download.take`` stops the download once it has passed."""
+
+    def __init__(self, download: Download) -> None:
+        pass
+
+    def __enter__(self) -> Deadline:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def renew(self) -> None:
+        pass
+
+
 class PartialFile:
     """A temporary file beside the target, named with ``PARTIAL_MARK`` and locked while written.
 
@@ -436,7 +477,13 @@ class PartialFile:
             _fadvise(self._fd, self._written_back, self._download.received - self._written_back, _DONTNEED)
         self._written_back = self._download.received
 
-    def commit(self, raw_bytes: int) -> Path:
+    async def async_commit(self, raw_bytes: int) -> Path:
+        """``sync_commit`` in a worker thread: its fsync may take seconds, which the event loop must not wait out."""
+        import anyio.to_thread  # loaded with async use only: a sync user never pays for it
+
+        return await anyio.to_thread.run_sync(self.sync_commit, raw_bytes)
+
+    def sync_commit(self, raw_bytes: int) -> Path:
         """Put the file in place once the body is whole (``raw_bytes`` as received, against Content-Length), and
         return where: ``target``, or, when it may not replace a file and one is there, the first free name beside it
         (``STEM-2.EXT``, ``STEM-3.EXT``...)."""
@@ -536,75 +583,3 @@ def remove_partials(directory: str | os.PathLike[str]) -> list[Path]:
         finally:
             os.close(fd)
     return removed
-
-
-def sync_stream(
-    client: httpx.Client,
-    url: str,
-    path: str | os.PathLike[str],
-    *,
-    folder_name: str,
-    max_retries: int,
-    task_id: str | None = None,
-    on_progress: ProgressCallback | None = None,
-    max_bytes: int | None = DEFAULT_MAX_BYTES,
-    deadline: float | None = None,
-) -> Path:
-    """Download ``url`` to ``path`` (a folder gets ``folder_name``), retrying what may go better."""
-    download = Download(url, task_id=task_id, max_bytes=max_bytes, deadline=deadline)
-    target, replace = download.target(path, folder_name)
-    for attempt in itertools.count():
-        try:
-            with download.failures(), client.stream("GET", url, timeout=download.timeout(client.timeout)) as response:
-                download.start(response)
-                with PartialFile(target, download, on_progress, replace=replace) as part:
-                    for chunk in response.iter_bytes() if download.inflater is None else response.iter_raw():
-                        for piece in download.pieces(chunk):
-                            part.write(piece)
-                            part.returned.sync_settle()
-                    for piece in download.rest():
-                        part.write(piece)
-                        part.returned.sync_settle()
-                    return part.commit(response.num_bytes_downloaded)
-        except DownloadError as error:
-            time.sleep(download.retry_delay(error, attempt, max_retries))
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-async def async_stream(
-    client: httpx.AsyncClient,
-    url: str,
-    path: str | os.PathLike[str],
-    *,
-    folder_name: str,
-    max_retries: int,
-    task_id: str | None = None,
-    on_progress: ProgressCallback | None = None,
-    max_bytes: int | None = DEFAULT_MAX_BYTES,
-    deadline: float | None = None,
-) -> Path:
-    """Download ``url`` to ``path``; see ``sync_stream``. The deadline also cuts a wait for the next byte short."""
-    import anyio.to_thread  # loaded with async use only: a sync user never pays for it
-
-    download = Download(url, task_id=task_id, max_bytes=max_bytes, deadline=deadline)
-    target, replace = download.target(path, folder_name)
-    for attempt in itertools.count():
-        try:
-            with download.failures(), anyio.CancelScope(deadline=anyio.current_time() + download.left()) as scope:
-                async with client.stream("GET", url, timeout=download.timeout(client.timeout)) as response:
-                    download.start(response)
-                    with PartialFile(target, download, on_progress, replace=replace) as part:
-                        chunks = response.aiter_bytes() if download.inflater is None else response.aiter_raw()
-                        async for chunk in chunks:
-                            for piece in download.pieces(chunk):
-                                part.write(piece)
-                                await part.returned.async_settle()
-                            scope.deadline = anyio.current_time() + download.left()  # a default deadline grows
-                        for piece in download.rest():
-                            part.write(piece)
-                            await part.returned.async_settle()
-                        return await anyio.to_thread.run_sync(part.commit, response.num_bytes_downloaded)
-            raise download.overdue()  # only reached when the scope ran out of time
-        except DownloadError as error:
-            await anyio.sleep(download.retry_delay(error, attempt, max_retries))
-    raise AssertionError("unreachable")  # pragma: no cover

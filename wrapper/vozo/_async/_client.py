@@ -14,6 +14,7 @@ import httpx
 from vozo import _download, _http
 from vozo._async import _transport
 from vozo._async._governor import AsyncJobGovernor
+from vozo._async._streaming import async_stream
 from vozo._base import (
     IDEMPOTENT_METHODS,
     JSON,
@@ -220,7 +221,7 @@ class AsyncVozo(AsyncResources):
         """
         self._state.check_usable(_http.async_loop_token())
         url, task_id = _download.result_url(source, which), task_id or _download.task_id_of(source)
-        return await _download.async_stream(
+        return await async_stream(
             self._downloads,
             url,
             path,

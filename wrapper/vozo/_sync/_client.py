@@ -40,6 +40,7 @@ from vozo._logging import configure_from_env, hide_in_http_logs
 from vozo._retry import Retrying
 from vozo._sync import _transport
 from vozo._sync._governor import JobGovernor
+from vozo._sync._streaming import sync_stream
 from vozo_api_client import Client
 from vozo_jobs._sync_resources import Resources
 
@@ -219,7 +220,7 @@ class Vozo(Resources):
         """
         self._state.check_usable(_http.sync_loop_token())
         url, task_id = _download.result_url(source, which), task_id or _download.task_id_of(source)
-        return _download.sync_stream(
+        return sync_stream(
             self._downloads,
             url,
             path,

@@ -1,0 +1,55 @@
+"""A result file streamed to disk, with its retries. What a download checks, and each way it fails, is in
+vozo/_download.py."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import anyio
+import httpx
+
+from vozo._download import DEFAULT_MAX_BYTES, AsyncDeadline, Download, PartialFile, ProgressCallback
+from vozo._errors import DownloadError
+
+
+async def async_stream(
+    client: httpx.AsyncClient,
+    url: str,
+    path: str | os.PathLike[str],
+    *,
+    folder_name: str,
+    max_retries: int,
+    task_id: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    deadline: float | None = None,
+) -> Path:
+    """Download ``url`` to ``path`` (a folder gets ``folder_name``), retrying what may go better."""
+    download = Download(url, task_id=task_id, max_bytes=max_bytes, deadline=deadline)
+    target, replace = download.target(path, folder_name)
+    for attempt in itertools.count():
+        try:
+            with download.failures(), AsyncDeadline(download) as due:
+                async with client.stream("GET", url, timeout=download.timeout(client.timeout)) as response:
+                    download.start(response)
+                    with PartialFile(target, download, on_progress, replace=replace) as part:
+                        chunks = response.aiter_bytes() if download.inflater is None else response.aiter_raw()
+                        async for chunk in chunks:
+                            await async_write(part, download.pieces(chunk))
+                            due.renew()  # a default deadline grows with the bytes received
+                        await async_write(part, download.rest())
+                        return await part.async_commit(response.num_bytes_downloaded)
+            raise download.overdue()  # only reached when an async deadline cancelled the attempt
+        except DownloadError as error:
+            await anyio.sleep(download.retry_delay(error, attempt, max_retries))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def async_write(part: PartialFile, pieces: Iterable[bytes]) -> None:
+    """Write ``pieces`` of the file, settling what on_progress returned after each (``CallbackReturn``)."""
+    for piece in pieces:
+        part.write(piece)
+        await part.returned.async_settle()

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trio
 
 import vozo
 from vozo import _download
@@ -153,9 +154,10 @@ def serve() -> Iterator[Callable[[Answer], RawServer]]:
         server.close()
 
 
-@pytest.fixture(params=["sync", "async"])
+@pytest.fixture(params=["sync", "asyncio", "trio"])
 def download(request: pytest.FixtureRequest) -> Iterator[Callable[..., Path]]:
-    """``download(url, path, max_retries=..., timeout=..., **kwargs)`` with Vozo or AsyncVozo."""
+    """``download(url, path, max_retries=..., timeout=..., **kwargs)`` with Vozo, or AsyncVozo under asyncio or trio
+    (its deadline is an anyio cancel scope)."""
     with asyncio.Runner() as runner:
 
         def call(url: str, path: Path, *, max_retries: int = 0, timeout: float = 60.0, **kwargs: Any) -> Path:
@@ -168,7 +170,7 @@ def download(request: pytest.FixtureRequest) -> Iterator[Callable[..., Path]]:
                 async with vozo.AsyncVozo(timeout=timeout, **options) as client:
                     return await client.download(url, path, **kwargs)
 
-            return runner.run(run())
+            return runner.run(run()) if request.param == "asyncio" else trio.run(run)
 
         yield call
 

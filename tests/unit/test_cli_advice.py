@@ -123,6 +123,35 @@ def test_a_type_that_cannot_be_inferred_advises_its_option(monkeypatch, command,
 
 
 @pytest.mark.parametrize(
+    ("command", "said", "field"),
+    [
+        (
+            ["lipsync", "--reference", "ftp://m.test/a.mp4", "--audio", "https://m.test/a.mp3"],
+            "error: --reference-file-url must be an http(s) URL",
+            "reference_file_url",
+        ),
+        (
+            ["lipsync", "--reference", "https://m.test/a.mp4", "--audio", "https://m.test/audio_url.mp4"],
+            "error: --audio-url 'https://m.test/audio_url.mp4' has an unsupported file type (.mp4)",
+            "audio_url '",
+        ),
+        (["translate", "--media", "file:///a.mp4", "--target", "es"], "error: --media-url must be", "media_url"),
+    ],
+    ids=["scheme", "file-type", "another-kind"],
+)
+def test_a_refused_field_is_named_as_its_option(monkeypatch, command, said, field) -> None:
+    """The library names the field (reference_file_url); at a shell it was typed as --reference-file-url or an alias.
+    A value quoted in the message keeps its text (audio_url.mp4 stays as typed)."""
+    monkeypatch.setenv("VOZO_API_KEY", "cli-test-key")
+    monkeypatch.setenv("VOZO_BASE_URL", "http://127.0.0.1:9")  # never reached: refused before any request
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == EXIT_CODES["usage"]
+    shown = " ".join(result.output.split())
+    assert said in shown
+    assert field not in shown
+
+
+@pytest.mark.parametrize(
     ("option", "value", "said"),
     [
         ("--request-timeout", "-1", "--request-timeout must be a number of seconds > 0"),

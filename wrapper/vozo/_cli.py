@@ -372,7 +372,9 @@ def job_command(kind: JobKind) -> click.Command:
     # --help, and --json, which accept_json_after_subcommands gives every command: a field named json is --field-json
     taken = {"--help", "--json", *(name for option in own for name in option.opts)}
     aliases = frozenset(alias for field in kind.fields for alias in field.cli_aliases)
-    options = [*(field_option(field, taken, aliases - set(field.cli_aliases)) for field in kind.fields), *own]
+    fields = {field.name: field_option(field, taken, aliases - set(field.cli_aliases)) for field in kind.fields}
+    field_options = {name: option.opts[0] for name, option in fields.items()}  # what its errors call each field
+    options = [*fields.values(), *own]
 
     @click.pass_obj
     def create(settings: Settings, /, **values: Any) -> None:
@@ -380,6 +382,7 @@ def job_command(kind: JobKind) -> click.Command:
         which, wait_timeout = values.pop("_which", None), values.pop("_timeout")
         check = not values.pop("_no_check")
         arguments = {name: value if value != () else None for name, value in values.items()}
+        settings.field_options = field_options
         with handled(settings), settings.client() as client:
             resource = getattr(client, kind.name)
             job = create_keeping_its_id(

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from rich.console import Console
@@ -92,6 +92,7 @@ class Settings:
     lost_create: bool = False  # a create failed after it may have reached Vozo: a billed job may exist
     resume: str | None = None  # the command that picks it up again after an interruption
     resume_options: tuple[str, ...] = ()  # options of this command line a resume command must repeat
+    field_options: Mapping[str, str] = field(default_factory=dict)  # a job command's field names -> its options
 
     def client(self) -> vozo.Vozo:
         return vozo.Vozo(**self._options())
@@ -154,10 +155,15 @@ _COMMAND_ADVICE: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], st
 )
 
 
-def in_command_terms(message: str) -> str:
-    """``message`` with the advice it gives a Python caller given in the ``vozo`` command's options instead."""
+def in_command_terms(message: str, field_options: Mapping[str, str] | None = None) -> str:
+    """``message`` with the advice it gives a Python caller given in the ``vozo`` command's options instead, and the
+    request fields it names (``reference_file_url``) as the options that set them (``--reference-file-url``)."""
     for pattern, words in _COMMAND_ADVICE:
         message = pattern.sub(words, message)
+    if field_options:  # a name standing as a word: not inside a quoted value (a URL's '/audio_url.mp3' stays)
+        names = "|".join(re.escape(name) for name in sorted(field_options, key=len, reverse=True))
+        standing = re.compile(rf"(?:(?<=\s)|^)({names})(?=[\s,;:.)]|$)")
+        message = standing.sub(lambda match: field_options[match[1]], message)
     return message
 
 
@@ -179,7 +185,7 @@ def fail(settings: Settings, error: vozo.VozoError) -> NoReturn:
     task_id = getattr(error, "task_id", None) or settings.task_id
     resume = resume_hint(settings, error)
     lost = settings.lost_create and not task_id
-    message = in_command_terms(str(error))
+    message = in_command_terms(str(error), settings.field_options)
     payload = {"error": type(error).__name__, "message": message, "task_id": task_id}
     payload["code"] = getattr(error, "code", None)
     if resume:

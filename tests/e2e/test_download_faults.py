@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import os
 import re
 import socket
@@ -21,10 +22,14 @@ from typing import Any
 
 import pytest
 import trio
+from httpcore._backends.anyio import AnyIOStream
+from httpcore._backends.sync import SyncStream
+from httpcore._backends.trio import TrioStream
 
 import vozo
 from vozo import _download
 from vozo._cli_common import EXIT_CODES
+from vozo._http import FILE_READ_BYTES
 from vozo.testing import FakeVozo
 
 from .conftest import KEY
@@ -210,6 +215,39 @@ def test_a_web_page_instead_of_the_file_is_refused_as_an_expired_link(serve, dow
     assert "web page, not the file" in str(raised)
     assert "fresh URL" in str(raised)
     assert len(server.connections) == 1  # the same link would answer the same page
+
+
+def test_a_file_is_read_in_reads_larger_than_httpcore_s(serve, download, tmp_path, monkeypatch) -> None:
+    """httpcore asks for 64 KiB a read, enough for any API answer; a file is asked for in FILE_READ_BYTES, so the
+    loop that writes it turns fewer times (measured on a 1 GiB local file: sync 861 -> 1044 MiB/s, async 497 -> 708)."""
+    asked: list[int] = []
+    for stream in (SyncStream, AnyIOStream, TrioStream):
+        monkeypatch.setattr(stream, "read", recording(stream.read, asked))
+    size = 3 * FILE_READ_BYTES
+
+    def big(c: Connection) -> None:
+        c.head("200 OK", {"Content-Type": "video/mp4", "Content-Length": str(size)})
+        c.body(b"v" * size)
+
+    server = serve(big)
+    assert download(f"{server.url}/v.mp4", tmp_path / "v.mp4").stat().st_size == size
+    assert max(asked) == FILE_READ_BYTES
+
+
+def recording(read: Callable[..., Any], asked: list[int]) -> Callable[..., Any]:
+    if inspect.iscoroutinefunction(read):
+
+        async def async_read(self: object, max_bytes: int, timeout: float | None = None) -> bytes:
+            asked.append(max_bytes)
+            return await read(self, max_bytes, timeout)  # type: ignore[no-any-return]
+
+        return async_read
+
+    def sync_read(self: object, max_bytes: int, timeout: float | None = None) -> bytes:
+        asked.append(max_bytes)
+        return read(self, max_bytes, timeout)  # type: ignore[no-any-return]
+
+    return sync_read
 
 
 def test_an_empty_body_is_retried_then_a_download_error(serve, download, tmp_path) -> None:

@@ -34,6 +34,7 @@ from vozo._http import (
     answer_due,
     check_http_client,
     read_from_environment,
+    read_size,
     refuse_a_key_in_clear_to_a_proxy,
     time_left,
     without_keep_alive_header,
@@ -137,7 +138,7 @@ class AsyncDeadlineStream:
         self.get_extra_info = stream.get_extra_info
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._stream.read(max_bytes, time_left(timeout))
+        return await self._stream.read(read_size(max_bytes), time_left(timeout))
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         await self._stream.write(buffer, time_left(timeout))

@@ -552,3 +552,53 @@ def test_a_key_echoed_in_a_malformed_answer_is_in_no_message_cause_or_pickle(
     assert len(shown) >= 5
     assert not any("SECRET" in text for text in shown)
     assert b"SECRET" not in pickle.dumps(error)
+
+
+RECORD = 16 * 1024  # the most plaintext one TLS record carries: what one read of a TLS socket hands over
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIONREAD tells when the records have arrived")
+def test_a_file_over_tls_is_read_as_far_as_it_has_arrived_not_a_record_at_a_time(
+    ca: trustme.CA, server_cert: tuple[Path, Path]
+) -> None:
+    """A sync TLS read hands over one record (16 KiB): a file over https turned the download loop 16 times as often as
+    over http. While a file is read, one read also takes the records that have arrived already, without waiting."""
+    import fcntl
+    import termios
+
+    from httpcore._backends.sync import SyncStream
+
+    from vozo._http import reading_a_file
+    from vozo._sync._transport import DeadlineStream
+
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(*server_cert)
+    listener = socket.create_server(("127.0.0.1", 0))
+    sent, done = threading.Event(), threading.Event()
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with served.wrap_socket(connection, server_side=True) as tls:
+            tls.sendall(b"v" * 4 * RECORD)
+            sent.set()
+            done.wait(30)
+
+    threading.Thread(target=serve, daemon=True).start()
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    sock = client.wrap_socket(socket.create_connection(listener.getsockname()), server_hostname="127.0.0.1")
+    try:
+        assert sent.wait(30)
+        arrived = struct.pack("i", 0)
+        for _ in range(3000):  # until all four records are in the socket's buffer (not a verdict: the read is)
+            if struct.unpack("i", fcntl.ioctl(sock, termios.FIONREAD, arrived))[0] >= 4 * RECORD:
+                break
+            time.sleep(0.01)
+        stream = DeadlineStream(SyncStream(sock))  # type: ignore[arg-type]
+        assert len(stream.read(64 * 1024, timeout=10)) == RECORD  # an API answer's read: as httpcore asks
+        with reading_a_file():
+            assert len(stream.read(64 * 1024, timeout=10)) == 3 * RECORD  # a file's: all that has arrived
+    finally:
+        done.set()
+        sock.close()
+        listener.close()

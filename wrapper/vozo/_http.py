@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ MAX_REQUESTS_IN_FLIGHT = 20
 
 if TYPE_CHECKING:  # anyio loads with the async client: a sync user never pays for it
     import anyio
+    import httpcore
 
     AsyncRequestSlots = anyio.Semaphore
 
@@ -147,22 +149,59 @@ answer_due: contextvars.ContextVar[float | None] = contextvars.ContextVar("vozo_
 # httpcore asks for 64 KiB a read, more than any API answer needs. A result file is asked for in larger reads, so the
 # loop that writes it turns fewer times: measured on a 1 GiB local file, sync 861 -> 1044 MiB/s, async 497 -> 708.
 FILE_READ_BYTES = 256 * 1024
-_reading_a_file: contextvars.ContextVar[bool] = contextvars.ContextVar("vozo_reading_a_file", default=False)
+# Set while a download runs: the reads of the requests it sends are ``sync_read_file``s (or async).
+reading_file: contextvars.ContextVar[bool] = contextvars.ContextVar("vozo_reading_file", default=False)
 
 
 @contextlib.contextmanager
 def reading_a_file() -> Iterator[None]:
-    """The reads of the requests sent inside (a download's) take up to ``FILE_READ_BYTES`` at once."""
-    token = _reading_a_file.set(True)
+    token = reading_file.set(True)
     try:
         yield
     finally:
-        _reading_a_file.reset(token)
+        reading_file.reset(token)
 
 
-def read_size(max_bytes: int) -> int:
-    """How much one read of the request in flight may take."""
-    return max(max_bytes, FILE_READ_BYTES) if _reading_a_file.get() else max_bytes
+async def async_read_file(stream: httpcore.AsyncNetworkStream, timeout: float | None) -> bytes:
+    """One read of a file's bytes. (A TLS stream still hands over a record a read: anyio has no read that never
+    waits, with which ``sync_read_file`` takes the records that have arrived.)"""
+    return await stream.read(FILE_READ_BYTES, timeout)
+
+
+def sync_read_file(stream: httpcore.NetworkStream, timeout: float | None) -> bytes:
+    """One read of a file's bytes: up to ``FILE_READ_BYTES``, as far as they have arrived. A TLS read hands over one
+    record, 16 KiB, so a file over https turned the download loop 16 times as often as over http: the records that
+    have arrived already are taken too, without waiting (measured: 1 GiB from a local https server, 262 -> ~430
+    MiB/s)."""
+    data = stream.read(FILE_READ_BYTES, timeout)
+    tls = _tls_socket(stream)
+    if tls is None or not data:
+        return data
+    pieces, size = [data], len(data)
+    tls.settimeout(0)  # never waits here; httpcore sets its timeout again for the next read or write
+    try:
+        while size < FILE_READ_BYTES:
+            more = tls.recv(FILE_READ_BYTES - size)
+            if not more:
+                break
+            pieces.append(more)
+            size += len(more)
+    except OSError:  # no whole record yet (SSLWantReadError), or a failure the next read meets through httpcore
+        pass
+    return b"".join(pieces)
+
+
+def _tls_socket(stream: httpcore.NetworkStream) -> ssl.SSLSocket | None:
+    """The TLS socket of httpcore's own sync stream, else None: a TLS-in-TLS stream (to an https proxy) keeps the
+    proxy's TLS on its socket, which a read of ours would take from under the inner one."""
+    try:
+        from httpcore._backends.sync import SyncStream
+    except ImportError:  # a later httpcore keeps it elsewhere: its reads are taken as they come, as before
+        return None
+    if type(stream) is not SyncStream:
+        return None
+    sock = stream.get_extra_info("socket")
+    return sock if isinstance(sock, ssl.SSLSocket) else None
 
 
 def time_left(timeout: float | None) -> float | None:

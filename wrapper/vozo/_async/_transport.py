@@ -32,9 +32,10 @@ from vozo._http import (
     POOLED_METHODS,
     PROXY_VARIABLES,
     answer_due,
+    async_read_file,
     check_http_client,
     read_from_environment,
-    read_size,
+    reading_file,
     refuse_a_key_in_clear_to_a_proxy,
     time_left,
     without_keep_alive_header,
@@ -138,7 +139,9 @@ class AsyncDeadlineStream:
         self.get_extra_info = stream.get_extra_info
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._stream.read(read_size(max_bytes), time_left(timeout))
+        if reading_file.get():  # a download's
+            return await async_read_file(self._stream, time_left(timeout))
+        return await self._stream.read(max_bytes, time_left(timeout))
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         await self._stream.write(buffer, time_left(timeout))

@@ -35,8 +35,9 @@ from vozo._http import (
     answer_due,
     check_http_client,
     read_from_environment,
-    read_size,
+    reading_file,
     refuse_a_key_in_clear_to_a_proxy,
+    sync_read_file,
     time_left,
     without_keep_alive_header,
 )
@@ -137,7 +138,9 @@ class DeadlineStream:
         self.get_extra_info = stream.get_extra_info
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(read_size(max_bytes), time_left(timeout))
+        if reading_file.get():  # a download's
+            return sync_read_file(self._stream, time_left(timeout))
+        return self._stream.read(max_bytes, time_left(timeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._stream.write(buffer, time_left(timeout))

@@ -730,3 +730,30 @@ def test_a_task_id_vozo_retypes_is_refused_naming_page_line_and_path(tmp_path: P
     text = next(p.text for p in pages if p.name == found[1])
     assert text.splitlines()[int(found[2]) - 1] == "        task_id:"
     assert not (tmp_path / "staging" / "generated").exists()
+
+
+@pytest.mark.parametrize("moved_to", ["https://api.vozo.ai/v2", "https://api.vozo.com"])
+def test_an_api_the_pages_move_to_another_server_is_refused_naming_page_line_and_path(
+    moved_to: str, tmp_path: Path
+) -> None:
+    """Every page saying `servers: - url: https://api.vozo.ai/v2` built, generated and passed with an empty change
+    report; then every call still went to https://api.vozo.ai (the SDK's base_url), where the paths are not."""
+    own = "  - url: https://api.vozo.ai\n"
+    pages = [FetchedPage(p.name, p.url, p.text.replace(own, f"  - url: {moved_to}\n")) for p in _pages()]
+    assert all(f"url: {moved_to}\n" in page.text for page in pages)
+    with pytest.raises(staging.StagingError) as refused:
+        _build(pages, tmp_path)
+    message = str(refused.value)
+    assert message.startswith(f"the pages place Vozo's API at {moved_to}, but the SDK calls https://api.vozo.ai")
+    found = re.search(r"in https://docs\.test/(\S+\.md) line (\d+), at \$\.servers$", message)
+    assert found, message
+    text = next(p.text for p in pages if p.name == found[1])
+    assert text.splitlines()[int(found[2]) - 1] == "servers:"
+
+
+def test_a_server_the_pages_add_beside_the_api_s_is_accepted(tmp_path: Path) -> None:
+    own = "  - url: https://api.vozo.ai\n"
+    pages = [
+        FetchedPage(p.name, p.url, p.text.replace(own, "  - url: https://sandbox.vozo.ai\n" + own)) for p in _pages()
+    ]
+    assert _build(pages, tmp_path)["servers"] == [{"url": "https://sandbox.vozo.ai"}, {"url": "https://api.vozo.ai"}]

@@ -21,6 +21,9 @@ from spectools.overlay import apply_overlay
 from spectools.pages import load_pages
 from spectools.sourcemap import json_path
 
+# Where the SDK sends every call unless told otherwise: vozo._config.DEFAULT_BASE_URL (tests/spec/test_names.py keeps
+# them in step; spectools never imports the runtime package). The pages' own servers must list it.
+SDK_BASE_URL = "https://api.vozo.ai"
 _SDK_KEYS = "x-vozo-"  # the overlay's keys (spectools/jobkinds.py reads them)
 # openapi-python-client's default (openapi/generator/config.yaml sets none): the prefix of attributes that would
 # not be identifiers (``2pass`` -> ``field_2pass``).
@@ -46,6 +49,7 @@ def build_spec(upstream: Path, overlay: Path) -> dict[str, Any]:
     merged = _without_ignored_headers(merge_pages(load_pages(upstream)))
     _refuse_sdk_keys(merged)
     _refuse_other_servers(merged)
+    _refuse_another_api_server(merged)
     spec = ordered(apply_overlay(merged, yamlio.load(overlay)))
     for refuse in _REFUSALS:  # each raises SpecInvalidError naming the page and the schema path
         refuse(spec)
@@ -82,6 +86,23 @@ def _refuse_other_servers(merged: dict[str, Any]) -> None:
             "(ask Vozo, or teach the wrapper a second host)",
             path=where,
         )
+
+
+def _refuse_another_api_server(merged: dict[str, Any]) -> None:
+    """Pages whose ``servers`` no longer list the SDK's base URL (Vozo moved its API, or put a version in its URL):
+    every call would still go to the SDK's base URL, where the documented paths are not."""
+    servers = merged.get("servers")
+    if not isinstance(servers, list) or not servers:
+        return  # the pages say nothing of where the API is: the SDK's base URL stands
+    urls = [str(server.get("url")) if isinstance(server, dict) else str(server) for server in servers]
+    if any(url.rstrip("/").lower() == SDK_BASE_URL for url in urls):
+        return
+    raise SpecInvalidError(
+        f"the pages place Vozo's API at {', '.join(urls)}, but the SDK calls {SDK_BASE_URL} (its default base_url, "
+        "wrapper/vozo/_config.py DEFAULT_BASE_URL) with the documented paths: every call would go where Vozo no "
+        "longer serves them, so the spec is refused (ask Vozo; if the API moved, the wrapper's default must follow)",
+        path=("servers",),
+    )
 
 
 def _refuse_dangling_references(spec: dict[str, Any]) -> None:

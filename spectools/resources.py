@@ -354,7 +354,7 @@ def render(spec: dict[str, Any], client: Path) -> dict[str, str]:
         "kinds": kinds,
         "types": types,
         "file_types": {k: tuple(v) for k, v in spec.get("x-vozo-file-types", {}).items()},
-        "status_union": " | ".join(dict.fromkeys(kind["status_cls"] for kind in kinds)),
+        "status_union": " | ".join(dict.fromkeys(f"_models.{kind['status_cls']}" for kind in kinds)),
     }
     # Status models load with the kinds (the status union is a runtime alias); every other model only where a
     # program uses it, so the resources import those for type checkers alone.

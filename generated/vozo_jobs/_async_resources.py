@@ -24,7 +24,7 @@ from vozo_api_client.models import (
     SpeakerNumber,
 )
 
-from vozo_jobs.kinds import LIPSYNC, REUSABLE_LIPSYNC, TRANSLATIONS
+from vozo_jobs import kinds as _kinds  # not its constants: one may be spelled like its class (kind v2: V2, class V2)
 
 if TYPE_CHECKING:
     from vozo._async._client import AsyncVozo
@@ -41,7 +41,7 @@ class AsyncLipsync(AsyncJobResource[JobStatus]):
     """
 
     __module__ = "vozo.types"  # its public home (help(), reprs), even before vozo.types is imported
-    kind = LIPSYNC
+    kind = _kinds.LIPSYNC
 
     async def create(
         self,
@@ -128,7 +128,7 @@ class AsyncReusableLipsync(AsyncJobResource[JobStatus]):
     """
 
     __module__ = "vozo.types"  # its public home (help(), reprs), even before vozo.types is imported
-    kind = REUSABLE_LIPSYNC
+    kind = _kinds.REUSABLE_LIPSYNC
 
     async def create(
         self,
@@ -204,7 +204,7 @@ class AsyncTranslations(AsyncJobResource[MediaTranslateJobStatus]):
     """
 
     __module__ = "vozo.types"  # its public home (help(), reprs), even before vozo.types is imported
-    kind = TRANSLATIONS
+    kind = _kinds.TRANSLATIONS
 
     async def create(
         self,

@@ -7,7 +7,7 @@ callbacks, ``vozo batch``, the CLI and FakeVozo.
 from typing import Literal
 
 from vozo._kinds import Field, JobKind
-from vozo_api_client.models import JobStatus, MediaTranslateJobStatus
+from vozo_api_client import models as _models  # not its classes: a kind's constant may be spelled like one (REMIX)
 
 FILE_TYPES: dict[str, tuple[str, ...]] = {
     "video": (".mp4", ".mov", ".webm", ".avi", ".wmv"),
@@ -24,7 +24,7 @@ LIPSYNC = JobKind(
     create_module="vozo_api_client.api.lipsync.create_lipsync_job",
     status_module="vozo_api_client.api.lipsync.get_lipsync_job",
     request_schema="VideoGenerationRequest",
-    status_model=JobStatus,
+    status_model=_models.JobStatus,
     create_path="/v1/video_generation",
     status_path="/v1/video_generation/{task_id}",
     statuses=("pending", "processing", "done", "failed"),
@@ -117,7 +117,7 @@ REUSABLE_LIPSYNC = JobKind(
     create_module="vozo_api_client.api.reusable_lipsync.create_reusable_lipsync_job",
     status_module="vozo_api_client.api.lipsync.get_lipsync_job",
     request_schema="ReusableModelVideoGenerationRequest",
-    status_model=JobStatus,
+    status_model=_models.JobStatus,
     create_path="/v1/reusable_lipsync_model_video_generation",
     status_path="/v1/video_generation/{task_id}",
     statuses=("pending", "processing", "done", "failed"),
@@ -179,7 +179,7 @@ TRANSLATIONS = JobKind(
     create_module="vozo_api_client.api.translations.create_translation_job",
     status_module="vozo_api_client.api.translations.get_translation_job",
     request_schema="MediaTranslateRequest",
-    status_model=MediaTranslateJobStatus,
+    status_model=_models.MediaTranslateJobStatus,
     create_path="/v1/media/translate",
     status_path="/v1/media/translate/{task_id}",
     statuses=("queuing", "preprocessing", "transcribing", "translating", "dubbing", "rendering", "done", "failed"),
@@ -378,4 +378,4 @@ KindName = Literal[
 ]
 
 # The status of any job kind.
-AnyStatus = JobStatus | MediaTranslateJobStatus
+AnyStatus = _models.JobStatus | _models.MediaTranslateJobStatus

@@ -316,6 +316,62 @@ def test_a_kind_named_like_a_keyword_or_the_sdk_s_own_names_is_refused_naming_it
     assert f"in https://docs.test/{CREATE_PAGE} line {line + 1}, at $.paths['/v1/media/{segment}'].post" in message
 
 
+ALL_CAPS_KIND = """
+import asyncio, json, sys
+from pathlib import Path
+
+import vozo
+import vozo.types
+from vozo._kinds import kind_named
+from vozo.testing import FakeVozo
+
+root, name = Path(sys.argv[1]), sys.argv[2]
+fake = FakeVozo(api_keys=["k"], step_seconds=0.01, spec=root / "spec.yaml")
+arguments = {"video_url": "https://m.test/v.mp4", "class_": "a"}
+with fake.serve() as url:
+    with vozo.Vozo(api_key="k", base_url=url) as client:
+        status = getattr(client, name).create_and_wait(**arguments, poll_interval=0.01, timeout=600)
+    async def run():
+        async with vozo.AsyncVozo(api_key="k", base_url=url) as client:
+            return (await getattr(client, name).create(**arguments)).task_id
+    task_id = asyncio.run(run())
+kind = kind_named(name)
+print(json.dumps({
+    "status": str(status.status), "async": bool(task_id), "model": kind.status_model.__name__,
+    "resource": type(getattr(vozo.Vozo(api_key="k"), name)).kind is kind, "any_status": str(vozo.types.AnyStatus),
+}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("segment", "status_schema", "name"),
+    [
+        ("remix/v2", "RemixJobStatus", "v2"),  # the constant V2 of vozo_jobs.kinds, and the resource class V2
+        ("remix", "REMIX", "remix"),  # the constant REMIX, and the status model class REMIX
+    ],
+    ids=["version-segment", "status-schema-in-capitals"],
+)
+def test_a_kind_whose_constant_is_spelled_like_a_generated_class_works(
+    segment: str, status_schema: str, name: str, tmp_path: Path
+) -> None:
+    """`POST /v1/media/remix/v2` (a kind named v2) was refused with "the generated vozo_jobs/_sync_resources.py would
+    bind 'V2' twice: a schema of the spec is generated as class V2", naming no page: the kind's constant (V2) and
+    its resource class (V2) are spelled alike; so are a kind's constant and a status schema named in capitals."""
+    texts = {page: text.replace("RemixJobStatus", status_schema) for page, text in _renamed(segment).items()}
+    pages = [page for page in _pages() if page.name not in texts]
+    pages += [FetchedPage(page, f"https://docs.test/{page}", text) for page, text in texts.items()]
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(build.render(_build(pages, tmp_path / "pages")), encoding="utf-8")
+    generator = OPENAPI / "generator"
+    generate.generate(spec, generator / "config.yaml", generator / "templates", tmp_path / "generated")
+    found = _python(tmp_path, ALL_CAPS_KIND, name)
+    assert found["status"] == "done"
+    assert found["async"]
+    assert found["model"] == status_schema
+    assert found["resource"]
+    assert status_schema in found["any_status"]
+
+
 def test_a_kind_whose_resource_classes_take_a_name_already_bound_is_refused(hostile: Path) -> None:
     spec = yamlio.load(hostile / "spec.yaml")
     spec["paths"]["/v1/media/remix"]["post"]["x-vozo-resource"] = "job"  # classes Job and AsyncJob
@@ -674,3 +730,30 @@ def test_a_task_id_vozo_retypes_is_refused_naming_page_line_and_path(tmp_path: P
     text = next(p.text for p in pages if p.name == found[1])
     assert text.splitlines()[int(found[2]) - 1] == "        task_id:"
     assert not (tmp_path / "staging" / "generated").exists()
+
+
+@pytest.mark.parametrize("moved_to", ["https://api.vozo.ai/v2", "https://api.vozo.com"])
+def test_an_api_the_pages_move_to_another_server_is_refused_naming_page_line_and_path(
+    moved_to: str, tmp_path: Path
+) -> None:
+    """Every page saying `servers: - url: https://api.vozo.ai/v2` built, generated and passed with an empty change
+    report; then every call still went to https://api.vozo.ai (the SDK's base_url), where the paths are not."""
+    own = "  - url: https://api.vozo.ai\n"
+    pages = [FetchedPage(p.name, p.url, p.text.replace(own, f"  - url: {moved_to}\n")) for p in _pages()]
+    assert all(f"url: {moved_to}\n" in page.text for page in pages)
+    with pytest.raises(staging.StagingError) as refused:
+        _build(pages, tmp_path)
+    message = str(refused.value)
+    assert message.startswith(f"the pages place Vozo's API at {moved_to}, but the SDK calls https://api.vozo.ai")
+    found = re.search(r"in https://docs\.test/(\S+\.md) line (\d+), at \$\.servers$", message)
+    assert found, message
+    text = next(p.text for p in pages if p.name == found[1])
+    assert text.splitlines()[int(found[2]) - 1] == "servers:"
+
+
+def test_a_server_the_pages_add_beside_the_api_s_is_accepted(tmp_path: Path) -> None:
+    own = "  - url: https://api.vozo.ai\n"
+    pages = [
+        FetchedPage(p.name, p.url, p.text.replace(own, "  - url: https://sandbox.vozo.ai\n" + own)) for p in _pages()
+    ]
+    assert _build(pages, tmp_path)["servers"] == [{"url": "https://sandbox.vozo.ai"}, {"url": "https://api.vozo.ai"}]

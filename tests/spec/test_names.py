@@ -11,9 +11,11 @@ import vozo
 import vozo.types
 import vozo_jobs.kinds
 import vozo_jobs.types
+from spectools.build import SDK_BASE_URL
 from spectools.jobkinds import RESERVED_NAMES
 from spectools.resources import SDK_ARGUMENTS, TAKEN_CLASS_NAMES
 from vozo._cli import main
+from vozo._config import DEFAULT_BASE_URL
 from vozo._kinds import all_kinds
 from vozo_jobs import _async_resources, _sync_resources
 
@@ -69,3 +71,7 @@ def test_no_field_argument_can_take_a_parameter_or_a_name_the_create_methods_use
             assert parameters - fields <= SDK_ARGUMENTS
             assert read - parameters <= SDK_ARGUMENTS
     assert {"id", "kind"} <= SDK_ARGUMENTS  # a manifest's own columns, beside the arguments
+
+
+def test_the_server_spectools_holds_the_pages_to_is_the_sdk_s_default_base_url() -> None:
+    assert SDK_BASE_URL == DEFAULT_BASE_URL

@@ -578,3 +578,25 @@ def test_a_range_cell_reads_its_two_values_as_the_spec_types_them(
     (row,) = vozo.batch.load(write(tmp_path / "m.csv", text))
     assert row.fields["speaker_number"] == expected
     assert row.problem is None
+
+
+def test_a_cell_of_a_field_typed_only_by_its_values_reads_as_those_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fields documented `enum: [1, 2]` or `const: 3`, no `type`: a cell "2" stayed the text '2' and the row was
+    refused ("speed must be one of 1, 2, got '2'"), so no manifest could give them."""
+    kind = vozo_jobs.kinds.TRANSLATIONS
+    template = next(field for field in kind.fields if field.name == "user_prompt")
+    added = tuple(
+        attrs.evolve(template, name=name, argument=name, schema=schema, description="")
+        for name, schema in {"speed": {"enum": [1, 2]}, "level": {"const": 3}, "fast": {"enum": [True]}}.items()
+    )
+    monkeypatch.setattr(
+        vozo_jobs.kinds,
+        "KINDS",
+        tuple(attrs.evolve(kind, fields=(*kind.fields, *added)) if k is kind else k for k in vozo_jobs.kinds.KINDS),
+    )
+    text = "kind,media_url,target_language,speed,level,fast\ntranslations,https://m.test/t.mp4,es,2,3,true\n"
+    (row,) = vozo.batch.load(write(tmp_path / "m.csv", text))
+    assert row.problem is None
+    assert {name: row.fields[name] for name in ("speed", "level", "fast")} == {"speed": 2, "level": 3, "fast": True}

@@ -85,3 +85,28 @@ def test_a_min_max_range_reads_its_two_values_as_the_spec_types_them() -> None:
     for type_, (given, expected) in cases.items():
         option = next(p for p in job_command(_speaker_range_typed(type_)).params if p.name == "speaker_number")
         assert option.type_cast_value(click.Context(click.Command("x")), given) == expected
+
+
+def test_a_boolean_field_with_an_enum_reads_true_and_false_as_every_boolean_field_does() -> None:
+    """A field documented as `type: boolean, enum: [true]` (a consent Vozo requires) refused `--consent true`
+    ("'true' is not 'True'"), though every other boolean option and a manifest's column take `true`."""
+    kind = _with_fields("consent", "untyped")
+    schemas = {"consent": {"type": "boolean", "enum": [True]}, "untyped": {"enum": [True, False]}}
+    kind = attrs.evolve(kind, fields=tuple(attrs.evolve(f, schema=schemas.get(f.name, f.schema)) for f in kind.fields))
+    context = click.Context(click.Command("x"))
+    for name in schemas:
+        option = next(p for p in job_command(kind).params if p.name == name)
+        assert [option.type_cast_value(context, given) for given in ("true", "True", "1", "false")] == [
+            True, True, True, False
+        ]  # fmt: skip
+
+
+def test_an_option_of_a_field_typed_only_by_its_values_reads_as_those_values() -> None:
+    """`const: 3` with no `type` took --level 3 as the text '3', which the create refused: no command line could
+    give the one value the field takes."""
+    kind = _with_fields("level", "speed")
+    schemas = {"level": {"const": 3}, "speed": {"enum": [1, 2]}}
+    kind = attrs.evolve(kind, fields=tuple(attrs.evolve(f, schema=schemas.get(f.name, f.schema)) for f in kind.fields))
+    context = click.Context(click.Command("x"))
+    options = {p.name: p for p in job_command(kind).params}
+    assert [options[name].type_cast_value(context, "2" if name == "speed" else "3") for name in schemas] == [3, 2]

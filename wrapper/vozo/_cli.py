@@ -331,7 +331,8 @@ def field_option(field: Field, taken: set[str], reserved: frozenset[str] = froze
     schema, kind = field.schema, field.json_type
     settings: dict[str, Any] = {"help": field.description or None, "show_default": field.default is not None}
     values = [value for value in schema.get("enum", ()) if value is not None]
-    if values:  # the spec's values as they are (an integer enum takes 1, not "1")
+    booleans = bool(values) and all(isinstance(value, bool) for value in values)  # `true` as any boolean option
+    if values and not booleans:  # the spec's values as they are (an integer enum takes 1, not "1")
         settings["type"] = click.Choice([*field.value_aliases, *values])
     elif kind == "object" and is_range(schema):
         settings.update(nargs=2, type=range_end_type(schema), metavar="MIN MAX")
@@ -339,7 +340,7 @@ def field_option(field: Field, taken: set[str], reserved: frozenset[str] = froze
         settings["type"] = JSONValue()
     elif kind in ("integer", "number"):
         settings["type"] = int if kind == "integer" else float
-    elif kind == "boolean":
+    elif kind == "boolean" or booleans:
         settings["type"] = click.BOOL
     elif len(field.json_types) > 1:
         settings["type"] = JSONValue(or_text=True)

@@ -17,6 +17,16 @@ import attrs
 
 from vozo._errors import InvalidInputError
 
+# The JSON type of a value the spec lists (bool before int: True is an int to Python).
+_VALUE_TYPES = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"), (dict, "object"),
+                (list, "array"))  # fmt: skip
+
+
+def _value_types(schema: Mapping[str, Any]) -> list[str]:
+    """The JSON types of the values an ``enum`` or ``const`` lists (``null`` for None)."""
+    values = [*(schema.get("enum") or ()), *([schema["const"]] if "const" in schema else [])]
+    return [next((name for cls, name in _VALUE_TYPES if isinstance(value, cls)), "null") for value in values]
+
 
 # No generated eq or repr: kinds are singletons compared by identity, and generating them costs import time.
 @attrs.frozen(eq=False, repr=False)
@@ -37,10 +47,11 @@ class Field:
     @property
     def json_types(self) -> tuple[str, ...]:
         """The JSON types the field takes, ``null`` aside (None means "not given"): ``type`` as one name or a list,
-        an object when the schema only lists properties, and the types of its ``oneOf``/``anyOf`` forms."""
+        an object when the schema only lists properties, the types of the values of an untyped ``enum`` or
+        ``const`` (``enum: [1, 2]``: integer), and the types of its ``oneOf``/``anyOf`` forms."""
         names: dict[str, None] = {}
         for schema in (self.schema, *self.schema.get("oneOf", ()), *self.schema.get("anyOf", ())):
-            declared = schema.get("type") or ("object" if "properties" in schema else None)
+            declared = schema.get("type") or ("object" if "properties" in schema else None) or _value_types(schema)
             names.update(dict.fromkeys([declared] if isinstance(declared, str) else map(str, declared or ())))
         return tuple(name for name in names if name != "null")
 

@@ -562,3 +562,24 @@ def test_without_which_an_audio_only_translation_downloads_its_audio(api, record
     recorder.default = media(b"ftyp")
     api.call(lambda c: c.download(with_video, tmp_path / "v.mp4"))
     assert recorder.requests[0].url == "https://cdn.test/v.mp4"  # video first, as the spec orders the results
+
+
+def test_an_async_download_s_deadline_moves_only_when_its_budget_grows() -> None:
+    """Moving a cancel scope's deadline reschedules the event loop's timer: done for every chunk, it cost an async
+    download a tenth of its time, though with a Content-Length the budget never changes."""
+
+    async def deadlines(expected: int | None, chunks: int) -> list[float]:
+        fetch = download.Download("https://cdn.test/v.mp4", task_id=None, max_bytes=None, deadline=None)
+        fetch.expected = expected
+        seen = []
+        with download.AsyncDeadline(fetch) as due:
+            for _ in range(chunks):
+                fetch.received += 64 * 1024
+                due.renew()
+                seen.append(due._scope.deadline)
+        return seen
+
+    assert len(set(asyncio.run(deadlines(10**9, 100)))) == 1  # the size is known: the budget is fixed
+    grown = asyncio.run(deadlines(None, 100))  # unknown: one more second per 100 kB received
+    assert 50 <= len(set(grown)) <= 70  # 6.5 MB: moved once a second of budget, not per chunk
+    assert grown == sorted(grown)

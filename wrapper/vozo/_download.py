@@ -303,13 +303,15 @@ class Download:
             reason = str(exc) or "the connection was lost"
             raise self.error(f"failed: {type(exc).__name__}: {reason} (try again)", retryable=True) from exc
 
-    def left(self) -> float:
-        """Seconds left before the deadline, all attempts included."""
+    def budget(self) -> float:
+        """Seconds the whole download may take, all attempts included: without ``deadline=``, it grows with the size."""
         if self.deadline is not None:
-            budget = self.deadline
-        else:
-            budget = DEADLINE_GRACE + max(self.expected or 0, self.received) / DEADLINE_MIN_RATE
-        return budget - (time.monotonic() - self.started)
+            return self.deadline
+        return DEADLINE_GRACE + max(self.expected or 0, self.received) / DEADLINE_MIN_RATE
+
+    def left(self) -> float:
+        """Seconds left before the deadline."""
+        return self.budget() - (time.monotonic() - self.started)
 
     def overdue(self) -> DownloadError:
         budget = f"deadline={self.deadline:g}s" if self.deadline is not None else "its default deadline"
@@ -401,6 +403,7 @@ class AsyncDeadline:
         import anyio
 
         self._download = download
+        self._budget = download.budget()
         self._scope = anyio.CancelScope(deadline=anyio.current_time() + download.left())
 
     def __enter__(self) -> AsyncDeadline:
@@ -413,9 +416,14 @@ class AsyncDeadline:
         return bool(self._scope.__exit__(exc_type, exc, tb))
 
     def renew(self) -> None:
-        import anyio
+        """Called for each chunk: the scope is moved only when the budget grew by a second (moving it reschedules
+        the event loop's timer, which cost an async download a tenth of its time)."""
+        budget = self._download.budget()
+        if budget >= self._budget + 1:
+            import anyio
 
-        self._scope.deadline = anyio.current_time() + self._download.left()
+            self._budget = budget
+            self._scope.deadline = anyio.current_time() + self._download.left()
 
 
 class Deadline:

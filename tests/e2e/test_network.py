@@ -602,3 +602,58 @@ def test_a_file_over_tls_is_read_as_far_as_it_has_arrived_not_a_record_at_a_time
         done.set()
         sock.close()
         listener.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIONREAD tells when the records have arrived")
+def test_asyncvozo_on_asyncio_reads_a_file_as_far_as_anyio_has_received_it(
+    ca: trustme.CA, server_cert: tuple[Path, Path]
+) -> None:
+    """The same for AsyncVozo on asyncio: anyio's TLS stream hands over a record a read, though one read of its
+    socket takes up to 64 KiB; a file's read takes the records it holds too."""
+    import fcntl
+    import termios
+
+    import anyio
+    from anyio.streams.tls import TLSStream
+    from httpcore._backends.anyio import AnyIOStream
+
+    from vozo._async._transport import AsyncDeadlineStream
+    from vozo._http import reading_a_file
+
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(*server_cert)
+    listener = socket.create_server(("127.0.0.1", 0))
+    shaken, sent, done = threading.Event(), threading.Event(), threading.Event()
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with served.wrap_socket(connection, server_side=True) as tls:
+            shaken.wait(30)  # not while the client's handshake reads: it would take some records with it
+            tls.sendall(b"v" * 3 * RECORD)
+            sent.set()
+            done.wait(30)
+
+    async def first_read() -> int:
+        client = ssl.create_default_context()
+        ca.configure_trust(client)
+        raw = await anyio.connect_tcp(*listener.getsockname())
+        tls = await TLSStream.wrap(raw, hostname="127.0.0.1", ssl_context=client)
+        shaken.set()
+        assert sent.wait(30)
+        sock = raw.extra(anyio.abc.SocketAttribute.raw_socket)  # noqa: S610 - anyio's typed attributes, no SQL
+        arrived = struct.pack("i", 0)
+        for _ in range(3000):  # the loop blocked, so the three records wait in the socket, then come in one go
+            if struct.unpack("i", fcntl.ioctl(sock, termios.FIONREAD, arrived))[0] >= 3 * RECORD:
+                break
+            time.sleep(0.01)  # noqa: ASYNC251 - blocking the loop on purpose: it must not read the socket yet
+        with reading_a_file():
+            size = len(await AsyncDeadlineStream(AnyIOStream(tls)).read(64 * 1024, timeout=10))  # type: ignore[arg-type]
+        await raw.aclose()  # not the TLS stream's close, which would wait for the server's
+        return size
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        assert asyncio.run(first_read()) == 3 * RECORD  # not one record
+    finally:
+        done.set()
+        listener.close()

@@ -562,3 +562,17 @@ def test_without_which_an_audio_only_translation_downloads_its_audio(api, record
     recorder.default = media(b"ftyp")
     api.call(lambda c: c.download(with_video, tmp_path / "v.mp4"))
     assert recorder.requests[0].url == "https://cdn.test/v.mp4"  # video first, as the spec orders the results
+
+
+def test_a_redirect_through_plain_http_back_to_https_is_refused(api, recorder, tmp_path) -> None:
+    # Anyone on the way can rewrite the plain http hop's Location to an https server of theirs: the file that comes
+    # back over https would then be theirs.
+    recorder.replies = [
+        httpx.Response(302, headers={"Location": "http://cdn.test/hop"}),
+        httpx.Response(302, headers={"Location": "https://cdn.test/out.mp4"}),
+    ]
+    recorder.default = httpx.Response(200, content=VIDEO)
+    raised = api.raises(vozo.DownloadError, lambda c: c.download("https://cdn.test/out.mp4", tmp_path / "out.mp4"))
+    assert "from https to plain http" in str(raised)
+    assert not raised.retryable
+    assert leftovers(tmp_path) == []

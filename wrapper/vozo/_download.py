@@ -331,7 +331,10 @@ class Download:
     def start(self, response: httpx.Response) -> None:
         """Refuse an unusable response before reading its body."""
         self.received = 0
-        if urlsplit(self.url).scheme == "https" and response.url.scheme != "https":
+        # Every hop, not just the last: a plain http hop's Location can be rewritten on the way to an https server
+        # that serves another file.
+        hops = (*response.history, response)
+        if urlsplit(self.url).scheme == "https" and any(hop.url.scheme != "https" for hop in hops):
             raise self.error(
                 "refused: a redirect led it from https to plain http, where anyone on the way could change the file "
                 "(ask Vozo's support if its links keep doing this)"

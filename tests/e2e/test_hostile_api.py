@@ -139,6 +139,7 @@ UNUSABLE_TASK_IDS = {
     "up": {"task_id": "../../v1/account"},
     "query": {"task_id": "t1?x=1#y"},
     "huge": {"task_id": "t" * 100_000},
+    "lone-surrogate": {"task_id": "t\ud800"},  # valid JSON ("t\\ud800"), yet no UTF-8: no URL can hold it
 }
 
 

@@ -106,6 +106,33 @@ def test_a_body_nested_past_the_json_parser_is_read_as_unreadable(serve, call, s
     assert raised.body_excerpt.startswith("[[[")  # kept as any unreadable body is, to debug with
 
 
+FAILED_WITH_A_LONE_SURROGATE = b'{"status": "failed", "err_code": "2\\ud800", "err_msg": "no \\udcff faces"}'
+ERROR_WITH_A_LONE_SURROGATE = b'{"code": "5\\ud800", "message": "bad \\udcff input"}'
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "fn", "error"),
+    [
+        ("200 OK", FAILED_WITH_A_LONE_SURROGATE, get, vozo.APIResponseValidationError),
+        ("200 OK", FAILED_WITH_A_LONE_SURROGATE, lambda c: c.lipsync.wait("t1", poll_interval=0.01),
+         vozo.APIResponseValidationError),
+        ("200 OK", FAILED_WITH_A_LONE_SURROGATE, lambda c: c.request("GET", "/v1/anything"),
+         vozo.APIResponseValidationError),
+        ("400 Bad Request", ERROR_WITH_A_LONE_SURROGATE, get, vozo.BadRequestError),
+    ],
+)  # fmt: skip
+def test_a_body_escaping_a_lone_surrogate_is_read_as_unreadable(serve, call, status, body, fn, error) -> None:
+    # Valid JSON, yet "\ud800" alone names no character: text holding it cannot be written as UTF-8 (a log file, the
+    # batch journal, a terminal), so it never reaches an error's fields or a returned value.
+    server = serve(answer(status, body))
+    raised = raises(error, call, server.url, fn, max_retries=0)
+    for value in vars(raised).values():
+        if isinstance(value, str):
+            value.encode()
+    str(raised).encode()
+    assert raised.body_excerpt == body.decode()  # kept as any unreadable body is, to debug with
+
+
 def test_a_body_whose_content_encoding_lies_is_a_validation_error(serve, call) -> None:
     server = serve(answer("200 OK", b'{"status": "done"}', {"Content-Encoding": "gzip"}))
     raised = raises(vozo.APIResponseValidationError, call, server.url, get, max_retries=0)

@@ -87,12 +87,26 @@ def error_class(status: int, code: str | None) -> type[APIStatusError]:
 
 
 def read_json(content: bytes | str, **options: Any) -> Any:
-    """``json.loads(content, **options)``; a text nested past Python's parser (RecursionError) is refused as
-    unreadable, a ValueError like any other text that is not JSON."""
+    """``json.loads(content, **options)``; a text nested past Python's parser (RecursionError) or escaping a lone
+    surrogate is refused as unreadable, a ValueError like any other text that is not JSON."""
     try:
-        return json.loads(content, **options)
+        value = json.loads(content, **options)
     except RecursionError:
         raise ValueError("JSON nested too deeply to read") from None
+    # "\ud800" alone is valid JSON, yet names no character: a string holding it cannot be written as UTF-8 (a log,
+    # the batch journal, a terminal) and fails wherever it goes. Looked for only when an escape of one is there.
+    if isinstance(content, str):
+        escaped = "\\ud" in content or "\\uD" in content
+    else:
+        escaped = b"\\ud" in content or b"\\uD" in content
+    if escaped:
+        try:
+            json.dumps(value, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            raise ValueError("JSON holds a lone surrogate escape (\\ud800-\\udfff), which is no text") from None
+        except RecursionError:
+            raise ValueError("JSON nested too deeply to read") from None
+    return value
 
 
 def status_error(response: httpx.Response) -> APIStatusError:

@@ -167,6 +167,8 @@ UNUSABLE_TASK_IDS = {
     "query": {"task_id": "t1?x=1#y"},
     "huge": {"task_id": "t" * 100_000},
     "lone-surrogate": {"task_id": "t\ud800"},  # valid JSON ("t\\ud800"), yet no UTF-8: no URL can hold it
+    "echoed-key": {"task_id": KEY},  # a server echoing the Authorization header: printed, journaled, it would leak
+    "holding-the-key": {"task_id": f"t-{KEY}-1"},
 }
 
 
@@ -175,6 +177,8 @@ def test_a_create_answered_without_a_usable_task_id_says_the_job_may_exist(serve
     server = serve(answer("200 OK", json.dumps(body).encode()))
     raised = raises(vozo.APIResponseValidationError, call, server.url, create_and_wait, max_active_jobs=2)
     assert JOB_MAY_EXIST in str(raised)
+    assert KEY not in str(raised)
+    assert KEY not in (raised.body_excerpt or "")
     assert [c.method for c in server.connections] == ["POST"]  # never sent again, and no made-up id polled
 
 

@@ -392,6 +392,8 @@ def created_task_id(job: Job, operation: str, hide: Callable[[str], str]) -> str
     """The task id a create's answer carries; an answer without a usable one is an error that says the job may exist
     (nothing is made up, and nothing is sent again)."""
     fault = task_id_fault(job.task_id)
+    if fault is None and hide(job.task_id) != job.task_id:  # a server echoing the Authorization header, not Vozo
+        fault = f"{hide(job.task_id)!r} holds the API key"  # printed and written to files, it would leak the key
     if fault is not None:
         raise APIResponseValidationError(
             f"the answer to {operation} holds no usable task id (task_id {hide(fault)}). {JOB_MAY_EXIST}",

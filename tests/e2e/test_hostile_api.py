@@ -21,6 +21,7 @@ import pytest
 import trio
 
 import vozo
+import vozo.batch
 from tests.sockets import closed_port
 
 from .conftest import KEY
@@ -310,6 +311,40 @@ def test_a_key_a_server_echoes_stays_out_of_httpx_and_httpcore_log_lines(serve, 
     assert {"httpx", "httpcore.http11"} <= logged  # the lines that quote the reason phrase and the headers
     assert "X-Echo" in caplog.text
     assert KEY not in caplog.text
+
+
+ENDED_ECHOING_THE_KEY = json.dumps({"status": f"cancelled {KEY}", "err_code": KEY, "err_msg": f"as {KEY}"}).encode()
+
+
+def test_a_job_that_ends_echoing_the_key_fails_without_it(serve, call, caplog) -> None:
+    server = serve(answer("200 OK", ENDED_ECHOING_THE_KEY))
+    caplog.set_level("DEBUG")
+    raised = raises(vozo.JobFailedError, call, server.url, lambda c: c.lipsync.wait("t1", poll_interval=0.01))
+    assert "ended 'cancelled ****'" in str(raised)
+    assert KEY not in str(raised)
+    assert KEY not in caplog.text
+
+
+def test_a_batch_whose_jobs_end_echoing_the_key_writes_it_nowhere(serve, tmp_path) -> None:
+    from .test_batch import write_manifest
+
+    created = iter(range(100))
+
+    def send(c: Connection) -> None:
+        body = b'{"task_id": "t%d"}' % next(created) if c.method == "POST" else ENDED_ECHOING_THE_KEY
+        answer("200 OK", body)(c)
+
+    server = serve(send)
+
+    async def run() -> vozo.batch.BatchSummary:
+        async with vozo.AsyncVozo(api_key=KEY, base_url=server.url) as client:
+            return await vozo.batch.run(client, write_manifest(tmp_path / "m.csv", 2), tmp_path / "out")
+
+    summary = asyncio.run(run())
+    assert [row.state for row in summary.rows] == [vozo.batch.RowState.FAILED] * 2
+    assert all(KEY not in (row.error or "") + (row.error_code or "") for row in summary.rows)
+    for path in (tmp_path / "out").iterdir():  # the journal, report.csv and report.json
+        assert KEY.encode() not in path.read_bytes(), path.name
 
 
 def test_a_key_stays_hidden_in_http_logs_while_any_client_holding_it_lives(serve, caplog) -> None:

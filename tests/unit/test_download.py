@@ -331,6 +331,8 @@ def test_temporary_files_are_named_as_ours_and_leftovers_are_removed(api, record
         ("/r/..%5C..%5Cevil.mp4", "_.._evil.mp4"),
         ("/r/.bashrc", "bashrc"),
         ("/r/CON.mp4", "_CON.mp4"),
+        ("/r/COM%C2%B9.mp4", "_COM\u00b9.mp4"),  # COM¹, COM², COM³, LPT¹... are devices too (superscript digits)
+        ("/r/lpt%C2%B3.x.srt", "_lpt\u00b3.x.srt"),
         ("/r/" + "é" * 300 + ".mp4", "é" * 58 + ".mp4"),
         ("/r/", "vozo-result"),
     ],

@@ -52,9 +52,11 @@ KNOWN_SUFFIXES = frozenset(
 FALLBACK_SUFFIX = ".bin"  # a result whose file type nothing in the spec tells
 PARTIAL_MARK = ".vozo-partial-"  # in every temporary file's name: `remove_partials` finds leftovers by it
 _MAX_NAME_BYTES = 120  # a URL-derived name, kept well under every file system's 255-byte limit with room for the mark
-# Names Windows gives to devices, whatever their extension: CON.mp4 is the console, not a file in the folder.
+# Names Windows gives to devices, whatever their extension: CON.mp4 is the console, not a file in the folder. The
+# ports' numbers include the superscript digits ¹ ² ³ (COM¹), which str.isalnum() lets through into a name.
+_PORT_NUMBERS = "0123456789\u00b9\u00b2\u00b3"
 _WINDOWS_DEVICES = frozenset(
-    ["CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in range(10))]
+    ["CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in _PORT_NUMBERS)]
 )
 _OS_ADVICE = {
     errno.ENOSPC: "free some disk space, then download again",

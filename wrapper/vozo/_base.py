@@ -94,19 +94,25 @@ def read_json(content: bytes | str, **options: Any) -> Any:
     except RecursionError:
         raise ValueError("JSON nested too deeply to read") from None
     # "\ud800" alone is valid JSON, yet names no character: a string holding it cannot be written as UTF-8 (a log,
-    # the batch journal, a terminal) and fails wherever it goes. Looked for only when an escape of one is there.
+    # the batch journal, a terminal) and fails wherever it goes. Looked for only when an escape of one is there (or,
+    # in text, a character past ASCII: a framework's surrogateescape puts them there as they are).
     if isinstance(content, str):
-        escaped = "\\ud" in content or "\\uD" in content
+        suspect = "\\ud" in content or "\\uD" in content or not content.isascii()
     else:
-        escaped = b"\\ud" in content or b"\\uD" in content
-    if escaped:
-        try:
-            json.dumps(value, ensure_ascii=False).encode()
-        except UnicodeEncodeError:
-            raise ValueError("JSON holds a lone surrogate escape (\\ud800-\\udfff), which is no text") from None
-        except RecursionError:
-            raise ValueError("JSON nested too deeply to read") from None
+        suspect = b"\\ud" in content or b"\\uD" in content
+    if suspect:
+        check_text_only(value)
     return value
+
+
+def check_text_only(value: object) -> None:
+    """Raise ValueError when a JSON value holds a lone surrogate (``"\\ud800"``), which no UTF-8 can write."""
+    try:
+        json.dumps(value, ensure_ascii=False, default=repr, skipkeys=True).encode()
+    except UnicodeEncodeError:
+        raise ValueError("JSON holds a lone surrogate (\\ud800-\\udfff), which is no text") from None
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to read") from None
 
 
 def status_error(response: httpx.Response) -> APIStatusError:

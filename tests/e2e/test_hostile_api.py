@@ -13,6 +13,7 @@ import gzip
 import json
 import pickle
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -239,6 +240,29 @@ def test_a_small_gzip_that_inflates_past_the_size_limit_is_cut_off(serve, call) 
     server = serve(answer("200 OK", bomb, {"Content-Encoding": "gzip"}))
     raised = raises(vozo.APIResponseValidationError, call, server.url, get, max_retries=0)
     assert "(decoded)" in str(raised)
+
+
+PADDED = b'{"status": "done", "pad": "' + b" " * 100_000 + b'"}'  # inflated in several pieces of 64 KiB
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding", "error"),
+    [
+        (gzip.compress(PADDED[:70_000]) + gzip.compress(PADDED[70_000:]), "gzip", None),  # members: `cat a.gz b.gz`
+        (gzip.compress(PADDED) + b"trailing bytes", "gzip", vozo.APIResponseValidationError),
+        (zlib.compress(PADDED) + zlib.compress(b"{}"), "deflate", vozo.APIResponseValidationError),
+    ],
+    ids=["two-gzip-members", "gzip-then-bytes", "deflate-then-bytes"],
+)
+def test_bytes_after_the_end_of_a_compressed_answer_are_read_not_spun_on(serve, call, body, encoding, error) -> None:
+    """zlib hands back what follows a stream's end as its unconsumed tail when output is bounded: fed again, it came
+    back again, for ever (a full CPU, and memory growing, until the answer's deadline)."""
+    server = serve(answer("200 OK", body, {"Content-Encoding": encoding}))
+    options = {"max_retries": 0, "timeout": httpx.Timeout(2.0)}
+    if error is None:
+        assert call(server.url, get, **options).status.value == "done"
+    else:
+        assert "could not be decoded" in str(raises(error, call, server.url, get, **options))
 
 
 def trickled_body(c: Connection) -> None:

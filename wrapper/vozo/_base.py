@@ -240,19 +240,32 @@ class Inflater:
     def feed(self, chunk: bytes) -> Iterator[bytes]:
         try:
             while chunk:
+                if self._decoder.eof:  # bytes after the end of the stream: gzip's next member, else refused
+                    self._next_member()
                 if not self._started and self._wbits == zlib.MAX_WBITS and chunk[:1] and chunk[0] & 0x0F != 8:
                     self._decoder = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as httpx also reads it
                 self._started = True
                 yield self._decoder.decompress(chunk, self._PIECE)
-                chunk = self._decoder.unconsumed_tail
+                # Past the end, zlib keeps the rest as unused_data, yet also hands it back as the unconsumed tail,
+                # again at each call: fed that, this loop never ended.
+                chunk = self._decoder.unused_data if self._decoder.eof else self._decoder.unconsumed_tail
         except zlib.error as exc:
             raise httpx.DecodingError(str(exc), request=self._request) from None
 
+    def _next_member(self) -> None:
+        """A gzip body may hold several members, one after another (RFC 1952, 2.2); a deflate stream has one end."""
+        if self._wbits != _WBITS["gzip"]:
+            raise httpx.DecodingError("bytes follow the end of the deflate stream", request=self._request)
+        self._decoder = zlib.decompressobj(self._wbits)
+
     def end(self) -> bytes:
         try:
-            return self._decoder.flush()
+            rest = self._decoder.flush()
         except zlib.error as exc:
             raise httpx.DecodingError(str(exc), request=self._request) from None
+        if self._started and not self._decoder.eof:  # zlib hands over what it has, whole or not
+            raise httpx.DecodingError("the compressed body was cut short before its end", request=self._request)
+        return rest
 
 
 def on_request(request: httpx.Request) -> None:

@@ -206,6 +206,19 @@ def test_a_create_that_may_have_reached_vozo_is_sent_once_and_says_the_job_may_e
     assert [c.method for c in server.connections] == ["POST", "POST"]  # once per call: never retried
 
 
+@pytest.mark.parametrize("status", ["201 Created", "202 Accepted"])
+def test_a_create_answered_with_an_undocumented_success_names_the_task_id_it_holds(serve, call, status) -> None:
+    # The spec documents 200 alone, so the answer is refused; the job it names was created (and billed), though:
+    # its task id was dropped, and the user had to find it in the account, or paid twice by creating again.
+    server = serve(answer(status, b'{"task_id": "t-201"}'))
+    raised = raises(vozo.APIResponseValidationError, call, server.url, lambda c: c.lipsync.create(**LIPSYNC))
+    assert f"undocumented answer (status {status[:3]})" in str(raised)
+    assert "its body names the task id 't-201': check it with get() first" in str(raised)
+    assert raised.task_id == "t-201"
+    assert JOB_MAY_EXIST in str(raised)
+    assert [c.method for c in server.connections] == ["POST"]
+
+
 def test_a_refused_create_says_nothing_of_a_job(serve, call) -> None:
     server = serve(answer("400 Bad Request", b'{"code": "5", "message": "Invalid request parameters."}'))
     raised = raises(vozo.BadRequestError, call, server.url, lambda c: c.lipsync.create(**LIPSYNC))

@@ -349,13 +349,29 @@ def operation_name(operation: Callable[..., object]) -> str:
 def parsed_body(response: AnyResponse, operation: str, expected: type[T], hide: Callable[[str], str]) -> T:
     """The generated response's parsed model, checked to be the one the spec promises for success."""
     if not isinstance(response.parsed, expected):  # a 2xx the spec does not list; the hook raised for errors
-        raise APIResponseValidationError(
+        task_id = _named_task_id(response.content, hide) if expected is Job else None
+        error = APIResponseValidationError(
             f"{operation}: undocumented answer (status {int(response.status_code)}). Check base_url; if it is "
-            "Vozo's API, Vozo changed this answer: update the vozo package",
+            "Vozo's API, Vozo changed this answer: update the vozo package"
+            + (f". Yet its body names the task id {task_id!r}: check it with get() first" if task_id else ""),
             status_code=int(response.status_code),
             body_excerpt=excerpt(response.content, hide),
         )
+        error.task_id = task_id
+        raise error
     return response.parsed
+
+
+def _named_task_id(content: bytes, hide: Callable[[str], str]) -> str | None:
+    """The usable task id a create's undocumented answer holds, if any: the job it names may well exist."""
+    try:
+        body = read_json(content)
+    except ValueError:
+        return None
+    task_id = body.get("task_id") if isinstance(body, dict) else None
+    if not isinstance(task_id, str) or task_id_fault(task_id) is not None or hide(task_id) != task_id:
+        return None  # no task id, or one holding the key
+    return task_id
 
 
 def checked_path(path: str) -> str:

@@ -418,3 +418,27 @@ def test_an_expired_result_link_is_replaced_by_a_fresh_one_within_the_run(tmp_pa
     assert row.state is RowState.COMPLETED, row.error  # was download_failed: exit 10, and a second run to finish
     assert Path(row.outputs["video"]).read_bytes() == sample_video()
     assert fake.requests["GET /v1/video_generation/{task_id}"] >= 2  # the status was asked again, for a fresh link
+
+
+def test_a_status_escaping_a_lone_surrogate_keeps_every_task_id_and_ends_the_run(tmp_path) -> None:
+    """A failed status whose err_code held "\\ud800" (valid JSON, no text) reached the journal, which SQLite cannot
+    encode: the run died of a raw UnicodeEncodeError. The status is refused as unreadable: each row keeps its task id,
+    to be checked again by the next run."""
+    from .test_download_faults import RawServer
+
+    created = iter(range(100))
+    failed = b'{"status": "failed", "err_code": "2\\ud800", "err_msg": "no faces"}'
+
+    def answer(c: Any) -> None:
+        body = b'{"task_id": "t%d"}' % next(created) if c.method == "POST" else failed
+        c.head("200 OK", {"Content-Type": "application/json", "Content-Length": str(len(body)), "Connection": "close"})
+        c.body(body)
+
+    server = RawServer(answer)
+    try:
+        summary = asyncio.run(run_batch(server.url, write_manifest(tmp_path / "m.csv", 2), tmp_path / "out"))
+    finally:
+        server.close()
+    assert {row.state for row in summary.rows} == {RowState.SUBMITTED}
+    assert sorted(row.task_id or "" for row in summary.rows) == ["t0", "t1"]  # in whichever order they were sent
+    assert all("lone surrogate" in (row.error or "") for row in summary.rows)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import inspect
 import os
 import re
@@ -270,6 +271,38 @@ def test_an_empty_subtitle_file_is_a_file(serve, download, tmp_path) -> None:
 
     server = serve(empty)
     assert download(f"{server.url}/s.srt", tmp_path / "s.srt").read_bytes() == b""
+
+
+FILE = bytes(range(256)) * 1024  # inflated in several pieces of 64 KiB
+
+
+def gzipped(body: bytes) -> Answer:
+    def send(c: Connection) -> None:
+        c.head("200 OK", {"Content-Type": "video/mp4", "Content-Encoding": "gzip", "Content-Length": str(len(body))})
+        c.body(body)
+
+    return send
+
+
+def test_a_gzipped_file_in_several_members_is_written_whole(serve, download, tmp_path) -> None:
+    """What follows the end of a gzip member came back from zlib as its unconsumed tail for ever: the download spun,
+    memory growing, until its deadline."""
+    server = serve(gzipped(gzip.compress(FILE[:100_000]) + gzip.compress(FILE[100_000:])))
+    assert download(f"{server.url}/v.mp4", tmp_path / "v.mp4", deadline=5).read_bytes() == FILE
+
+
+@pytest.mark.parametrize(
+    "body",
+    [gzip.compress(FILE)[:-30], gzip.compress(FILE) + b"trailing bytes"],
+    ids=["cut-short", "then-bytes"],
+)
+def test_a_gzipped_file_that_is_cut_short_or_followed_by_bytes_is_a_download_error(
+    serve, download, tmp_path, body
+) -> None:
+    """A gzip stream cut short (with a Content-Length saying so) was written, half, under the file's name."""
+    server = serve(gzipped(body))
+    raised = fails(download, f"{server.url}/v.mp4", tmp_path / "v.mp4", deadline=5)
+    assert "DecodingError" in str(raised)
 
 
 def test_a_closed_port_is_a_download_error(download, tmp_path) -> None:

@@ -13,6 +13,7 @@ import gzip
 import json
 import pickle
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,6 +22,7 @@ import pytest
 import trio
 
 import vozo
+import vozo.batch
 from tests.sockets import closed_port
 
 from .conftest import KEY
@@ -106,6 +108,33 @@ def test_a_body_nested_past_the_json_parser_is_read_as_unreadable(serve, call, s
     assert raised.body_excerpt.startswith("[[[")  # kept as any unreadable body is, to debug with
 
 
+FAILED_WITH_A_LONE_SURROGATE = b'{"status": "failed", "err_code": "2\\ud800", "err_msg": "no \\udcff faces"}'
+ERROR_WITH_A_LONE_SURROGATE = b'{"code": "5\\ud800", "message": "bad \\udcff input"}'
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "fn", "error"),
+    [
+        ("200 OK", FAILED_WITH_A_LONE_SURROGATE, get, vozo.APIResponseValidationError),
+        ("200 OK", FAILED_WITH_A_LONE_SURROGATE, lambda c: c.lipsync.wait("t1", poll_interval=0.01),
+         vozo.APIResponseValidationError),
+        ("200 OK", FAILED_WITH_A_LONE_SURROGATE, lambda c: c.request("GET", "/v1/anything"),
+         vozo.APIResponseValidationError),
+        ("400 Bad Request", ERROR_WITH_A_LONE_SURROGATE, get, vozo.BadRequestError),
+    ],
+)  # fmt: skip
+def test_a_body_escaping_a_lone_surrogate_is_read_as_unreadable(serve, call, status, body, fn, error) -> None:
+    # Valid JSON, yet "\ud800" alone names no character: text holding it cannot be written as UTF-8 (a log file, the
+    # batch journal, a terminal), so it never reaches an error's fields or a returned value.
+    server = serve(answer(status, body))
+    raised = raises(error, call, server.url, fn, max_retries=0)
+    for value in vars(raised).values():
+        if isinstance(value, str):
+            value.encode()
+    str(raised).encode()
+    assert raised.body_excerpt == body.decode()  # kept as any unreadable body is, to debug with
+
+
 def test_a_body_whose_content_encoding_lies_is_a_validation_error(serve, call) -> None:
     server = serve(answer("200 OK", b'{"status": "done"}', {"Content-Encoding": "gzip"}))
     raised = raises(vozo.APIResponseValidationError, call, server.url, get, max_retries=0)
@@ -139,6 +168,9 @@ UNUSABLE_TASK_IDS = {
     "up": {"task_id": "../../v1/account"},
     "query": {"task_id": "t1?x=1#y"},
     "huge": {"task_id": "t" * 100_000},
+    "lone-surrogate": {"task_id": "t\ud800"},  # valid JSON ("t\\ud800"), yet no UTF-8: no URL can hold it
+    "echoed-key": {"task_id": KEY},  # a server echoing the Authorization header: printed, journaled, it would leak
+    "holding-the-key": {"task_id": f"t-{KEY}-1"},
 }
 
 
@@ -147,6 +179,8 @@ def test_a_create_answered_without_a_usable_task_id_says_the_job_may_exist(serve
     server = serve(answer("200 OK", json.dumps(body).encode()))
     raised = raises(vozo.APIResponseValidationError, call, server.url, create_and_wait, max_active_jobs=2)
     assert JOB_MAY_EXIST in str(raised)
+    assert KEY not in str(raised)
+    assert KEY not in (raised.body_excerpt or "")
     assert [c.method for c in server.connections] == ["POST"]  # never sent again, and no made-up id polled
 
 
@@ -170,6 +204,19 @@ def test_a_create_that_may_have_reached_vozo_is_sent_once_and_says_the_job_may_e
         raised = raises(error, call, server.url, create)
         assert JOB_MAY_EXIST in str(raised)
     assert [c.method for c in server.connections] == ["POST", "POST"]  # once per call: never retried
+
+
+@pytest.mark.parametrize("status", ["201 Created", "202 Accepted"])
+def test_a_create_answered_with_an_undocumented_success_names_the_task_id_it_holds(serve, call, status) -> None:
+    # The spec documents 200 alone, so the answer is refused; the job it names was created (and billed), though:
+    # its task id was dropped, and the user had to find it in the account, or paid twice by creating again.
+    server = serve(answer(status, b'{"task_id": "t-201"}'))
+    raised = raises(vozo.APIResponseValidationError, call, server.url, lambda c: c.lipsync.create(**LIPSYNC))
+    assert f"undocumented answer (status {status[:3]})" in str(raised)
+    assert "its body names the task id 't-201': check it with get() first" in str(raised)
+    assert raised.task_id == "t-201"
+    assert JOB_MAY_EXIST in str(raised)
+    assert [c.method for c in server.connections] == ["POST"]
 
 
 def test_a_refused_create_says_nothing_of_a_job(serve, call) -> None:
@@ -206,6 +253,29 @@ def test_a_small_gzip_that_inflates_past_the_size_limit_is_cut_off(serve, call) 
     server = serve(answer("200 OK", bomb, {"Content-Encoding": "gzip"}))
     raised = raises(vozo.APIResponseValidationError, call, server.url, get, max_retries=0)
     assert "(decoded)" in str(raised)
+
+
+PADDED = b'{"status": "done", "pad": "' + b" " * 100_000 + b'"}'  # inflated in several pieces of 64 KiB
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding", "error"),
+    [
+        (gzip.compress(PADDED[:70_000]) + gzip.compress(PADDED[70_000:]), "gzip", None),  # members: `cat a.gz b.gz`
+        (gzip.compress(PADDED) + b"trailing bytes", "gzip", vozo.APIResponseValidationError),
+        (zlib.compress(PADDED) + zlib.compress(b"{}"), "deflate", vozo.APIResponseValidationError),
+    ],
+    ids=["two-gzip-members", "gzip-then-bytes", "deflate-then-bytes"],
+)
+def test_bytes_after_the_end_of_a_compressed_answer_are_read_not_spun_on(serve, call, body, encoding, error) -> None:
+    """zlib hands back what follows a stream's end as its unconsumed tail when output is bounded: fed again, it came
+    back again, for ever (a full CPU, and memory growing, until the answer's deadline)."""
+    server = serve(answer("200 OK", body, {"Content-Encoding": encoding}))
+    options = {"max_retries": 0, "timeout": httpx.Timeout(2.0)}
+    if error is None:
+        assert call(server.url, get, **options).status.value == "done"
+    else:
+        assert "could not be decoded" in str(raises(error, call, server.url, get, **options))
 
 
 def trickled_body(c: Connection) -> None:
@@ -278,6 +348,40 @@ def test_a_key_a_server_echoes_stays_out_of_httpx_and_httpcore_log_lines(serve, 
     assert {"httpx", "httpcore.http11"} <= logged  # the lines that quote the reason phrase and the headers
     assert "X-Echo" in caplog.text
     assert KEY not in caplog.text
+
+
+ENDED_ECHOING_THE_KEY = json.dumps({"status": f"cancelled {KEY}", "err_code": KEY, "err_msg": f"as {KEY}"}).encode()
+
+
+def test_a_job_that_ends_echoing_the_key_fails_without_it(serve, call, caplog) -> None:
+    server = serve(answer("200 OK", ENDED_ECHOING_THE_KEY))
+    caplog.set_level("DEBUG")
+    raised = raises(vozo.JobFailedError, call, server.url, lambda c: c.lipsync.wait("t1", poll_interval=0.01))
+    assert "ended 'cancelled ****'" in str(raised)
+    assert KEY not in str(raised)
+    assert KEY not in caplog.text
+
+
+def test_a_batch_whose_jobs_end_echoing_the_key_writes_it_nowhere(serve, tmp_path) -> None:
+    from .test_batch import write_manifest
+
+    created = iter(range(100))
+
+    def send(c: Connection) -> None:
+        body = b'{"task_id": "t%d"}' % next(created) if c.method == "POST" else ENDED_ECHOING_THE_KEY
+        answer("200 OK", body)(c)
+
+    server = serve(send)
+
+    async def run() -> vozo.batch.BatchSummary:
+        async with vozo.AsyncVozo(api_key=KEY, base_url=server.url) as client:
+            return await vozo.batch.run(client, write_manifest(tmp_path / "m.csv", 2), tmp_path / "out")
+
+    summary = asyncio.run(run())
+    assert [row.state for row in summary.rows] == [vozo.batch.RowState.FAILED] * 2
+    assert all(KEY not in (row.error or "") + (row.error_code or "") for row in summary.rows)
+    for path in (tmp_path / "out").iterdir():  # the journal, report.csv and report.json
+        assert KEY.encode() not in path.read_bytes(), path.name
 
 
 def test_a_key_stays_hidden_in_http_logs_while_any_client_holding_it_lives(serve, caplog) -> None:

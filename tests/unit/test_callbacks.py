@@ -69,6 +69,10 @@ def test_a_body_is_read_in_every_form_a_web_framework_hands_it(body) -> None:
         (None, None, "callback body must be bytes, str or a mapping, got NoneType"),  # a framework gave no body
         (memoryview(b'{"status": "done"}'), None, "callback body must be bytes, str or a mapping, got memoryview"),
         (b'{"status": "done"}', [(b"content-type", b"application/json")], "headers must be a mapping"),  # ASGI's raw
+        # A lone surrogate names no character: the status it would give cannot be written as UTF-8 anywhere
+        (b'{"status": "failed", "err_code": "\\ud800"}', None, "lone surrogate"),
+        ('{"status": "failed", "err_code": "\ud800"}', None, "lone surrogate"),  # a framework's surrogateescape
+        ({"status": "failed", "err_code": "\udcff"}, None, "lone surrogate"),  # a framework's json.loads
     ],
 )
 def test_bad_callback_bodies_are_refused_clearly(body, headers, message) -> None:
@@ -106,7 +110,15 @@ def test_verify_behind_a_proxy_with_the_expected_url() -> None:
     assert callbacks.verify_token(received, b"k", expected_url="https://hooks.example.com/vozo")
 
 
-@pytest.mark.parametrize("received", ["http://[::1/vozo?vozo_token=abc", "https://hooks.test:99999/vozo?vozo_token=a"])
+@pytest.mark.parametrize(
+    "received",
+    [
+        "http://[::1/vozo?vozo_token=abc",
+        "https://hooks.test:99999/vozo?vozo_token=a",
+        "https://hooks.test/vozo?vozo_token=\udcff",  # a lone surrogate (surrogateescape): no UTF-8 to compare
+        "https://hooks.test/v\ud800zo?vozo_token=abc",
+    ],
+)
 def test_a_received_url_no_parser_can_read_is_not_verified_rather_than_an_error(received: str) -> None:
     """Whoever calls the endpoint writes the URL: a ValueError there was a 500 for the receiving app."""
     assert callbacks.verify_token(received, "s3cret") is False
@@ -124,6 +136,8 @@ def test_a_received_url_no_parser_can_read_is_not_verified_rather_than_an_error(
         (lambda: callbacks.add_token("/vozo?order=1", "k"), "callback_url must be a URL string"),
         (lambda: callbacks.add_token("ftp://hooks.test/vozo", "k"), "not an absolute http"),
         (lambda: callbacks.verify_token("https://h.test/v", "k", expected_url="/v"), "expected_url must be a URL"),
+        (lambda: callbacks.verify_token("https://h.test/v?vozo_token=a", 42), "secret must be a str or bytes"),
+        (lambda: callbacks.add_token("https://h.test/v", "s\ud800"), "secret must be a str or bytes"),
     ],
 )
 def test_what_the_caller_passes_wrongly_is_an_invalid_input_error(call, message: str) -> None:

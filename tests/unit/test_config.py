@@ -246,6 +246,7 @@ BAD_TASK_IDS = {
     "del": "t\x7fx",
     "over-1kb": "t" * 1025,
     "over-1kb-utf8": "é" * 513,
+    "lone-surrogate": "t\ud800",  # what JSON's "\ud800" decodes to: no UTF-8, so no URL
 }
 
 

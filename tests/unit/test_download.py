@@ -331,6 +331,8 @@ def test_temporary_files_are_named_as_ours_and_leftovers_are_removed(api, record
         ("/r/..%5C..%5Cevil.mp4", "_.._evil.mp4"),
         ("/r/.bashrc", "bashrc"),
         ("/r/CON.mp4", "_CON.mp4"),
+        ("/r/COM%C2%B9.mp4", "_COM\u00b9.mp4"),  # COM¹, COM², COM³, LPT¹... are devices too (superscript digits)
+        ("/r/lpt%C2%B3.x.srt", "_lpt\u00b3.x.srt"),
         ("/r/" + "é" * 300 + ".mp4", "é" * 58 + ".mp4"),
         ("/r/", "vozo-result"),
     ],
@@ -583,3 +585,17 @@ def test_an_async_download_s_deadline_moves_only_when_its_budget_grows() -> None
     grown = asyncio.run(deadlines(None, 100))  # unknown: one more second per 100 kB received
     assert 50 <= len(set(grown)) <= 70  # 6.5 MB: moved once a second of budget, not per chunk
     assert grown == sorted(grown)
+
+
+def test_a_redirect_through_plain_http_back_to_https_is_refused(api, recorder, tmp_path) -> None:
+    # Anyone on the way can rewrite the plain http hop's Location to an https server of theirs: the file that comes
+    # back over https would then be theirs.
+    recorder.replies = [
+        httpx.Response(302, headers={"Location": "http://cdn.test/hop"}),
+        httpx.Response(302, headers={"Location": "https://cdn.test/out.mp4"}),
+    ]
+    recorder.default = httpx.Response(200, content=VIDEO)
+    raised = api.raises(vozo.DownloadError, lambda c: c.download("https://cdn.test/out.mp4", tmp_path / "out.mp4"))
+    assert "from https to plain http" in str(raised)
+    assert not raised.retryable
+    assert leftovers(tmp_path) == []

@@ -34,6 +34,15 @@ _CONTROL_CHARACTERS = frozenset(map(chr, [*range(0x20), *range(0x7F, 0xA0)]))
 _TASK_ID_REFUSED = _CONTROL_CHARACTERS | {"/", "?", "#"}
 
 
+def _utf8(text: str) -> bool:
+    """Whether ``text`` encodes as UTF-8: it holds no lone surrogate."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def extension(url: str) -> str:
     """The lower-cased file extension of a URL's path, ignoring query string and fragment ('' when none)."""
     return PurePosixPath(unquote(urlsplit(url).path)).suffix.lower()
@@ -84,13 +93,16 @@ def task_id_fault(value: object) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return f"must be a non-empty string, got {value!r}"
     value = value.strip()
+    # A lone surrogate (JSON's "\ud800" reads as one) has no UTF-8, so no URL can hold it: surrogatepass counts it
+    # rather than raise, and the check for it follows.
+    size = len(value.encode(errors="surrogatepass"))
     # "." and ".." are path segments the URL resolves away (get("..") would GET /v1); "/", "?" and "#" end the
     # segment where a server or proxy decodes them; a control character has no place in a URL.
-    if value in (".", "..") or not _TASK_ID_REFUSED.isdisjoint(value) or len(value.encode()) > MAX_TASK_ID_BYTES:
+    if value in (".", "..") or not _TASK_ID_REFUSED.isdisjoint(value) or size > MAX_TASK_ID_BYTES or not _utf8(value):
         shown = value if len(value) <= 80 else value[:80] + "..."
         return (
-            f"{shown!r} is not a task id Vozo returns: it must not be '.' or '..', contain '/', '?', '#' or a "
-            f"control character, or be over {MAX_TASK_ID_BYTES} bytes"
+            f"{shown!r} is not a task id Vozo returns: it must not be '.' or '..', contain '/', '?', '#', a "
+            f"control character or a lone surrogate, or be over {MAX_TASK_ID_BYTES} bytes"
         )
     return None
 

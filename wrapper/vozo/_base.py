@@ -87,10 +87,30 @@ def error_class(status: int, code: str | None) -> type[APIStatusError]:
 
 
 def read_json(content: bytes | str, **options: Any) -> Any:
-    """``json.loads(content, **options)``; a text nested past Python's parser (RecursionError) is refused as
-    unreadable, a ValueError like any other text that is not JSON."""
+    """``json.loads(content, **options)``; a text nested past Python's parser (RecursionError) or escaping a lone
+    surrogate is refused as unreadable, a ValueError like any other text that is not JSON."""
     try:
-        return json.loads(content, **options)
+        value = json.loads(content, **options)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to read") from None
+    # "\ud800" alone is valid JSON, yet names no character: a string holding it cannot be written as UTF-8 (a log,
+    # the batch journal, a terminal) and fails wherever it goes. Looked for only when an escape of one is there (or,
+    # in text, a character past ASCII: a framework's surrogateescape puts them there as they are).
+    if isinstance(content, str):
+        suspect = "\\ud" in content or "\\uD" in content or not content.isascii()
+    else:
+        suspect = b"\\ud" in content or b"\\uD" in content
+    if suspect:
+        check_text_only(value)
+    return value
+
+
+def check_text_only(value: object) -> None:
+    """Raise ValueError when a JSON value holds a lone surrogate (``"\\ud800"``), which no UTF-8 can write."""
+    try:
+        json.dumps(value, ensure_ascii=False, default=repr, skipkeys=True).encode()
+    except UnicodeEncodeError:
+        raise ValueError("JSON holds a lone surrogate (\\ud800-\\udfff), which is no text") from None
     except RecursionError:
         raise ValueError("JSON nested too deeply to read") from None
 
@@ -220,19 +240,32 @@ class Inflater:
     def feed(self, chunk: bytes) -> Iterator[bytes]:
         try:
             while chunk:
+                if self._decoder.eof:  # bytes after the end of the stream: gzip's next member, else refused
+                    self._next_member()
                 if not self._started and self._wbits == zlib.MAX_WBITS and chunk[:1] and chunk[0] & 0x0F != 8:
                     self._decoder = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as httpx also reads it
                 self._started = True
                 yield self._decoder.decompress(chunk, self._PIECE)
-                chunk = self._decoder.unconsumed_tail
+                # Past the end, zlib keeps the rest as unused_data, yet also hands it back as the unconsumed tail,
+                # again at each call: fed that, this loop never ended.
+                chunk = self._decoder.unused_data if self._decoder.eof else self._decoder.unconsumed_tail
         except zlib.error as exc:
             raise httpx.DecodingError(str(exc), request=self._request) from None
 
+    def _next_member(self) -> None:
+        """A gzip body may hold several members, one after another (RFC 1952, 2.2); a deflate stream has one end."""
+        if self._wbits != _WBITS["gzip"]:
+            raise httpx.DecodingError("bytes follow the end of the deflate stream", request=self._request)
+        self._decoder = zlib.decompressobj(self._wbits)
+
     def end(self) -> bytes:
         try:
-            return self._decoder.flush()
+            rest = self._decoder.flush()
         except zlib.error as exc:
             raise httpx.DecodingError(str(exc), request=self._request) from None
+        if self._started and not self._decoder.eof:  # zlib hands over what it has, whole or not
+            raise httpx.DecodingError("the compressed body was cut short before its end", request=self._request)
+        return rest
 
 
 def on_request(request: httpx.Request) -> None:
@@ -316,13 +349,29 @@ def operation_name(operation: Callable[..., object]) -> str:
 def parsed_body(response: AnyResponse, operation: str, expected: type[T], hide: Callable[[str], str]) -> T:
     """The generated response's parsed model, checked to be the one the spec promises for success."""
     if not isinstance(response.parsed, expected):  # a 2xx the spec does not list; the hook raised for errors
-        raise APIResponseValidationError(
+        task_id = _named_task_id(response.content, hide) if expected is Job else None
+        error = APIResponseValidationError(
             f"{operation}: undocumented answer (status {int(response.status_code)}). Check base_url; if it is "
-            "Vozo's API, Vozo changed this answer: update the vozo package",
+            "Vozo's API, Vozo changed this answer: update the vozo package"
+            + (f". Yet its body names the task id {task_id!r}: check it with get() first" if task_id else ""),
             status_code=int(response.status_code),
             body_excerpt=excerpt(response.content, hide),
         )
+        error.task_id = task_id
+        raise error
     return response.parsed
+
+
+def _named_task_id(content: bytes, hide: Callable[[str], str]) -> str | None:
+    """The usable task id a create's undocumented answer holds, if any: the job it names may well exist."""
+    try:
+        body = read_json(content)
+    except ValueError:
+        return None
+    task_id = body.get("task_id") if isinstance(body, dict) else None
+    if not isinstance(task_id, str) or task_id_fault(task_id) is not None or hide(task_id) != task_id:
+        return None  # no task id, or one holding the key
+    return task_id
 
 
 def checked_path(path: str) -> str:
@@ -378,6 +427,8 @@ def created_task_id(job: Job, operation: str, hide: Callable[[str], str]) -> str
     """The task id a create's answer carries; an answer without a usable one is an error that says the job may exist
     (nothing is made up, and nothing is sent again)."""
     fault = task_id_fault(job.task_id)
+    if fault is None and hide(job.task_id) != job.task_id:  # a server echoing the Authorization header, not Vozo
+        fault = f"{hide(job.task_id)!r} holds the API key"  # printed and written to files, it would leak the key
     if fault is not None:
         raise APIResponseValidationError(
             f"the answer to {operation} holds no usable task id (task_id {hide(fault)}). {JOB_MAY_EXIST}",

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from vozo._base import read_json
+from vozo._base import check_text_only, read_json
 from vozo._errors import CallbackError, InvalidInputError
 from vozo._kinds import JobKind, all_kinds, kind_named
 
@@ -43,7 +43,11 @@ def _named(kind: str) -> JobKind:
 
 
 def _json(body: CallbackBody) -> dict[str, Any]:
-    if isinstance(body, Mapping):
+    if isinstance(body, Mapping):  # decoded by a framework: perhaps from "\ud800", which read_json refuses
+        try:
+            check_text_only(body)
+        except ValueError as exc:
+            raise CallbackError(f"callback body is not JSON this client can read ({exc}): refuse the request") from None
         return dict(body)
     if not isinstance(body, bytes | bytearray | str):  # json.loads would raise a bare TypeError
         raise CallbackError(f"callback body must be bytes, str or a mapping, got {type(body).__name__}")

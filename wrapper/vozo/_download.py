@@ -51,9 +51,11 @@ KNOWN_SUFFIXES = frozenset(
 FALLBACK_SUFFIX = ".bin"  # a result whose file type nothing in the spec tells
 PARTIAL_MARK = ".vozo-partial-"  # in every temporary file's name: `remove_partials` finds leftovers by it
 _MAX_NAME_BYTES = 120  # a URL-derived name, kept well under every file system's 255-byte limit with room for the mark
-# Names Windows gives to devices, whatever their extension: CON.mp4 is the console, not a file in the folder.
+# Names Windows gives to devices, whatever their extension: CON.mp4 is the console, not a file in the folder. The
+# ports' numbers include the superscript digits ¹ ² ³ (COM¹), which str.isalnum() lets through into a name.
+_PORT_NUMBERS = "0123456789\u00b9\u00b2\u00b3"
 _WINDOWS_DEVICES = frozenset(
-    ["CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in range(10))]
+    ["CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in _PORT_NUMBERS)]
 )
 _OS_ADVICE = {
     errno.ENOSPC: "free some disk space, then download again",
@@ -332,7 +334,10 @@ class Download:
     def start(self, response: httpx.Response) -> None:
         """Refuse an unusable response before reading its body."""
         self.received = 0
-        if urlsplit(self.url).scheme == "https" and response.url.scheme != "https":
+        # Every hop, not just the last: a plain http hop's Location can be rewritten on the way to an https server
+        # that serves another file.
+        hops = (*response.history, response)
+        if urlsplit(self.url).scheme == "https" and any(hop.url.scheme != "https" for hop in hops):
             raise self.error(
                 "refused: a redirect led it from https to plain http, where anyone on the way could change the file "
                 "(ask Vozo's support if its links keep doing this)"

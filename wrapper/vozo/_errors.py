@@ -254,13 +254,16 @@ class JobFailedError(VozoError):
     """The job ended in ``failed``, or in another end that is not ``done`` (``cancelled``, ``expired``). Carries the
     final status and Vozo's error fields when it sent any."""
 
-    def __init__(self, task_id: str, status: AnyStatus, *, code: str | None, message: str | None) -> None:
+    def __init__(
+        self, task_id: str, status: AnyStatus, *, code: str | None, message: str | None, shown_value: str | None = None
+    ) -> None:
+        """``shown_value``: the status value as the message shows it (the API key a server echoed masked)."""
         self.task_id = task_id
         self.status: AnyStatus = status
         self.code = code
         self.message = message
         self.code_description = describe(code)
-        value = _status_value(status)
+        value = _status_value(status) if shown_value is None else shown_value
         ended = "failed" if value == "failed" else f"ended {value!r}"
         said = f"job {task_id} {ended}{_vozo_says(_cut(code), _cut(message), self.code_description)}".rstrip(".")
         super().__init__(f"{said}. It will not finish: create a new job (after fixing the input, if the code names it)")

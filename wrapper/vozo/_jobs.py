@@ -83,7 +83,8 @@ def job_failed_error(kind: JobKind, task_id: str, status: object, hide: Callable
     out should a server echo it."""
     code, message = (None if text is None else hide(text) for text in kind.error(status))
     # status is always one of the kinds' status models; the error carries it typed for users.
-    return JobFailedError(task_id, cast("AnyStatus", status), code=code, message=message)
+    shown = hide(status_value(status))
+    return JobFailedError(task_id, cast("AnyStatus", status), code=code, message=message, shown_value=shown)
 
 
 class Poller(Generic[StatusT]):
@@ -142,7 +143,7 @@ class Poller(Generic[StatusT]):
         self._garbled = 0
         value = status_value(status)
         if self._last is None or status_value(self._last) != value:
-            logger.info("%s job %s: %s", self.kind.name, self.task_id, value)
+            logger.info("%s job %s: %s", self.kind.name, self.task_id, self._hide(value))
             if self._on_update is not None:
                 self.returned.last = self._on_update(status)
         self._last = status

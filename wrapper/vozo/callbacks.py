@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from contextlib import suppress
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from vozo._errors import CallbackError, InvalidInputError
@@ -21,10 +22,25 @@ __all__ = ["TOKEN_PARAM", "CallbackError", "add_token", "parse", "verify_token"]
 TOKEN_PARAM = "vozo_token"  # noqa: S105 - the query parameter's name, not a secret
 
 
-def _token(url_without_token: str, secret: str | bytes) -> str:
-    key = secret.encode() if isinstance(secret, str) else secret
+def _key(secret: object) -> bytes:
+    """The secret's bytes; refused when it is empty or no text (a lone surrogate has no UTF-8)."""
+    key = None
+    if isinstance(secret, bytes | bytearray):
+        key = bytes(secret)
+    elif isinstance(secret, str):
+        with suppress(UnicodeEncodeError):
+            key = secret.encode()
+    if key is None:
+        raise InvalidInputError(
+            f"the callback secret must be a str or bytes (text encodable as UTF-8), got {type(secret).__name__}: "
+            "pass the secret you keep for your callbacks"
+        )
     if not key:
         raise InvalidInputError("the callback secret must not be empty: pass the secret you keep for your callbacks")
+    return key
+
+
+def _token(url_without_token: str, key: bytes) -> str:
     return hmac.new(key, url_without_token.encode(), hashlib.sha256).hexdigest()
 
 
@@ -43,10 +59,11 @@ def add_token(callback_url: str, secret: str | bytes) -> str:
 
     The secret itself never appears in the URL. Give the result to Vozo as ``callback_url``.
     """
+    key = _key(secret)
     base, _ = _split_checked(callback_url, "callback_url")
     separator = "&" if urlsplit(base).query else "?"
     fragment = urlsplit(callback_url).fragment
-    return f"{base}{separator}{urlencode({TOKEN_PARAM: _token(base, secret)})}" + (f"#{fragment}" if fragment else "")
+    return f"{base}{separator}{urlencode({TOKEN_PARAM: _token(base, key)})}" + (f"#{fragment}" if fragment else "")
 
 
 def verify_token(received_url: str, secret: str | bytes, *, expected_url: str | None = None) -> bool:
@@ -59,15 +76,15 @@ def verify_token(received_url: str, secret: str | bytes, *, expected_url: str | 
         raise InvalidInputError(
             f"received_url must be the URL as a string (str(request.url)), got {type(received_url).__name__}"
         )
+    key = _key(secret)
     expected_base = _split_checked(expected_url, "expected_url")[0] if expected_url is not None else None
     try:
         base, token = _split_token(received_url)
-    except ValueError:  # a URL no client of ours made ("http://[::1/..."): the request is not from Vozo's callback
-        return False
-    if token is None:
-        return False
-    expected = _token(expected_base or base, secret)
-    return hmac.compare_digest(token.encode(), expected.encode())
+        if token is None:
+            return False
+        return hmac.compare_digest(token.encode(), _token(expected_base or base, key).encode())
+    except ValueError:  # a URL no client of ours made ("http://[::1/...", a lone surrogate that has no UTF-8): the
+        return False  # request is not from Vozo's callback
 
 
 def _split_checked(url: object, name: str) -> tuple[str, str | None]:

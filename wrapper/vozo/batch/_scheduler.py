@@ -359,7 +359,7 @@ class Runner:
         if isinstance(status, VozoError):
             await self._poll_failed(work, status)
             return
-        value = status_value(status)
+        value = self.client._hide(status_value(status))  # the key masked, should a server echo it there
         changed, work.status = value != work.status, value
         if changed and value != DONE:  # done is written below, with the row's next state: one commit
             await self._commit(work.key, status=value)
@@ -460,7 +460,10 @@ class Runner:
     def _start_polling(self, work: _Work, *, delay: float) -> None:
         assert work.task_id is not None
         kind = kind_named(work.kind)
-        work.poller = Poller(kind, work.task_id, timeout=self.timeout, poll_interval=self.poll_interval, on_update=None)
+        work.poller = Poller(
+            kind, work.task_id, timeout=self.timeout, poll_interval=self.poll_interval, on_update=None,
+            hide=self.client._hide,
+        )  # fmt: skip
         self._watch(work)
         self._schedule(work, delay)
 

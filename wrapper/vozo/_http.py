@@ -8,6 +8,7 @@ import contextvars
 import ssl
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TypeVar
 
@@ -210,13 +211,23 @@ def _tls_socket_read(stream: httpcore.NetworkStream) -> Callable[[int], bytes] |
 def _anyio_tls_read(stream: httpcore.AsyncNetworkStream) -> Callable[[int], bytes] | None:
     """A read of what anyio's TLS stream has received already, from its TLS object (never waits: what it lacks
     raises SSLWantReadError, and anyio's next read goes on from there). None for any other stream (trio's keeps
-    state of its own)."""
+    state of its own). Looked up once a stream: anyio builds every attribute of a stream to answer for one."""
+    try:
+        return _anyio_tls_reads[stream]
+    except KeyError:
+        pass
     try:
         from httpcore._backends.anyio import AnyIOStream
     except ImportError:
         return None
     tls = stream.get_extra_info("ssl_object") if type(stream) is AnyIOStream else None
-    return tls.read if isinstance(tls, ssl.SSLObject) else None
+    read = _anyio_tls_reads[stream] = tls.read if isinstance(tls, ssl.SSLObject) else None
+    return read
+
+
+_anyio_tls_reads: weakref.WeakKeyDictionary[httpcore.AsyncNetworkStream, Callable[[int], bytes] | None] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def time_left(timeout: float | None) -> float | None:

@@ -578,3 +578,23 @@ def test_a_range_cell_reads_its_two_values_as_the_spec_types_them(
     (row,) = vozo.batch.load(write(tmp_path / "m.csv", text))
     assert row.fields["speaker_number"] == expected
     assert row.problem is None
+
+
+def test_rows_without_ids_that_moved_are_told_apart_from_edited_ones(tmp_path) -> None:
+    """Rows without an id are named by position: a user who removed a finished first row was told its two other rows
+    had "changed after they were sent" and offered --rerun-changed, which sends both again: Vozo bills them twice."""
+    lines = [f"https://m.test/{n}.mp4,https://m.test/a.mp3\n" for n in range(3)]
+    header = "reference_file_url,audio_url\n"
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.sync(vozo.batch.load(write(tmp_path / "m.csv", header + "".join(lines))),
+                 rerun_changed=False, resubmit_uncertain=False)  # fmt: skip
+    for n, key in enumerate(("row-1", "row-2", "row-3")):
+        journal.mark_submitting(key)
+        journal.update(key, state=RowState.COMPLETED, task_id=f"t-{n}")
+    shifted = vozo.batch.load(write(tmp_path / "m.csv", header + "".join(lines[1:])))
+    with pytest.raises(ManifestChangedError) as raised:
+        journal.sync(shifted, rerun_changed=False, resubmit_uncertain=False)
+    said = " ".join(str(raised.value).split())
+    assert "row-1 now holds what row-2 was sent as, row-2 what row-3 was" in said
+    assert "give every row an id" in said
+    assert {row.key: row.task_id for row in journal.rows()} == {"row-1": "t-0", "row-2": "t-1", "row-3": "t-2"}

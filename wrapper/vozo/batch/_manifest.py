@@ -98,8 +98,10 @@ def _refuse_shared_files(rows: list[ManifestRow], manifest: str) -> None:
             if other is row:
                 continue
             if other.key == row.key:
+                implicit = row.key in (f"row-{other.position}", f"row-{row.position}")
                 raise ManifestError(
                     f"manifest {manifest}: id {row.key!r} is used by rows {other.position} and {row.position}"
+                    + (" (a row without an id is named row-N after its position: give it an id)" if implicit else "")
                 )
             raise ManifestError(
                 f"manifest {manifest}: ids {other.key!r} (row {other.position}, {other.kind}) and {row.key!r} "

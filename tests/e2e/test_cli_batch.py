@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from filelock import FileLock
 
 import vozo
+from tests.sockets import closed_port
 from vozo._cli import main
 from vozo._cli_common import EXIT_CODES
 from vozo.batch import RowState
@@ -84,6 +85,21 @@ def test_an_out_folder_that_is_a_device_is_refused_as_a_usage_error(tmp_path) ->
     result = CliRunner().invoke(main, ["batch", "run", str(manifest), "--out", os.devnull], env={"VOZO_API_KEY": KEY})
     assert result.exit_code == EXIT_CODES["usage"]
     assert f"'{os.devnull}' is not a folder" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["run", "m.csv", "--out"], ["status"]], ids=["run", "status"])
+@pytest.mark.parametrize("folder", ["", "  "], ids=["empty", "blank"])
+def test_an_empty_out_folder_is_refused_not_taken_for_the_current_one(tmp_path, monkeypatch, command, folder) -> None:
+    """`vozo batch run m.csv --out "$RESULTS"` with RESULTS unset wrote its results, journal and report into the
+    current folder (`--output ""` of a single job is refused for the same reason)."""
+    monkeypatch.chdir(tmp_path)
+    write_manifest(tmp_path / "m.csv", 1)
+    with closed_port() as port:  # nothing may be sent: the run is refused before any request
+        env = {"VOZO_API_KEY": KEY, "VOZO_BASE_URL": f"http://127.0.0.1:{port}"}
+        result = CliRunner().invoke(main, ["batch", *command, folder], env=env)
+    assert result.exit_code == EXIT_CODES["usage"], result.output
+    assert "an empty path names no folder" in result.stderr
+    assert sorted(os.listdir(tmp_path)) == ["m.csv"]
 
 
 @pytest.mark.parametrize("interval", ["inf", "1e9"])

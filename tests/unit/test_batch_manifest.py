@@ -600,3 +600,37 @@ def test_a_cell_of_a_field_typed_only_by_its_values_reads_as_those_values(
     (row,) = vozo.batch.load(write(tmp_path / "m.csv", text))
     assert row.problem is None
     assert {name: row.fields[name] for name in ("speed", "level", "fast")} == {"speed": 2, "level": 3, "fast": True}
+
+
+def test_rows_without_ids_that_moved_are_told_apart_from_edited_ones(tmp_path) -> None:
+    """Rows without an id are named by position: a user who removed a finished first row was told its two other rows
+    had "changed after they were sent" and offered --rerun-changed, which sends both again: Vozo bills them twice."""
+    lines = [f"https://m.test/{n}.mp4,https://m.test/a.mp3\n" for n in range(3)]
+    header = "reference_file_url,audio_url\n"
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.sync(vozo.batch.load(write(tmp_path / "m.csv", header + "".join(lines))),
+                 rerun_changed=False, resubmit_uncertain=False)  # fmt: skip
+    for n, key in enumerate(("row-1", "row-2", "row-3")):
+        journal.mark_submitting(key)
+        journal.update(key, state=RowState.COMPLETED, task_id=f"t-{n}")
+    shifted = vozo.batch.load(write(tmp_path / "m.csv", header + "".join(lines[1:])))
+    with pytest.raises(ManifestChangedError) as raised:
+        journal.sync(shifted, rerun_changed=False, resubmit_uncertain=False)
+    said = " ".join(str(raised.value).split())
+    assert "row-1 now holds what row-2 was sent as, row-2 what row-3 was" in said
+    assert "give every row an id" in said
+    assert {row.key: row.task_id for row in journal.rows()} == {"row-1": "t-0", "row-2": "t-1", "row-3": "t-2"}
+
+
+def test_an_id_taken_by_a_row_without_one_says_rows_without_ids_are_named_by_position(tmp_path) -> None:
+    """Row 2 had no id, so the message "id 'row-2' is used by rows 1 and 2" named an id row 2 never had."""
+    manifest = write(
+        tmp_path / "m.csv",
+        "id,reference_file_url,audio_url\nrow-2,https://m.test/1.mp4,https://m.test/a.mp3\n"
+        ",https://m.test/2.mp4,https://m.test/a.mp3\n",
+    )
+    with pytest.raises(ManifestError) as refused:
+        vozo.batch.load(manifest)
+    said = " ".join(str(refused.value).split())
+    assert "id 'row-2' is used by rows 1 and 2" in said
+    assert "a row without an id is named row-N after its position" in said

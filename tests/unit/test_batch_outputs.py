@@ -122,6 +122,19 @@ def test_ids_that_are_not_plain_file_names_are_refused(tmp_path, key) -> None:
         vozo.batch.load(manifest)
 
 
+@pytest.mark.parametrize("key", [True, False, 1.5, 1e400, [1], {"a": 1}], ids=repr)
+def test_a_jsonl_id_that_is_neither_a_string_nor_a_whole_number_is_refused(tmp_path, key) -> None:
+    """`"id": true` named the row's file after Python's spelling of it, `True.mp4`; `1e400` made `inf.mp4`."""
+    manifest = write_jsonl(tmp_path / "m.jsonl", {"id": key, **LIPSYNC})
+    with pytest.raises(ManifestError, match=r"row 1: id must be a JSON string or a whole number, got "):
+        vozo.batch.load(manifest)
+
+
+def test_a_jsonl_id_that_is_a_whole_number_names_its_files(tmp_path) -> None:
+    manifest = write_jsonl(tmp_path / "m.jsonl", {"id": 7, **LIPSYNC}, {"id": "8", **LIPSYNC})
+    assert [row.key for row in vozo.batch.load(manifest)] == ["7", "8"]
+
+
 def test_ids_that_differ_by_more_than_case_are_fine(tmp_path) -> None:
     manifest = write_jsonl(
         tmp_path / "m.jsonl", {"id": "talk", **TRANSLATION}, {"id": "talk.vid", **LIPSYNC}, {"id": "talk2", **LIPSYNC}

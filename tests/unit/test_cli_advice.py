@@ -190,4 +190,7 @@ def test_a_task_id_no_kind_knows_says_which_kinds_were_asked(monkeypatch, kind, 
     monkeypatch.setenv("VOZO_API_KEY", "cli-test-key")
     result = CliRunner().invoke(main, ["status", "li-1", *(kind or [])])
     assert result.exit_code == EXIT_CODES["api"]
-    assert said in " ".join(result.output.split())
+    shown = " ".join(result.output.split())
+    assert said in shown
+    # The 404's advice ends without a period: the note is a sentence of its own ("...is not found No job kind's").
+    assert f"is not found. {said.split(' ', 1)[0]}" in shown

@@ -41,6 +41,7 @@ from vozo._cli_common import (
     shown,
 )
 from vozo._config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, hide_in_json
+from vozo._errors import add_advice
 from vozo._jobs import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_WAIT_TIMEOUT,
@@ -165,7 +166,7 @@ def current_status(client: vozo.Vozo, task_id: str, kind: str | None) -> tuple[J
         asked = f"It was asked for as a {kinds[0].name} job (--kind): without --kind, every kind's status is asked."
     else:
         asked = f"No job kind's status endpoint knows it (asked: {', '.join(k.name for k in kinds)})."
-    missing.args = (f"{missing} {asked}",)
+    add_advice(missing, asked)  # a sentence of its own: the 404's advice ends without a period
     raise missing
 
 

@@ -7,6 +7,7 @@ import time
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import anyio
 import click
@@ -44,6 +45,18 @@ _STATE_STYLE = {
 }
 
 
+class _FolderPath(click.Path):
+    """A folder path, never empty: "" would mean the current folder (``--out "$RESULTS"`` with RESULTS unset)."""
+
+    def __init__(self) -> None:
+        super().__init__(file_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty path names no folder: give the batch's output folder", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def _folder(path: Path) -> Path:
     """A folder, or a path to create one at (click's own check lets a device such as /dev/null through)."""
     if path.exists() and not path.is_dir():
@@ -58,7 +71,7 @@ def batch() -> None:
 
 @batch.command("run", epilog=EPILOG)
 @click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", required=True, type=_FolderPath(),
               callback=lambda _ctx, _param, out: _folder(out),
               help="Folder for the results, the journal and the report.")  # fmt: skip
 @click.option("--max-active", type=int, default=vozo_batch.DEFAULT_MAX_ACTIVE, show_default=True,
@@ -126,7 +139,7 @@ def run_command(
 
 
 @batch.command("status", epilog=EPILOG)
-@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("out_dir", type=_FolderPath())
 @click.option("--all", "show_all", is_flag=True, help="List every row, not only those not completed.")
 @click.pass_obj
 def status_command(settings: Settings, out_dir: Path, show_all: bool) -> None:

@@ -289,12 +289,7 @@ class Journal:
             if (old := known.get(row.key)) is not None and _edited(old, row) and old.state in SENT_STATES
         ]
         if report.changed_sent and not rerun_changed:
-            shown = ", ".join(report.changed_sent[:10]) + (" ..." if len(report.changed_sent) > 10 else "")
-            raise ManifestChangedError(
-                f"{len(report.changed_sent)} row(s) changed in the manifest after they were sent to Vozo: {shown}. "
-                "The journal keeps their original jobs. Restore those rows, use a new --out folder, or pass "
-                "--rerun-changed to submit them again as new (billed) jobs."
-            )
+            raise _changed_sent_error(report.changed_sent, manifest, known)
         report.removed = sorted(set(known) - {row.key for row in manifest})
         _refuse_files_of_kept_rows([known[key] for key in report.removed if known[key].state in SENT_STATES], manifest)
         with self._transaction():
@@ -676,6 +671,34 @@ def _refuse_files_of_kept_rows(kept: list[JournalRow], manifest: list[ManifestRo
                     f"row {other!r} could write the same file ({stem}.*) as row {old.key!r}, which is no longer in "
                     f"the manifest but whose job was sent (its results are still downloaded here): rename {other!r}"
                 )
+
+
+def _changed_sent_error(
+    changed: list[str], manifest: list[ManifestRow], known: dict[str, JournalRow]
+) -> ManifestChangedError:
+    """Rows edited after they were sent; those that now hold what another row was sent as have moved (rows without
+    an id are named by position): sending them again (--rerun-changed) would pay twice for jobs Vozo already ran."""
+    shown = ", ".join(changed[:10]) + (" ..." if len(changed) > 10 else "")
+    message = (
+        f"{len(changed)} row(s) changed in the manifest after they were sent to Vozo: {shown}. "
+        "The journal keeps their original jobs. "
+    )
+    sent_as = {old.row_hash: old.key for old in known.values() if old.state in SENT_STATES}
+    edited = set(changed)
+    moved = [(row.key, sent_as[row.row_hash]) for row in manifest if row.key in edited and row.row_hash in sent_as]
+    if not moved:
+        return ManifestChangedError(
+            message + "Restore those rows, use a new --out folder, or pass --rerun-changed to submit them again as "
+            "new (billed) jobs."
+        )
+    (key, was), *more = moved[:5]
+    told = f"{key} now holds what {was} was sent as" + "".join(f", {k} what {w} was" for k, w in more)
+    return ManifestChangedError(
+        message + f"Rows moved, not edited: {told}{' ...' if len(moved) > 5 else ''}. A row without an id is "
+        "named by its position, so adding or removing a row shifts the rows after it: put the rows back where they "
+        "were (finished rows are skipped, not sent again), and give every row an id column in your next manifest. "
+        "--rerun-changed would submit them again, and Vozo would bill jobs it already ran a second time."
+    )
 
 
 def _edited(old: JournalRow, row: ManifestRow) -> bool:

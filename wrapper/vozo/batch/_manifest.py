@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import reprlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -97,8 +98,10 @@ def _refuse_shared_files(rows: list[ManifestRow], manifest: str) -> None:
             if other is row:
                 continue
             if other.key == row.key:
+                implicit = row.key in (f"row-{other.position}", f"row-{row.position}")
                 raise ManifestError(
                     f"manifest {manifest}: id {row.key!r} is used by rows {other.position} and {row.position}"
+                    + (" (a row without an id is named row-N after its position: give it an id)" if implicit else "")
                 )
             raise ManifestError(
                 f"manifest {manifest}: ids {other.key!r} (row {other.position}, {other.kind}) and {row.key!r} "
@@ -241,7 +244,13 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _row(position: int, record: dict[str, Any], manifest: str, recorded_kinds: Mapping[str, str]) -> ManifestRow:
     record = dict(record)
-    key = str(record.pop("id", f"row-{position}"))
+    key = record.pop("id", f"row-{position}")
+    if isinstance(key, bool) or not isinstance(key, str | int):  # str() would name files True.mp4, inf.mp4, ...
+        raise ManifestError(
+            f"manifest {manifest}, row {position}: id must be a JSON string or a whole number, got "
+            f"{type(key).__name__} {reprlib.repr(key)}"
+        )
+    key = str(key)
     if not _ROW_KEY.fullmatch(key) or ".." in key:
         raise ManifestError(
             f"manifest {manifest}, row {position}: id {key!r} must be letters, digits, '.', '_' or '-', "

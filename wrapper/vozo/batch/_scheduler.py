@@ -493,8 +493,9 @@ class Runner:
         if now >= self._paused_until[name]:  # else another refusal of the same moment: one slow-down, not several
             self.slowdowns += 1
             self._pauses[name] += 1  # consecutive slow-downs without a job accepted in between
-            backoff = _jitter(min(_MAX_PAUSE, 0.25 * 2 ** self._pauses[name]))
-            pause = retry_after if retry_after is not None and retry_after <= _MAX_PAUSE else backoff
+            pause = backoff(self._pauses[name])
+            if retry_after is not None and retry_after <= _MAX_PAUSE:  # Vozo said how long
+                pause = retry_after
             self._paused_until[name] = now + pause
             why = f"{name} submissions paused for {pause:.2g} s, then tried again: {_refusal(exc)}"
             cap = " (every job of this key counts, queued ones and those sent outside this batch)"
@@ -580,6 +581,12 @@ def _described(exc: Exception) -> str:
 
 def _on_disk(path: str | None) -> bool:
     return path is not None and Path(path).is_file()
+
+
+def backoff(slowdowns: int) -> float:
+    """The pause after ``slowdowns`` consecutive slow-downs: doubling from 0.5 s up to ``_MAX_PAUSE``, jittered. The
+    exponent stops growing once the cap is reached (2**1024 is more than a float holds)."""
+    return _jitter(min(_MAX_PAUSE, 0.25 * 2 ** min(slowdowns, 32)))
 
 
 def _jitter(seconds: float) -> float:

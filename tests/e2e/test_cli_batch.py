@@ -175,3 +175,56 @@ def test_without_a_terminal_a_run_vozo_keeps_refusing_says_so_on_stderr_instead_
     assert "max_active_jobs" not in line  # the advice to a single call: the batch paces itself
     assert "those sent outside this batch" in line, line
     assert child.returncode == EXIT_CODES["interrupted"]
+
+
+def test_a_run_that_never_reaches_vozo_stops_instead_of_trying_for_ever(tmp_path, monkeypatch) -> None:
+    """A mistyped --base-url (or a machine offline) kept `vozo batch run` pausing and retrying its first creates until
+    someone pressed Ctrl-C: a cron job never ended. Nothing answering in about a minute of tries, it stops submitting
+    (exit 7, the rows still queued for the next run); once Vozo has answered, an outage is waited through."""
+    from vozo.batch import _scheduler
+
+    monkeypatch.setattr(_scheduler, "_MAX_PAUSE", 0.01)  # the minute of pauses between tries, scaled down
+    manifest = write_manifest(tmp_path / "m.csv", 3)
+    with closed_port() as port:
+        env = {"VOZO_API_KEY": KEY, "VOZO_BASE_URL": f"http://127.0.0.1:{port}"}
+        result = CliRunner().invoke(main, ["batch", "run", str(manifest), "--out", str(tmp_path / "out")], env=env)
+    assert result.exit_code == EXIT_CODES["unavailable"], result.output
+    shown = " ".join(result.output.split())
+    assert "stopped submitting: Vozo's API could not be reached" in shown
+    assert "--base-url" in shown
+    assert "base_url" not in shown.replace("--base-url", "")
+    assert "Traceback" not in result.output
+    summary = vozo.batch.status(tmp_path / "out")
+    assert summary.counts == {RowState.QUEUED: 3}
+
+
+def test_once_vozo_has_answered_a_run_waits_through_an_outage(tmp_path, monkeypatch) -> None:
+    """The other side of the rule above: after a create landed, creates that find no server (an outage) are paused and
+    tried again for as long as it takes, not given up after a minute."""
+    import asyncio
+
+    import httpx
+
+    from vozo.batch import _scheduler
+
+    monkeypatch.setattr(_scheduler, "_MAX_PAUSE", 0.01)
+    fake = FakeVozo(api_keys=[KEY], step_seconds=0.01)
+    served = fake.transport()
+    refused: list[str] = []
+
+    class Outage(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if request.method == "POST" and fake.create_requests and len(refused) < 20:  # 20 creates after the first
+                refused.append(request.url.path)
+                raise httpx.ConnectError("All connection attempts failed", request=request)
+            return await served.handle_async_request(request)
+
+    async def go() -> vozo.batch.BatchSummary:
+        lent = httpx.AsyncClient(transport=Outage())
+        async with vozo.AsyncVozo(api_key=KEY, base_url="https://vozo.test", http_client=lent) as client:
+            return await vozo.batch.run(client, write_manifest(tmp_path / "m.csv", 3), tmp_path / "out", max_active=1)
+
+    summary = asyncio.run(go())
+    assert len(refused) == 20
+    assert summary.stopped is None
+    assert summary.counts == {RowState.COMPLETED: 3}

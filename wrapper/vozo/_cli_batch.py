@@ -23,9 +23,11 @@ from vozo._cli_common import (
     Settings,
     clock,
     err,
+    exit_code,
     exit_interrupted,
     fail,
     handled,
+    in_command_terms,
     json_line,
     out,
     say,
@@ -133,8 +135,8 @@ def run_command(
     except Exception as error:  # a bug: one line, and the journal still holds every task id
         unexpected(settings, error)
     _print_summary(settings, summary)
-    if summary.stopped:
-        sys.exit(EXIT_CODES["auth"])
+    if summary.stopped:  # the key refused (auth), or Vozo never reached (unavailable)
+        sys.exit(exit_code(summary.stopped_by) if summary.stopped_by else EXIT_CODES["auth"])
     sys.exit(EXIT_CODES["ok"] if summary.complete else EXIT_CODES["incomplete"])
 
 
@@ -171,13 +173,14 @@ def _print_summary(settings: Settings, summary: BatchSummary, *, show_all: bool 
             rows.add_column(column, overflow="fold")
         for row in listed:
             # Text, not markup: an error message may hold brackets ("[request id ...]").
-            cells = (row.key, row.kind, row.state.value, row.task_id or "", row.error or "")
+            cells = (row.key, row.kind, row.state.value, row.task_id or "", in_command_terms(row.error or ""))
             rows.add_row(*(Text(shown(cell)) for cell in cells))
         out.print(rows)
     if (uncertain := _uncertain_note(summary)) is not None:
         err.print(uncertain, highlight=False)
     if summary.stopped:
-        err.print(Text.assemble(("stopped submitting", "bold red"), f": {shown(summary.stopped)}"), highlight=False)
+        stopped = shown(in_command_terms(summary.stopped))
+        err.print(Text.assemble(("stopped submitting", "bold red"), f": {stopped}"), highlight=False)
     say(shown(f"report: {summary.out / 'report.json'}, {summary.out / 'report.csv'}"))
 
 
@@ -257,4 +260,4 @@ _LINE_EVERY = 60.0  # seconds between progress lines when stderr is not a termin
 def _rate_and_pause(progress: BatchProgress) -> str:
     eta = clock(progress.eta) if progress.eta is not None else "-"
     said = f", {progress.rate:.1f} rows/min, ETA {eta}, {progress.slowdowns} slow-downs"
-    return said + (f"; {shown(progress.paused)}" if progress.paused is not None else "")
+    return said + (f"; {shown(in_command_terms(progress.paused))}" if progress.paused is not None else "")

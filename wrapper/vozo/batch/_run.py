@@ -69,8 +69,9 @@ class BatchSummary:
     out: Path
     rows: list[JournalRow]
     sync: SyncReport | None  # how the manifest compared with the journal (None from ``status``)
-    stopped: str | None  # why submitting stopped early: the key was refused (revoked, no credits, ...)
+    stopped: str | None  # why submitting stopped early: the key was refused (revoked, no credits), Vozo unreached
     slowdowns: int
+    stopped_by: VozoError | None = None  # the error behind ``stopped``
 
     @property
     def counts(self) -> Counter[RowState]:
@@ -151,13 +152,17 @@ async def run(
             # Written for a Ctrl-C or a crash too, but what stopped the run is what the caller must see: a report
             # that cannot be written then (the disk that refused the journal is full) is only logged.
             try:
-                write_report(BatchSummary(folder, journal.rows(), sync, runner.stopped, runner.slowdowns))
+                write_report(_summary(runner, journal, folder, sync))
             except VozoError as unwritten:
                 logger.warning("%s", unwritten)
             raise
-        summary = BatchSummary(folder, journal.rows(), sync, runner.stopped, runner.slowdowns)
+        summary = _summary(runner, journal, folder, sync)
         write_report(summary)
     return summary
+
+
+def _summary(runner: Runner, journal: Journal, folder: Path, sync: SyncReport) -> BatchSummary:
+    return BatchSummary(folder, journal.rows(), sync, runner.stopped, runner.slowdowns, runner.stopped_by)
 
 
 def _refuse_a_client_or_callback(client: object, on_progress: object) -> None:

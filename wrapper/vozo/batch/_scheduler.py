@@ -75,6 +75,7 @@ CONCURRENCY_LIMIT_CODE = "1304"  # Vozo: the key has reached its maximum number 
 _AT_VOZO = (RowState.SUBMITTED, RowState.DOWNLOADING, RowState.DOWNLOAD_FAILED)  # a task id to follow
 _LIMIT_PROBE_AFTER = 30.0  # seconds without a slow-down before a lowered limit grows again
 _MAX_PAUSE = 60.0
+_UNREACHED_TRIES = 8  # creates that found no server, paused 0.5 s, 1 s, ... 32 s apart: about a minute
 ASYNC_ON_PROGRESS = (
     "on_progress must be a plain function: the batch calls it on every change of a row's state, without awaiting, "
     "so an async def one would never run (hand its work to a task or a queue instead)"
@@ -160,7 +161,9 @@ class Runner:
         self.timeout = timeout
         self.on_progress = on_progress
         self._progress_returned = CallbackReturn("on_progress", refusal=ASYNC_ON_PROGRESS)
-        self.stopped: str | None = None  # why no more jobs are submitted (the key was refused)
+        self.stopped: str | None = None  # why no more jobs are submitted (the key was refused, Vozo never reached)
+        self.stopped_by: VozoError | None = None  # the error that said so
+        self._answered = False  # Vozo's API answered a request of this run: a failed connection is then an outage
         self.slowdowns = 0
         self._requests = anyio.Semaphore(concurrency)
         self._downloads = anyio.Semaphore(downloads)
@@ -336,17 +339,22 @@ class Runner:
         try:
             resource = self._resource(work.kind, self._creator)
             create: Callable[..., Awaitable[Job]] = getattr(resource, "create")  # noqa: B009 - each kind's own
-            return await create(**fields)
+            job: Job = await create(**fields)
+            self._answered = True
+            return job
         except RateLimitError as exc:  # refused, no job created: 1304 too many jobs, or too many requests
+            self._answered = True
             await self._slow_down(work, exc, exc.retry_after, lower_limit=exc.code == CONCURRENCY_LIMIT_CODE)
-        except APIConnectError as exc:  # never reached Vozo, even after the client's retries
+        except APIConnectError as exc:  # never reached Vozo
             await self._slow_down(work, exc, None, lower_limit=False)
+            self._give_up_unreached(work, exc)
         except (AuthenticationError, PermissionDeniedError) as exc:  # the key cannot submit at all (104, 1302)
-            self.stopped = str(exc)
+            self._stop(exc, str(exc))
             await self._requeue(work, f"not sent yet: {exc}")
         except InvalidInputError as exc:  # refused before sending
             await self._finish(work, RowState.INVALID, error=str(exc))
         except APIStatusError as exc:  # a 5xx answer: the job may exist; a 4xx refusal: certainly no job
+            self._answered = True
             state = RowState.UNCERTAIN if exc.retryable else RowState.FAILED
             await self._finish(work, state, error=str(exc), error_code=exc.code)
         except Exception as exc:  # the request may have arrived, and no task id came back
@@ -391,9 +399,12 @@ class Runner:
         async with self._requests:
             asked = time.monotonic()
             try:
-                return asked, await self._resource(work.kind).get(work.task_id)
+                status = await self._resource(work.kind).get(work.task_id)
             except VozoError as exc:
+                self._answered = self._answered or not isinstance(exc, APIConnectError)
                 return asked, exc
+            self._answered = True
+            return asked, status
 
     async def _poll_failed(self, work: _Work, exc: VozoError) -> None:
         assert work.poller is not None
@@ -404,7 +415,7 @@ class Runner:
             return
         except VozoError as refused:
             if isinstance(refused, (AuthenticationError, PermissionDeniedError)):
-                self.stopped = str(refused)
+                self._stop(refused, str(refused))
             await self._park(work, f"status check refused: {refused}; run the batch again to retry")
             return
         self._schedule(work, delay)
@@ -501,6 +512,16 @@ class Runner:
             cap = " (every job of this key counts, queued ones and those sent outside this batch)"
             self._paused_by[name] = why + (cap if lower_limit else "")
         await self._requeue(work, f"not sent yet: {exc}")
+
+    def _give_up_unreached(self, work: _Work, exc: APIConnectError) -> None:
+        """A run that has not once reached Vozo's API stops submitting after its first minute of tries: a mistyped
+        base URL, or a machine offline, kept a cron job trying for ever. Once Vozo has answered, an outage is waited
+        through."""
+        if not self._answered and self._pauses[family(work.kind)] >= _UNREACHED_TRIES:
+            self._stop(exc, f"Vozo's API could not be reached ({_UNREACHED_TRIES} tries, no answer in this run): {exc}")
+
+    def _stop(self, exc: VozoError, why: str) -> None:
+        self.stopped, self.stopped_by = why, exc
 
     async def _requeue(self, work: _Work, reason: str) -> None:
         name = family(work.kind)

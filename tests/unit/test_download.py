@@ -355,6 +355,8 @@ def test_a_name_from_the_url_stays_in_the_folder_and_is_one_the_os_takes(
         ("a\x00b.mp4", "embedded null byte"),
         ("new/a\x00b.mp4", "embedded null byte"),  # refused before the folder is made
         ("missing/..", "names no file"),
+        # A name the file system cannot take is named for what it is, not as a folder that could not be made
+        ("x" * 300 + ".mp4", "cannot use '"),
     ],
 )
 def test_a_path_the_os_refuses_is_a_download_error(api, recorder, tmp_path, name, message) -> None:

@@ -260,7 +260,7 @@ class Download:
         in a separator: ``out/``) gets ``name``, which never replaces a file. Parent folders are created."""
         target = Path(path)
         replace = True
-        with self.file_errors(target, "create the folder of"):
+        with self.file_errors(target, "use"):
             if "\x00" in os.fspath(target):  # as the OS would refuse it, but before any folder is made for it
                 raise ValueError("embedded null byte")
             if target.is_dir() or os.fspath(path).endswith(("/", os.sep)):
@@ -272,6 +272,7 @@ class Download:
                     f"failed: {str(target)!r} is not a regular file (a device, pipe or socket): give a file or folder "
                     "path"
                 )
+        with self.file_errors(target, "create the folder of"):
             target.parent.mkdir(parents=True, exist_ok=True)
         return target, replace
 

@@ -69,6 +69,9 @@ def test_a_body_is_read_in_every_form_a_web_framework_hands_it(body) -> None:
         (None, None, "callback body must be bytes, str or a mapping, got NoneType"),  # a framework gave no body
         (memoryview(b'{"status": "done"}'), None, "callback body must be bytes, str or a mapping, got memoryview"),
         (b'{"status": "done"}', [(b"content-type", b"application/json")], "headers must be a mapping"),  # ASGI's raw
+        (b'{"status": "done"}', {b"content-type": b"text/html"}, "expected JSON"),  # bytes, as some servers keep them
+        (b'{"status": "done"}', {"content-type": 5}, "header values must be text or bytes, got int"),
+        (b'{"status": "done"}', {None: "application/json"}, "header names must be text or bytes, got NoneType"),
         # A lone surrogate names no character: the status it would give cannot be written as UTF-8 anywhere
         (b'{"status": "failed", "err_code": "\\ud800"}', None, "lone surrogate"),
         ('{"status": "failed", "err_code": "\ud800"}', None, "lone surrogate"),  # a framework's surrogateescape

@@ -20,7 +20,8 @@ def parse_status(body: CallbackBody, headers: Mapping[str, str] | None, kind: st
             raise CallbackError(
                 f"callback headers must be a mapping of header names to values, got {type(headers).__name__}"
             )
-        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "application/json")
+        given = {_header_text(name, "names").lower(): value for name, value in headers.items()}
+        content_type = _header_text(given.get("content-type", "application/json"), "values")
         if "json" not in content_type.lower():
             raise CallbackError(f"callback Content-Type is {content_type!r}, expected JSON")
     data = _json(body)
@@ -33,6 +34,15 @@ def parse_status(body: CallbackBody, headers: Mapping[str, str] | None, kind: st
         raise CallbackError("callback body is nested too deeply to be a Vozo status: refuse the request") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CallbackError(f"callback is not a {chosen.name} job status: {type(exc).__name__}: {exc}") from None
+
+
+def _header_text(value: object, what: str) -> str:
+    """A header name or value as text: frameworks hand them over as str, some as bytes (HTTP's are latin-1)."""
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if not isinstance(value, str):
+        raise CallbackError(f"callback header {what} must be text or bytes, got {type(value).__name__}")
+    return value
 
 
 def _named(kind: str) -> JobKind:

@@ -657,3 +657,40 @@ def test_asyncvozo_on_asyncio_reads_a_file_as_far_as_anyio_has_received_it(
     finally:
         done.set()
         listener.close()
+
+
+def test_a_file_over_tls_with_a_broken_record_is_a_download_error_not_a_shorter_file(
+    monkeypatch: pytest.MonkeyPatch, flavour: str, ca_file: Path, server_cert: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A file without Content-Length ends where the connection does. The read that takes the records that have
+    arrived swallowed a record failing its check (bad MAC) and the next read saw a clean end: sync and asyncio
+    committed the bytes before it as the whole file."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(*server_cert)
+
+    def broken_record(connection: socket.socket) -> None:
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = served.wrap_bio(incoming, outgoing, server_side=True)
+        request = b""
+        while b"\r\n\r\n" not in request:  # the handshake, then the request
+            try:
+                request += tls.read(65536)
+            except ssl.SSLWantReadError:
+                connection.sendall(outgoing.read())
+                incoming.write(connection.recv(65536))
+        tls.write(b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nConnection: close\r\n\r\n" + b"v" * 40 * RECORD)
+        wire = bytearray(outgoing.read())
+        wire[20 * RECORD] ^= 0x55  # a byte of the twentieth record or so
+        connection.sendall(bytes(wire))
+        with contextlib.suppress(OSError):
+            connection.settimeout(30)
+            while connection.recv(65536):  # until the client hangs up
+                pass
+        connection.close()
+
+    with serving(broken_record) as url:
+        url = url.replace("http://", "https://") + "/v.mp4"
+        with pytest.raises(vozo.DownloadError, match="bad record mac"):
+            run(flavour, lambda c: c.download(url, tmp_path / "v.mp4"), base_url="http://127.0.0.1:1", max_retries=0)
+    assert list(tmp_path.iterdir()) == []

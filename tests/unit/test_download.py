@@ -601,3 +601,22 @@ def test_a_redirect_through_plain_http_back_to_https_is_refused(api, recorder, t
     assert "from https to plain http" in str(raised)
     assert not raised.retryable
     assert leftovers(tmp_path) == []
+
+
+def test_an_async_download_s_default_deadline_never_passes_before_its_budget() -> None:
+    """The scope moves once the budget has grown by a second: until then it must not end the download while
+    ``Download.left`` says time is left (it did, up to a second early, as the sync client never does)."""
+    import anyio
+
+    async def gaps(deadline: float | None) -> list[float]:
+        fetch = download.Download("https://cdn.test/v.mp4", task_id=None, max_bytes=None, deadline=deadline)
+        seen = []
+        with download.AsyncDeadline(fetch) as due:
+            for _ in range(100):
+                fetch.received += 64 * 1024
+                due.renew()
+                seen.append(due._scope.deadline - (anyio.current_time() + fetch.left()))
+        return seen
+
+    assert min(asyncio.run(gaps(None))) > -0.05  # without the slack: -0.6, a chunk's growth not applied yet
+    assert max(abs(gap) for gap in asyncio.run(gaps(30.0))) < 0.05  # a deadline= of the user's is kept exactly

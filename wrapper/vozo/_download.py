@@ -410,7 +410,10 @@ class AsyncDeadline:
 
         self._download = download
         self._budget = download.budget()
-        self._scope = anyio.CancelScope(deadline=anyio.current_time() + download.left())
+        # The budget may grow by up to a second before the scope moves (``renew``): it is set that much later, so
+        # the download ends late by less than a second rather than early. A ``deadline=`` never grows: kept exactly.
+        self._slack = 0.0 if download.deadline is not None else 1.0
+        self._scope = anyio.CancelScope(deadline=self._due())
 
     def __enter__(self) -> AsyncDeadline:
         self._scope.__enter__()
@@ -426,10 +429,13 @@ class AsyncDeadline:
         the event loop's timer, which cost an async download a tenth of its time)."""
         budget = self._download.budget()
         if budget >= self._budget + 1:
-            import anyio
-
             self._budget = budget
-            self._scope.deadline = anyio.current_time() + self._download.left()
+            self._scope.deadline = self._due()
+
+    def _due(self) -> float:
+        import anyio
+
+        return anyio.current_time() + self._download.left() + self._slack
 
 
 class Deadline:

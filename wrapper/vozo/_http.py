@@ -166,7 +166,11 @@ def reading_a_file() -> Iterator[None]:
 async def async_read_file(stream: httpcore.AsyncNetworkStream, timeout: float | None) -> bytes:
     """``sync_read_file``, awaited. Over TLS on asyncio, the records anyio has received already are read from the TLS
     object itself (anyio has no read that never waits); under trio a read takes a record."""
-    return _and_what_has_arrived(await stream.read(FILE_READ_BYTES, timeout), _anyio_tls_read(stream))
+    try:
+        data = await stream.read(FILE_READ_BYTES, timeout)
+    except ssl.SSLError as exc:  # a broken record: anyio lets it through as it is, not as a failed read
+        raise _read_error(exc) from exc
+    return _and_what_has_arrived(data, _anyio_tls_read(stream))
 
 
 def sync_read_file(stream: httpcore.NetworkStream, timeout: float | None) -> bytes:
@@ -188,9 +192,18 @@ def _and_what_has_arrived(data: bytes, read_now: Callable[[int], bytes] | None) 
                 break
             pieces.append(more)
             size += len(more)
-    except OSError:  # no whole record yet (SSLWantReadError), or a failure the next read meets as any read does
+    except (ssl.SSLWantReadError, ssl.SSLWantWriteError):  # no whole record yet
         pass
+    except OSError as exc:  # a broken record: raised now, as the next read would see a clean end instead
+        raise _read_error(exc) from exc
     return b"".join(pieces)
+
+
+def _read_error(exc: OSError) -> Exception:
+    """``exc`` as httpcore's failed read, which httpx and a download report as any other."""
+    import httpcore  # loaded already, with httpx
+
+    return httpcore.ReadError(str(exc))
 
 
 def _tls_socket_read(stream: httpcore.NetworkStream) -> Callable[[int], bytes] | None:

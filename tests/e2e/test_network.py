@@ -568,7 +568,7 @@ def test_a_file_over_tls_is_read_as_far_as_it_has_arrived_not_a_record_at_a_time
 
     from httpcore._backends.sync import SyncStream
 
-    from vozo._http import reading_a_file
+    from vozo._http import downloading
     from vozo._sync._transport import DeadlineStream
 
     served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -596,7 +596,7 @@ def test_a_file_over_tls_is_read_as_far_as_it_has_arrived_not_a_record_at_a_time
             time.sleep(0.01)
         stream = DeadlineStream(SyncStream(sock))  # type: ignore[arg-type]
         assert len(stream.read(64 * 1024, timeout=10)) == RECORD  # an API answer's read: as httpcore asks
-        with reading_a_file():
+        with downloading():
             assert len(stream.read(64 * 1024, timeout=10)) == 3 * RECORD  # a file's: all that has arrived
     finally:
         done.set()
@@ -618,7 +618,7 @@ def test_asyncvozo_on_asyncio_reads_a_file_as_far_as_anyio_has_received_it(
     from httpcore._backends.anyio import AnyIOStream
 
     from vozo._async._transport import AsyncDeadlineStream
-    from vozo._http import reading_a_file
+    from vozo._http import downloading
 
     served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     served.load_cert_chain(*server_cert)
@@ -646,7 +646,7 @@ def test_asyncvozo_on_asyncio_reads_a_file_as_far_as_anyio_has_received_it(
             if struct.unpack("i", fcntl.ioctl(sock, termios.FIONREAD, arrived))[0] >= 3 * RECORD:
                 break
             time.sleep(0.01)  # noqa: ASYNC251 - blocking the loop on purpose: it must not read the socket yet
-        with reading_a_file():
+        with downloading():
             size = len(await AsyncDeadlineStream(AnyIOStream(tls)).read(64 * 1024, timeout=10))  # type: ignore[arg-type]
         await raw.aclose()  # not the TLS stream's close, which would wait for the server's
         return size
@@ -694,3 +694,38 @@ def test_a_file_over_tls_with_a_broken_record_is_a_download_error_not_a_shorter_
         with pytest.raises(vozo.DownloadError, match="bad record mac"):
             run(flavour, lambda c: c.download(url, tmp_path / "v.mp4"), base_url="http://127.0.0.1:1", max_retries=0)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("alpn", "coalesced"), [("http/1.1", True), ("h2", False)])
+def test_only_an_http1_connection_s_socket_is_read_without_waiting(
+    ca: trustme.CA, server_cert: tuple[Path, Path], alpn: str, coalesced: bool
+) -> None:
+    """An HTTP/2 connection (a lent client's, http2=True) may be written by another thread while a download reads
+    it: a socket switched to never wait would fail that write. Its reads are left as they come."""
+    from httpcore._backends.sync import SyncStream
+
+    from vozo._http import _tls_socket
+
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(*server_cert)
+    served.set_alpn_protocols([alpn])
+    listener = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with served.wrap_socket(connection, server_side=True):
+            done.wait(30)
+
+    threading.Thread(target=serve, daemon=True).start()
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    client.set_alpn_protocols(["h2", "http/1.1"])
+    sock = client.wrap_socket(socket.create_connection(listener.getsockname()), server_hostname="127.0.0.1")
+    try:
+        assert sock.selected_alpn_protocol() == alpn
+        assert (_tls_socket(SyncStream(sock)) is sock) is coalesced
+    finally:
+        done.set()
+        sock.close()
+        listener.close()

@@ -150,17 +150,18 @@ answer_due: contextvars.ContextVar[float | None] = contextvars.ContextVar("vozo_
 # httpcore asks for 64 KiB a read, more than any API answer needs. A result file is asked for in larger reads, so the
 # loop that writes it turns fewer times: measured on a 1 GiB local file, sync 861 -> 1044 MiB/s, async 497 -> 708.
 FILE_READ_BYTES = 256 * 1024
-# Set while a download runs: the reads of the requests it sends are ``sync_read_file``s (or async).
-reading_file: contextvars.ContextVar[bool] = contextvars.ContextVar("vozo_reading_file", default=False)
+# True inside ``downloading()``: the reads of the requests sent then are ``sync_read_file``s (or async).
+in_a_download: contextvars.ContextVar[bool] = contextvars.ContextVar("vozo_in_a_download", default=False)
 
 
 @contextlib.contextmanager
-def reading_a_file() -> Iterator[None]:
-    token = reading_file.set(True)
+def downloading() -> Iterator[None]:
+    """Around a download's requests: their reads take a file's bytes as ``sync_read_file`` does."""
+    token = in_a_download.set(True)
     try:
         yield
     finally:
-        reading_file.reset(token)
+        in_a_download.reset(token)
 
 
 async def async_read_file(stream: httpcore.AsyncNetworkStream, timeout: float | None) -> bytes:
@@ -170,20 +171,26 @@ async def async_read_file(stream: httpcore.AsyncNetworkStream, timeout: float | 
         data = await stream.read(FILE_READ_BYTES, timeout)
     except ssl.SSLError as exc:  # a broken record: anyio lets it through as it is, not as a failed read
         raise _read_error(exc) from exc
-    return _and_what_has_arrived(data, _anyio_tls_read(stream))
+    read_now = _anyio_tls_read(stream) if data else None
+    return data if read_now is None else _and_what_has_arrived(data, read_now)
 
 
 def sync_read_file(stream: httpcore.NetworkStream, timeout: float | None) -> bytes:
     """One read of a file's bytes: up to ``FILE_READ_BYTES``, as far as they have arrived. A TLS read hands over one
     record, 16 KiB, so a file over https turned the download loop 16 times as often as over http: the records that
-    have arrived already are taken too, without waiting (measured: 1 GiB from a local https server, 262 -> ~430
-    MiB/s; AsyncVozo on asyncio 244 -> ~300)."""
-    return _and_what_has_arrived(stream.read(FILE_READ_BYTES, timeout), _tls_socket_read(stream))
-
-
-def _and_what_has_arrived(data: bytes, read_now: Callable[[int], bytes] | None) -> bytes:
-    if read_now is None or not data:
+    have arrived already are taken too, without waiting (measured on 1 GiB from a local https server: about 1.6x the
+    throughput, ~250 -> ~410 MiB/s; AsyncVozo on asyncio ~240 -> ~300)."""
+    data = stream.read(FILE_READ_BYTES, timeout)
+    tls = _tls_socket(stream) if data else None
+    if tls is None:
         return data
+    tls.settimeout(0)  # reads that never wait; httpcore sets its timeout again for its next read or write
+    return _and_what_has_arrived(data, tls.recv)
+
+
+def _and_what_has_arrived(data: bytes, read_now: Callable[[int], bytes]) -> bytes:
+    """``data`` and the records that have arrived after it, up to ``FILE_READ_BYTES``, by ``read_now``, which never
+    waits: it raises SSLWantReadError where a whole record is still missing."""
     pieces, size = [data], len(data)
     try:
         while size < FILE_READ_BYTES:
@@ -206,19 +213,19 @@ def _read_error(exc: OSError) -> Exception:
     return httpcore.ReadError(str(exc))
 
 
-def _tls_socket_read(stream: httpcore.NetworkStream) -> Callable[[int], bytes] | None:
-    """A read that never waits, of the TLS socket of httpcore's own sync stream; None for any other: a TLS-in-TLS
-    stream (to an https proxy) keeps the proxy's TLS on its socket, which a read of ours would take from under the
-    inner one."""
+def _tls_socket(stream: httpcore.NetworkStream) -> ssl.SSLSocket | None:
+    """The TLS socket of httpcore's own sync stream, when it carries HTTP/1.1; else None. A TLS-in-TLS stream (to an
+    https proxy) keeps the proxy's TLS on its socket, which a read of ours would take from under the inner one; an
+    HTTP/2 connection (a lent client's) may be written by another thread meanwhile, which a socket that never waits
+    would fail."""
     try:
         from httpcore._backends.sync import SyncStream
     except ImportError:  # a later httpcore keeps it elsewhere: its reads are taken as they come, as before
         return None
     sock = stream.get_extra_info("socket") if type(stream) is SyncStream else None
-    if not isinstance(sock, ssl.SSLSocket):
+    if not isinstance(sock, ssl.SSLSocket) or sock.selected_alpn_protocol() == "h2":
         return None
-    sock.settimeout(0)  # httpcore sets its timeout again for the next read or write
-    return sock.recv
+    return sock
 
 
 def _anyio_tls_read(stream: httpcore.AsyncNetworkStream) -> Callable[[int], bytes] | None:

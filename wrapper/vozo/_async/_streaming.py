@@ -13,7 +13,7 @@ import httpx
 
 from vozo._download import DEFAULT_MAX_BYTES, AsyncDeadline, Download, PartialFile, ProgressCallback
 from vozo._errors import DownloadError
-from vozo._http import reading_a_file
+from vozo._http import downloading
 
 
 async def async_stream(
@@ -33,7 +33,7 @@ async def async_stream(
     target, replace = download.target(path, folder_name)
     for attempt in itertools.count():
         try:
-            with download.failures(), AsyncDeadline(download) as due, reading_a_file():
+            with download.failures(), AsyncDeadline(download) as due, downloading():
                 async with client.stream("GET", url, timeout=download.timeout(client.timeout)) as response:
                     download.start(response)
                     with PartialFile(target, download, on_progress, replace=replace) as part:

@@ -34,8 +34,8 @@ from vozo._http import (
     answer_due,
     async_read_file,
     check_http_client,
+    in_a_download,
     read_from_environment,
-    reading_file,
     refuse_a_key_in_clear_to_a_proxy,
     time_left,
     without_keep_alive_header,
@@ -139,7 +139,7 @@ class AsyncDeadlineStream:
         self.get_extra_info = stream.get_extra_info
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        if reading_file.get():  # a download's
+        if in_a_download.get():
             return await async_read_file(self._stream, time_left(timeout))
         return await self._stream.read(max_bytes, time_left(timeout))
 

@@ -14,7 +14,7 @@ import httpx
 
 from vozo._download import DEFAULT_MAX_BYTES, Deadline, Download, PartialFile, ProgressCallback
 from vozo._errors import DownloadError
-from vozo._http import reading_a_file
+from vozo._http import downloading
 
 
 def sync_stream(
@@ -34,7 +34,7 @@ def sync_stream(
     target, replace = download.target(path, folder_name)
     for attempt in itertools.count():
         try:
-            with download.failures(), Deadline(download) as due, reading_a_file():
+            with download.failures(), Deadline(download) as due, downloading():
                 with client.stream("GET", url, timeout=download.timeout(client.timeout)) as response:
                     download.start(response)
                     with PartialFile(target, download, on_progress, replace=replace) as part:

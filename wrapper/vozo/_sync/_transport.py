@@ -34,8 +34,8 @@ from vozo._http import (
     PROXY_VARIABLES,
     answer_due,
     check_http_client,
+    in_a_download,
     read_from_environment,
-    reading_file,
     refuse_a_key_in_clear_to_a_proxy,
     sync_read_file,
     time_left,
@@ -138,7 +138,7 @@ class DeadlineStream:
         self.get_extra_info = stream.get_extra_info
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        if reading_file.get():  # a download's
+        if in_a_download.get():
             return sync_read_file(self._stream, time_left(timeout))
         return self._stream.read(max_bytes, time_left(timeout))
 

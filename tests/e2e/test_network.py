@@ -729,3 +729,32 @@ def test_only_an_http1_connection_s_socket_is_read_without_waiting(
         done.set()
         sock.close()
         listener.close()
+
+
+@pytest.mark.parametrize("ending", ["reset", "no-close-notify"])
+def test_a_file_over_tls_cut_without_close_notify_is_a_download_error_not_a_shorter_file(
+    monkeypatch: pytest.MonkeyPatch, ca_file: Path, server_cert: tuple[Path, Path], tmp_path: Path, ending: str
+) -> None:
+    """A file without Content-Length ends where the connection does, and over TLS only close_notify says that end is
+    the file's (curl refuses the rest as an "unexpected eof"). The sync client's TLS socket read a reset or a bare
+    close as a clean end: the bytes before it were committed as the whole file (h47)."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(*server_cert)
+
+    def cut(connection: socket.socket) -> None:
+        tls = served.wrap_socket(connection, server_side=True)
+        request = b""
+        while b"\r\n\r\n" not in request:
+            request += tls.recv(65536)
+        tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nConnection: close\r\n\r\n" + b"v" * 4 * RECORD)
+        raw = socket.socket(fileno=tls.detach())  # the TCP socket, without TLS's goodbye
+        if ending == "reset":
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        raw.close()
+
+    with serving(cut) as url:
+        url = url.replace("http://", "https://") + "/v.mp4"
+        with pytest.raises(vozo.DownloadError):
+            run("sync", lambda c: c.download(url, tmp_path / "v.mp4"), base_url="http://127.0.0.1:1", max_retries=0)
+    assert list(tmp_path.iterdir()) == []

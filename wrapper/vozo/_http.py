@@ -180,12 +180,20 @@ def sync_read_file(stream: httpcore.NetworkStream, timeout: float | None) -> byt
     record, 16 KiB, so a file over https turned the download loop 16 times as often as over http: the records that
     have arrived already are taken too, without waiting (measured on 1 GiB from a local https server: about 1.6x the
     throughput, ~250 -> ~410 MiB/s; AsyncVozo on asyncio ~240 -> ~300)."""
-    data = stream.read(FILE_READ_BYTES, timeout)
-    tls = _tls_socket(stream) if data else None
+    tls = _tls_socket(stream)
     if tls is None:
-        return data
-    tls.settimeout(0)  # reads that never wait; httpcore sets its timeout again for its next read or write
-    return _and_what_has_arrived(data, tls.recv)
+        return stream.read(FILE_READ_BYTES, timeout)
+    # A file without Content-Length ends where the connection does, and over TLS only close_notify says that end is
+    # the file's: a reset or a bare close is then a failed read (as curl and the async clients have it), not the end.
+    tls.suppress_ragged_eofs = False  # type: ignore[attr-defined]  # an SSLSocket's, not in typeshed
+    try:
+        data = stream.read(FILE_READ_BYTES, timeout)
+        if not data:
+            return data
+        tls.settimeout(0)  # reads that never wait; httpcore sets its timeout again for its next read or write
+        return _and_what_has_arrived(data, tls.recv)
+    finally:
+        tls.suppress_ragged_eofs = True  # type: ignore[attr-defined]  # as wrap_socket made it, for what follows
 
 
 def _and_what_has_arrived(data: bytes, read_now: Callable[[int], bytes]) -> bytes:

@@ -733,11 +733,16 @@ def test_only_an_http1_connection_s_socket_is_read_without_waiting(
 
 @pytest.mark.parametrize("ending", ["reset", "no-close-notify"])
 def test_a_file_over_tls_cut_without_close_notify_is_a_download_error_not_a_shorter_file(
-    monkeypatch: pytest.MonkeyPatch, ca_file: Path, server_cert: tuple[Path, Path], tmp_path: Path, ending: str
+    monkeypatch: pytest.MonkeyPatch,
+    flavour: str,
+    ca_file: Path,
+    server_cert: tuple[Path, Path],
+    tmp_path: Path,
+    ending: str,
 ) -> None:
     """A file without Content-Length ends where the connection does, and over TLS only close_notify says that end is
     the file's (curl refuses the rest as an "unexpected eof"). The sync client's TLS socket read a reset or a bare
-    close as a clean end: the bytes before it were committed as the whole file (h47)."""
+    close as a clean end, anyio a bare close: the bytes before it were committed as the whole file (h47)."""
     monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
     served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     served.load_cert_chain(*server_cert)
@@ -756,5 +761,5 @@ def test_a_file_over_tls_cut_without_close_notify_is_a_download_error_not_a_shor
     with serving(cut) as url:
         url = url.replace("http://", "https://") + "/v.mp4"
         with pytest.raises(vozo.DownloadError):
-            run("sync", lambda c: c.download(url, tmp_path / "v.mp4"), base_url="http://127.0.0.1:1", max_retries=0)
+            run(flavour, lambda c: c.download(url, tmp_path / "v.mp4"), base_url="http://127.0.0.1:1", max_retries=0)
     assert list(tmp_path.iterdir()) == []

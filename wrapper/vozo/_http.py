@@ -25,6 +25,7 @@ MAX_REQUESTS_IN_FLIGHT = 20
 if TYPE_CHECKING:  # anyio loads with the async client: a sync user never pays for it
     import anyio
     import httpcore
+    from anyio.streams.tls import TLSStream
 
     AsyncRequestSlots = anyio.Semaphore
 
@@ -167,12 +168,19 @@ def downloading() -> Iterator[None]:
 async def async_read_file(stream: httpcore.AsyncNetworkStream, timeout: float | None) -> bytes:
     """``sync_read_file``, awaited. Over TLS on asyncio, the records anyio has received already are read from the TLS
     object itself (anyio has no read that never waits); under trio a read takes a record."""
+    tls = _anyio_tls(stream)
+    if tls is not None:  # an end without close_notify is a failed read, as in sync_read_file (trio's is strict)
+        tls.standard_compatible = True
     try:
         data = await stream.read(FILE_READ_BYTES, timeout)
     except ssl.SSLError as exc:  # a broken record: anyio lets it through as it is, not as a failed read
         raise _read_error(exc) from exc
-    read_now = _anyio_tls_read(stream) if data else None
-    return data if read_now is None else _and_what_has_arrived(data, read_now)
+    finally:
+        if tls is not None:
+            tls.standard_compatible = False  # as httpcore made it, for what the connection carries next
+    if tls is None or not data:
+        return data
+    return _and_what_has_arrived(data, _anyio_tls_reads[stream])
 
 
 def sync_read_file(stream: httpcore.NetworkStream, timeout: float | None) -> bytes:
@@ -236,24 +244,31 @@ def _tls_socket(stream: httpcore.NetworkStream) -> ssl.SSLSocket | None:
     return sock
 
 
-def _anyio_tls_read(stream: httpcore.AsyncNetworkStream) -> Callable[[int], bytes] | None:
-    """A read of what anyio's TLS stream has received already, from its TLS object (never waits: what it lacks
-    raises SSLWantReadError, and anyio's next read goes on from there). None for any other stream (trio's keeps
-    state of its own). Looked up once a stream: anyio builds every attribute of a stream to answer for one."""
+def _anyio_tls(stream: httpcore.AsyncNetworkStream) -> TLSStream | None:
+    """The anyio TLS stream under httpcore's own async stream (asyncio), else None (trio's keeps state of its own).
+    Its TLS object's ``read`` (into ``_anyio_tls_reads``) takes what anyio has received already and never waits:
+    what is missing raises SSLWantReadError, and anyio's next read goes on from there. Looked up once a stream:
+    anyio builds every attribute of a stream to answer for one."""
+    if stream in _anyio_tls_streams:
+        return _anyio_tls_streams[stream]
     try:
-        return _anyio_tls_reads[stream]
-    except KeyError:
-        pass
-    try:
+        from anyio.streams.tls import TLSAttribute, TLSStream
         from httpcore._backends.anyio import AnyIOStream
-    except ImportError:
+    except ImportError:  # a later httpcore keeps it elsewhere: its reads are taken as they come, as before
         return None
-    tls = stream.get_extra_info("ssl_object") if type(stream) is AnyIOStream else None
-    read = _anyio_tls_reads[stream] = tls.read if isinstance(tls, ssl.SSLObject) else None
-    return read
+    tls = getattr(stream, "_stream", None) if type(stream) is AnyIOStream else None
+    if not isinstance(tls, TLSStream):
+        tls = None
+    else:
+        _anyio_tls_reads[stream] = tls.extra(TLSAttribute.ssl_object).read  # noqa: S610 - anyio, not Django
+    _anyio_tls_streams[stream] = tls
+    return tls
 
 
-_anyio_tls_reads: weakref.WeakKeyDictionary[httpcore.AsyncNetworkStream, Callable[[int], bytes] | None] = (
+_anyio_tls_streams: weakref.WeakKeyDictionary[httpcore.AsyncNetworkStream, TLSStream | None] = (
+    weakref.WeakKeyDictionary()
+)
+_anyio_tls_reads: weakref.WeakKeyDictionary[httpcore.AsyncNetworkStream, Callable[[int], bytes]] = (
     weakref.WeakKeyDictionary()
 )
 

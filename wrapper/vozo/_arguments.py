@@ -34,13 +34,13 @@ _CONTROL_CHARACTERS = frozenset(map(chr, [*range(0x20), *range(0x7F, 0xA0)]))
 _TASK_ID_REFUSED = _CONTROL_CHARACTERS | {"/", "?", "#"}
 
 
-def _utf8(text: str) -> bool:
-    """Whether ``text`` encodes as UTF-8: it holds no lone surrogate."""
+def _utf8_size(text: str) -> int | None:
+    """The bytes of ``text`` in UTF-8; None when it holds a lone surrogate (JSON's "\ud800" reads as one), which has
+    no UTF-8, so no URL can hold it."""
     try:
-        text.encode()
+        return len(text.encode())
     except UnicodeEncodeError:
-        return False
-    return True
+        return None
 
 
 def extension(url: str) -> str:
@@ -93,12 +93,10 @@ def task_id_fault(value: object) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return f"must be a non-empty string, got {value!r}"
     value = value.strip()
-    # A lone surrogate (JSON's "\ud800" reads as one) has no UTF-8, so no URL can hold it: surrogatepass counts it
-    # rather than raise, and the check for it follows.
-    size = len(value.encode(errors="surrogatepass"))
+    size = _utf8_size(value)
     # "." and ".." are path segments the URL resolves away (get("..") would GET /v1); "/", "?" and "#" end the
     # segment where a server or proxy decodes them; a control character has no place in a URL.
-    if value in (".", "..") or not _TASK_ID_REFUSED.isdisjoint(value) or size > MAX_TASK_ID_BYTES or not _utf8(value):
+    if value in (".", "..") or not _TASK_ID_REFUSED.isdisjoint(value) or size is None or size > MAX_TASK_ID_BYTES:
         shown = value if len(value) <= 80 else value[:80] + "..."
         return (
             f"{shown!r} is not a task id Vozo returns: it must not be '.' or '..', contain '/', '?', '#', a "

@@ -168,19 +168,18 @@ def downloading() -> Iterator[None]:
 async def async_read_file(stream: httpcore.AsyncNetworkStream, timeout: float | None) -> bytes:
     """``sync_read_file``, awaited. Over TLS on asyncio, the records anyio has received already are read from the TLS
     object itself (anyio has no read that never waits); under trio a read takes a record."""
-    tls = _anyio_tls(stream)
-    if tls is not None:  # an end without close_notify is a failed read, as in sync_read_file (trio's is strict)
-        tls.standard_compatible = True
+    found = _anyio_tls(stream)
+    if found is None:
+        return await stream.read(FILE_READ_BYTES, timeout)
+    tls, read_now = found
+    tls.standard_compatible = True  # an end without close_notify is a failed read, as in sync_read_file
     try:
         data = await stream.read(FILE_READ_BYTES, timeout)
     except ssl.SSLError as exc:  # a broken record: anyio lets it through as it is, not as a failed read
         raise _read_error(exc) from exc
     finally:
-        if tls is not None:
-            tls.standard_compatible = False  # as httpcore made it, for what the connection carries next
-    if tls is None or not data:
-        return data
-    return _and_what_has_arrived(data, _anyio_tls_reads[stream])
+        tls.standard_compatible = False  # as httpcore made it, for what the connection carries next
+    return _and_what_has_arrived(data, read_now) if data else data
 
 
 def sync_read_file(stream: httpcore.NetworkStream, timeout: float | None) -> bytes:
@@ -244,11 +243,11 @@ def _tls_socket(stream: httpcore.NetworkStream) -> ssl.SSLSocket | None:
     return sock
 
 
-def _anyio_tls(stream: httpcore.AsyncNetworkStream) -> TLSStream | None:
-    """The anyio TLS stream under httpcore's own async stream (asyncio), else None (trio's keeps state of its own).
-    Its TLS object's ``read`` (into ``_anyio_tls_reads``) takes what anyio has received already and never waits:
-    what is missing raises SSLWantReadError, and anyio's next read goes on from there. Looked up once a stream:
-    anyio builds every attribute of a stream to answer for one."""
+def _anyio_tls(stream: httpcore.AsyncNetworkStream) -> tuple[TLSStream, Callable[[int], bytes]] | None:
+    """The anyio TLS stream under httpcore's own async stream (asyncio), and its TLS object's ``read``, which takes
+    what anyio has received already and never waits (what is missing raises SSLWantReadError, and anyio's next read
+    goes on from there); None for any other stream (trio's keeps state of its own). Looked up once a stream: anyio
+    builds every attribute of a stream to answer for one."""
     if stream in _anyio_tls_streams:
         return _anyio_tls_streams[stream]
     try:
@@ -257,20 +256,14 @@ def _anyio_tls(stream: httpcore.AsyncNetworkStream) -> TLSStream | None:
     except ImportError:  # a later httpcore keeps it elsewhere: its reads are taken as they come, as before
         return None
     tls = getattr(stream, "_stream", None) if type(stream) is AnyIOStream else None
-    if not isinstance(tls, TLSStream):
-        tls = None
-    else:
-        _anyio_tls_reads[stream] = tls.extra(TLSAttribute.ssl_object).read  # noqa: S610 - anyio, not Django
-    _anyio_tls_streams[stream] = tls
-    return tls
+    found = (tls, tls.extra(TLSAttribute.ssl_object).read) if isinstance(tls, TLSStream) else None  # noqa: S610 - anyio
+    _anyio_tls_streams[stream] = found
+    return found
 
 
-_anyio_tls_streams: weakref.WeakKeyDictionary[httpcore.AsyncNetworkStream, TLSStream | None] = (
-    weakref.WeakKeyDictionary()
-)
-_anyio_tls_reads: weakref.WeakKeyDictionary[httpcore.AsyncNetworkStream, Callable[[int], bytes]] = (
-    weakref.WeakKeyDictionary()
-)
+_anyio_tls_streams: weakref.WeakKeyDictionary[
+    httpcore.AsyncNetworkStream, tuple[TLSStream, Callable[[int], bytes]] | None
+] = weakref.WeakKeyDictionary()
 
 
 def time_left(timeout: float | None) -> float | None:

@@ -169,17 +169,16 @@ async def async_read_file(stream: httpcore.AsyncNetworkStream, timeout: float | 
     """``sync_read_file``, awaited. Over TLS on asyncio, the records anyio has received already are read from the TLS
     object itself (anyio has no read that never waits); under trio a read takes a record."""
     found = _anyio_tls(stream)
-    if found is None:
-        return await stream.read(FILE_READ_BYTES, timeout)
-    tls, read_now = found
-    tls.standard_compatible = True  # an end without close_notify is a failed read, as in sync_read_file
+    if found is not None:  # an end without close_notify is a failed read, as in sync_read_file (trio's is strict)
+        found[0].standard_compatible = True
     try:
         data = await stream.read(FILE_READ_BYTES, timeout)
     except ssl.SSLError as exc:  # a broken record: anyio lets it through as it is, not as a failed read
         raise _read_error(exc) from exc
     finally:
-        tls.standard_compatible = False  # as httpcore made it, for what the connection carries next
-    return _and_what_has_arrived(data, read_now) if data else data
+        if found is not None:
+            found[0].standard_compatible = False  # as httpcore made it, for what the connection carries next
+    return data if found is None or not data else _and_what_has_arrived(data, found[1])
 
 
 def sync_read_file(stream: httpcore.NetworkStream, timeout: float | None) -> bytes:

@@ -605,6 +605,55 @@ def test_a_file_over_tls_is_read_as_far_as_it_has_arrived_not_a_record_at_a_time
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="FIONREAD tells when the records have arrived")
+def test_a_file_s_read_that_meets_an_end_without_close_notify_hands_over_what_came_before_it(
+    ca: trustme.CA, server_cert: tuple[Path, Path]
+) -> None:
+    """Many servers close a connection without TLS's close_notify once a body of known size is sent (Python's
+    http.server among them). A read taking the records that had arrived met that end and failed, losing the body's
+    last bytes: every https download from such a server failed. The records come first; the read after raises."""
+    import fcntl
+    import termios
+
+    import httpcore
+    from httpcore._backends.sync import SyncStream
+
+    from vozo._http import downloading
+    from vozo._sync._transport import DeadlineStream
+
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(*server_cert)
+    listener = socket.create_server(("127.0.0.1", 0))
+    closed = threading.Event()
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        tls = served.wrap_socket(connection, server_side=True)
+        tls.sendall(b"v" * 4 * RECORD)
+        socket.socket(fileno=tls.detach()).close()  # the TCP socket, without TLS's goodbye
+        closed.set()
+
+    threading.Thread(target=serve, daemon=True).start()
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    sock = client.wrap_socket(socket.create_connection(listener.getsockname()), server_hostname="127.0.0.1")
+    try:
+        assert closed.wait(30)
+        arrived = struct.pack("i", 0)
+        for _ in range(3000):  # until all four records are in the socket's buffer (not a verdict: the read is)
+            if struct.unpack("i", fcntl.ioctl(sock, termios.FIONREAD, arrived))[0] >= 4 * RECORD:
+                break
+            time.sleep(0.01)
+        stream = DeadlineStream(SyncStream(sock))  # type: ignore[arg-type]
+        with downloading():
+            assert len(stream.read(64 * 1024, timeout=10)) == 4 * RECORD
+            with pytest.raises(httpcore.ReadError, match="EOF"):
+                stream.read(64 * 1024, timeout=10)
+    finally:
+        sock.close()
+        listener.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIONREAD tells when the records have arrived")
 def test_asyncvozo_on_asyncio_reads_a_file_as_far_as_anyio_has_received_it(
     ca: trustme.CA, server_cert: tuple[Path, Path]
 ) -> None:

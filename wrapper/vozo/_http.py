@@ -215,6 +215,8 @@ def _and_what_has_arrived(data: bytes, read_now: Callable[[int], bytes]) -> byte
             size += len(more)
     except (ssl.SSLWantReadError, ssl.SSLWantWriteError):  # no whole record yet
         pass
+    except ssl.SSLEOFError:  # the end, without close_notify: the next read raises it again, should the body need one
+        pass
     except OSError as exc:  # a broken record: raised now, as the next read would see a clean end instead
         raise _read_error(exc) from exc
     return b"".join(pieces)

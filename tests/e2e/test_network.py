@@ -812,3 +812,50 @@ def test_a_file_over_tls_cut_without_close_notify_is_a_download_error_not_a_shor
         with pytest.raises(vozo.DownloadError):
             run(flavour, lambda c: c.download(url, tmp_path / "v.mp4"), base_url="http://127.0.0.1:1", max_retries=0)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("ending", ["whole", "whole, no close_notify", "close_notify", "reset", "no-close-notify"])
+@pytest.mark.parametrize("records", [8, 200], ids=["small", "large"])
+def test_a_file_over_tls_with_its_size_is_written_whole_or_not_at_all(
+    monkeypatch: pytest.MonkeyPatch,
+    flavour: str,
+    ca_file: Path,
+    server_cert: tuple[Path, Path],
+    tmp_path: Path,
+    ending: str,
+    records: int,
+) -> None:
+    """A sync download reads a large file's body from the TLS socket itself past its first chunk, a small one's
+    through httpx: either lands byte for byte, with or without the server's close_notify after it, and one that ends
+    early, whichever way, is a DownloadError with nothing on disk."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(*server_cert)
+    content = os.urandom(records * RECORD)
+    sent = content if ending.startswith("whole") else content[: len(content) // 2]
+
+    def answer(connection: socket.socket) -> None:
+        tls = served.wrap_socket(connection, server_side=True)
+        request = b""
+        while b"\r\n\r\n" not in request:
+            request += tls.recv(65536)
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: {len(content)}\r\n\r\n"
+        tls.sendall(head.encode() + sent)
+        if ending in ("whole", "close_notify"):  # TLS's goodbye
+            with contextlib.suppress(OSError):
+                tls.unwrap().close()
+            return
+        raw = socket.socket(fileno=tls.detach())  # the TCP socket, without TLS's goodbye
+        if ending == "reset":
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        raw.close()
+
+    with serving(answer) as url:
+        url = url.replace("http://", "https://") + "/v.mp4"
+        download = lambda c: c.download(url, tmp_path / "v.mp4")  # noqa: E731
+        if ending.startswith("whole"):
+            assert run(flavour, download, base_url="http://127.0.0.1:1").read_bytes() == content
+            return
+        with pytest.raises(vozo.DownloadError):
+            run(flavour, download, base_url="http://127.0.0.1:1", max_retries=0)
+    assert list(tmp_path.iterdir()) == []

@@ -237,7 +237,7 @@ class Inflater:
             request=response.request,
         )
 
-    def feed(self, chunk: bytes) -> Iterator[bytes]:
+    def feed(self, chunk: bytes | memoryview) -> Iterator[bytes]:
         try:
             while chunk:
                 if self._decoder.eof:  # bytes after the end of the stream: gzip's next member, else refused

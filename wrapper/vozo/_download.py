@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import errno
 import os
+import socket
+import ssl
 import sys
 import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -25,6 +27,7 @@ from vozo import _retry
 from vozo._arguments import CallbackReturn
 from vozo._base import Inflater
 from vozo._errors import DownloadError, InvalidInputError
+from vozo._http import FILE_READ_BYTES, file_body_socket
 from vozo._kinds import JobKind, kinds_for_status, status_value
 from vozo._logging import logger
 from vozo_jobs.kinds import AnyStatus
@@ -372,7 +375,7 @@ class Download:
         if self.max_bytes is not None and self.expected is not None and self.expected > self.max_bytes:
             raise self.error(f"refused: {self.expected} bytes announced, over max_bytes={self.max_bytes}")
 
-    def pieces(self, chunk: bytes) -> Iterable[bytes]:
+    def pieces(self, chunk: bytes | memoryview) -> Iterable[bytes | memoryview]:
         """The file's bytes in a chunk read from the network: inflated a piece at a time when it is encoded, so a small
         chunk never becomes a huge one (``take`` stops it past ``max_bytes``)."""
         return (chunk,) if self.inflater is None else self.inflater.feed(chunk)
@@ -455,6 +458,92 @@ class Deadline:
         pass
 
 
+class AsyncBody:
+    """An async download's body, chunk by chunk: decoded by httpx, or raw when ``Download.inflater`` inflates it."""
+
+    def __init__(self, response: httpx.Response, download: Download) -> None:
+        self._response = response
+        self._download = download
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        response = self._response
+        return response.aiter_bytes() if self._download.inflater is None else response.aiter_raw()
+
+    @property
+    def raw_bytes(self) -> int:
+        """The bytes received, as Content-Length counts them."""
+        return self._response.num_bytes_downloaded
+
+
+class Body:
+    """A sync download's body, chunk by chunk. Past its first chunk, a file of known size that comes as it is, over
+    HTTP/1 on a socket of httpcore's own, is read from that socket into one reused buffer: h11 and httpcore copy each
+    byte of a body four times, 0.3-0.5 s of CPU a GiB where curl took 0.65 s for the whole download (measured on a
+    local 1 GiB file: user CPU 0.5-0.7 -> 0.2 s). h11 never sees that body end, so httpcore closes the connection
+    after, rather than reuse it. Async clients read through httpx: asyncio's transport reads the socket itself."""
+
+    def __init__(self, response: httpx.Response, download: Download) -> None:
+        self._response = response
+        self._download = download
+        self._read_directly = 0
+
+    def __iter__(self) -> Iterator[bytes | memoryview]:
+        response, size = self._response, self._download.total
+        sock = file_body_socket(response) if size is not None and _comes_as_is(response) else None
+        for chunk in response.iter_bytes() if self._download.inflater is None else response.iter_raw():
+            yield chunk
+            # h11 hands over all it holds of a body in one chunk: the rest has not been read from the socket yet
+            if sock is not None and size is not None and size - response.num_bytes_downloaded >= _READ_DIRECTLY_FROM:
+                yield from self._from(sock, size - response.num_bytes_downloaded)
+                return
+
+    @property
+    def raw_bytes(self) -> int:
+        """The bytes received, as Content-Length counts them."""
+        return self._response.num_bytes_downloaded + self._read_directly
+
+    def _from(self, sock: socket.socket, size: int) -> Iterator[memoryview]:
+        """The body's next ``size`` bytes, read from ``sock``: each wait bounded by the read timeout and the deadline.
+        It stops early where the connection ends: ``PartialFile.sync_commit`` then tells the file was cut short."""
+        buffer = memoryview(bytearray(FILE_READ_BYTES))
+        read_timeout = self._response.request.extensions.get("timeout", {}).get("read")
+        while self._read_directly < size:
+            wait = self._download.left()
+            if wait <= 0:
+                raise self._download.overdue()
+            count = _received_into(sock, buffer[: size - self._read_directly], min(wait, read_timeout or wait))
+            if not count:
+                return
+            self._read_directly += count
+            yield buffer[:count]
+
+
+_READ_DIRECTLY_FROM = 4 * FILE_READ_BYTES  # below, h11 reads the rest, and the connection can serve the next file
+
+
+def _comes_as_is(response: httpx.Response) -> bool:
+    """Whether the body's bytes on the wire are the file's: no transfer coding (chunked), as none of content."""
+    return "transfer-encoding" not in response.headers
+
+
+def _received_into(sock: socket.socket, buffer: memoryview, timeout: float) -> int:
+    """Wait up to ``timeout`` for bytes, then take what else has arrived without waiting (a TLS read hands over one
+    16 KiB record); 0 at the connection's end. Failures are httpx's, as a read through httpx would raise them."""
+    try:
+        sock.settimeout(timeout)
+        count = sock.recv_into(buffer)
+        if count and isinstance(sock, ssl.SSLSocket):
+            sock.settimeout(0)
+            with suppress(ssl.SSLWantReadError, ssl.SSLWantWriteError):  # no whole record yet
+                while count < len(buffer) and (more := sock.recv_into(buffer[count:])):
+                    count += more
+    except TimeoutError as exc:
+        raise httpx.ReadTimeout(f"no byte came for {timeout:.3g} s") from exc
+    except OSError as exc:  # reset, or a broken TLS record
+        raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+    return count
+
+
 class PartialFile:
     """A temporary file beside the target, named with ``PARTIAL_MARK`` and locked while written.
 
@@ -476,7 +565,7 @@ class PartialFile:
             self._fd, self.path = _create_partial(target)
         self._open = True
 
-    def write(self, piece: bytes) -> None:
+    def write(self, piece: bytes | memoryview) -> None:
         self._download.take(len(piece))
         try:  # no context manager here: this runs once per network chunk (~64 KiB)
             view = memoryview(piece)

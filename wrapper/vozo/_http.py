@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import socket
 import ssl
 import threading
 import time
@@ -230,18 +231,30 @@ def _read_error(exc: OSError) -> Exception:
 
 
 def _tls_socket(stream: httpcore.NetworkStream) -> ssl.SSLSocket | None:
-    """The TLS socket of httpcore's own sync stream, when it carries HTTP/1.1; else None. A TLS-in-TLS stream (to an
-    https proxy) keeps the proxy's TLS on its socket, which a read of ours would take from under the inner one; an
-    HTTP/2 connection (a lent client's) may be written by another thread meanwhile, which a socket that never waits
-    would fail."""
+    """The TLS socket of httpcore's own sync stream, when it carries HTTP/1.1; else None. An HTTP/2 connection (a lent
+    client's) may be written by another thread meanwhile, which a socket that never waits would fail."""
+    sock = _socket_of(stream)
+    if not isinstance(sock, ssl.SSLSocket) or sock.selected_alpn_protocol() == "h2":
+        return None
+    return sock
+
+
+def file_body_socket(response: httpx.Response) -> socket.socket | None:
+    """The socket an HTTP/1 response's body can be read from directly (plain or TLS), else None (HTTP/2's frames)."""
+    stream = response.extensions.get("network_stream")
+    stream = getattr(stream, "wrapped", stream)  # under a DeadlineStream of ours, or not (a lent client's)
+    return _socket_of(stream) if response.http_version in ("HTTP/1.1", "HTTP/1.0") else None
+
+
+def _socket_of(stream: object) -> socket.socket | None:
+    """The socket of httpcore's own sync stream; None for any other. A TLS-in-TLS stream (to an https proxy) keeps the
+    proxy's TLS on its socket, which a read of ours would take from under the inner one."""
     try:
         from httpcore._backends.sync import SyncStream
     except ImportError:  # a later httpcore keeps it elsewhere: its reads are taken as they come, as before
         return None
     sock = stream.get_extra_info("socket") if type(stream) is SyncStream else None
-    if not isinstance(sock, ssl.SSLSocket) or sock.selected_alpn_protocol() == "h2":
-        return None
-    return sock
+    return sock if isinstance(sock, socket.socket) else None
 
 
 def _anyio_tls(stream: httpcore.AsyncNetworkStream) -> tuple[TLSStream, Callable[[int], bytes]] | None:

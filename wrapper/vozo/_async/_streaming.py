@@ -11,7 +11,14 @@ from pathlib import Path
 import anyio
 import httpx
 
-from vozo._download import DEFAULT_MAX_BYTES, AsyncDeadline, Download, PartialFile, ProgressCallback
+from vozo._download import (
+    DEFAULT_MAX_BYTES,
+    AsyncBody,
+    AsyncDeadline,
+    Download,
+    PartialFile,
+    ProgressCallback,
+)
 from vozo._errors import DownloadError
 from vozo._http import downloading
 
@@ -37,19 +44,19 @@ async def async_stream(
                 async with client.stream("GET", url, timeout=download.timeout(client.timeout)) as response:
                     download.start(response)
                     with PartialFile(target, download, on_progress, replace=replace) as part:
-                        chunks = response.aiter_bytes() if download.inflater is None else response.aiter_raw()
-                        async for chunk in chunks:
+                        body = AsyncBody(response, download)
+                        async for chunk in body:
                             await async_write(part, download.pieces(chunk))
                             due.renew()  # a default deadline grows with the bytes received
                         await async_write(part, download.rest())
-                        return await part.async_commit(response.num_bytes_downloaded)
+                        return await part.async_commit(body.raw_bytes)
             raise download.overdue()  # only reached when an async deadline cancelled the attempt
         except DownloadError as error:
             await anyio.sleep(download.retry_delay(error, attempt, max_retries))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def async_write(part: PartialFile, pieces: Iterable[bytes]) -> None:
+async def async_write(part: PartialFile, pieces: Iterable[bytes | memoryview]) -> None:
     """Write ``pieces`` of the file, settling what on_progress returned after each (``CallbackReturn``)."""
     for piece in pieces:
         part.write(piece)

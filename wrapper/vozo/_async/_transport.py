@@ -133,23 +133,23 @@ class AsyncDeadlineStream:
     ``time_left``)."""
 
     def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
-        self._stream = stream
+        self.wrapped = stream  # public: a sync download reads a file's body from its socket (``Body``)
         # Called as they are, once or twice per request: bound here, not through a method of ours
         self.aclose = stream.aclose
         self.get_extra_info = stream.get_extra_info
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         if in_a_download.get():
-            return await async_read_file(self._stream, time_left(timeout))
-        return await self._stream.read(max_bytes, time_left(timeout))
+            return await async_read_file(self.wrapped, time_left(timeout))
+        return await self.wrapped.read(max_bytes, time_left(timeout))
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._stream.write(buffer, time_left(timeout))
+        await self.wrapped.write(buffer, time_left(timeout))
 
     async def start_tls(
         self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.AsyncNetworkStream:
-        tls = await self._stream.start_tls(ssl_context, server_hostname, time_left(timeout))
+        tls = await self.wrapped.start_tls(ssl_context, server_hostname, time_left(timeout))
         return AsyncDeadlineStream(tls)  # type: ignore[return-value]
 
 

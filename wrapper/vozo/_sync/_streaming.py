@@ -12,7 +12,14 @@ from pathlib import Path
 
 import httpx
 
-from vozo._download import DEFAULT_MAX_BYTES, Deadline, Download, PartialFile, ProgressCallback
+from vozo._download import (
+    DEFAULT_MAX_BYTES,
+    Body,
+    Deadline,
+    Download,
+    PartialFile,
+    ProgressCallback,
+)
 from vozo._errors import DownloadError
 from vozo._http import downloading
 
@@ -38,19 +45,19 @@ def sync_stream(
                 with client.stream("GET", url, timeout=download.timeout(client.timeout)) as response:
                     download.start(response)
                     with PartialFile(target, download, on_progress, replace=replace) as part:
-                        chunks = response.iter_bytes() if download.inflater is None else response.iter_raw()
-                        for chunk in chunks:
+                        body = Body(response, download)
+                        for chunk in body:
                             sync_write(part, download.pieces(chunk))
                             due.renew()  # a default deadline grows with the bytes received
                         sync_write(part, download.rest())
-                        return part.sync_commit(response.num_bytes_downloaded)
+                        return part.sync_commit(body.raw_bytes)
             raise download.overdue()  # only reached when an async deadline cancelled the attempt
         except DownloadError as error:
             time.sleep(download.retry_delay(error, attempt, max_retries))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def sync_write(part: PartialFile, pieces: Iterable[bytes]) -> None:
+def sync_write(part: PartialFile, pieces: Iterable[bytes | memoryview]) -> None:
     """Write ``pieces`` of the file, settling what on_progress returned after each (``CallbackReturn``)."""
     for piece in pieces:
         part.write(piece)

@@ -132,23 +132,23 @@ class DeadlineStream:
     ``time_left``)."""
 
     def __init__(self, stream: httpcore.NetworkStream) -> None:
-        self._stream = stream
+        self.wrapped = stream  # public: a sync download reads a file's body from its socket (``Body``)
         # Called as they are, once or twice per request: bound here, not through a method of ours
         self.close = stream.close
         self.get_extra_info = stream.get_extra_info
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         if in_a_download.get():
-            return sync_read_file(self._stream, time_left(timeout))
-        return self._stream.read(max_bytes, time_left(timeout))
+            return sync_read_file(self.wrapped, time_left(timeout))
+        return self.wrapped.read(max_bytes, time_left(timeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, time_left(timeout))
+        self.wrapped.write(buffer, time_left(timeout))
 
     def start_tls(
         self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.NetworkStream:
-        tls = self._stream.start_tls(ssl_context, server_hostname, time_left(timeout))
+        tls = self.wrapped.start_tls(ssl_context, server_hostname, time_left(timeout))
         return DeadlineStream(tls)  # type: ignore[return-value]
 
 

@@ -557,19 +557,14 @@ def test_a_key_echoed_in_a_malformed_answer_is_in_no_message_cause_or_pickle(
 RECORD = 16 * 1024  # the most plaintext one TLS record carries: what one read of a TLS socket hands over
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="FIONREAD tells when the records have arrived")
-def test_a_file_over_tls_is_read_as_far_as_it_has_arrived_not_a_record_at_a_time(
-    ca: trustme.CA, server_cert: tuple[Path, Path]
-) -> None:
-    """A sync TLS read hands over one record (16 KiB): a file over https turned the download loop 16 times as often as
-    over http. While a file is read, one read also takes the records that have arrived already, without waiting."""
+@contextlib.contextmanager
+def records_arrived(
+    ca: trustme.CA, server_cert: tuple[Path, Path], records: int, *, then_close: bool
+) -> Iterator[socket.socket]:
+    """A client TLS socket once ``records`` full records from the server wait in its buffer; the server then closes
+    without TLS's goodbye (``then_close``), or keeps the connection open."""
     import fcntl
     import termios
-
-    from httpcore._backends.sync import SyncStream
-
-    from vozo._http import downloading
-    from vozo._sync._transport import DeadlineStream
 
     served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     served.load_cert_chain(*server_cert)
@@ -578,10 +573,12 @@ def test_a_file_over_tls_is_read_as_far_as_it_has_arrived_not_a_record_at_a_time
 
     def serve() -> None:
         connection, _ = listener.accept()
-        with served.wrap_socket(connection, server_side=True) as tls:
-            tls.sendall(b"v" * 4 * RECORD)
-            sent.set()
-            done.wait(30)
+        tls = served.wrap_socket(connection, server_side=True)
+        tls.sendall(b"v" * records * RECORD)
+        if then_close:
+            socket.socket(fileno=tls.detach()).close()  # the TCP socket, without TLS's goodbye
+        sent.set()
+        done.wait(30)
 
     threading.Thread(target=serve, daemon=True).start()
     client = ssl.create_default_context()
@@ -590,18 +587,33 @@ def test_a_file_over_tls_is_read_as_far_as_it_has_arrived_not_a_record_at_a_time
     try:
         assert sent.wait(30)
         arrived = struct.pack("i", 0)
-        for _ in range(3000):  # until all four records are in the socket's buffer (not a verdict: the read is)
-            if struct.unpack("i", fcntl.ioctl(sock, termios.FIONREAD, arrived))[0] >= 4 * RECORD:
+        for _ in range(3000):  # until all the records are in the socket's buffer (not a verdict: the read is)
+            if struct.unpack("i", fcntl.ioctl(sock, termios.FIONREAD, arrived))[0] >= records * RECORD:
                 break
             time.sleep(0.01)
-        stream = DeadlineStream(SyncStream(sock))  # type: ignore[arg-type]
-        assert len(stream.read(64 * 1024, timeout=10)) == RECORD  # an API answer's read: as httpcore asks
-        with downloading():
-            assert len(stream.read(64 * 1024, timeout=10)) == 3 * RECORD  # a file's: all that has arrived
+        yield sock
     finally:
         done.set()
         sock.close()
         listener.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIONREAD tells when the records have arrived")
+def test_a_file_over_tls_is_read_as_far_as_it_has_arrived_not_a_record_at_a_time(
+    ca: trustme.CA, server_cert: tuple[Path, Path]
+) -> None:
+    """A sync TLS read hands over one record (16 KiB): a file over https turned the download loop 16 times as often as
+    over http. While a file is read, one read also takes the records that have arrived already, without waiting."""
+    from httpcore._backends.sync import SyncStream
+
+    from vozo._http import downloading
+    from vozo._sync._transport import DeadlineStream
+
+    with records_arrived(ca, server_cert, 4, then_close=False) as sock:
+        stream = DeadlineStream(SyncStream(sock))  # type: ignore[arg-type]
+        assert len(stream.read(64 * 1024, timeout=10)) == RECORD  # an API answer's read: as httpcore asks
+        with downloading():
+            assert len(stream.read(64 * 1024, timeout=10)) == 3 * RECORD  # a file's: all that has arrived
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="FIONREAD tells when the records have arrived")
@@ -611,46 +623,17 @@ def test_a_file_s_read_that_meets_an_end_without_close_notify_hands_over_what_ca
     """Many servers close a connection without TLS's close_notify once a body of known size is sent (Python's
     http.server among them). A read taking the records that had arrived met that end and failed, losing the body's
     last bytes: every https download from such a server failed. The records come first; the read after raises."""
-    import fcntl
-    import termios
-
     import httpcore
     from httpcore._backends.sync import SyncStream
 
     from vozo._http import downloading
     from vozo._sync._transport import DeadlineStream
 
-    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    served.load_cert_chain(*server_cert)
-    listener = socket.create_server(("127.0.0.1", 0))
-    closed = threading.Event()
-
-    def serve() -> None:
-        connection, _ = listener.accept()
-        tls = served.wrap_socket(connection, server_side=True)
-        tls.sendall(b"v" * 4 * RECORD)
-        socket.socket(fileno=tls.detach()).close()  # the TCP socket, without TLS's goodbye
-        closed.set()
-
-    threading.Thread(target=serve, daemon=True).start()
-    client = ssl.create_default_context()
-    ca.configure_trust(client)
-    sock = client.wrap_socket(socket.create_connection(listener.getsockname()), server_hostname="127.0.0.1")
-    try:
-        assert closed.wait(30)
-        arrived = struct.pack("i", 0)
-        for _ in range(3000):  # until all four records are in the socket's buffer (not a verdict: the read is)
-            if struct.unpack("i", fcntl.ioctl(sock, termios.FIONREAD, arrived))[0] >= 4 * RECORD:
-                break
-            time.sleep(0.01)
+    with records_arrived(ca, server_cert, 4, then_close=True) as sock, downloading():
         stream = DeadlineStream(SyncStream(sock))  # type: ignore[arg-type]
-        with downloading():
-            assert len(stream.read(64 * 1024, timeout=10)) == 4 * RECORD
-            with pytest.raises(httpcore.ReadError, match="EOF"):
-                stream.read(64 * 1024, timeout=10)
-    finally:
-        sock.close()
-        listener.close()
+        assert len(stream.read(64 * 1024, timeout=10)) == 4 * RECORD
+        with pytest.raises(httpcore.ReadError, match="EOF"):
+            stream.read(64 * 1024, timeout=10)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="FIONREAD tells when the records have arrived")
@@ -796,18 +779,8 @@ def test_a_file_over_tls_cut_without_close_notify_is_a_download_error_not_a_shor
     served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     served.load_cert_chain(*server_cert)
 
-    def cut(connection: socket.socket) -> None:
-        tls = served.wrap_socket(connection, server_side=True)
-        request = b""
-        while b"\r\n\r\n" not in request:
-            request += tls.recv(65536)
-        tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nConnection: close\r\n\r\n" + b"v" * 4 * RECORD)
-        raw = socket.socket(fileno=tls.detach())  # the TCP socket, without TLS's goodbye
-        if ending == "reset":
-            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        raw.close()
-
-    with serving(cut) as url:
+    head = "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nConnection: close\r\n\r\n"
+    with serving(answer_over_tls(served, head, b"v" * 4 * RECORD, ending)) as url:
         url = url.replace("http://", "https://") + "/v.mp4"
         with pytest.raises(vozo.DownloadError):
             run(flavour, lambda c: c.download(url, tmp_path / "v.mp4"), base_url="http://127.0.0.1:1", max_retries=0)
@@ -834,23 +807,8 @@ def test_a_file_over_tls_with_its_size_is_written_whole_or_not_at_all(
     content = os.urandom(records * RECORD)
     sent = content if ending.startswith("whole") else content[: len(content) // 2]
 
-    def answer(connection: socket.socket) -> None:
-        tls = served.wrap_socket(connection, server_side=True)
-        request = b""
-        while b"\r\n\r\n" not in request:
-            request += tls.recv(65536)
-        head = f"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: {len(content)}\r\n\r\n"
-        tls.sendall(head.encode() + sent)
-        if ending in ("whole", "close_notify"):  # TLS's goodbye
-            with contextlib.suppress(OSError):
-                tls.unwrap().close()
-            return
-        raw = socket.socket(fileno=tls.detach())  # the TCP socket, without TLS's goodbye
-        if ending == "reset":
-            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        raw.close()
-
-    with serving(answer) as url:
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: {len(content)}\r\n\r\n"
+    with serving(answer_over_tls(served, head, sent, ending)) as url:
         url = url.replace("http://", "https://") + "/v.mp4"
         download = lambda c: c.download(url, tmp_path / "v.mp4")  # noqa: E731
         if ending.startswith("whole"):
@@ -859,3 +817,25 @@ def test_a_file_over_tls_with_its_size_is_written_whole_or_not_at_all(
         with pytest.raises(vozo.DownloadError):
             run(flavour, download, base_url="http://127.0.0.1:1", max_retries=0)
     assert list(tmp_path.iterdir()) == []
+
+
+def answer_over_tls(served: ssl.SSLContext, head: str, body: bytes, ending: str) -> Callable[[socket.socket], None]:
+    """A TLS server's answer to one request: ``head`` and ``body``, then TLS's goodbye (``ending`` "whole" or
+    "close_notify"), a reset ("reset"), or a bare close of the TCP socket (any other)."""
+
+    def answer(connection: socket.socket) -> None:
+        tls = served.wrap_socket(connection, server_side=True)
+        request = b""
+        while b"\r\n\r\n" not in request:
+            request += tls.recv(65536)
+        tls.sendall(head.encode() + body)
+        if ending in ("whole", "close_notify"):
+            with contextlib.suppress(OSError):
+                tls.unwrap().close()
+            return
+        raw = socket.socket(fileno=tls.detach())  # the TCP socket, without TLS's goodbye
+        if ending == "reset":
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        raw.close()
+
+    return answer

@@ -154,6 +154,14 @@ def connection_error(exc: httpx.TransportError) -> APIConnectionError:
     return error
 
 
+def _connection_broke(attempts: int) -> str:
+    tries = f" ({attempts} attempts)" if attempts > 1 else ""
+    return (
+        f"The connection broke before the answer was complete{tries}: try again later; if it keeps happening, check "
+        "the network and any proxy between this machine and Vozo"
+    )
+
+
 def _unreachable(request: httpx.Request | None) -> str:
     at = f" at {request.url.scheme}://{request.url.netloc.decode('ascii', 'replace')}" if request is not None else ""
     return (
@@ -239,6 +247,8 @@ class Attempt:
         if delay is None:
             if not self._retrying.idempotent and job_may_exist(error):
                 add_advice(error, JOB_MAY_EXIST)
+            elif type(error) is APIConnectionError:  # its subclasses say what to do; this one only what happened
+                add_advice(error, _connection_broke(self.index + 1))
             if error is exc:
                 return False
             raise error

@@ -83,9 +83,20 @@ else:  # Windows refuses to delete an open file: that protects a temporary file 
         return True
 
 
-def result_url(source: DownloadSource, which: str | None) -> str:
+def result_url(source: DownloadSource, which: str | None, task_id: str | None = None) -> str:
     """The URL to download: given as is, or the ``which`` result of a job status of any kind (None: the first result
-    file the status holds, as the spec orders them: ``video`` for lipsync and translations, else ``audio``, ...)."""
+    file the status holds, as the spec orders them: ``video`` for lipsync and translations, else ``audio``, ...).
+
+    A status with none to give is refused with ``task_id``, its job's: every error after a create carries it."""
+    try:
+        return _result_url(source, which)
+    except (InvalidInputError, DownloadError) as error:
+        if not isinstance(source, str):
+            error.task_id = task_id or error.task_id
+        raise
+
+
+def _result_url(source: DownloadSource, which: str | None) -> str:
     if isinstance(source, str):
         url = source
     else:

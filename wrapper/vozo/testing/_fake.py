@@ -101,6 +101,7 @@ class FakeJob:
     stages: tuple[str, ...]
     failure: tuple[str, str] | None = None  # (code, message) it ends with instead of done
     notified: int = -1  # index of the last stage sent to callback_url
+    base_url: str = ""  # where its create came to, as its callbacks' result links name the fake (as status bodies do)
 
     @property
     def callback_url(self) -> str | None:
@@ -558,7 +559,8 @@ class FakeVozo:
             failure = self._failures.pop(0) if self._failures else None
             if failure is None and self.fail_when is not None:
                 failure = self.fail_when(job_type, body)
-            job = self.jobs[task_id] = FakeJob(task_id, job_type, key, body, now, stages, failure)
+            base_url = str(request.base_url).rstrip("/")
+            job = self.jobs[task_id] = FakeJob(task_id, job_type, key, body, now, stages, failure, base_url=base_url)
             if job.callback_url is not None:
                 self._to_notify[task_id] = job
             self.create_requests.append({"task_id": task_id, "type": job_type, "body": body})
@@ -638,7 +640,7 @@ class FakeVozo:
             reached = self._index(job, now)
             while job.notified < reached:
                 job.notified += 1
-                body = self._status_body(job, "", job.notified)
+                body = self._status_body(job, job.base_url, job.notified)
                 if not (self.external_callbacks or is_loopback(httpx.URL(url).host)):
                     self.callbacks.append((job.task_id, body["status"], "refused: not a loopback host"))
                     continue

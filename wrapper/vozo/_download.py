@@ -144,6 +144,14 @@ def _result_url(source: DownloadSource, which: str | None) -> str:
     )
 
 
+def _failed_host(exc: httpx.HTTPError) -> str | None:
+    """The host of the request that failed (a redirect's target, maybe), when httpx knows it."""
+    try:
+        return exc.request.url.host
+    except RuntimeError:  # httpx raises when the exception was made without a request
+        return None
+
+
 # Vozo's status bodies carry no task id, yet a failed download must name the job: each status a client fetched is
 # remembered here with its task id, weakly (an entry goes with its status). Keyed by id(): the models are unhashable.
 _FETCHED: dict[int, tuple[weakref.ref[Any], str]] = {}
@@ -314,6 +322,11 @@ class Download:
         except UnicodeError as exc:  # from the sync lookup: an empty label, or one over 63 characters
             raise self.error(f"failed: its host name is not one DNS can look up ({exc})") from exc
         except httpx.HTTPError as exc:  # refused, reset, timed out, cut short, undecodable
+            certificate = _retry.certificate_failure(exc)
+            if certificate is not None:  # not retryable: no new attempt can make the certificate valid
+                host = _failed_host(exc) or urlsplit(self.url).hostname or "the server"
+                problem = f"failed: certificate verify failed for {host} ({certificate.verify_message})"
+                raise self.error(f"{problem}. {_retry.CERTIFICATE_ADVICE}") from exc
             reason = str(exc) or "the connection was lost"
             raise self.error(f"failed: {type(exc).__name__}: {reason} (try again)", retryable=True) from exc
 

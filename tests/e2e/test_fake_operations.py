@@ -195,6 +195,28 @@ def test_a_spec_file_is_read(tmp_path: Path) -> None:
     assert _call(fake, "GET", "/v1/glossaries/x", headers=AUTH).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("spec", "said"),
+    [
+        ("missing.yaml", "cannot read"),
+        (".", "cannot read"),
+        ("broken.yaml", "is not YAML or JSON"),
+        ("list.yaml", "is not an OpenAPI document (a mapping), got list"),
+        (42, "spec= takes a mapping or the path of a YAML or JSON file, got int"),
+        ({"paths": []}, "the spec's paths must be a mapping"),
+    ],
+)
+def test_a_spec_the_fake_cannot_use_is_a_vozo_error_naming_it(tmp_path: Path, monkeypatch, spec, said) -> None:
+    """FakeVozo(spec=...) raised FileNotFoundError, IsADirectoryError, yaml's ParserError, AttributeError or
+    TypeError: raw errors from inside the fake, where every other refusal is an InvalidInputError."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "broken.yaml").write_text("paths: [\n", encoding="utf-8")
+    (tmp_path / "list.yaml").write_text("- 1\n", encoding="utf-8")
+    with pytest.raises(vozo.InvalidInputError, match="FakeVozo") as raised:
+        FakeVozo(spec=spec)
+    assert said in str(raised.value)
+
+
 REFERENCE, AUDIO = "https://m.example.com/presenter.mp4", "https://m.example.com/voice.mp3"
 
 

@@ -361,7 +361,9 @@ class FakeVozo:
             f"{method} {path} ({name})" for (method, path), name in used.items() if (method, path) not in operations
         ]
         if missing:
-            raise ValueError(f"the spec lacks operations this SDK's job kinds use: {', '.join(missing)}")
+            raise InvalidInputError(  # a ValueError too, as it was
+                f"FakeVozo(spec=...): the spec lacks operations this SDK's job kinds use: {', '.join(missing)}"
+            )
         routes = [self._route(operations["POST", kind.create_path], partial(self._create, kind=kind)) for kind in kinds]
         for path, sharing in by_status_path.items():
             # A status the spec opens to callers without a key is anyone's who knows the task id.

@@ -425,8 +425,14 @@ class FakeVozo:
             thread.join(timeout=10)
 
     def status_of(self, task_id: str) -> dict[str, JSON]:
-        """The body the status endpoint would answer for ``task_id`` now (base URL left relative)."""
-        return self._status_body(self.jobs[task_id], "")
+        """The body the status endpoint would answer for ``task_id`` now (its links at the base URL of its create)."""
+        job = self.jobs.get(task_id)
+        if job is None:
+            raise InvalidInputError(
+                f"this FakeVozo has no job {task_id!r}: pass a task id one of its creates returned (fake.jobs holds "
+                "them)"
+            )
+        return self._status_body(job, job.base_url)
 
     # --- the ASGI app -----------------------------------------------------------------------------------------------
 

@@ -461,3 +461,20 @@ def test_a_job_create_the_spec_answers_with_202_is_answered_202() -> None:
         answer = httpx.post(f"{url}/v1/media/translate", json=body, headers=AUTH)
     assert answer.status_code == 202, answer.text
     assert answer.json()["task_id"]
+
+
+def test_serving_where_the_fake_cannot_listen_is_a_vozo_error_saying_what_to_do(capfd) -> None:
+    """fake.serve(port=<in use>) raised a bare RuntimeError "FakeVozo did not start on ...", with neither why nor what
+    to do; an out-of-range port also printed the server thread's traceback."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(vozo.VozoError, match=rf"cannot listen on 127\.0\.0\.1:{port}: .*pass port=0"):
+            FakeVozo().serve(port=port).__enter__()
+    for bad in (70000, -1, "80"):
+        with pytest.raises(vozo.InvalidInputError, match="port must be a whole number from 0 to 65535"):
+            FakeVozo().serve(port=bad).__enter__()  # type: ignore[arg-type]
+    assert "Traceback" not in capfd.readouterr().err

@@ -33,7 +33,7 @@ from starlette.types import Receive, Scope, Send
 
 from vozo._base import JSON, read_json
 from vozo._config import is_loopback
-from vozo._errors import InvalidInputError
+from vozo._errors import InvalidInputError, VozoError
 from vozo._jobs import DONE, FAILED, ends_the_job
 from vozo._kinds import JobKind, all_kinds, kind_named
 from vozo.testing import _media, _spec
@@ -274,6 +274,11 @@ class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.close()  # the thread's loop, if trio's requests started it
 
 
+def _run_server(server: Any) -> None:
+    with contextlib.suppress(SystemExit):  # uvicorn exits its thread when it cannot listen: serve() says so
+        server.run()
+
+
 def _asyncio_running() -> bool:
     try:
         asyncio.get_running_loop()
@@ -402,17 +407,22 @@ class FakeVozo:
 
     @contextlib.contextmanager
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-        """Run on a real socket in a background thread; yields the base URL."""
+        """Run on a real socket in a background thread; yields the base URL. ``port=0``: a free port."""
         import uvicorn
 
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+            raise InvalidInputError(f"port must be a whole number from 0 to 65535 (0: a free one), got {port!r}")
         config = uvicorn.Config(self, host=host, port=port, log_level="critical", lifespan="on")
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="fake-vozo", daemon=True)
+        thread = threading.Thread(target=_run_server, args=(server,), name="fake-vozo", daemon=True)
         thread.start()
         deadline = time.monotonic() + 10
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"FakeVozo did not start on {host}:{port}")
+                raise VozoError(  # uvicorn's log of why is off
+                    f"FakeVozo cannot listen on {host}:{port}: the port may be in use, or {host} not an address of "
+                    "this machine (pass port=0 for a free port)"
+                )
             time.sleep(0.01)
         bound = server.servers[0].sockets[0].getsockname()[1]
         url_host = f"[{host}]" if ":" in host else host  # an IPv6 address is bracketed in a URL

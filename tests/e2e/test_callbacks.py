@@ -76,6 +76,25 @@ def test_every_lipsync_status_change_reaches_the_receiver(live, receiver) -> Non
     assert [s.status.value for s in statuses] == ["pending", "processing", "done"]
 
 
+def test_a_done_callback_links_its_result_as_the_status_endpoint_does(live, receiver, tmp_path) -> None:
+    """The done callback's video_url was relative (/media/li-1/video.mp4), where the status endpoint's is absolute:
+    downloading the result a callback announced, as an app does, failed with 'not an http(s) URL'."""
+    callback_url = callbacks.add_token(receiver.url, SECRET)
+    done = live.call(
+        lambda c: c.lipsync.create_and_wait(
+            reference_file_url="https://m.example.com/p.png",
+            audio_url="https://m.example.com/a.wav",
+            callback_url=callback_url,
+            **FAST_WAIT,
+        )
+    )
+    wait_for(lambda: len(receiver.received) == 3)
+    announced = receiver.received[-1][1]
+    assert isinstance(announced, LipsyncJobStatus)
+    assert announced.video_url == done.video_url
+    assert live.call(lambda c: c.download(announced, tmp_path / "talk.mp4")).stat().st_size > 0
+
+
 def test_translation_callbacks_come_in_stage_order(live, receiver) -> None:
     callback_url = callbacks.add_token(receiver.url, SECRET)
     live.call(

@@ -195,6 +195,28 @@ def test_a_spec_file_is_read(tmp_path: Path) -> None:
     assert _call(fake, "GET", "/v1/glossaries/x", headers=AUTH).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("spec", "said"),
+    [
+        ("missing.yaml", "cannot read"),
+        (".", "cannot read"),
+        ("broken.yaml", "is not YAML or JSON"),
+        ("list.yaml", "is not an OpenAPI document (a mapping), got list"),
+        (42, "spec= takes a mapping or the path of a YAML or JSON file, got int"),
+        ({"paths": []}, "the spec's paths must be a mapping"),
+    ],
+)
+def test_a_spec_the_fake_cannot_use_is_a_vozo_error_naming_it(tmp_path: Path, monkeypatch, spec, said) -> None:
+    """FakeVozo(spec=...) raised FileNotFoundError, IsADirectoryError, yaml's ParserError, AttributeError or
+    TypeError: raw errors from inside the fake, where every other refusal is an InvalidInputError."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "broken.yaml").write_text("paths: [\n", encoding="utf-8")
+    (tmp_path / "list.yaml").write_text("- 1\n", encoding="utf-8")
+    with pytest.raises(vozo.InvalidInputError, match="FakeVozo") as raised:
+        FakeVozo(spec=spec)
+    assert said in str(raised.value)
+
+
 REFERENCE, AUDIO = "https://m.example.com/presenter.mp4", "https://m.example.com/voice.mp3"
 
 
@@ -439,3 +461,20 @@ def test_a_job_create_the_spec_answers_with_202_is_answered_202() -> None:
         answer = httpx.post(f"{url}/v1/media/translate", json=body, headers=AUTH)
     assert answer.status_code == 202, answer.text
     assert answer.json()["task_id"]
+
+
+def test_serving_where_the_fake_cannot_listen_is_a_vozo_error_saying_what_to_do(capfd) -> None:
+    """fake.serve(port=<in use>) raised a bare RuntimeError "FakeVozo did not start on ...", with neither why nor what
+    to do; an out-of-range port also printed the server thread's traceback."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(vozo.VozoError, match=rf"cannot listen on 127\.0\.0\.1:{port}: .*pass port=0"):
+            FakeVozo().serve(port=port).__enter__()
+    for bad in (70000, -1, "80"):
+        with pytest.raises(vozo.InvalidInputError, match="port must be a whole number from 0 to 65535"):
+            FakeVozo().serve(port=bad).__enter__()  # type: ignore[arg-type]
+    assert "Traceback" not in capfd.readouterr().err

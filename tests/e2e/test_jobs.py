@@ -124,6 +124,10 @@ def test_a_manual_clock_moves_jobs_only_when_advanced(live) -> None:
     assert live.fake.status_of(task_id)["status"] == "processing"
     live.fake.advance(STEP)
     assert live.fake.status_of(task_id)["status"] == "done"
+    # what the status endpoint answers, links included, and a task id it never made is a VozoError, not a KeyError
+    assert live.fake.status_of(task_id) == live.call(lambda c: c.lipsync.get(task_id)).to_dict()
+    with pytest.raises(vozo.InvalidInputError, match="this FakeVozo has no job 'li-nope'"):
+        live.fake.status_of("li-nope")
     with pytest.raises(vozo.InvalidInputError, match="only moves forward"):
         live.fake.advance(-1)
     with pytest.raises(vozo.InvalidInputError, match=r"needs FakeVozo\(clock=ManualClock\(\)\)"):

@@ -448,6 +448,25 @@ def test_a_certificate_that_fails_verification_fails_at_once_naming_the_cure(
     assert "SSL_CERT_FILE" in message
 
 
+def test_a_download_whose_certificate_fails_verification_is_not_retried_and_names_the_cure(
+    flavour: str, server_cert: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """An API call said so (CertificateVerifyError, not retried); a download was retried max_retries times, then
+    raised a retryable DownloadError ending "(try again)", which no retry can make succeed."""
+    server = CountingTLSServer(server_cert)  # its CA is not trusted: SSL_CERT_FILE is unset
+    try:
+        with pytest.raises(vozo.DownloadError) as info:
+            run(flavour, lambda c: c.download(f"https://127.0.0.1:{server.port}/v.mp4", tmp_path), max_retries=2)
+        assert server.handshakes() == 1
+    finally:
+        server.close()
+    assert not info.value.retryable
+    assert "certificate verify failed for 127.0.0.1" in str(info.value)
+    assert "SSL_CERT_FILE" in str(info.value)
+    assert "try again" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- connection errors say what happened, the same in both flavours -------------------------------------------------
 
 

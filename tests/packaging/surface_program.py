@@ -157,6 +157,10 @@ def unknown_fields(status: LipsyncJobStatus) -> None:
     if isinstance(duration, int | float):
         print(duration * 1.5, status.additional_keys, "duration" in status)
     assert_type(LipsyncJobStatus.from_dict(status.to_dict()), LipsyncJobStatus)
+    # The whole model as JSON values too (as json.dumps or a callback body takes them), not Any.
+    assert_type(status.to_dict(), dict[str, JSON])
+    assert_type(TranslationJobStatus.from_dict({"status": "done"}).to_dict(), dict[str, JSON])
+    assert_type(SpeakerNumber(min_=1).to_dict(), dict[str, JSON])
 
 
 class TenantVozo(Vozo):

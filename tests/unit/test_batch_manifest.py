@@ -249,12 +249,28 @@ def test_an_edit_to_a_sent_row_is_refused_unless_rerun_and_the_old_task_id_is_ke
     journal.mark_submitting("r0")
     journal.update("r0", state=RowState.COMPLETED, task_id="t-0")
     edited = rows(tmp_path, "https://m.test/0-new.mp3")
-    with pytest.raises(ManifestChangedError, match=r"1 row\(s\) changed .* r0\. .*--rerun-changed"):
+    with pytest.raises(ManifestChangedError, match=r"1 row\(s\) changed .* r0\. .*rerun_changed=True"):
         journal.sync(edited, rerun_changed=False, resubmit_uncertain=False)
     assert _row(journal, "r0").state is RowState.COMPLETED  # nothing was touched
     journal.sync(edited, rerun_changed=True, resubmit_uncertain=False)
     row = _row(journal, "r0")
     assert (row.state, row.task_id, row.previous_task_ids) == (RowState.QUEUED, None, ["t-0"])
+
+
+def test_the_batch_library_advises_its_own_arguments_not_the_commands_options(tmp_path) -> None:
+    """vozo.batch.run told Python callers to 'pass --rerun-changed' and 'use a new --out folder', the options of
+    `vozo batch run`, where the library's other errors name Python arguments (the command translates them)."""
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.sync(rows(tmp_path, "https://m.test/0.mp3"), rerun_changed=False, resubmit_uncertain=False)
+    journal.mark_submitting("r0")
+    journal.update("r0", state=RowState.COMPLETED, task_id="t-0")
+    with pytest.raises(ManifestChangedError) as changed:
+        journal.sync(rows(tmp_path, "https://m.test/0-new.mp3"), rerun_changed=False, resubmit_uncertain=False)
+    assert "use a new out= folder, or pass rerun_changed=True to submit them again" in str(changed.value)
+    with pytest.raises(ManifestError) as missing:
+        vozo.batch.status(tmp_path / "nowhere")
+    assert "give the out= folder of a batch run" in str(missing.value)
+    assert "--" not in str(changed.value) + str(missing.value)
 
 
 @pytest.mark.parametrize("kind_cell", ["translation", "translations", ""])

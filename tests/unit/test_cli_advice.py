@@ -194,3 +194,14 @@ def test_a_task_id_no_kind_knows_says_which_kinds_were_asked(monkeypatch, kind, 
     assert said in shown
     # The 404's advice ends without a period: the note is a sentence of its own ("...is not found No job kind's").
     assert f"is not found. {said.split(' ', 1)[0]}" in shown
+
+
+def test_a_batch_refusal_advises_the_batch_run_options(capsys, tmp_path) -> None:
+    """vozo.batch's errors name its Python arguments (out=, rerun_changed=True): `vozo batch run` has options."""
+    from vozo.batch._journal import Journal, _changed_sent_error
+
+    said = _said(capsys, _changed_sent_error(["r0"], [], {}))
+    assert "use a new --out folder, or pass --rerun-changed to submit them again" in said
+    with pytest.raises(vozo.VozoError) as missing:
+        Journal.open_existing(tmp_path / "vozo-batch.sqlite")
+    assert "give the --out folder of a batch run" in _said(capsys, missing.value)

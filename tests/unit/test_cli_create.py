@@ -48,3 +48,26 @@ def test_a_refused_file_type_names_the_commands_option_not_the_python_argument(m
     assert "(no extension)" in shown
     assert "pass --no-check-file-types" in shown
     assert "check_file_types=False" not in shown
+
+
+@pytest.mark.parametrize(
+    ("command", "missing"),
+    [
+        (["lipsync", "--audio", "https://m.test/a.mp3"], "--reference-file-url is required"),
+        (["translate", "--target", "es"], "--media-url is required"),
+    ],
+)
+def test_a_missing_url_option_is_said_missing_not_uninferable(monkeypatch, command, missing) -> None:
+    """`vozo lipsync --audio ...` without --reference said "--reference-file-type cannot be inferred from None (no
+    extension); pass --reference-file-type video or image": a user who did so was then told --reference was missing."""
+    from click.testing import CliRunner
+
+    from vozo._cli import main
+
+    monkeypatch.setenv("VOZO_API_KEY", "cli-test-key")
+    monkeypatch.setenv("VOZO_BASE_URL", "http://127.0.0.1:9")  # never reached: refused before any request
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == EXIT_CODES["usage"]
+    shown = " ".join(result.output.split())
+    assert f"error: {missing}" in shown
+    assert "inferred" not in shown

@@ -251,6 +251,22 @@ def test_nothing_to_download_is_a_clear_error(api, recorder, tmp_path, source, m
 
 
 @pytest.mark.parametrize(
+    ("status", "which"),
+    [({"status": "processing"}, None), ({"status": "done", "video_url": "https://cdn.test/a.mp4"}, "subtitle")],
+)
+def test_a_status_with_nothing_to_download_is_refused_with_its_task_id(api, recorder, tmp_path, status, which) -> None:
+    """The README: every error raised after a job was created carries its task_id; a download refused for its
+    arguments (a job not done yet, a result its kind lacks) carried none, though the status or task_id= named it."""
+    fetched = JobStatus.from_dict(status)
+    download.remember_task_id(fetched, "li-7")  # as client.lipsync.get does
+    assert api.raises(vozo.InvalidInputError, lambda c: c.download(fetched, tmp_path, which=which)).task_id == "li-7"
+    given = JobStatus.from_dict(status)
+    raised = api.raises(vozo.InvalidInputError, lambda c: c.download(given, tmp_path, which=which, task_id="li-8"))
+    assert raised.task_id == "li-8"
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize(
     ("url", "problem"),
     [
         ("file:///etc/passwd", "not an http"),

@@ -542,3 +542,20 @@ def test_the_code_tables_are_read_only_since_the_client_reads_them_too() -> None
     with pytest.raises(TypeError):
         del vozo.JOB_ERROR_CODES["999"]  # type: ignore[attr-defined]
     assert vozo.describe("1304") == "API key has reached the maximum number of concurrent requests."
+
+
+@pytest.mark.parametrize("failure", [httpx.RemoteProtocolError("peer closed connection"), httpx.ReadError("reset")])
+def test_a_read_whose_connection_broke_on_every_attempt_says_what_to_do(api, recorder, failure) -> None:
+    """A status read whose connection dropped mid-answer, retried out, said only what happened ("peer closed
+    connection"), where every other error ends with what to do."""
+    recorder.default = failure
+    raised = api.raises(vozo.APIConnectionError, lambda c: c.lipsync.get("t1"))
+    assert type(raised) is vozo.APIConnectionError
+    assert len(recorder.requests) == 3
+    assert str(raised).endswith(
+        "The connection broke before the answer was complete (3 attempts): try again later; if it keeps happening, "
+        "check the network and any proxy between this machine and Vozo"
+    )
+    create = api.raises(vozo.APIConnectionError, lambda c: c.lipsync.create(**CREATE))
+    assert "try again later" not in str(create)  # a create may have reached Vozo: look for the job instead
+    assert str(create).endswith(_retry.JOB_MAY_EXIST)

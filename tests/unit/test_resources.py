@@ -118,6 +118,9 @@ def test_the_reference_type_is_inferred_case_insensitively_ignoring_the_query(ap
             r"reference_file_url must be a non-empty URL string, got \w*Path",
         ),
         ({"reference_file_url": 42}, "reference_file_url must be a non-empty URL string, got 42"),
+        # A missing URL is said missing, not "reference_file_type cannot be inferred from None (no extension)".
+        ({"reference_file_url": None}, "^reference_file_url is required: "),
+        ({"reference_file_url": None, "reference_file_type": "video"}, "^reference_file_url is required: "),
     ],
 )
 def test_bad_input_is_refused_before_any_request(api, recorder, overrides, message) -> None:

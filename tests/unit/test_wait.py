@@ -94,6 +94,26 @@ def test_waiting_past_the_deadline_raises_job_timeout(api, recorder, virtual_tim
     assert sum(virtual_time) == 60  # the last look's delay is cut to the deadline: no look is wasted past it
 
 
+@pytest.mark.parametrize(
+    ("failure", "said"),
+    [
+        (lambda _: reply(503, {"code": "1000", "message": "down"}), "InternalServerError, HTTP 503"),
+        (httpx.RemoteProtocolError("peer closed connection"), "APIConnectionError"),
+    ],
+)
+def test_a_deadline_reached_in_an_outage_says_the_status_could_not_be_read(
+    api, recorder, virtual_time, failure, said
+) -> None:
+    """A wait whose status checks all failed ended "still not finished (last status: processing)": the outage that
+    hid the job's end was only in __cause__ (and in a log a library leaves silent), not in what a user reads."""
+    recorder.replies = [*statuses("processing")]
+    recorder.default = failure
+    raised = api.raises(vozo.JobTimeoutError, lambda c: c.with_options(max_retries=0).lipsync.wait("t1", timeout=60))
+    assert f"(last status: processing; the last status check failed: {said})" in str(raised)
+    assert isinstance(raised.__cause__, vozo.VozoError)
+    assert str(raised).endswith("creating it again would pay twice")
+
+
 def test_waiting_rides_out_an_outage_longer_than_the_retries(api, recorder) -> None:
     outage = [reply(503, {"code": "1000", "message": "down"}) for _ in range(7)]
     recorder.replies = [*statuses("pending"), *outage]

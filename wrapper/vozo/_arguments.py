@@ -159,7 +159,10 @@ def request_body(
     for field in kind.fields:
         if field.infer_from and field.name not in values:
             source = kind.field(field.infer_from)
-            if source is not None and source.name in values:  # itself first: a Path is no URL, whatever its name
+            if source is not None and source.name not in values:  # nothing to infer from: the source is what's missing
+                _check_field(kind, source, values, check_file_types=check_file_types)
+                continue
+            if source is not None:  # itself first: a Path is no URL, whatever its name
                 everything = tuple(ext for name in source.accepts for ext in kind.file_types.get(name, ()))
                 check_url(source.name, values[source.name], everything, check_file_type=check_file_types)
             values[field.name] = _inferred(kind, field, values.get(field.infer_from))

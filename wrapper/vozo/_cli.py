@@ -504,7 +504,7 @@ def mock_server(host: str, port: int, keys: tuple[str, ...], step: float | None,
     with contextlib.ExitStack() as serving:
         try:
             url = serving.enter_context(fake.serve(host, port))
-        except RuntimeError as exc:  # it could not listen; uvicorn's log of why is off
+        except vozo.VozoError as exc:  # it could not listen; uvicorn's log of why is off
             raise click.ClickException(
                 f"cannot serve on {host}:{port}: the port may be in use, or {host} not an address of this machine"
             ) from exc

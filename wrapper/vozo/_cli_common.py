@@ -152,6 +152,9 @@ _COMMAND_ADVICE: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], st
     (re.compile(r"^timeout must be (.*), or an httpx\.Timeout;"), r"--request-timeout must be \1;"),
     (re.compile(r"^max_retries must be"), "--max-retries must be"),
     (re.compile(r"(?<![\w.])base_url(?![\w=(])"), "--base-url"),  # "Check base_url (or VOZO_BASE_URL)"
+    # vozo.batch's arguments, as `vozo batch run` spells them
+    (re.compile(r"\bout= folder"), "--out folder"),
+    (re.compile(r"\brerun_changed=True"), "--rerun-changed"),
 )
 
 

@@ -86,9 +86,20 @@ else:  # Windows refuses to delete an open file: that protects a temporary file 
         return True
 
 
-def result_url(source: DownloadSource, which: str | None) -> str:
+def result_url(source: DownloadSource, which: str | None, task_id: str | None = None) -> str:
     """The URL to download: given as is, or the ``which`` result of a job status of any kind (None: the first result
-    file the status holds, as the spec orders them: ``video`` for lipsync and translations, else ``audio``, ...)."""
+    file the status holds, as the spec orders them: ``video`` for lipsync and translations, else ``audio``, ...).
+
+    A status with none to give is refused with ``task_id``, its job's: every error after a create carries it."""
+    try:
+        return _result_url(source, which)
+    except (InvalidInputError, DownloadError) as error:
+        if not isinstance(source, str):
+            error.task_id = task_id or error.task_id
+        raise
+
+
+def _result_url(source: DownloadSource, which: str | None) -> str:
     if isinstance(source, str):
         url = source
     else:
@@ -134,6 +145,14 @@ def result_url(source: DownloadSource, which: str | None) -> str:
         url=url,
         task_id=task_id_of(source),
     )
+
+
+def _failed_host(exc: httpx.HTTPError) -> str | None:
+    """The host of the request that failed (a redirect's target, maybe), when httpx knows it."""
+    try:
+        return exc.request.url.host
+    except RuntimeError:  # httpx raises when the exception was made without a request
+        return None
 
 
 # Vozo's status bodies carry no task id, yet a failed download must name the job: each status a client fetched is
@@ -306,6 +325,11 @@ class Download:
         except UnicodeError as exc:  # from the sync lookup: an empty label, or one over 63 characters
             raise self.error(f"failed: its host name is not one DNS can look up ({exc})") from exc
         except httpx.HTTPError as exc:  # refused, reset, timed out, cut short, undecodable
+            certificate = _retry.certificate_failure(exc)
+            if certificate is not None:  # not retryable: no new attempt can make the certificate valid
+                host = _failed_host(exc) or urlsplit(self.url).hostname or "the server"
+                problem = f"failed: certificate verify failed for {host} ({certificate.verify_message})"
+                raise self.error(f"{problem}. {_retry.CERTIFICATE_ADVICE}") from exc
             reason = str(exc) or "the connection was lost"
             raise self.error(f"failed: {type(exc).__name__}: {reason} (try again)", retryable=True) from exc
 

@@ -272,13 +272,20 @@ class JobFailedError(VozoError):
 class JobTimeoutError(VozoError):
     """Waiting ran past its deadline. The job itself may still finish: wait again with ``task_id``."""
 
-    def __init__(self, task_id: str, timeout: float, last_status: AnyStatus | None) -> None:
+    def __init__(
+        self, task_id: str, timeout: float, last_status: AnyStatus | None, *, failed_check: VozoError | None = None
+    ) -> None:
+        """``failed_check``: the error of the last status check, when it failed (an outage ran into the deadline)."""
         self.task_id = task_id
         self.timeout = timeout
         self.last_status: AnyStatus | None = last_status  # None when no status was ever read
+        seen = f"last status: {_status_value(last_status)}"
+        if failed_check is not None:
+            code = f", HTTP {failed_check.status_code}" if isinstance(failed_check, APIStatusError) else ""
+            seen += f"; the last status check failed: {type(failed_check).__name__}{code}"
         super().__init__(
-            f"job {task_id} still not finished after {timeout:g}s (last status: {_status_value(last_status)}). It may "
-            "still finish: wait again with its task_id (or a larger timeout=); creating it again would pay twice"
+            f"job {task_id} still not finished after {timeout:g}s ({seen}). It may still finish: wait again with its "
+            "task_id (or a larger timeout=); creating it again would pay twice"
         )
 
 

@@ -167,7 +167,8 @@ class Poller(Generic[StatusT]):
     def _next_delay(self, cause: VozoError | None = None) -> float:
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
-            raise JobTimeoutError(self.task_id, self.timeout, cast("AnyStatus | None", self._last)) from cause
+            last = cast("AnyStatus | None", self._last)
+            raise JobTimeoutError(self.task_id, self.timeout, last, failed_check=cause) from cause
         delay = min(self._interval, self._phase_cap(), remaining)
         self._interval = min(self._interval * POLL_GROWTH, MAX_POLL_INTERVAL)
         self._last_delay = delay

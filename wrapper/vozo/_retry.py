@@ -118,6 +118,11 @@ def job_may_exist(error: VozoError) -> bool:
     return True
 
 
+# What cures a certificate that fails verification (no retry can): said by API calls and downloads alike.
+CERTIFICATE_ADVICE = (
+    "If a proxy or a private CA signs it, set SSL_CERT_FILE (or SSL_CERT_DIR) to that CA's certificates"
+)
+
 JOB_MAY_EXIST = (
     "Vozo may have created (and billed) the job: look for it in your Vozo account before sending it again, "
     "since a second request could create a second job"
@@ -134,12 +139,12 @@ def connection_error(exc: httpx.TransportError) -> APIConnectionError:
         _hide_key(exc, request)
     where = f" ({request.method} {request.url.path})" if request is not None else ""
     text = f"{type(exc).__name__}{where}: {_what_happened(exc, request)}"
-    certificate = _certificate_failure(exc)
+    certificate = certificate_failure(exc)
     if certificate is not None:
         host = request.url.host if request is not None else "the server"
         error: APIConnectionError = CertificateVerifyError(
             f"{type(exc).__name__}{where}: certificate verify failed for {host} ({certificate.verify_message}). "
-            "If a proxy or a private CA signs it, set SSL_CERT_FILE (or SSL_CERT_DIR) to that CA's certificates.",
+            f"{CERTIFICATE_ADVICE}.",
             request=request,
         )
     elif isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
@@ -152,6 +157,14 @@ def connection_error(exc: httpx.TransportError) -> APIConnectionError:
         error = APIConnectionError(text, request=request)
     error.__cause__ = exc
     return error
+
+
+def _connection_broke(attempts: int) -> str:
+    tries = f" ({attempts} attempts)" if attempts > 1 else ""
+    return (
+        f"The connection broke before the answer was complete{tries}: try again later; if it keeps happening, check "
+        "the network and any proxy between this machine and Vozo"
+    )
 
 
 def _unreachable(request: httpx.Request | None) -> str:
@@ -196,7 +209,7 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
-def _certificate_failure(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+def certificate_failure(exc: BaseException) -> ssl.SSLCertVerificationError | None:
     return next((cause for cause in _causes(exc) if isinstance(cause, ssl.SSLCertVerificationError)), None)
 
 
@@ -239,6 +252,8 @@ class Attempt:
         if delay is None:
             if not self._retrying.idempotent and job_may_exist(error):
                 add_advice(error, JOB_MAY_EXIST)
+            elif type(error) is APIConnectionError:  # its subclasses say what to do; this one only what happened
+                add_advice(error, _connection_broke(self.index + 1))
             if error is exc:
                 return False
             raise error

@@ -25,14 +25,14 @@ class Error:
     server_ts: str | Unset = UNSET
     additional_properties: dict[str, JSON] = _attrs_field(init=False, factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, JSON]:
         code = self.code
 
         message = self.message
 
         server_ts = self.server_ts
 
-        field_dict: dict[str, Any] = {}
+        field_dict: dict[str, JSON] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {

@@ -21,10 +21,10 @@ class Job:
     task_id: str
     additional_properties: dict[str, JSON] = _attrs_field(init=False, factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, JSON]:
         task_id = self.task_id
 
-        field_dict: dict[str, Any] = {}
+        field_dict: dict[str, JSON] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {

@@ -24,12 +24,12 @@ class JobStatus:
     video_url: str | Unset = UNSET
     additional_properties: dict[str, JSON] = _attrs_field(init=False, factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, JSON]:
         status = self.status.value
 
         video_url = self.video_url
 
-        field_dict: dict[str, Any] = {}
+        field_dict: dict[str, JSON] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {

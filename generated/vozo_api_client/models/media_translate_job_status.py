@@ -32,7 +32,7 @@ class MediaTranslateJobStatus:
     result: MediaTranslateResult | Unset = UNSET
     additional_properties: dict[str, JSON] = _attrs_field(init=False, factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, JSON]:
         status = self.status.value
 
         err_code = self.err_code
@@ -43,7 +43,7 @@ class MediaTranslateJobStatus:
         if not isinstance(self.result, Unset):
             result = self.result.to_dict()
 
-        field_dict: dict[str, Any] = {}
+        field_dict: dict[str, JSON] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {

@@ -58,7 +58,7 @@ class MediaTranslateRequest:
     callback_url: str | Unset = UNSET
     additional_properties: dict[str, JSON] = _attrs_field(init=False, factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, JSON]:
         media_type = self.media_type.value
 
         media_url = self.media_url
@@ -87,7 +87,7 @@ class MediaTranslateRequest:
 
         callback_url = self.callback_url
 
-        field_dict: dict[str, Any] = {}
+        field_dict: dict[str, JSON] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {

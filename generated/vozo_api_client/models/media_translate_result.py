@@ -26,14 +26,14 @@ class MediaTranslateResult:
     subtitle_url: str | Unset = UNSET
     additional_properties: dict[str, JSON] = _attrs_field(init=False, factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, JSON]:
         video_url = self.video_url
 
         audio_url = self.audio_url
 
         subtitle_url = self.subtitle_url
 
-        field_dict: dict[str, Any] = {}
+        field_dict: dict[str, JSON] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
         if video_url is not UNSET:

@@ -29,7 +29,7 @@ class OcrTextBox:
     height: float | Unset = UNSET
     additional_properties: dict[str, JSON] = _attrs_field(init=False, factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, JSON]:
         x = self.x
 
         y = self.y
@@ -38,7 +38,7 @@ class OcrTextBox:
 
         height = self.height
 
-        field_dict: dict[str, Any] = {}
+        field_dict: dict[str, JSON] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
         if x is not UNSET:

@@ -27,14 +27,14 @@ class ReusableModelVideoGenerationRequest:
     callback_url: str | Unset = UNSET
     additional_properties: dict[str, JSON] = _attrs_field(init=False, factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, JSON]:
         model_id = self.model_id
 
         audio_url = self.audio_url
 
         callback_url = self.callback_url
 
-        field_dict: dict[str, Any] = {}
+        field_dict: dict[str, JSON] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {

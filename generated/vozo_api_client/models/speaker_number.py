@@ -24,12 +24,12 @@ class SpeakerNumber:
     max_: int | Unset = UNSET
     additional_properties: dict[str, JSON] = _attrs_field(init=False, factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, JSON]:
         min_ = self.min_
 
         max_ = self.max_
 
-        field_dict: dict[str, Any] = {}
+        field_dict: dict[str, JSON] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
         if min_ is not UNSET:

@@ -34,7 +34,7 @@ class VideoGenerationRequest:
     callback_url: str | Unset = UNSET
     additional_properties: dict[str, JSON] = _attrs_field(init=False, factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, JSON]:
         reference_file_url = self.reference_file_url
 
         audio_url = self.audio_url
@@ -45,7 +45,7 @@ class VideoGenerationRequest:
 
         callback_url = self.callback_url
 
-        field_dict: dict[str, Any] = {}
+        field_dict: dict[str, JSON] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {

@@ -219,7 +219,8 @@ class Vozo(Resources):
         default ten minutes plus one second per 100 kB of the file.
         """
         self._state.check_usable(_http.sync_loop_token())
-        url, task_id = _download.result_url(source, which), task_id or _download.task_id_of(source)
+        task_id = task_id or _download.task_id_of(source)
+        url = _download.result_url(source, which, task_id)
         return sync_stream(
             self._downloads,
             url,

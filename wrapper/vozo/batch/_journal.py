@@ -227,7 +227,7 @@ class Journal:
             found = "none" if version is None else version["value"]
             raise ManifestError(
                 f"{path} was written by another version of vozo (journal schema {found}, this one reads "
-                f"{_SCHEMA_VERSION}): run this batch with the vozo that started it, or give a new --out folder"
+                f"{_SCHEMA_VERSION}): run this batch with the vozo that started it, or give a new out= folder"
             )
         self._lost: _Lost | None = None  # how the file under the name stopped being this run's journal
         self._task_ids: dict[str, list[str]] = {}  # row key -> its task ids (previous ones first), for that moment
@@ -260,7 +260,7 @@ class Journal:
         """The journal of a batch, to read only."""
         if not path.is_file():
             raise ManifestError(
-                f"no batch journal at {path}: give the --out folder of a `vozo batch run` (it holds {path.name})"
+                f"no batch journal at {path}: give the out= folder of a batch run (it holds {path.name})"
             )
         return cls(path, read_only=True)
 
@@ -688,7 +688,7 @@ def _changed_sent_error(
     moved = [(row.key, sent_as[row.row_hash]) for row in manifest if row.key in edited and row.row_hash in sent_as]
     if not moved:
         return ManifestChangedError(
-            message + "Restore those rows, use a new --out folder, or pass --rerun-changed to submit them again as "
+            message + "Restore those rows, use a new out= folder, or pass rerun_changed=True to submit them again as "
             "new (billed) jobs."
         )
     (key, was), *more = moved[:5]
@@ -697,7 +697,7 @@ def _changed_sent_error(
         message + f"Rows moved, not edited: {told}{' ...' if len(moved) > 5 else ''}. A row without an id is "
         "named by its position, so adding or removing a row shifts the rows after it: put the rows back where they "
         "were (finished rows are skipped, not sent again), and give every row an id column in your next manifest. "
-        "--rerun-changed would submit them again, and Vozo would bill jobs it already ran a second time."
+        "rerun_changed=True would submit them again, and Vozo would bill jobs it already ran a second time."
     )
 
 

@@ -180,7 +180,7 @@ def _refuse_a_manifest_of_the_batch(manifest: Path, folder: Path) -> None:
     if manifest.resolve() in {(folder / name).resolve() for name in BATCH_FILES}:
         raise ManifestError(
             f"the manifest {manifest} is a file the batch writes in {folder}: the run would overwrite it. "
-            "Move it out of that folder, or give another --out folder."
+            "Move it out of that folder, or give another out= folder."
         )
 
 
@@ -194,12 +194,12 @@ def _locked(folder: Path) -> Iterator[Journal]:
     except Timeout:
         raise BatchLockedError(
             f"another vozo batch run is using {folder}: wait for it to end (`vozo batch status {folder}` shows its "
-            "progress), or give this run another --out folder"
+            "progress), or give this run another out= folder"
         ) from None
     except OSError as exc:  # not a folder, read-only, no permission, a directory where the lock file goes, ...
         raise JournalError(
             f"cannot use {folder} as the batch's output folder ({exc.strerror or exc}: {exc.filename}); nothing was "
-            "submitted. Fix that, or give another --out folder you can write to."
+            "submitted. Fix that, or give another out= folder you can write to."
         ) from None
     try:
         _refuse_a_lost_journal(folder)

@@ -33,7 +33,7 @@ from starlette.types import Receive, Scope, Send
 
 from vozo._base import JSON, read_json
 from vozo._config import is_loopback
-from vozo._errors import InvalidInputError
+from vozo._errors import InvalidInputError, VozoError
 from vozo._jobs import DONE, FAILED, ends_the_job
 from vozo._kinds import JobKind, all_kinds, kind_named
 from vozo.testing import _media, _spec
@@ -101,6 +101,7 @@ class FakeJob:
     stages: tuple[str, ...]
     failure: tuple[str, str] | None = None  # (code, message) it ends with instead of done
     notified: int = -1  # index of the last stage sent to callback_url
+    base_url: str = ""  # where its create came to, as its callbacks' result links name the fake (as status bodies do)
 
     @property
     def callback_url(self) -> str | None:
@@ -273,6 +274,11 @@ class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.close()  # the thread's loop, if trio's requests started it
 
 
+def _run_server(server: Any) -> None:
+    with contextlib.suppress(SystemExit):  # uvicorn exits its thread when it cannot listen: serve() says so
+        server.run()
+
+
 def _asyncio_running() -> bool:
     try:
         asyncio.get_running_loop()
@@ -360,7 +366,9 @@ class FakeVozo:
             f"{method} {path} ({name})" for (method, path), name in used.items() if (method, path) not in operations
         ]
         if missing:
-            raise ValueError(f"the spec lacks operations this SDK's job kinds use: {', '.join(missing)}")
+            raise InvalidInputError(  # a ValueError too, as it was
+                f"FakeVozo(spec=...): the spec lacks operations this SDK's job kinds use: {', '.join(missing)}"
+            )
         routes = [self._route(operations["POST", kind.create_path], partial(self._create, kind=kind)) for kind in kinds]
         for path, sharing in by_status_path.items():
             # A status the spec opens to callers without a key is anyone's who knows the task id.
@@ -399,17 +407,22 @@ class FakeVozo:
 
     @contextlib.contextmanager
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-        """Run on a real socket in a background thread; yields the base URL."""
+        """Run on a real socket in a background thread; yields the base URL. ``port=0``: a free port."""
         import uvicorn
 
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+            raise InvalidInputError(f"port must be a whole number from 0 to 65535 (0: a free one), got {port!r}")
         config = uvicorn.Config(self, host=host, port=port, log_level="critical", lifespan="on")
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="fake-vozo", daemon=True)
+        thread = threading.Thread(target=_run_server, args=(server,), name="fake-vozo", daemon=True)
         thread.start()
         deadline = time.monotonic() + 10
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"FakeVozo did not start on {host}:{port}")
+                raise VozoError(  # uvicorn's log of why is off
+                    f"FakeVozo cannot listen on {host}:{port}: the port may be in use, or {host} not an address of "
+                    "this machine (pass port=0 for a free port)"
+                )
             time.sleep(0.01)
         bound = server.servers[0].sockets[0].getsockname()[1]
         url_host = f"[{host}]" if ":" in host else host  # an IPv6 address is bracketed in a URL
@@ -422,8 +435,14 @@ class FakeVozo:
             thread.join(timeout=10)
 
     def status_of(self, task_id: str) -> dict[str, JSON]:
-        """The body the status endpoint would answer for ``task_id`` now (base URL left relative)."""
-        return self._status_body(self.jobs[task_id], "")
+        """The body the status endpoint would answer for ``task_id`` now (its links at the base URL of its create)."""
+        job = self.jobs.get(task_id)
+        if job is None:
+            raise InvalidInputError(
+                f"this FakeVozo has no job {task_id!r}: pass a task id one of its creates returned (fake.jobs holds "
+                "them)"
+            )
+        return self._status_body(job, job.base_url)
 
     # --- the ASGI app -----------------------------------------------------------------------------------------------
 
@@ -558,7 +577,8 @@ class FakeVozo:
             failure = self._failures.pop(0) if self._failures else None
             if failure is None and self.fail_when is not None:
                 failure = self.fail_when(job_type, body)
-            job = self.jobs[task_id] = FakeJob(task_id, job_type, key, body, now, stages, failure)
+            base_url = str(request.base_url).rstrip("/")
+            job = self.jobs[task_id] = FakeJob(task_id, job_type, key, body, now, stages, failure, base_url=base_url)
             if job.callback_url is not None:
                 self._to_notify[task_id] = job
             self.create_requests.append({"task_id": task_id, "type": job_type, "body": body})
@@ -638,7 +658,7 @@ class FakeVozo:
             reached = self._index(job, now)
             while job.notified < reached:
                 job.notified += 1
-                body = self._status_body(job, "", job.notified)
+                body = self._status_body(job, job.base_url, job.notified)
                 if not (self.external_callbacks or is_loopback(httpx.URL(url).host)):
                     self.callbacks.append((job.task_id, body["status"], "refused: not a loopback host"))
                     continue

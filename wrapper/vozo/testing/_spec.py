@@ -14,6 +14,8 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from vozo._errors import InvalidInputError
+
 # The wheel carries the spec next to this module; a checkout reads it from openapi/.
 _CHECKOUT_SPEC = Path(__file__).resolve().parents[3] / "openapi" / "vozo.yaml"
 _METHODS = ("get", "put", "post", "delete", "patch")
@@ -38,12 +40,31 @@ def packaged_spec() -> dict[str, Any]:
 
 
 def load(spec: Mapping[str, Any] | str | os.PathLike[str] | None) -> dict[str, Any]:
-    """The OpenAPI document: the package's, a mapping, or a YAML/JSON file."""
+    """The OpenAPI document: the package's, a mapping, or a YAML/JSON file; InvalidInputError when none of those."""
     if spec is None:
         return packaged_spec()
-    if isinstance(spec, Mapping):
-        return dict(spec)
-    loaded: dict[str, Any] = yaml.safe_load(Path(spec).read_text(encoding="utf-8"))
+    document = dict(spec) if isinstance(spec, Mapping) else _read(spec)
+    if not isinstance(document.get("paths", {}), Mapping):
+        raise InvalidInputError("FakeVozo(spec=...): the spec's paths must be a mapping of paths to operations")
+    return document
+
+
+def _read(spec: object) -> dict[str, Any]:
+    if not isinstance(spec, str | os.PathLike):
+        raise InvalidInputError(
+            f"FakeVozo(spec=...): spec= takes a mapping or the path of a YAML or JSON file, got {type(spec).__name__}"
+        )
+    try:
+        loaded: object = yaml.safe_load(Path(spec).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InvalidInputError(f"FakeVozo(spec=...) cannot read {str(spec)!r}: {reason} (check the path)") from exc
+    except yaml.YAMLError as exc:
+        raise InvalidInputError(f"FakeVozo(spec=...): {str(spec)!r} is not YAML or JSON ({exc})") from exc
+    if not isinstance(loaded, dict):
+        raise InvalidInputError(
+            f"FakeVozo(spec=...): {str(spec)!r} is not an OpenAPI document (a mapping), got {type(loaded).__name__}"
+        )
     return loaded
 
 

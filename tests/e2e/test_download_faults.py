@@ -501,3 +501,14 @@ def test_the_cli_exits_8_when_the_os_refuses_the_write(done_job, tmp_path) -> No
     assert "File too large" in result.stderr
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_large_file_stalled_past_its_deadline_is_told_overdue_not_a_read_timeout(serve, download, tmp_path) -> None:
+    """A sync download reads a large file's body from the socket, each wait bounded by the deadline: a wait the
+    deadline ended was told as "ReadTimeout: no byte came for 0.0023 s (try again)", retryable, where the deadline had
+    passed (the async clients and the rest of a sync download say so)."""
+    stalls = large_file(bytes(LARGE), cut_at=LARGE // 2, then=lambda c: c.until_client_leaves(lambda: None))
+    server = serve(stalls)
+    raised = fails(download, f"{server.url}/v.mp4", tmp_path / "v.mp4", deadline=0.5, max_retries=0)
+    assert "did not finish within deadline=0.5s" in str(raised)
+    assert not raised.retryable

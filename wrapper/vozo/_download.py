@@ -511,7 +511,12 @@ class Body:
             wait = self._download.left()
             if wait <= 0:
                 raise self._download.overdue()
-            count = _received_into(sock, buffer[: size - self._read_directly], min(wait, read_timeout or wait))
+            try:
+                count = _received_into(sock, buffer[: size - self._read_directly], min(wait, read_timeout or wait))
+            except httpx.ReadTimeout as exc:
+                if read_timeout is None or wait <= read_timeout:  # the deadline ended that wait, not the read timeout
+                    raise self._download.overdue() from exc
+                raise
             if not count:
                 return
             self._read_directly += count

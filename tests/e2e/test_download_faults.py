@@ -512,3 +512,16 @@ def test_a_large_file_stalled_past_its_deadline_is_told_overdue_not_a_read_timeo
     raised = fails(download, f"{server.url}/v.mp4", tmp_path / "v.mp4", deadline=0.5, max_retries=0)
     assert "did not finish within deadline=0.5s" in str(raised)
     assert not raised.retryable
+
+
+def test_a_file_stalled_in_its_first_chunk_past_its_deadline_is_told_overdue_in_every_flavour(
+    serve, download, tmp_path
+) -> None:
+    """The read timeout of a download is the time left when that is shorter: a sync read through httpx that the
+    deadline ended was told as "ReadTimeout: timed out (try again)", retryable, where the async clients said the
+    deadline had passed (and, since the direct read, so does a large file's body past its first chunk)."""
+    stalls = large_file(bytes(100_000), cut_at=50_000, then=lambda c: c.until_client_leaves(lambda: None))
+    server = serve(stalls)
+    raised = fails(download, f"{server.url}/v.mp4", tmp_path / "v.mp4", deadline=0.5, max_retries=0)
+    assert "did not finish within deadline=0.5s" in str(raised)
+    assert not raised.retryable

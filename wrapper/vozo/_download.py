@@ -245,6 +245,7 @@ class Download:
         self.received = 0  # bytes written by the current attempt
         self.media = False  # the current attempt's Content-Type is video, audio or image
         self.inflater: Inflater | None = None  # the current attempt's, when a server gzipped the file anyway
+        self.reads_end_at_deadline = False  # the current attempt's read timeout is the time left (``timeout``)
 
     def error(
         self, problem: str, *, retryable: bool = False, status_code: int | None = None, link_expired: bool = False
@@ -306,6 +307,9 @@ class Download:
         except UnicodeError as exc:  # from the sync lookup: an empty label, or one over 63 characters
             raise self.error(f"failed: its host name is not one DNS can look up ({exc})") from exc
         except httpx.HTTPError as exc:  # refused, reset, timed out, cut short, undecodable
+            # that wait was the time left (unless a default deadline grew with the bytes meanwhile)
+            if isinstance(exc, httpx.ReadTimeout) and self.reads_end_at_deadline and self.left() <= 0:
+                raise self.overdue() from exc
             reason = str(exc) or "the connection was lost"
             raise self.error(f"failed: {type(exc).__name__}: {reason} (try again)", retryable=True) from exc
 
@@ -333,6 +337,7 @@ class Download:
             return left if seconds is None else min(seconds, left)
 
         read, write, pool = cap(configured.read), cap(configured.write), cap(configured.pool)
+        self.reads_end_at_deadline = configured.read is None or configured.read >= left
         return httpx.Timeout(connect=cap(configured.connect), read=read, write=write, pool=pool)
 
     def start(self, response: httpx.Response) -> None:

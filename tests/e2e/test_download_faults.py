@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import trio
 from httpcore._backends.anyio import AnyIOStream
@@ -430,6 +431,49 @@ def test_a_large_file_is_written_byte_for_byte(serve, download, tmp_path, monkey
     assert progress[-1] == (LARGE, LARGE)
     assert [done for done, _ in progress] == sorted(done for done, _ in progress)
     assert len(asked) <= 2  # sync: the head and a first chunk through httpcore, the rest from the socket
+
+
+class Counted(httpx.BaseTransport):
+    """A transport of the user's own around httpx's (metrics, a bandwidth cap, a checksum): it sees each byte."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.seen = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        answer = self.inner.handle_request(request)
+        return httpx.Response(
+            answer.status_code, headers=answer.headers, stream=CountedBody(answer, self), extensions=answer.extensions
+        )
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class CountedBody(httpx.SyncByteStream):
+    def __init__(self, answer: httpx.Response, transport: Counted) -> None:
+        self.answer = answer
+        self.transport = transport
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.answer.stream:  # type: ignore[union-attr]
+            self.transport.seen += len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        self.answer.close()
+
+
+def test_a_large_file_through_a_lent_client_s_own_transport_passes_through_that_transport(serve, tmp_path) -> None:
+    """A sync download reads a large file's body from the socket past its first chunk: through an http_client whose
+    transport wraps httpx's (counting, throttling or changing the bytes), that transport saw 64 KiB of 3 MiB, and a
+    change it makes to the bytes reached the file for the first chunk only. Its bytes come through it, as async."""
+    content = os.urandom(LARGE)
+    server = serve(large_file(content))
+    transport = Counted()
+    with httpx.Client(transport=transport) as lent, vozo.Vozo(api_key=KEY, http_client=lent, max_retries=0) as client:
+        assert client.download(f"{server.url}/v.mp4", tmp_path / "v.mp4").read_bytes() == content
+    assert transport.seen == LARGE
 
 
 def reset(c: Connection) -> None:

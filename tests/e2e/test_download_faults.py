@@ -420,7 +420,8 @@ def large_file(
 
 def test_a_large_file_is_written_byte_for_byte(serve, download, tmp_path, monkeypatch) -> None:
     """A sync download reads a large file's body from the socket into one reused buffer, past its first chunk (h11
-    copied each byte three times: 0.5 s of CPU a GiB): every byte lands in order, the progress counts them all."""
+    and httpcore copied each byte four times: 0.5 s of CPU a GiB): every byte lands in order, the progress counts
+    them all."""
     asked: list[int] = []
     monkeypatch.setattr(SyncStream, "read", recording(SyncStream.read, asked))
     content = os.urandom(LARGE)

@@ -532,7 +532,8 @@ _READ_DIRECTLY_FROM = 4 * FILE_READ_BYTES  # below, h11 reads the rest, and the 
 
 
 def _comes_as_is(response: httpx.Response) -> bool:
-    """Whether the body's bytes on the wire are the file's: no transfer coding (chunked), as none of content."""
+    """Whether the body's bytes on the wire are the file's: no transfer coding (chunked, which h11 prefers to a
+    Content-Length sent with it). A content coding is no concern here: it leaves ``Download.total`` None."""
     return "transfer-encoding" not in response.headers
 
 

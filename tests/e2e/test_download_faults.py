@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import trio
 from httpcore._backends.anyio import AnyIOStream
@@ -419,7 +420,8 @@ def large_file(
 
 def test_a_large_file_is_written_byte_for_byte(serve, download, tmp_path, monkeypatch) -> None:
     """A sync download reads a large file's body from the socket into one reused buffer, past its first chunk (h11
-    copied each byte three times: 0.5 s of CPU a GiB): every byte lands in order, the progress counts them all."""
+    and httpcore copied each byte four times: 0.5 s of CPU a GiB): every byte lands in order, the progress counts
+    them all."""
     asked: list[int] = []
     monkeypatch.setattr(SyncStream, "read", recording(SyncStream.read, asked))
     content = os.urandom(LARGE)
@@ -430,6 +432,49 @@ def test_a_large_file_is_written_byte_for_byte(serve, download, tmp_path, monkey
     assert progress[-1] == (LARGE, LARGE)
     assert [done for done, _ in progress] == sorted(done for done, _ in progress)
     assert len(asked) <= 2  # sync: the head and a first chunk through httpcore, the rest from the socket
+
+
+class Counted(httpx.BaseTransport):
+    """A transport of the user's own around httpx's (metrics, a bandwidth cap, a checksum): it sees each byte."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.seen = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        answer = self.inner.handle_request(request)
+        return httpx.Response(
+            answer.status_code, headers=answer.headers, stream=CountedBody(answer, self), extensions=answer.extensions
+        )
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class CountedBody(httpx.SyncByteStream):
+    def __init__(self, answer: httpx.Response, transport: Counted) -> None:
+        self.answer = answer
+        self.transport = transport
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.answer.stream:  # type: ignore[union-attr]
+            self.transport.seen += len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        self.answer.close()
+
+
+def test_a_large_file_through_a_lent_client_s_own_transport_passes_through_that_transport(serve, tmp_path) -> None:
+    """A sync download reads a large file's body from the socket past its first chunk: through an http_client whose
+    transport wraps httpx's (counting, throttling or changing the bytes), that transport saw 64 KiB of 3 MiB, and a
+    change it makes to the bytes reached the file for the first chunk only. Its bytes come through it, as async."""
+    content = os.urandom(LARGE)
+    server = serve(large_file(content))
+    transport = Counted()
+    with httpx.Client(transport=transport) as lent, vozo.Vozo(api_key=KEY, http_client=lent, max_retries=0) as client:
+        assert client.download(f"{server.url}/v.mp4", tmp_path / "v.mp4").read_bytes() == content
+    assert transport.seen == LARGE
 
 
 def reset(c: Connection) -> None:
@@ -501,3 +546,27 @@ def test_the_cli_exits_8_when_the_os_refuses_the_write(done_job, tmp_path) -> No
     assert "File too large" in result.stderr
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_large_file_stalled_past_its_deadline_is_told_overdue_not_a_read_timeout(serve, download, tmp_path) -> None:
+    """A sync download reads a large file's body from the socket, each wait bounded by the deadline: a wait the
+    deadline ended was told as "ReadTimeout: no byte came for 0.0023 s (try again)", retryable, where the deadline had
+    passed (the async clients and the rest of a sync download say so)."""
+    stalls = large_file(bytes(LARGE), cut_at=LARGE // 2, then=lambda c: c.until_client_leaves(lambda: None))
+    server = serve(stalls)
+    raised = fails(download, f"{server.url}/v.mp4", tmp_path / "v.mp4", deadline=0.5, max_retries=0)
+    assert "did not finish within deadline=0.5s" in str(raised)
+    assert not raised.retryable
+
+
+def test_a_file_stalled_in_its_first_chunk_past_its_deadline_is_told_overdue_in_every_flavour(
+    serve, download, tmp_path
+) -> None:
+    """The read timeout of a download is the time left when that is shorter: a sync read through httpx that the
+    deadline ended was told as "ReadTimeout: timed out (try again)", retryable, where the async clients said the
+    deadline had passed (and, since the direct read, so does a large file's body past its first chunk)."""
+    stalls = large_file(bytes(100_000), cut_at=50_000, then=lambda c: c.until_client_leaves(lambda: None))
+    server = serve(stalls)
+    raised = fails(download, f"{server.url}/v.mp4", tmp_path / "v.mp4", deadline=0.5, max_retries=0)
+    assert "did not finish within deadline=0.5s" in str(raised)
+    assert not raised.retryable

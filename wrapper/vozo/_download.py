@@ -264,6 +264,7 @@ class Download:
         self.received = 0  # bytes written by the current attempt
         self.media = False  # the current attempt's Content-Type is video, audio or image
         self.inflater: Inflater | None = None  # the current attempt's, when a server gzipped the file anyway
+        self.reads_end_at_deadline = False  # the current attempt's read timeout is the time left (``timeout``)
 
     def error(
         self, problem: str, *, retryable: bool = False, status_code: int | None = None, link_expired: bool = False
@@ -330,6 +331,9 @@ class Download:
                 host = _failed_host(exc) or urlsplit(self.url).hostname or "the server"
                 problem = f"failed: certificate verify failed for {host} ({certificate.verify_message})"
                 raise self.error(f"{problem}. {_retry.CERTIFICATE_ADVICE}") from exc
+            # that wait was the time left (unless a default deadline grew with the bytes meanwhile)
+            if isinstance(exc, httpx.ReadTimeout) and self.reads_end_at_deadline and self.left() <= 0:
+                raise self.overdue() from exc
             reason = str(exc) or "the connection was lost"
             raise self.error(f"failed: {type(exc).__name__}: {reason} (try again)", retryable=True) from exc
 
@@ -357,6 +361,7 @@ class Download:
             return left if seconds is None else min(seconds, left)
 
         read, write, pool = cap(configured.read), cap(configured.write), cap(configured.pool)
+        self.reads_end_at_deadline = configured.read is None or configured.read >= left
         return httpx.Timeout(connect=cap(configured.connect), read=read, write=write, pool=pool)
 
     def start(self, response: httpx.Response) -> None:
@@ -535,7 +540,12 @@ class Body:
             wait = self._download.left()
             if wait <= 0:
                 raise self._download.overdue()
-            count = _received_into(sock, buffer[: size - self._read_directly], min(wait, read_timeout or wait))
+            try:
+                count = _received_into(sock, buffer[: size - self._read_directly], min(wait, read_timeout or wait))
+            except httpx.ReadTimeout as exc:
+                if read_timeout is None or wait <= read_timeout:  # the deadline ended that wait, not the read timeout
+                    raise self._download.overdue() from exc
+                raise
             if not count:
                 return
             self._read_directly += count
@@ -546,7 +556,8 @@ _READ_DIRECTLY_FROM = 4 * FILE_READ_BYTES  # below, h11 reads the rest, and the 
 
 
 def _comes_as_is(response: httpx.Response) -> bool:
-    """Whether the body's bytes on the wire are the file's: no transfer coding (chunked), as none of content."""
+    """Whether the body's bytes on the wire are the file's: no transfer coding (chunked, which h11 prefers to a
+    Content-Length sent with it). A content coding is no concern here: it leaves ``Download.total`` None."""
     return "transfer-encoding" not in response.headers
 
 

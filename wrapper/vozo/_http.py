@@ -240,10 +240,26 @@ def _tls_socket(stream: httpcore.NetworkStream) -> ssl.SSLSocket | None:
 
 
 def file_body_socket(response: httpx.Response) -> socket.socket | None:
-    """The socket an HTTP/1 response's body can be read from directly (plain or TLS), else None (HTTP/2's frames)."""
+    """The socket an HTTP/1 response's body can be read from directly (plain or TLS), else None: HTTP/2's frames, or
+    a body that comes through a transport of the user's own (a lent client's), which may count or change its bytes."""
+    if response.http_version not in ("HTTP/1.1", "HTTP/1.0") or not _httpx_own_body(response.stream):
+        return None
     stream = response.extensions.get("network_stream")
     stream = getattr(stream, "wrapped", stream)  # under a DeadlineStream of ours, or not (a lent client's)
-    return _socket_of(stream) if response.http_version in ("HTTP/1.1", "HTTP/1.0") else None
+    return _socket_of(stream)
+
+
+def _httpx_own_body(stream: object) -> bool:
+    """Whether ``stream`` hands over httpcore's bytes as they are: httpx's own transport's, under the clients' bounds
+    (a lent client's ``send`` binds it once more)."""
+    try:
+        from httpx._client import BoundSyncStream
+        from httpx._transports.default import ResponseStream
+    except ImportError:  # a later httpx keeps them elsewhere: the body is read through httpx, as before
+        return False
+    while type(stream) is BoundSyncStream:
+        stream = stream._stream
+    return type(stream) is ResponseStream
 
 
 def _socket_of(stream: object) -> socket.socket | None:

@@ -540,7 +540,18 @@ def test_an_async_def_on_progress_is_awaited_by_asyncvozo_and_refused_by_vozo(ap
         raised = api.raises(vozo.InvalidInputError, download)
         assert "use AsyncVozo" in str(raised)
         assert leftovers(tmp_path) == []
+        assert recorder.requests == []  # refused before the download, not at its first piece
     assert not [warning for warning in recwarn if "never awaited" in str(warning.message)]
+
+
+@pytest.mark.parametrize("on_progress", [5, "print"], ids=repr)
+def test_an_on_progress_that_is_no_function_is_refused_before_downloading(api, recorder, tmp_path, on_progress) -> None:
+    """on_progress=5 started the download, then failed with a bare TypeError at its first piece."""
+    download = lambda c: c.download("https://cdn.test/o.mp4", tmp_path / "o.mp4", on_progress=on_progress)  # noqa: E731
+    raised = api.raises(vozo.InvalidInputError, download)
+    assert "on_progress" in str(raised)
+    assert recorder.requests == []
+    assert leftovers(tmp_path) == []
 
 
 def test_without_which_an_audio_only_translation_downloads_its_audio(api, recorder, tmp_path) -> None:

@@ -79,6 +79,34 @@ class CallbackReturn:
         raise error
 
 
+def check_callback(name: str, callback: object, *, awaited: bool) -> None:
+    """Refuse a callback that could never run, before anything is sent (a create_and_wait would otherwise pay for a
+    job, then fail at its first status): one that is not callable, or, for ``Vozo`` (``awaited`` False), an ``async
+    def`` one, which it could only call without awaiting. Other callables returning awaitables are caught by
+    ``CallbackReturn``."""
+    if callback is None:
+        return
+    if not callable(callback):
+        raise InvalidInputError(f"{name} must be a function (or None), got {type(callback).__name__} {callback!r:.80}")
+    if not awaited and (
+        inspect.iscoroutinefunction(callback) or inspect.iscoroutinefunction(getattr(callback, "__call__", None))  # noqa: B004 - an instance's async __call__
+    ):
+        raise InvalidInputError(
+            f"{name} is an async def function: Vozo calls it without awaiting, so it would never run. Pass a plain "
+            "function, or use AsyncVozo, which awaits it"
+        )
+
+
+def async_check_callback(name: str, callback: object) -> None:
+    """``check_callback`` for ``AsyncVozo``, which awaits what a callback returns."""
+    check_callback(name, callback, awaited=True)
+
+
+def sync_check_callback(name: str, callback: object) -> None:
+    """``check_callback`` for ``Vozo``, which cannot await."""
+    check_callback(name, callback, awaited=False)
+
+
 def checked_task_id(value: object) -> str:
     """A task id as Vozo returned it. Refused when it could make the URL name another path than this job's."""
     fault = task_id_fault(value)

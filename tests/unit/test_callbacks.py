@@ -40,6 +40,13 @@ def test_a_body_several_kinds_statuses_fit_alike_asks_for_the_kind_instead_of_gu
     assert isinstance(callbacks.parse(body, kind="lipsync"), LipsyncJobStatus)
 
 
+@pytest.mark.parametrize("kind", [5, b"lipsync", ["lipsync"]], ids=repr)
+def test_a_kind_that_is_no_name_is_a_callback_error(kind) -> None:
+    """parse(body, kind=5) raised a bare AttributeError ('int' object has no attribute 'strip')."""
+    with pytest.raises(callbacks.CallbackError, match=r"kind must be a job kind's name .*lipsync"):
+        callbacks.parse(b'{"status": "done"}', kind=kind)
+
+
 def test_the_kind_can_be_given() -> None:
     assert isinstance(callbacks.parse({"status": "done"}, kind="translation"), TranslationJobStatus)
     assert isinstance(callbacks.parse({"status": "brand_new"}, kind="lipsync"), LipsyncJobStatus)

@@ -477,6 +477,23 @@ def test_limits_are_checked_before_any_request(api, recorder, tmp_path, limits, 
     assert recorder.requests == []
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"path": b"/tmp/o.mp4"}, r"path must be a str or os.PathLike .*got bytes"),  # os.listdir(b".")'s names
+        ({"path": None}, r"path must be a str or os.PathLike .*got NoneType"),  # an unset setting
+        ({"path": 5}, r"path must be a str or os.PathLike .*got int"),
+        ({"task_id": 5}, r"task_id must be a string .*got int"),  # was: 'int' object is not iterable
+    ],
+)
+def test_a_path_or_task_id_of_the_wrong_type_is_refused_before_any_request(api, recorder, arguments, message) -> None:
+    """Each was a bare TypeError from pathlib or the file name's making."""
+    given = {"path": "o.mp4", **arguments}
+    with pytest.raises(vozo.InvalidInputError, match=message):
+        api.call(lambda c: c.download("https://cdn.test/o.mp4", **given))
+    assert recorder.requests == []
+
+
 def test_a_large_download_hands_every_written_byte_to_write_back_once(api, recorder, tmp_path, monkeypatch) -> None:
     # The kernel is asked to write the file out while it arrives, so the closing fsync is short; each range once,
     # in order, with nothing skipped.

@@ -138,6 +138,18 @@ def result_url(source: DownloadSource, which: str | None) -> str:
 _FETCHED: dict[int, tuple[weakref.ref[Any], str]] = {}
 
 
+def check_arguments(path: object, task_id: object) -> None:
+    """Refuse a ``path`` or ``task_id`` of a type no download can use, before anything is sent (each was a bare
+    TypeError from pathlib or the file name's making)."""
+    if not isinstance(path, str | os.PathLike) or not isinstance(os.fspath(path), str):
+        raise InvalidInputError(
+            f"path must be a str or os.PathLike (a pathlib.Path) naming a file or folder, got {type(path).__name__}"
+            + (": decode it first (os.fsdecode(path))" if isinstance(path, bytes | os.PathLike) else "")
+        )
+    if task_id is not None and not isinstance(task_id, str):
+        raise InvalidInputError(f"task_id must be a string (the job's task id) or None, got {type(task_id).__name__}")
+
+
 def remember_task_id(status: object, task_id: str) -> None:
     """Note that ``status`` was fetched for ``task_id``, so that downloading from it names the job."""
     key = id(status)

@@ -221,6 +221,7 @@ class AsyncVozo(AsyncResources):
         default ten minutes plus one second per 100 kB of the file.
         """
         async_check_callback("on_progress", on_progress)
+        _download.check_arguments(path, task_id)
         self._state.check_usable(_http.async_loop_token())
         url, task_id = _download.result_url(source, which), task_id or _download.task_id_of(source)
         return await async_stream(

@@ -395,3 +395,43 @@ def test_a_key_stays_hidden_in_http_logs_while_any_client_holding_it_lives(serve
         second.lipsync.get("t1")
     assert "200 OK" in caplog.text
     assert KEY not in caplog.text
+
+
+# --- what the vozo command prints of a hostile answer ----------------------------------------------------------------
+
+
+def _strict_json(line: str) -> Any:
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(line, parse_constant=refuse, parse_float=lambda text: _finite(float(text)))
+
+
+def _finite(number: float) -> float:
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(f"{number} is not JSON")
+    return number
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"status": "done", "video_url": "https://m.example.com/o.mp4", "score": NaN, "big": 1e999}',
+        b'{"status": "failed", "err_code": -Infinity, "err_message": {"detail": [NaN]}}',
+    ],
+)
+@pytest.mark.parametrize("command", ["status", "wait"])
+def test_json_output_stays_json_when_the_api_answers_nan_or_infinity(serve, body, command) -> None:
+    """Python's parser reads NaN, Infinity and 1e999 (past a float), which no JSON holds: `vozo --json status` printed
+    them back as NaN and Infinity, lines `jq` and every strict parser refuse. They are printed as null, as
+    JavaScript's JSON.stringify writes them."""
+    from click.testing import CliRunner
+
+    from vozo._cli import main
+
+    server = serve(answer("200 OK", body))
+    env = {"VOZO_API_KEY": KEY, "VOZO_BASE_URL": server.url}
+    result = CliRunner().invoke(main, ["--json", command, "t1", "--kind", "lipsync"], env=env)
+    lines = [_strict_json(line) for line in result.stdout.splitlines()]
+    assert lines[-1]["task_id"] == "t1"
+    assert "Traceback" not in result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import re
 import shlex
@@ -321,7 +322,22 @@ def clock(seconds: float) -> str:
 def json_line(data: Mapping[str, object]) -> None:
     """One JSON object per line on stdout, flushed: a script reads each as soon as it is written."""
     check_stdout()
-    print(json.dumps(data, default=str), flush=True)
+    try:
+        line = json.dumps(data, default=str, allow_nan=False)
+    except ValueError:  # NaN or Infinity from a server (Python's parser reads them): no JSON holds them
+        line = json.dumps(_finite(data), default=str, allow_nan=False)
+    print(line, flush=True)
+
+
+def _finite(value: object) -> object:
+    """``value`` with each NaN or infinity as None (null), as JavaScript's JSON.stringify writes them."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def check_stdout() -> None:

@@ -467,8 +467,9 @@ def download(settings: Settings, task_id: str, output: Path, kind: str | None, w
         report(settings, client, task_id, current, output, which)
 
 
-# Hosts that bind every interface (as a URL writes them), and the address of this machine that reaches them.
-_ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]"}  # noqa: S104 - names them, binds nothing
+# Hosts that bind every interface (as a URL writes them; "" is --host ''), and the address of this machine that
+# reaches them.
+_ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]", "": "127.0.0.1"}  # noqa: S104 - names them, binds nothing
 
 
 @main.command("mock-server")

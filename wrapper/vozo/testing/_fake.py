@@ -215,6 +215,19 @@ def _check_settings(keys: set[str], max_active_jobs: object, step_seconds: objec
         raise InvalidInputError(f"step_seconds must be a number of seconds > 0, got {step_seconds!r}")
 
 
+def _check_parts(clock: object, faults: object) -> None:
+    """A clock or faults the fake cannot use made every answer a 500, which clients retry: refused here instead."""
+    # Not called here: a test's clock may read state not made yet. A class (ManualClock itself) makes an instance
+    # when called, never a number of seconds.
+    if not callable(clock) or isinstance(clock, type):
+        raise InvalidInputError(
+            "clock must be a function returning seconds, such as time.monotonic or a ManualClock() instance, got "
+            f"{getattr(clock, '__qualname__', type(clock).__name__)}"
+        )
+    if faults is not None and not isinstance(faults, Faults):
+        raise InvalidInputError(f"faults must be a Faults(...) or None, got {type(faults).__name__}")
+
+
 class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     """FakeVozo in process, for ``httpx.Client`` and ``httpx.AsyncClient`` alike.
 
@@ -323,6 +336,7 @@ class FakeVozo:
         self.api_keys = set(api_keys)
         self.revoked_keys = set(revoked_keys)
         _check_settings(self.api_keys | self.revoked_keys, max_active_jobs, step_seconds)
+        _check_parts(clock, faults)
         self.max_active_jobs = max_active_jobs
         self.step_seconds = step_seconds
         self.clock = clock

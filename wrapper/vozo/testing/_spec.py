@@ -14,6 +14,8 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from vozo._errors import InvalidInputError
+
 # The wheel carries the spec next to this module; a checkout reads it from openapi/.
 _CHECKOUT_SPEC = Path(__file__).resolve().parents[3] / "openapi" / "vozo.yaml"
 _METHODS = ("get", "put", "post", "delete", "patch")
@@ -43,7 +45,19 @@ def load(spec: Mapping[str, Any] | str | os.PathLike[str] | None) -> dict[str, A
         return packaged_spec()
     if isinstance(spec, Mapping):
         return dict(spec)
-    loaded: dict[str, Any] = yaml.safe_load(Path(spec).read_text(encoding="utf-8"))
+    try:
+        text = Path(spec).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:  # a bare FileNotFoundError said nothing of FakeVozo's spec=
+        raise InvalidInputError(f"FakeVozo's spec {os.fspath(spec)!r} cannot be read: {exc}") from None
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        loaded = exc
+    if not isinstance(loaded, dict):
+        raise InvalidInputError(
+            f"FakeVozo's spec {os.fspath(spec)!r} is not an OpenAPI document (a YAML or JSON mapping): "
+            f"{str(loaded).splitlines()[0][:200] if isinstance(loaded, Exception) else type(loaded).__name__}"
+        )
     return loaded
 
 

@@ -435,3 +435,28 @@ def test_json_output_stays_json_when_the_api_answers_nan_or_infinity(serve, body
     lines = [_strict_json(line) for line in result.stdout.splitlines()]
     assert lines[-1]["task_id"] == "t1"
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("leaf", [b"1", b"NaN"])
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_the_command_shows_a_status_nested_as_deep_as_the_parser_reads(serve, leaf, as_json) -> None:
+    """A status the client reads (an unknown field nested 700 deep: the parser takes up to ~1,000) made `vozo status`
+    fail with "unexpected RecursionError ... a bug in vozo": the key was taken out of it one recursive call per
+    level, two Python frames each."""
+    from click.testing import CliRunner
+
+    from vozo._cli import main
+
+    depth = 700
+    body = b'{"status": "done", "video_url": "https://m.example.com/o.mp4", "x": ' + b"[" * depth + leaf
+    server = serve(answer("200 OK", body + b"]" * depth + b"}"))
+    env = {"VOZO_API_KEY": KEY, "VOZO_BASE_URL": server.url}
+    result = CliRunner().invoke(main, [*(["--json"] if as_json else []), "status", "t1", "--kind", "lipsync"], env=env)
+    assert result.exit_code == 0, result.output
+    if as_json:
+        shown = _strict_json(result.stdout.splitlines()[-1])
+        for _ in range(depth):
+            (shown["x"],) = shown["x"]
+        assert shown["x"] == (1 if leaf == b"1" else None)
+    else:
+        assert "t1: done" in result.stdout

@@ -21,6 +21,7 @@ from rich.markup import escape
 
 import vozo
 from vozo._arguments import SKIP_FILE_TYPE_CHECK
+from vozo._config import map_json
 from vozo._logging import logger
 from vozo._retry import JOB_MAY_EXIST, job_may_exist
 from vozo.types import AnyStatus, Job
@@ -331,13 +332,7 @@ def json_line(data: Mapping[str, object]) -> None:
 
 def _finite(value: object) -> object:
     """``value`` with each NaN or infinity as None (null), as JavaScript's JSON.stringify writes them."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
-    return value
+    return map_json(value, lambda item: None if isinstance(item, float) and not math.isfinite(item) else item)
 
 
 def check_stdout() -> None:

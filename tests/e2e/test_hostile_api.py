@@ -460,3 +460,27 @@ def test_the_command_shows_a_status_nested_as_deep_as_the_parser_reads(serve, le
         assert shown["x"] == (1 if leaf == b"1" else None)
     else:
         assert "t1: done" in result.stdout
+
+
+def test_a_batch_whose_jobs_end_done_without_a_result_but_echoing_the_key_writes_it_nowhere(serve, tmp_path) -> None:
+    """A done status without its result URL failed the row with the whole status in its error: a key the server
+    echoed in any field went to the journal, report.json, report.csv and the log."""
+    from .test_batch import write_manifest
+
+    created = iter(range(100))
+    done = json.dumps({"status": "done", "note": f"Authorization: Bearer {KEY}"}).encode()
+
+    def send(c: Connection) -> None:
+        answer("200 OK", b'{"task_id": "t%d"}' % next(created) if c.method == "POST" else done)(c)
+
+    server = serve(send)
+
+    async def run() -> vozo.batch.BatchSummary:
+        async with vozo.AsyncVozo(api_key=KEY, base_url=server.url) as client:
+            return await vozo.batch.run(client, write_manifest(tmp_path / "m.csv", 2), tmp_path / "out")
+
+    summary = asyncio.run(run())
+    assert all("no result URL" in (row.error or "") for row in summary.rows)
+    assert all(KEY not in (row.error or "") for row in summary.rows)
+    for path in (tmp_path / "out").iterdir():  # the journal, report.csv and report.json
+        assert KEY.encode() not in path.read_bytes(), path.name

@@ -571,6 +571,20 @@ def test_an_on_progress_that_is_no_function_is_refused_before_downloading(api, r
     assert leftovers(tmp_path) == []
 
 
+def test_a_result_link_echoing_the_key_fails_without_it(api, recorder, tmp_path, caplog) -> None:
+    """A status whose result URL holds the API key (a server echoing the Authorization header into it): the link is
+    never sent the key, but its DownloadError quoted the link, and so did `vozo download`, the batch journal and the
+    retry log line."""
+    caplog.set_level("INFO", logger="vozo")
+    recorder.default = httpx.Response(503)
+    status = JobStatus.from_dict({"status": "done", "video_url": f"https://cdn.test/{API_KEY}/o.mp4"})
+    raised = api.raises(vozo.DownloadError, lambda c: c.download(status, tmp_path / "o.mp4", task_id="t1"))
+    assert "https://cdn.test/****/o.mp4" in str(raised)
+    assert API_KEY not in str(raised)
+    assert API_KEY not in caplog.text
+    assert leftovers(tmp_path) == []
+
+
 def test_without_which_an_audio_only_translation_downloads_its_audio(api, recorder, tmp_path) -> None:
     """The default was the kind's first result, video: a translation of an MP3 (no video_url) failed to download
     unless which="audio" was passed, after the job was paid for; `vozo translate --media a.mp3 -o out` always did."""

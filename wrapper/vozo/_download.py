@@ -239,13 +239,22 @@ def _redact(url: str) -> str:
 class Download:
     """One download's limits and progress, and the ``DownloadError`` for each way it can fail."""
 
-    def __init__(self, url: str, *, task_id: str | None, max_bytes: int | None, deadline: float | None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        task_id: str | None,
+        max_bytes: int | None,
+        deadline: float | None,
+        hide: Callable[[str], str] = str,
+    ) -> None:
         if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes < 0):
             raise InvalidInputError(f"max_bytes must be a whole number >= 0 or None, got {max_bytes!r}")
         if deadline is not None and not (isinstance(deadline, int | float) and deadline > 0):
             raise InvalidInputError(f"deadline must be a number of seconds > 0 or None, got {deadline!r}")
         self.url = url
         self.task_id = task_id
+        self.hide = hide  # takes the API key out of messages: a server may echo it into a result link
         self.max_bytes = max_bytes
         self.deadline = deadline
         self.started = time.monotonic()
@@ -259,7 +268,7 @@ class Download:
         self, problem: str, *, retryable: bool = False, status_code: int | None = None, link_expired: bool = False
     ) -> DownloadError:
         return DownloadError(
-            f"download of {_redact(self.url)} {problem}",
+            self.hide(f"download of {_redact(self.url)} {problem}"),
             url=self.url,
             status_code=status_code,
             retryable=retryable,
@@ -409,7 +418,7 @@ class Download:
             raise error
         if delay >= self.left():
             raise self.overdue() from error
-        logger.info("retrying download of %s after: %s (waiting %.2fs)", _redact(self.url), error, delay)
+        logger.info("retrying download of %s after: %s (waiting %.2fs)", self.hide(_redact(self.url)), error, delay)
         return delay
 
 

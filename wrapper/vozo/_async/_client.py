@@ -234,6 +234,7 @@ class AsyncVozo(AsyncResources):
             on_progress=on_progress,
             max_bytes=max_bytes,
             deadline=deadline,
+            hide=self._hide,
         )
 
     async def close(self) -> None:

@@ -233,6 +233,7 @@ class Vozo(Resources):
             on_progress=on_progress,
             max_bytes=max_bytes,
             deadline=deadline,
+            hide=self._hide,
         )
 
     def close(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,18 @@ def test_a_bad_value_makes_the_row_invalid_with_the_create_calls_own_message(tmp
 def test_a_manifest_that_cannot_be_used_is_refused_as_a_whole(tmp_path, text, message) -> None:
     with pytest.raises(ManifestError, match=message.replace("(", r"\(").replace(")", r"\)")):
         vozo.batch.load(write(tmp_path / "m.csv", text))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_manifest_that_is_no_regular_file_says_so_not_that_it_does_not_exist(tmp_path) -> None:
+    """`vozo batch run <(make-rows)` (a pipe, /dev/fd/63) or a device was refused as a file that "does not exist"."""
+    fifo = tmp_path / "rows.csv"
+    os.mkfifo(fifo)
+    for path in (fifo, Path(os.devnull)):
+        with pytest.raises(ManifestError, match=r"is not a regular file .*save the rows in a \.csv or \.jsonl file"):
+            vozo.batch.load(path)
+    with pytest.raises(ManifestError, match="does not exist"):
+        vozo.batch.load(tmp_path / "missing.csv")
 
 
 @pytest.mark.parametrize(

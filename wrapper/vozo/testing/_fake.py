@@ -132,6 +132,12 @@ class ManualClock:
         return self.now
 
     def advance(self, seconds: float) -> None:
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds):
+            # math.inf made every later status a 500 (no stage is infinitely far), retried as Vozo's failure
+            raise InvalidInputError(
+                f"advance() takes a finite number of seconds (to end every job, advance by step_seconds times its "
+                f"statuses), got {seconds!r}"
+            )
         if not seconds >= 0:
             raise InvalidInputError(f"a clock only moves forward: advance() takes seconds >= 0, got {seconds!r}")
         with self._lock:

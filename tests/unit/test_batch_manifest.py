@@ -563,6 +563,35 @@ def test_an_async_def_on_progress_is_refused_before_any_job_is_made(tmp_path) ->
 
 
 @pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"manifest": None}, r"manifest must be a str or os.PathLike .*got NoneType"),  # an unset setting
+        ({"out": None}, r"out must be a str or os.PathLike .*got NoneType"),
+        ({"out": b"out"}, r"out must be a str or os.PathLike .*got bytes"),
+        ({"on_progress": 5}, r"on_progress must be a function .*got int"),  # failed at the run's first report
+    ],
+)
+def test_arguments_of_the_wrong_type_are_refused_before_any_job_is_made(tmp_path, arguments, message) -> None:
+    """Each was a bare TypeError from pathlib, or from the first progress report once jobs were made."""
+    manifest = write(tmp_path / "m.csv", CSV_HEADER + "a,https://m.test/p.mp4,https://m.test/a.mp3,,,,,,\n")
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"task_id": "li-1"} if request.method == "POST" else {"status": "pending"})
+
+    async def go() -> None:
+        lent = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+        async with lent, vozo.AsyncVozo(api_key="k", http_client=lent, max_retries=0) as client:
+            given: dict[str, Any] = {"manifest": manifest, "out": tmp_path / "out", **arguments}
+            await vozo.batch.run(client, given.pop("manifest"), given.pop("out"), timeout=5, **given)
+
+    with pytest.raises(vozo.InvalidInputError, match=message):
+        asyncio.run(go())
+    assert sent == []
+
+
+@pytest.mark.parametrize(
     ("type_", "expected"), [("integer", {"min": 2, "max": 4}), ("string", {"min": "2", "max": "4"})]
 )
 def test_a_range_cell_reads_its_two_values_as_the_spec_types_them(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import PurePosixPath
@@ -94,6 +95,15 @@ def check_callback(name: str, callback: object, *, awaited: bool) -> None:
         raise InvalidInputError(
             f"{name} is an async def function: Vozo calls it without awaiting, so it would never run. Pass a plain "
             "function, or use AsyncVozo, which awaits it"
+        )
+
+
+def check_path(name: str, value: object) -> None:
+    """Refuse a path of a type no file can be named by (pathlib's own error is a bare TypeError)."""
+    if not isinstance(value, str | os.PathLike) or not isinstance(os.fspath(value), str):
+        raise InvalidInputError(
+            f"{name} must be a str or os.PathLike (a pathlib.Path) naming a file or folder, got {type(value).__name__}"
+            + (f": decode it first (os.fsdecode({name}))" if isinstance(value, bytes | os.PathLike) else "")
         )
 
 

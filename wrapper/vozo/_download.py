@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from vozo import _retry
-from vozo._arguments import CallbackReturn
+from vozo._arguments import CallbackReturn, check_path
 from vozo._base import Inflater
 from vozo._errors import DownloadError, InvalidInputError
 from vozo._kinds import JobKind, kinds_for_status, status_value
@@ -141,11 +141,7 @@ _FETCHED: dict[int, tuple[weakref.ref[Any], str]] = {}
 def check_arguments(path: object, task_id: object) -> None:
     """Refuse a ``path`` or ``task_id`` of a type no download can use, before anything is sent (each was a bare
     TypeError from pathlib or the file name's making)."""
-    if not isinstance(path, str | os.PathLike) or not isinstance(os.fspath(path), str):
-        raise InvalidInputError(
-            f"path must be a str or os.PathLike (a pathlib.Path) naming a file or folder, got {type(path).__name__}"
-            + (": decode it first (os.fsdecode(path))" if isinstance(path, bytes | os.PathLike) else "")
-        )
+    check_path("path", path)
     if task_id is not None and not isinstance(task_id, str):
         raise InvalidInputError(f"task_id must be a string (the job's task id) or None, got {type(task_id).__name__}")
 

@@ -362,6 +362,36 @@ def test_a_job_that_ends_echoing_the_key_fails_without_it(serve, call, caplog) -
     assert KEY not in caplog.text
 
 
+IN_PROGRESS_ECHOING_THE_KEY = json.dumps({"status": f"queued {KEY}"}).encode()
+
+
+def test_a_wait_that_times_out_on_a_status_echoing_the_key_says_so_without_it(serve, call) -> None:
+    """An in-progress status value the client does not know, echoing the key: JobTimeoutError quoted it raw."""
+    server = serve(answer("200 OK", IN_PROGRESS_ECHOING_THE_KEY))
+    raised = raises(
+        vozo.JobTimeoutError, call, server.url, lambda c: c.lipsync.wait("t1", timeout=0.05, poll_interval=0.01)
+    )
+    assert "(last status: queued ****)" in str(raised)
+    assert KEY not in str(raised)
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+@pytest.mark.parametrize("command", [["wait", "t1", "--timeout", "0.05"], ["download", "t1", "{tmp}/out.mp4"]])
+def test_the_command_shows_a_status_echoing_the_key_without_it(serve, tmp_path, command, as_json) -> None:
+    """`vozo wait` printed the status line and the timeout with the key in them, `vozo download` its refusal."""
+    from click.testing import CliRunner
+
+    from vozo._cli import main
+
+    server = serve(answer("200 OK", IN_PROGRESS_ECHOING_THE_KEY))
+    env = {"VOZO_API_KEY": KEY, "VOZO_BASE_URL": server.url}
+    args = [*(["--json"] if as_json else []), *(arg.format(tmp=tmp_path) for arg in command), "--kind", "lipsync"]
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code != 0
+    assert "queued ****" in result.output
+    assert KEY not in result.output
+
+
 def test_a_batch_whose_jobs_end_echoing_the_key_writes_it_nowhere(serve, tmp_path) -> None:
     from .test_batch import write_manifest
 

@@ -272,12 +272,16 @@ class JobFailedError(VozoError):
 class JobTimeoutError(VozoError):
     """Waiting ran past its deadline. The job itself may still finish: wait again with ``task_id``."""
 
-    def __init__(self, task_id: str, timeout: float, last_status: AnyStatus | None) -> None:
+    def __init__(
+        self, task_id: str, timeout: float, last_status: AnyStatus | None, *, shown_value: str | None = None
+    ) -> None:
+        """``shown_value``: the last status value as the message shows it (the API key a server echoed masked)."""
         self.task_id = task_id
         self.timeout = timeout
         self.last_status: AnyStatus | None = last_status  # None when no status was ever read
+        value = _status_value(last_status) if shown_value is None else shown_value
         super().__init__(
-            f"job {task_id} still not finished after {timeout:g}s (last status: {_status_value(last_status)}). It may "
+            f"job {task_id} still not finished after {timeout:g}s (last status: {value}). It may "
             "still finish: wait again with its task_id (or a larger timeout=); creating it again would pay twice"
         )
 

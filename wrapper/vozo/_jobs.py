@@ -167,7 +167,9 @@ class Poller(Generic[StatusT]):
     def _next_delay(self, cause: VozoError | None = None) -> float:
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
-            raise JobTimeoutError(self.task_id, self.timeout, cast("AnyStatus | None", self._last)) from cause
+            last = cast("AnyStatus | None", self._last)
+            shown = None if last is None else self._hide(status_value(last))  # a server may echo the key there
+            raise JobTimeoutError(self.task_id, self.timeout, last, shown_value=shown) from cause
         delay = min(self._interval, self._phase_cap(), remaining)
         self._interval = min(self._interval * POLL_GROWTH, MAX_POLL_INTERVAL)
         self._last_delay = delay

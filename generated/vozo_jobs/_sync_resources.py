@@ -100,6 +100,7 @@ class Lipsync(JobResource[JobStatus]):
     ) -> JobStatus:
         """``create``, then ``wait`` for the new job; any error while waiting carries its ``task_id``."""
         check_wait_arguments(timeout, poll_interval)  # before the create: a refusal after it would cost a paid job
+        self._check_on_update(on_update)
         # No local variable: any name but the parameters could be a field's argument.
         return self._wait_new(
             (
@@ -178,6 +179,7 @@ class ReusableLipsync(JobResource[JobStatus]):
     ) -> JobStatus:
         """``create``, then ``wait`` for the new job; any error while waiting carries its ``task_id``."""
         check_wait_arguments(timeout, poll_interval)  # before the create: a refusal after it would cost a paid job
+        self._check_on_update(on_update)
         # No local variable: any name but the parameters could be a field's argument.
         return self._wait_new(
             (
@@ -290,6 +292,7 @@ class Translations(JobResource[MediaTranslateJobStatus]):
     ) -> MediaTranslateJobStatus:
         """``create``, then ``wait`` for the new job; any error while waiting carries its ``task_id``."""
         check_wait_arguments(timeout, poll_interval)  # before the create: a refusal after it would cost a paid job
+        self._check_on_update(on_update)
         # No local variable: any name but the parameters could be a field's argument.
         return self._wait_new(
             (

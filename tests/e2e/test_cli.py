@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.sockets import closed_port
-from vozo import JOB_ERROR_CODES
+from vozo import JOB_ERROR_CODES, Vozo
 from vozo._cli_common import EXIT_CODES
 from vozo.testing import FakeVozo, Faults, ManualClock
 from vozo.testing._media import is_playable_mp4
@@ -282,6 +282,22 @@ def test_mock_server_prints_its_url_its_key_and_the_exports_to_use_it(keys: list
         f"  export VOZO_API_KEY={key}",
     ]
     assert server.returncode == 0, stderr  # SIGTERM stops it cleanly
+
+
+@pytest.mark.parametrize(("host", "loopback"), [("0.0.0.0", "127.0.0.1"), ("", "127.0.0.1")], ids=["any", "empty"])  # noqa: S104
+def test_mock_server_on_every_interface_prints_a_url_this_machine_can_use(host: str, loopback: str) -> None:
+    """--host '' binds every interface, as 0.0.0.0 does, yet printed `export VOZO_BASE_URL=http://:PORT`, a URL with
+    no host that the client (and any other) refuses."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    args = [VOZO, "mock-server", "--port", "0", "--host", host]
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as server:
+        assert server.stdout is not None
+        url = server.stdout.readline().rstrip("\n").removeprefix("FakeVozo listening on ")
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=60)
+    assert url.startswith(f"http://{loopback}:")
+    with Vozo(api_key="test-key", base_url=url) as client:
+        assert client.base_url == url
 
 
 def test_messages_are_printed_as_they_are_not_as_markup(server, tmp_path) -> None:

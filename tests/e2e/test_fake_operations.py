@@ -262,6 +262,22 @@ def test_fakevozo_refuses_settings_no_client_could_meet(settings: dict[str, obje
 
 
 @pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        # the class, not a clock: every status answer was a 500 (a ManualClock instance minus a float), retried
+        ({"clock": ManualClock}, "clock must be a function returning seconds"),
+        ({"clock": "monotonic"}, "clock must be a function returning seconds"),
+        ({"faults": {"rate_limit": 0.5}}, "faults must be a Faults"),  # every request was a 500
+        ({"spec": "/nonexistent/vozo.yaml"}, "spec .*cannot be read"),  # a bare FileNotFoundError
+        ({"spec": Path(__file__)}, "spec .*is not an OpenAPI document"),  # Python, not YAML: a bare YAML error
+    ],
+)
+def test_fakevozo_refuses_a_clock_faults_or_spec_it_cannot_use(settings: dict[str, object], message: str) -> None:
+    with pytest.raises(vozo.InvalidInputError, match=message):
+        FakeVozo(**settings)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
     ("fault", "value"),
     [("rate_limit", 2), ("truncate_downloads", -0.1), ("stall", float("nan")), ("slow", -1), ("burst", "3")],
 )

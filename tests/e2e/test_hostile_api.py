@@ -362,6 +362,36 @@ def test_a_job_that_ends_echoing_the_key_fails_without_it(serve, call, caplog) -
     assert KEY not in caplog.text
 
 
+IN_PROGRESS_ECHOING_THE_KEY = json.dumps({"status": f"queued {KEY}"}).encode()
+
+
+def test_a_wait_that_times_out_on_a_status_echoing_the_key_says_so_without_it(serve, call) -> None:
+    """An in-progress status value the client does not know, echoing the key: JobTimeoutError quoted it raw."""
+    server = serve(answer("200 OK", IN_PROGRESS_ECHOING_THE_KEY))
+    raised = raises(
+        vozo.JobTimeoutError, call, server.url, lambda c: c.lipsync.wait("t1", timeout=0.05, poll_interval=0.01)
+    )
+    assert "(last status: queued ****)" in str(raised)
+    assert KEY not in str(raised)
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+@pytest.mark.parametrize("command", [["wait", "t1", "--timeout", "0.05"], ["download", "t1", "{tmp}/out.mp4"]])
+def test_the_command_shows_a_status_echoing_the_key_without_it(serve, tmp_path, command, as_json) -> None:
+    """`vozo wait` printed the status line and the timeout with the key in them, `vozo download` its refusal."""
+    from click.testing import CliRunner
+
+    from vozo._cli import main
+
+    server = serve(answer("200 OK", IN_PROGRESS_ECHOING_THE_KEY))
+    env = {"VOZO_API_KEY": KEY, "VOZO_BASE_URL": server.url}
+    args = [*(["--json"] if as_json else []), *(arg.format(tmp=tmp_path) for arg in command), "--kind", "lipsync"]
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code != 0
+    assert "queued ****" in result.output
+    assert KEY not in result.output
+
+
 def test_a_batch_whose_jobs_end_echoing_the_key_writes_it_nowhere(serve, tmp_path) -> None:
     from .test_batch import write_manifest
 
@@ -395,3 +425,92 @@ def test_a_key_stays_hidden_in_http_logs_while_any_client_holding_it_lives(serve
         second.lipsync.get("t1")
     assert "200 OK" in caplog.text
     assert KEY not in caplog.text
+
+
+# --- what the vozo command prints of a hostile answer ----------------------------------------------------------------
+
+
+def _strict_json(line: str) -> Any:
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(line, parse_constant=refuse, parse_float=lambda text: _finite(float(text)))
+
+
+def _finite(number: float) -> float:
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(f"{number} is not JSON")
+    return number
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"status": "done", "video_url": "https://m.example.com/o.mp4", "score": NaN, "big": 1e999}',
+        b'{"status": "failed", "err_code": -Infinity, "err_message": {"detail": [NaN]}}',
+    ],
+)
+@pytest.mark.parametrize("command", ["status", "wait"])
+def test_json_output_stays_json_when_the_api_answers_nan_or_infinity(serve, body, command) -> None:
+    """Python's parser reads NaN, Infinity and 1e999 (past a float), which no JSON holds: `vozo --json status` printed
+    them back as NaN and Infinity, lines `jq` and every strict parser refuse. They are printed as null, as
+    JavaScript's JSON.stringify writes them."""
+    from click.testing import CliRunner
+
+    from vozo._cli import main
+
+    server = serve(answer("200 OK", body))
+    env = {"VOZO_API_KEY": KEY, "VOZO_BASE_URL": server.url}
+    result = CliRunner().invoke(main, ["--json", command, "t1", "--kind", "lipsync"], env=env)
+    lines = [_strict_json(line) for line in result.stdout.splitlines()]
+    assert lines[-1]["task_id"] == "t1"
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("leaf", [b"1", b"NaN"])
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_the_command_shows_a_status_nested_as_deep_as_the_parser_reads(serve, leaf, as_json) -> None:
+    """A status the client reads (an unknown field nested 700 deep: the parser takes up to ~1,000) made `vozo status`
+    fail with "unexpected RecursionError ... a bug in vozo": the key was taken out of it one recursive call per
+    level, two Python frames each."""
+    from click.testing import CliRunner
+
+    from vozo._cli import main
+
+    depth = 700
+    body = b'{"status": "done", "video_url": "https://m.example.com/o.mp4", "x": ' + b"[" * depth + leaf
+    server = serve(answer("200 OK", body + b"]" * depth + b"}"))
+    env = {"VOZO_API_KEY": KEY, "VOZO_BASE_URL": server.url}
+    result = CliRunner().invoke(main, [*(["--json"] if as_json else []), "status", "t1", "--kind", "lipsync"], env=env)
+    assert result.exit_code == 0, result.output
+    if as_json:
+        shown = _strict_json(result.stdout.splitlines()[-1])
+        for _ in range(depth):
+            (shown["x"],) = shown["x"]
+        assert shown["x"] == (1 if leaf == b"1" else None)
+    else:
+        assert "t1: done" in result.stdout
+
+
+def test_a_batch_whose_jobs_end_done_without_a_result_but_echoing_the_key_writes_it_nowhere(serve, tmp_path) -> None:
+    """A done status without its result URL failed the row with the whole status in its error: a key the server
+    echoed in any field went to the journal, report.json, report.csv and the log."""
+    from .test_batch import write_manifest
+
+    created = iter(range(100))
+    done = json.dumps({"status": "done", "note": f"Authorization: Bearer {KEY}"}).encode()
+
+    def send(c: Connection) -> None:
+        answer("200 OK", b'{"task_id": "t%d"}' % next(created) if c.method == "POST" else done)(c)
+
+    server = serve(send)
+
+    async def run() -> vozo.batch.BatchSummary:
+        async with vozo.AsyncVozo(api_key=KEY, base_url=server.url) as client:
+            return await vozo.batch.run(client, write_manifest(tmp_path / "m.csv", 2), tmp_path / "out")
+
+    summary = asyncio.run(run())
+    assert all("no result URL" in (row.error or "") for row in summary.rows)
+    assert all(KEY not in (row.error or "") for row in summary.rows)
+    for path in (tmp_path / "out").iterdir():  # the journal, report.csv and report.json
+        assert KEY.encode() not in path.read_bytes(), path.name

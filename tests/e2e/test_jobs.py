@@ -6,6 +6,8 @@ status is seen and no verdict depends on the machine's pace.
 
 from __future__ import annotations
 
+import math
+
 import httpx
 import pytest
 
@@ -132,3 +134,13 @@ def test_a_manual_clock_moves_jobs_only_when_advanced(live) -> None:
         live.fake.advance(-1)
     with pytest.raises(vozo.InvalidInputError, match=r"needs FakeVozo\(clock=ManualClock\(\)\)"):
         FakeVozo().advance(1)
+
+
+@pytest.mark.parametrize("seconds", [math.inf, "1", None], ids=["inf", "str", "none"])
+def test_a_manual_clock_refuses_what_is_no_finite_number_of_seconds(live, seconds) -> None:
+    """advance(math.inf), to end every job at once, made every status answer a 500 (int(inf) in the fake), retried as
+    Vozo's failure; a string or None was a bare TypeError."""
+    task_id = live.call(lambda c: c.lipsync.create(**LIPSYNC)).task_id
+    with pytest.raises(vozo.InvalidInputError, match="a finite number of seconds"):
+        live.fake.advance(seconds)
+    assert live.fake.status_of(task_id)["status"] == "pending"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,18 @@ def test_a_bad_value_makes_the_row_invalid_with_the_create_calls_own_message(tmp
 def test_a_manifest_that_cannot_be_used_is_refused_as_a_whole(tmp_path, text, message) -> None:
     with pytest.raises(ManifestError, match=message.replace("(", r"\(").replace(")", r"\)")):
         vozo.batch.load(write(tmp_path / "m.csv", text))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_manifest_that_is_no_regular_file_says_so_not_that_it_does_not_exist(tmp_path) -> None:
+    """`vozo batch run <(make-rows)` (a pipe, /dev/fd/63) or a device was refused as a file that "does not exist"."""
+    fifo = tmp_path / "rows.csv"
+    os.mkfifo(fifo)
+    for path in (fifo, Path(os.devnull)):
+        with pytest.raises(ManifestError, match=r"is not a regular file .*save the rows in a \.csv or \.jsonl file"):
+            vozo.batch.load(path)
+    with pytest.raises(ManifestError, match="does not exist"):
+        vozo.batch.load(tmp_path / "missing.csv")
 
 
 @pytest.mark.parametrize(
@@ -563,6 +576,35 @@ def test_an_async_def_on_progress_is_refused_before_any_job_is_made(tmp_path) ->
     # a plain callable that hands back a coroutine stops the run at its first call
     with pytest.raises(vozo.InvalidInputError, match="on_progress must be a plain function"):
         asyncio.run(go(lambda progress: shown(progress)))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"manifest": None}, r"manifest must be a str or os.PathLike .*got NoneType"),  # an unset setting
+        ({"out": None}, r"out must be a str or os.PathLike .*got NoneType"),
+        ({"out": b"out"}, r"out must be a str or os.PathLike .*got bytes"),
+        ({"on_progress": 5}, r"on_progress must be a function .*got int"),  # failed at the run's first report
+    ],
+)
+def test_arguments_of_the_wrong_type_are_refused_before_any_job_is_made(tmp_path, arguments, message) -> None:
+    """Each was a bare TypeError from pathlib, or from the first progress report once jobs were made."""
+    manifest = write(tmp_path / "m.csv", CSV_HEADER + "a,https://m.test/p.mp4,https://m.test/a.mp3,,,,,,\n")
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"task_id": "li-1"} if request.method == "POST" else {"status": "pending"})
+
+    async def go() -> None:
+        lent = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+        async with lent, vozo.AsyncVozo(api_key="k", http_client=lent, max_retries=0) as client:
+            given: dict[str, Any] = {"manifest": manifest, "out": tmp_path / "out", **arguments}
+            await vozo.batch.run(client, given.pop("manifest"), given.pop("out"), timeout=5, **given)
+
+    with pytest.raises(vozo.InvalidInputError, match=message):
+        asyncio.run(go())
+    assert sent == []
 
 
 @pytest.mark.parametrize(

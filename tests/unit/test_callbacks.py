@@ -40,6 +40,13 @@ def test_a_body_several_kinds_statuses_fit_alike_asks_for_the_kind_instead_of_gu
     assert isinstance(callbacks.parse(body, kind="lipsync"), LipsyncJobStatus)
 
 
+@pytest.mark.parametrize("kind", [5, b"lipsync", ["lipsync"]], ids=repr)
+def test_a_kind_that_is_no_name_is_a_callback_error(kind) -> None:
+    """parse(body, kind=5) raised a bare AttributeError ('int' object has no attribute 'strip')."""
+    with pytest.raises(callbacks.CallbackError, match=r"kind must be a job kind's name .*lipsync"):
+        callbacks.parse(b'{"status": "done"}', kind=kind)
+
+
 def test_the_kind_can_be_given() -> None:
     assert isinstance(callbacks.parse({"status": "done"}, kind="translation"), TranslationJobStatus)
     assert isinstance(callbacks.parse({"status": "brand_new"}, kind="lipsync"), LipsyncJobStatus)
@@ -141,6 +148,11 @@ def test_a_received_url_no_parser_can_read_is_not_verified_rather_than_an_error(
         (lambda: callbacks.verify_token("https://h.test/v", "k", expected_url="/v"), "expected_url must be a URL"),
         (lambda: callbacks.verify_token("https://h.test/v?vozo_token=a", 42), "secret must be a str or bytes"),
         (lambda: callbacks.add_token("https://h.test/v", "s\ud800"), "secret must be a str or bytes"),
+        # a URL no request could carry: signed, it raised a bare UnicodeEncodeError; a newline was silently dropped
+        (lambda: callbacks.add_token("https://h.test/v\ud800", "k"), "callback_url .*lone surrogate"),
+        (lambda: callbacks.add_token("https://h.test/v?order=1\n", "k"), "callback_url .*control character"),
+        (lambda: callbacks.add_token("https://h.test/v?order=\x01", "k"), "callback_url .*control character"),
+        (lambda: callbacks.verify_token("https://h.test/v", "k", expected_url="https://h.test/\udcff"), "expected_url"),
     ],
 )
 def test_what_the_caller_passes_wrongly_is_an_invalid_input_error(call, message: str) -> None:

@@ -493,6 +493,23 @@ def test_limits_are_checked_before_any_request(api, recorder, tmp_path, limits, 
     assert recorder.requests == []
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"path": b"/tmp/o.mp4"}, r"path must be a str or os.PathLike .*got bytes"),  # os.listdir(b".")'s names
+        ({"path": None}, r"path must be a str or os.PathLike .*got NoneType"),  # an unset setting
+        ({"path": 5}, r"path must be a str or os.PathLike .*got int"),
+        ({"task_id": 5}, r"task_id must be a string .*got int"),  # was: 'int' object is not iterable
+    ],
+)
+def test_a_path_or_task_id_of_the_wrong_type_is_refused_before_any_request(api, recorder, arguments, message) -> None:
+    """Each was a bare TypeError from pathlib or the file name's making."""
+    given = {"path": "o.mp4", **arguments}
+    with pytest.raises(vozo.InvalidInputError, match=message):
+        api.call(lambda c: c.download("https://cdn.test/o.mp4", **given))
+    assert recorder.requests == []
+
+
 def test_a_large_download_hands_every_written_byte_to_write_back_once(api, recorder, tmp_path, monkeypatch) -> None:
     # The kernel is asked to write the file out while it arrives, so the closing fsync is short; each range once,
     # in order, with nothing skipped.
@@ -556,7 +573,32 @@ def test_an_async_def_on_progress_is_awaited_by_asyncvozo_and_refused_by_vozo(ap
         raised = api.raises(vozo.InvalidInputError, download)
         assert "use AsyncVozo" in str(raised)
         assert leftovers(tmp_path) == []
+        assert recorder.requests == []  # refused before the download, not at its first piece
     assert not [warning for warning in recwarn if "never awaited" in str(warning.message)]
+
+
+@pytest.mark.parametrize("on_progress", [5, "print"], ids=repr)
+def test_an_on_progress_that_is_no_function_is_refused_before_downloading(api, recorder, tmp_path, on_progress) -> None:
+    """on_progress=5 started the download, then failed with a bare TypeError at its first piece."""
+    download = lambda c: c.download("https://cdn.test/o.mp4", tmp_path / "o.mp4", on_progress=on_progress)  # noqa: E731
+    raised = api.raises(vozo.InvalidInputError, download)
+    assert "on_progress" in str(raised)
+    assert recorder.requests == []
+    assert leftovers(tmp_path) == []
+
+
+def test_a_result_link_echoing_the_key_fails_without_it(api, recorder, tmp_path, caplog) -> None:
+    """A status whose result URL holds the API key (a server echoing the Authorization header into it): the link is
+    never sent the key, but its DownloadError quoted the link, and so did `vozo download`, the batch journal and the
+    retry log line."""
+    caplog.set_level("INFO", logger="vozo")
+    recorder.default = httpx.Response(503)
+    status = JobStatus.from_dict({"status": "done", "video_url": f"https://cdn.test/{API_KEY}/o.mp4"})
+    raised = api.raises(vozo.DownloadError, lambda c: c.download(status, tmp_path / "o.mp4", task_id="t1"))
+    assert "https://cdn.test/****/o.mp4" in str(raised)
+    assert API_KEY not in str(raised)
+    assert API_KEY not in caplog.text
+    assert leftovers(tmp_path) == []
 
 
 def test_without_which_an_audio_only_translation_downloads_its_audio(api, recorder, tmp_path) -> None:

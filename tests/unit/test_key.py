@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import pickle
 import traceback
@@ -68,6 +69,41 @@ def test_an_http_client_of_the_other_kind_is_refused_before_the_first_call(
     http_client = lent(lambda request: httpx.Response(200)) if lent is httpx.MockTransport else lent()
     with pytest.raises(vozo.InvalidInputError, match=message):
         client_class(api_key=API_KEY, base_url=BASE_URL, http_client=http_client)
+
+
+@pytest.mark.parametrize("flavour", ["sync", "asyncio"])
+def test_a_closed_http_client_is_refused_at_construction_and_at_a_call(flavour: str) -> None:
+    """A lent client closed before (a `with httpx.Client()` block left) or after the Vozo was made failed at the
+    first call with httpx's bare RuntimeError ("Cannot send a request, as the client has been closed")."""
+    calls: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda request: calls.append(request) or reply(200, {"status": "done"}))
+    if flavour == "sync":
+        closed = httpx.Client(transport=transport)
+        closed.close()
+        with pytest.raises(vozo.InvalidInputError, match="http_client was closed"):
+            vozo.Vozo(api_key=API_KEY, base_url=BASE_URL, http_client=closed)
+        lent = httpx.Client(transport=transport)
+        client = vozo.Vozo(api_key=API_KEY, base_url=BASE_URL, http_client=lent)
+        lent.close()
+        with pytest.raises(vozo.InvalidInputError, match="http_client was closed"):
+            client.lipsync.get("t")
+        with pytest.raises(vozo.InvalidInputError, match="http_client was closed"):
+            client.download("https://cdn.test/o.mp4", "o.mp4")
+    else:
+
+        async def main() -> None:
+            closed = httpx.AsyncClient(transport=transport)
+            await closed.aclose()
+            with pytest.raises(vozo.InvalidInputError, match="http_client was closed"):
+                vozo.AsyncVozo(api_key=API_KEY, base_url=BASE_URL, http_client=closed)
+            lent = httpx.AsyncClient(transport=transport)
+            client = vozo.AsyncVozo(api_key=API_KEY, base_url=BASE_URL, http_client=lent)
+            await lent.aclose()
+            with pytest.raises(vozo.InvalidInputError, match="http_client was closed"):
+                await client.lipsync.get("t")
+
+        asyncio.run(main())
+    assert calls == []
 
 
 def test_a_bad_key_in_the_environment_is_refused_too(monkeypatch: pytest.MonkeyPatch) -> None:

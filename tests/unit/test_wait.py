@@ -315,9 +315,37 @@ def test_an_async_def_on_update_is_awaited_by_asyncvozo_and_refused_by_vozo(api,
     else:
         raised = api.raises(vozo.InvalidInputError, lambda c: c.lipsync.wait("t1", on_update=on_update, **FAST))
         assert "use AsyncVozo" in str(raised)
-        assert raised.task_id == "t1"
-        assert len(recorder.requests) == 1  # refused at the first status, not after waiting to the end
+        assert recorder.requests == []  # refused before the first look, not after waiting to the end
     assert not [warning for warning in recwarn if "never awaited" in str(warning.message)]
+
+
+class _AsyncCallable:
+    async def __call__(self, status: object) -> None:
+        pass
+
+
+async def _async_on_update(status: object) -> None:
+    pass
+
+
+@pytest.mark.parametrize(
+    "on_update", [5, "print", _AsyncCallable(), _async_on_update], ids=["int", "str", "async-call", "async-def"]
+)
+def test_an_on_update_that_could_never_run_is_refused_before_a_paid_create(api, recorder, on_update) -> None:
+    """create_and_wait(on_update=5) created (and billed) the job, then failed with a bare TypeError at its first status;
+    Vozo's create_and_wait with an `async def` one did the same with an InvalidInputError. Both are known before the
+    create: refused then, with no request sent."""
+    if api.flavour == "async" and not isinstance(on_update, int | str):
+        pytest.skip("AsyncVozo awaits an async def on_update")
+    error = api.raises(
+        vozo.InvalidInputError,
+        lambda c: c.lipsync.create_and_wait(
+            reference_file_url="https://m.test/a.mp4", audio_url="https://m.test/a.mp3", on_update=on_update, **FAST
+        ),
+    )
+    assert "on_update" in str(error)
+    api.raises(vozo.InvalidInputError, lambda c: c.lipsync.wait("t1", on_update=on_update, **FAST))
+    assert recorder.requests == []
 
 
 @pytest.mark.parametrize("value", ["cancelled", "expired", "CANCELED", "cancelled_by_user", "timed_out", "Aborted"])

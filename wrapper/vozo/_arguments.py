@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import PurePosixPath
@@ -77,6 +78,43 @@ class CallbackReturn:
         )
         error.task_id = self._task_id
         raise error
+
+
+def check_callback(name: str, callback: object, *, awaited: bool) -> None:
+    """Refuse a callback that could never run, before anything is sent (a create_and_wait would otherwise pay for a
+    job, then fail at its first status): one that is not callable, or, for ``Vozo`` (``awaited`` False), an ``async
+    def`` one, which it could only call without awaiting. Other callables returning awaitables are caught by
+    ``CallbackReturn``."""
+    if callback is None:
+        return
+    if not callable(callback):
+        raise InvalidInputError(f"{name} must be a function (or None), got {type(callback).__name__} {callback!r:.80}")
+    if not awaited and (
+        inspect.iscoroutinefunction(callback) or inspect.iscoroutinefunction(getattr(callback, "__call__", None))  # noqa: B004 - an instance's async __call__
+    ):
+        raise InvalidInputError(
+            f"{name} is an async def function: Vozo calls it without awaiting, so it would never run. Pass a plain "
+            "function, or use AsyncVozo, which awaits it"
+        )
+
+
+def check_path(name: str, value: object) -> None:
+    """Refuse a path of a type no file can be named by (pathlib's own error is a bare TypeError)."""
+    if not isinstance(value, str | os.PathLike) or not isinstance(os.fspath(value), str):
+        raise InvalidInputError(
+            f"{name} must be a str or os.PathLike (a pathlib.Path) naming a file or folder, got {type(value).__name__}"
+            + (f": decode it first (os.fsdecode({name}))" if isinstance(value, bytes | os.PathLike) else "")
+        )
+
+
+def async_check_callback(name: str, callback: object) -> None:
+    """``check_callback`` for ``AsyncVozo``, which awaits what a callback returns."""
+    check_callback(name, callback, awaited=True)
+
+
+def sync_check_callback(name: str, callback: object) -> None:
+    """``check_callback`` for ``Vozo``, which cannot await."""
+    check_callback(name, callback, awaited=False)
 
 
 def checked_task_id(value: object) -> str:

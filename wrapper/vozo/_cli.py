@@ -68,19 +68,22 @@ class _Elapsed:
         return Text.assemble(f"{shown(self.task_id)}: ", (shown(self.value), "bold"), f" ({elapsed})")
 
 
-def watch(settings: Settings, wait: Callable[..., Status], task_id: str, timeout: float) -> Status:
-    """Wait with a live status line on stderr (a line per change when not a terminal or with --json)."""
+def watch(
+    settings: Settings, wait: Callable[..., Status], task_id: str, timeout: float, hide: Callable[[str], str]
+) -> Status:
+    """Wait with a live status line on stderr (a line per change when not a terminal or with --json). ``hide`` takes
+    the API key out of the status values a server sends."""
     if settings.as_json or not err.is_terminal:
         return wait(
             task_id,
             timeout=timeout,
-            on_update=lambda s: say(shown(f"{task_id}: {s.status.value}")),
+            on_update=lambda s: say(shown(f"{task_id}: {hide(s.status.value)}")),
         )
     line = _Elapsed(task_id)
     with err.status(line):
 
         def update(status: Status) -> None:
-            line.value = status.status.value
+            line.value = hide(status.status.value)
 
         return wait(task_id, timeout=timeout, on_update=update)
 
@@ -122,7 +125,7 @@ def finish(
     if not waits:
         emit(settings, {"task_id": job.task_id}, f"task id: {job.task_id}")
         return
-    status = watch(settings, getattr(client, kind.name).wait, job.task_id, timeout)
+    status = watch(settings, getattr(client, kind.name).wait, job.task_id, timeout, client._hide)
     report(settings, client, job.task_id, status, output, which)
 
 
@@ -441,7 +444,7 @@ def wait_command(
     with handled(settings), settings.client() as client:
         found = current_status(client, task_id, kind)[0]
         settings.follow(task_id, resume_command(settings, task_id, found, output, which))
-        status = watch(settings, getattr(client, found.name).wait, task_id, wait_timeout)
+        status = watch(settings, getattr(client, found.name).wait, task_id, wait_timeout, client._hide)
         report(settings, client, task_id, status, output, which)
 
 
@@ -461,14 +464,15 @@ def download(settings: Settings, task_id: str, output: Path, kind: str | None, w
             raise failed
         if current.status.value != "done":
             raise vozo.InvalidInputError(
-                f"job {task_id} is {current.status.value}, not done: nothing to download yet. "
+                f"job {task_id} is {client._hide(current.status.value)}, not done: nothing to download yet. "
                 f"Wait for it and download its result with `{settings.resume}`"
             )
         report(settings, client, task_id, current, output, which)
 
 
-# Hosts that bind every interface (as a URL writes them), and the address of this machine that reaches them.
-_ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]"}  # noqa: S104 - names them, binds nothing
+# Hosts that bind every interface (as a URL writes them; "" is --host ''), and the address of this machine that
+# reaches them.
+_ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]", "": "127.0.0.1"}  # noqa: S104 - names them, binds nothing
 
 
 @main.command("mock-server")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import re
 import shlex
@@ -20,6 +21,7 @@ from rich.markup import escape
 
 import vozo
 from vozo._arguments import SKIP_FILE_TYPE_CHECK
+from vozo._config import map_json
 from vozo._logging import logger
 from vozo._retry import JOB_MAY_EXIST, job_may_exist
 from vozo.types import AnyStatus, Job
@@ -324,7 +326,16 @@ def clock(seconds: float) -> str:
 def json_line(data: Mapping[str, object]) -> None:
     """One JSON object per line on stdout, flushed: a script reads each as soon as it is written."""
     check_stdout()
-    print(json.dumps(data, default=str), flush=True)
+    try:
+        line = json.dumps(data, default=str, allow_nan=False)
+    except ValueError:  # NaN or Infinity from a server (Python's parser reads them): no JSON holds them
+        line = json.dumps(_finite(data), default=str, allow_nan=False)
+    print(line, flush=True)
+
+
+def _finite(value: object) -> object:
+    """``value`` with each NaN or infinity as None (null), as JavaScript's JSON.stringify writes them."""
+    return map_json(value, lambda item: None if isinstance(item, float) and not math.isfinite(item) else item)
 
 
 def check_stdout() -> None:

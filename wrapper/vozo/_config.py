@@ -90,13 +90,32 @@ def secret_hider(secret: str) -> Callable[[str], str]:
 def hide_in_json(data: Any, hide: Callable[[str], str]) -> Any:
     """Decoded JSON with ``hide`` applied to each string in it, keys included: masking the text it was written as
     could break its syntax (a key holding a quote or a brace)."""
-    if isinstance(data, str):
-        return hide(data)
-    if isinstance(data, dict):
-        return {hide(str(key)): hide_in_json(value, hide) for key, value in data.items()}
-    if isinstance(data, list):
-        return [hide_in_json(value, hide) for value in data]
-    return data
+    return map_json(
+        data, lambda value: hide(value) if isinstance(value, str) else value, key=lambda name: hide(str(name))
+    )
+
+
+def map_json(data: Any, leaf: Callable[[Any], Any], *, key: Callable[[Any], Any] = lambda name: name) -> Any:
+    """Decoded JSON rebuilt with ``leaf`` applied to each value that is no dict or list (a tuple reads as a list)
+    and ``key`` to each key. Without recursion: a server's answer nests as deep as the parser reads (~1,000 levels),
+    past what Python's recursion limit leaves a recursive walk of it (two frames a level)."""
+    root: list[Any] = [None]
+    pending: list[tuple[Any, Any, Any]] = [(data, root, 0)]  # a value, and the container and slot its copy goes to
+    while pending:
+        value, parent, slot = pending.pop()
+        if isinstance(value, dict):
+            copy: dict[Any, Any] = {}
+            for name, item in value.items():
+                new_name = key(name)
+                copy[new_name] = None  # placed now, so the copy keeps the keys' order
+                pending.append((item, copy, new_name))
+            parent[slot] = copy
+        elif isinstance(value, list | tuple):
+            parent[slot] = items = [None] * len(value)
+            pending.extend((item, items, index) for index, item in enumerate(value))
+        else:
+            parent[slot] = leaf(value)
+    return root[0]
 
 
 @attrs.frozen(eq=False)

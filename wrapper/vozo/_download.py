@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from vozo import _retry
-from vozo._arguments import CallbackReturn
+from vozo._arguments import CallbackReturn, check_path
 from vozo._base import Inflater
 from vozo._errors import DownloadError, InvalidInputError
 from vozo._http import FILE_READ_BYTES, file_body_socket
@@ -160,6 +160,14 @@ def _failed_host(exc: httpx.HTTPError) -> str | None:
 _FETCHED: dict[int, tuple[weakref.ref[Any], str]] = {}
 
 
+def check_arguments(path: object, task_id: object) -> None:
+    """Refuse a ``path`` or ``task_id`` of a type no download can use, before anything is sent (each was a bare
+    TypeError from pathlib or the file name's making)."""
+    check_path("path", path)
+    if task_id is not None and not isinstance(task_id, str):
+        raise InvalidInputError(f"task_id must be a string (the job's task id) or None, got {type(task_id).__name__}")
+
+
 def remember_task_id(status: object, task_id: str) -> None:
     """Note that ``status`` was fetched for ``task_id``, so that downloading from it names the job."""
     key = id(status)
@@ -249,13 +257,22 @@ def _redact(url: str) -> str:
 class Download:
     """One download's limits and progress, and the ``DownloadError`` for each way it can fail."""
 
-    def __init__(self, url: str, *, task_id: str | None, max_bytes: int | None, deadline: float | None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        task_id: str | None,
+        max_bytes: int | None,
+        deadline: float | None,
+        hide: Callable[[str], str] = str,
+    ) -> None:
         if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes < 0):
             raise InvalidInputError(f"max_bytes must be a whole number >= 0 or None, got {max_bytes!r}")
         if deadline is not None and not (isinstance(deadline, int | float) and deadline > 0):
             raise InvalidInputError(f"deadline must be a number of seconds > 0 or None, got {deadline!r}")
         self.url = url
         self.task_id = task_id
+        self.hide = hide  # takes the API key out of messages: a server may echo it into a result link
         self.max_bytes = max_bytes
         self.deadline = deadline
         self.started = time.monotonic()
@@ -270,7 +287,7 @@ class Download:
         self, problem: str, *, retryable: bool = False, status_code: int | None = None, link_expired: bool = False
     ) -> DownloadError:
         return DownloadError(
-            f"download of {_redact(self.url)} {problem}",
+            self.hide(f"download of {_redact(self.url)} {problem}"),
             url=self.url,
             status_code=status_code,
             retryable=retryable,
@@ -429,7 +446,7 @@ class Download:
             raise error
         if delay >= self.left():
             raise self.overdue() from error
-        logger.info("retrying download of %s after: %s (waiting %.2fs)", _redact(self.url), error, delay)
+        logger.info("retrying download of %s after: %s (waiting %.2fs)", self.hide(_redact(self.url)), error, delay)
         return delay
 
 

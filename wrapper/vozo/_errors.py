@@ -273,13 +273,21 @@ class JobTimeoutError(VozoError):
     """Waiting ran past its deadline. The job itself may still finish: wait again with ``task_id``."""
 
     def __init__(
-        self, task_id: str, timeout: float, last_status: AnyStatus | None, *, failed_check: VozoError | None = None
+        self,
+        task_id: str,
+        timeout: float,
+        last_status: AnyStatus | None,
+        *,
+        failed_check: VozoError | None = None,
+        shown_value: str | None = None,
     ) -> None:
-        """``failed_check``: the error of the last status check, when it failed (an outage ran into the deadline)."""
+        """``failed_check``: the error of the last status check, when it failed (an outage ran into the deadline).
+        ``shown_value``: the last status value as the message shows it (the API key a server echoed masked)."""
         self.task_id = task_id
         self.timeout = timeout
         self.last_status: AnyStatus | None = last_status  # None when no status was ever read
-        seen = f"last status: {_status_value(last_status)}"
+        value = _status_value(last_status) if shown_value is None else shown_value
+        seen = f"last status: {value}"
         if failed_check is not None:
             code = f", HTTP {failed_check.status_code}" if isinstance(failed_check, APIStatusError) else ""
             seen += f"; the last status check failed: {type(failed_check).__name__}{code}"

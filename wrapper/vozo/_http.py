@@ -125,6 +125,16 @@ def check_http_client(http_client: object, expected: type[httpx.Client | httpx.A
             f"http_client must be an httpx.{expected.__name__}, got {type(http_client).__qualname__}: Vozo takes an "
             "httpx.Client, AsyncVozo an httpx.AsyncClient"
         )
+    if http_client is not None and http_client.is_closed:
+        raise closed_http_client()
+
+
+def closed_http_client() -> InvalidInputError:
+    """A lent client closed (before the Vozo was made, or since): httpx's own error is a bare RuntimeError."""
+    return InvalidInputError(
+        "the http_client was closed (a `with httpx.Client()` block it was made in has ended?): pass one that stays "
+        "open for as long as this client is used (this client never closes it)"
+    )
 
 
 def refuse_a_key_in_clear_to_a_proxy(

@@ -168,7 +168,8 @@ class Poller(Generic[StatusT]):
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
             last = cast("AnyStatus | None", self._last)
-            raise JobTimeoutError(self.task_id, self.timeout, last, failed_check=cause) from cause
+            shown = None if last is None else self._hide(status_value(last))  # a server may echo the key there
+            raise JobTimeoutError(self.task_id, self.timeout, last, failed_check=cause, shown_value=shown) from cause
         delay = min(self._interval, self._phase_cap(), remaining)
         self._interval = min(self._interval * POLL_GROWTH, MAX_POLL_INTERVAL)
         self._last_delay = delay

@@ -143,6 +143,9 @@ def all_kinds() -> tuple[JobKind, ...]:
 
 def kind_named(name: str) -> JobKind:
     """The kind a resource name or alias (``translation``) names; the CLI's kebab-case names too."""
+    if not isinstance(name, str):  # a caller's kind=5: no bare AttributeError from strip()
+        names = ", ".join(kind.name for kind in all_kinds())
+        raise InvalidInputError(f"kind must be a job kind's name (one of: {names}), got {type(name).__name__}")
     wanted = name.strip().lower().replace("-", "_")
     for kind in all_kinds():
         if wanted == kind.name or wanted in (alias.replace("-", "_") for alias in kind.aliases):

@@ -92,6 +92,13 @@ def _split_checked(url: object, name: str) -> tuple[str, str | None]:
     try:
         if not isinstance(url, str):
             raise ValueError(f"got {type(url).__name__}")
+        # urlsplit drops a newline or tab (the URL signed would not be the one given); no request carries either, nor
+        # another control character, nor a lone surrogate (no UTF-8): Vozo could never call such a URL.
+        control = next((char for char in url if char < " " or "\x7f" <= char < "\xa0"), None)
+        if control is not None:
+            raise ValueError(f"got {url!r}: it holds the control character {control!r}")
+        if any("\ud800" <= char <= "\udfff" for char in url):
+            raise ValueError(f"got {url!r}: it holds a lone surrogate, which is no text")
         parts = urlsplit(url)
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:  # Vozo could POST to no such URL
             raise ValueError(f"got {url!r}: not an absolute http(s) URL")

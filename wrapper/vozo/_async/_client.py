@@ -12,6 +12,7 @@ import anyio
 import httpx
 
 from vozo import _download, _http
+from vozo._arguments import async_check_callback
 from vozo._async import _transport
 from vozo._async._governor import AsyncJobGovernor
 from vozo._async._streaming import async_stream
@@ -219,6 +220,8 @@ class AsyncVozo(AsyncResources):
         body (None: no limit). ``deadline`` is the seconds the whole download may take, retries included; by
         default ten minutes plus one second per 100 kB of the file.
         """
+        async_check_callback("on_progress", on_progress)
+        _download.check_arguments(path, task_id)
         self._state.check_usable(_http.async_loop_token())
         task_id = task_id or _download.task_id_of(source)
         url = _download.result_url(source, which, task_id)
@@ -232,6 +235,7 @@ class AsyncVozo(AsyncResources):
             on_progress=on_progress,
             max_bytes=max_bytes,
             deadline=deadline,
+            hide=self._hide,
         )
 
     async def close(self) -> None:

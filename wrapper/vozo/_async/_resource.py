@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar, cast
 import anyio
 
 from vozo import _download
-from vozo._arguments import checked_task_id, request_body
+from vozo._arguments import async_check_callback, checked_task_id, request_body
 from vozo._base import created_task_id, operation_name
 from vozo._errors import VozoError
 from vozo._jobs import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, DONE, Poller, ends_the_job
@@ -67,7 +67,12 @@ class AsyncJobResource(Generic[StatusT]):
         queued (nothing can finish there), every 1 min early in processing, and every 25 s once half the
         documented ~10 min of processing may have passed (or when that is unknown).
         """
+        self._check_on_update(on_update)
         return await self._poll(checked_task_id(task_id), timeout, poll_interval, on_update, just_created=False)
+
+    def _check_on_update(self, on_update: object) -> None:
+        """Refuse an ``on_update`` that could never run (``create_and_wait`` asks before its create)."""
+        async_check_callback("on_update", on_update)
 
     async def _wait_new(
         self,

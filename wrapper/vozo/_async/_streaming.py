@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import anyio
@@ -34,9 +34,11 @@ async def async_stream(
     on_progress: ProgressCallback | None = None,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     deadline: float | None = None,
+    hide: Callable[[str], str] = str,
 ) -> Path:
-    """Download ``url`` to ``path`` (a folder gets ``folder_name``), retrying what may go better."""
-    download = Download(url, task_id=task_id, max_bytes=max_bytes, deadline=deadline)
+    """Download ``url`` to ``path`` (a folder gets ``folder_name``), retrying what may go better. ``hide`` takes the
+    API key out of its errors."""
+    download = Download(url, task_id=task_id, max_bytes=max_bytes, deadline=deadline, hide=hide)
     target, replace = download.target(path, folder_name)
     for attempt in itertools.count():
         try:

@@ -34,6 +34,7 @@ from vozo._http import (
     answer_due,
     async_read_file,
     check_http_client,
+    closed_http_client,
     in_a_download,
     read_from_environment,
     refuse_a_key_in_clear_to_a_proxy,
@@ -84,6 +85,8 @@ class AsyncThroughClient(httpx.AsyncBaseTransport):
         bound_reads_by_answer_deadlines(client)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._client.is_closed:
+            raise closed_http_client()
         refuse_a_key_in_clear_to_a_proxy(request, self._client._transport_for_url(request.url))
         return await within_answer_deadline(request, self._send)
 

@@ -13,6 +13,7 @@ from typing import Any, NoReturn, Self, TypeVar
 import httpx
 
 from vozo import _download, _http
+from vozo._arguments import sync_check_callback
 from vozo._base import (
     IDEMPOTENT_METHODS,
     JSON,
@@ -218,6 +219,8 @@ class Vozo(Resources):
         body (None: no limit). ``deadline`` is the seconds the whole download may take, retries included; by
         default ten minutes plus one second per 100 kB of the file.
         """
+        sync_check_callback("on_progress", on_progress)
+        _download.check_arguments(path, task_id)
         self._state.check_usable(_http.sync_loop_token())
         task_id = task_id or _download.task_id_of(source)
         url = _download.result_url(source, which, task_id)
@@ -231,6 +234,7 @@ class Vozo(Resources):
             on_progress=on_progress,
             max_bytes=max_bytes,
             deadline=deadline,
+            hide=self._hide,
         )
 
     def close(self) -> None:

@@ -34,6 +34,7 @@ from vozo._http import (
     PROXY_VARIABLES,
     answer_due,
     check_http_client,
+    closed_http_client,
     in_a_download,
     read_from_environment,
     refuse_a_key_in_clear_to_a_proxy,
@@ -85,6 +86,8 @@ class ThroughClient(httpx.BaseTransport):
         bound_reads_by_answer_deadlines(client)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self._client.is_closed:
+            raise closed_http_client()
         refuse_a_key_in_clear_to_a_proxy(request, self._client._transport_for_url(request.url))
         return within_answer_deadline(request, self._send)
 

@@ -66,6 +66,11 @@ def load(path: str | os.PathLike[str], *, recorded_kinds: Mapping[str, str] | No
     """
     path = Path(path)
     if not path.is_file():
+        if path.exists():  # a pipe (`<(make-rows)` is /dev/fd/63), a device: a run reads it again to resume
+            raise ManifestError(
+                f"manifest {path} is not a regular file (a pipe, device or folder): save the rows in a .csv or .jsonl "
+                "file, which every run of the batch reads again"
+            )
         raise ManifestError(f"manifest {path} does not exist")
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".jsonl", ".ndjson"):

@@ -16,6 +16,7 @@ from typing import TextIO, TypedDict
 
 from filelock import FileLock, Timeout
 
+from vozo._arguments import check_callback, check_path
 from vozo._async._client import AsyncVozo
 from vozo._download import remove_partials
 from vozo._errors import InvalidInputError, VozoError
@@ -119,6 +120,8 @@ async def run(
     InvalidInputError for a client that is no AsyncVozo.
     """
     _refuse_a_client_or_callback(client, on_progress)
+    check_path("manifest", manifest)
+    check_path("out", out)
     check_options(max_active=max_active, concurrency=concurrency, downloads=downloads,
                   poll_interval=poll_interval, timeout=timeout)  # fmt: skip
     rows = _manifest.load(manifest)  # a file that cannot be used is refused before the folder is touched
@@ -172,6 +175,7 @@ def _refuse_a_client_or_callback(client: object, on_progress: object) -> None:
             f"vozo.batch.run needs an AsyncVozo (async with vozo.AsyncVozo() as client: ...), got "
             f"{type(client).__name__}"
         )
+    check_callback("on_progress", on_progress, awaited=True)
     if inspect.iscoroutinefunction(on_progress):  # see Scheduler._report
         raise InvalidInputError(ASYNC_ON_PROGRESS)
 

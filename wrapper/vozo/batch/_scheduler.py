@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import json
 import random
 import time
 from collections import Counter, deque
@@ -51,6 +52,7 @@ from vozo._errors import (
     PermissionDeniedError,
     RateLimitError,
     VozoError,
+    excerpt,
 )
 from vozo._jobs import (
     DEFAULT_POLL_INTERVAL,
@@ -426,7 +428,9 @@ class Runner:
                 kind = kind_named(work.kind)
                 urls = result_links(kind, status)
                 if not urls and kind.results:  # a kind whose status declares no result file is done when done
-                    raise InvalidInputError(f"the job is done but its status has no result URL: {status.to_dict()}")
+                    raise InvalidInputError(
+                        f"the job is done but its status has no result URL: {_shown(status, self.client._hide)}"
+                    )
                 # A result downloaded before a crash is not fetched again.
                 missing = [(which, url) for which, url in urls.items() if not _on_disk(work.outputs.get(which))]
                 for which, url in missing:
@@ -591,6 +595,16 @@ def _refusal(exc: VozoError) -> str:
         return str(exc)
     code = f": code {exc.code} ({exc.code_description or exc.message})" if exc.code is not None else ""
     return f"{exc.status_code} from {exc.method} {exc.path}{code}"
+
+
+def _shown(status: Any, hide: Callable[[str], str]) -> str:
+    """The start of a status a server sent, to debug with: the key taken out (a server may echo it in any field),
+    a megabyte of it cut short."""
+    try:
+        text = json.dumps(status.to_dict(), default=repr)
+    except (ValueError, RecursionError):
+        text = f"fields {sorted(status.to_dict())}"
+    return excerpt(text, hide)
 
 
 def _described(exc: Exception) -> str:

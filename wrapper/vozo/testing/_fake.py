@@ -133,6 +133,12 @@ class ManualClock:
         return self.now
 
     def advance(self, seconds: float) -> None:
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds):
+            # math.inf made every later status a 500 (no stage is infinitely far), retried as Vozo's failure
+            raise InvalidInputError(
+                f"advance() takes a finite number of seconds (to end every job, advance by step_seconds times its "
+                f"statuses), got {seconds!r}"
+            )
         if not seconds >= 0:
             raise InvalidInputError(f"a clock only moves forward: advance() takes seconds >= 0, got {seconds!r}")
         with self._lock:
@@ -214,6 +220,19 @@ def _check_settings(keys: set[str], max_active_jobs: object, step_seconds: objec
         )
     if isinstance(step_seconds, bool) or not isinstance(step_seconds, int | float) or not 0 < step_seconds < math.inf:
         raise InvalidInputError(f"step_seconds must be a number of seconds > 0, got {step_seconds!r}")
+
+
+def _check_parts(clock: object, faults: object) -> None:
+    """A clock or faults the fake cannot use made every answer a 500, which clients retry: refused here instead."""
+    # Not called here: a test's clock may read state not made yet. A class (ManualClock itself) makes an instance
+    # when called, never a number of seconds.
+    if not callable(clock) or isinstance(clock, type):
+        raise InvalidInputError(
+            "clock must be a function returning seconds, such as time.monotonic or a ManualClock() instance, got "
+            f"{getattr(clock, '__qualname__', type(clock).__name__)}"
+        )
+    if faults is not None and not isinstance(faults, Faults):
+        raise InvalidInputError(f"faults must be a Faults(...) or None, got {type(faults).__name__}")
 
 
 class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
@@ -329,6 +348,7 @@ class FakeVozo:
         self.api_keys = set(api_keys)
         self.revoked_keys = set(revoked_keys)
         _check_settings(self.api_keys | self.revoked_keys, max_active_jobs, step_seconds)
+        _check_parts(clock, faults)
         self.max_active_jobs = max_active_jobs
         self.step_seconds = step_seconds
         self.clock = clock

@@ -501,6 +501,28 @@ def test_a_large_file_that_stalls_midway_ends_at_the_read_timeout_or_the_deadlin
     assert all(c.client_hung_up for c in server.connections)
 
 
+def test_a_client_closed_during_its_download_ends_it_as_a_download_error(serve, tmp_path) -> None:
+    """on_progress (or another thread) closing the client mid-download: the retry met httpx's bare RuntimeError."""
+
+    def truncated(c: Connection) -> None:
+        c.head("200 OK", {"Content-Length": "100000"})
+        c.body(b"x" * 1000)
+
+    server = serve(truncated)
+    options = {"api_key": KEY, "base_url": "http://127.0.0.1:1", "max_retries": 2}
+    sync_client = vozo.Vozo(**options)
+    with pytest.raises(vozo.DownloadError, match="client was closed meanwhile"):
+        sync_client.download(f"{server.url}/v.mp4", tmp_path / "v.mp4", on_progress=lambda *_: sync_client.close())
+
+    async def run() -> None:
+        client = vozo.AsyncVozo(**options)
+        await client.download(f"{server.url}/v.mp4", tmp_path / "v.mp4", on_progress=lambda *_: client.close())
+
+    with pytest.raises(vozo.DownloadError, match="client was closed meanwhile"):
+        asyncio.run(run())
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- the CLI -----------------------------------------------------------------------------------------------------
 
 VOZO = str(Path(sys.executable).parent / "vozo")

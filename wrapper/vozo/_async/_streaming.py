@@ -41,6 +41,8 @@ async def async_stream(
     download = Download(url, task_id=task_id, max_bytes=max_bytes, deadline=deadline, hide=hide)
     target, replace = download.target(path, folder_name)
     for attempt in itertools.count():
+        if client.is_closed:  # since the call began (on_progress, another thread): httpx's own error is a RuntimeError
+            raise download.error("stopped: its client was closed meanwhile (close a client once its calls have returned)")
         try:
             with download.failures(), AsyncDeadline(download) as due, downloading():
                 async with client.stream("GET", url, timeout=download.timeout(client.timeout)) as response:

@@ -42,6 +42,10 @@ def sync_stream(
     download = Download(url, task_id=task_id, max_bytes=max_bytes, deadline=deadline, hide=hide)
     target, replace = download.target(path, folder_name)
     for attempt in itertools.count():
+        if client.is_closed:  # since the call began (on_progress, another thread): httpx's own error is a RuntimeError
+            raise download.error(
+                "stopped: its client was closed meanwhile (close a client once its calls have returned)"
+            )
         try:
             with download.failures(), Deadline(download) as due, downloading():
                 with client.stream("GET", url, timeout=download.timeout(client.timeout)) as response:

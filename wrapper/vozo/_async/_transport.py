@@ -34,6 +34,7 @@ from vozo._http import (
     answer_due,
     async_read_file,
     check_http_client,
+    cookies_read_only_when_set,
     in_a_download,
     read_from_environment,
     refuse_a_key_in_clear_to_a_proxy,
@@ -213,7 +214,7 @@ def async_api_client(options: ClientOptions, transport: httpx.AsyncBaseTransport
         transport=transport,
         event_hooks={"request": [async_request_hook], "response": [async_response_hook]},
     )
-    return without_keep_alive_header(client)
+    return cookies_read_only_when_set(without_keep_alive_header(client))
 
 
 def async_download_client(options: ClientOptions, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:

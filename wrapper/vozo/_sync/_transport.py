@@ -34,6 +34,7 @@ from vozo._http import (
     PROXY_VARIABLES,
     answer_due,
     check_http_client,
+    cookies_read_only_when_set,
     in_a_download,
     read_from_environment,
     refuse_a_key_in_clear_to_a_proxy,
@@ -212,7 +213,7 @@ def sync_api_client(options: ClientOptions, transport: httpx.BaseTransport) -> h
         transport=transport,
         event_hooks={"request": [sync_request_hook], "response": [sync_response_hook]},
     )
-    return without_keep_alive_header(client)
+    return cookies_read_only_when_set(without_keep_alive_header(client))
 
 
 def sync_download_client(options: ClientOptions, transport: httpx.BaseTransport) -> httpx.Client:

@@ -145,7 +145,8 @@ class AsyncDeadlineStream:
         return await self._stream.read(max_bytes, time_left(timeout))
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._stream.write(buffer, time_left(timeout))
+        if buffer:  # h11 hands over an empty body and end of a GET too, which httpcore's streams return from at once
+            await self._stream.write(buffer, time_left(timeout))
 
     async def start_tls(
         self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None

@@ -144,7 +144,8 @@ class DeadlineStream:
         return self._stream.read(max_bytes, time_left(timeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, time_left(timeout))
+        if buffer:  # h11 hands over an empty body and end of a GET too, which httpcore's streams return from at once
+            self._stream.write(buffer, time_left(timeout))
 
     def start_tls(
         self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None

@@ -302,8 +302,8 @@ class _SetCookies(httpx.Cookies):
     ``Set-Cookie2``, the only headers the standard library's CookieJar takes cookies from)."""
 
     def extract_cookies(self, response: httpx.Response) -> None:
-        headers = response.headers
-        if "set-cookie" in headers or "set-cookie2" in headers:
+        names = response.headers.keys()  # lower-cased; asked without a KeyError, unlike `name in headers`
+        if "set-cookie" in names or "set-cookie2" in names:
             super().extract_cookies(response)
 
 

@@ -222,7 +222,8 @@ class Inflater:
     def for_answer(cls, response: httpx.Response) -> Inflater | None:
         """One for an answer in gzip or deflate, to read its raw bytes with; None: read its bytes as httpx gives them.
         Any other coding raises ``httpx.DecodingError`` before a byte of the body is read."""
-        encoding = response.headers.get("content-encoding")
+        # get_list, not get: get raises and catches a KeyError for a header that is absent, as it is from most answers
+        encoding = ", ".join(response.headers.get_list("content-encoding"))
         if not encoding:  # most answers: one lookup
             return None
         coding = encoding.strip().lower()

@@ -7,6 +7,7 @@ import contextlib
 import contextvars
 import socket
 import ssl
+import sys
 import threading
 import time
 import weakref
@@ -60,7 +61,14 @@ def sync_loop_token() -> object:
 
 
 def async_loop_token() -> object:
-    """The running event loop (asyncio or trio): connections and semaphores of an AsyncVozo belong to one."""
+    """The running event loop (asyncio or trio): connections and semaphores of an AsyncVozo belong to one. Asked of
+    asyncio first: anyio's token asks sniffio which library runs, then asyncio (~14k instructions a call)."""
+    asyncio = sys.modules.get("asyncio")  # not loaded: no asyncio loop runs (a trio program need not load it)
+    if asyncio is not None:
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:  # none in this thread: trio's
+            pass
     import anyio.lowlevel
 
     return anyio.lowlevel.current_token()
@@ -327,4 +335,24 @@ def without_keep_alive_header(client: _Client) -> _Client:
     ``Connection: close``, so the header says nothing, while every header costs each call ~45k instructions of Python
     (httpx, h11 and the cookie jar go through them all): 2.5% of a call."""
     del client.headers["Connection"]
+    return client
+
+
+class _SetCookies(httpx.Cookies):
+    """A client's cookies, read from an answer only when it sets any (``Set-Cookie`` or the obsolete
+    ``Set-Cookie2``, the only headers the standard library's CookieJar takes cookies from)."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        names = response.headers.keys()  # lower-cased; asked without a KeyError, unlike `name in headers`
+        if "set-cookie" in names or "set-cookie2" in names:
+            super().extract_cookies(response)
+
+
+def cookies_read_only_when_set(client: _Client) -> _Client:
+    """httpx hands every answer to the standard library's CookieJar, which first wraps the request in a urllib one and
+    the answer's headers in an email message, only to find no cookie in an API answer: ~160k instructions, a tenth of
+    a call. Cookies a server does set are kept and sent back as before. Set where httpx keeps a client's cookies and
+    reads them for each answer (its setter would copy them into a plain ``httpx.Cookies``); should a later httpx keep
+    them elsewhere, every answer is read for cookies again, as before."""
+    client._cookies = _SetCookies(client.cookies)
     return client

@@ -35,6 +35,7 @@ from vozo._http import (
     async_read_file,
     check_http_client,
     closed_http_client,
+    cookies_read_only_when_set,
     in_a_download,
     read_from_environment,
     refuse_a_key_in_clear_to_a_proxy,
@@ -147,7 +148,8 @@ class AsyncDeadlineStream:
         return await self.wrapped.read(max_bytes, time_left(timeout))
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self.wrapped.write(buffer, time_left(timeout))
+        if buffer:  # h11 hands over an empty body and end of a GET too, which httpcore's streams return from at once
+            await self.wrapped.write(buffer, time_left(timeout))
 
     async def start_tls(
         self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
@@ -216,7 +218,7 @@ def async_api_client(options: ClientOptions, transport: httpx.AsyncBaseTransport
         transport=transport,
         event_hooks={"request": [async_request_hook], "response": [async_response_hook]},
     )
-    return without_keep_alive_header(client)
+    return cookies_read_only_when_set(without_keep_alive_header(client))
 
 
 def async_download_client(options: ClientOptions, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:

@@ -43,9 +43,7 @@ def sync_stream(
     target, replace = download.target(path, folder_name)
     for attempt in itertools.count():
         if client.is_closed:  # since the call began (on_progress, another thread): httpx's own error is a RuntimeError
-            raise download.error(
-                "stopped: its client was closed meanwhile (close a client once its calls have returned)"
-            )
+            raise download.error("stopped: its client was closed meanwhile (close a client once its calls returned)")
         try:
             with download.failures(), Deadline(download) as due, downloading():
                 with client.stream("GET", url, timeout=download.timeout(client.timeout)) as response:

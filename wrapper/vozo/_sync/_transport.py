@@ -35,6 +35,7 @@ from vozo._http import (
     answer_due,
     check_http_client,
     closed_http_client,
+    cookies_read_only_when_set,
     in_a_download,
     read_from_environment,
     refuse_a_key_in_clear_to_a_proxy,
@@ -146,7 +147,8 @@ class DeadlineStream:
         return self.wrapped.read(max_bytes, time_left(timeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self.wrapped.write(buffer, time_left(timeout))
+        if buffer:  # h11 hands over an empty body and end of a GET too, which httpcore's streams return from at once
+            self.wrapped.write(buffer, time_left(timeout))
 
     def start_tls(
         self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
@@ -215,7 +217,7 @@ def sync_api_client(options: ClientOptions, transport: httpx.BaseTransport) -> h
         transport=transport,
         event_hooks={"request": [sync_request_hook], "response": [sync_response_hook]},
     )
-    return without_keep_alive_header(client)
+    return cookies_read_only_when_set(without_keep_alive_header(client))
 
 
 def sync_download_client(options: ClientOptions, transport: httpx.BaseTransport) -> httpx.Client:

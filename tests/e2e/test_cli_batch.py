@@ -73,6 +73,32 @@ def test_ctrl_c_during_vozo_batch_run_keeps_every_task_id_in_the_journal_and_exi
     assert {row.task_id for row in rows} == set(fake.jobs)
 
 
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_stop_whose_create_never_answers_does_not_claim_every_task_id_is_in_the_journal(tmp_path, stop) -> None:
+    """Stopped while Vozo holds a create's answer past the grace, the run still said "every task id is in the
+    journal": the job exists at Vozo (billed), the journal holds no task id for it, and the user was told all is
+    safe."""
+    fake = FakeVozo(api_keys=[KEY], clock=ManualClock())
+    manifest, out = write_manifest(tmp_path / "m.csv", 1), tmp_path / "out"
+    with fake.serve() as url:
+        hold = fake.hold_creates()
+        env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
+        command = [VOZO, "batch", "run", str(manifest), "--out", str(out)]
+        with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+            assert hold.held.wait(SAFETY_NET), "the create never reached the fake"
+            child.send_signal(stop)
+            _, errors = child.communicate(timeout=SAFETY_NET)  # the grace ends with the answer still held
+        hold.release()
+    assert child.returncode == EXIT_CODES["interrupted"], errors
+    assert len(fake.jobs) == 1
+    assert [row.state for row in vozo.batch.status(out).rows] == [RowState.SUBMITTING]
+    told = " ".join(errors.split())
+    assert "every task id is in the journal" not in told
+    assert "1 row(s) sent without their task id coming back" in told
+    assert "look for them in your Vozo account" in told
+    assert "Traceback" not in errors
+
+
 def submitted(out: Any) -> int:
     try:
         return vozo.batch.status(out).counts.get(RowState.SUBMITTED, 0)

@@ -130,7 +130,7 @@ def run_command(
     except vozo.VozoError as error:
         fail(settings, error)
     except KeyboardInterrupt:
-        message = f"interrupted; every task id is in the journal: run the same command to resume ({out_dir})"
+        message = _interrupted(out_dir)
         exit_interrupted(settings, message, shown(message))
     except Exception as error:  # a bug: one line, and the journal still holds every task id
         unexpected(settings, error)
@@ -138,6 +138,23 @@ def run_command(
     if summary.stopped:  # the key refused (auth), or Vozo never reached (unavailable)
         sys.exit(exit_code(summary.stopped_by) if summary.stopped_by else EXIT_CODES["auth"])
     sys.exit(EXIT_CODES["ok"] if summary.complete else EXIT_CODES["incomplete"])
+
+
+def _interrupted(out_dir: Path) -> str:
+    """What a stopped run left: a create whose answer did not come back within the grace left its row submitting,
+    with no task id in the journal, while Vozo may have created (and billed) its job."""
+    resume = f"run the same command to resume ({out_dir})"
+    try:
+        unsure = vozo_batch.status(out_dir).counts.get(RowState.SUBMITTING, 0)
+    except vozo.VozoError:  # stopped before the journal was made: no row was sent
+        unsure = 0
+    if not unsure:
+        return f"interrupted; every task id is in the journal: {resume}"
+    return (
+        f"interrupted; {unsure} row(s) sent without their task id coming back (Vozo may have created and billed "
+        "their jobs: look for them in your Vozo account; the next run marks them uncertain and does not submit them "
+        f"again unless you pass --resubmit-uncertain); every task id that came back is in the journal: {resume}"
+    )
 
 
 @batch.command("status", epilog=EPILOG)

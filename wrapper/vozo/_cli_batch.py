@@ -32,6 +32,7 @@ from vozo._cli_common import (
     out,
     say,
     shown,
+    silence_stdout,
     unexpected,
 )
 from vozo._http import MAX_REQUESTS_IN_FLIGHT
@@ -169,6 +170,24 @@ def status_command(settings: Settings, out_dir: Path, show_all: bool) -> None:
 
 
 def _print_summary(settings: Settings, summary: BatchSummary, *, show_all: bool = False) -> None:
+    """The summary on stdout (the report, with --json). Should its reader have left (``| head``), the warnings on
+    stderr and, for a run, its own exit code still tell the batch's outcome: it is in the journal and the report."""
+    try:
+        _print_tables(settings, summary, show_all=show_all)
+    except BrokenPipeError:
+        silence_stdout()
+    else:
+        if settings.as_json:  # the warnings are in the JSON
+            return
+    if (uncertain := _uncertain_note(summary)) is not None:
+        err.print(uncertain, highlight=False)
+    if summary.stopped:
+        stopped = shown(in_command_terms(summary.stopped))
+        err.print(Text.assemble(("stopped submitting", "bold red"), f": {stopped}"), highlight=False)
+    say(shown(f"report: {summary.out / 'report.json'}, {summary.out / 'report.csv'}"))
+
+
+def _print_tables(settings: Settings, summary: BatchSummary, *, show_all: bool) -> None:
     if settings.as_json:
         json_line(summary.report())
         return
@@ -193,12 +212,6 @@ def _print_summary(settings: Settings, summary: BatchSummary, *, show_all: bool 
             cells = (row.key, row.kind, row.state.value, row.task_id or "", in_command_terms(row.error or ""))
             rows.add_row(*(Text(shown(cell)) for cell in cells))
         out.print(rows)
-    if (uncertain := _uncertain_note(summary)) is not None:
-        err.print(uncertain, highlight=False)
-    if summary.stopped:
-        stopped = shown(in_command_terms(summary.stopped))
-        err.print(Text.assemble(("stopped submitting", "bold red"), f": {stopped}"), highlight=False)
-    say(shown(f"report: {summary.out / 'report.json'}, {summary.out / 'report.csv'}"))
 
 
 def _sync_notes(sync: vozo_batch.SyncReport) -> list[str]:

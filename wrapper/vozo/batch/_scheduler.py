@@ -525,8 +525,10 @@ class Runner:
             self.slowdowns += 1
             self._pauses[name] += 1  # consecutive slow-downs without a job accepted in between
             pause = backoff(self._pauses[name])
-            if retry_after is not None and retry_after <= _MAX_PAUSE:  # Vozo said how long
-                pause = retry_after
+            if retry_after is not None and retry_after <= _MAX_PAUSE:  # Vozo said how long: at least that long
+                # ... and no shorter than the refusals in a row call for: a `Retry-After: 0` answered to every
+                # create had the run send them again at once, hundreds a second, each with a journal write.
+                pause = max(retry_after, pause)
             self._paused_until[name] = now + pause
             why = f"{name} submissions paused for {pause:.2g} s, then tried again: {_refusal(exc)}"
             cap = " (every job of this key counts, queued ones and those sent outside this batch)"

@@ -31,8 +31,8 @@ import vozo
 import vozo.batch
 from tests.sockets import closed_port
 from vozo._cli_common import EXIT_CODES
-from vozo.batch import RowState, _scheduler
-from vozo.testing import FakeVozo
+from vozo.batch import RowState, _journal, _scheduler
+from vozo.testing import FakeVozo, ManualClock
 from vozo.testing._media import sample_video
 
 from .conftest import KEY
@@ -442,3 +442,40 @@ def test_a_status_escaping_a_lone_surrogate_keeps_every_task_id_and_ends_the_run
     assert {row.state for row in summary.rows} == {RowState.SUBMITTED}
     assert sorted(row.task_id or "" for row in summary.rows) == ["t0", "t1"]  # in whichever order they were sent
     assert all("lone surrogate" in (row.error or "") for row in summary.rows)
+
+
+def test_every_task_id_the_journal_could_not_take_reaches_the_caller(tmp_path, monkeypatch) -> None:
+    """The disk refused the journal writes of three creates' task ids (three jobs Vozo created and billed): the
+    JournalError named only the first; the other two were forgotten by the journal, the error and the report."""
+    real_update = _journal.Journal.update
+
+    def full_disk(journal: Any, key: str, **values: Any) -> None:
+        if values.get("state") is RowState.SUBMITTED:
+            raise vozo.batch.JournalError("database or disk is full (simulated)")
+        real_update(journal, key, **values)
+
+    monkeypatch.setattr(_journal.Journal, "update", full_disk)
+    fake = FakeVozo(api_keys=[KEY], clock=ManualClock())
+    manifest = write_manifest(tmp_path / "m.csv", 3)
+    with fake.serve() as url:
+        hold = fake.hold_creates()
+
+        def release_once_all_are_held() -> None:  # every create reached the fake before any answer comes back
+            deadline = time.monotonic() + GATE_TIMEOUT
+            while len(hold.task_ids) < 3 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            hold.release()
+
+        threading.Thread(target=release_once_all_are_held, daemon=True).start()
+
+        async def go() -> None:
+            async with vozo.AsyncVozo(api_key=KEY, base_url=url) as client:
+                await vozo.batch.run(client, manifest, tmp_path / "out", poll_interval=0.01)
+
+        with pytest.raises(vozo.batch.JournalError) as refused:
+            anyio.run(go)
+    assert len(fake.jobs) == 3
+    for task_id in fake.jobs:
+        assert task_id in str(refused.value)
+    assert refused.value.task_id in fake.jobs
+    assert "database or disk is full (simulated)" in str(refused.value)

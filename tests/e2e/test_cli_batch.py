@@ -23,7 +23,7 @@ from vozo.testing import FakeVozo, Faults, ManualClock
 
 from .conftest import KEY
 from .test_batch import write_manifest
-from .test_cli import VOZO
+from .test_cli import VOZO, vozo_into_a_closed_pipe
 
 SAFETY_NET = 60.0  # only against a hung test: when Ctrl-C comes is decided by the journal, never by this
 
@@ -71,6 +71,32 @@ def test_ctrl_c_during_vozo_batch_run_keeps_every_task_id_in_the_journal_and_exi
     assert "Traceback" not in errors
     rows = vozo.batch.status(out).rows
     assert {row.task_id for row in rows} == set(fake.jobs)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_stop_whose_create_never_answers_does_not_claim_every_task_id_is_in_the_journal(tmp_path, stop) -> None:
+    """Stopped while Vozo holds a create's answer past the grace, the run still said "every task id is in the
+    journal": the job exists at Vozo (billed), the journal holds no task id for it, and the user was told all is
+    safe."""
+    fake = FakeVozo(api_keys=[KEY], clock=ManualClock())
+    manifest, out = write_manifest(tmp_path / "m.csv", 1), tmp_path / "out"
+    with fake.serve() as url:
+        hold = fake.hold_creates()
+        env = {**os.environ, "VOZO_API_KEY": KEY, "VOZO_BASE_URL": url}
+        command = [VOZO, "batch", "run", str(manifest), "--out", str(out)]
+        with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+            assert hold.held.wait(SAFETY_NET), "the create never reached the fake"
+            child.send_signal(stop)
+            _, errors = child.communicate(timeout=SAFETY_NET)  # the grace ends with the answer still held
+        hold.release()
+    assert child.returncode == EXIT_CODES["interrupted"], errors
+    assert len(fake.jobs) == 1
+    assert [row.state for row in vozo.batch.status(out).rows] == [RowState.SUBMITTING]
+    told = " ".join(errors.split())
+    assert "every task id is in the journal" not in told
+    assert "1 row(s) sent without their task id coming back" in told
+    assert "look for them in your Vozo account" in told
+    assert "Traceback" not in errors
 
 
 def submitted(out: Any) -> int:
@@ -228,3 +254,20 @@ def test_once_vozo_has_answered_a_run_waits_through_an_outage(tmp_path, monkeypa
     assert len(refused) == 20
     assert summary.stopped is None
     assert summary.counts == {RowState.COMPLETED: 3}
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_with_stdout_closed_a_batch_still_warns_of_its_uncertain_rows_with_its_own_exit_code(tmp_path, as_json) -> None:
+    """`vozo batch run ... | head -1`: the summary table met the closed pipe first, and the run ended with exit 1 and
+    without the warnings written on stderr after it (rows uncertain: jobs Vozo may have billed), nor the report."""
+    fake = FakeVozo(api_keys=[KEY], faults=Faults(reset_after=1.0))  # the create's job is made, its answer lost
+    manifest, out = write_manifest(tmp_path / "m.csv", 1), tmp_path / "out"
+    with fake.serve() as url:
+        args = [*(["--json"] if as_json else []), "batch", "run", str(manifest), "--out", str(out)]
+        result = vozo_into_a_closed_pipe(url, *args)
+    assert [row.state for row in vozo.batch.status(out).rows] == [RowState.UNCERTAIN]
+    assert len(fake.jobs) == 1
+    assert result.returncode == EXIT_CODES["incomplete"], result.stderr
+    assert "1 row(s) uncertain" in result.stderr
+    assert f"report: {out / 'report.json'}" in result.stderr
+    assert "Traceback" not in result.stderr

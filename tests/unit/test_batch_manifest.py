@@ -270,6 +270,26 @@ def test_an_edit_to_a_sent_row_is_refused_unless_rerun_and_the_old_task_id_is_ke
     assert (row.state, row.task_id, row.previous_task_ids) == (RowState.QUEUED, None, ["t-0"])
 
 
+def test_a_sent_row_given_another_id_is_refused_unless_rerun_not_sent_again_as_a_new_row(tmp_path) -> None:
+    """An id column added to a manifest of rows without one renamed every row (row-1 -> clip0): each was taken for a
+    new row and submitted, and billed, again without a word, its old job kept as a row no longer in the manifest."""
+    journal = Journal(tmp_path / "journal.sqlite")
+    lines = ["https://m.test/p.mp4,https://m.test/0.mp3", "https://m.test/p.mp4,https://m.test/1.mp3"]
+    unnamed = write(tmp_path / "m.csv", "reference_file_url,audio_url\n" + "\n".join(lines) + "\n")
+    journal.sync(vozo.batch.load(unnamed), rerun_changed=False, resubmit_uncertain=False)
+    journal.mark_submitting("row-1")
+    journal.update("row-1", state=RowState.COMPLETED, task_id="t-1")  # row-2 was never sent
+    named = "id,reference_file_url,audio_url\n" + "".join(f"clip{n},{line}\n" for n, line in enumerate(lines))
+    renamed = vozo.batch.load(write(tmp_path / "m.csv", named))
+    with pytest.raises(ManifestChangedError, match=r"1 new row\(s\) .* clip0 holds what row-1 was sent as") as refused:
+        journal.sync(renamed, rerun_changed=False, resubmit_uncertain=False)
+    assert "rerun_changed=True" in str(refused.value)
+    assert {row.key: row.state for row in journal.rows()} == {"row-1": RowState.COMPLETED, "row-2": RowState.QUEUED}
+    journal.sync(renamed, rerun_changed=True, resubmit_uncertain=False)  # asked for: new jobs
+    states = {row.key: row.state for row in journal.rows()}
+    assert states == {"row-1": RowState.COMPLETED, "clip0": RowState.QUEUED, "clip1": RowState.QUEUED}
+
+
 def test_the_batch_library_advises_its_own_arguments_not_the_commands_options(tmp_path) -> None:
     """vozo.batch.run told Python callers to 'pass --rerun-changed' and 'use a new --out folder', the options of
     `vozo batch run`, where the library's other errors name Python arguments (the command translates them)."""

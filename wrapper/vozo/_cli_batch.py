@@ -32,6 +32,7 @@ from vozo._cli_common import (
     out,
     say,
     shown,
+    silence_stdout,
     unexpected,
 )
 from vozo._http import MAX_REQUESTS_IN_FLIGHT
@@ -130,7 +131,7 @@ def run_command(
     except vozo.VozoError as error:
         fail(settings, error)
     except KeyboardInterrupt:
-        message = f"interrupted; every task id is in the journal: run the same command to resume ({out_dir})"
+        message = _interrupted(out_dir)
         exit_interrupted(settings, message, shown(message))
     except Exception as error:  # a bug: one line, and the journal still holds every task id
         unexpected(settings, error)
@@ -138,6 +139,23 @@ def run_command(
     if summary.stopped:  # the key refused (auth), or Vozo never reached (unavailable)
         sys.exit(exit_code(summary.stopped_by) if summary.stopped_by else EXIT_CODES["auth"])
     sys.exit(EXIT_CODES["ok"] if summary.complete else EXIT_CODES["incomplete"])
+
+
+def _interrupted(out_dir: Path) -> str:
+    """What a stopped run left: a create whose answer did not come back within the grace left its row submitting,
+    with no task id in the journal, while Vozo may have created (and billed) its job."""
+    resume = f"run the same command to resume ({out_dir})"
+    try:
+        unsure = vozo_batch.status(out_dir).counts.get(RowState.SUBMITTING, 0)
+    except vozo.VozoError:  # stopped before the journal was made: no row was sent
+        unsure = 0
+    if not unsure:
+        return f"interrupted; every task id is in the journal: {resume}"
+    return (
+        f"interrupted; {unsure} row(s) sent without their task id coming back (Vozo may have created and billed "
+        "their jobs: look for them in your Vozo account; the next run marks them uncertain and does not submit them "
+        f"again unless you pass --resubmit-uncertain); every task id that came back is in the journal: {resume}"
+    )
 
 
 @batch.command("status", epilog=EPILOG)
@@ -152,6 +170,24 @@ def status_command(settings: Settings, out_dir: Path, show_all: bool) -> None:
 
 
 def _print_summary(settings: Settings, summary: BatchSummary, *, show_all: bool = False) -> None:
+    """The summary on stdout (the report, with --json). Should its reader have left (``| head``), the warnings on
+    stderr and, for a run, its own exit code still tell the batch's outcome: it is in the journal and the report."""
+    try:
+        _print_tables(settings, summary, show_all=show_all)
+    except BrokenPipeError:
+        silence_stdout()
+    else:
+        if settings.as_json:  # the warnings are in the JSON
+            return
+    if (uncertain := _uncertain_note(summary)) is not None:
+        err.print(uncertain, highlight=False)
+    if summary.stopped:
+        stopped = shown(in_command_terms(summary.stopped))
+        err.print(Text.assemble(("stopped submitting", "bold red"), f": {stopped}"), highlight=False)
+    say(shown(f"report: {summary.out / 'report.json'}, {summary.out / 'report.csv'}"))
+
+
+def _print_tables(settings: Settings, summary: BatchSummary, *, show_all: bool) -> None:
     if settings.as_json:
         json_line(summary.report())
         return
@@ -176,12 +212,6 @@ def _print_summary(settings: Settings, summary: BatchSummary, *, show_all: bool 
             cells = (row.key, row.kind, row.state.value, row.task_id or "", in_command_terms(row.error or ""))
             rows.add_row(*(Text(shown(cell)) for cell in cells))
         out.print(rows)
-    if (uncertain := _uncertain_note(summary)) is not None:
-        err.print(uncertain, highlight=False)
-    if summary.stopped:
-        stopped = shown(in_command_terms(summary.stopped))
-        err.print(Text.assemble(("stopped submitting", "bold red"), f": {stopped}"), highlight=False)
-    say(shown(f"report: {summary.out / 'report.json'}, {summary.out / 'report.csv'}"))
 
 
 def _sync_notes(sync: vozo_batch.SyncReport) -> list[str]:

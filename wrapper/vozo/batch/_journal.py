@@ -291,6 +291,8 @@ class Journal:
         if report.changed_sent and not rerun_changed:
             raise _changed_sent_error(report.changed_sent, manifest, known)
         report.removed = sorted(set(known) - {row.key for row in manifest})
+        if (renamed := _renamed(manifest, known, report.removed)) and not rerun_changed:
+            raise _renamed_error(renamed)
         _refuse_files_of_kept_rows([known[key] for key in report.removed if known[key].state in SENT_STATES], manifest)
         with self._transaction():
             for row in manifest:
@@ -698,6 +700,25 @@ def _changed_sent_error(
         "named by its position, so adding or removing a row shifts the rows after it: put the rows back where they "
         "were (finished rows are skipped, not sent again), and give every row an id column in your next manifest. "
         "rerun_changed=True would submit them again, and Vozo would bill jobs it already ran a second time."
+    )
+
+
+def _renamed(manifest: list[ManifestRow], known: dict[str, JournalRow], removed: list[str]) -> list[tuple[str, str]]:
+    """(new key, old key): new rows holding what a row no longer in the manifest was sent as, its id changed (an id
+    column added to rows named row-N, a renamed file): as new rows, they would be submitted, and billed, again."""
+    sent_as = {known[key].row_hash: key for key in removed if known[key].state in SENT_STATES}
+    return [(row.key, sent_as[row.row_hash]) for row in manifest if row.key not in known and row.row_hash in sent_as]
+
+
+def _renamed_error(renamed: list[tuple[str, str]]) -> ManifestChangedError:
+    (key, was), *more = renamed[:5]
+    told = f"{key} holds what {was} was sent as" + "".join(f", {k} what {w} was" for k, w in more)
+    return ManifestChangedError(
+        f"{len(renamed)} new row(s) in the manifest hold what rows no longer in it were sent to Vozo as: {told}"
+        f"{' ...' if len(renamed) > 5 else ''}. The journal keeps those jobs under their old ids; a row with a new id "
+        "is a new row, submitted and billed again. Give those rows back their old ids (a row without an id is named "
+        "row-N after its position), use a new out= folder for a new batch, or pass rerun_changed=True to submit them "
+        "again as new (billed) jobs."
     )
 
 

@@ -64,7 +64,7 @@ from vozo._jobs import (
 )
 from vozo._kinds import all_kinds, kind_named, status_value
 from vozo._logging import logger
-from vozo.batch._journal import FINAL_STATES, Journal, JournalError, RowHead, RowState
+from vozo.batch._journal import FINAL_STATES, Journal, JournalError, JournalReplacedError, RowHead, RowState
 from vozo.batch._outputs import output_name, result_links
 from vozo_api_client.models import Job
 
@@ -185,6 +185,7 @@ class Runner:
         self._sending: set[anyio.CancelScope] = set()  # creates that may be in flight: see _shut_down
         self._closing = False
         self._crash: BaseException | None = None
+        self._unrecorded: dict[str, str] = {}  # row key -> a task id that came back but could not be journalled
         self._wake = anyio.Event()
         self._started = time.monotonic()
         self._finished = 0
@@ -220,7 +221,21 @@ class Runner:
             self._watches.clear()
             self._report()
         if self._crash is not None:
-            raise self._crash  # raised alone, not in an exception group: the caller sees what broke
+            raise self._naming_unrecorded(self._crash)  # alone, not in an exception group: the caller sees what broke
+
+    def _naming_unrecorded(self, crash: BaseException) -> BaseException:
+        """The journal error that stopped the run, naming every task id it could not take: the others' creates,
+        spared by the shutdown, may have failed on the same full disk, and their jobs exist (paid)."""
+        if not isinstance(crash, JournalError) or isinstance(crash, JournalReplacedError) or not self._unrecorded:
+            return crash  # a replaced journal's error names every task id the batch sent (Journal.replaced_error)
+        ids = ", ".join(f"{key}: {task_id}" for key, task_id in self._unrecorded.items())
+        logger.error("batch task ids not in the journal: %s", ids)
+        named = JournalError(
+            f"{crash} The journal could not take the task ids of {len(self._unrecorded)} job(s) Vozo created (paid "
+            f"jobs; the next run leaves their rows uncertain, never submitted again): {ids}. Keep them."
+        )
+        named.task_id = next(iter(self._unrecorded.values()))
+        return named
 
     async def _loop(self) -> None:
         self._report()
@@ -320,6 +335,7 @@ class Runner:
             holder = await self.journal.in_thread(self.journal.record_task_id, work.key, task_id, kinds_sharing_status)
         except JournalError as exc:
             exc.task_id = task_id  # the job exists: its id must reach the user some way
+            self._unrecorded[work.key] = task_id  # named by the error run() raises: only the first crash is raised
             raise
         if holder is not None:  # two rows polling one job would both "complete" with its files: one is forged
             work.task_id = None
@@ -509,8 +525,10 @@ class Runner:
             self.slowdowns += 1
             self._pauses[name] += 1  # consecutive slow-downs without a job accepted in between
             pause = backoff(self._pauses[name])
-            if retry_after is not None and retry_after <= _MAX_PAUSE:  # Vozo said how long
-                pause = retry_after
+            if retry_after is not None and retry_after <= _MAX_PAUSE:  # Vozo said how long: at least that long
+                # ... and no shorter than the refusals in a row call for: a `Retry-After: 0` answered to every
+                # create had the run send them again at once, hundreds a second, each with a journal write.
+                pause = max(retry_after, pause)
             self._paused_until[name] = now + pause
             why = f"{name} submissions paused for {pause:.2g} s, then tried again: {_refusal(exc)}"
             cap = " (every job of this key counts, queued ones and those sent outside this batch)"

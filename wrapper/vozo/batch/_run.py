@@ -119,9 +119,7 @@ async def run(
     Raises ManifestError (the manifest as a whole is unusable), ManifestChangedError, BatchLockedError;
     InvalidInputError for a client that is no AsyncVozo.
     """
-    _refuse_a_client_or_callback(client, on_progress)
-    check_path("manifest", manifest)
-    check_path("out", out)
+    _refuse_unusable_arguments(client, on_progress, manifest, out)
     check_options(max_active=max_active, concurrency=concurrency, downloads=downloads,
                   poll_interval=poll_interval, timeout=timeout)  # fmt: skip
     rows = _manifest.load(manifest)  # a file that cannot be used is refused before the folder is touched
@@ -136,17 +134,8 @@ async def run(
         )
         del rows  # in the journal now: the run does not hold the manifest (its memory is the rows in flight)
         remove_partial_files(folder)
-        runner = Runner(
-            client,
-            journal,
-            folder,
-            max_active=max_active,
-            concurrency=concurrency,
-            downloads=downloads,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            on_progress=on_progress,
-        )
+        runner = Runner(client, journal, folder, max_active=max_active, concurrency=concurrency, downloads=downloads,
+                        poll_interval=poll_interval, timeout=timeout, on_progress=on_progress)  # fmt: skip
         try:
             await runner.run()
         except JournalReplacedError:  # no report from the file there now: it is not this batch's journal
@@ -168,7 +157,7 @@ def _summary(runner: Runner, journal: Journal, folder: Path, sync: SyncReport) -
     return BatchSummary(folder, journal.rows(), sync, runner.stopped, runner.slowdowns, runner.stopped_by)
 
 
-def _refuse_a_client_or_callback(client: object, on_progress: object) -> None:
+def _refuse_unusable_arguments(client: object, on_progress: object, manifest: object, out: object) -> None:
     """Refused before any job is paid for."""
     if not isinstance(client, AsyncVozo):  # a Vozo's create is no coroutine: its job would be made, then lost
         raise InvalidInputError(
@@ -178,6 +167,8 @@ def _refuse_a_client_or_callback(client: object, on_progress: object) -> None:
     check_callback("on_progress", on_progress, awaited=True)
     if inspect.iscoroutinefunction(on_progress):  # see Scheduler._report
         raise InvalidInputError(ASYNC_ON_PROGRESS)
+    check_path("manifest", manifest)
+    check_path("out", out)
 
 
 def _refuse_a_manifest_of_the_batch(manifest: Path, folder: Path) -> None:

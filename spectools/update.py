@@ -53,6 +53,10 @@ def file_fetcher(url: str) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UpdateError(f"could not read {path}: {exc}") from exc
+    except UnicodeDecodeError as exc:  # the site serves UTF-8; a mirror saved otherwise would be misread
+        raise UpdateError(
+            f"{path} is not UTF-8 text (byte {exc.start}): save the mirrored page as UTF-8; nothing was written"
+        ) from exc
 
 
 def _relative(url: str, base: str) -> str | None:

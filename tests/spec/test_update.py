@@ -421,3 +421,14 @@ def test_a_guide_showing_a_json_request_is_not_taken_for_an_api_reference_page(
     index.write_text(index.read_text() + f"- [Examples]({site.base}/{guide}.md)\n")
     assert run_update(site.base, checkout) == 0
     assert "API change report: no changes to operations or fields." in capsys.readouterr().out
+
+
+def test_a_mirrored_page_that_is_not_utf8_is_refused_naming_it(site: Site, checkout: Path, capsys) -> None:
+    """A local mirror's page saved in Latin-1 ended `make update-spec` in a UnicodeDecodeError traceback."""
+    page = site.page(TRANSLATE_CREATE)
+    page.write_bytes(page.read_bytes().replace(b"description", "d\xe9scription".encode("latin-1"), 1))
+    before = snapshot(checkout)
+    assert run_update(str(site.docs), checkout) == 1
+    err = capsys.readouterr().err
+    assert f"{TRANSLATE_CREATE}.md is not UTF-8 text" in err, err
+    assert snapshot(checkout) == before

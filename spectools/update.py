@@ -18,6 +18,7 @@ from spectools.pages import has_fence
 
 DEFAULT_SOURCE = "https://www.vozo.ai/docs"
 _LINK = re.compile(r"\((?P<url>[^()\s]+)\)|^\s*-?\s*(?P<bare>https?://\S+)\s*$", re.MULTILINE)
+_NAME_MAX = 255  # bytes in one file name on Linux, macOS and Windows file systems
 _LOCALE = re.compile(r"^[a-z]{2}(-[a-zA-Z]{2})?$")
 
 Fetch = Callable[[str], str]
@@ -97,6 +98,12 @@ def download_pages(source: str, fetch: Fetch) -> list[FetchedPage]:
         if not has_fence(text):  # overviews and guides have none
             continue
         name = page_file_name(relative)
+        if len(name.encode()) > _NAME_MAX:  # the staging copy could not store it (File name too long)
+            raise UpdateError(
+                f"the page {url} would be stored under a file name too long for openapi/upstream "
+                f"({len(name.encode())} bytes, at most {_NAME_MAX}); nothing was written (ask Vozo, or shorten "
+                "its path in a local mirror)"
+            )
         if name in stored:  # a/b and a__b: one would silently replace the other, and its operations go unreported
             raise UpdateError(
                 f"the pages {stored[name]} and {url} would both be stored as openapi/upstream/{name}; nothing was "

@@ -432,3 +432,19 @@ def test_a_mirrored_page_that_is_not_utf8_is_refused_naming_it(site: Site, check
     err = capsys.readouterr().err
     assert f"{TRANSLATE_CREATE}.md is not UTF-8 text" in err, err
     assert snapshot(checkout) == before
+
+
+def test_a_page_whose_file_name_would_be_too_long_is_refused_naming_it(site: Site, checkout: Path, capsys) -> None:
+    """A page linked at a path whose stored name passes the file system's 255 bytes ended the update in an
+    OSError traceback (File name too long) from the staging copy."""
+    deep = "api_reference/" + "/".join(["a" * 120] * 3)
+    site.page(deep).parent.mkdir(parents=True)
+    shutil.copy(site.page("api_reference/endpoints/lipsync/create"), site.page(deep))
+    index = site.docs / "llms.txt"
+    index.write_text(index.read_text() + f"- [Deep]({site.base}/{deep}.md)\n")
+    before = snapshot(checkout)
+    assert run_update(site.base, checkout) == 1
+    err = capsys.readouterr().err
+    assert f"the page {site.base}/{deep}.md would be stored under a file name too long" in err, err
+    assert "nothing was written" in err, err
+    assert snapshot(checkout) == before

@@ -18,6 +18,7 @@ from spectools.pages import has_fence
 
 DEFAULT_SOURCE = "https://www.vozo.ai/docs"
 _LINK = re.compile(r"\((?P<url>[^()\s]+)\)|^\s*-?\s*(?P<bare>https?://\S+)\s*$", re.MULTILINE)
+_MAX_REDIRECTS = 10
 _NAME_MAX = 255  # bytes in one file name on Linux, macOS and Windows file systems
 _LOCALE = re.compile(r"^[a-z]{2}(-[a-zA-Z]{2})?$")
 
@@ -36,15 +37,34 @@ class FetchedPage:
 
 
 def http_fetcher(client: httpx.Client) -> Fetch:
+    """GETs a page, following redirects only within its own host: another host would write the SDK's spec."""
+
     def fetch(url: str) -> str:
+        current = httpx.URL(url)
         try:
-            response = client.get(url)
-            response.raise_for_status()
+            for _ in range(_MAX_REDIRECTS + 1):
+                response = client.get(current, follow_redirects=False)
+                if response.next_request is None:
+                    response.raise_for_status()
+                    return response.text
+                current = _same_site(url, current, response.next_request.url)
         except httpx.HTTPError as exc:
             raise UpdateError(f"could not fetch {url}: {exc}") from exc
-        return response.text
+        raise UpdateError(f"could not fetch {url}: more than {_MAX_REDIRECTS} redirects")
 
     return fetch
+
+
+def _same_site(url: str, current: httpx.URL, target: httpx.URL) -> httpx.URL:
+    """``target`` when a redirect from ``current`` to it stays on the page's host (http may become https)."""
+    upgraded = current.scheme == "http" and target.scheme == "https" and target.port is None
+    same_origin = (target.scheme, target.port) == (current.scheme, current.port) or upgraded
+    if target.host != current.host or not same_origin:
+        raise UpdateError(
+            f"could not fetch {url}: it redirects to {target}, another host than the docs site's; nothing was "
+            "written (use that site as SOURCE if it is Vozo's)"
+        )
+    return target
 
 
 def file_fetcher(url: str) -> str:

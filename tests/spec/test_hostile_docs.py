@@ -757,3 +757,49 @@ def test_a_server_the_pages_add_beside_the_api_s_is_accepted(tmp_path: Path) -> 
         FetchedPage(p.name, p.url, p.text.replace(own, "  - url: https://sandbox.vozo.ai\n" + own)) for p in _pages()
     ]
     assert _build(pages, tmp_path)["servers"] == [{"url": "https://sandbox.vozo.ai"}, {"url": "https://api.vozo.ai"}]
+
+
+# --- a request schema that refers to itself ---------------------------------------------------------------------
+
+_TREE = "        tree:\n          $ref: '#/components/schemas/RemixNode'\n        mood:\n"
+_NODE = (
+    "    RemixNode:\n      type: object\n      properties:\n        name:\n          type: string\n"
+    "        children:\n          type: array\n          items:\n            $ref: '#/components/schemas/RemixNode'\n"
+)
+
+DEEP_TREE = """
+import json, sys
+from pathlib import Path
+
+import vozo
+from vozo.testing import FakeVozo
+
+root = Path(sys.argv[1])
+tree = {"name": "leaf"}
+for _ in range(5000):
+    tree = {"name": "node", "children": [tree]}
+found = {}
+fake = FakeVozo(api_keys=["k"], spec=root / "spec.yaml")
+with fake.serve() as url, vozo.Vozo(api_key="k", base_url=url) as client:
+    try:
+        client.remix.create(video_url="https://m.test/v.mp4", class_="a", tree=tree)
+    except vozo.InvalidInputError as exc:
+        found["refused"] = str(exc)
+    found["sent"] = len(fake.create_requests)
+print(json.dumps(found))
+"""
+
+
+def test_an_argument_nested_past_python_s_limit_in_a_self_referring_schema_is_refused(tmp_path: Path) -> None:
+    """A request field whose schema refers to itself (a tree of nodes) made create() of a deeply nested value end in
+    a bare RecursionError from the generated model, no VozoError."""
+    text = _CREATE.replace("        mood:\n", _TREE, 1).replace("    RemixSegment:\n", _NODE + "    RemixSegment:\n", 1)
+    pages = [page for page in _pages() if page.name != CREATE_PAGE]
+    pages.append(FetchedPage(CREATE_PAGE, f"https://docs.test/{CREATE_PAGE}", text))
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(build.render(_build(pages, tmp_path / "pages")), encoding="utf-8")
+    generator = OPENAPI / "generator"
+    generate.generate(spec, generator / "config.yaml", generator / "templates", tmp_path / "generated")
+    found = _python(tmp_path, DEEP_TREE)
+    assert found == {"refused": found.get("refused"), "sent": 0}, found
+    assert "the remix request is nested too deeply to send (in tree)" in found["refused"], found

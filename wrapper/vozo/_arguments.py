@@ -215,6 +215,11 @@ def request_body(
     _check_text(values)
     try:
         body = kind.request_model.from_dict(values)
+    except RecursionError:  # a schema that refers to itself (a tree) reads a value as deep as it nests
+        nested = ", ".join(name for name, value in values.items() if isinstance(value, (Mapping, list, tuple)))
+        raise InvalidInputError(
+            f"the {kind.name} request is nested too deeply to send (in {nested}): pass fewer levels"
+        ) from None
     except (TypeError, ValueError, KeyError, AttributeError) as exc:  # extra_body, or a shape the checks let by
         raise InvalidInputError(
             f"the {kind.name} request does not have the shape the spec gives it ({type(exc).__name__}: {exc}); "

@@ -803,3 +803,24 @@ def test_an_argument_nested_past_python_s_limit_in_a_self_referring_schema_is_re
     found = _python(tmp_path, DEEP_TREE)
     assert found == {"refused": found.get("refused"), "sent": 0}, found
     assert "the remix request is nested too deeply to send (in tree)" in found["refused"], found
+
+
+TUPLES = """
+import json, sys
+from pathlib import Path
+
+import vozo
+from vozo.testing import FakeVozo
+
+root = Path(sys.argv[1])
+fake = FakeVozo(api_keys=["k"], spec=root / "spec.yaml")
+with fake.serve() as url, vozo.Vozo(api_key="k", base_url=url) as client:
+    client.remix.create(video_url="https://m.test/v.mp4", class_="a", segments=({"start": 1.0},))
+print(json.dumps([request["body"].get("segments") for request in fake.create_requests]))
+"""
+
+
+def test_a_tuple_given_for_an_array_field_is_sent(hostile: Path) -> None:
+    """create() types an array field as a Sequence, yet a tuple was dropped from the body (logged as a field Vozo
+    may have changed): the job was created, and paid for, without it."""
+    assert _python(hostile, TUPLES) == [[{"start": 1.0}]]

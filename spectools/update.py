@@ -18,6 +18,8 @@ from spectools.pages import has_fence
 
 DEFAULT_SOURCE = "https://www.vozo.ai/docs"
 _LINK = re.compile(r"\((?P<url>[^()\s]+)\)|^\s*-?\s*(?P<bare>https?://\S+)\s*$", re.MULTILINE)
+_MAX_REDIRECTS = 10
+_NAME_MAX = 255  # bytes in one file name on Linux, macOS and Windows file systems
 _LOCALE = re.compile(r"^[a-z]{2}(-[a-zA-Z]{2})?$")
 
 Fetch = Callable[[str], str]
@@ -35,15 +37,34 @@ class FetchedPage:
 
 
 def http_fetcher(client: httpx.Client) -> Fetch:
+    """GETs a page, following redirects only within its own host: another host would write the SDK's spec."""
+
     def fetch(url: str) -> str:
+        current = httpx.URL(url)
         try:
-            response = client.get(url)
-            response.raise_for_status()
+            for _ in range(_MAX_REDIRECTS + 1):
+                response = client.get(current, follow_redirects=False)
+                if response.next_request is None:
+                    response.raise_for_status()
+                    return response.text
+                current = _same_site(url, current, response.next_request.url)
         except httpx.HTTPError as exc:
             raise UpdateError(f"could not fetch {url}: {exc}") from exc
-        return response.text
+        raise UpdateError(f"could not fetch {url}: more than {_MAX_REDIRECTS} redirects")
 
     return fetch
+
+
+def _same_site(url: str, current: httpx.URL, target: httpx.URL) -> httpx.URL:
+    """``target`` when a redirect from ``current`` to it stays on the page's host (http may become https)."""
+    upgraded = current.scheme == "http" and target.scheme == "https" and target.port is None
+    same_origin = (target.scheme, target.port) == (current.scheme, current.port) or upgraded
+    if target.host != current.host or not same_origin:
+        raise UpdateError(
+            f"could not fetch {url}: it redirects to {target}, another host than the docs site's; nothing was "
+            "written (use that site as SOURCE if it is Vozo's)"
+        )
+    return target
 
 
 def file_fetcher(url: str) -> str:
@@ -53,6 +74,10 @@ def file_fetcher(url: str) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UpdateError(f"could not read {path}: {exc}") from exc
+    except UnicodeDecodeError as exc:  # the site serves UTF-8; a mirror saved otherwise would be misread
+        raise UpdateError(
+            f"{path} is not UTF-8 text (byte {exc.start}): save the mirrored page as UTF-8; nothing was written"
+        ) from exc
 
 
 def _relative(url: str, base: str) -> str | None:
@@ -93,6 +118,12 @@ def download_pages(source: str, fetch: Fetch) -> list[FetchedPage]:
         if not has_fence(text):  # overviews and guides have none
             continue
         name = page_file_name(relative)
+        if len(name.encode()) > _NAME_MAX:  # the staging copy could not store it (File name too long)
+            raise UpdateError(
+                f"the page {url} would be stored under a file name too long for openapi/upstream "
+                f"({len(name.encode())} bytes, at most {_NAME_MAX}); nothing was written (ask Vozo, or shorten "
+                "its path in a local mirror)"
+            )
         if name in stored:  # a/b and a__b: one would silently replace the other, and its operations go unreported
             raise UpdateError(
                 f"the pages {stored[name]} and {url} would both be stored as openapi/upstream/{name}; nothing was "

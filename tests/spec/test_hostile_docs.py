@@ -757,3 +757,79 @@ def test_a_server_the_pages_add_beside_the_api_s_is_accepted(tmp_path: Path) -> 
         FetchedPage(p.name, p.url, p.text.replace(own, "  - url: https://sandbox.vozo.ai\n" + own)) for p in _pages()
     ]
     assert _build(pages, tmp_path)["servers"] == [{"url": "https://sandbox.vozo.ai"}, {"url": "https://api.vozo.ai"}]
+
+
+# --- a request schema that refers to itself ---------------------------------------------------------------------
+
+_TREE = "        tree:\n          $ref: '#/components/schemas/RemixNode'\n        mood:\n"
+_NODE = (
+    "    RemixNode:\n      type: object\n      properties:\n        name:\n          type: string\n"
+    "        children:\n          type: array\n          items:\n            $ref: '#/components/schemas/RemixNode'\n"
+)
+
+DEEP_TREE = """
+import json, sys
+from pathlib import Path
+
+import vozo
+from vozo.testing import FakeVozo
+
+root = Path(sys.argv[1])
+def tree(depth):
+    node = {"name": "leaf"}
+    for _ in range(depth):
+        node = {"name": "node", "children": [node]}
+    return node
+
+found = {}
+fake = FakeVozo(api_keys=["k"], spec=root / "spec.yaml")
+with fake.serve() as url, vozo.Vozo(api_key="k", base_url=url, max_retries=0) as client:
+    try:
+        client.remix.create(video_url="https://m.test/v.mp4", class_="a", tree=tree(5000))
+    except vozo.InvalidInputError as exc:
+        found["refused"] = str(exc)
+    found["sent"] = len(fake.create_requests)
+    try:  # within what the client reads, past what the fake's schema validator follows
+        client.remix.create(video_url="https://m.test/v.mp4", class_="a", tree=tree(400))
+    except vozo.APIStatusError as exc:
+        found["fake"] = [exc.status_code, exc.message]
+print(json.dumps(found))
+"""
+
+
+def test_an_argument_nested_past_python_s_limit_in_a_self_referring_schema_is_refused(tmp_path: Path) -> None:
+    """A request field whose schema refers to itself (a tree of nodes) made create() of a deeply nested value end in
+    a bare RecursionError from the generated model, no VozoError."""
+    text = _CREATE.replace("        mood:\n", _TREE, 1).replace("    RemixSegment:\n", _NODE + "    RemixSegment:\n", 1)
+    pages = [page for page in _pages() if page.name != CREATE_PAGE]
+    pages.append(FetchedPage(CREATE_PAGE, f"https://docs.test/{CREATE_PAGE}", text))
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(build.render(_build(pages, tmp_path / "pages")), encoding="utf-8")
+    generator = OPENAPI / "generator"
+    generate.generate(spec, generator / "config.yaml", generator / "templates", tmp_path / "generated")
+    found = _python(tmp_path, DEEP_TREE)
+    assert found["sent"] == 0, found
+    assert "the remix request is nested too deeply to send (in tree)" in found["refused"], found
+    # FakeVozo answered 500 (its validator's RecursionError): "Vozo may have created (and billed) the job".
+    assert found["fake"] == [400, "Invalid request parameters: the body is nested too deeply"], found
+
+
+TUPLES = """
+import json, sys
+from pathlib import Path
+
+import vozo
+from vozo.testing import FakeVozo
+
+root = Path(sys.argv[1])
+fake = FakeVozo(api_keys=["k"], spec=root / "spec.yaml")
+with fake.serve() as url, vozo.Vozo(api_key="k", base_url=url) as client:
+    client.remix.create(video_url="https://m.test/v.mp4", class_="a", segments=({"start": 1.0},))
+print(json.dumps([request["body"].get("segments") for request in fake.create_requests]))
+"""
+
+
+def test_a_tuple_given_for_an_array_field_is_sent(hostile: Path) -> None:
+    """create() types an array field as a Sequence, yet a tuple was dropped from the body (logged as a field Vozo
+    may have changed): the job was created, and paid for, without it."""
+    assert _python(hostile, TUPLES) == [[{"start": 1.0}]]

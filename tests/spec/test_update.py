@@ -421,3 +421,83 @@ def test_a_guide_showing_a_json_request_is_not_taken_for_an_api_reference_page(
     index.write_text(index.read_text() + f"- [Examples]({site.base}/{guide}.md)\n")
     assert run_update(site.base, checkout) == 0
     assert "API change report: no changes to operations or fields." in capsys.readouterr().out
+
+
+def test_a_mirrored_page_that_is_not_utf8_is_refused_naming_it(site: Site, checkout: Path, capsys) -> None:
+    """A local mirror's page saved in Latin-1 ended `make update-spec` in a UnicodeDecodeError traceback."""
+    page = site.page(TRANSLATE_CREATE)
+    page.write_bytes(page.read_bytes().replace(b"description", "d\xe9scription".encode("latin-1"), 1))
+    before = snapshot(checkout)
+    assert run_update(str(site.docs), checkout) == 1
+    err = capsys.readouterr().err
+    assert f"{TRANSLATE_CREATE}.md is not UTF-8 text" in err, err
+    assert snapshot(checkout) == before
+
+
+def test_a_page_whose_file_name_would_be_too_long_is_refused_naming_it(site: Site, checkout: Path, capsys) -> None:
+    """A page linked at a path whose stored name passes the file system's 255 bytes ended the update in an
+    OSError traceback (File name too long) from the staging copy."""
+    deep = "api_reference/" + "/".join(["a" * 120] * 3)
+    site.page(deep).parent.mkdir(parents=True)
+    shutil.copy(site.page("api_reference/endpoints/lipsync/create"), site.page(deep))
+    index = site.docs / "llms.txt"
+    index.write_text(index.read_text() + f"- [Deep]({site.base}/{deep}.md)\n")
+    before = snapshot(checkout)
+    assert run_update(site.base, checkout) == 1
+    err = capsys.readouterr().err
+    assert f"the page {site.base}/{deep}.md would be stored under a file name too long" in err, err
+    assert "nothing was written" in err, err
+    assert snapshot(checkout) == before
+
+
+class _RedirectingHandler(QuietHandler):
+    """Answers GET <path>.md?moved (as linked) with a redirect to Location taken from the path's `.location` file."""
+
+    def do_GET(self) -> None:
+        target = Path(self.translate_path(self.path.split("?")[0]) + ".location")
+        if target.is_file():
+            self.send_response(302)
+            self.send_header("Location", target.read_text())
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        super().do_GET()
+
+
+@pytest.fixture
+def redirecting_site(site: Site) -> Iterator[Site]:
+    """The same docs served by a second server (the one the index names) that can redirect any page."""
+    handler = functools.partial(_RedirectingHandler, directory=str(site.docs.parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/docs"
+    index = site.docs / "llms.txt"
+    index.write_text(index.read_text().replace(site.base, base))
+    try:
+        yield Site(base, site.docs)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_a_page_redirected_to_another_host_is_refused_naming_both(
+    site: Site, redirecting_site: Site, checkout: Path, capsys
+) -> None:
+    """A page the docs site redirected elsewhere was read from wherever the redirect said, silently: another host
+    wrote the SDK's spec. The update is refused, naming the page and where it was sent, with nothing written."""
+    elsewhere = site.base.replace("127.0.0.1", "localhost") + f"/{TRANSLATE_CREATE}.md"
+    site.docs.joinpath(f"{TRANSLATE_CREATE}.md.location").write_text(elsewhere)
+    before = snapshot(checkout)
+    assert run_update(redirecting_site.base, checkout) == 1
+    err = capsys.readouterr().err
+    assert f"could not fetch {redirecting_site.base}/{TRANSLATE_CREATE}.md: it redirects to {elsewhere}" in err, err
+    assert "nothing was written" in err, err
+    assert snapshot(checkout) == before
+
+
+def test_a_page_redirected_within_the_docs_site_is_read(site: Site, redirecting_site: Site, checkout: Path) -> None:
+    shutil.copy(site.page(TRANSLATE_CREATE), site.docs / "moved.md")
+    site.docs.joinpath(f"{TRANSLATE_CREATE}.md.location").write_text(f"{redirecting_site.base}/moved.md")
+    assert run_update(redirecting_site.base, checkout) == 0

@@ -215,6 +215,11 @@ def request_body(
     _check_text(values)
     try:
         body = kind.request_model.from_dict(values)
+    except RecursionError:  # a schema that refers to itself (a tree) reads a value as deep as it nests
+        nested = ", ".join(name for name, value in values.items() if isinstance(value, (Mapping, list, tuple)))
+        raise InvalidInputError(
+            f"the {kind.name} request is nested too deeply to send (in {nested}): pass fewer levels"
+        ) from None
     except (TypeError, ValueError, KeyError, AttributeError) as exc:  # extra_body, or a shape the checks let by
         raise InvalidInputError(
             f"the {kind.name} request does not have the shape the spec gives it ({type(exc).__name__}: {exc}); "
@@ -262,13 +267,16 @@ def _check_text(values: Mapping[str, object]) -> None:
 
 
 def _plain(value: object) -> object:
-    """Generated models and tuples as the JSON the spec describes."""
+    """Generated models and tuples as the JSON the spec describes (a tuple as a list: the generated models read an
+    array as a list only, and a tuple for a Sequence argument was left out of the body)."""
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict):
         return to_dict()
     if isinstance(value, Mapping):
         return dict(value)
-    return getattr(value, "value", value) if not isinstance(value, (str, int, float, tuple, list)) else value
+    if isinstance(value, tuple):
+        return list(value)
+    return getattr(value, "value", value) if not isinstance(value, (str, int, float, list)) else value
 
 
 def _inferred(kind: JobKind, field: Field, url: object) -> str:

@@ -119,7 +119,10 @@ class Spec:
             schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
             validator = Draft202012Validator({**schema, "components": self.document.get("components", {})})
             self._validators[(method, path)] = validator
-        error = next(iter(sorted(validator.iter_errors(body), key=lambda e: list(e.path))), None)
+        try:
+            error = next(iter(sorted(validator.iter_errors(body), key=lambda e: list(e.path))), None)
+        except RecursionError:  # a schema that refers to itself, followed as deep as the body nests
+            return "the body is nested too deeply"
         if error is None:
             return None
         where = ".".join(str(p) for p in error.path)

@@ -46,6 +46,11 @@ class Site:
         assert old in page.read_text(), old
         page.write_text(page.read_text().replace(old, new, 1))
 
+    def link(self, relative: str, title: str) -> None:
+        """List the page ``relative`` in the site's index (llms.txt), as a new page of the docs is."""
+        index = self.docs / "llms.txt"
+        index.write_text(index.read_text() + f"- [{title}]({self.base}/{relative}.md)\n")
+
     def line_of(self, relative: str, text: str) -> int:
         return self.page(relative).read_text().split(text)[0].count("\n") + 1
 
@@ -397,8 +402,7 @@ def test_two_pages_that_would_share_one_file_name_are_refused_naming_both(site: 
     replaced the other, and its operations left the spec unreported."""
     clash = "api_reference/endpoints/translate_dub__create"
     shutil.copy(site.page("api_reference/endpoints/lipsync/create"), site.page(clash))
-    index = site.docs / "llms.txt"
-    index.write_text(index.read_text() + f"- [Clash]({site.base}/{clash}.md)\n")
+    site.link(clash, "Clash")
     before = snapshot(checkout)
     assert run_update(site.base, checkout) == 1
     err = capsys.readouterr().err
@@ -417,8 +421,7 @@ def test_a_guide_showing_a_json_request_is_not_taken_for_an_api_reference_page(
         "# Examples\n\n```json POST /v1/media/translate\n"
         '{"media_url": "https://m.test/a.mp4", "target_language": "es"}\n```\n'
     )
-    index = site.docs / "llms.txt"
-    index.write_text(index.read_text() + f"- [Examples]({site.base}/{guide}.md)\n")
+    site.link(guide, "Examples")
     assert run_update(site.base, checkout) == 0
     assert "API change report: no changes to operations or fields." in capsys.readouterr().out
 
@@ -440,8 +443,7 @@ def test_a_page_whose_file_name_would_be_too_long_is_refused_naming_it(site: Sit
     deep = "api_reference/" + "/".join(["a" * 120] * 3)
     site.page(deep).parent.mkdir(parents=True)
     shutil.copy(site.page("api_reference/endpoints/lipsync/create"), site.page(deep))
-    index = site.docs / "llms.txt"
-    index.write_text(index.read_text() + f"- [Deep]({site.base}/{deep}.md)\n")
+    site.link(deep, "Deep")
     before = snapshot(checkout)
     assert run_update(site.base, checkout) == 1
     err = capsys.readouterr().err

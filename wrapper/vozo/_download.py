@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import os
 import socket
-import ssl
 import sys
 import time
 import weakref
@@ -27,7 +26,7 @@ from vozo import _retry
 from vozo._arguments import CallbackReturn, check_path
 from vozo._base import Inflater
 from vozo._errors import DownloadError, InvalidInputError
-from vozo._http import FILE_READ_BYTES, file_body_socket
+from vozo._http import FILE_READ_BYTES, file_body_socket, received_into
 from vozo._kinds import JobKind, kinds_for_status, status_value
 from vozo._logging import logger
 from vozo_jobs.kinds import AnyStatus
@@ -558,7 +557,7 @@ class Body:
             if wait <= 0:
                 raise self._download.overdue()
             try:
-                count = _received_into(sock, buffer[: size - self._read_directly], min(wait, read_timeout or wait))
+                count = received_into(sock, buffer[: size - self._read_directly], min(wait, read_timeout or wait))
             except httpx.ReadTimeout as exc:
                 if read_timeout is None or wait <= read_timeout:  # the deadline ended that wait, not the read timeout
                     raise self._download.overdue() from exc
@@ -576,24 +575,6 @@ def _comes_as_is(response: httpx.Response) -> bool:
     """Whether the body's bytes on the wire are the file's: no transfer coding (chunked, which h11 prefers to a
     Content-Length sent with it). A content coding is no concern here: it leaves ``Download.total`` None."""
     return "transfer-encoding" not in response.headers
-
-
-def _received_into(sock: socket.socket, buffer: memoryview, timeout: float) -> int:
-    """Wait up to ``timeout`` for bytes, then take what else has arrived without waiting (a TLS read hands over one
-    16 KiB record); 0 at the connection's end. Failures are httpx's, as a read through httpx would raise them."""
-    try:
-        sock.settimeout(timeout)
-        count = sock.recv_into(buffer)
-        if count and isinstance(sock, ssl.SSLSocket):
-            sock.settimeout(0)
-            with suppress(ssl.SSLWantReadError, ssl.SSLWantWriteError):  # no whole record yet
-                while count < len(buffer) and (more := sock.recv_into(buffer[count:])):
-                    count += more
-    except TimeoutError as exc:
-        raise httpx.ReadTimeout(f"no byte came for {timeout:.3g} s") from exc
-    except OSError as exc:  # reset, or a broken TLS record
-        raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
-    return count
 
 
 class PartialFile:

@@ -221,6 +221,9 @@ def sync_read_file(stream: httpcore.NetworkStream, timeout: float | None) -> byt
         tls.suppress_ragged_eofs = True  # type: ignore[attr-defined]  # as wrap_socket made it, for what follows
 
 
+_NO_WHOLE_RECORD = (ssl.SSLWantReadError, ssl.SSLWantWriteError)  # what a TLS read that never waits raises then
+
+
 def _and_what_has_arrived(data: bytes, read_now: Callable[[int], bytes]) -> bytes:
     """``data`` and the records that have arrived after it, up to ``FILE_READ_BYTES``, by ``read_now``, which never
     waits: it raises SSLWantReadError where a whole record is still missing."""
@@ -232,13 +235,32 @@ def _and_what_has_arrived(data: bytes, read_now: Callable[[int], bytes]) -> byte
                 break
             pieces.append(more)
             size += len(more)
-    except (ssl.SSLWantReadError, ssl.SSLWantWriteError):  # no whole record yet
+    except _NO_WHOLE_RECORD:
         pass
     except ssl.SSLEOFError:  # the end, without close_notify: the next read raises it again, should the body need one
         pass
     except OSError as exc:  # a broken record: raised now, as the next read would see a clean end instead
         raise _read_error(exc) from exc
     return b"".join(pieces)
+
+
+def received_into(sock: socket.socket, buffer: memoryview, timeout: float) -> int:
+    """Wait up to ``timeout`` for bytes, then take what else has arrived without waiting (a TLS read hands over one
+    16 KiB record), as ``_and_what_has_arrived`` does for a read through httpx, but into ``buffer``; 0 at the
+    connection's end. Failures are httpx's, as a read through httpx would raise them."""
+    try:
+        sock.settimeout(timeout)
+        count = sock.recv_into(buffer)
+        if count and isinstance(sock, ssl.SSLSocket):
+            sock.settimeout(0)
+            with contextlib.suppress(*_NO_WHOLE_RECORD):
+                while count < len(buffer) and (more := sock.recv_into(buffer[count:])):
+                    count += more
+    except TimeoutError as exc:
+        raise httpx.ReadTimeout(f"no byte came for {timeout:.3g} s") from exc
+    except OSError as exc:  # reset, or a broken TLS record
+        raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+    return count
 
 
 def _read_error(exc: OSError) -> Exception:
